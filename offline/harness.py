@@ -1,0 +1,231 @@
+"""Run the Pulumi program in-process for one stack and record what the engine would receive.
+
+Used by the tests and by ``make preview``'s offline plan. It reads ``Pulumi.<stack>.yaml`` the way
+the CLI does, runs ``__main__.py`` under the SDK's mock monitor, and returns every registered resource
+with its engine-faithful URN, inputs (deserialized and wire ``Struct``), parent, dependencies and
+options, plus the stack outputs.
+
+Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``); the pinned
+``pulumi`` version and ``tests/offline/test_canaries.py`` guard them.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.mocks import AwsMocks
+from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class StackNotFoundError(Exception):
+    """No ``Pulumi.<stack>.yaml`` exists for the requested stack."""
+
+
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    """The ``name`` in ``Pulumi.yaml``."""
+    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+
+
+def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """Read ``Pulumi.<stack>.yaml`` into the engine's config map.
+
+    Keys are fully qualified (``project:key``); structured values are JSON strings, as the CLI passes them.
+
+    Raises
+    ------
+    StackNotFoundError
+        When the stack file does not exist.
+    """
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
+    document = yaml.safe_load(path.read_text()) or {}
+    project = project_name(project_dir)
+    config: dict[str, str] = {}
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, str):
+            config[full_key] = value
+        elif isinstance(value, bool):
+            config[full_key] = "true" if value else "false"
+        else:
+            config[full_key] = json.dumps(value)
+    return config
+
+
+def _provider_version() -> str:
+    return metadata.version("pulumi_aws")
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps every ``RegisterResource`` request the way the engine receives it."""
+
+    def __init__(self, mocks: AwsMocks, project: str, stack: str, region: str) -> None:
+        super().__init__(mocks)
+        self.project = project
+        self.stack = stack
+        self.region = region
+        self.records: list[RecordedResource] = []
+        self._default_providers: dict[str, str] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the stack type out and joins the whole parent type chain with '$';
+        # the SDK's MockMonitor keeps the stack type and only the last parent type.
+        qualified_type = type_
+        if parent:
+            parent_qualified_type = parent.split("::")[2]
+            if parent_qualified_type != STACK_TYPE:
+                qualified_type = f"{parent_qualified_type}${type_}"
+        return f"urn:pulumi:{self.stack}::{self.project}::{qualified_type}::{name}"
+
+    def _default_provider(self, type_: str, version: str) -> str:
+        """The engine's default provider reference for a package, recorded once like the engine does."""
+        package = type_.split(":", 1)[0]
+        version = version or (_provider_version() if package == "aws" else "")
+        name = f"default_{version.replace('.', '_')}" if version else "default"
+        key = f"{package}::{name}"
+        if key not in self._default_providers:
+            urn = f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:{package}::{name}"
+            provider_id = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+            inputs: dict[str, Any] = {"version": version}
+            if package == "aws":
+                inputs["region"] = self.region
+            struct = struct_pb2.Struct()
+            struct.update(inputs)
+            self.records.append(
+                RecordedResource(
+                    urn=urn,
+                    type=f"pulumi:providers:{package}",
+                    name=name,
+                    custom=True,
+                    parent="",
+                    provider="",
+                    dependencies=(),
+                    property_dependencies={},
+                    options={},
+                    inputs=inputs,
+                    inputs_struct=struct,
+                    id=provider_id,
+                    outputs=dict(inputs),
+                )
+            )
+            self._default_providers[key] = f"{urn}::{provider_id}"
+        return self._default_providers[key]
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        provider = request.provider
+        if request.custom and not provider:
+            provider = self._default_provider(request.type, request.version)
+        state = self.resources[response.urn].state if request.type != STACK_TYPE else {}
+        inputs_struct = struct_pb2.Struct()
+        inputs_struct.CopyFrom(request.object)
+        self.records.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=provider,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+                options={
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "aliases": list(request.aliasURNs),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "replaceOnChanges": list(request.replaceOnChanges),
+                    "customTimeouts": {
+                        "create": request.customTimeouts.create,
+                        "update": request.customTimeouts.update,
+                        "delete": request.customTimeouts.delete,
+                    },
+                },
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                inputs_struct=inputs_struct,
+                id=str(response.id),
+                outputs=dict(state),
+            )
+        )
+        return response
+
+
+def run_program(
+    stack: str = "dev",
+    *,
+    project_dir: Path = PROJECT_DIR,
+    config_overrides: dict[str, str] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Run ``__main__.py`` for ``stack`` under the mock monitor and record every resource.
+
+    Parameters
+    ----------
+    stack:
+        Stack name; its config comes from ``Pulumi.<stack>.yaml``.
+    project_dir:
+        Folder holding ``Pulumi.yaml`` and ``__main__.py``.
+    config_overrides:
+        Extra or replaced config entries (fully qualified keys), as ``pulumi config set`` would make.
+    preview:
+        Run as a preview (``pulumi.runtime.is_dry_run()`` is then true).
+
+    Returns
+    -------
+    ProgramRun
+        The recorded resources in registration order (the stack first) and the stack outputs.
+
+    Raises
+    ------
+    StackNotFoundError
+        When there is no stack file for ``stack``.
+    Exception
+        Whatever the program raised (a bad config value raises ``pulumi.RunError`` naming the key).
+    """
+    project = project_name(project_dir)
+    config = load_stack_config(stack, project_dir)
+    config.update(config_overrides or {})
+    region = config.get("aws:region", "us-east-1")
+
+    monitor = RecordingMonitor(AwsMocks(region), project, stack, region)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_mocks(AwsMocks(region), project=project, stack=stack, preview=preview, monitor=monitor)
+    root = settings.get_root_resource()
+
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    program = str(project_dir / "__main__.py")
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+
+    outputs = _sync_await(_resolve_outputs(root.outputs if root is not None else {}))
+    return ProgramRun(project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs)
+
+
+async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Resolve stack exports to plain values, the way ``pulumi stack output --json`` shows them."""
+    resolved: dict[str, Any] = {}
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        resolved[key] = await output.future(with_unknowns=True)
+    return resolved

@@ -1,0 +1,138 @@
+"""What the engine would see: every resource the program registers, and the stack's outputs.
+
+These records are shared by the tests, the offline plan (``make preview``) and the policy-pack
+driver, so they hold exactly what a Pulumi engine receives in ``RegisterResource``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One ``RegisterResource`` call, as the engine receives it.
+
+    Attributes
+    ----------
+    urn:
+        Engine-faithful URN: ``urn:pulumi:<stack>::<project>::<parent type chain>$<type>::<name>``.
+    type:
+        Resource type token, e.g. ``aws:sqs/queue:Queue``.
+    name:
+        Logical name given by the program.
+    custom:
+        ``True`` for provider resources, ``False`` for components and the stack.
+    parent:
+        Parent URN (the stack's URN for top-level resources, ``""`` for the stack itself).
+    provider:
+        Provider reference ``<provider urn>::<provider id>``; the default provider when the program
+        named none (see :data:`DEFAULT_PROVIDER_NAME_PREFIX`).
+    dependencies:
+        URNs from ``depends_on`` and from every input's output dependencies.
+    property_dependencies:
+        Input name → URNs that input depends on.
+    options:
+        The resource options the engine forwards to policies (``protect``, ``ignoreChanges``,
+        ``deleteBeforeReplace``, ``additionalSecretOutputs``, ``retainOnDelete``, ``replaceOnChanges``).
+    inputs:
+        Deserialized inputs (camelCase keys, as the engine and policies see them).
+    inputs_struct:
+        The wire ``Struct`` of inputs, byte for byte what the engine would forward.
+    id:
+        Physical id the mocks returned.
+    outputs:
+        State the mocks returned (inputs plus computed ids, names and ARNs).
+    """
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    options: dict[str, Any]
+    inputs: dict[str, Any]
+    inputs_struct: struct_pb2.Struct
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_component(self) -> bool:
+        """Whether this is a component (not the stack, not a provider resource)."""
+        return not self.custom and self.type != STACK_TYPE
+
+    @property
+    def is_provider(self) -> bool:
+        """Whether this record is a provider resource (``pulumi:providers:<pkg>``)."""
+        return self.type.startswith("pulumi:providers:")
+
+
+@dataclass
+class ProgramRun:
+    """The result of running the program once for a stack."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+
+    def __iter__(self) -> Iterator[RecordedResource]:
+        return iter(self.resources)
+
+    @property
+    def stack_urn(self) -> str:
+        """URN of the root stack resource."""
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        """Every resource of one type token, in registration order."""
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str, type_: str | None = None) -> RecordedResource:
+        """The single resource with this logical name (and type, when given).
+
+        Raises
+        ------
+        KeyError
+            When no resource, or more than one, matches.
+        """
+        found = [r for r in self.resources if r.name == name and (type_ is None or r.type == type_)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}" + (f" of type {type_}" if type_ else ""))
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        """The resource with this URN."""
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def children(self, parent_urn: str) -> list[RecordedResource]:
+        """Direct children of a resource."""
+        return [r for r in self.resources if r.parent == parent_urn]
+
+    def descendants(self, parent_urn: str) -> list[RecordedResource]:
+        """Every resource below a component, depth first."""
+        found: list[RecordedResource] = []
+        for child in self.children(parent_urn):
+            found.append(child)
+            found.extend(self.descendants(child.urn))
+        return found
+
+    def find_by_output(self, key: str, value: Any) -> RecordedResource | None:
+        """The resource whose mock output ``key`` equals ``value`` (an ARN, a name…), if any."""
+        for resource in self.resources:
+            if resource.outputs.get(key) == value:
+                return resource
+        return None
