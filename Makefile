@@ -1,0 +1,40 @@
+# orderflow — every entry point a newcomer needs. `make preview` and `make test` install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
+	handlers/layer-requirements.txt
+
+.PHONY: install preview test lint unit bench clean
+
+# The venv is rebuilt only when a requirements file changes.
+$(VENV)/.installed: $(REQUIREMENTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --requirement requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## preview: the plan for STACK (default dev): `pulumi preview` with policies when the CLI and AWS
+## credentials are present, otherwise the offline plan through the recording harness.
+preview: $(VENV)/.installed
+	$(PY) -m offline.preview --stack $(STACK)
+
+## test: every suite (unit, program, policy, handlers, workflows, end to end), then lint and types.
+test: $(VENV)/.installed
+	$(PY) -m pytest
+	$(MAKE) --no-print-directory lint
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy __main__.py components offline orderflow handlers policy benchmarks
+
+## bench: speed, size and cost figures (never asserted in tests).
+bench: $(VENV)/.installed
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis

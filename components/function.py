@@ -1,0 +1,267 @@
+"""``Function``: a Lambda function with its own role, log group, tracing and failure path.
+
+Defaults follow the Well-Architected Serverless Lens: a current Python runtime on arm64, explicit
+memory and timeout, Active X-Ray tracing, JSON logs into a log group the component owns (so retention
+is set before the first invocation creates it), reserved concurrency as a scaling ceiling, and an
+optional asynchronous-invocation config with an on-failure destination. Powertools comes from its
+public Lambda layer; other third-party code comes from layers the caller passes
+(see :class:`components.layer.DependencyLayer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policies import (
+    assume_role_policy,
+    destination_send_statement,
+    policy_document,
+    validate_statements,
+)
+
+DEFAULT_RUNTIME = "python3.13"
+DEFAULT_ARCHITECTURE = "arm64"
+# Latest layer version published in the Powertools docs we could verify; override per stack.
+DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+_POWERTOOLS_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
+_PACKAGED_SUFFIXES = frozenset({".py", ".json"})
+
+
+def powertools_layer_arn(region: str, architecture: str, runtime: str, version: int) -> str:
+    """ARN of the public Powertools for AWS Lambda (Python) v3 layer.
+
+    Parameters
+    ----------
+    region:
+        AWS region, e.g. ``eu-west-1`` (``cn-`` regions use the China partition's account).
+    architecture:
+        ``arm64`` or ``x86_64``.
+    runtime:
+        Lambda runtime, e.g. ``python3.13``.
+    version:
+        Layer version number.
+
+    Raises
+    ------
+    ValueError
+        For an unknown architecture or a non-Python runtime.
+    """
+    if architecture not in ("arm64", "x86_64"):
+        raise ValueError(f"unsupported architecture {architecture!r}")
+    if not runtime.startswith("python3."):
+        raise ValueError(f"Powertools for Python needs a python3.x runtime, not {runtime!r}")
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    python_tag = runtime.replace(".", "")
+    return (
+        f"arn:{partition}:lambda:{region}:{_POWERTOOLS_ACCOUNTS[partition]}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{python_tag}-{architecture}:{version}"
+    )
+
+
+def package_files(handlers_dir: Path, packages: Sequence[str]) -> dict[str, Path]:
+    """Files that make up a deployment package: archive path → file on disk.
+
+    Only source and data files are packaged (no ``__pycache__``, no tests), in a stable order so the
+    archive hash only changes when the code does.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a package folder does not exist.
+    """
+    files: dict[str, Path] = {}
+    for package in packages:
+        root = handlers_dir / package
+        if not root.is_dir():
+            raise FileNotFoundError(f"handler package {package!r} not found in {handlers_dir}")
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in _PACKAGED_SUFFIXES and "__pycache__" not in path.parts:
+                files[path.relative_to(handlers_dir).as_posix()] = path
+    return files
+
+
+def function_name_for(project: str, stack: str, name: str) -> str:
+    """Physical function name ``<project>-<stack>-<name>``, cut to Lambda's 64-character limit."""
+    return f"{project}-{stack}-{name}"[:64]
+
+
+@dataclass
+class AsyncInvokeArgs:
+    """How Lambda retries an asynchronous invocation, and where it sends one that still fails."""
+
+    on_failure_destination_arn: pulumi.Input[str]
+    """ARN of the SQS queue, SNS topic, function or event bus that receives failed events."""
+    destination_service: str = "sqs"
+    """Service of that ARN (``sqs``, ``sns``, ``lambda``, ``events``): sets the role's send permission."""
+    maximum_retry_attempts: int = 2
+    """Retries after the first failure (0–2)."""
+    maximum_event_age_seconds: int = 3600
+    """Oldest event Lambda still tries (60–21600 seconds)."""
+
+
+@dataclass
+class FunctionArgs:
+    """Inputs of :class:`Function`."""
+
+    package: str
+    """Handler package under ``handlers_dir``; the handler is ``<package>.app.lambda_handler``."""
+    reserved_concurrency: int
+    """Ceiling on concurrent executions (from stack config); ``-1`` opts out and stays visible."""
+    log_retention_days: int
+    """Retention of the function's log group."""
+    handlers_dir: Path = Path(__file__).resolve().parent.parent / "handlers"
+    """Folder holding the handler packages and the shared library."""
+    shared_packages: Sequence[str] = ("shared",)
+    """Library packages packaged beside the handler package."""
+    description: str = ""
+    """What the function does (shown in the console)."""
+    memory_mb: int = 256
+    """Memory size; also scales the CPU share."""
+    timeout_seconds: int = 10
+    """Maximum run time of one invocation."""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variables (configuration only: no secrets)."""
+    policy_statements: Sequence[Mapping[str, Any]] = ()
+    """IAM statements for the execution role: no ``*`` action, ``*`` resource only where AWS requires it."""
+    runtime: str = DEFAULT_RUNTIME
+    """Lambda runtime identifier."""
+    architecture: str = DEFAULT_ARCHITECTURE
+    """``arm64`` (cheaper per GB-second) or ``x86_64``."""
+    tracing_mode: str = "Active"
+    """X-Ray tracing mode; ``PassThrough`` opts out and stays visible."""
+    log_level: str = "INFO"
+    """Application log level (Powertools and Lambda's JSON log filter)."""
+    layers: Sequence[pulumi.Input[str]] = ()
+    """Extra layer ARNs (e.g. a :class:`components.layer.DependencyLayer`)."""
+    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
+    """Version of the public Powertools layer."""
+    powertools_layer_arn: pulumi.Input[str] | None = None
+    """Full Powertools layer ARN, overriding the derived one (e.g. for GovCloud or a private copy)."""
+    async_invoke: AsyncInvokeArgs | None = None
+    """Asynchronous invocation config; set it for functions triggered by events, S3, SNS or IoT."""
+    function_name: str | None = None
+    """Physical name; defaults to ``<project>-<stack>-<component name>``."""
+
+
+class Function(pulumi.ComponentResource):
+    """A Lambda function with its own execution role, log group, tracing and failure path."""
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    arn: pulumi.Output[str]
+    name: pulumi.Output[str]
+    invoke_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    timeout_seconds: int
+    event_invoke_config: aws.lambda_.FunctionEventInvokeConfig | None
+
+    def __init__(self, name: str, args: FunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("orderflow:lambda:Function", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.timeout_seconds = args.timeout_seconds
+        if args.reserved_concurrency < -1 or args.reserved_concurrency == 0:
+            raise ValueError(f"{name}: reserved_concurrency must be >= 1 (or -1 to opt out)")
+
+        statements = list(args.policy_statements)
+        if args.async_invoke is not None:
+            statements.append(
+                destination_send_statement(
+                    args.async_invoke.on_failure_destination_arn, args.async_invoke.destination_service
+                )
+            )
+        validate_statements(statements, owner=name)
+
+        physical_name = args.function_name or function_name_for(pulumi.get_project(), pulumi.get_stack(), name)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{physical_name}",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+            description=f"Execution role of {physical_name}",
+            opts=child,
+        )
+        # Logging and tracing are the function's own; the caller passes only what its code calls.
+        runtime_statements = [
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": self.log_group.arn.apply(lambda arn: f"{arn}:*"),
+            },
+            {
+                "Sid": "WriteTraces",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            },
+        ]
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=pulumi.Output.json_dumps(policy_document(runtime_statements + statements)),
+            opts=child,
+        )
+
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        powertools_arn = args.powertools_layer_arn or region.apply(
+            lambda r: powertools_layer_arn(r, args.architecture, args.runtime, args.powertools_layer_version)
+        )
+        variables: dict[str, pulumi.Input[str]] = {
+            "POWERTOOLS_SERVICE_NAME": args.package,
+            "POWERTOOLS_METRICS_NAMESPACE": pulumi.get_project(),
+            "POWERTOOLS_LOG_LEVEL": args.log_level,
+            **args.environment,
+        }
+        files = package_files(args.handlers_dir, [args.package, *args.shared_packages])
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=physical_name,
+            description=args.description,
+            runtime=args.runtime,
+            architectures=[args.architecture],
+            handler=f"{args.package}.app.lambda_handler",
+            code=pulumi.AssetArchive({path: pulumi.FileAsset(str(source)) for path, source in files.items()}),
+            role=self.role.arn,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            reserved_concurrent_executions=args.reserved_concurrency,
+            tracing_config={"mode": args.tracing_mode},
+            logging_config={
+                "log_format": "JSON",
+                "log_group": self.log_group.name,
+                "application_log_level": args.log_level,
+                "system_log_level": "WARN",
+            },
+            layers=[powertools_arn, *args.layers],
+            environment={"variables": variables},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
+        )
+
+        self.event_invoke_config = None
+        if args.async_invoke is not None:
+            self.event_invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+                f"{name}-async",
+                function_name=self.function.name,
+                maximum_retry_attempts=args.async_invoke.maximum_retry_attempts,
+                maximum_event_age_in_seconds=args.async_invoke.maximum_event_age_seconds,
+                destination_config={"on_failure": {"destination": args.async_invoke.on_failure_destination_arn}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            )
+
+        self.arn = self.function.arn
+        self.name = self.function.name
+        self.invoke_arn = self.function.invoke_arn
+        self.role_arn = self.role.arn
+        self.register_outputs({"arn": self.arn, "name": self.name, "roleArn": self.role_arn})
