@@ -24,7 +24,7 @@ preview: $(VENV)/.installed
 
 ## test: every suite (unit, program, policy, handlers, workflows, end to end), then lint and types.
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint
 
 lint: $(VENV)/.installed

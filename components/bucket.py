@@ -65,6 +65,8 @@ class BucketArgs:
     """Default encryption: SSE-S3 (free); ``aws:kms`` for KMS."""
     force_destroy: bool = False
     """Let ``pulumi destroy`` delete a non-empty bucket (only for throwaway stacks)."""
+    bucket_name: str | None = None
+    """Physical name, when others must know it before the bucket exists (e.g. an event pattern)."""
 
 
 class Bucket(pulumi.ComponentResource):
@@ -77,7 +79,9 @@ class Bucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:storage:Bucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=args.force_destroy, opts=child)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy, opts=child
+        )
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=self.bucket.id,

@@ -1,0 +1,360 @@
+"""orderflow: the order system's composition. Reads stack config, instantiates components, exports outputs.
+
+No resource is declared here: every one lives in a component (``components/``). The flow is the one of
+``docs/contracts.md``: API → ``create_order`` → bus → customer-status (EXPRESS) → fulfillment
+(STANDARD) → status events → ``notify`` (IoT Core + SNS) and the audit buffer → ``audit``; receipts
+land in S3, whose object events reach the bus through the default bus.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import Alarms, AlarmsArgs
+from components.bucket import Bucket, BucketArgs
+from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
+from components.function import AsyncInvokeArgs, Function, FunctionArgs
+from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
+from components.identity import Identity, IdentityArgs
+from components.layer import DependencyLayer, DependencyLayerArgs
+from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
+from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
+from components.table import GlobalIndexArgs, KeyAttribute, Table, TableArgs
+from components.topic import SubscriptionArgs, Topic, TopicArgs
+from components.workflow import Workflow, WorkflowArgs
+from orderflow import routing, workflows
+from orderflow.config import load_settings
+
+HANDLERS = Path(__file__).resolve().parent / "handlers"
+TOPIC_PREFIX = "orders"
+BUS = "orders"
+
+settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"))
+bus_name = EventBus.planned_name(BUS)
+# The receipts bucket's name is needed, as a plain string, in the event patterns that route its events.
+account_id = aws.get_caller_identity().account_id
+receipts_bucket_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-receipts-{account_id}-{settings.region}"
+bus_arn = EventBus.planned_arn(BUS)
+
+# ---- state ------------------------------------------------------------------------------------
+orders = Table(
+    "orders",
+    TableArgs(
+        hash_key=KeyAttribute("orderId"),
+        global_indexes=[GlobalIndexArgs("byCustomer", KeyAttribute("customerId"), KeyAttribute("createdAt"))],
+        deletion_protection=settings.deletion_protection,
+    ),
+)
+timeline = Table(
+    "timeline",
+    TableArgs(
+        hash_key=KeyAttribute("orderId"),
+        range_key=KeyAttribute("eventKey"),
+        deletion_protection=settings.deletion_protection,
+    ),
+)
+catalogue = json.loads((HANDLERS / "shared" / "catalogue.json").read_text())
+inventory = Table(
+    "inventory",
+    TableArgs(
+        hash_key=KeyAttribute("pk"),
+        deletion_protection=settings.deletion_protection,
+        seed_items=[
+            {"pk": {"S": f"SKU#{product['sku']}"}, "available": {"N": str(product["initialStock"])}}
+            for product in catalogue
+        ],
+    ),
+)
+payments = Table(
+    "payments", TableArgs(hash_key=KeyAttribute("orderId"), deletion_protection=settings.deletion_protection)
+)
+idempotency = Table(
+    "idempotency",
+    TableArgs(hash_key=KeyAttribute("id"), ttl_attribute="expiration", deletion_protection=settings.deletion_protection),
+)
+receipts = Bucket("receipts", BucketArgs(bucket_name=receipts_bucket_name))
+
+
+# ---- functions --------------------------------------------------------------------------------
+def table_access(sid: str, table: Table, actions: list[str], *, indexes: bool = False) -> dict[str, Any]:
+    """IAM statement for named actions on one table (and its indexes when asked)."""
+    resources: list[pulumi.Input[str]] = [table.arn]
+    if indexes:
+        resources.append(table.arn.apply(lambda arn: f"{arn}/index/*"))
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+IDEMPOTENCY = table_access(
+    "IdempotencyRecords",
+    idempotency,
+    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+)
+PUT_ORDER_EVENTS = {"Sid": "PutOrderEvents", "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}
+
+
+def function(name: str, description: str, **overrides: Any) -> Function:
+    """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level."""
+    args = FunctionArgs(
+        package=name.replace("-", "_"),
+        description=description,
+        reserved_concurrency=settings.reserved_concurrency,
+        log_retention_days=settings.log_retention_days,
+        log_level=settings.log_level,
+        powertools_layer_version=settings.powertools_layer_version,
+        handlers_dir=HANDLERS,
+    )
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return Function(name, args)
+
+
+identity = Identity("users", IdentityArgs(deletion_protection=settings.deletion_protection))
+jwt_layer = DependencyLayer(
+    "jwt", DependencyLayerArgs(requirements=HANDLERS / "layer-requirements.txt", description="PyJWT with cryptography")
+)
+realtime_authorizer = function(
+    "realtime-authorizer",
+    "IoT Core custom authorizer: verifies the Cognito JWT, allows the caller's own order topics only.",
+    environment={
+        "COGNITO_ISSUER": identity.issuer,
+        "COGNITO_CLIENT_ID": identity.client_id,
+        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
+    },
+    layers=[jwt_layer.arn],
+    timeout_seconds=5,
+)
+realtime = RealtimeChannel("realtime", RealtimeChannelArgs(authorizer_function=realtime_authorizer, topic_prefix=TOPIC_PREFIX))
+notifications = Topic(
+    "order-notifications",
+    TopicArgs(
+        subscriptions=(
+            {"email": SubscriptionArgs(protocol="email", endpoint=settings.notification_email)}
+            if settings.notification_email
+            else {}
+        )
+    ),
+)
+
+create_order = function(
+    "create-order",
+    "POST /orders: validates, prices and stores an order, then puts OrderPlaced on the bus.",
+    reserved_concurrency=settings.api_reserved_concurrency,
+    environment={
+        "ORDERS_TABLE_NAME": orders.name,
+        "IDEMPOTENCY_TABLE_NAME": idempotency.name,
+        "EVENT_BUS_NAME": bus_name,
+        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
+    },
+    policy_statements=[table_access("StoreOrders", orders, ["dynamodb:PutItem"]), IDEMPOTENCY, PUT_ORDER_EVENTS],
+)
+get_order = function(
+    "get-order",
+    "GET /orders/{orderId}: the caller's own order with its timeline.",
+    reserved_concurrency=settings.api_reserved_concurrency,
+    environment={"ORDERS_TABLE_NAME": orders.name, "TIMELINE_TABLE_NAME": timeline.name},
+    policy_statements=[
+        table_access("ReadOrders", orders, ["dynamodb:GetItem"]),
+        table_access("ReadTimeline", timeline, ["dynamodb:Query"]),
+    ],
+)
+customer_status = function(
+    "customer-status",
+    "Classifies the customer (NEW, RETURNING, VIP, BLOCKED) from their order history.",
+    environment={"ORDERS_TABLE_NAME": orders.name},
+    policy_statements=[table_access("ReadOrderHistory", orders, ["dynamodb:Query"], indexes=True)],
+)
+inventory_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+reserve_inventory = function(
+    "reserve-inventory",
+    "Fulfillment step: reserves stock for an order (never below zero), once per order.",
+    environment={"INVENTORY_TABLE_NAME": inventory.name},
+    policy_statements=[table_access("ReserveStock", inventory, inventory_actions)],
+)
+release_inventory = function(
+    "release-inventory",
+    "Compensation: returns an order's reserved stock (safe when nothing was reserved).",
+    environment={"INVENTORY_TABLE_NAME": inventory.name},
+    policy_statements=[table_access("ReleaseStock", inventory, inventory_actions)],
+)
+payment_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+process_payment = function(
+    "process-payment",
+    "Fulfillment step: charges an order once (simulated provider with deterministic declines).",
+    environment={"PAYMENTS_TABLE_NAME": payments.name},
+    policy_statements=[table_access("ChargeOrders", payments, payment_actions)],
+)
+refund_payment = function(
+    "refund-payment",
+    "Compensation: refunds an order's charge (safe when nothing was charged).",
+    environment={"PAYMENTS_TABLE_NAME": payments.name},
+    policy_statements=[table_access("RefundOrders", payments, payment_actions)],
+)
+create_shipment = function(
+    "create-shipment",
+    "Fulfillment step: creates the order's shipment once, to its shipping address.",
+    environment={"ORDERS_TABLE_NAME": orders.name},
+    policy_statements=[table_access("ShipOrders", orders, ["dynamodb:GetItem", "dynamodb:UpdateItem"])],
+)
+
+# A status update that still fails after Lambda's retries lands here instead of being dropped.
+notify_failures = Queue("notify-failures", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600))
+notify = function(
+    "notify",
+    "Pushes order status to the customer's IoT topic and to the notifications topic.",
+    environment={
+        "IOT_DATA_ENDPOINT": realtime.endpoint,
+        "NOTIFICATIONS_TOPIC_ARN": notifications.arn,
+        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
+        "IDEMPOTENCY_TABLE_NAME": idempotency.name,
+    },
+    policy_statements=[
+        realtime.publisher_statement(),
+        {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": notifications.arn},
+        IDEMPOTENCY,
+    ],
+    async_invoke=AsyncInvokeArgs(on_failure_destination_arn=notify_failures.arn, destination_service="sqs"),
+)
+audit = function(
+    "audit",
+    "Appends every order event to the order timeline (SQS batch consumer).",
+    environment={"TIMELINE_TABLE_NAME": timeline.name},
+    policy_statements=[table_access("AppendTimeline", timeline, ["dynamodb:PutItem"])],
+)
+audit_buffer = Queue(
+    "order-audit",
+    QueueArgs(
+        dead_letter=DeadLetterArgs(max_receive_count=settings.queue_max_receive_count),
+        consumer=QueueConsumerArgs(function=audit, maximum_concurrency=settings.queue_consumer_max_concurrency),
+        senders=[QueueSender("events.amazonaws.com", EventBus.planned_rule_arn(BUS, "audit"))],
+    ),
+)
+
+# ---- workflows --------------------------------------------------------------------------------
+fulfillment = Workflow(
+    "fulfillment",
+    WorkflowArgs(
+        definition=workflows.fulfillment_definition,
+        definition_inputs={
+            "reserve_inventory_arn": reserve_inventory.arn,
+            "process_payment_arn": process_payment.arn,
+            "create_shipment_arn": create_shipment.arn,
+            "refund_payment_arn": refund_payment.arn,
+            "release_inventory_arn": release_inventory.arn,
+            "orders_table": orders.name,
+            "receipts_bucket": receipts.name,
+            "event_bus": bus_name,
+        },
+        workflow_type="STANDARD",
+        log_retention_days=settings.log_retention_days,
+        log_level=settings.workflow_log_level,
+    ),
+)
+customer_status_workflow = Workflow(
+    "customer-status",
+    WorkflowArgs(
+        definition=workflows.customer_status_definition,
+        definition_inputs={
+            "customer_status_arn": customer_status.arn,
+            "fulfillment_arn": fulfillment.arn,
+            "orders_table": orders.name,
+            "event_bus": bus_name,
+        },
+        workflow_type="EXPRESS",
+        log_retention_days=settings.log_retention_days,
+        # EXPRESS executions have no history in the console: their logs are the record.
+        log_level="ALL",
+    ),
+)
+
+# ---- routing ----------------------------------------------------------------------------------
+bus = EventBus(
+    BUS,
+    EventBusArgs(
+        archive_retention_days=settings.archive_retention_days,
+        rules={
+            "order-placed": RuleArgs(
+                routing.order_placed_pattern(),
+                {"customer-status": RuleTarget("sfn", customer_status_workflow.arn)},
+                "OrderPlaced starts the customer-status workflow",
+            ),
+            "order-status": RuleArgs(
+                routing.order_status_changed_pattern(),
+                {"notify": RuleTarget("lambda", notify.arn)},
+                "Order status changes are pushed to the customer",
+            ),
+            "audit": RuleArgs(
+                routing.order_audit_pattern(),
+                {"buffer": RuleTarget("sqs", audit_buffer.arn)},
+                "Every order event is buffered for the timeline",
+            ),
+            "receipt-ready": RuleArgs(
+                routing.receipt_ready_pattern(receipts_bucket_name),
+                {"notify": RuleTarget("lambda", notify.arn)},
+                "A stored receipt is announced to the customer",
+            ),
+        },
+        forward_from_default={"forward-receipts": routing.receipt_forward_pattern(receipts_bucket_name)},
+    ),
+)
+
+api = HttpApi(
+    "orders-api",
+    HttpApiArgs(
+        routes={"POST /orders": create_order, "GET /orders/{orderId}": get_order},
+        authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
+        throttling_burst_limit=settings.api_throttle_burst,
+        throttling_rate_limit=settings.api_throttle_rate,
+        log_retention_days=settings.log_retention_days,
+        allowed_origins=settings.allowed_origins,
+    ),
+)
+
+functions = {
+    "create-order": create_order,
+    "get-order": get_order,
+    "customer-status": customer_status,
+    "reserve-inventory": reserve_inventory,
+    "process-payment": process_payment,
+    "create-shipment": create_shipment,
+    "release-inventory": release_inventory,
+    "refund-payment": refund_payment,
+    "notify": notify,
+    "audit": audit,
+    "realtime-authorizer": realtime_authorizer,
+}
+if settings.alarms_enabled and settings.alarm_email:
+    dead_letter_queues: dict[str, pulumi.Input[str]] = {"notify-failures": notify_failures.name}
+    if audit_buffer.dead_letter_queue is not None:
+        dead_letter_queues["order-audit"] = audit_buffer.dead_letter_queue.name
+    dead_letter_queues.update({f"rule-{rule}": queue.name for rule, queue in bus.dead_letter_queues.items()})
+    dead_letter_queues.update(
+        {f"notifications-{role}": queue.name for role, queue in notifications.dead_letter_queues.items()}
+    )
+    Alarms(
+        "ops",
+        AlarmsArgs(
+            email=settings.alarm_email,
+            dead_letter_queues=dead_letter_queues,
+            functions={role: fn.name for role, fn in functions.items()},
+            state_machines={"fulfillment": fulfillment.arn, "customer-status": customer_status_workflow.arn},
+            http_apis={"orders-api": api.id},
+        ),
+    )
+
+pulumi.export("apiUrl", api.url)
+pulumi.export("userPoolId", identity.user_pool_id)
+pulumi.export("userPoolClientId", identity.client_id)
+pulumi.export("iotEndpoint", realtime.endpoint)
+pulumi.export("iotAuthorizerName", realtime.authorizer_name)
+pulumi.export("realtimeTopicPrefix", TOPIC_PREFIX)
+pulumi.export("eventBusName", bus.name)
+pulumi.export("customerStatusStateMachineArn", customer_status_workflow.arn)
+pulumi.export("fulfillmentStateMachineArn", fulfillment.arn)
+pulumi.export("ordersTableName", orders.name)
+pulumi.export("timelineTableName", timeline.name)
+pulumi.export("receiptsBucketName", receipts.name)

@@ -1,0 +1,283 @@
+"""``EventBus``: a custom EventBridge bus with an archive, a bus policy, and routing that never drops events.
+
+Every rule target gets a RetryPolicy (bounded attempts and event age) and a dead-letter queue whose
+policy lets EventBridge deliver only on behalf of that rule; Lambda targets get a permission scoped to
+the rule's ARN; Step Functions and cross-bus targets use one invoke role limited to exactly those
+targets. Patterns are linted when the program runs, so a typo in an operator fails the preview instead
+of silently matching everything (or nothing).
+
+Rules on the account's ``default`` bus can forward matching events (e.g. S3 object events) here.
+Physical names are deterministic, so a queue can name the rule that may send to it before the rule
+exists (see :func:`rule_arn`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.event_patterns import lint_event_pattern
+from components.policies import assume_role_policy, policy_document
+from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
+
+TARGET_KINDS = frozenset({"lambda", "sqs", "sfn", "bus", "sns"})
+_NEEDS_ROLE = {"sfn": "states:StartExecution", "bus": "events:PutEvents"}
+
+
+def bus_name_for(project: str, stack: str, name: str) -> str:
+    """Physical bus name ``<project>-<stack>-<name>``."""
+    return f"{project}-{stack}-{name}"
+
+
+def rule_name_for(bus_name: str, rule: str) -> str:
+    """Physical rule name: the bus name and the rule's role, within EventBridge's 64 characters."""
+    return f"{bus_name}-{rule}"[:64]
+
+
+def rule_arn(region: str, account: str, bus_name: str, rule_name: str, partition: str = "aws") -> str:
+    """ARN of a rule; rules on a custom bus carry the bus name in their ARN, rules on ``default`` do not."""
+    path = rule_name if bus_name == "default" else f"{bus_name}/{rule_name}"
+    return f"arn:{partition}:events:{region}:{account}:rule/{path}"
+
+
+def bus_policy(bus_arn: Any, account: str, put_from_accounts: Sequence[str]) -> dict[str, Any]:
+    """Bus resource policy: named accounts may put events; no ``*`` principal."""
+    accounts = sorted({account, *put_from_accounts})
+    return policy_document(
+        [
+            {
+                "Sid": "AllowPutEventsFromAccounts",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                "Action": "events:PutEvents",
+                "Resource": bus_arn,
+            }
+        ]
+    )
+
+
+def invoke_role_statements(targets: Sequence[RuleTarget]) -> list[dict[str, Any]]:
+    """What the bus's invoke role may do: start these state machines, put to these buses, nothing else."""
+    statements: list[dict[str, Any]] = []
+    for kind, action in _NEEDS_ROLE.items():
+        resources = [t.arn for t in targets if t.kind == kind]
+        if resources:
+            statements.append(
+                {"Sid": f"Invoke{kind.capitalize()}", "Effect": "Allow", "Action": action, "Resource": resources}
+            )
+    return statements
+
+
+@dataclass
+class RuleTarget:
+    """Where a rule delivers, and how hard it tries."""
+
+    kind: str
+    """``lambda``, ``sqs``, ``sfn`` (state machine), ``bus`` (another event bus) or ``sns``."""
+    arn: pulumi.Input[str]
+    """Target ARN."""
+    input_transformer: Mapping[str, Any] | None = None
+    """``{"input_paths": {...}, "input_template": "..."}``: reshape the event for the target."""
+    maximum_retry_attempts: int = 8
+    """Delivery retries before the event goes to the rule's DLQ (0–185)."""
+    maximum_event_age_seconds: int = 3600
+    """Oldest event EventBridge still retries (60–86400 seconds)."""
+
+
+@dataclass
+class RuleArgs:
+    """A rule: an event pattern and its targets."""
+
+    event_pattern: Mapping[str, Any]
+    """EventBridge event pattern (linted when the program runs)."""
+    targets: Mapping[str, RuleTarget]
+    """Targets by role name (used in child names and target ids)."""
+    description: str = ""
+    """What the rule routes, shown in the console."""
+
+
+@dataclass
+class EventBusArgs:
+    """Inputs of :class:`EventBus`."""
+
+    archive_retention_days: int
+    """Days the archive keeps events for replay (bounded, so storage does not grow forever)."""
+    rules: Mapping[str, RuleArgs] = field(default_factory=dict)
+    """Rules on this bus, by role name."""
+    forward_from_default: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Rules on the account's ``default`` bus forwarding matching events here: role name → pattern."""
+    put_from_accounts: Sequence[str] = ()
+    """Other accounts allowed to put events (the bus's own account always is)."""
+    dead_letter_retention_seconds: int = FOURTEEN_DAYS
+    """Retention of the rules' DLQs."""
+
+
+class EventBus(pulumi.ComponentResource):
+    """A custom event bus with archive, policy, rules, and a retry policy and DLQ on every target."""
+
+    bus: aws.cloudwatch.EventBus
+    archive: aws.cloudwatch.EventArchive
+    invoke_role: aws.iam.Role | None
+    rules: dict[str, aws.cloudwatch.EventRule]
+    dead_letter_queues: dict[str, Queue]
+    arn: pulumi.Output[str]
+    name: pulumi.Output[str]
+    physical_name: str
+
+    @staticmethod
+    def planned_arn(bus_component_name: str) -> pulumi.Output[str]:
+        """ARN the bus named ``bus_component_name`` will have, for roles created before it."""
+        bus_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
+        identity = aws.get_caller_identity_output()
+        region = aws.get_region_output()
+        return pulumi.Output.all(region.region, identity.account_id).apply(
+            lambda values: f"arn:aws:events:{values[0]}:{values[1]}:event-bus/{bus_name}"
+        )
+
+    @staticmethod
+    def planned_name(bus_component_name: str) -> str:
+        """Physical name the bus named ``bus_component_name`` will have."""
+        return bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
+
+    @staticmethod
+    def planned_rule_arn(bus_component_name: str, rule: str) -> pulumi.Output[str]:
+        """ARN the rule ``rule`` of the bus named ``bus_component_name`` will have, before either exists."""
+        bus_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
+        identity = aws.get_caller_identity_output()
+        region = aws.get_region_output()
+        return pulumi.Output.all(region.region, identity.account_id).apply(
+            lambda values: rule_arn(values[0], values[1], bus_name, rule_name_for(bus_name, rule))
+        )
+
+    def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("orderflow:events:EventBus", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        for rule, rule_args in args.rules.items():
+            lint_event_pattern(dict(rule_args.event_pattern), rule)
+            for role, target in rule_args.targets.items():
+                if target.kind not in TARGET_KINDS:
+                    raise ValueError(f"{name}: rule {rule!r} target {role!r} has unknown kind {target.kind!r}")
+        for rule, pattern in args.forward_from_default.items():
+            lint_event_pattern(dict(pattern), rule)
+
+        self.physical_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), name)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=self.physical_name, opts=child)
+        self.archive = aws.cloudwatch.EventArchive(
+            f"{name}-archive",
+            name=f"{self.physical_name}-archive"[:48],
+            event_source_arn=self.bus.arn,
+            retention_days=args.archive_retention_days,
+            description=f"Replayable copy of {self.physical_name}",
+            opts=child,
+        )
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        aws.cloudwatch.EventBusPolicy(
+            f"{name}-policy",
+            event_bus_name=self.bus.name,
+            policy=pulumi.Output.all(self.bus.arn, account).apply(
+                lambda values: json.dumps(bus_policy(values[0], values[1], args.put_from_accounts))
+            ),
+            opts=child,
+        )
+
+        forwarding = {
+            rule: RuleArgs(
+                event_pattern=pattern,
+                targets={"bus": RuleTarget(kind="bus", arn=self.bus.arn)},
+                description=f"Forward matching events from the default bus to {self.physical_name}",
+            )
+            for rule, pattern in args.forward_from_default.items()
+        }
+        all_targets = [t for r in [*args.rules.values(), *forwarding.values()] for t in r.targets.values()]
+        self.invoke_role = None
+        statements = invoke_role_statements(all_targets)
+        if statements:
+            self.invoke_role = aws.iam.Role(
+                f"{name}-invoke-role",
+                assume_role_policy=account.apply(
+                    lambda acct: json.dumps(assume_role_policy("events.amazonaws.com", source_account=acct))
+                ),
+                description=f"Lets {self.physical_name}'s rules start workflows and forward events",
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-invoke-policy",
+                role=self.invoke_role.id,
+                policy=pulumi.Output.json_dumps(policy_document(statements)),
+                opts=child,
+            )
+
+        self.rules = {}
+        self.dead_letter_queues = {}
+        for rule, rule_args in args.rules.items():
+            self._route(name, rule, rule_args, self.bus.name, args.dead_letter_retention_seconds)
+        for rule, rule_args in forwarding.items():
+            self._route(name, rule, rule_args, "default", args.dead_letter_retention_seconds)
+
+        self.arn = self.bus.arn
+        self.name = self.bus.name
+        self.register_outputs({"arn": self.arn, "name": self.name})
+
+    def _route(
+        self,
+        name: str,
+        rule: str,
+        args: RuleArgs,
+        bus_name: pulumi.Input[str],
+        dead_letter_retention_seconds: int,
+    ) -> None:
+        """One rule, its DLQ, and each target with retry policy, DLQ and permission."""
+        child = pulumi.ResourceOptions(parent=self)
+        event_rule = aws.cloudwatch.EventRule(
+            f"{name}-{rule}-rule",
+            name=rule_name_for(self.physical_name, rule),
+            event_bus_name=bus_name,
+            event_pattern=pulumi.Output.json_dumps(dict(args.event_pattern)),
+            description=args.description,
+            opts=child,
+        )
+        self.rules[rule] = event_rule
+        dead_letter = Queue(
+            f"{name}-{rule}-dlq",
+            QueueArgs(
+                dead_letter=None,
+                message_retention_seconds=dead_letter_retention_seconds,
+                senders=[QueueSender("events.amazonaws.com", event_rule.arn)],
+            ),
+            opts=child,
+        )
+        self.dead_letter_queues[rule] = dead_letter
+        for role, target in args.targets.items():
+            depends_on: list[pulumi.Resource] = [dead_letter]
+            if target.kind == "lambda":
+                depends_on.append(
+                    aws.lambda_.Permission(
+                        f"{name}-{rule}-{role}-invoke",
+                        action="lambda:InvokeFunction",
+                        function=target.arn,
+                        principal="events.amazonaws.com",
+                        source_arn=event_rule.arn,
+                        opts=child,
+                    )
+                )
+            transformer = dict(target.input_transformer) if target.input_transformer else None
+            aws.cloudwatch.EventTarget(
+                f"{name}-{rule}-{role}",
+                rule=event_rule.name,
+                event_bus_name=bus_name,
+                target_id=role,
+                arn=target.arn,
+                role_arn=self.invoke_role.arn if target.kind in _NEEDS_ROLE and self.invoke_role else None,
+                input_transformer=transformer,
+                retry_policy={
+                    "maximum_retry_attempts": target.maximum_retry_attempts,
+                    "maximum_event_age_in_seconds": target.maximum_event_age_seconds,
+                },
+                dead_letter_config={"arn": dead_letter.arn},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            )

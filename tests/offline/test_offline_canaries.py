@@ -1,0 +1,36 @@
+"""Canaries: the SDK internals the harness relies on still have the shape we use.
+
+An upgrade of ``pulumi`` that changes one of these fails here, loudly, instead of making the harness
+record something subtly different from what the engine sees.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextvars import ContextVar
+from importlib import metadata
+
+from pulumi.runtime import mocks, rpc, settings, stack, sync_await
+
+
+def test_pinned_sdk_versions() -> None:
+    assert metadata.version("pulumi") == "3.272.0"
+    assert metadata.version("pulumi_aws") == "7.51.1"
+
+
+def test_mock_monitor_hooks_we_override_exist() -> None:
+    assert inspect.signature(mocks.MockMonitor.make_urn).parameters.keys() == {"self", "parent", "type_", "name"}
+    assert "request" in inspect.signature(mocks.MockMonitor.RegisterResource).parameters
+    # The monitor keeps registrations by URN with the mocks' state: we read it back after super().
+    assert mocks.MockMonitor.ResourceRegistration._fields == ("urn", "id", "state")
+
+
+def test_set_mocks_accepts_a_monitor() -> None:
+    assert "monitor" in inspect.signature(mocks.set_mocks).parameters
+
+
+def test_runtime_entry_points_exist() -> None:
+    assert inspect.iscoroutinefunction(stack.run_pulumi_func)
+    assert callable(sync_await._sync_await)
+    assert isinstance(settings.ROOT, ContextVar)
+    assert "keep_unknowns" in inspect.signature(rpc.deserialize_properties).parameters
