@@ -75,7 +75,9 @@ payments = Table(
 )
 idempotency = Table(
     "idempotency",
-    TableArgs(hash_key=KeyAttribute("id"), ttl_attribute="expiration", deletion_protection=settings.deletion_protection),
+    TableArgs(
+        hash_key=KeyAttribute("id"), ttl_attribute="expiration", deletion_protection=settings.deletion_protection
+    ),
 )
 receipts = Bucket("receipts", BucketArgs(bucket_name=receipts_bucket_name))
 
@@ -128,7 +130,9 @@ realtime_authorizer = function(
     layers=[jwt_layer.arn],
     timeout_seconds=5,
 )
-realtime = RealtimeChannel("realtime", RealtimeChannelArgs(authorizer_function=realtime_authorizer, topic_prefix=TOPIC_PREFIX))
+realtime = RealtimeChannel(
+    "realtime", RealtimeChannelArgs(authorizer_function=realtime_authorizer, topic_prefix=TOPIC_PREFIX)
+)
 notifications = Topic(
     "order-notifications",
     TopicArgs(
@@ -240,14 +244,14 @@ fulfillment = Workflow(
     WorkflowArgs(
         definition=workflows.fulfillment_definition,
         definition_inputs={
-            "reserve_inventory_arn": reserve_inventory.arn,
-            "process_payment_arn": process_payment.arn,
-            "create_shipment_arn": create_shipment.arn,
-            "refund_payment_arn": refund_payment.arn,
-            "release_inventory_arn": release_inventory.arn,
-            "orders_table": orders.name,
-            "receipts_bucket": receipts.name,
-            "event_bus": bus_name,
+            "reserve_inventory_function_arn": reserve_inventory.arn,
+            "process_payment_function_arn": process_payment.arn,
+            "create_shipment_function_arn": create_shipment.arn,
+            "refund_payment_function_arn": refund_payment.arn,
+            "release_inventory_function_arn": release_inventory.arn,
+            "orders_table_name": orders.name,
+            "event_bus_name": bus_name,
+            "receipts_bucket_name": receipts.name,
         },
         workflow_type="STANDARD",
         log_retention_days=settings.log_retention_days,
@@ -255,14 +259,14 @@ fulfillment = Workflow(
     ),
 )
 customer_status_workflow = Workflow(
-    "customer-status",
+    "customer-status-workflow",
     WorkflowArgs(
         definition=workflows.customer_status_definition,
         definition_inputs={
-            "customer_status_arn": customer_status.arn,
-            "fulfillment_arn": fulfillment.arn,
-            "orders_table": orders.name,
-            "event_bus": bus_name,
+            "customer_status_function_arn": customer_status.arn,
+            "orders_table_name": orders.name,
+            "event_bus_name": bus_name,
+            "fulfillment_state_machine_arn": fulfillment.arn,
         },
         workflow_type="EXPRESS",
         log_retention_days=settings.log_retention_days,

@@ -112,7 +112,9 @@ class Alarms(pulumi.ComponentResource):
             **{f"ops-{role}": queue.name for role, queue in self.topic.dead_letter_queues.items()},
         }
         self.alarms = {}
-        for role, spec, dimension_value in alarm_plan(dead_letters, args.functions, args.state_machines, args.http_apis):
+        for role, spec, dimension_value in alarm_plan(
+            dead_letters, args.functions, args.state_machines, args.http_apis
+        ):
             dimensions: dict[str, pulumi.Input[str]] = {spec.dimension: dimension_value}  # type: ignore[dict-item]
             if spec.namespace == "AWS/ApiGateway":
                 dimensions["Stage"] = "$default"

@@ -23,7 +23,9 @@ def bucket_policy(bucket_arn: Any) -> dict[str, Any]:
     return policy_document([deny_insecure_transport("s3:*", [bucket_arn, objects])])
 
 
-def lifecycle_rules(noncurrent_version_days: int, incomplete_upload_days: int) -> list[dict[str, Any]]:
+def lifecycle_rules(
+    noncurrent_version_days: int, incomplete_upload_days: int
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Lifecycle rules expiring old object versions and abandoned multipart uploads.
 
     Raises

@@ -265,7 +265,11 @@ class EventBus(pulumi.ComponentResource):
                         opts=child,
                     )
                 )
-            transformer = dict(target.input_transformer) if target.input_transformer else None
+            transformer = (
+                aws.cloudwatch.EventTargetInputTransformerArgs(**target.input_transformer)
+                if target.input_transformer
+                else None
+            )
             aws.cloudwatch.EventTarget(
                 f"{name}-{rule}-{role}",
                 rule=event_rule.name,
@@ -274,10 +278,10 @@ class EventBus(pulumi.ComponentResource):
                 arn=target.arn,
                 role_arn=self.invoke_role.arn if target.kind in _NEEDS_ROLE and self.invoke_role else None,
                 input_transformer=transformer,
-                retry_policy={
-                    "maximum_retry_attempts": target.maximum_retry_attempts,
-                    "maximum_event_age_in_seconds": target.maximum_event_age_seconds,
-                },
-                dead_letter_config={"arn": dead_letter.arn},
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                    maximum_retry_attempts=target.maximum_retry_attempts,
+                    maximum_event_age_in_seconds=target.maximum_event_age_seconds,
+                ),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter.arn),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )

@@ -193,7 +193,7 @@ class Function(pulumi.ComponentResource):
             opts=child,
         )
         # Logging and tracing are the function's own; the caller passes only what its code calls.
-        runtime_statements = [
+        runtime_statements: list[dict[str, Any]] = [
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",

@@ -9,6 +9,7 @@ route, a JWT authorizer on every route, and CORS limited to the configured origi
 from __future__ import annotations
 
 import json
+from functools import partial
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -157,7 +158,7 @@ class HttpApi(pulumi.ComponentResource):
                 action="lambda:InvokeFunction",
                 function=function.name,
                 principal="apigateway.amazonaws.com",
-                source_arn=self.api.execution_arn.apply(lambda arn, key=route_key: route_source_arn(arn, key)),
+                source_arn=self.api.execution_arn.apply(partial(route_source_arn, route_key=route_key)),
                 opts=child,
             )
             routes.append(

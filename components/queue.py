@@ -49,7 +49,9 @@ def queue_policy(queue_arn: Any, senders: Sequence[QueueSender]) -> dict[str, An
     statements = [deny_insecure_transport("sqs:*", [queue_arn])]
     for index, sender in enumerate(senders):
         statements.append(
-            allow_service_from_source(f"AllowSend{index}", sender.service, "sqs:SendMessage", queue_arn, sender.source_arn)
+            allow_service_from_source(
+                f"AllowSend{index}", sender.service, "sqs:SendMessage", queue_arn, sender.source_arn
+            )
         )
     return policy_document(statements)
 
@@ -60,7 +62,12 @@ def consumer_statements(queue_arn: Any) -> list[dict[str, Any]]:
         {
             "Sid": "ConsumeQueue",
             "Effect": "Allow",
-            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            ],
             "Resource": queue_arn,
         }
     ]

@@ -7,9 +7,8 @@ and global secondary indexes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,13 +117,13 @@ class Table(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:storage:Table", name, None, opts)
-        indexes: list[dict[str, Any]] = [
-            {
-                "name": index.name,
-                "hash_key": index.hash_key.name,
-                "range_key": index.range_key.name if index.range_key else None,
-                "projection_type": index.projection_type,
-            }
+        indexes = [
+            aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name=index.name,
+                hash_key=index.hash_key.name,
+                range_key=index.range_key.name if index.range_key else None,
+                projection_type=index.projection_type,
+            )
             for index in args.global_indexes
         ]
         self.table = aws.dynamodb.Table(
@@ -132,11 +131,11 @@ class Table(pulumi.ComponentResource):
             billing_mode=args.billing_mode,
             hash_key=args.hash_key.name,
             range_key=args.range_key.name if args.range_key else None,
-            attributes=attribute_definitions(args),
+            attributes=[aws.dynamodb.TableAttributeArgs(**a) for a in attribute_definitions(args)],
             global_secondary_indexes=indexes or None,
-            point_in_time_recovery={"enabled": args.point_in_time_recovery},
-            server_side_encryption={"enabled": True},
-            ttl={"attribute_name": args.ttl_attribute, "enabled": True},
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=args.point_in_time_recovery),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True),
             deletion_protection_enabled=args.deletion_protection,
             stream_enabled=args.stream_view_type is not None,
             stream_view_type=args.stream_view_type,
@@ -155,4 +154,3 @@ class Table(pulumi.ComponentResource):
         self.name = self.table.name
         self.stream_arn = self.table.stream_arn if args.stream_view_type else None
         self.register_outputs({"arn": self.arn, "name": self.name})
-

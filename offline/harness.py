@@ -85,6 +85,7 @@ class RecordingMonitor(MockMonitor):
         self._default_providers: dict[str, str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URN as the engine builds it."""
         # The engine leaves the stack type out and joins the whole parent type chain with '$';
         # the SDK's MockMonitor keeps the stack type and only the last parent type.
         qualified_type = type_
@@ -129,6 +130,7 @@ class RecordingMonitor(MockMonitor):
         return self._default_providers[key]
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Register through the mock monitor, then keep the request as the engine receives it."""
         response = super().RegisterResource(request)
         provider = request.provider
         if request.custom and not provider:
@@ -207,18 +209,22 @@ def run_program(
     config.update(config_overrides or {})
     region = config.get("aws:region", "us-east-1")
 
-    monitor = RecordingMonitor(AwsMocks(region), project, stack, region)
+    mocks = AwsMocks(region)
+    monitor = RecordingMonitor(mocks, project, stack, region)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)
-    pulumi.runtime.set_mocks(AwsMocks(region), project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
 
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     program = str(project_dir / "__main__.py")
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+    def run_main() -> None:
+        runpy.run_path(program, run_name="__main__")
 
-    outputs = _sync_await(_resolve_outputs(root.outputs if root is not None else {}))
+    _sync_await(run_pulumi_func(run_main))
+    exports: dict[str, Any] = getattr(root, "outputs", {})
+    outputs = _sync_await(_resolve_outputs(exports))
     return ProgramRun(project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs)
 
 

@@ -61,6 +61,9 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
+        # Two components may give children the same logical name (their URNs differ by parent type);
+        # the engine's random suffixes differ too, so count repeats to keep physical names distinct.
+        self._seen: dict[str, int] = {}
         self._invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "aws:index/getRegion:getRegion": self._get_region,
             "aws:index/getCallerIdentity:getCallerIdentity": self._get_caller_identity,
@@ -71,6 +74,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     # ---- invokes -------------------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        """Answer a known invoke; raise on any other token."""
         handler = self._invokes.get(args.token)
         if handler is None:
             raise UnknownInvokeError(
@@ -112,8 +116,13 @@ class AwsMocks(pulumi.runtime.Mocks):
     # ---- resources -----------------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """Physical id and state after a create: inputs plus auto-name, ARN and computed outputs."""
         inputs = dict(args.inputs)
         seed = f"{args.typ}::{args.name}"
+        repeat = self._seen.get(seed, 0)
+        self._seen[seed] = repeat + 1
+        if repeat:
+            seed = f"{seed}#{repeat}"
         fmt = {"region": self.region, "account": ACCOUNT_ID}
         state: dict[str, Any] = dict(inputs)
         resource_id = f"{args.name}-{_suffix(seed)}"

@@ -68,7 +68,9 @@ def format_counts(resources: list[RecordedResource]) -> str:
     """Counts of provider resources by type, largest first."""
     counts = Counter(r.type for r in resources if r.custom and not r.is_provider)
     width = max((len(t) for t in counts), default=0)
-    lines = [f"    {type_:<{width}}  {count:>3}" for type_, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]
+    lines = [
+        f"    {type_:<{width}}  {count:>3}" for type_, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    ]
     lines.append(f"    {'total':<{width}}  {sum(counts.values()):>3}")
     return "\n".join(lines)
 

@@ -122,7 +122,9 @@ class _Reader:
             raise self.fail(key, f"expected {kind}, got {value!r}")
         return value
 
-    def string_list(self, key: str, default: tuple[str, ...], *, pattern: re.Pattern[str], kind: str) -> tuple[str, ...]:
+    def string_list(
+        self, key: str, default: tuple[str, ...], *, pattern: re.Pattern[str], kind: str
+    ) -> tuple[str, ...]:
         def parse(raw: str) -> tuple[str, ...]:
             value: Any = json.loads(raw)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

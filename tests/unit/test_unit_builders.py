@@ -9,7 +9,7 @@ import pytest
 
 from components.alarms import DEAD_LETTER_DEPTH, FUNCTION_ERRORS, alarm_plan
 from components.bucket import lifecycle_rules
-from components.event_bus import bus_policy, invoke_role_statements, rule_arn, rule_name_for, RuleTarget
+from components.event_bus import RuleTarget, bus_policy, invoke_role_statements, rule_arn, rule_name_for
 from components.function import function_name_for, package_files, powertools_layer_arn
 from components.http_api import access_log_format, parse_route_key, route_child_name, route_source_arn
 from components.identity import issuer_url
@@ -29,7 +29,9 @@ from components.topic import TopicPublisher, subscription_redrive_policy, topic_
 
 # ---- IAM ----------------------------------------------------------------------------------------
 def test_validate_statements_accepts_named_actions_and_resources() -> None:
-    validate_statements([{"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "arn:aws:sqs:eu-west-1:1:q"}], "f")
+    validate_statements(
+        [{"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "arn:aws:sqs:eu-west-1:1:q"}], "f"
+    )
 
 
 @pytest.mark.parametrize("action", ["*", "sqs:*", "dynamodb:Get*"])
@@ -70,7 +72,12 @@ def test_deny_insecure_transport_denies_every_principal_without_tls() -> None:
 
 @pytest.mark.parametrize(
     ("service", "action"),
-    [("sqs", "sqs:SendMessage"), ("sns", "sns:Publish"), ("lambda", "lambda:InvokeFunction"), ("events", "events:PutEvents")],
+    [
+        ("sqs", "sqs:SendMessage"),
+        ("sns", "sns:Publish"),
+        ("lambda", "lambda:InvokeFunction"),
+        ("events", "events:PutEvents"),
+    ],
 )
 def test_destination_send_statement_per_service(service: str, action: str) -> None:
     assert destination_send_statement("arn:x", service)["Action"] == action
@@ -201,7 +208,9 @@ def test_seed_item_suffix_is_stable_and_urn_safe() -> None:
 def test_lifecycle_rules_expire_old_versions_and_abandoned_uploads() -> None:
     rules = {rule["id"]: rule for rule in lifecycle_rules(30, 7)}
     assert rules["expire-noncurrent-versions"]["noncurrent_version_expiration"] == {"noncurrent_days": 30}
-    assert rules["abort-incomplete-multipart-uploads"]["abort_incomplete_multipart_upload"] == {"days_after_initiation": 7}
+    assert rules["abort-incomplete-multipart-uploads"]["abort_incomplete_multipart_upload"] == {
+        "days_after_initiation": 7
+    }
     with pytest.raises(ValueError):
         lifecycle_rules(0, 7)
 
@@ -215,9 +224,7 @@ def test_rule_arn_carries_the_bus_name_except_on_the_default_bus() -> None:
 
 def test_bus_policy_names_accounts_never_star() -> None:
     (statement,) = bus_policy("arn:bus", "111111111111", ["222222222222"])["Statement"]
-    assert statement["Principal"] == {
-        "AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
-    }
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]}
 
 
 def test_invoke_role_allows_exactly_its_state_machine_and_bus_targets() -> None:

@@ -1,0 +1,1 @@
+"""Offline engine: run the program under mocks, record it, drive the policy pack like the engine."""

@@ -1,0 +1,25 @@
+"""The whole program, recorded once per stack for the session (each test reads, none mutates)."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.harness import run_program
+from offline.recording import ProgramRun
+
+
+@pytest.fixture(scope="session")
+def dev() -> ProgramRun:
+    return run_program("dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> ProgramRun:
+    return run_program("prod")
+
+
+@pytest.fixture(params=["dev", "prod"], scope="session")
+def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
+    return request.getfixturevalue(request.param)
+
+

@@ -1,0 +1,346 @@
+"""Each component's defaults, read from what the whole program registers for dev and prod."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.asl import validate_definition
+from offline.recording import ProgramRun
+from tests.program.recorded import as_list, document, statements
+
+FUNCTION = "aws:lambda/function:Function"
+QUEUE = "aws:sqs/queue:Queue"
+
+
+def config_int(run: ProgramRun, key: str) -> int:
+    return int(run.config[f"orderflow:{key}"])
+
+
+# ---- Function -----------------------------------------------------------------------------------
+def test_functions_are_current_arm64_traced_json_logged_and_bounded(stack_run: ProgramRun) -> None:
+    functions = stack_run.of_type(FUNCTION)
+    assert len(functions) == 11
+    for fn in functions:
+        inputs = fn.inputs
+        assert inputs["runtime"] == "python3.13", fn.name
+        assert inputs["architectures"] == ["arm64"], fn.name
+        assert inputs["tracingConfig"] == {"mode": "Active"}, fn.name
+        assert inputs["loggingConfig"]["logFormat"] == "JSON", fn.name
+        assert inputs["memorySize"] > 0 and inputs["timeout"] > 0, fn.name
+        ceiling = inputs["reservedConcurrentExecutions"]
+        assert ceiling in (
+            config_int(stack_run, "reservedConcurrency"),
+            config_int(stack_run, "apiReservedConcurrency"),
+        )
+        assert inputs["layers"][0] == (
+            f"arn:aws:lambda:{stack_run.config['aws:region']}:017000801446:layer:"
+            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{config_int(stack_run, 'powertoolsLayerVersion')}"
+        )
+        assert inputs["handler"].endswith(".app.lambda_handler")
+
+
+def test_each_function_has_its_own_log_group_named_after_it(stack_run: ProgramRun) -> None:
+    for fn in stack_run.of_type(FUNCTION):
+        component = stack_run.by_urn(fn.parent)
+        (log_group,) = [c for c in stack_run.children(component.urn) if c.type == "aws:cloudwatch/logGroup:LogGroup"]
+        assert log_group.inputs["name"] == f"/aws/lambda/{fn.inputs['name']}"
+        assert fn.inputs["loggingConfig"]["logGroup"] == log_group.inputs["name"]
+        assert log_group.inputs["retentionInDays"] == config_int(stack_run, "logRetentionDays")
+        assert log_group.urn in fn.dependencies
+
+
+def test_each_function_has_its_own_execution_role(stack_run: ProgramRun) -> None:
+    roles = [fn.inputs["role"] for fn in stack_run.of_type(FUNCTION)]
+    assert len(set(roles)) == len(roles)
+    for fn in stack_run.of_type(FUNCTION):
+        (role,) = [r for r in stack_run.of_type("aws:iam/role:Role") if r.outputs["arn"] == fn.inputs["role"]]
+        (trust,) = statements(role.inputs["assumeRolePolicy"])
+        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_async_function_has_bounded_retries_and_an_on_failure_destination(stack_run: ProgramRun) -> None:
+    (config,) = stack_run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    assert config.inputs["functionName"].endswith("-notify")
+    assert config.inputs["maximumRetryAttempts"] <= 2
+    assert config.inputs["maximumEventAgeInSeconds"] <= 21600
+    destination = config.inputs["destinationConfig"]["onFailure"]["destination"]
+    assert stack_run.find_by_output("arn", destination).type == QUEUE
+    (policy,) = [p for p in stack_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "notify-policy"]
+    sends = [s for s in statements(policy.inputs["policy"]) if s["Action"] == "sqs:SendMessage"]
+    assert sends and sends[0]["Resource"] == destination
+
+
+# ---- Queue --------------------------------------------------------------------------------------
+def test_audit_queue_redrives_to_its_own_dlq(stack_run: ProgramRun) -> None:
+    queue = stack_run.named("order-audit-queue", QUEUE)
+    dead_letter = stack_run.named("order-audit-dlq", QUEUE)
+    redrive = document(queue.inputs["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dead_letter.outputs["arn"]
+    assert redrive["maxReceiveCount"] == config_int(stack_run, "queueMaxReceiveCount")
+    assert dead_letter.inputs["messageRetentionSeconds"] >= queue.inputs["messageRetentionSeconds"]
+    assert "redrivePolicy" not in dead_letter.inputs  # a DLQ needs no DLQ of its own
+
+
+def test_consumed_queue_visibility_is_derived_from_the_consumer_timeout(stack_run: ProgramRun) -> None:
+    queue = stack_run.named("order-audit-queue", QUEUE)
+    (mapping,) = stack_run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    consumer = stack_run.find_by_output("arn", mapping.inputs["functionName"])
+    assert consumer is not None and consumer.name == "audit-function"
+    window = mapping.inputs["maximumBatchingWindowInSeconds"]
+    assert queue.inputs["visibilityTimeoutSeconds"] == 6 * consumer.inputs["timeout"] + window
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == config_int(stack_run, "queueConsumerMaxConcurrency")
+    assert mapping.inputs["eventSourceArn"] == queue.outputs["arn"]
+
+
+def test_every_queue_is_encrypted_and_tls_only(stack_run: ProgramRun) -> None:
+    policies = {p.inputs["queueUrl"]: p for p in stack_run.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    for queue in stack_run.of_type(QUEUE):
+        assert queue.inputs["sqsManagedSseEnabled"] is True, queue.name
+        deny = statements(policies[queue.outputs["url"]].inputs["policy"])[0]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# ---- Topic --------------------------------------------------------------------------------------
+def test_topics_use_sse_and_every_subscription_redrives_to_a_dlq_the_topic_may_write(prod: ProgramRun) -> None:
+    topic = prod.named("order-notifications-topic")
+    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
+    subscriptions = prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert subscriptions, "prod subscribes people to notifications and alarms"
+    policies = {p.inputs["queueUrl"]: p for p in prod.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    for subscription in subscriptions:
+        dead_letter = prod.find_by_output("arn", document(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
+        assert dead_letter is not None and dead_letter.type == QUEUE
+        allow = statements(policies[dead_letter.outputs["url"]].inputs["policy"])[1]
+        assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+        assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == subscription.inputs["topic"]
+
+
+# ---- Table and bucket ---------------------------------------------------------------------------
+def test_tables_are_on_demand_recoverable_encrypted_with_ttl(stack_run: ProgramRun) -> None:
+    tables = stack_run.of_type("aws:dynamodb/table:Table")
+    assert {t.name for t in tables} == {
+        f"{n}-table" for n in ("orders", "timeline", "inventory", "payments", "idempotency")
+    }
+    protected = stack_run.config["orderflow:deletionProtection"] == "true"
+    for table in tables:
+        assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["serverSideEncryption"] == {"enabled": True}
+        assert table.inputs["ttl"]["enabled"] is True
+        assert table.inputs["deletionProtectionEnabled"] is protected
+    orders = stack_run.named("orders-table")
+    assert orders.inputs["globalSecondaryIndexes"][0]["name"] == "byCustomer"
+
+
+def test_inventory_is_seeded_from_the_catalogue(stack_run: ProgramRun) -> None:
+    catalogue = json.loads(
+        (__import__("pathlib").Path(__file__).parents[2] / "handlers/shared/catalogue.json").read_text()
+    )
+    items = [document(i.inputs["item"]) for i in stack_run.of_type("aws:dynamodb/tableItem:TableItem")]
+    assert {i["pk"]["S"] for i in items} == {f"SKU#{p['sku']}" for p in catalogue}
+
+
+def test_receipts_bucket_is_private_encrypted_versioned_and_emits_events(stack_run: ProgramRun) -> None:
+    block = stack_run.named("receipts-public-access-block").inputs
+    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert stack_run.named("receipts-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    encryption = stack_run.named("receipts-encryption").inputs["rules"][0]
+    assert encryption["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    assert stack_run.named("receipts-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
+    rules = {r["id"] for r in stack_run.named("receipts-lifecycle").inputs["rules"]}
+    assert rules == {"expire-noncurrent-versions", "abort-incomplete-multipart-uploads"}
+    deny = statements(stack_run.named("receipts-policy").inputs["policy"])[0]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    assert stack_run.named("receipts-notifications").inputs["eventbridge"] is True
+
+
+# ---- Event bus ----------------------------------------------------------------------------------
+def test_bus_has_bounded_archive_and_no_open_policy(stack_run: ProgramRun) -> None:
+    archive = stack_run.named("orders-archive")
+    assert archive.inputs["retentionDays"] == config_int(stack_run, "archiveRetentionDays")
+    for statement in statements(stack_run.named("orders-policy").inputs["policy"]):
+        assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*"
+
+
+def test_every_rule_target_retries_and_has_a_dlq_only_its_rule_may_write(stack_run: ProgramRun) -> None:
+    rules = {r.inputs["name"]: r for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert len(rules) == 5
+    policies = {p.inputs["queueUrl"]: p for p in stack_run.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    for target in stack_run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        rule = rules[target.inputs["rule"]]
+        assert target.inputs["retryPolicy"]["maximumRetryAttempts"] <= 185
+        assert target.inputs["retryPolicy"]["maximumEventAgeInSeconds"] <= 86400
+        dead_letter = stack_run.find_by_output("arn", target.inputs["deadLetterConfig"]["arn"])
+        assert dead_letter is not None and dead_letter.type == QUEUE
+        allow = statements(policies[dead_letter.outputs["url"]].inputs["policy"])[1]
+        assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+        assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == rule.outputs["arn"]
+
+
+def test_lambda_targets_are_invokable_only_by_their_rule(stack_run: ProgramRun) -> None:
+    rule_arns = {r.outputs["arn"] for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule")}
+    event_permissions = [
+        p
+        for p in stack_run.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "events.amazonaws.com"
+    ]
+    assert len(event_permissions) == 2
+    assert all(p.inputs["sourceArn"] in rule_arns for p in event_permissions)
+
+
+def test_audit_queue_accepts_only_the_audit_rule(stack_run: ProgramRun) -> None:
+    queue = stack_run.named("order-audit-queue", QUEUE)
+    (policy,) = [
+        p for p in stack_run.of_type("aws:sqs/queuePolicy:QueuePolicy") if p.inputs["queueUrl"] == queue.outputs["url"]
+    ]
+    allow = statements(policy.inputs["policy"])[1]
+    audit_rule = [r for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule") if r.name == "orders-audit-rule"][
+        0
+    ]
+    # The planned ARN the queue was given equals the ARN the rule really gets.
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == audit_rule.outputs["arn"]
+
+
+def test_s3_events_are_forwarded_from_the_default_bus(stack_run: ProgramRun) -> None:
+    forward = stack_run.named("orders-forward-receipts-rule")
+    assert "eventBusName" not in forward.inputs or forward.inputs["eventBusName"] == "default"
+    pattern = document(forward.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail"]["bucket"]["name"] == [stack_run.named("receipts-bucket").outputs["bucket"]]
+    (target,) = [
+        t
+        for t in stack_run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.inputs["rule"] == forward.inputs["name"]
+    ]
+    assert target.inputs["arn"] == stack_run.named("orders-bus").outputs["arn"]
+    assert target.inputs["roleArn"] == stack_run.named("orders-invoke-role").outputs["arn"]
+
+
+# ---- Workflows ----------------------------------------------------------------------------------
+def test_workflows_are_logged_traced_and_valid(stack_run: ProgramRun) -> None:
+    machines = {m.name: m for m in stack_run.of_type("aws:sfn/stateMachine:StateMachine")}
+    assert machines["customer-status-workflow-state-machine"].inputs["type"] == "EXPRESS"
+    assert machines["fulfillment-state-machine"].inputs["type"] == "STANDARD"
+    for machine in machines.values():
+        validate_definition(document(machine.inputs["definition"]))
+        assert machine.inputs["tracingConfiguration"] == {"enabled": True}
+        logging = machine.inputs["loggingConfiguration"]
+        log_group = stack_run.find_by_output("arn", logging["logDestination"].removesuffix(":*"))
+        assert log_group is not None and log_group.inputs["retentionInDays"] == config_int(
+            stack_run, "logRetentionDays"
+        )
+        assert logging["includeExecutionData"] is True
+
+
+def test_workflow_roles_allow_exactly_what_the_definitions_call(stack_run: ProgramRun) -> None:
+    role_policy = stack_run.named("customer-status-workflow-policy").inputs["policy"]
+    granted = {a: as_list(s["Resource"]) for s in statements(role_policy) for a in as_list(s["Action"])}
+    fulfillment = stack_run.named("fulfillment-state-machine").outputs["arn"]
+    assert granted["states:StartExecution"] == [fulfillment]
+    assert "lambda:InvokeFunction" in granted
+    assert all(r != "*" for a, rs in granted.items() if not a.startswith(("logs:", "xray:")) for r in rs)
+
+
+# ---- API, identity, realtime --------------------------------------------------------------------
+def test_every_route_requires_a_jwt(stack_run: ProgramRun) -> None:
+    routes = stack_run.of_type("aws:apigatewayv2/route:Route")
+    assert {r.inputs["routeKey"] for r in routes} == {"POST /orders", "GET /orders/{orderId}"}
+    (authorizer,) = stack_run.of_type("aws:apigatewayv2/authorizer:Authorizer")
+    assert authorizer.inputs["authorizerType"] == "JWT"
+    assert authorizer.inputs["jwtConfiguration"]["audiences"] == [stack_run.outputs["userPoolClientId"]]
+    for route in routes:
+        assert route.inputs["authorizationType"] == "JWT"
+        assert route.inputs["authorizerId"] == authorizer.id
+
+
+def test_api_stage_is_throttled_logged_and_cors_limited(stack_run: ProgramRun) -> None:
+    (stage,) = stack_run.of_type("aws:apigatewayv2/stage:Stage")
+    settings = stage.inputs["defaultRouteSettings"]
+    assert settings["throttlingBurstLimit"] == config_int(stack_run, "apiThrottleBurst")
+    assert settings["throttlingRateLimit"] == float(stack_run.config["orderflow:apiThrottleRate"])
+    assert json.loads(stage.inputs["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
+    (api,) = stack_run.of_type("aws:apigatewayv2/api:Api")
+    assert api.inputs["corsConfiguration"]["allowOrigins"] == json.loads(stack_run.config["orderflow:allowedOrigins"])
+    api_permissions = [
+        p
+        for p in stack_run.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "apigateway.amazonaws.com"
+    ]
+    assert {p.inputs["sourceArn"].split("/*/", 1)[1] for p in api_permissions} == {"POST/orders", "GET/orders/*"}
+
+
+def test_realtime_channel_authorizes_with_the_authorizer_function(stack_run: ProgramRun) -> None:
+    (authorizer,) = stack_run.of_type("aws:iot/authorizer:Authorizer")
+    function = stack_run.find_by_output("arn", authorizer.inputs["authorizerFunctionArn"])
+    assert function is not None and function.name == "realtime-authorizer-function"
+    assert authorizer.inputs["status"] == "ACTIVE"
+    publish = [s for s in statements(stack_run.named("notify-policy").inputs["policy"]) if s["Action"] == "iot:Publish"]
+    assert publish[0]["Resource"] == f"arn:aws:iot:{stack_run.config['aws:region']}:123456789012:topic/orders/*"
+
+
+def test_no_unauthenticated_identities(stack_run: ProgramRun) -> None:
+    assert stack_run.of_type("aws:cognito/identityPool:IdentityPool") == []
+    (client,) = stack_run.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    assert client.inputs["generateSecret"] is False
+    assert client.inputs["preventUserExistenceErrors"] == "ENABLED"
+
+
+def test_stack_outputs(stack_run: ProgramRun) -> None:
+    outputs = stack_run.outputs
+    assert outputs["apiUrl"].startswith("https://") and ".execute-api." in outputs["apiUrl"]
+    assert outputs["iotEndpoint"].endswith(f"-ats.iot.{stack_run.config['aws:region']}.amazonaws.com")
+    assert outputs["realtimeTopicPrefix"] == "orders"
+    assert outputs["eventBusName"] == f"orderflow-{stack_run.stack}-orders"
+    for key in ("userPoolId", "userPoolClientId", "ordersTableName", "timelineTableName", "receiptsBucketName"):
+        assert outputs[key], key
+    assert outputs["fulfillmentStateMachineArn"].startswith("arn:aws:states:")
+    assert outputs["customerStatusStateMachineArn"].startswith("arn:aws:states:")
+
+
+# ---- Alarms -------------------------------------------------------------------------------------
+def test_dev_has_no_alarms(dev: ProgramRun) -> None:
+    assert dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+
+
+def test_prod_alarms_every_dlq_function_workflow_and_api(prod: ProgramRun) -> None:
+    alarms = prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    depth = {
+        a.inputs["dimensions"]["QueueName"]
+        for a in alarms
+        if a.inputs["metricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    dead_letter_arns = set()
+    for queue in prod.of_type(QUEUE):
+        if "redrivePolicy" in queue.inputs:
+            dead_letter_arns.add(document(queue.inputs["redrivePolicy"])["deadLetterTargetArn"])
+    for target in prod.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        dead_letter_arns.add(target.inputs["deadLetterConfig"]["arn"])
+    for subscription in prod.of_type("aws:sns/topicSubscription:TopicSubscription"):
+        dead_letter_arns.add(document(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
+    for config in prod.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
+        dead_letter_arns.add(config.inputs["destinationConfig"]["onFailure"]["destination"])
+    dead_letter_names = {prod.find_by_output("arn", arn).outputs["name"] for arn in dead_letter_arns}
+    assert dead_letter_names and dead_letter_names <= depth
+    errors = {a.inputs["dimensions"]["FunctionName"] for a in alarms if a.inputs["metricName"] == "Errors"}
+    assert errors == {fn.inputs["name"] for fn in prod.of_type(FUNCTION)}
+    failed = {a.inputs["dimensions"]["StateMachineArn"] for a in alarms if a.inputs["metricName"] == "ExecutionsFailed"}
+    assert failed == {m.outputs["arn"] for m in prod.of_type("aws:sfn/stateMachine:StateMachine")}
+    assert any(a.inputs["metricName"] == "5xx" for a in alarms)
+    ops_topic = prod.named("ops-ops-topic").outputs["arn"]
+    assert all(a.inputs["alarmActions"] == [ops_topic] for a in alarms)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("orderflow:logRetentionDays", "-1"), ("orderflow:reservedConcurrency", "0"), ("aws:region", "mars")],
+)
+def test_bad_config_fails_the_program_naming_the_key(key: str, value: str) -> None:
+    from offline.harness import run_program
+    from orderflow.config import StackConfigError
+
+    with pytest.raises(StackConfigError, match=key):
+        run_program("dev", config_overrides={key: value})
