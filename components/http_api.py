@@ -9,9 +9,9 @@ route, a JWT authorizer on every route, and CORS limited to the configured origi
 from __future__ import annotations
 
 import json
-from functools import partial
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import pulumi
 import pulumi_aws as aws

@@ -1,0 +1,152 @@
+"""orderflow.routing: every rule's pattern lints clean and routes exactly the events it should.
+
+Matching uses moto's ``EventPattern`` (the code moto's PutEvents routes with). Its ``TestEventPattern``
+API is a stub that cannot fail, so it is not used.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from components.event_patterns import lint_event_pattern
+from orderflow import routing
+
+BUCKET = "orderflow-dev-receipts-1a2b3c4"
+ORDER_ID = "0b7c1c8e-0f6e-4e8a-9d0c-2f3c4d5e6f70"
+
+
+def order_event(detail_type: str, source: str = routing.ORDER_EVENT_SOURCE) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": f"id-{detail_type}",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-01-31T12:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {"orderId": ORDER_ID, "customerId": "c-1", "correlationId": "r-1"},
+    }
+
+
+def s3_event(bucket: str, key: str, detail_type: str = "Object Created") -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "id-s3",
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-01-31T12:00:00Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 321, "etag": "e", "sequencer": "s"},
+            "request-id": "q",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+
+
+EVENTS: dict[str, dict[str, Any]] = {
+    "OrderPlaced": order_event("OrderPlaced"),
+    "OrderAccepted": order_event("OrderAccepted"),
+    "OrderRejected": order_event("OrderRejected"),
+    "OrderFulfilled": order_event("OrderFulfilled"),
+    "OrderFailed": order_event("OrderFailed"),
+    "foreign OrderPlaced": order_event("OrderPlaced", source="payments.orders"),
+    "receipt created": s3_event(BUCKET, f"receipts/c-1/{ORDER_ID}.json"),
+    "other prefix in receipts bucket": s3_event(BUCKET, "exports/today.csv"),
+    "receipt key in another bucket": s3_event("someone-elses-bucket", f"receipts/c-1/{ORDER_ID}.json"),
+    "receipt deleted": s3_event(BUCKET, f"receipts/c-1/{ORDER_ID}.json", detail_type="Object Deleted"),
+}
+
+ORDER_EVENTS = {"OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"}
+EXPECTED_MATCHES: dict[str, set[str]] = {
+    "customer-status": {"OrderPlaced"},
+    "notify": {"OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"},
+    "audit": ORDER_EVENTS,
+    "receipt-ready": {"receipt created"},
+    "forward-receipts": {"receipt created"},
+}
+
+
+def rules() -> dict[str, routing.RoutingRule]:
+    return {rule.name: rule for rule in routing.routing_rules(BUCKET)}
+
+
+def test_every_rule_is_listed_once_on_its_bus() -> None:
+    listed = routing.routing_rules(BUCKET)
+
+    assert [rule.name for rule in listed] == ["customer-status", "notify", "audit", "receipt-ready", "forward-receipts"]
+    assert {rule.name: rule.bus for rule in listed} == {
+        "customer-status": routing.CUSTOM_BUS,
+        "notify": routing.CUSTOM_BUS,
+        "audit": routing.CUSTOM_BUS,
+        "receipt-ready": routing.CUSTOM_BUS,
+        "forward-receipts": routing.DEFAULT_BUS,
+    }
+
+
+@pytest.mark.parametrize("rule_name", sorted(EXPECTED_MATCHES))
+def test_routing_pattern_lints_clean(rule_name: str) -> None:
+    lint_event_pattern(rules()[rule_name].pattern, rule_name)
+
+
+@pytest.mark.parametrize("rule_name", sorted(EXPECTED_MATCHES))
+@pytest.mark.parametrize("event_name", sorted(EVENTS))
+def test_rule_matches_exactly_its_events(rule_name: str, event_name: str) -> None:
+    matcher = EventPattern.load(json.dumps(rules()[rule_name].pattern))
+
+    assert matcher.matches_event(EVENTS[event_name]) is (event_name in EXPECTED_MATCHES[rule_name])
+
+
+def test_each_pattern_function_returns_a_fresh_dict() -> None:
+    first = routing.order_placed_pattern()
+    first["source"].append("tampered")
+
+    assert routing.order_placed_pattern() == {"source": ["orderflow.orders"], "detail-type": ["OrderPlaced"]}
+
+
+def test_receipt_patterns_are_functions_of_the_bucket() -> None:
+    pattern = routing.receipt_ready_pattern("another-bucket")
+
+    assert pattern["detail"]["bucket"]["name"] == ["another-bucket"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "receipts/"}]
+    assert routing.receipt_forward_pattern("another-bucket") == pattern
+
+
+@pytest.mark.parametrize("bucket", ["", None])
+def test_receipt_patterns_need_a_bucket_name(bucket: Any) -> None:
+    with pytest.raises(ValueError, match="receipts_bucket_name"):
+        routing.receipt_ready_pattern(bucket)
+    with pytest.raises(ValueError, match="receipts_bucket_name"):
+        routing.routing_rules(bucket)
+
+
+def test_names_agree_with_the_handlers_side_of_the_contract() -> None:
+    # docs/contracts.md is implemented twice (program and Lambda code); both must say the same.
+    from shared.models import events
+
+    assert routing.ORDER_EVENT_SOURCE == events.EVENT_SOURCE
+    assert (
+        routing.ORDER_PLACED,
+        routing.ORDER_ACCEPTED,
+        routing.ORDER_REJECTED,
+        routing.ORDER_FULFILLED,
+        routing.ORDER_FAILED,
+    ) == (
+        events.ORDER_PLACED,
+        events.ORDER_ACCEPTED,
+        events.ORDER_REJECTED,
+        events.ORDER_FULFILLED,
+        events.ORDER_FAILED,
+    )
+    assert set(routing.ORDER_STATUS_DETAIL_TYPES) == set(events.ORDER_STATUS_DETAILS)
+    assert routing.S3_OBJECT_CREATED == events.S3_OBJECT_CREATED
