@@ -7,7 +7,7 @@ STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
 	handlers/layer-requirements.txt
 
-.PHONY: install preview test lint unit bench clean
+.PHONY: install preview test lint bench diagram docs clean
 
 # The venv is rebuilt only when a requirements file changes.
 $(VENV)/.installed: $(REQUIREMENTS)
@@ -31,6 +31,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy __main__.py components offline orderflow handlers policy benchmarks
+
+## diagram: regenerate docs/architecture.dot from the program and render it (installs Graphviz if missing).
+diagram: $(VENV)/.installed
+	command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz)
+	$(PY) -m offline.diagram --stack dev
 
 ## bench: speed, size and cost figures (never asserted in tests).
 bench: $(VENV)/.installed

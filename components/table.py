@@ -120,8 +120,11 @@ class Table(pulumi.ComponentResource):
         indexes = [
             aws.dynamodb.TableGlobalSecondaryIndexArgs(
                 name=index.name,
-                hash_key=index.hash_key.name,
-                range_key=index.range_key.name if index.range_key else None,
+                key_schemas=[
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=key.name, key_type=key_type)
+                    for key, key_type in ((index.hash_key, "HASH"), (index.range_key, "RANGE"))
+                    if key is not None
+                ],
                 projection_type=index.projection_type,
             )
             for index in args.global_indexes
