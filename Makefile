@@ -37,6 +37,10 @@ diagram: $(VENV)/.installed
 	command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz)
 	$(PY) -m offline.diagram --stack dev
 
+## docs: regenerate everything under docs/ that is generated from the code (diagram, event catalogue).
+docs: diagram
+	$(PY) -m offline.catalogue --stack dev
+
 ## bench: speed, size and cost figures (never asserted in tests).
 bench: $(VENV)/.installed
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
