@@ -30,7 +30,8 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy __main__.py components offline orderflow handlers policy benchmarks
+	$(VENV)/bin/mypy __main__.py components offline orderflow benchmarks handlers
+	$(VENV)/bin/mypy policy
 
 ## diagram: regenerate docs/architecture.dot from the program and render it (installs Graphviz if missing).
 diagram: $(VENV)/.installed

@@ -154,7 +154,12 @@ create_order = function(
         "EVENT_BUS_NAME": bus_name,
         "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
     },
-    policy_statements=[table_access("StoreOrders", orders, ["dynamodb:PutItem"]), IDEMPOTENCY, PUT_ORDER_EVENTS],
+    # DeleteItem: an order whose OrderPlaced the bus refused is removed again, so no PENDING row is orphaned.
+    policy_statements=[
+        table_access("StoreOrders", orders, ["dynamodb:PutItem", "dynamodb:DeleteItem"]),
+        IDEMPOTENCY,
+        PUT_ORDER_EVENTS,
+    ],
 )
 get_order = function(
     "get-order",

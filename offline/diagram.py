@@ -178,12 +178,12 @@ def build_diagram(run: ProgramRun) -> Diagram:
         role = rule.name.removeprefix(f"{_component_name(run, rule)}-").removesuffix("-rule")
         rules[rule.inputs["name"]] = rule_node = diagram.node("events", f"rule {role}")
         diagram.edge(bus, rule_node, "match")
-    for target in run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        rule_node = rules[target.inputs["rule"]]
-        destination = index.find(target.inputs["arn"])
+    for event_target in run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        rule_node = rules[event_target.inputs["rule"]]
+        destination = index.find(event_target.inputs["arn"])
         if destination:
             diagram.edge(rule_node, destination, "deliver")
-        dead_letter = index.find(target.inputs.get("deadLetterConfig", {}).get("arn"))
+        dead_letter = index.find(event_target.inputs.get("deadLetterConfig", {}).get("arn"))
         if dead_letter:
             diagram.edge(rule_node, dead_letter, _DLQ_LABEL, failure=True)
 

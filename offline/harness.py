@@ -219,6 +219,7 @@ def run_program(
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     program = str(project_dir / "__main__.py")
+
     def run_main() -> None:
         runpy.run_path(program, run_name="__main__")
 

@@ -21,5 +21,3 @@ def prod() -> ProgramRun:
 @pytest.fixture(params=["dev", "prod"], scope="session")
 def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
     return request.getfixturevalue(request.param)
-
-

@@ -60,7 +60,9 @@ def test_every_async_lambda_trigger_has_an_on_failure_destination(stack_run: Pro
 
 def test_iot_permissions_are_synchronous_authorizer_calls(stack_run: ProgramRun) -> None:
     authorizers = {a.outputs["arn"] for a in stack_run.of_type("aws:iot/authorizer:Authorizer")}
-    iot = [p for p in stack_run.of_type("aws:lambda/permission:Permission") if p.inputs["principal"] == "iot.amazonaws.com"]
+    iot = [
+        p for p in stack_run.of_type("aws:lambda/permission:Permission") if p.inputs["principal"] == "iot.amazonaws.com"
+    ]
     assert iot and all(p.inputs["sourceArn"] in authorizers for p in iot)
 
 
@@ -93,7 +95,9 @@ def test_s3_events_reach_the_bus_through_a_rule_with_a_failure_path(stack_run: P
     for notification in notifications:
         assert notification.inputs["eventbridge"] is True
         bucket = notification.inputs["bucket"]
-        forwarding = [r for r in default_rules if bucket in document(r.inputs["eventPattern"])["detail"]["bucket"]["name"]]
+        forwarding = [
+            r for r in default_rules if bucket in document(r.inputs["eventPattern"])["detail"]["bucket"]["name"]
+        ]
         assert forwarding, f"no default-bus rule routes {bucket}'s events"
         for rule in forwarding:
             rule_targets = [t for t in targets if t.inputs["rule"] == rule.inputs["name"]]

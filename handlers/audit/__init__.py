@@ -1,0 +1,1 @@
+"""Order timeline writer (SQS batch consumer): see app.py."""

@@ -1,0 +1,1 @@
+"""POST /orders (HTTP API): see app.py."""

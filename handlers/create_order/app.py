@@ -1,0 +1,339 @@
+"""``POST /orders``: validate, price from the catalogue, store the order PENDING and put ``OrderPlaced``.
+
+Idempotency: the ``Idempotency-Key`` header is required. The key is scoped to the caller (JWT ``sub``
++ header), so two customers can never collide. A retry with the same key and body replays the first
+reply and writes nothing; the same key with another body is refused (409, payload tampering); a retry
+while the first request still runs gets 409 too, never a 500.
+
+Replies: 202 with the order id, status URL and real-time topic; 400 naming the field or header at
+fault; 401 without a ``sub`` claim; 409 as above; 422 naming an unknown SKU; 503 when a dependency
+failed (retry with the same key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from shared.bus import EventPublisher, EventPublishError
+from shared.catalogue import CURRENCY, load_catalogue
+from shared.dynamo import to_item
+from shared.errors import TransientDependencyError, transient_dependency_errors
+from shared.http import error_response, field_errors, json_response
+from shared.models.api import CreateOrderRequest, CreateOrderResponse, FieldError
+from shared.models.common import ContractModel, OrderStatus
+from shared.models.events import ORDER_PLACED, OrderLine, OrderPlacedDetail
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
+IDEMPOTENCY_TABLE_NAME: Final = os.environ["IDEMPOTENCY_TABLE_NAME"]
+EVENT_BUS_NAME: Final = os.environ["EVENT_BUS_NAME"]
+REALTIME_TOPIC_PREFIX: Final = os.environ["REALTIME_TOPIC_PREFIX"]
+
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+CORRELATION_ID_HEADER: Final = "X-Correlation-Id"
+# Visible ASCII only: keys and correlation ids end up in logs, table keys and event details.
+HEADER_TOKEN: Final = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_WINDOW_SECONDS: Final = 24 * 60 * 60
+"""How long a key is remembered: clients retry within minutes; a day covers a long outage."""
+
+logger = Logger()
+# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
+# patch them, which costs cold-start time for nothing.
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+# Powertools stores a reply as JSON with sorted keys; sorting ours too makes a replay byte-identical.
+app = APIGatewayHttpResolver(serializer=partial(json.dumps, separators=(",", ":"), sort_keys=True))
+
+dynamodb = boto3.client("dynamodb")
+publisher = EventPublisher(boto3.client("events"), EVENT_BUS_NAME)
+catalogue = load_catalogue()
+
+
+def _count_replay(response: Any, idempotent_data: DataRecord) -> Any:
+    # Powertools calls this only when it returns a stored reply instead of running the function.
+    metrics.add_metric(name="OrderRequestsReplayed", unit=MetricUnit.Count, value=1)
+    return response
+
+
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="[customerId, idempotencyKey]",
+    payload_validation_jmespath="order",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+    response_hook=_count_replay,
+)
+persistence_layer = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
+
+
+class PlaceOrder(ContractModel):
+    """What :func:`place_order` needs; only ``customerId``, ``idempotencyKey`` and ``order`` are hashed."""
+
+    customer_id: str
+    idempotency_key: str
+    order: CreateOrderRequest
+    correlation_id: str
+    api_domain_name: str
+
+
+class UnknownSkus(Exception):  # noqa: N818 - reads as the condition it reports
+    """The order names SKUs the catalogue does not sell."""
+
+    def __init__(self, positions: dict[int, str]) -> None:
+        super().__init__(", ".join(sorted(set(positions.values()))))
+        self.positions = positions
+
+
+def price_lines(order: CreateOrderRequest) -> list[OrderLine]:
+    """Price each line from the catalogue.
+
+    Parameters
+    ----------
+    order:
+        The validated request.
+
+    Returns
+    -------
+    list[OrderLine]
+        The lines with their catalogue unit price.
+
+    Raises
+    ------
+    UnknownSkus
+        Naming every line whose SKU is not in the catalogue.
+    """
+    unknown = {index: line.sku for index, line in enumerate(order.items) if line.sku not in catalogue}
+    if unknown:
+        raise UnknownSkus(unknown)
+    return [
+        OrderLine(sku=line.sku, quantity=line.quantity, unit_price_cents=catalogue[line.sku].unit_price_cents)
+        for line in order.items
+    ]
+
+
+@tracer.capture_method
+@idempotent_function(
+    data_keyword_argument="request",
+    persistence_store=persistence_layer,
+    config=idempotency_config,
+)
+def place_order(*, request: PlaceOrder) -> dict[str, Any]:
+    """Store the order PENDING and put ``OrderPlaced``; runs once per (customer, Idempotency-Key).
+
+    If the event cannot be put, the order row is deleted again and the error propagates, so
+    Powertools forgets the key and a retry starts afresh: nothing is left half-written.
+
+    Parameters
+    ----------
+    request:
+        Passed by keyword: Powertools hashes it to find a previous run.
+
+    Returns
+    -------
+    dict[str, Any]
+        The JSON body of the 202 reply (stored and replayed verbatim).
+
+    Raises
+    ------
+    TransientDependencyError
+        When the orders table throttled or failed.
+    EventPublishError
+        When EventBridge did not take the event (after the order row was removed).
+    """
+    order_id = str(uuid.uuid4())
+    placed_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    lines = price_lines(request.order)
+    total_cents = sum(line.quantity * line.unit_price_cents for line in lines)
+    order_row = {
+        "orderId": order_id,
+        "customerId": request.customer_id,
+        "createdAt": placed_at,
+        "updatedAt": placed_at,
+        "status": OrderStatus.PENDING.value,
+        "items": [line.model_dump(mode="json") for line in lines],
+        "totalCents": total_cents,
+        "currency": CURRENCY,
+        "shippingAddress": request.order.shipping_address.model_dump(mode="json", exclude_none=True),
+        "correlationId": request.correlation_id,
+    }
+    with transient_dependency_errors("orders table"):
+        dynamodb.put_item(
+            TableName=ORDERS_TABLE_NAME,
+            Item=to_item(order_row),
+            ConditionExpression="attribute_not_exists(orderId)",
+        )
+    detail = OrderPlacedDetail(
+        order_id=order_id,
+        customer_id=request.customer_id,
+        correlation_id=request.correlation_id,
+        items=lines,
+        total_cents=total_cents,
+        currency=CURRENCY,
+        placed_at=placed_at,
+    )
+    try:
+        publisher.publish(ORDER_PLACED, detail)
+    except EventPublishError:
+        logger.exception("OrderPlaced not accepted; removing the order so a retry starts clean", order_id=order_id)
+        try:
+            dynamodb.delete_item(TableName=ORDERS_TABLE_NAME, Key=to_item({"orderId": order_id}))
+        except ClientError:
+            # The publish failure is what the caller must see; the orphan PENDING row is logged for ops.
+            logger.exception("Could not remove the unannounced order", order_id=order_id)
+        raise
+    logger.info("Order placed", order_id=order_id, total_cents=total_cents, lines=len(lines))
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    reply = CreateOrderResponse(
+        order_id=order_id,
+        status=OrderStatus.PENDING,
+        status_url=f"https://{request.api_domain_name}/orders/{order_id}",
+        realtime_topic=f"{REALTIME_TOPIC_PREFIX}/{request.customer_id}/{order_id}",
+        total_cents=total_cents,
+        currency=CURRENCY,
+    )
+    return reply.model_dump(mode="json")
+
+
+def _reject(
+    status: HTTPStatus,
+    message: str,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    metrics.add_metric(name="OrderRequestsRejected", unit=MetricUnit.Count, value=1)
+    return error_response(status, message, fields or [], headers)
+
+
+@app.post("/orders")
+@tracer.capture_method
+def create_order() -> Response:
+    """Validate the request, then place the order at most once per (customer, Idempotency-Key).
+
+    Returns
+    -------
+    Response
+        202 with :class:`CreateOrderResponse`, or an error body naming the field at fault.
+    """
+    event = app.current_event
+    customer_id = event.request_context.authorizer.jwt_claim.get("sub")
+    if not customer_id:
+        return _reject(HTTPStatus.UNAUTHORIZED, "the access token carries no subject")
+
+    idempotency_key = event.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if idempotency_key is None or not HEADER_TOKEN.match(idempotency_key):
+        problem = "is required" if idempotency_key is None else "must be 1-128 visible ASCII characters"
+        field = FieldError(field=IDEMPOTENCY_KEY_HEADER, message=f"header {problem}")
+        return _reject(HTTPStatus.BAD_REQUEST, f"{IDEMPOTENCY_KEY_HEADER} header {problem}", [field])
+
+    correlation_id = event.headers.get(CORRELATION_ID_HEADER)
+    if correlation_id is not None:
+        if not HEADER_TOKEN.match(correlation_id):
+            field = FieldError(field=CORRELATION_ID_HEADER, message="must be 1-128 visible ASCII characters")
+            return _reject(HTTPStatus.BAD_REQUEST, f"{CORRELATION_ID_HEADER} header is malformed", [field])
+        logger.set_correlation_id(correlation_id)
+
+    body = event.decoded_body
+    if not body:
+        return _reject(HTTPStatus.BAD_REQUEST, "a JSON body is required", [FieldError(field="body", message="empty")])
+    try:
+        order = CreateOrderRequest.model_validate_json(body)
+    except ValidationError as error:
+        return _reject(HTTPStatus.BAD_REQUEST, "the order is invalid", field_errors(error))
+
+    try:
+        price_lines(order)
+    except UnknownSkus as error:
+        fields = [
+            FieldError(field=f"items.{index}.sku", message=f"unknown sku {sku!r}")
+            for index, sku in sorted(error.positions.items())
+        ]
+        return _reject(HTTPStatus.UNPROCESSABLE_ENTITY, f"not in the catalogue: {error}", fields)
+
+    request = PlaceOrder(
+        customer_id=customer_id,
+        idempotency_key=idempotency_key,
+        order=order,
+        correlation_id=logger.get_correlation_id() or event.request_context.request_id,
+        api_domain_name=event.request_context.domain_name,
+    )
+    reply = place_order(request=request)
+    return json_response(HTTPStatus.ACCEPTED, reply, headers={"Location": reply["statusUrl"]})
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _key_reused_with_another_body(error: IdempotencyValidationError) -> Response:
+    logger.warning("Idempotency-Key reused with a different body")
+    field = FieldError(field=IDEMPOTENCY_KEY_HEADER, message="already used with a different body")
+    return _reject(HTTPStatus.CONFLICT, "this Idempotency-Key was already used for a different order", [field])
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _key_in_flight(error: IdempotencyAlreadyInProgressError) -> Response:
+    field = FieldError(field=IDEMPOTENCY_KEY_HEADER, message="a request with this key is still being processed")
+    return _reject(
+        HTTPStatus.CONFLICT,
+        "a request with this Idempotency-Key is still in progress; retry shortly",
+        [field],
+        headers={"Retry-After": "1"},
+    )
+
+
+@app.exception_handler([EventPublishError, IdempotencyPersistenceLayerError, TransientDependencyError])
+def _dependency_unavailable(error: Exception) -> Response:
+    logger.exception("Order not placed: a dependency failed")
+    metrics.add_metric(name="OrderPlacementFailed", unit=MetricUnit.Count, value=1)
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "the order could not be placed; retry with the same Idempotency-Key",
+        headers={"Retry-After": "1"},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """HTTP API (payload 2.0) entry point.
+
+    Parameters
+    ----------
+    event:
+        The API Gateway HTTP API event, with JWT authorizer claims.
+    context:
+        The Lambda context (its remaining time bounds an in-progress idempotency record).
+
+    Returns
+    -------
+    dict[str, Any]
+        The HTTP API proxy response.
+    """
+    idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

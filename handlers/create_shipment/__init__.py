@@ -1,0 +1,1 @@
+"""Fulfillment step: book the shipment; see app.py."""

@@ -1,0 +1,130 @@
+"""Book the shipment of an order (fulfillment step); recorded once per order on the order row.
+
+The shipping address is read from the order (it is not part of the ``OrderPlaced`` detail). The
+shipment is written to the order as ``shipment`` only if the order has none yet, so a retry or a
+duplicate delivery returns the first shipment instead of booking a second one. The carrier is
+simulated: booking is the write itself.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from botocore.exceptions import ClientError
+
+from shared.dynamo import from_item, is_condition_failure, to_item
+from shared.errors import transient_dependency_errors
+from shared.models.common import ShippingAddress
+from shared.models.workflow import FulfillmentState, ShipmentResult
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
+CARRIER: Final = "SIMULATED"
+
+logger = Logger()
+# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
+# patch them, which costs cold-start time for nothing.
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+
+dynamodb = boto3.client("dynamodb")
+
+
+class OrderNotFound(Exception):  # noqa: N818 - reads as the condition it reports
+    """The workflow names an order the orders table does not hold."""
+
+
+def _read_order(order_id: str) -> dict[str, Any]:
+    with transient_dependency_errors("orders table"):
+        response = dynamodb.get_item(
+            TableName=ORDERS_TABLE_NAME,
+            Key=to_item({"orderId": order_id}),
+            ConsistentRead=True,
+            ProjectionExpression="orderId, shippingAddress, shipment",
+        )
+    if "Item" not in response:
+        raise OrderNotFound(f"order {order_id} is not in the orders table")
+    return from_item(response["Item"])
+
+
+@tracer.capture_method
+def book_shipment(order_id: str) -> ShipmentResult:
+    """Book one shipment to the order's address, or return the one already booked.
+
+    Parameters
+    ----------
+    order_id:
+        The order.
+
+    Returns
+    -------
+    ShipmentResult
+        The shipment on the order.
+
+    Raises
+    ------
+    OrderNotFound
+        When the order row is missing.
+    pydantic.ValidationError
+        When the stored shipping address is incomplete (names the field).
+    TransientDependencyError
+        When the orders table throttled or failed.
+    """
+    order = _read_order(order_id)
+    if "shipment" in order:
+        metrics.add_metric(name="ShipmentsReplayed", unit=MetricUnit.Count, value=1)
+        return ShipmentResult.model_validate(order["shipment"])
+    address = ShippingAddress.model_validate(order.get("shippingAddress"))
+    shipment = ShipmentResult(
+        shipment_id=f"shp_{uuid.uuid4().hex}",
+        carrier=CARRIER,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+    try:
+        with transient_dependency_errors("orders table"):
+            dynamodb.update_item(
+                TableName=ORDERS_TABLE_NAME,
+                Key=to_item({"orderId": order_id}),
+                UpdateExpression="SET shipment = :shipment",
+                ConditionExpression="attribute_exists(orderId) AND attribute_not_exists(shipment)",
+                ExpressionAttributeValues=to_item({":shipment": shipment.model_dump(mode="json")}),
+            )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        # Another attempt booked first: report its shipment, not ours.
+        return book_shipment(order_id)
+    metrics.add_metric(name="ShipmentsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("Shipment booked", shipment_id=shipment.shipment_id, country=address.country)
+    return shipment
+
+
+@logger.inject_lambda_context(correlation_id_path="correlationId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=FulfillmentState)
+def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
+    """Step Functions entry point; the workflow keeps the result at ``$.shipment``.
+
+    Parameters
+    ----------
+    state:
+        The fulfillment state, parsed by Powertools.
+    context:
+        The Lambda context.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``{shipmentId, carrier, createdAt}``.
+    """
+    return book_shipment(state.order_id).model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Customer-status workflow step: see app.py."""

@@ -1,0 +1,1 @@
+"""GET /orders/{orderId} (HTTP API): see app.py."""

@@ -1,0 +1,1 @@
+"""Customer notifications (IoT Core + SNS): see app.py."""

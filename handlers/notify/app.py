@@ -1,0 +1,198 @@
+"""Tell the customer about their order: IoT Core (the browser's live channel) and SNS (email, services).
+
+Triggered asynchronously by bus rules with:
+
+- order status events (``OrderAccepted``, ``OrderRejected``, ``OrderFulfilled``, ``OrderFailed``), and
+- S3 ``Object Created`` events of the receipts bucket (key ``receipts/<customerId>/<orderId>.json``),
+  forwarded from the default bus, which become a ``ReceiptReady`` notification.
+
+Each notification goes to the IoT topic ``<REALTIME_TOPIC_PREFIX>/<customerId>/<orderId>`` and to the
+SNS topic, with a ``detailType`` message attribute for subscription filters.
+
+Any failure raises, so Lambda retries and then hands the event to the on-failure destination.
+Duplicate delivery of an event (same EventBridge ``id``) publishes nothing the second time:
+Powertools Idempotency records each event id in the idempotency table once it was published.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
+from aws_lambda_powertools.utilities.parser import parse
+
+from shared.models.common import ContractModel
+from shared.models.events import (
+    ORDER_STATUS_DETAILS,
+    RECEIPT_READY,
+    S3_OBJECT_CREATED,
+    EventBridgeEvent,
+    S3ObjectCreatedDetail,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+IOT_DATA_ENDPOINT: Final = os.environ["IOT_DATA_ENDPOINT"]
+NOTIFICATIONS_TOPIC_ARN: Final = os.environ["NOTIFICATIONS_TOPIC_ARN"]
+REALTIME_TOPIC_PREFIX: Final = os.environ["REALTIME_TOPIC_PREFIX"]
+IDEMPOTENCY_TABLE_NAME: Final = os.environ["IDEMPOTENCY_TABLE_NAME"]
+
+RECEIPT_KEY: Final = re.compile(r"^receipts/(?P<customer_id>[^/]+)/(?P<order_id>[^/]+)\.json$")
+# Lambda retries an async event for up to 6 hours; remember event ids a little longer than that.
+IDEMPOTENCY_WINDOW_SECONDS: Final = 7 * 60 * 60
+STATUS_BY_DETAIL_TYPE: Final = {
+    "OrderAccepted": "ACCEPTED",
+    "OrderRejected": "REJECTED",
+    "OrderFulfilled": "FULFILLED",
+    "OrderFailed": "FAILED",
+}
+
+logger = Logger()
+# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
+# patch them, which costs cold-start time for nothing.
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+
+iot_data = boto3.client("iot-data", endpoint_url=f"https://{IOT_DATA_ENDPOINT}")
+sns = boto3.client("sns")
+dynamodb = boto3.client("dynamodb")
+
+
+def _count_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    # Powertools calls this only when it skips an event id it already handled.
+    metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
+    return response
+
+
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="id",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+    response_hook=_count_duplicate,
+)
+persistence_layer = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
+
+
+class UnsupportedEvent(Exception):  # noqa: N818 - reads as the condition it reports
+    """An event this function is not meant to receive (a rule sends the wrong events)."""
+
+
+class CustomerNotification(ContractModel):
+    """What the customer's browser and the SNS subscribers receive."""
+
+    type: str
+    order_id: str
+    customer_id: str
+    correlation_id: str
+    status: str | None = None
+    occurred_at: str
+    details: dict[str, Any]
+
+
+def notification_for(event: EventBridgeEvent) -> CustomerNotification:
+    """Turn a bus event into the customer notification.
+
+    Parameters
+    ----------
+    event:
+        The EventBridge envelope.
+
+    Returns
+    -------
+    CustomerNotification
+        Type, order, customer, status and the event's specific fields.
+
+    Raises
+    ------
+    UnsupportedEvent
+        For another detail-type, or an object key outside ``receipts/<customerId>/<orderId>.json``.
+    pydantic.ValidationError
+        When the detail lacks a contract field (names it).
+    """
+    detail_model = ORDER_STATUS_DETAILS.get(event.detail_type)
+    if detail_model is not None:
+        detail = parse(event=event.detail, model=detail_model)
+        common = {"orderId", "customerId", "correlationId"}
+        return CustomerNotification(
+            type=event.detail_type,
+            order_id=detail.order_id,
+            customer_id=detail.customer_id,
+            correlation_id=detail.correlation_id,
+            status=STATUS_BY_DETAIL_TYPE[event.detail_type],
+            occurred_at=event.time,
+            details={key: value for key, value in detail.model_dump(mode="json").items() if key not in common},
+        )
+    if event.detail_type == S3_OBJECT_CREATED and event.source == "aws.s3":
+        created = parse(event=event.detail, model=S3ObjectCreatedDetail)
+        match = RECEIPT_KEY.match(created.object.key)
+        if match is None:
+            raise UnsupportedEvent(f"object key {created.object.key!r} is not receipts/<customerId>/<orderId>.json")
+        return CustomerNotification(
+            type=RECEIPT_READY,
+            order_id=match["order_id"],
+            customer_id=match["customer_id"],
+            # S3 knows nothing of our correlation ids; the event id ties the logs together instead.
+            correlation_id=event.id,
+            occurred_at=event.time,
+            details={"bucket": created.bucket.name, "receiptKey": created.object.key},
+        )
+    raise UnsupportedEvent(f"no notification for {event.source} / {event.detail_type}")
+
+
+@tracer.capture_method
+def publish(notification: CustomerNotification) -> str:
+    """Publish to the customer's IoT topic and to the SNS topic.
+
+    Parameters
+    ----------
+    notification:
+        What to send.
+
+    Returns
+    -------
+    str
+        The IoT topic it went to.
+    """
+    topic = f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
+    message = notification.model_dump_json()
+    iot_data.publish(topic=topic, qos=1, payload=message.encode())
+    sns.publish(
+        TopicArn=NOTIFICATIONS_TOPIC_ARN,
+        Message=message,
+        Subject=f"Order {notification.order_id}: {notification.type}",
+        MessageAttributes={"detailType": {"DataType": "String", "StringValue": notification.type}},
+    )
+    metrics.add_metric(name="NotificationsPublished", unit=MetricUnit.Count, value=1)
+    logger.info("Notification published", type=notification.type, topic=topic)
+    return topic
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.correlationId || id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@idempotent(persistence_store=persistence_layer, config=idempotency_config)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """EventBridge (asynchronous) entry point; runs once per event id.
+
+    Parameters
+    ----------
+    event:
+        The EventBridge event.
+    context:
+        The Lambda context.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``{"type": ..., "topic": ...}`` (stored by Powertools for duplicate deliveries).
+    """
+    notification = notification_for(parse(event=event, model=EventBridgeEvent))
+    topic = publish(notification)
+    return {"type": notification.type, "topic": topic}

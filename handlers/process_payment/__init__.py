@@ -1,0 +1,1 @@
+"""Fulfillment step: take payment; see app.py."""

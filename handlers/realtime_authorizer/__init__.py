@@ -1,0 +1,1 @@
+"""IoT Core custom authorizer for the real-time channel: see app.py."""

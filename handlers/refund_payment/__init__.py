@@ -1,0 +1,1 @@
+"""Fulfillment compensation: refund payment; see app.py."""

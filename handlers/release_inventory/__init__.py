@@ -1,0 +1,1 @@
+"""Fulfillment compensation: release inventory; see app.py."""

@@ -1,0 +1,1 @@
+"""Fulfillment step: reserve inventory; see app.py."""

@@ -1,0 +1,105 @@
+"""Small helpers for the low-level DynamoDB client (lighter to load than the boto3 resource API)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values → DynamoDB attribute values. ``None`` values are left out (absent, not NULL).
+
+    Parameters
+    ----------
+    values:
+        Attribute name → str, int, Decimal, bool, list or dict (no floats: money is integer cents).
+
+    Returns
+    -------
+    dict[str, Any]
+        The item in DynamoDB's typed JSON (``{"S": ...}``, ``{"N": ...}``, ...).
+    """
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values → plain JSON-compatible Python values (numbers as int or float).
+
+    Parameters
+    ----------
+    item:
+        An item as returned by GetItem, Query or a failed condition check.
+
+    Returns
+    -------
+    dict[str, Any]
+        The item with DynamoDB numbers converted to int (or float when fractional).
+    """
+    return {name: plain(_DESERIALIZER.deserialize(value)) for name, value in item.items()}
+
+
+def plain(value: Any) -> Any:
+    """Replace :class:`~decimal.Decimal` recursively by int (or float when fractional) for JSON output.
+
+    Parameters
+    ----------
+    value:
+        A deserialized DynamoDB value.
+
+    Returns
+    -------
+    Any
+        The same structure with JSON-serializable numbers; sets become sorted lists.
+    """
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [plain(inner) for inner in value]
+    if isinstance(value, set | frozenset):
+        return sorted(plain(inner) for inner in value)
+    return value
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    """Whether a write failed only because its ConditionExpression was false.
+
+    Parameters
+    ----------
+    error:
+        The error raised by PutItem, UpdateItem or DeleteItem.
+
+    Returns
+    -------
+    bool
+        True for ``ConditionalCheckFailedException``.
+    """
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per-action reason codes of a cancelled TransactWriteItems, in request order.
+
+    Parameters
+    ----------
+    error:
+        The ``TransactionCanceledException`` raised by TransactWriteItems.
+
+    Returns
+    -------
+    list[str]
+        One code per action (``"None"``, ``"ConditionalCheckFailed"``, ``"TransactionConflict"``, ...);
+        empty when the error is not a cancelled transaction.
+    """
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    reasons = error.response.get("CancellationReasons", [])
+    return [str(reason.get("Code", "None")) for reason in reasons]

@@ -1,0 +1,55 @@
+"""Layout of the inventory table, shared by ``reserve_inventory`` and ``release_inventory``.
+
+One table, key ``pk`` (docs/contracts.md, Tables):
+
+- ``SKU#<sku>`` → ``available`` (N): units that can still be reserved; never below zero.
+- ``RESERVATION#<orderId>`` → ``status`` (``RESERVED``/``RELEASED``), ``items`` (``[{sku, quantity}]``).
+  Written in the same transaction as the stock decrements, so stock and reservations always agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.dynamo import from_item, to_item
+from shared.errors import transient_dependency_errors
+from shared.models.workflow import ReservationResult
+
+
+def sku_key(sku: str) -> dict[str, Any]:
+    """Key of a SKU's stock row, as DynamoDB attribute values."""
+    return to_item({"pk": f"SKU#{sku}"})
+
+
+def reservation_key(order_id: str) -> dict[str, Any]:
+    """Key of an order's reservation record, as DynamoDB attribute values."""
+    return to_item({"pk": f"RESERVATION#{order_id}"})
+
+
+def read_reservation(dynamodb: Any, table_name: str, order_id: str) -> ReservationResult | None:
+    """The order's reservation record (strongly consistent read), or None when there is none.
+
+    Parameters
+    ----------
+    dynamodb:
+        A boto3 DynamoDB client.
+    table_name:
+        The inventory table.
+    order_id:
+        The order.
+
+    Returns
+    -------
+    ReservationResult | None
+        Status and items of the record.
+
+    Raises
+    ------
+    TransientDependencyError
+        When the table throttled or failed.
+    """
+    with transient_dependency_errors("inventory table"):
+        response = dynamodb.get_item(TableName=table_name, Key=reservation_key(order_id), ConsistentRead=True)
+    if "Item" not in response:
+        return None
+    return ReservationResult.model_validate(from_item(response["Item"]))

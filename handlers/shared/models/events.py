@@ -1,0 +1,118 @@
+"""EventBridge events on the orderflow bus: the envelope and one detail model per detail-type.
+
+The detail-types and their fields are fixed by docs/contracts.md (Events).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.models.common import ContractModel, CorrelatedPayload, Tier
+
+EVENT_SOURCE: Final = "orderflow.orders"
+"""Source of every event the order system puts on its bus."""
+
+ORDER_PLACED: Final = "OrderPlaced"
+ORDER_ACCEPTED: Final = "OrderAccepted"
+ORDER_REJECTED: Final = "OrderRejected"
+ORDER_FULFILLED: Final = "OrderFulfilled"
+ORDER_FAILED: Final = "OrderFailed"
+S3_OBJECT_CREATED: Final = "Object Created"
+"""detail-type of the S3 event forwarded from the default bus (source ``aws.s3``)."""
+RECEIPT_READY: Final = "ReceiptReady"
+"""Notification type ``notify`` derives from an ``Object Created`` event of the receipts bucket."""
+
+# EventBridge event times have second precision and a literal Z (e.g. 2026-01-31T12:00:00Z).
+EVENT_TIME_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
+
+
+class OrderLine(ContractModel):
+    """A priced order line (``items[]`` of ``OrderPlaced``)."""
+
+    sku: str = Field(min_length=1)
+    quantity: int = Field(ge=1)
+    unit_price_cents: int = Field(ge=0)
+
+
+class OrderPlacedDetail(CorrelatedPayload):
+    """Detail of ``OrderPlaced``, put by ``create_order``."""
+
+    items: list[OrderLine] = Field(min_length=1)
+    total_cents: int = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    placed_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T")
+
+
+class OrderAcceptedDetail(CorrelatedPayload):
+    """Detail of ``OrderAccepted``, put by the customer-status workflow."""
+
+    tier: Tier
+
+
+class OrderRejectedDetail(CorrelatedPayload):
+    """Detail of ``OrderRejected``, put by the customer-status workflow."""
+
+    reason: str
+
+
+class OrderFulfilledDetail(CorrelatedPayload):
+    """Detail of ``OrderFulfilled``, put by the fulfillment workflow."""
+
+    shipment_id: str
+    receipt_key: str
+
+
+class OrderFailedDetail(CorrelatedPayload):
+    """Detail of ``OrderFailed``, put by the fulfillment workflow."""
+
+    reason: str
+    error: str
+
+
+ORDER_STATUS_DETAILS: Final[dict[str, type[CorrelatedPayload]]] = {
+    ORDER_ACCEPTED: OrderAcceptedDetail,
+    ORDER_REJECTED: OrderRejectedDetail,
+    ORDER_FULFILLED: OrderFulfilledDetail,
+    ORDER_FAILED: OrderFailedDetail,
+}
+"""Status events a customer is told about, by detail-type."""
+
+
+class EventBridgeEvent(BaseModel):
+    """The envelope EventBridge delivers to a target; ``detail`` is parsed per detail-type by the consumer.
+
+    Field names are EventBridge's own (``detail-type``), not our camelCase contract.
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
+
+    id: str = Field(min_length=1)
+    detail_type: str = Field(alias="detail-type", min_length=1)
+    source: str = Field(min_length=1)
+    time: str = Field(pattern=EVENT_TIME_PATTERN)
+    account: str = ""
+    region: str = ""
+    resources: list[str] = Field(default_factory=list)
+    detail: dict[str, Any]
+
+
+class S3Bucket(BaseModel):
+    """``detail.bucket`` of an S3 ``Object Created`` event."""
+
+    name: str = Field(min_length=1)
+
+
+class S3Object(BaseModel):
+    """``detail.object`` of an S3 ``Object Created`` event."""
+
+    key: str = Field(min_length=1)
+    size: int | None = None
+
+
+class S3ObjectCreatedDetail(BaseModel):
+    """Detail of the S3 ``Object Created`` event (EventBridge notification format)."""
+
+    bucket: S3Bucket
+    object: S3Object

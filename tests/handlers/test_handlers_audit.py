@@ -1,0 +1,189 @@
+"""``audit`` against moto: one timeline row per event, partial batch failures, poison messages to the DLQ."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from tests.handlers.handlers_testkit import (
+    REGION,
+    AwsWorld,
+    LambdaContext,
+    client_error,
+    correlated,
+    eventbridge_event,
+    import_handler,
+    metric_names,
+    new_order_id,
+    sqs_event,
+)
+
+MAX_RECEIVE_COUNT = 3
+
+
+@pytest.fixture
+def app(aws: AwsWorld) -> ModuleType:
+    return import_handler("audit")
+
+
+def order_event(order_id: str, event_id: str, detail_type: str = "OrderPlaced", **extra: Any) -> str:
+    detail = correlated(order_id) | extra
+    return json.dumps(eventbridge_event(detail_type, detail, event_id=event_id, time="2026-01-01T12:00:00Z"))
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def test_each_event_becomes_one_timeline_row(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order_id = new_order_id()
+    bodies = [
+        order_event(order_id, "e1", totalCents=5097),
+        order_event(order_id, "e2", "OrderAccepted", tier="VIP"),
+    ]
+
+    response = app.lambda_handler(sqs_event(bodies), context)
+
+    assert response == {"batchItemFailures": []}
+    rows = sorted(aws.scan("TIMELINE_TABLE_NAME"), key=lambda row: row["eventId"])
+    assert [(row["orderId"], row["eventKey"], row["detailType"]) for row in rows] == [
+        (order_id, "2026-01-01T12:00:00Z#e1", "OrderPlaced"),
+        (order_id, "2026-01-01T12:00:00Z#e2", "OrderAccepted"),
+    ]
+    assert rows[0]["detail"]["totalCents"] == 5097
+    assert rows[1]["correlationId"] == "corr-1"
+    assert "TimelineEventsRecorded" in metric_names(capsys.readouterr().out)
+
+
+def test_a_redelivered_message_adds_no_second_row(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    body = order_event(new_order_id(), "e1")
+    app.lambda_handler(sqs_event([body]), context)
+    after_first = aws.scan("TIMELINE_TABLE_NAME")
+
+    response = app.lambda_handler(sqs_event([body, body]), context)
+
+    assert response == {"batchItemFailures": []}
+    assert aws.scan("TIMELINE_TABLE_NAME") == after_first
+
+
+def test_fractional_numbers_in_a_detail_are_kept(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    app.lambda_handler(sqs_event([order_event(new_order_id(), "e1", weightKg=1.25)]), context)
+
+    [row] = aws.scan("TIMELINE_TABLE_NAME")
+    assert row["detail"]["weightKg"] == 1.25
+
+
+def test_poison_messages_fail_alone(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    order_id = new_order_id()
+    event = sqs_event(
+        [
+            order_event(order_id, "good-1"),
+            "{this is not json",
+            json.dumps(eventbridge_event("OrderPlaced", {"customerId": "c"}, event_id="no-order-id")),
+            order_event(order_id, "good-2"),
+        ]
+    )
+
+    response = app.lambda_handler(event, context)
+
+    records = event["Records"]
+    assert failed_ids(response) == [records[1]["messageId"], records[2]["messageId"]]
+    assert sorted(row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")) == ["good-1", "good-2"]
+
+
+def test_a_batch_where_everything_fails_is_retried_whole(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    with pytest.raises(BatchProcessingError):
+        app.lambda_handler(sqs_event(["not json", "[]"]), context)
+
+    assert aws.scan("TIMELINE_TABLE_NAME") == []
+
+
+def run_event_source_mapping(app: ModuleType, aws: AwsWorld, queue_url: str, context: LambdaContext) -> Counter[str]:
+    """Poll like Lambda's SQS event source mapping with ReportBatchItemFailures; count receives per body."""
+    receives: Counter[str] = Counter()
+    for _ in range(4 * MAX_RECEIVE_COUNT):
+        messages = aws.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return receives
+        event = {
+            "Records": [
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:order-audit",
+                    "awsRegion": REGION,
+                }
+                for message in messages
+            ]
+        }
+        try:
+            failed = set(failed_ids(app.lambda_handler(event, context)))
+        except BatchProcessingError:
+            failed = {message["MessageId"] for message in messages}
+        for message in messages:
+            receives[message["Body"]] += 1
+            if message["MessageId"] not in failed:
+                aws.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError("the queue never drained")
+
+
+def test_a_poison_message_reaches_the_dlq_after_max_receive_count_and_the_rest_is_recorded(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    dlq_url = aws.sqs.create_queue(QueueName="order-audit-dlq")["QueueUrl"]
+    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = aws.sqs.create_queue(
+        QueueName="order-audit",
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+        },
+    )["QueueUrl"]
+    order_id = new_order_id()
+    good = [order_event(order_id, "good-1"), order_event(order_id, "good-2")]
+    poison = json.dumps({"detail-type": "OrderPlaced", "detail": {"orderId": order_id}})  # no id, time, source
+    for body in [good[0], poison, good[1]]:
+        aws.sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+
+    receives = run_event_source_mapping(app, aws, queue_url, context)
+
+    assert receives[poison] == MAX_RECEIVE_COUNT
+    assert receives[good[0]] == receives[good[1]] == 1
+    dead = aws.sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert [message["Body"] for message in dead] == [poison]
+    assert sorted(row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")) == ["good-1", "good-2"]
+
+
+def test_a_throttled_write_fails_only_that_message(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = new_order_id()
+    put_item = app.dynamodb.put_item
+
+    def throttle_event_two(**request: Any) -> Any:
+        if request["Item"]["eventId"]["S"] == "e2":
+            raise client_error("ProvisionedThroughputExceededException")
+        return put_item(**request)
+
+    monkeypatch.setattr(app.dynamodb, "put_item", throttle_event_two)
+    event = sqs_event([order_event(order_id, "e1"), order_event(order_id, "e2"), order_event(order_id, "e3")])
+
+    response = app.lambda_handler(event, context)
+
+    assert failed_ids(response) == [event["Records"][1]["messageId"]]
+    assert sorted(row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")) == ["e1", "e3"]

@@ -1,0 +1,196 @@
+"""``notify`` against moto: IoT + SNS per status event and receipt, once per EventBridge event id."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import ValidationError
+
+from tests.handlers.handlers_testkit import (
+    ACCOUNT,
+    ALICE,
+    IOT_DATA_ENDPOINT,
+    REGION,
+    AwsWorld,
+    LambdaContext,
+    client_error,
+    correlated,
+    eventbridge_event,
+    fail_calls_to,
+    import_handler,
+    metric_names,
+    new_order_id,
+)
+
+
+@pytest.fixture
+def app(aws: AwsWorld) -> ModuleType:
+    return import_handler("notify")
+
+
+def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
+    detail = {
+        "version": "0",
+        "bucket": {"name": "orderflow-receipts"},
+        "object": {"key": key, "size": 512, "etag": "abc", "sequencer": "00"},
+        "request-id": "R1",
+        "requester": "123456789012",
+        "reason": "PutObject",
+    }
+    return eventbridge_event("Object Created", detail, event_id=event_id, source="aws.s3")
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "extra", "status"),
+    [
+        ("OrderAccepted", {"tier": "VIP"}, "ACCEPTED"),
+        ("OrderRejected", {"reason": "customer is blocked"}, "REJECTED"),
+        ("OrderFulfilled", {"shipmentId": "shp_1", "receiptKey": "receipts/a/b.json"}, "FULFILLED"),
+        ("OrderFailed", {"reason": "payment declined", "error": "PaymentDeclined"}, "FAILED"),
+    ],
+)
+def test_a_status_event_reaches_the_customers_topic_and_sns(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, detail_type: str, extra: dict[str, Any], status: str
+) -> None:
+    order_id = new_order_id()
+    event = eventbridge_event(detail_type, correlated(order_id) | extra, time="2026-01-01T12:30:00Z")
+
+    result = app.lambda_handler(event, context)
+
+    topic = f"orders/{ALICE}/{order_id}"
+    assert result == {"type": detail_type, "topic": topic}
+    expected = {
+        "type": detail_type,
+        "orderId": order_id,
+        "customerId": ALICE,
+        "correlationId": "corr-1",
+        "status": status,
+        "occurredAt": "2026-01-01T12:30:00Z",
+        "details": extra,
+    }
+    assert aws.iot_publishes() == [(topic, expected)]
+    [envelope] = aws.sns_messages()
+    assert json.loads(envelope["Message"]) == expected
+    assert envelope["MessageAttributes"]["detailType"] == {"Type": "String", "Value": detail_type}
+    assert order_id in envelope["Subject"]
+
+
+def test_a_duplicate_delivery_publishes_once(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"}, event_id="evt-dup")
+
+    first = app.lambda_handler(event, context)
+    second = app.lambda_handler(event, context)
+
+    assert second == first
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
+    assert "NotificationsDeduplicated" in metric_names(capsys.readouterr().out)
+
+
+def test_events_with_different_ids_are_each_published(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    detail = correlated(new_order_id()) | {"tier": "NEW"}
+
+    app.lambda_handler(eventbridge_event("OrderAccepted", detail, event_id="a"), context)
+    app.lambda_handler(eventbridge_event("OrderAccepted", detail, event_id="b"), context)
+
+    assert len(aws.iot_publishes()) == 2
+
+
+def test_a_new_receipt_becomes_a_receipt_ready_notification(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    order_id = new_order_id()
+    key = f"receipts/{ALICE}/{order_id}.json"
+
+    app.lambda_handler(receipt_created(key, event_id="s3-1"), context)
+    app.lambda_handler(receipt_created(key, event_id="s3-1"), context)
+
+    [(topic, message)] = aws.iot_publishes()
+    assert topic == f"orders/{ALICE}/{order_id}"
+    assert message["type"] == "ReceiptReady"
+    assert (message["orderId"], message["customerId"], message["correlationId"]) == (order_id, ALICE, "s3-1")
+    assert message["details"] == {"bucket": "orderflow-receipts", "receiptKey": key}
+    [envelope] = aws.sns_messages()
+    assert envelope["MessageAttributes"]["detailType"]["Value"] == "ReceiptReady"
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+@pytest.mark.parametrize(
+    "event",
+    [
+        receipt_created("invoices/2026/01.pdf"),
+        receipt_created("receipts/only-one-level.json"),
+        eventbridge_event("OrderPlaced", correlated("6b1d9a4e-2f7c-4e8a-9d3b-5c6e7f8a9b0c")),
+        eventbridge_event("Object Created", {"bucket": {"name": "b"}, "object": {"key": "k"}}, source="custom"),
+    ],
+    ids=["other-prefix", "no-customer-level", "not-a-status-event", "not-from-s3"],
+)
+def test_an_event_it_does_not_handle_fails_and_publishes_nothing(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, event: dict[str, Any]
+) -> None:
+    with pytest.raises(Exception) as raised:
+        app.lambda_handler(event, context)
+
+    assert type(raised.value).__name__ == "UnsupportedEvent"
+    assert aws.iot_publishes() == []
+    assert aws.sns_messages() == []
+    assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_detail_missing_a_contract_field_fails_naming_it(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    detail = {"orderId": new_order_id(), "correlationId": "c", "tier": "NEW"}
+
+    with pytest.raises(ValidationError) as raised:
+        app.lambda_handler(eventbridge_event("OrderAccepted", detail), context)
+
+    assert [error["loc"] for error in raised.value.errors()] == [("customerId",)]
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_publish_failure_raises_and_a_retry_publishes(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | {"reason": "r", "error": "OutOfStock"})
+    with monkeypatch.context() as patched:
+        patched.setattr(app.sns, "publish", fail_calls_to(app.sns, "publish", client_error("InternalError", 500)))
+        with pytest.raises(Exception, match="InternalError"):
+            app.lambda_handler(event, context)
+        # Powertools forgets the event id of a failed run, so Lambda's retry is not skipped.
+        assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
+
+    app.lambda_handler(event, context)
+
+    assert len(aws.sns_messages()) == 1
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_an_event_without_an_id_is_refused(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    del event["id"]
+
+    with pytest.raises(Exception) as raised:
+        app.lambda_handler(event, context)
+
+    assert type(raised.value).__name__ == "IdempotencyKeyError"
+    assert aws.iot_publishes() == []
+
+
+def test_moto_records_iot_publishes_where_the_tests_read_them(aws: AwsWorld) -> None:
+    # Canary: these tests read moto's internal list of IoT publishes; fail loudly if it moves or changes shape.
+    from moto.iotdata.models import iotdata_backends
+
+    backend = iotdata_backends[ACCOUNT][REGION]
+    assert backend.published_payloads == []
+
+    boto3.client("iot-data", endpoint_url=f"https://{IOT_DATA_ENDPOINT}").publish(topic="canary/t", payload=b"{}")
+
+    assert backend.published_payloads == [("canary/t", b"{}")]
