@@ -263,6 +263,11 @@ fulfillment = Workflow(
         log_level=settings.workflow_log_level,
     ),
 )
+# EventBridge has handed an OrderPlaced over once the EXPRESS execution starts: a failed execution
+# parks it here (with its error) for redrive, so the order is never silently left PENDING.
+customer_status_failures = Queue(
+    "customer-status-failures", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600)
+)
 customer_status_workflow = Workflow(
     "customer-status-workflow",
     WorkflowArgs(
@@ -272,6 +277,7 @@ customer_status_workflow = Workflow(
             "orders_table_name": orders.name,
             "event_bus_name": bus_name,
             "fulfillment_state_machine_arn": fulfillment.arn,
+            "failure_queue_url": customer_status_failures.url,
         },
         workflow_type="EXPRESS",
         log_retention_days=settings.log_retention_days,
@@ -337,7 +343,10 @@ functions = {
     "realtime-authorizer": realtime_authorizer,
 }
 if settings.alarms_enabled and settings.alarm_email:
-    dead_letter_queues: dict[str, pulumi.Input[str]] = {"notify-failures": notify_failures.name}
+    dead_letter_queues: dict[str, pulumi.Input[str]] = {
+        "notify-failures": notify_failures.name,
+        "customer-status-failures": customer_status_failures.name,
+    }
     if audit_buffer.dead_letter_queue is not None:
         dead_letter_queues["order-audit"] = audit_buffer.dead_letter_queue.name
     dead_letter_queues.update({f"rule-{rule}": queue.name for rule, queue in bus.dead_letter_queues.items()})

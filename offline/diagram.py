@@ -157,6 +157,9 @@ def build_diagram(run: ProgramRun) -> Diagram:
                 for resource in _as_list(statement.get("Resource", [])):
                     if action == "iot:Publish" and iot:
                         diagram.edge(owner, iot, "publish status")
+                    elif action == "sqs:SendMessage" and (target := index.find(resource)):
+                        # Roles only send to queues that park what failed (destinations, workflow DLQs).
+                        diagram.edge(owner, target, "on failure", failure=True)
                     elif action in verbs:
                         target = index.find(str(resource).removesuffix(":*").removesuffix("/*"))
                         if target and target != owner:

@@ -34,6 +34,7 @@ LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 DYNAMODB_UPDATE_ITEM: Final = "arn:aws:states:::dynamodb:updateItem"
 EVENTS_PUT_EVENTS: Final = "arn:aws:states:::events:putEvents"
 SFN_START_EXECUTION: Final = "arn:aws:states:::states:startExecution"
+SQS_SEND_MESSAGE: Final = "arn:aws:states:::sqs:sendMessage"
 S3_PUT_OBJECT: Final = "arn:aws:states:::aws-sdk:s3:putObject"
 
 TRANSIENT_DEPENDENCY_ERROR: Final = "TransientDependencyError"
@@ -68,6 +69,9 @@ class CustomerStatusStates:
     ACCEPTED: Final = "Accepted"
     DUPLICATE_IGNORED: Final = "DuplicateIgnored"
     ALREADY_FULFILLING: Final = "AlreadyFulfilling"
+    PARK_FOR_REDRIVE: Final = "ParkForRedrive"
+    PARKED: Final = "Parked"
+    PARKING_FAILED: Final = "ParkingFailed"
 
 
 class FulfillmentStates:
@@ -214,6 +218,7 @@ def customer_status_definition(
     orders_table_name: str,
     event_bus_name: str,
     fulfillment_state_machine_arn: str,
+    failure_queue_url: str,
     retry_interval_seconds: int = 1,
     retry_backoff_rate: float = 2.0,
     retry_max_attempts: int = 3,
@@ -227,8 +232,10 @@ def customer_status_definition(
     the fulfillment execution named ``order-<orderId>`` with the detail plus ``tier``, and put
     ``OrderAccepted``. A failed condition ends in ``DuplicateIgnored``; an execution that already exists
     ends in ``AlreadyFulfilling`` without a second ``OrderAccepted``. Any other tier fails the execution
-    (no Choice default), and so does an error left after the retries, leaving the order PENDING and the
-    execution in the failed-executions metric.
+    (no Choice default). An error left after a Task's retries is caught: the state (the original
+    ``OrderPlaced`` event plus ``error``) is parked on the failure queue for redrive and the execution
+    fails (``Parked``), so the order is never silently left PENDING: EventBridge has already handed the
+    event over when an EXPRESS execution fails, and this queue is its dead-letter queue.
 
     Parameters
     ----------
@@ -240,6 +247,8 @@ def customer_status_definition(
         Name (or ARN) of the orderflow event bus.
     fulfillment_state_machine_arn:
         ARN of the fulfillment state machine.
+    failure_queue_url:
+        URL of the SQS queue that keeps failed executions' input for redrive.
     retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds:
         Backoff shared by every Retrier (see :func:`components.asl.jittered_retry`).
 
@@ -258,10 +267,13 @@ def customer_status_definition(
         orders_table_name=orders_table_name,
         event_bus_name=event_bus_name,
         fulfillment_state_machine_arn=fulfillment_state_machine_arn,
+        failure_queue_url=failure_queue_url,
     )
     retries = _Retries(retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds)
     s = CustomerStatusStates
     tier_path = "$.classification.tier"
+    # Last in every Catch list: whatever is left after the retries is parked for redrive.
+    park = _catch([STATES_ALL], s.PARK_FOR_REDRIVE)
     definition: dict[str, Any] = {
         "Comment": "orderflow customer-status: classify the customer, then reject or accept and start fulfillment",
         "StartAt": s.CLASSIFY_CUSTOMER,
@@ -272,6 +284,7 @@ def customer_status_definition(
                 retries.for_lambda(),
                 result_selector={"tier.$": "$.Payload.tier"},
                 result_path="$.classification",
+                catch=[park],
                 next_state=s.CHECK_TIER,
             ),
             s.CHECK_TIER: {
@@ -298,7 +311,7 @@ def customer_status_definition(
                 ),
                 "ResultPath": None,
                 "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED)],
+                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
                 "Next": s.PUT_ORDER_REJECTED,
             },
             s.PUT_ORDER_REJECTED: {
@@ -309,6 +322,7 @@ def customer_status_definition(
                 ),
                 "ResultPath": None,
                 "Retry": retries.for_service(),
+                "Catch": [park],
                 "Next": s.REJECTED,
             },
             s.REJECTED: {"Type": "Succeed"},
@@ -325,7 +339,7 @@ def customer_status_definition(
                 ),
                 "ResultPath": None,
                 "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED)],
+                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
                 "Next": s.START_FULFILLMENT,
             },
             s.START_FULFILLMENT: {
@@ -339,7 +353,7 @@ def customer_status_definition(
                 },
                 "ResultPath": None,
                 "Retry": retries.for_service((EXECUTION_ALREADY_EXISTS,)),
-                "Catch": [_catch([EXECUTION_ALREADY_EXISTS], s.ALREADY_FULFILLING)],
+                "Catch": [_catch([EXECUTION_ALREADY_EXISTS], s.ALREADY_FULFILLING), park],
                 "Next": s.PUT_ORDER_ACCEPTED,
             },
             s.PUT_ORDER_ACCEPTED: {
@@ -350,6 +364,7 @@ def customer_status_definition(
                 ),
                 "ResultPath": None,
                 "Retry": retries.for_service(),
+                "Catch": [park],
                 "Next": s.ACCEPTED,
             },
             s.ACCEPTED: {"Type": "Succeed"},
@@ -360,6 +375,26 @@ def customer_status_definition(
             s.ALREADY_FULFILLING: {
                 "Type": "Succeed",
                 "Comment": "The fulfillment execution for this order exists: a duplicate counts as success.",
+            },
+            s.PARK_FOR_REDRIVE: {
+                "Type": "Task",
+                "Resource": SQS_SEND_MESSAGE,
+                "Comment": "The original event and the error, kept for redrive once the cause is fixed.",
+                "Parameters": {"QueueUrl": failure_queue_url, "MessageBody.$": "$"},
+                "ResultPath": None,
+                "Retry": retries.for_service(),
+                "Catch": [_catch([STATES_ALL], s.PARKING_FAILED, "$.parkingError")],
+                "Next": s.PARKED,
+            },
+            s.PARKED: {
+                "Type": "Fail",
+                "Error": "CustomerStatusFailed",
+                "Cause": "A step failed after its retries; the event is parked on the failure queue for redrive.",
+            },
+            s.PARKING_FAILED: {
+                "Type": "Fail",
+                "Error": "CustomerStatusFailedAndNotParked",
+                "Cause": "A step failed and the failure queue refused the event: see this execution's logs.",
             },
         },
     }

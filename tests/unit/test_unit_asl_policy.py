@@ -60,12 +60,14 @@ def test_customer_status_role_gets_exactly_what_it_calls() -> None:
         orders_table_name="orders-table",
         event_bus_name="orderflow-bus",
         fulfillment_state_machine_arn=FULFILLMENT_ARN,
+        failure_queue_url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/customer-status-failures",
     )
 
     assert derive(definition) == {
         "dynamodb:UpdateItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "events:PutEvents": [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orderflow-bus"],
         "lambda:InvokeFunction": [fn("customer-status"), f"{fn('customer-status')}:*"],
+        "sqs:SendMessage": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:customer-status-failures"],
         "states:StartExecution": [FULFILLMENT_ARN],
     }
 

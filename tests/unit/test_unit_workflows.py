@@ -27,6 +27,7 @@ CUSTOMER_STATUS_INPUTS = {
     "orders_table_name": "orders",
     "event_bus_name": "orderflow",
     "fulfillment_state_machine_arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:fulfillment",
+    "failure_queue_url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/customer-status-failures",
 }
 FULFILLMENT_INPUTS = {
     "reserve_inventory_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:reserve",
@@ -238,7 +239,8 @@ def test_a_failed_condition_ends_as_an_ignored_duplicate(state: str) -> None:
     definition = customer_status()
 
     assert definition["States"][state]["Catch"] == [
-        {"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "ResultPath": "$.error", "Next": CS.DUPLICATE_IGNORED}
+        {"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "ResultPath": "$.error", "Next": CS.DUPLICATE_IGNORED},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": CS.PARK_FOR_REDRIVE},
     ]
     assert definition["States"][CS.DUPLICATE_IGNORED]["Type"] == "Succeed"
 
@@ -254,7 +256,8 @@ def test_fulfillment_starts_once_per_order_and_a_duplicate_counts_as_success() -
         "Input.$": "States.JsonMerge($.detail, $.classification, false)",
     }
     assert state["Catch"] == [
-        {"ErrorEquals": [EXECUTION_ALREADY_EXISTS], "ResultPath": "$.error", "Next": CS.ALREADY_FULFILLING}
+        {"ErrorEquals": [EXECUTION_ALREADY_EXISTS], "ResultPath": "$.error", "Next": CS.ALREADY_FULFILLING},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": CS.PARK_FOR_REDRIVE},
     ]
     assert definition["States"][CS.ALREADY_FULFILLING] == {
         "Type": "Succeed",
@@ -409,3 +412,20 @@ def test_a_fulfilled_order_is_never_compensated() -> None:
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": F.FULFILLED_EVENT_NOT_PUBLISHED}
     ]
     assert states[F.FULFILLED_EVENT_NOT_PUBLISHED]["Type"] == "Fail"
+
+
+def test_customer_status_parks_whatever_its_retries_leave_for_redrive() -> None:
+    definition = customer_status()
+    states = definition["States"]
+    for name, state in states.items():
+        if state["Type"] == "Task" and name != CS.PARK_FOR_REDRIVE:
+            assert state["Catch"][-1] == {
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": "$.error",
+                "Next": CS.PARK_FOR_REDRIVE,
+            }, name
+    park = states[CS.PARK_FOR_REDRIVE]
+    assert park["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert park["Parameters"] == {"QueueUrl": CUSTOMER_STATUS_INPUTS["failure_queue_url"], "MessageBody.$": "$"}
+    assert park["Next"] == CS.PARKED and states[CS.PARKED]["Type"] == "Fail"
+    assert park["Catch"][0]["Next"] == CS.PARKING_FAILED and states[CS.PARKING_FAILED]["Type"] == "Fail"

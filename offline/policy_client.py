@@ -1,0 +1,733 @@
+"""Drive a CrossGuard policy pack over the Analyzer gRPC protocol exactly as the Pulumi engine does.
+
+The pack is launched the way the engine launches Python packs (``python -u -m pulumi.policy
+<engine-address> .`` in the pack folder, with ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN``,
+``PULUMI_CONFIG`` and ``PULUMI_ORGANIZATION`` set), its port is read from the first line it prints, and
+the calls follow the engine's order: ``Handshake`` (packs may not implement it), ``ConfigureStack``,
+``GetAnalyzerInfo``, ``Configure`` with the reconciled policy config, then ``Remediate`` and
+``Analyze`` for every resource in registration order (the stack, components and providers too), then
+one ``AnalyzeStack``.
+
+What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_generator.go``,
+``sdk/go/common/resource/plugin/analyzer_plugin.go``, ``pkg/resource/analyzer/config.go``):
+
+- a remediation's properties *replace* the resource's inputs before ``Analyze`` (and before the next
+  remediation); a remediation diagnostic is an advisory violation;
+- ``Analyze`` and ``AnalyzeStack`` get properties without internal (``__``) keys; resource references
+  become the referenced resource's id (custom) or URN (component);
+- ``AnalyzeStack`` gets each resource's outputs (the mocks' state, with remediated inputs applied),
+  parent, dependencies and property dependencies; its diagnostics without a URN of the stack are
+  attributed to the stack resource;
+- a ``remediate`` level that still fires is reported as ``mandatory``;
+- the policy config is schema defaults, then the pack's initial config, then the config file (its
+  ``all`` key sets every level), validated against each policy's schema before ``Configure``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import grpc
+import jsonschema
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+
+PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+PACK_DIR: Final = PROJECT_DIR / "policy"
+
+# Wire signatures (pulumi/sdk/go/common/resource/properties.go).
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+_ASSET_SIG: Final = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
+_RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
+_OUTPUT_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+_UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_LEVELS: Final = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+_LEVEL_CODES: Final = {name: code for code, name in _LEVELS.items()}
+_SEVERITIES: Final = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+_STARTUP_TIMEOUT_SECONDS: Final = 60.0
+
+
+class PolicyPackError(Exception):
+    """The pack failed to start, or a call to it failed."""
+
+
+class PolicyConfigError(ValueError):
+    """The policy config (file or mapping) is malformed; the message names the policy and key."""
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One diagnostic, as the engine reports it."""
+
+    policy_name: str
+    pack_name: str
+    pack_version: str
+    enforcement_level: str
+    """``advisory`` or ``mandatory`` (a ``remediate`` policy that still fires is ``mandatory``)."""
+    severity: str
+    description: str
+    message: str
+    """The policy description, a newline, then what the rule found (the SDK's format)."""
+    urn: str
+    stage: str
+    """``remediate``, ``analyze`` or ``analyze-stack``: which call reported it."""
+
+    @property
+    def detail(self) -> str:
+        """The message without the policy description in front."""
+        prefix = self.description + "\n"
+        return self.message[len(prefix) :] if self.message.startswith(prefix) else self.message
+
+    @property
+    def resource_type(self) -> str:
+        """The URN's resource type (the last one of its type chain)."""
+        return _urn_type(self.urn)
+
+    @property
+    def resource_name(self) -> str:
+        """The URN's resource name."""
+        return self.urn.rsplit("::", 1)[-1]
+
+
+@dataclass(frozen=True)
+class AppliedRemediation:
+    """A remediation the engine would apply before creating the resource."""
+
+    policy_name: str
+    pack_name: str
+    pack_version: str
+    urn: str
+    changed_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IdleCost:
+    """The stack's zero-traffic monthly bill, from the pack's own price table."""
+
+    total_usd: float
+    lines: tuple[str, ...]
+    unpriced: int
+
+
+@dataclass
+class PolicyReport:
+    """Everything one run of the pack over a program produced."""
+
+    pack_name: str
+    pack_version: str
+    pack_path: str
+    stack: str
+    violations: list[PolicyViolation] = field(default_factory=list)
+    remediations: list[AppliedRemediation] = field(default_factory=list)
+    resources_analyzed: int = 0
+    idle_cost: IdleCost | None = None
+    final_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """URN → the inputs ``Analyze`` saw (after remediations), as plain values."""
+
+    @property
+    def mandatory(self) -> list[PolicyViolation]:
+        """Violations that fail ``pulumi up``."""
+        return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[PolicyViolation]:
+        """Violations that only warn."""
+        return [v for v in self.violations if v.enforcement_level == "advisory"]
+
+    @property
+    def has_mandatory_violations(self) -> bool:
+        """Whether the engine would fail the update."""
+        return bool(self.mandatory)
+
+    def of_policy(self, name: str) -> list[PolicyViolation]:
+        """The violations one policy reported."""
+        return [v for v in self.violations if v.policy_name == name]
+
+
+# ---- config -----------------------------------------------------------------------------------------
+
+
+def load_policy_config(source: Path | str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Read a ``--policy-pack-config`` file (or take a mapping) as ``{policy: level | {level, props}}``.
+
+    Raises
+    ------
+    PolicyConfigError
+        When the file is missing, is not a JSON object, or a value is neither a level nor an object.
+    """
+    if source is None:
+        return {}
+    if isinstance(source, Mapping):
+        document: Any = dict(source)
+    else:
+        path = Path(source)
+        try:
+            document = json.loads(path.read_text())
+        except FileNotFoundError as error:
+            raise PolicyConfigError(f"policy config {path} not found") from error
+        except json.JSONDecodeError as error:
+            raise PolicyConfigError(f"policy config {path} is not valid JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise PolicyConfigError("policy config must be a JSON object keyed by policy name")
+    for name, value in document.items():
+        if isinstance(value, str):
+            if value not in _LEVEL_CODES:
+                raise PolicyConfigError(f"{name}: {value!r} is not an enforcement level ({', '.join(_LEVEL_CODES)})")
+        elif isinstance(value, dict):
+            level = value.get("enforcementLevel")
+            if level is not None and level not in _LEVEL_CODES:
+                raise PolicyConfigError(f"{name}.enforcementLevel: {level!r} is not an enforcement level")
+        else:
+            raise PolicyConfigError(f"{name}: must be an enforcement level or an object, not {type(value).__name__}")
+    return document
+
+
+def reconcile_policy_config(info: analyzer_pb2.AnalyzerInfo, given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The config the engine sends in ``Configure``: defaults, initial config, then ``given``.
+
+    Returns
+    -------
+    dict[str, dict[str, Any]]
+        Policy name → ``{"enforcementLevel": str, "properties": dict}`` for every policy.
+
+    Raises
+    ------
+    PolicyConfigError
+        When ``given`` names a policy the pack does not have, or a value breaks a policy's schema.
+    """
+    schemas: dict[str, dict[str, Any]] = {}
+    result: dict[str, dict[str, Any]] = {}
+    for policy in info.policies:
+        schema = json_format.MessageToDict(policy.configSchema.properties) if policy.HasField("configSchema") else {}
+        required = list(policy.configSchema.required) if policy.HasField("configSchema") else []
+        schemas[policy.name] = {"type": "object", "properties": schema, **({"required": required} if required else {})}
+        defaults = {key: prop["default"] for key, prop in schema.items() if "default" in prop}
+        result[policy.name] = {"enforcementLevel": _LEVELS[policy.enforcementLevel], "properties": defaults}
+
+    def apply(config: Mapping[str, Any]) -> None:
+        everyone = config.get("all")
+        everyone_level = everyone if isinstance(everyone, str) else None
+        if isinstance(everyone, Mapping):
+            everyone_level = everyone.get("enforcementLevel")
+        if everyone_level:
+            for entry in result.values():
+                entry["enforcementLevel"] = everyone_level
+        for name, value in config.items():
+            if name == "all":
+                continue
+            if name not in result:
+                raise PolicyConfigError(f"{name}: the pack has no policy of that name")
+            if isinstance(value, str):
+                result[name]["enforcementLevel"] = value
+                continue
+            properties = dict(value)
+            level = properties.pop("enforcementLevel", None)
+            if level:
+                result[name]["enforcementLevel"] = level
+            result[name]["properties"].update(properties)
+
+    initial = {
+        name: {
+            **json_format.MessageToDict(entry.properties),
+            "enforcementLevel": _LEVELS[entry.enforcementLevel],
+        }
+        for name, entry in info.initialConfig.items()
+    }
+    apply(initial)
+    apply(given)
+    for name, entry in result.items():
+        try:
+            jsonschema.validate(entry["properties"], schemas[name])
+        except jsonschema.ValidationError as error:
+            where = ".".join(str(part) for part in error.absolute_path) or "(config)"
+            raise PolicyConfigError(f"{name}.{where}: {error.message}") from error
+    return result
+
+
+# ---- wire conversions -----------------------------------------------------------------------------
+
+
+def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
+    """A wire value as the engine forwards it to analyzers: resource references and outputs resolved."""
+    if isinstance(value, list):
+        return [_engine_value(item, ids) for item in value]
+    if not isinstance(value, dict):
+        return value
+    signature = value.get(_SIG_KEY)
+    if signature == _RESOURCE_SIG:
+        urn = str(value.get("urn", ""))
+        resource_id = value.get("id")
+        if resource_id is None:
+            resource_id = ids.get(urn)
+        return str(resource_id) if resource_id not in (None, "") else urn
+    if signature == _OUTPUT_SIG:
+        inner = _engine_value(value["value"], ids) if "value" in value else _UNKNOWN
+        return {_SIG_KEY: _SECRET_SIG, "value": inner} if value.get("secret") else inner
+    return {key: _engine_value(item, ids) for key, item in value.items()}
+
+
+def engine_struct(source: struct_pb2.Struct, ids: Mapping[str, str], *, skip_internal_keys: bool) -> struct_pb2.Struct:
+    """Copy of a wire ``Struct`` as the engine marshals it for ``Analyze`` (or ``Remediate``)."""
+    plain = json_format.MessageToDict(source)
+    converted = {
+        key: _engine_value(value, ids)
+        for key, value in plain.items()
+        if not (skip_internal_keys and key.startswith("__"))
+    }
+    result = struct_pb2.Struct()
+    result.update(converted)
+    return result
+
+
+def _python_to_wire(value: Any) -> Any:
+    """A mock-state value (plain Python, assets, archives) as a JSON-able wire value."""
+    import pulumi  # local: only needed for asset/archive detection
+
+    if isinstance(value, dict):
+        return {str(key): _python_to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_python_to_wire(item) for item in value]
+    if isinstance(value, pulumi.FileAsset):
+        return {_SIG_KEY: _ASSET_SIG, "path": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {_SIG_KEY: _ASSET_SIG, "text": value.text}
+    if isinstance(value, pulumi.RemoteAsset):
+        return {_SIG_KEY: _ASSET_SIG, "uri": value.uri}
+    if isinstance(value, pulumi.AssetArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG, "assets": {k: _python_to_wire(v) for k, v in value.assets.items()}}
+    if isinstance(value, pulumi.FileArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG, "path": str(value.path)}
+    if isinstance(value, pulumi.RemoteArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG, "uri": value.uri}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _struct(mapping: Mapping[str, Any]) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.update(_python_to_wire(dict(mapping)))
+    return result
+
+
+def _urn_type(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+def _pack_version(pack_dir: Path) -> str:
+    manifest = pack_dir / "PulumiPolicy.yaml"
+    if not manifest.is_file():
+        raise PolicyPackError(f"{pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
+    document = yaml.safe_load(manifest.read_text()) or {}
+    return str(document.get("version", ""))
+
+
+# ---- the pack process ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PolicyPackProcess:
+    """A running pack and a stub connected to it (use :func:`launch_pack`)."""
+
+    process: subprocess.Popen[bytes]
+    channel: grpc.Channel
+    stub: analyzer_pb2_grpc.AnalyzerStub
+    port: int
+
+
+@contextmanager
+def launch_pack(
+    pack_dir: Path,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    dry_run: bool = True,
+    organization: str = "organization",
+    python: str = sys.executable,
+    engine_address: str = "127.0.0.1:0",
+) -> Iterator[PolicyPackProcess]:
+    """Start the pack as the engine does and yield a connected stub; stop it on exit.
+
+    Raises
+    ------
+    PolicyPackError
+        When the pack exits or prints no port within a minute (its stderr is in the message).
+    """
+    env = {
+        **os.environ,
+        "PULUMI_PROJECT": project,
+        "PULUMI_STACK": stack,
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+        "PULUMI_ORGANIZATION": organization,
+    }
+    if config:
+        env["PULUMI_CONFIG"] = json.dumps(dict(config))
+    process = subprocess.Popen(
+        [python, "-u", "-m", "pulumi.policy", engine_address, "."],
+        cwd=pack_dir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    channel: grpc.Channel | None = None
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline().decode().strip()
+        if not first_line.isdigit():
+            process.kill()
+            _, stderr = process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
+            raise PolicyPackError(
+                f"policy pack in {pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
+            )
+        port = int(first_line)
+        channel = grpc.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+        )
+        grpc.channel_ready_future(channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
+        yield PolicyPackProcess(process, channel, analyzer_pb2_grpc.AnalyzerStub(channel), port)
+    finally:
+        if channel is not None:
+            channel.close()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def configure(
+    stub: analyzer_pb2_grpc.AnalyzerStub,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    dry_run: bool,
+    organization: str,
+    policy_config: Mapping[str, Any],
+) -> analyzer_pb2.AnalyzerInfo:
+    """The engine's set-up calls: ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure``.
+
+    Raises
+    ------
+    PolicyConfigError
+        When ``policy_config`` does not fit the pack.
+    """
+    try:
+        stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:0"))
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+            raise
+    stack_config = struct_pb2.Struct()
+    stack_config.update(dict(config))
+    stub.ConfigureStack(
+        analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=stack, project=project, organization=organization, dry_run=dry_run, config=stack_config
+        )
+    )
+    info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+    if info.supportsConfig:
+        reconciled = reconcile_policy_config(info, policy_config)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in reconciled.items():
+            request.policyConfig[name].enforcementLevel = _LEVEL_CODES[entry["enforcementLevel"]]
+            request.policyConfig[name].properties.update(entry["properties"])
+        stub.Configure(request)
+    elif policy_config:
+        raise PolicyConfigError(f"policy pack {info.name} does not support config")
+    return info
+
+
+def _options(record: RecordedResource, *, with_parent: bool) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = record.options
+    timeouts = options.get("customTimeouts") or {}
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(options.get("protect")),
+        ignoreChanges=list(options.get("ignoreChanges") or []),
+        deleteBeforeReplace=bool(options.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined=bool(options.get("deleteBeforeReplaceDefined")),
+        additionalSecretOutputs=list(options.get("additionalSecretOutputs") or []),
+        aliases=list(options.get("aliases") or []),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=float(timeouts.get("create") or 0),
+            update=float(timeouts.get("update") or 0),
+            delete=float(timeouts.get("delete") or 0),
+        ),
+        parent=record.parent if with_parent else "",
+    )
+
+
+def _provider(
+    record: RecordedResource, by_urn: Mapping[str, RecordedResource], ids: Mapping[str, str]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if not record.provider:
+        return None
+    provider_urn = record.provider.rsplit("::", 1)[0]
+    provider = by_urn.get(provider_urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        urn=provider.urn,
+        type=provider.type,
+        name=provider.urn.rsplit("::", 1)[-1],
+        properties=engine_struct(provider.inputs_struct, ids, skip_internal_keys=True),
+    )
+
+
+def _diagnostic(d: analyzer_pb2.AnalyzeDiagnostic, urn: str, version: str, stage: str) -> PolicyViolation:
+    level = _LEVELS.get(d.enforcementLevel, "advisory")
+    return PolicyViolation(
+        policy_name=d.policyName,
+        pack_name=d.policyPackName,
+        pack_version=version or d.policyPackVersion,
+        enforcement_level="mandatory" if level == "remediate" else level,
+        severity=_SEVERITIES.get(d.severity, ""),
+        description=d.description,
+        message=d.message,
+        urn=urn,
+        stage=stage,
+    )
+
+
+def run_policy_pack(
+    run: ProgramRun,
+    pack_dir: Path = PACK_DIR,
+    policy_config: Path | str | Mapping[str, Any] | None = None,
+    *,
+    dry_run: bool = True,
+    organization: str = "organization",
+    python: str = sys.executable,
+) -> PolicyReport:
+    """Send a recorded program run to a policy pack exactly as the engine would, and collect the results.
+
+    Parameters
+    ----------
+    run:
+        The recorded resources of one program run (:func:`offline.harness.run_program`).
+    pack_dir:
+        The policy pack folder (holding ``PulumiPolicy.yaml`` and ``__main__.py``).
+    policy_config:
+        A ``--policy-pack-config`` file, or the same content as a mapping.
+    dry_run:
+        Whether this is a preview (``PULUMI_DRY_RUN``).
+    organization:
+        ``PULUMI_ORGANIZATION``.
+    python:
+        Interpreter that runs the pack (it needs ``pulumi`` and ``pulumi-policy``).
+
+    Returns
+    -------
+    PolicyReport
+        Violations in the order the engine saw them, remediations applied, and the idle cost.
+
+    Raises
+    ------
+    PolicyConfigError
+        When the policy config is malformed or does not fit the pack.
+    PolicyPackError
+        When the pack cannot start.
+    """
+    pack_dir = Path(pack_dir)
+    given = load_policy_config(policy_config)
+    version = _pack_version(pack_dir)
+    report = PolicyReport(pack_name="", pack_version=version, pack_path=str(pack_dir), stack=run.stack)
+    by_urn = {record.urn: record for record in run.resources}
+    ids = {record.urn: record.id for record in run.resources}
+    stack_urn = run.stack_urn
+
+    with launch_pack(
+        pack_dir,
+        project=run.project,
+        stack=run.stack,
+        config=run.config,
+        dry_run=dry_run,
+        organization=organization,
+        python=python,
+    ) as pack:
+        info = configure(
+            pack.stub,
+            project=run.project,
+            stack=run.stack,
+            config=run.config,
+            dry_run=dry_run,
+            organization=organization,
+            policy_config=given,
+        )
+        report.pack_name = info.name
+        report.pack_version = version or info.version
+        final_structs: dict[str, struct_pb2.Struct] = {}
+        for record in run.resources:
+            inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
+            provider = _provider(record, by_urn, ids)
+            request = analyzer_pb2.AnalyzeRequest(
+                type=record.type,
+                name=record.name,
+                urn=record.urn,
+                properties=inputs,
+                options=_options(record, with_parent=True),
+                provider=provider,
+            )
+            remediated = pack.stub.Remediate(request)
+            for remediation in remediated.remediations:
+                if remediation.diagnostic:
+                    report.violations.append(
+                        PolicyViolation(
+                            policy_name=remediation.policyName,
+                            pack_name=remediation.policyPackName,
+                            pack_version=report.pack_version,
+                            enforcement_level="advisory",
+                            severity="",
+                            description=remediation.description,
+                            message=remediation.diagnostic,
+                            urn=record.urn,
+                            stage="remediate",
+                        )
+                    )
+                elif remediation.HasField("properties"):
+                    before = json_format.MessageToDict(inputs)
+                    after = json_format.MessageToDict(remediation.properties)
+                    changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))
+                    inputs = remediation.properties
+                    report.remediations.append(
+                        AppliedRemediation(
+                            remediation.policyName,
+                            remediation.policyPackName,
+                            report.pack_version,
+                            record.urn,
+                            changed,
+                        )
+                    )
+            request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
+            final_structs[record.urn] = inputs
+            analyzed = pack.stub.Analyze(request)
+            report.violations.extend(
+                _diagnostic(d, record.urn, report.pack_version, "analyze") for d in analyzed.diagnostics
+            )
+            report.resources_analyzed += 1
+
+        stack_request = analyzer_pb2.AnalyzeStackRequest()
+        for record in run.resources:
+            final_inputs = json_format.MessageToDict(final_structs[record.urn])
+            report.final_inputs[record.urn] = final_inputs
+            outputs = {**_python_to_wire(record.outputs), **final_inputs} if record.custom else final_inputs
+            if record.type == STACK_TYPE:
+                outputs = _python_to_wire(run.outputs)
+            resource = stack_request.resources.add(
+                type=record.type,
+                name=record.name,
+                urn=record.urn,
+                options=_options(record, with_parent=False),
+                parent=record.parent,
+                dependencies=list(record.dependencies),
+            )
+            resource.properties.CopyFrom(engine_struct(_struct(outputs), ids, skip_internal_keys=True))
+            provider = _provider(record, by_urn, ids)
+            if provider is not None:
+                resource.provider.CopyFrom(provider)
+            for key, urns in record.property_dependencies.items():
+                if urns:
+                    resource.propertyDependencies[key].urns.extend(urns)
+        analyzed_stack = pack.stub.AnalyzeStack(stack_request)
+        for d in analyzed_stack.diagnostics:
+            urn = d.urn if d.urn in by_urn else stack_urn
+            report.violations.append(_diagnostic(d, urn, report.pack_version, "analyze-stack"))
+
+    report.idle_cost = idle_cost_of(run, report.final_inputs, pack_dir)
+    return report
+
+
+def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]], pack_dir: Path = PACK_DIR) -> IdleCost:
+    """The stack's idle monthly cost, from the pack's own ``policy_pack.cost.estimate_idle_cost``."""
+    if str(pack_dir) not in sys.path:
+        sys.path.insert(0, str(pack_dir))
+    from policy_pack.cost import CostedResource, describe_items, estimate_idle_cost
+
+    resources = [
+        CostedResource(
+            record.urn,
+            record.type,
+            record.name,
+            {**record.outputs, **final_inputs.get(record.urn, record.inputs)} if record.custom else record.inputs,
+        )
+        for record in run.resources
+    ]
+    total, items = estimate_idle_cost(resources)
+    return IdleCost(total, tuple(describe_items(items)), sum(1 for item in items if item.monthly_usd is None))
+
+
+# ---- the CLI's "Policies:" section -----------------------------------------------------------------
+
+
+def format_report(report: PolicyReport, *, local_path: str | None = None) -> str:
+    """The report the way ``pulumi preview`` prints its ``Policies:`` section, then the idle cost.
+
+    Remediations are summarised per policy, then violations sorted by enforcement level, policy name and
+    URN, each with the resource's type and name and the message indented under it.
+    """
+    key = f"{report.pack_name}@v{report.pack_version}"
+    mark = "✅"
+    if report.violations:
+        mark = "❌" if report.has_mandatory_violations else "⚠️"
+    lines = ["Policies:", f"    {mark} {key} (local: {local_path or report.pack_path})"]
+    indent = "        "
+    counts: dict[str, int] = {}
+    for remediation in report.remediations:
+        counts[remediation.policy_name] = counts.get(remediation.policy_name, 0) + 1
+    for name in sorted(counts):
+        count = counts[name]
+        lines.append(f"{indent}- [remediate]  {name}  ({count} resource{'s' if count != 1 else ''})")
+    ordered = sorted(report.violations, key=lambda v: (v.enforcement_level, v.policy_name, v.urn))
+    for violation in ordered:
+        lines.append(
+            f"{indent}- [{violation.enforcement_level}]  {violation.policy_name}  "
+            f"({violation.resource_type}: {violation.resource_name})"
+        )
+        for message_line in violation.message.rstrip("\n").split("\n"):
+            lines.append(f"{indent}  {message_line}")
+    lines.append("")
+    if report.idle_cost is not None:
+        cost = report.idle_cost
+        qualifier = f" (+ {cost.unpriced} unpriced item(s))" if cost.unpriced else ""
+        lines.append(f"Idle cost (zero traffic): ${cost.total_usd:,.2f}/month{qualifier}")
+        lines.extend(f"    {line}" for line in cost.lines)
+    return "\n".join(lines)
+
+
+def summarize(violations: Sequence[PolicyViolation]) -> dict[str, int]:
+    """Count of violations per policy name (handy in tests and logs)."""
+    counts: dict[str, int] = {}
+    for violation in violations:
+        counts[violation.policy_name] = counts.get(violation.policy_name, 0) + 1
+    return counts
