@@ -140,7 +140,11 @@ def build_diagram(run: ProgramRun) -> Diagram:
     for machine in run.of_type("aws:sfn/stateMachine:StateMachine"):
         owners[machine.inputs["roleArn"]] = index.by_reference[machine.outputs["arn"]]
     roles = {r.outputs["name"]: r.outputs["arn"] for r in run.of_type("aws:iam/role:Role")}
-    iot = diagram.node("iot", "topics orders/<customerId>/<orderId>") if run.of_type("aws:iot/authorizer:Authorizer") else None
+    iot = (
+        diagram.node("iot", "topics orders/<customerId>/<orderId>")
+        if run.of_type("aws:iot/authorizer:Authorizer")
+        else None
+    )
     verbs = {
         "events:PutEvents": "put events",
         "sns:Publish": "publish",

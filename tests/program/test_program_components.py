@@ -198,9 +198,7 @@ def test_audit_queue_accepts_only_the_audit_rule(stack_run: ProgramRun) -> None:
         p for p in stack_run.of_type("aws:sqs/queuePolicy:QueuePolicy") if p.inputs["queueUrl"] == queue.outputs["url"]
     ]
     allow = statements(policy.inputs["policy"])[1]
-    audit_rule = [r for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule") if r.name == "orders-audit-rule"][
-        0
-    ]
+    audit_rule = stack_run.named("orders-audit-rule")
     # The planned ARN the queue was given equals the ARN the rule really gets.
     assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == audit_rule.outputs["arn"]
 
