@@ -1,0 +1,270 @@
+"""Policy pack throughput over the Analyzer gRPC protocol, as the engine drives it (``make bench``).
+
+For 1,000 and 10,000 synthetic resources of the types the pack inspects, times ``Remediate`` +
+``Analyze`` per resource and one ``AnalyzeStack``, for:
+
+- ``pack``: the ``serverless-well-architected`` pack in ``policy/``;
+- ``floor``: a pack with a single no-op resource rule, the cost of the protocol itself on this machine;
+- ``sdk-floor``: a pack with as many no-op resource and stack rules as the real pack has, which is the
+  floor the pulumi-policy SDK itself sets for a pack of this size (its servicer deserializes the
+  resource's properties once per resource policy on every ``Analyze`` call).
+
+Prints resources/s, the pack's ratio to each floor (target: >= 0.8 x ``floor``) and the growth from 1k
+to 10k (target: within 11 x). Nothing is asserted: the figures are for the report.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+sys.path.insert(0, str(PROJECT_DIR / "policy"))
+
+from google.protobuf import struct_pb2  # noqa: E402
+from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
+
+from offline.policy_client import configure, launch_pack  # noqa: E402
+from policy_pack import ALL_RULES  # noqa: E402
+from policy_pack._core import ResourceRule  # noqa: E402
+
+SIZES = (1_000, 10_000)
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+STACK_URN = "urn:pulumi:bench::orderflow::pulumi:pulumi:Stack::orderflow-bench"
+PROVIDER = analyzer_pb2.AnalyzerProviderResource(
+    urn="urn:pulumi:bench::orderflow::pulumi:providers:aws::default_7_51_1",
+    type="pulumi:providers:aws",
+    name="default_7_51_1",
+)
+PROVIDER.properties.update({"region": REGION, "version": "7.51.1"})
+
+NOOP_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+def noop(args, report_violation):
+    return None
+
+PolicyPack(
+    name="noop",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[ResourceValidationPolicy(name=f"noop-{i}", description="no-op", validate=noop) for i in range(RESOURCES)]
+    + [StackValidationPolicy(name=f"noop-s{i}", description="no-op", validate=noop) for i in range(STACKS)],
+)
+"""
+
+
+def _unit(index: int) -> Iterator[tuple[str, str, dict[str, Any], dict[str, list[str]]]]:
+    """Ten resources of one small service: a function with its role, logs, queue, DLQ, trigger, table..."""
+    name = f"svc{index}"
+    fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}-q"
+    dlq_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}-dlq"
+    yield (
+        "aws:iam/role:Role",
+        f"{name}-role",
+        {
+            "name": name,
+            "arn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "assumeRolePolicy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+            '{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+        },
+        {},
+    )
+    yield "aws:cloudwatch/logGroup:LogGroup", f"{name}-logs", {"name": f"/aws/lambda/{name}", "retentionInDays": 7}, {}
+    yield (
+        "aws:lambda/function:Function",
+        name,
+        {
+            "name": name,
+            "arn": fn_arn,
+            "runtime": "python3.13",
+            "handler": "app.handler",
+            "role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "memorySize": 256,
+            "timeout": 10,
+            "reservedConcurrentExecutions": 5,
+            "architectures": ["arm64"],
+            "tracingConfig": {"mode": "Active"},
+            "loggingConfig": {"logFormat": "JSON", "logGroup": f"/aws/lambda/{name}"},
+            "environment": {"variables": {"TABLE_NAME": f"{name}-table", "POWERTOOLS_SERVICE_NAME": name}},
+        },
+        {},
+    )
+    yield (
+        "aws:iam/rolePolicy:RolePolicy",
+        f"{name}-policy",
+        {
+            "role": name,
+            "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem"],'
+            f'"Resource":"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}-table"}}]}}',
+        },
+        {},
+    )
+    yield (
+        "aws:sqs/queue:Queue",
+        f"{name}-dlq",
+        {"name": f"{name}-dlq", "arn": dlq_arn, "messageRetentionSeconds": 1209600},
+        {},
+    )
+    yield (
+        "aws:sqs/queue:Queue",
+        f"{name}-q",
+        {
+            "name": f"{name}-q",
+            "arn": queue_arn,
+            "visibilityTimeoutSeconds": 60,
+            "redrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":3}}',
+        },
+        {},
+    )
+    yield (
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        f"{name}-source",
+        {
+            "eventSourceArn": queue_arn,
+            "functionName": name,
+            "functionResponseTypes": ["ReportBatchItemFailures"],
+            "scalingConfig": {"maximumConcurrency": 2},
+        },
+        {},
+    )
+    yield (
+        "aws:cloudwatch/eventTarget:EventTarget",
+        f"{name}-target",
+        {
+            "rule": f"{name}-rule",
+            "arn": queue_arn,
+            "deadLetterConfig": {"arn": dlq_arn},
+            "retryPolicy": {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 3600},
+        },
+        {},
+    )
+    yield (
+        "aws:dynamodb/table:Table",
+        f"{name}-table",
+        {
+            "name": f"{name}-table",
+            "billingMode": "PAY_PER_REQUEST",
+            "hashKey": "pk",
+            "attributes": [{"name": "pk", "type": "S"}],
+            "pointInTimeRecovery": {"enabled": True},
+        },
+        {},
+    )
+    yield (
+        "aws:cloudwatch/eventRule:EventRule",
+        f"{name}-rule",
+        {
+            "eventBusName": "orders",
+            "eventPattern": '{"source":["orderflow.orders"],"detail-type":["OrderPlaced"]}',
+        },
+        {},
+    )
+
+
+def synthetic_resources(count: int) -> list[analyzer_pb2.AnalyzerResource]:
+    """``count`` resources (whole units of ten), as ``AnalyzerResource`` messages."""
+    resources: list[analyzer_pb2.AnalyzerResource] = []
+    index = 0
+    while len(resources) < count:
+        for type_, name, props, deps in _unit(index):
+            resource = analyzer_pb2.AnalyzerResource(
+                type=type_,
+                name=name,
+                urn=f"urn:pulumi:bench::orderflow::{type_}::{name}",
+                parent=STACK_URN,
+                provider=PROVIDER,
+            )
+            struct = struct_pb2.Struct()
+            struct.update(props)
+            resource.properties.CopyFrom(struct)
+            for key, urns in deps.items():
+                resource.propertyDependencies[key].urns.extend(urns)
+            resources.append(resource)
+        index += 1
+    return resources[:count]
+
+
+def measure(pack_dir: Path, resources: list[analyzer_pb2.AnalyzerResource]) -> tuple[float, float]:
+    """Seconds for Remediate + Analyze over every resource, and for the one AnalyzeStack."""
+    with launch_pack(pack_dir, project="orderflow", stack="bench", config={}) as pack:
+        configure(
+            pack.stub,
+            project="orderflow",
+            stack="bench",
+            config={},
+            dry_run=True,
+            organization="organization",
+            policy_config={},
+        )
+        start = time.perf_counter()
+        for resource in resources:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource.type,
+                name=resource.name,
+                urn=resource.urn,
+                properties=resource.properties,
+                options=analyzer_pb2.AnalyzerResourceOptions(parent=STACK_URN),
+                provider=resource.provider,
+            )
+            pack.stub.Remediate(request)
+            pack.stub.Analyze(request)
+        per_resource = time.perf_counter() - start
+        start = time.perf_counter()
+        pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+        stack = time.perf_counter() - start
+    return per_resource, stack
+
+
+def _noop_pack(root: Path, name: str, resource_rules: int, stack_rules: int) -> Path:
+    pack = root / name
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (pack / "__main__.py").write_text(
+        NOOP_PACK.replace("RESOURCES", str(resource_rules)).replace("STACKS", str(stack_rules))
+    )
+    return pack
+
+
+def main() -> None:
+    """Run every pack at every size and print the figures."""
+    resource_rules = sum(isinstance(rule, ResourceRule) for rule in ALL_RULES)
+    stack_rules = len(ALL_RULES) - resource_rules
+    with tempfile.TemporaryDirectory() as scratch:
+        packs = {
+            "pack": PROJECT_DIR / "policy",
+            "floor": _noop_pack(Path(scratch), "floor", 1, 0),
+            "sdk-floor": _noop_pack(Path(scratch), "sdk_floor", resource_rules, stack_rules),
+        }
+        print(f"pack: {resource_rules} resource rules + {stack_rules} stack rules")
+        results: dict[tuple[str, int], tuple[float, float]] = {}
+        for size in SIZES:
+            resources = synthetic_resources(size)
+            for label, pack_dir in packs.items():
+                per_resource, stack = measure(pack_dir, resources)
+                results[label, size] = (per_resource, stack)
+                total = per_resource + stack
+                print(
+                    f"{label:>9} {size:>6} resources: Remediate+Analyze {per_resource:7.2f} s "
+                    f"({per_resource / size * 1000:.2f} ms/resource), AnalyzeStack {stack:6.2f} s, "
+                    f"{size / total:7.0f} resources/s"
+                )
+    for size in SIZES:
+        rate = {label: size / sum(results[label, size]) for label in packs}
+        print(
+            f"{size:>6} resources: pack / floor = {rate['pack'] / rate['floor']:.2f} (target >= 0.80); "
+            f"pack / sdk-floor = {rate['pack'] / rate['sdk-floor']:.2f}"
+        )
+    small, large = SIZES
+    growth = sum(results["pack", large]) / sum(results["pack", small])
+    print(f"growth {small} -> {large}: {growth:.2f} x (target <= 11)")
+
+
+if __name__ == "__main__":
+    main()

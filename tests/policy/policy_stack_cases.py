@@ -1,0 +1,481 @@
+"""Compliant stacks and one mutation per case for every stack rule.
+
+A small order pipeline (queue + DLQ + consumer, async notify function, alarms, API stages, a bucket)
+is the baseline; each case changes one thing. References are by ARN/name (``up``) or, for the preview
+cases, by property dependencies with the values unknown, as the engine sends them during preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy_cases import (
+    ALARM,
+    ESM,
+    FUNCTION,
+    HTTP_STAGE,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    PERMISSION,
+    QUEUE,
+    REST_STAGE,
+)
+from policy_testkit import DELETE, UNKNOWN, Res, dumps, patched
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+REDRIVE_POLICY = "aws:sqs/redrivePolicy:RedrivePolicy"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+ROLE = "aws:iam/role:Role"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KMS_KEY = "aws:kms/key:Key"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+
+
+def workflow(queue_name: str, *, via_catch: bool) -> Res:
+    """A state machine that sends to ``queue_name`` from its Catch path (or from its normal path)."""
+    park = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{queue_name}", "MessageBody.$": "$"},
+        "Next": "Failed",
+    }
+    work = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Park" if not via_catch else "Done"}
+    if via_catch:
+        work["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Check"}]
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": work,
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Park"}],
+                "Default": "Park",
+            },
+            "Park": park,
+            "Failed": {"Type": "Fail"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    return Res(STATE_MACHINE, "flow", {"definition": dumps(definition)})
+
+
+def queue_arn(name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+
+
+def queue(name: str, **props: Any) -> Res:
+    return Res(
+        QUEUE,
+        name,
+        {
+            "name": name,
+            "arn": queue_arn(name),
+            "url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+            **props,
+        },
+    )
+
+
+def function(name: str, **props: Any) -> Res:
+    base = {
+        "name": name,
+        "arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        "role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "timeout": 10,
+        "loggingConfig": {"logFormat": "JSON", "logGroup": f"/aws/lambda/{name}"},
+    }
+    return Res(FUNCTION, name, patched(base, props))
+
+
+def role(name: str) -> Res:
+    return Res(ROLE, f"{name}-role", {"name": name, "arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"})
+
+
+def log_group(function_name: str, retention: int | None = 7) -> Res:
+    props: dict[str, Any] = {"name": f"/aws/lambda/{function_name}"}
+    if retention is not None:
+        props["retentionInDays"] = retention
+    return Res(LOG_GROUP, f"{function_name}-logs", props)
+
+
+def dlq_alarm(queue_name: str) -> Res:
+    return Res(
+        ALARM,
+        f"{queue_name}-alarm",
+        {
+            "namespace": "AWS/SQS",
+            "metricName": "ApproximateNumberOfMessagesVisible",
+            "dimensions": {"QueueName": queue_name},
+            "alarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops"],
+        },
+    )
+
+
+def baseline() -> list[Res]:
+    """A compliant stack for every stack rule."""
+    return [
+        queue("audit-dlq", messageRetentionSeconds=1_209_600),
+        queue(
+            "audit",
+            visibilityTimeoutSeconds=60,
+            redrivePolicy=dumps({"deadLetterTargetArn": queue_arn("audit-dlq"), "maxReceiveCount": 3}),
+        ),
+        queue("notify-dlq", messageRetentionSeconds=1_209_600),
+        function("audit", timeout=10),
+        role("audit"),
+        log_group("audit"),
+        function("notify", timeout=10),
+        role("notify"),
+        log_group("notify"),
+        Res(
+            ESM,
+            "audit-source",
+            {"eventSourceArn": queue_arn("audit"), "functionName": "audit", "scalingConfig": {"maximumConcurrency": 2}},
+        ),
+        Res(
+            PERMISSION,
+            "notify-from-events",
+            {"function": "notify", "principal": "events.amazonaws.com", "sourceArn": "arn:aws:events:r"},
+        ),
+        Res(
+            INVOKE_CONFIG,
+            "notify-async",
+            {"functionName": "notify", "destinationConfig": {"onFailure": {"destination": queue_arn("notify-dlq")}}},
+        ),
+        Res(
+            HTTP_STAGE,
+            "http",
+            {
+                "apiId": "api1",
+                "name": "$default",
+                "defaultRouteSettings": {"throttlingBurstLimit": 10, "throttlingRateLimit": 5},
+            },
+        ),
+        Res(REST_STAGE, "rest", {"restApi": "rest1", "stageName": "prod"}),
+        Res(
+            METHOD_SETTINGS,
+            "rest-throttle",
+            {
+                "restApi": "rest1",
+                "stageName": "prod",
+                "methodPath": "*/*",
+                "settings": {"throttlingBurstLimit": 20, "throttlingRateLimit": 10},
+            },
+        ),
+        Res(BUCKET, "receipts", {"bucket": "receipts", "arn": "arn:aws:s3:::receipts"}),
+        Res(
+            BUCKET_VERSIONING,
+            "receipts-versioning",
+            {"bucket": "receipts", "versioningConfiguration": {"status": "Enabled"}},
+        ),
+    ]
+
+
+def replace(stack: list[Res], name: str, **changes: Any) -> list[Res]:
+    """The stack with one resource's props patched (dotted keys; ``DELETE`` removes)."""
+    return [
+        Res(r.type, r.name, patched(r.props, {k.replace("__", "."): v for k, v in changes.items()}), r.deps)
+        if r.name == name
+        else r
+        for r in stack
+    ]
+
+
+def drop(stack: list[Res], *names: str) -> list[Res]:
+    return [r for r in stack if r.name not in names]
+
+
+def add(stack: list[Res], *resources: Res) -> list[Res]:
+    return [*stack, *resources]
+
+
+def with_alarms(stack: list[Res]) -> list[Res]:
+    return add(stack, dlq_alarm("audit-dlq"), dlq_alarm("notify-dlq"))
+
+
+def preview_stack() -> list[Res]:
+    """The baseline as preview sends it: ARNs, names and JSON documents unknown, dependencies recorded."""
+    urn = {(r.type, r.name): r.urn for r in baseline()}
+    fn = {name: urn[(FUNCTION, name)] for name in ("audit", "notify")}
+    q = {name: urn[(QUEUE, name)] for name in ("audit", "audit-dlq", "notify-dlq")}
+    roles = {name: urn[(ROLE, f"{name}-role")] for name in ("audit", "notify")}
+    logs = {name: urn[(LOG_GROUP, f"{name}-logs")] for name in ("audit", "notify")}
+    return [
+        Res(QUEUE, "audit-dlq", {"name": UNKNOWN, "arn": UNKNOWN, "messageRetentionSeconds": 1_209_600}),
+        Res(
+            QUEUE,
+            "audit",
+            {"name": UNKNOWN, "arn": UNKNOWN, "visibilityTimeoutSeconds": 60, "redrivePolicy": UNKNOWN},
+            {"redrivePolicy": [q["audit-dlq"]]},
+        ),
+        Res(QUEUE, "notify-dlq", {"name": UNKNOWN, "arn": UNKNOWN}),
+        Res(
+            FUNCTION,
+            "audit",
+            {"name": UNKNOWN, "role": UNKNOWN, "timeout": 10, "loggingConfig": UNKNOWN},
+            {"role": [roles["audit"]], "loggingConfig": [logs["audit"]]},
+        ),
+        Res(ROLE, "audit-role", {"arn": UNKNOWN}),
+        Res(LOG_GROUP, "audit-logs", {"name": "/aws/lambda/x-audit", "retentionInDays": 7}),
+        Res(
+            FUNCTION,
+            "notify",
+            {"name": UNKNOWN, "role": UNKNOWN, "timeout": 10, "loggingConfig": UNKNOWN},
+            {"role": [roles["notify"]], "loggingConfig": [logs["notify"]]},
+        ),
+        Res(ROLE, "notify-role", {"arn": UNKNOWN}),
+        Res(LOG_GROUP, "notify-logs", {"name": "/aws/lambda/x-notify", "retentionInDays": 7}),
+        Res(
+            ESM,
+            "audit-source",
+            {"eventSourceArn": UNKNOWN, "functionName": UNKNOWN},
+            {"eventSourceArn": [q["audit"]], "functionName": [fn["audit"]]},
+        ),
+        Res(
+            PERMISSION,
+            "notify-from-events",
+            {"function": UNKNOWN, "principal": "events.amazonaws.com"},
+            {"function": [fn["notify"]]},
+        ),
+        Res(
+            INVOKE_CONFIG,
+            "notify-async",
+            {"functionName": UNKNOWN, "destinationConfig": {"onFailure": {"destination": UNKNOWN}}},
+            {"functionName": [fn["notify"]], "destinationConfig": [q["notify-dlq"]]},
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class StackCase:
+    id: str
+    rule: str
+    build: Callable[[], list[Res]]
+    fails: bool
+    contains: str = ""
+    config: dict[str, Any] | None = field(default=None)
+
+
+def ok(rule: str, case_id: str, build: Callable[[], list[Res]], **kw: Any) -> StackCase:
+    return StackCase(case_id, rule, build, False, **kw)
+
+
+def bad(rule: str, case_id: str, build: Callable[[], list[Res]], contains: str, **kw: Any) -> StackCase:
+    return StackCase(case_id, rule, build, True, contains, **kw)
+
+
+STACK_CASES: list[StackCase] = [
+    ok("sqs-redrive-policy", "baseline", baseline),
+    ok("sqs-redrive-policy", "preview-unknown-redrive", preview_stack),
+    ok(
+        "sqs-redrive-policy",
+        "separate-redrive-resource",
+        lambda: add(
+            replace(baseline(), "audit", redrivePolicy=DELETE),
+            Res(
+                REDRIVE_POLICY,
+                "audit-redrive",
+                {
+                    "queueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/audit",
+                    "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("audit-dlq")}),
+                },
+            ),
+        ),
+    ),
+    ok(
+        "sqs-redrive-policy",
+        "subscription-dlq-exempt",
+        lambda: add(
+            baseline(),
+            queue("sub-dlq"),
+            Res(SUBSCRIPTION, "sub", {"redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("sub-dlq")})}),
+        ),
+    ),
+    bad(
+        "sqs-redrive-policy",
+        "redrive-removed",
+        lambda: replace(baseline(), "audit", redrivePolicy=DELETE),
+        "queue audit has no redrive",
+    ),
+    bad("sqs-redrive-policy", "plain-queue", lambda: add(baseline(), queue("orphan")), "queue orphan"),
+    ok("sqs-visibility-timeout", "baseline", baseline),
+    ok("sqs-visibility-timeout", "preview-by-dependency", preview_stack),
+    bad(
+        "sqs-visibility-timeout",
+        "visibility-too-short",
+        lambda: replace(baseline(), "audit", visibilityTimeoutSeconds=30),
+        "under 6 x the 10 s timeout",
+    ),
+    bad(
+        "sqs-visibility-timeout",
+        "default-visibility",
+        lambda: replace(baseline(), "audit", visibilityTimeoutSeconds=DELETE),
+        "visibility timeout of 30 s",
+    ),
+    bad(
+        "sqs-visibility-timeout",
+        "preview-timeout-raised",
+        lambda: replace(preview_stack(), "audit", visibilityTimeoutSeconds=30),
+        "make it at least 60 s",
+    ),
+    ok("sqs-dlq-retention", "baseline", baseline),
+    bad(
+        "sqs-dlq-retention",
+        "short-dlq-retention",
+        lambda: replace(baseline(), "audit-dlq", messageRetentionSeconds=60),
+        "expire in the DLQ",
+    ),
+    ok("dead-letter-queue-alarmed", "no-alarms-not-required", baseline),
+    ok(
+        "dead-letter-queue-alarmed",
+        "every-dlq-alarmed",
+        lambda: with_alarms(baseline()),
+        config={"requireAlarms": True},
+    ),
+    bad(
+        "dead-letter-queue-alarmed",
+        "stack-has-alarms-dlq-missed",
+        lambda: add(baseline(), dlq_alarm("audit-dlq")),
+        "notify-dlq has no CloudWatch alarm",
+    ),
+    bad(
+        "dead-letter-queue-alarmed",
+        "alarms-required",
+        baseline,
+        "audit-dlq has no CloudWatch alarm",
+        config={"requireAlarms": True},
+    ),
+    ok("lambda-async-failure-destination", "baseline", baseline),
+    ok("lambda-async-failure-destination", "preview-by-dependency", preview_stack),
+    ok(
+        "lambda-async-failure-destination",
+        "dlq-accepted-by-config",
+        lambda: replace(
+            drop(baseline(), "notify-async"), "notify", deadLetterConfig={"targetArn": queue_arn("notify-dlq")}
+        ),
+        config={"acceptDeadLetterQueue": True},
+    ),
+    bad(
+        "lambda-async-failure-destination",
+        "invoke-config-removed",
+        lambda: drop(baseline(), "notify-async"),
+        "function notify is invoked asynchronously by events.amazonaws.com",
+    ),
+    bad(
+        "lambda-async-failure-destination",
+        "destination-removed",
+        lambda: replace(baseline(), "notify-async", destinationConfig=DELETE),
+        "no event invoke config",
+    ),
+    bad(
+        "lambda-async-failure-destination",
+        "s3-trigger-without-config",
+        lambda: add(
+            baseline(),
+            Res(
+                PERMISSION,
+                "audit-from-s3",
+                {
+                    "function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:audit",
+                    "principal": "s3.amazonaws.com",
+                    "sourceAccount": ACCOUNT,
+                },
+            ),
+        ),
+        "function audit is invoked asynchronously by s3.amazonaws.com",
+    ),
+    ok("lambda-permission-single-principal", "baseline", baseline),
+    bad(
+        "lambda-permission-single-principal",
+        "two-principals",
+        lambda: add(
+            baseline(), Res(PERMISSION, "notify-from-sns", {"function": "notify", "principal": "sns.amazonaws.com"})
+        ),
+        "events.amazonaws.com, sns.amazonaws.com",
+    ),
+    ok("lambda-log-group-retention", "baseline", baseline),
+    ok("lambda-log-group-retention", "preview-by-dependency", preview_stack),
+    bad(
+        "lambda-log-group-retention",
+        "log-group-missing",
+        lambda: drop(baseline(), "notify-logs"),
+        "no log group /aws/lambda/notify",
+    ),
+    bad(
+        "lambda-log-group-retention",
+        "log-group-without-retention",
+        lambda: replace(baseline(), "notify-logs", retentionInDays=DELETE),
+        "has no retention",
+    ),
+    ok("lambda-unique-execution-role", "baseline", baseline),
+    ok("lambda-unique-execution-role", "preview-by-dependency", preview_stack),
+    bad(
+        "lambda-unique-execution-role",
+        "shared-role",
+        lambda: replace(baseline(), "notify", role=f"arn:aws:iam::{ACCOUNT}:role/audit"),
+        "shares its execution role",
+    ),
+    ok("apigateway-default-throttling", "baseline", baseline),
+    bad(
+        "apigateway-default-throttling",
+        "http-unthrottled",
+        lambda: replace(baseline(), "http", defaultRouteSettings=DELETE),
+        "stage http has no defaultRouteSettings",
+    ),
+    bad(
+        "apigateway-default-throttling",
+        "rest-settings-missing",
+        lambda: drop(baseline(), "rest-throttle"),
+        "stage rest has no method settings",
+    ),
+    bad(
+        "apigateway-default-throttling",
+        "rest-settings-other-stage",
+        lambda: replace(baseline(), "rest-throttle", stageName="dev"),
+        "stage rest has no method settings",
+    ),
+    ok("s3-bucket-versioning", "baseline", baseline),
+    ok(
+        "s3-bucket-versioning",
+        "inline-versioning",
+        lambda: replace(drop(baseline(), "receipts-versioning"), "receipts", versioning={"enabled": True}),
+    ),
+    bad(
+        "s3-bucket-versioning",
+        "versioning-removed",
+        lambda: drop(baseline(), "receipts-versioning"),
+        "bucket receipts has no versioning",
+    ),
+    bad(
+        "s3-bucket-versioning",
+        "versioning-suspended",
+        lambda: replace(baseline(), "receipts-versioning", versioningConfiguration={"status": "Suspended"}),
+        "no versioning",
+    ),
+    ok("idle-cost-budget", "baseline-free", baseline),
+    ok("idle-cost-budget", "alarms-within-budget", lambda: with_alarms(baseline()), config={"monthlyBudgetUsd": 0.2}),
+    bad(
+        "idle-cost-budget",
+        "alarms-over-zero-budget",
+        lambda: with_alarms(baseline()),
+        "$0.20/month is over the $0.00 budget",
+    ),
+    bad(
+        "idle-cost-budget",
+        "kms-key",
+        lambda: add(baseline(), Res(KMS_KEY, "key", {"enableKeyRotation": True})),
+        "$1.00  KMS customer-managed key  (key)",
+    ),
+    bad(
+        "idle-cost-budget",
+        "unpriced-server",
+        lambda: add(baseline(), Res("aws:ec2/instance:Instance", "box", {"instanceType": "t4g.micro"})),
+        "1 item(s) have no price",
+        config={"monthlyBudgetUsd": 100},
+    ),
+]

@@ -1,0 +1,121 @@
+"""The rule framework: defensive reads, unknowns, malformed values, and that nothing raises out of a rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from policy_testkit import UNKNOWN, findings
+from pulumi_policy import EnforcementLevel, PolicyResourceOptions, ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from policy_pack._core import ABSENT, BadValueError, CannotEvaluateError, Props, ResourceRule, plain
+
+
+def _props(raw: dict[str, Any]) -> Props:
+    return Props(unknown_checking_proxy(raw))
+
+
+def test_policy_props_absent_key_is_the_provider_default() -> None:
+    props = _props({"timeout": 10, "tracingConfig": {"mode": "Active"}, "nothing": None})
+    assert props.get("memorySize") is ABSENT
+    assert props.number("memorySize", 128) == 128
+    assert props.get("nothing", "default") == "default"
+    assert props.text("tracingConfig.mode") == "Active"
+    assert props.get("tracingConfig.mode.deeper") is ABSENT
+
+
+def test_policy_props_unknown_raises_cannot_evaluate_naming_the_path() -> None:
+    props = _props({"tracingConfig": {"mode": UNKNOWN}, "layers": ["a", UNKNOWN], "role": UNKNOWN})
+    with pytest.raises(CannotEvaluateError, match=r"tracingConfig\.mode"):
+        props.get("tracingConfig.mode")
+    with pytest.raises(CannotEvaluateError, match="layers"):
+        props.seq("layers")
+    with pytest.raises(CannotEvaluateError):
+        props.has("role")
+    # Raw sentinels (remediation props arrive without the SDK's unknown-checking proxy) count too.
+    with pytest.raises(CannotEvaluateError):
+        Props({"role": UNKNOWN}).get("role")
+    assert isinstance(CannotEvaluateError("x"), UnknownValueError)
+
+
+def test_policy_props_typed_reads_reject_wrong_shapes_naming_the_property() -> None:
+    props = _props({"timeout": "ten", "enabled": "maybe", "name": 5, "doc": "{not json"})
+    with pytest.raises(BadValueError, match="timeout should be a number"):
+        props.number("timeout")
+    with pytest.raises(BadValueError, match="enabled should be a boolean"):
+        props.flag("enabled")
+    with pytest.raises(BadValueError, match="name should be a string"):
+        props.text("name")
+    with pytest.raises(BadValueError, match="doc is not valid JSON"):
+        props.json("doc")
+    assert _props({"timeout": "30", "enabled": "TRUE"}).number("timeout") == 30.0
+    assert _props({"enabled": "TRUE"}).flag("enabled") is True
+
+
+def test_policy_plain_copies_proxies_and_refuses_unknowns() -> None:
+    assert plain(unknown_checking_proxy({"a": [{"b": 1}], "c": "d"})) == {"a": [{"b": 1}], "c": "d"}
+    with pytest.raises(CannotEvaluateError):
+        plain(unknown_checking_proxy({"a": [UNKNOWN]}))
+
+
+def test_policy_unknown_value_in_rule_is_cannot_evaluate_not_a_violation() -> None:
+    with pytest.raises(CannotEvaluateError, match=r"cannot evaluate: tracingConfig\.mode"):
+        findings("lambda-tracing-active", "aws:lambda/function:Function", {"tracingConfig": {"mode": UNKNOWN}})
+
+
+def test_policy_malformed_value_is_a_violation_naming_the_property() -> None:
+    found = findings("lambda-timeout-set", "aws:lambda/function:Function", {"timeout": "soon"})
+    assert found == ["timeout should be a number, not 'soon'"]
+
+
+def _args(props: Mapping[str, Any], resource_type: str = "test:index:Thing") -> ResourceValidationArgs:
+    options = PolicyResourceOptions(False, [], None, [], None, [], None)  # type: ignore[arg-type]
+    return ResourceValidationArgs(resource_type, unknown_checking_proxy(dict(props)), "urn:x", "thing", options, None)
+
+
+def _rule(check: Any) -> ResourceRule:
+    return ResourceRule(
+        name="test-rule",
+        summary="things are fine",
+        anchors=("test T1",),
+        severity=Severity.LOW,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service="test",
+        resource_types=("test:index:Thing",),
+        check=check,
+    )
+
+
+def test_policy_rule_reports_findings_before_cannot_evaluate() -> None:
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        yield "first problem"
+        props.get("later")
+
+    reported: list[str] = []
+    with pytest.raises(UnknownValueError) as raised:
+        _rule(check).validate(_args({"later": UNKNOWN}), lambda message, urn: reported.append(message))
+    assert reported == ["first problem"]
+    assert raised.value.message.startswith("cannot evaluate: later")
+
+
+def test_policy_rule_turns_a_bug_into_an_advisory_diagnostic_instead_of_raising() -> None:
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        raise ZeroDivisionError("boom")
+        yield ""  # pragma: no cover - makes this a generator
+
+    with pytest.raises(UnknownValueError) as raised:  # the SDK reports these as advisory, never fails the call
+        _rule(check).validate(_args({}), lambda message, urn: None)
+    assert raised.value.message == "cannot evaluate: rule test-rule failed with ZeroDivisionError: boom"
+
+
+def test_policy_rule_ignores_other_resource_types() -> None:
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        yield "always"
+
+    reported: list[str] = []
+    _rule(check).validate(_args({}, "aws:s3/bucket:Bucket"), lambda message, urn: reported.append(message))
+    assert reported == []
+    _rule(check).validate(_args({}), lambda message, urn: reported.append(message))
+    assert reported == ["always"]
