@@ -285,9 +285,9 @@ def format_usd(amount: float) -> str:
 
 
 def describe_items(items: Iterable[IdleCostItem]) -> list[str]:
-    """One line per item: ``<price or unpriced>  <what>  (<name>)``."""
+    """One line per item, dearest first: ``<price or unpriced>  <what>  (<name>)``."""
     lines = []
-    for item in items:
+    for item in sorted(items, key=lambda i: (-(i.monthly_usd or 0.0), i.name)):
         price = format_usd(item.monthly_usd) if item.monthly_usd is not None else "unpriced"
         lines.append(f"{price:>10}  {item.what}  ({item.name})")
     return lines

@@ -43,6 +43,13 @@ def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> Non
     for service in SEED_SERVICES:
         assert service in result.stdout, service
     assert "Outputs:" in result.stdout and "apiUrl" in result.stdout
+    assert "Policies:" in result.stdout and "serverless-well-architected" in result.stdout
+    assert "[mandatory]" not in result.stdout
+    assert "Idle cost (zero traffic): $" in result.stdout
+
+
+def test_dev_idles_at_zero_dollars() -> None:
+    assert "Idle cost (zero traffic): $0.00/month" in run_preview("dev").stdout
 
 
 def test_unknown_stack_exits_nonzero_naming_the_stack_file() -> None:
@@ -64,3 +71,5 @@ def test_real_preview_is_used_only_with_cli_and_credentials(tmp_path: Path) -> N
     assert preview.has_aws_credentials({"AWS_PROFILE": "ops"}, home=tmp_path)
     command = preview.pulumi_preview_command("prod")
     assert command[:4] == ["pulumi", "preview", "--stack", "prod"]
+    assert command[command.index("--policy-pack") + 1].endswith("/policy")
+    assert command[command.index("--policy-pack-config") + 1].endswith("policy/config/prod.json")
