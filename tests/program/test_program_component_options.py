@@ -32,10 +32,17 @@ fn = Function(
         log_retention_days=3,
         tracing_mode="PassThrough",
         powertools_layer_arn="arn:aws:lambda:eu-west-1:111111111111:layer:private-powertools:4",
-        async_invoke=AsyncInvokeArgs(on_failure_destination_arn="arn:aws:sns:eu-west-1:123456789012:t", destination_service="sns"),
+        async_invoke=AsyncInvokeArgs(
+            on_failure_destination_arn="arn:aws:sns:eu-west-1:123456789012:t", destination_service="sns"
+        ),
     ),
 )
-Table("plain", TableArgs(hash_key=KeyAttribute("id"), point_in_time_recovery=False, deletion_protection=False, billing_mode="PROVISIONED"))
+Table(
+    "plain",
+    TableArgs(
+        hash_key=KeyAttribute("id"), point_in_time_recovery=False, deletion_protection=False, billing_mode="PROVISIONED"
+    ),
+)
 Queue("raw", QueueArgs(sqs_managed_sse=False, visibility_timeout_seconds=45))
 Topic("clear", TopicArgs(kms_master_key_id=None))
 EventBus(
@@ -103,7 +110,8 @@ def test_bad_component_input_fails_naming_the_component(tmp_path: Path) -> None:
     (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     (project / "__main__.py").write_text(
         "from components.event_bus import EventBus, EventBusArgs, RuleArgs\n"
-        "EventBus('bad', EventBusArgs(archive_retention_days=1, rules={'typo': RuleArgs({'source': [{'prefx': 'a'}]}, {})}))\n"
+        "pattern = {'source': [{'prefx': 'a'}]}\n"
+        "EventBus('bad', EventBusArgs(archive_retention_days=1, rules={'typo': RuleArgs(pattern, {})}))\n"
     )
     with pytest.raises(Exception, match="typo"):
         run_program("dev", project_dir=project)
