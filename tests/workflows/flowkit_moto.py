@@ -1,0 +1,565 @@
+"""Every moto internal the workflow and end-to-end tests patch or read, in one place (moto 5.2.5 pinned).
+
+moto's bundled ASL interpreter runs the recorded state machines, but a few of its seams must be bent
+to run them the way AWS would, and each bend is listed here with the reason:
+
+* ``LambdaSimpleBackend.invoke`` never runs code: it is replaced by a dispatcher that runs the real
+  handler in-process (:class:`LambdaReply` is what the dispatcher answers).
+* ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so ``StateMachineArn``/``Name``/
+  ``Input`` reach botocore unchanged and fail validation; the patch maps them to the API's members.
+* ``retrier_decl.time`` really sleeps between retries and ``jitter_strategy_decl.random`` draws the
+  jitter: both are replaced by :class:`RetryClock`, which records every interval and never sleeps.
+* Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
+  honours ``Environment.mock_test_case``: ``Execution._get_start_execution_worker`` is wrapped to hand
+  an armed :class:`~moto.stepfunctions.parser.mocking.mock_config.MockTestCase` to the worker.
+* ``StateTaskServiceDynamoDB._from_error`` turns every non-botocore error into
+  ``DynamoDB.AmazonDynamoDBException``, so a mocked ``Throw`` on a DynamoDB Task loses its error name
+  (the other integrations keep it): the patch passes the mocked failure through, as Step Functions Local
+  does.
+* ``moto.s3.notifications.send_event`` emits EventBridge events unlike S3 (a constant ``id``, ``eTag``
+  and ``reason`` spelled differently, delivered to every bus): the wrapper emits the documented shape
+  to the default bus only, through a sink the router drains.
+* ``moto.stepfunctions.parser.utils.TMP_THREADS`` (read only) lists the interpreter's worker threads,
+  so a test can wait for executions to finish by joining them instead of polling.
+
+Three more patches only make the interpreter fast enough for a 500-order run, without changing what it
+does: ``AmazonStateLanguageParser.parse`` parses each definition once per process instead of at every
+CreateStateMachine and execution (ANTLR, ~50 ms each); the JSONPath ``parse`` functions of ``json_path``
+and ``result_path`` are memoised (jsonpath_ng rebuilds its parser tables on every call); and
+``boto_client.boto3`` hands out one client per service and region instead of a new one per Task state.
+
+``tests/workflows/test_workflows_canaries.py`` checks that each internal still exists with the shape
+relied on here, and that the moto gaps the patches close are still open.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import botocore.session
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.config import DefaultConfig
+from moto.core.exceptions import JsonRESTError
+from moto.s3 import models as s3_models
+from moto.s3 import notifications as s3_notifications
+from moto.stepfunctions.parser import utils as sfn_parser_utils
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+    StateTaskServiceDynamoDB,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
+
+PINNED_MOTO_VERSION: Final = "5.2.5"
+"""The moto release every patch here was written against (requirements-test.txt pins it)."""
+
+MOTO_CONFIG: Final[DefaultConfig] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+"""``mock_aws`` config: run ASL definitions, and keep Lambda in-process (its invoke is patched)."""
+
+_S3_OBJECT_CREATED_PREFIX: Final = "s3:ObjectCreated:"
+# S3 names the API that created the object in ``detail.reason``.
+_S3_CREATE_REASONS: Final[dict[str, str]] = {
+    "s3:ObjectCreated:Put": "PutObject",
+    "s3:ObjectCreated:Post": "PostObject",
+    "s3:ObjectCreated:Copy": "CopyObject",
+    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lambda: run the real handler instead of moto's echo
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LambdaReply:
+    """What the Lambda Invoke API answers for one synchronous invocation.
+
+    Attributes
+    ----------
+    payload:
+        The response payload (the handler's return value, or the error document Lambda writes for an
+        unhandled exception).
+    function_error:
+        True when the function raised: Lambda then sets ``X-Amz-Function-Error: Unhandled``.
+    service_error:
+        ``(code, message)`` when the Lambda *service* failed the call (HTTP 500), e.g. ``ServiceException``.
+    """
+
+    payload: bytes = b"null"
+    function_error: bool = False
+    service_error: tuple[str, str] | None = None
+
+
+LambdaDispatcher = Callable[[str, bytes], LambdaReply]
+"""``(function name or ARN, request payload) -> LambdaReply``."""
+
+
+class LambdaServiceError(JsonRESTError):
+    """An HTTP 500 from the Lambda API; Step Functions names it ``Lambda.<code>``."""
+
+    code = 500
+
+
+def _dispatching_invoke(dispatcher: LambdaDispatcher) -> Callable[..., bytes]:
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        raw = body if isinstance(body, bytes) else (body or "").encode()
+        reply = dispatcher(function_name, raw)
+        if reply.service_error is not None:
+            code, message = reply.service_error
+            raise LambdaServiceError(code, message)
+        if reply.function_error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return reply.payload
+
+    return invoke
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step Functions: startExecution parameters as the service integration maps them
+# ---------------------------------------------------------------------------------------------------
+
+
+def _api_member_names(service: str, operation: str) -> dict[str, str]:
+    """Lower-cased member name → member name of an operation's input shape, from botocore's model."""
+    model = botocore.session.get_session().get_service_model(service)
+    input_shape = model.operation_model(operation).input_shape
+    return {name.lower(): name for name in input_shape.members} if input_shape is not None else {}
+
+
+_START_EXECUTION_MEMBERS: Final = _api_member_names("stepfunctions", "StartExecution")
+
+
+def _normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
+    def normalise(
+        self: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        # moto first serialises a non-string Input; then the ASL names (StateMachineArn) become the API's
+        # member names (stateMachineArn), as the real integration does before calling StartExecution.
+        original(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is not None or self._get_boto_service_action() != "start_execution":
+            return
+        for key in list(parameters):
+            member = _START_EXECUTION_MEMBERS.get(key.lower())
+            if member is None:
+                raise ValueError(f"states:startExecution has no parameter {key!r}")
+            parameters[member] = parameters.pop(key)
+
+    return normalise
+
+
+def _keep_mocked_failures(original: Callable[..., Any]) -> Callable[..., Any]:
+    def from_error(self: StateTaskServiceDynamoDB, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, FailureEventException):
+            return ex.failure_event
+        return original(self, env, ex)
+
+    return from_error
+
+
+# ---------------------------------------------------------------------------------------------------
+# Retry back-off: record, never sleep
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """One retry wait the interpreter computed.
+
+    Attributes
+    ----------
+    ceiling:
+        ``min(IntervalSeconds * BackoffRate ** n, MaxDelaySeconds)``: the wait before jitter.
+    seconds:
+        The wait actually requested (drawn in ``[0, ceiling]`` under ``JitterStrategy: FULL``).
+    thread:
+        Name of the interpreter thread that waited (one per execution).
+    """
+
+    ceiling: float
+    seconds: float
+    thread: str
+
+
+class RetryClock:
+    """Stands in for ``time`` in ``retrier_decl`` and ``random`` in ``jitter_strategy_decl``.
+
+    ``uniform`` draws the jitter from a seeded generator and remembers the ceiling it was drawn under;
+    ``sleep`` records the wait and returns at once.
+
+    Parameters
+    ----------
+    seed:
+        Seed of the jitter generator, so recorded waits are reproducible.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._ceilings: dict[str, list[float]] = {}
+        self.waits: list[RetryWait] = []
+
+    def uniform(self, low: float, high: float) -> float:
+        """Draw a jittered wait in ``[low, high]`` and remember ``high`` as its ceiling."""
+        with self._lock:
+            self._ceilings.setdefault(threading.current_thread().name, []).append(float(high))
+            return self._random.uniform(low, high)
+
+    def sleep(self, seconds: float) -> None:
+        """Record one wait; return immediately."""
+        thread = threading.current_thread().name
+        with self._lock:
+            pending = self._ceilings.get(thread) or []
+            # No jitter draw means JitterStrategy NONE: the wait is its own ceiling.
+            ceiling = pending.pop(0) if pending else float(seconds)
+            self.waits.append(RetryWait(ceiling=ceiling, seconds=float(seconds), thread=thread))
+
+    def clear(self) -> None:
+        """Forget every recorded wait."""
+        with self._lock:
+            self._ceilings.clear()
+            self.waits.clear()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Mocked responses (Step Functions Local style)
+# ---------------------------------------------------------------------------------------------------
+
+
+class ArmedTestCases:
+    """Execution name → mocked test case, handed to the interpreter when that execution starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_execution: dict[str, MockTestCase] = {}
+
+    def arm(self, execution_name: str, test_case: MockTestCase) -> None:
+        """Run the execution named ``execution_name`` with ``test_case``'s mocked responses."""
+        with self._lock:
+            if execution_name in self._by_execution:
+                raise ValueError(f"a test case is already armed for execution {execution_name!r}")
+            self._by_execution[execution_name] = test_case
+
+    def take(self, execution_name: str) -> MockTestCase | None:
+        """The test case armed for an execution (once), or None."""
+        with self._lock:
+            return self._by_execution.pop(execution_name, None)
+
+
+def _worker_with_test_case(original: Callable[[Execution], Any], armed: ArmedTestCases) -> Callable[..., Any]:
+    def get_worker(self: Execution) -> Any:
+        worker = original(self)
+        test_case = armed.take(self.name)
+        if test_case is not None:
+            # moto builds the worker with mock_test_case=None; its Environment reads this attribute.
+            worker._mock_test_case = test_case
+        return worker
+
+    return get_worker
+
+
+# ---------------------------------------------------------------------------------------------------
+# S3 → EventBridge, shaped as S3 sends it
+# ---------------------------------------------------------------------------------------------------
+
+
+def s3_object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
+    """The ``Object Created`` event S3 puts on the default bus for one new object.
+
+    Parameters
+    ----------
+    account, region:
+        Where the bucket lives.
+    bucket, key:
+        moto's bucket and key objects (``name``/``arn``, ``name``/``size``/``etag``/``version_id``).
+    event_name:
+        The S3 notification event, e.g. ``s3:ObjectCreated:Put``.
+
+    Returns
+    -------
+    dict
+        The EventBridge event, per the S3 user guide's "EventBridge event message structure".
+    """
+    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.strip('"')}
+    if key.version_id not in (None, "null"):
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = uuid.uuid4().hex[:18].upper()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account,
+            "source-ip-address": "203.0.113.1",
+            "reason": _S3_CREATE_REASONS.get(event_name, "PutObject"),
+        },
+    }
+
+
+def _object_created_to_sink(
+    original: Callable[..., None],
+    sink: Callable[[dict[str, Any]], None],
+    buckets: frozenset[str],
+) -> Callable[..., None]:
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        original(account_id, event_name, bucket, key)
+        name = str(getattr(event_name, "value", event_name))
+        if bucket.name in buckets and name.startswith(_S3_OBJECT_CREATED_PREFIX):
+            sink(
+                s3_object_created_event(
+                    account=account_id, region=bucket.region_name, bucket=bucket, key=key, event_name=name
+                )
+            )
+
+    return send_event
+
+
+# ---------------------------------------------------------------------------------------------------
+# Speed: parse once, memoise JSONPath, reuse clients
+# ---------------------------------------------------------------------------------------------------
+
+# State types whose evaluation components keep every per-execution value in the Environment. Map and
+# Parallel build per-run workers on their components, so definitions with them are parsed every time.
+STATELESS_STATE_TYPES: Final[frozenset[str]] = frozenset({"Task", "Pass", "Choice", "Succeed", "Fail", "Wait"})
+
+
+def _state_types(scope: Any) -> set[str]:
+    types: set[str] = set()
+    for state in (scope.get("States") or {}).values() if isinstance(scope, dict) else ():
+        types.add(str(state.get("Type")))
+        for branch in state.get("Branches") or []:
+            types |= _state_types(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            if isinstance(state.get(key), dict):
+                types |= _state_types(state[key])
+    return types
+
+
+_PARSED_DEFINITIONS: dict[str, tuple[Any, Any]] = {}
+_PARSE_LOCK: Final = threading.Lock()
+
+
+def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
+    def parse(definition: str) -> tuple[Any, Any]:
+        with _PARSE_LOCK:
+            parsed = _PARSED_DEFINITIONS.get(definition)
+        if parsed is not None:
+            return parsed
+        parsed = original(definition)
+        try:
+            reusable = _state_types(json.loads(definition)) <= STATELESS_STATE_TYPES
+        except ValueError:
+            reusable = False
+        if reusable:
+            with _PARSE_LOCK:
+                parsed = _PARSED_DEFINITIONS.setdefault(definition, parsed)
+        return parsed
+
+    return parse
+
+
+@functools.cache
+def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    return functools.lru_cache(maxsize=None)(parse)
+
+
+def _memoised_json_path(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """jsonpath_ng's ``parse`` remembered per expression (the same wrapper for every world)."""
+    return _memoised(parse)
+
+
+class _ClientPerService:
+    """Stands in for ``boto3`` in moto's ``boto_client`` module: one client per service, region, endpoint."""
+
+    def __init__(self, boto3_module: Any) -> None:
+        self._boto3 = boto3_module
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, **kwargs: Any) -> Any:
+        """A cached ``boto3.client(**kwargs)``; the config moto passes is the same for every call."""
+        key = (
+            kwargs.get("service_name"),
+            kwargs.get("region_name"),
+            kwargs.get("endpoint_url"),
+            kwargs.get("aws_access_key_id"),
+        )
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._boto3.client(**kwargs)
+            return self._clients[key]
+
+
+_SERVICE_CLIENTS: Final = _ClientPerService(boto_client.boto3)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Waiting for executions
+# ---------------------------------------------------------------------------------------------------
+
+
+def join_interpreter_threads(timeout_seconds: float = 60.0) -> bool:
+    """Wait until every ASL interpreter thread (executions, their states and branches) has finished.
+
+    Parameters
+    ----------
+    timeout_seconds:
+        Upper bound for the whole wait.
+
+    Returns
+    -------
+    bool
+        Whether any thread was still running (so the flow may have changed while waiting).
+
+    Raises
+    ------
+    TimeoutError
+        When a thread is still running after ``timeout_seconds`` (a hung handler or a Wait state).
+    """
+    threads: list[threading.Thread] = sfn_parser_utils.TMP_THREADS
+    deadline = datetime.now(UTC).timestamp() + timeout_seconds
+    waited = False
+    while True:
+        alive = [thread for thread in list(threads) if thread.is_alive()]
+        # moto only appends; dropping finished threads keeps each scan short over a long run.
+        threads[:] = [thread for thread in threads if thread.is_alive()]
+        if not alive:
+            return waited
+        waited = True
+        for thread in alive:
+            remaining = deadline - datetime.now(UTC).timestamp()
+            if remaining <= 0:
+                raise TimeoutError(f"{thread.name} still running after {timeout_seconds} s")
+            thread.join(remaining)
+
+
+# ---------------------------------------------------------------------------------------------------
+# All patches together
+# ---------------------------------------------------------------------------------------------------
+
+PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
+    (LambdaSimpleBackend, "invoke"),
+    (StateTaskServiceSfn, "_normalise_parameters"),
+    (StateTaskServiceDynamoDB, "_from_error"),
+    (retrier_decl, "time"),
+    (jitter_strategy_decl, "random"),
+    (Execution, "_get_start_execution_worker"),
+    (s3_notifications, "send_event"),
+    (AmazonStateLanguageParser, "parse"),
+    (json_path, "parse"),
+    (result_path, "parse"),
+    (boto_client, "boto3"),
+)
+"""Every (owner, attribute) :func:`patched_moto` replaces, each covered by a canary."""
+
+
+@dataclass
+class MotoSeams:
+    """The state behind the patches of one world: retry clock, armed test cases, S3 sink."""
+
+    retry_clock: RetryClock = field(default_factory=RetryClock)
+    armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
+
+
+@contextmanager
+def patched_moto(
+    *,
+    dispatcher: LambdaDispatcher,
+    s3_event_sink: Callable[[dict[str, Any]], None],
+    eventbridge_buckets: frozenset[str],
+    seams: MotoSeams,
+) -> Iterator[MotoSeams]:
+    """Apply every patch of this module for the duration of the block, then restore moto.
+
+    Parameters
+    ----------
+    dispatcher:
+        Runs a Lambda function in-process.
+    s3_event_sink:
+        Receives the ``Object Created`` events of buckets with EventBridge notifications.
+    eventbridge_buckets:
+        Names of those buckets.
+    seams:
+        Retry clock and armed test cases the patches use.
+
+    Yields
+    ------
+    MotoSeams
+        ``seams``, for convenience.
+    """
+    with ExitStack() as stack:
+
+        def replace(owner: Any, name: str, value: Any) -> None:
+            if (owner, name) not in PATCHED_ATTRIBUTES:
+                raise RuntimeError(f"{owner!r}.{name} is patched but not listed in PATCHED_ATTRIBUTES")
+            # The raw attribute, so a staticmethod is restored as a staticmethod.
+            original = inspect.getattr_static(owner, name)
+            setattr(owner, name, value)
+            stack.callback(setattr, owner, name, original)
+
+        replace(LambdaSimpleBackend, "invoke", _dispatching_invoke(dispatcher))
+        replace(
+            StateTaskServiceSfn,
+            "_normalise_parameters",
+            _normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
+        )
+        replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
+        replace(retrier_decl, "time", seams.retry_clock)
+        replace(jitter_strategy_decl, "random", seams.retry_clock)
+        replace(
+            Execution,
+            "_get_start_execution_worker",
+            _worker_with_test_case(Execution._get_start_execution_worker, seams.armed_test_cases),
+        )
+        # moto.s3.models calls notifications.send_event through the module: patching it there suffices.
+        if s3_models.notifications is not s3_notifications:
+            raise RuntimeError("moto.s3.models no longer reaches send_event through moto.s3.notifications")
+        replace(
+            s3_notifications,
+            "send_event",
+            _object_created_to_sink(s3_notifications.send_event, s3_event_sink, eventbridge_buckets),
+        )
+        replace(AmazonStateLanguageParser, "parse", staticmethod(_parse_once(AmazonStateLanguageParser.parse)))
+        replace(json_path, "parse", _memoised_json_path(json_path.parse))
+        replace(result_path, "parse", _memoised_json_path(result_path.parse))
+        replace(boto_client, "boto3", _SERVICE_CLIENTS)
+        yield seams

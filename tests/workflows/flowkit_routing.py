@@ -1,0 +1,438 @@
+"""EventBridge, Lambda's asynchronous invocations and SQS pollers, and the HTTP API, from the recording.
+
+:class:`EventRouter` takes the events put on each bus, matches them against the recorded rules with
+moto's own matcher (``EventPattern.load(...).matches_event``, the code moto's PutEvents routes with) and
+delivers them to the recorded targets with their retry policies and dead-letter queues: StartExecution
+with the event as the execution input, Lambda asynchronous invoke with its retries and on-failure
+destination, SQS SendMessage, another bus. SQS event source mappings are polled with partial batch
+responses and redrive. :class:`HttpApiGateway` turns a request into the payload 2.0 event of the
+recorded route, after the JWT authorizer's verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
+
+from botocore.exceptions import ClientError
+from moto.events.models import EventPattern
+
+from tests.workflows.flowkit_lambda import FunctionSpec, Invocation
+from tests.workflows.flowkit_moto import join_interpreter_threads
+from tests.workflows.flowkit_recording import QueueConsumerSpec, QueueSpec, RouteSpec, RuleSpec, TargetSpec
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
+
+    from tests.workflows.flowkit import OrderFlow
+
+# moto adds this field to events it delivers; EventBridge does not.
+_MOTO_ONLY_EVENT_FIELDS: Final = ("ingestion-time",)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery attempt sequence of an event to a rule target."""
+
+    rule: str
+    target_arn: str
+    event_id: str
+    outcome: Literal["delivered", "dead-lettered"]
+    attempts: int
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AsyncOutcome:
+    """How Lambda finished one asynchronous event."""
+
+    function: str
+    event_id: str
+    attempts: int
+    succeeded: bool
+
+
+class EventRouter:
+    """EventBridge rules and targets, Lambda async invocations and SQS pollers, from the recording.
+
+    Parameters
+    ----------
+    flow:
+        The running flow (clients and runtime).
+    deliveries_per_event:
+        How many times every matched target receives each event (EventBridge delivers at least once;
+        2 makes every delivery a duplicate).
+    """
+
+    def __init__(self, flow: OrderFlow, deliveries_per_event: int = 1) -> None:
+        if deliveries_per_event < 1:
+            raise ValueError(f"deliveries_per_event must be >= 1, got {deliveries_per_event}")
+        self.flow = flow
+        self.system = flow.system
+        self.deliveries_per_event = deliveries_per_event
+        self.patterns = {rule.arn: EventPattern.load(rule.pattern) for rule in self.system.rules}
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.deliveries: list[Delivery] = []
+        self.async_outcomes: list[AsyncOutcome] = []
+        self.delivery_fault: Callable[[RuleSpec, TargetSpec, dict[str, Any], int], bool] = lambda *_: False
+        self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
+        self._inbox_lock = threading.Lock()
+        self._async: deque[tuple[FunctionSpec, dict[str, Any]]] = deque()
+
+    # ---- entry points -------------------------------------------------------------------------
+
+    def accept(self, bus: str, event: dict[str, Any]) -> None:
+        """Take an event onto a bus (used for events AWS services emit, such as S3's)."""
+        with self._inbox_lock:
+            self._inbox.append((bus, event))
+
+    def pump(self, max_rounds: int = 10_000) -> None:
+        """Deliver, invoke and poll until nothing is left to do and no execution runs.
+
+        Raises
+        ------
+        RuntimeError
+            When work is still being produced after ``max_rounds`` rounds (a routing loop).
+        """
+        for _ in range(max_rounds):
+            waited = join_interpreter_threads()
+            busy = self._drain_buses()
+            busy |= self._run_async_invocations()
+            busy |= self._poll_queue_consumers()
+            self.flow.collect_notifications()
+            # An execution still running when the buses were drained may have put events since.
+            waited |= join_interpreter_threads()
+            if not busy and not waited:
+                return
+        raise RuntimeError(f"the flow was still busy after {max_rounds} rounds")
+
+    # ---- buses --------------------------------------------------------------------------------
+
+    def _drain_buses(self) -> bool:
+        busy = False
+        for bus, url in self.flow.capture_queue_urls.items():
+            for body in self.flow.drain_queue(url):
+                event = json.loads(body)
+                for name in _MOTO_ONLY_EVENT_FIELDS:
+                    event.pop(name, None)
+                self.accept(bus, event)
+        while True:
+            with self._inbox_lock:
+                if not self._inbox:
+                    return busy
+                bus, event = self._inbox.popleft()
+            busy = True
+            self.route(bus, event)
+
+    def route(self, bus: str, event: dict[str, Any]) -> None:
+        """Send one event through every recorded rule of ``bus`` whose pattern matches it."""
+        self.events.append((bus, event))
+        for rule in self.system.rules_on(bus):
+            if not self.patterns[rule.arn].matches_event(cast("EventMessageType", event)):
+                continue
+            for target in rule.targets:
+                if target.input_transformation:
+                    raise NotImplementedError(
+                        f"rule {rule.name!r} target {target.target_id!r} transforms its input "
+                        f"({sorted(target.input_transformation)}); the router delivers whole events only"
+                    )
+                for copy in range(self.deliveries_per_event):
+                    self._deliver(rule, target, event, copy)
+
+    def _deliver(self, rule: RuleSpec, target: TargetSpec, event: dict[str, Any], copy: int) -> None:
+        attempts = 0
+        last_error = ""
+        while attempts <= target.maximum_retry_attempts:
+            attempts += 1
+            try:
+                if self.delivery_fault(rule, target, event, attempts):
+                    raise _InjectedDeliveryError("ThrottlingException: injected delivery failure")
+                self._send_to_target(target, event)
+            except (ClientError, _InjectedDeliveryError) as error:
+                last_error = str(error)
+                continue
+            self.deliveries.append(Delivery(rule.name, target.arn, event["id"], "delivered", attempts))
+            return
+        self._dead_letter(rule, target, event, attempts, last_error)
+
+    def _send_to_target(self, target: TargetSpec, event: dict[str, Any]) -> None:
+        service = target.arn.split(":")[2]
+        if service == "states":
+            self.flow.sfn.start_execution(
+                stateMachineArn=target.arn, name=str(uuid.uuid4()), input=json.dumps(event, separators=(",", ":"))
+            )
+            # EventBridge does not wait for executions; waiting here keeps each delivery's effects ordered.
+            join_interpreter_threads()
+        elif service == "lambda":
+            # Lambda accepts an asynchronous invocation at once and runs it from its own queue.
+            self._async.append((self.system.function_named(target.arn), event))
+        elif service == "sqs":
+            queue = self.system.queue_by_arn(target.arn)
+            self.flow.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(event))
+        elif service == "events" and ":event-bus/" in target.arn:
+            # Same account and region: the event arrives on the target bus unchanged.
+            self.accept(target.arn.rsplit("/", 1)[-1], event)
+        else:
+            raise NotImplementedError(f"no delivery to target {target.arn!r}")
+
+    def _dead_letter(
+        self, rule: RuleSpec, target: TargetSpec, event: dict[str, Any], attempts: int, error: str
+    ) -> None:
+        self.deliveries.append(Delivery(rule.name, target.arn, event["id"], "dead-lettered", attempts, error))
+        if target.dead_letter_arn is None:
+            return
+        code, _, message = error.partition(": ")
+        queue = self.system.queue_by_arn(target.dead_letter_arn)
+        # EventBridge writes the event as the body and explains the failure in message attributes.
+        self.flow.sqs.send_message(
+            QueueUrl=queue.url,
+            MessageBody=json.dumps(event),
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in {
+                    "RULE_ARN": rule.arn,
+                    "TARGET_ARN": target.arn,
+                    "ERROR_CODE": code or "Unknown",
+                    "ERROR_MESSAGE": message or error or "delivery failed",
+                    "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+                    "RETRY_ATTEMPTS": str(attempts - 1),
+                }.items()
+            },
+        )
+
+    # ---- Lambda asynchronous invocations ----------------------------------------------------------
+
+    def _run_async_invocations(self) -> bool:
+        busy = False
+        while self._async:
+            busy = True
+            spec, event = self._async.popleft()
+            config = self.system.async_invokes.get(spec.name)
+            # Lambda's default for asynchronous invocations: two retries.
+            retries = config.maximum_retry_attempts if config else 2
+            attempts = 1
+            invocation = self.flow.runtime.invoke(spec.name, event, source="eventbridge")
+            while not invocation.succeeded and attempts <= retries:
+                attempts += 1
+                invocation = self.flow.runtime.invoke(spec.name, event, source="eventbridge")
+            self.async_outcomes.append(AsyncOutcome(spec.package, event.get("id", ""), attempts, invocation.succeeded))
+            if not invocation.succeeded and config and config.on_failure_destination:
+                self._on_failure(spec, config.on_failure_destination, event, invocation, attempts)
+        return busy
+
+    def _on_failure(
+        self, spec: FunctionSpec, destination: str, event: dict[str, Any], invocation: Invocation, attempts: int
+    ) -> None:
+        if ":sqs:" not in destination:
+            raise NotImplementedError(f"on-failure destination {destination!r} is not an SQS queue")
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{spec.arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorType": invocation.error_type, "errorMessage": invocation.error_message},
+        }
+        self.flow.sqs.send_message(QueueUrl=self.system.queue_by_arn(destination).url, MessageBody=json.dumps(record))
+
+    # ---- SQS event source mappings ------------------------------------------------------------
+
+    def _poll_queue_consumers(self) -> bool:
+        busy = False
+        for consumer in self.system.queue_consumers:
+            queue = self.system.queue_by_arn(consumer.queue_arn)
+            while True:
+                messages = self.flow.sqs.receive_message(
+                    QueueUrl=queue.url,
+                    MaxNumberOfMessages=min(consumer.batch_size, 10),
+                    VisibilityTimeout=queue.visibility_timeout_seconds,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                if not messages:
+                    break
+                busy = True
+                self._consume(consumer, queue, messages)
+        return busy
+
+    def _consume(self, consumer: QueueConsumerSpec, queue: QueueSpec, messages: list[dict[str, Any]]) -> None:
+        event = {"Records": [_sqs_record(message, queue, self.system.region) for message in messages]}
+        invocation = self.flow.runtime.invoke(consumer.function_name, event, source="sqs")
+        by_id = {message["MessageId"]: message for message in messages}
+        if not invocation.succeeded:
+            failed = set(by_id)
+        elif consumer.report_batch_item_failures:
+            failures = (invocation.result or {}).get("batchItemFailures") or []
+            failed = {str(item["itemIdentifier"]) for item in failures}
+        else:
+            failed = set()
+        done = [message for message_id, message in by_id.items() if message_id not in failed]
+        if done:
+            self.flow.sqs.delete_message_batch(
+                QueueUrl=queue.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        for message_id in failed:
+            # The visibility timeout would return the message later; no test waits that long.
+            self.flow.sqs.change_message_visibility(
+                QueueUrl=queue.url, ReceiptHandle=by_id[message_id]["ReceiptHandle"], VisibilityTimeout=0
+            )
+
+
+class _InjectedDeliveryError(Exception):
+    """An injected target delivery failure."""
+
+
+def _sqs_record(message: Mapping[str, Any], queue: QueueSpec, region: str) -> dict[str, Any]:
+    """One record of the event Lambda's SQS poller sends a function."""
+    attributes = dict(message.get("Attributes") or {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+            for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue.arn,
+        "awsRegion": region,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTTP API
+# ---------------------------------------------------------------------------------------------------
+
+
+class HttpApiGateway:
+    """The recorded HTTP API: route matching, the JWT authorizer's verdict, payload 2.0 events.
+
+    The authorizer itself is AWS-managed: a request is let through when its claims carry the recorded
+    issuer and one of the recorded audiences (``client_id`` for Cognito access tokens), as API Gateway
+    would after verifying the token's signature.
+    """
+
+    def __init__(self, flow: OrderFlow) -> None:
+        self.flow = flow
+        self.routes = flow.system.routes
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        claims: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request; returns the HTTP response as API Gateway gives it (``statusCode``, ``body``...).
+
+        Raises
+        ------
+        LookupError
+            When no recorded route matches ``method`` and ``path``.
+        """
+        route, path_parameters = self._match(method, path)
+        request_id = base64.b64encode(uuid.uuid4().bytes[:10]).decode()
+        if route.authorization_type == "JWT" and not self._authorized(route, claims):
+            return {
+                "statusCode": 401,
+                "headers": {"apigw-requestid": request_id, "www-authenticate": "Bearer"},
+                "body": json.dumps({"message": "Unauthorized"}),
+            }
+        raw_body = json.dumps(body) if isinstance(body, Mapping) else body
+        now = datetime.now(UTC)
+        event = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json", "host": self.flow.system.api_domain}
+            | {name.lower(): value for name, value in (headers or {}).items()},
+            "requestContext": {
+                "accountId": self.flow.system.account,
+                "apiId": self.flow.system.api_domain.split(".", 1)[0],
+                "authorizer": {"jwt": {"claims": dict(claims or {}), "scopes": None}},
+                "domainName": self.flow.system.api_domain,
+                "domainPrefix": self.flow.system.api_domain.split(".", 1)[0],
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "203.0.113.10",
+                    "userAgent": "flowkit",
+                },
+                "requestId": request_id,
+                "routeKey": route.route_key,
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(now.timestamp() * 1000),
+            },
+            "body": raw_body,
+            "isBase64Encoded": False,
+        }
+        if path_parameters:
+            event["pathParameters"] = path_parameters
+        invocation = self.flow.runtime.invoke(route.function_name, event, source="apigateway")
+        response: dict[str, Any]
+        if not invocation.succeeded:
+            # A function error reaches the client as API Gateway's generic 500.
+            response = {"statusCode": 500, "headers": {}, "body": json.dumps({"message": "Internal Server Error"})}
+        else:
+            response = dict(invocation.result)
+        # HTTP APIs name the request in every response, as the correlation id handlers fall back to.
+        response["headers"] = {**(response.get("headers") or {}), "apigw-requestid": request_id}
+        return response
+
+    def _match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]]:
+        segments = path.strip("/").split("/")
+        for route in self.routes:
+            route_method, _, route_path = route.route_key.partition(" ")
+            if route_method != method:
+                continue
+            pattern = route_path.strip("/").split("/")
+            if len(pattern) != len(segments):
+                continue
+            parameters = {}
+            for expected, actual in zip(pattern, segments, strict=True):
+                if expected.startswith("{") and expected.endswith("}"):
+                    parameters[expected[1:-1]] = actual
+                elif expected != actual:
+                    break
+            else:
+                return route, parameters
+        raise LookupError(f"no recorded route for {method} {path}")
+
+    @staticmethod
+    def _authorized(route: RouteSpec, claims: Mapping[str, Any] | None) -> bool:
+        if not claims or claims.get("iss") != route.jwt_issuer:
+            return False
+        audience = claims.get("aud")
+        audiences = {claims.get("client_id"), *(audience if isinstance(audience, list) else [audience])}
+        return bool(audiences & set(route.jwt_audiences))

@@ -1,0 +1,295 @@
+"""Canaries for every moto internal the workflow and end-to-end tests patch or read (moto 5.2.5 pinned).
+
+Each test checks one internal still exists with the shape ``tests/workflows/flowkit_moto.py`` relies on,
+and, where a patch closes a moto gap, that the gap is still open: when moto closes it, the canary fails
+and says which patch to drop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import threading
+import time
+from importlib import metadata
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.events.models import EventPattern
+from moto.iotdata import urls as iotdata_urls
+from moto.iotdata.models import iotdata_backends
+from moto.s3 import models as s3_models
+from moto.s3 import notifications as s3_notifications
+from moto.stepfunctions.parser import models as sfn_parser_models
+from moto.stepfunctions.parser import utils as sfn_parser_utils
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.mocking import mock_config
+
+from tests.workflows.flowkit import MOTO_IOT_DATA_HOST, RecordedSystem, handler_environment, running_flow
+from tests.workflows.flowkit_moto import MOTO_CONFIG, PATCHED_ATTRIBUTES, PINNED_MOTO_VERSION
+
+REGION = "eu-west-1"
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def run_unpatched(definition: dict[str, Any], child: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a definition on moto's interpreter with none of the flowkit patches."""
+    with mock_aws(config=MOTO_CONFIG):
+        iam = boto3.client("iam", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        role = iam.create_role(RoleName="canary", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        if child is not None:
+            sfn.create_state_machine(name="child", definition=json.dumps(child), roleArn=role)
+        arn = sfn.create_state_machine(name="canary", definition=json.dumps(definition), roleArn=role)[
+            "stateMachineArn"
+        ]
+        execution = sfn.start_execution(stateMachineArn=arn, name="canary", input="{}")["executionArn"]
+        for _ in range(500):
+            described = sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                return dict(described)
+            time.sleep(0.01)
+        raise AssertionError("the canary execution did not finish")
+
+
+def test_moto_is_the_pinned_release() -> None:
+    assert metadata.version("moto") == PINNED_MOTO_VERSION
+
+
+# ---- Lambda --------------------------------------------------------------------------------------------
+
+
+def test_lambda_simple_invoke_still_echoes_instead_of_running_code() -> None:
+    assert parameters(LambdaSimpleBackend.invoke) == [
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
+    ]
+    backend = LambdaSimpleBackend(REGION, "123456789012")
+    assert backend.invoke("any-function", None, '{"echo": true}', {}, {}) == b'{"echo": true}'
+
+
+# ---- Step Functions: startExecution parameters ---------------------------------------------------------
+
+
+def test_sfn_parameter_normalisation_is_still_a_no_op() -> None:
+    assert parameters(StateTaskServiceSfn._normalise_parameters) == [
+        "self",
+        "parameters",
+        "boto_service_name",
+        "service_action_name",
+    ]
+    assert "_get_boto_service_action" in vars(type(StateTaskServiceSfn)) or hasattr(
+        StateTaskServiceSfn, "_get_boto_service_action"
+    )
+    child = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    child_arn = f"arn:aws:states:{REGION}:123456789012:stateMachine:child"
+    parent = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": child_arn, "Name": "run-1", "Input": {"a": 1}},
+                "End": True,
+            }
+        },
+    }
+
+    described = run_unpatched(parent, child)
+
+    # Unpatched, StateMachineArn/Name/Input reach botocore as they are and the call fails. When this
+    # passes, moto maps them itself: drop _normalise_sfn_parameters from flowkit_moto.
+    assert described["status"] == "FAILED"
+    assert "StateMachineArn" in (described.get("cause") or ""), described
+
+
+def test_a_mocked_dynamodb_failure_still_loses_its_error_name() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+        StateTaskServiceDynamoDB,
+    )
+
+    assert parameters(StateTaskServiceDynamoDB._from_error) == ["self", "env", "ex"]
+    assert parameters(FailureEventException.__init__) == ["self", "failure_event"]
+    assert "failure_event" in parameters(FailureEventException.__init__)
+    source = inspect.getsource(StateTaskServiceDynamoDB._from_error)
+    # Anything but a ClientError becomes DynamoDB.AmazonDynamoDBException, a mocked Throw included. When
+    # this fails, moto passes FailureEventException through: drop _keep_mocked_failures.
+    assert "isinstance(ex, ClientError)" in source
+    assert "FailureEventException" not in source
+    assert FailureEvent is not None
+
+
+# ---- retry back-off ------------------------------------------------------------------------------------
+
+
+def test_retriers_still_sleep_through_the_time_module_and_jitter_through_random() -> None:
+    assert callable(retrier_decl.time.sleep)
+    assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+    assert callable(jitter_strategy_decl.random.uniform)
+    assert "random.uniform(0, interval_seconds)" in inspect.getsource(jitter_strategy_decl.JitterStrategyDecl)
+
+
+# ---- mocked responses ----------------------------------------------------------------------------------
+
+
+def test_sf_mock_config_is_still_not_wired_but_the_worker_takes_a_test_case() -> None:
+    # moto still loads no mock configuration: the injection in flowkit_moto is still needed.
+    assert mock_config.load_mock_test_case_for("any-machine", "AnyCase") is None
+    assert parameters(Execution._get_start_execution_worker) == ["self"]
+    assert "mock_test_case" in parameters(ExecutionWorker.__init__)
+    assert "mock_test_case=self._mock_test_case" in inspect.getsource(ExecutionWorker._get_evaluation_environment)
+    assert "mock_test_case" in parameters(Environment.__init__)
+    assert callable(Environment.is_mocked_mode)
+    assert callable(Environment.get_current_mocked_response)
+
+
+def test_mock_config_classes_keep_their_constructors() -> None:
+    assert parameters(mock_config.MockTestCase.__init__) == [
+        "self",
+        "state_machine_name",
+        "test_case_name",
+        "state_mocked_responses_list",
+    ]
+    assert parameters(mock_config.StateMockedResponses.__init__) == [
+        "self",
+        "state_name",
+        "mocked_response_name",
+        "mocked_responses",
+    ]
+    assert parameters(mock_config.MockedResponseReturn.__init__) == ["self", "range_start", "range_end", "payload"]
+    assert parameters(mock_config.MockedResponseThrow.__init__) == [
+        "self",
+        "range_start",
+        "range_end",
+        "error",
+        "cause",
+    ]
+
+
+# ---- S3 → EventBridge ----------------------------------------------------------------------------------
+
+
+def test_s3_notifications_are_sent_through_the_module_function() -> None:
+    assert s3_models.notifications is s3_notifications
+    assert parameters(s3_notifications.send_event) == ["account_id", "event_name", "bucket", "key"]
+    assert "notifications.send_event(" in inspect.getsource(s3_models.FakeBucket) + inspect.getsource(
+        s3_models.S3Backend.put_object
+    )
+
+
+def test_motos_own_s3_eventbridge_event_still_differs_from_s3s() -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        events = boto3.client("events", region_name=REGION)
+        queue = sqs.create_queue(QueueName="canary")["QueueUrl"]
+        events.put_rule(Name="all", EventPattern=json.dumps({"source": ["aws.s3"]}))
+        events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:123456789012:canary"}])
+        s3.create_bucket(Bucket="canary-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_notification_configuration(
+            Bucket="canary-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        s3.put_object(Bucket="canary-bucket", Key="a.json", Body=b"{}")
+        s3.put_object(Bucket="canary-bucket", Key="b.json", Body=b"{}")
+        bodies = [
+            json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        ]
+
+    # S3 gives every event its own id, spells "etag" and names the API in "reason" (S3 user guide,
+    # "EventBridge event message structure"). When these fail, moto matches S3: drop the S3 sink patch.
+    assert len({body["id"] for body in bodies}) == 1 < len(bodies)
+    assert "eTag" in bodies[0]["detail"]["object"]
+    assert bodies[0]["detail"]["reason"] == "ObjectCreated"
+
+
+# ---- waiting for executions ----------------------------------------------------------------------------
+
+
+def test_interpreter_threads_are_listed_in_tmp_threads() -> None:
+    assert isinstance(sfn_parser_utils.TMP_THREADS, list)
+    assert "TMP_THREADS.append(" in inspect.getsource(ExecutionWorker.start)
+    assert all(isinstance(thread, threading.Thread) for thread in sfn_parser_utils.TMP_THREADS)
+
+
+# ---- speed patches -------------------------------------------------------------------------------------
+
+
+def test_definitions_are_parsed_through_the_parser_class() -> None:
+    assert isinstance(inspect.getattr_static(AmazonStateLanguageParser, "parse"), staticmethod)
+    assert parameters(AmazonStateLanguageParser.parse) == ["definition"]
+    assert "AmazonStateLanguageParser.parse(" in inspect.getsource(ExecutionWorker._get_evaluation_entrypoint)
+    assert "AmazonStateLanguageParser.parse(" in inspect.getsource(sfn_parser_models.StepFunctionsParserBackend)
+    program, tree = AmazonStateLanguageParser.parse(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}))
+    assert program is not None and tree is not None
+
+
+def test_json_paths_are_parsed_by_module_level_functions() -> None:
+    assert json_path.parse("$.a.b").find({"a": {"b": 1}})[0].value == 1
+    assert "parse(" in inspect.getsource(json_path.extract_json)
+    assert callable(result_path.parse)
+    assert "parse(self.result_path_src)" in inspect.getsource(result_path)
+
+
+def test_task_clients_are_created_through_the_boto3_module_attribute() -> None:
+    source = inspect.getsource(boto_client.boto_client_for)
+    assert "boto3.client(" in source
+    assert all(name in source for name in ("service_name=service", "region_name=region"))
+
+
+# ---- readers and gaps the flow works around ------------------------------------------------------------
+
+
+def test_iot_publishes_are_kept_on_the_backend() -> None:
+    with mock_aws():
+        client = boto3.client("iot-data", region_name=REGION)
+        client.publish(topic="orders/a/b", qos=1, payload=b"{}")
+        assert iotdata_backends["123456789012"][REGION].published_payloads == [("orders/a/b", b"{}")]
+
+
+def test_moto_still_serves_only_the_generic_iot_data_host(system: RecordedSystem) -> None:
+    recorded = system.function("notify").environment["IOT_DATA_ENDPOINT"]
+    assert re.fullmatch(r"[a-z0-9]+-ats\.iot\.[a-z0-9-]+\.amazonaws\.com", recorded)
+    # When moto routes account endpoints, handler_environment can keep the recorded value.
+    assert not any(re.match(base, f"https://{recorded}") for base in iotdata_urls.url_bases)
+    generic = MOTO_IOT_DATA_HOST.format(region=system.region)
+    assert any(re.match(base, f"https://{generic}") for base in iotdata_urls.url_bases)
+    assert handler_environment(system.function("notify"), system.region)["IOT_DATA_ENDPOINT"] == generic
+
+
+def test_the_event_pattern_matcher_the_router_uses() -> None:
+    assert parameters(EventPattern.load) == ["raw_pattern"]
+    assert parameters(EventPattern.matches_event) == ["self", "event"]
+
+
+def test_every_patch_is_undone_when_the_flow_ends(system: RecordedSystem) -> None:
+    before = [inspect.getattr_static(owner, name) for owner, name in PATCHED_ATTRIBUTES]
+
+    with running_flow(system):
+        during = [inspect.getattr_static(owner, name) for owner, name in PATCHED_ATTRIBUTES]
+
+    after = [inspect.getattr_static(owner, name) for owner, name in PATCHED_ATTRIBUTES]
+    assert all(patched is not original for patched, original in zip(during, before, strict=True))
+    assert all(restored is original for restored, original in zip(after, before, strict=True))
