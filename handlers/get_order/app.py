@@ -32,6 +32,15 @@ ORDER_ID: Final = re.compile(ORDER_ID_PATTERN)
 # Attributes kept for the workflows and operators, not part of the customer's view.
 INTERNAL_ORDER_ATTRIBUTES: Final = frozenset({"expiresAt"})
 TIMELINE_ATTRIBUTES: Final = ("eventKey", "eventId", "detailType", "time", "detail")
+# EventBridge times have second precision: events of one second are put in lifecycle order.
+LIFECYCLE_ORDER: Final = {
+    "OrderPlaced": 0,
+    "OrderAccepted": 1,
+    "OrderRejected": 1,
+    "OrderFulfilled": 2,
+    "OrderFailed": 2,
+    "ReceiptReady": 3,
+}
 
 logger = Logger()
 # Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
@@ -44,7 +53,7 @@ dynamodb = boto3.client("dynamodb")
 
 @tracer.capture_method
 def read_timeline(order_id: str) -> list[dict[str, Any]]:
-    """Every timeline row of an order, oldest first (the sort key starts with the event time).
+    """Every timeline row of an order, oldest first, in lifecycle order within the same second.
 
     Parameters
     ----------
@@ -67,7 +76,8 @@ def read_timeline(order_id: str) -> list[dict[str, Any]]:
         for item in page["Items"]:
             row = from_item(item)
             rows.append({name: row[name] for name in TIMELINE_ATTRIBUTES if name in row})
-    return rows
+    # The sort key starts with the event time; the lifecycle breaks ties within a second.
+    return sorted(rows, key=lambda row: (row.get("time", ""), LIFECYCLE_ORDER.get(row.get("detailType", ""), 9)))
 
 
 @app.get("/orders/<order_id>")

@@ -96,6 +96,27 @@ def test_the_owner_gets_the_order_and_its_timeline_oldest_first(
     }
 
 
+def test_events_of_the_same_second_are_listed_in_lifecycle_order(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    order_id = new_order_id()
+    seed_order(aws, order_id)
+    # Event ids are random: here they sort against the lifecycle.
+    seed_timeline(
+        aws,
+        order_id,
+        [
+            ("2026-01-01T12:00:00Z", "a", "OrderFulfilled"),
+            ("2026-01-01T12:00:00Z", "b", "OrderAccepted"),
+            ("2026-01-01T12:00:00Z", "c", "OrderPlaced"),
+        ],
+    )
+
+    body = json.loads(get(app, order_id, context)["body"])
+
+    assert [row["detailType"] for row in body["timeline"]] == ["OrderPlaced", "OrderAccepted", "OrderFulfilled"]
+
+
 def test_another_customers_order_is_indistinguishable_from_a_missing_one(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
@@ -159,3 +180,10 @@ def test_an_order_placed_through_the_api_shows_its_audited_events(aws: AwsWorld,
     assert body["order"]["status"] == "PENDING"
     assert [row["detailType"] for row in body["timeline"]] == ["OrderPlaced"]
     assert body["timeline"][0]["detail"]["totalCents"] == 5097
+
+
+def test_lifecycle_order_knows_every_order_event(app: ModuleType) -> None:
+    from shared.models import events
+
+    expected = {events.ORDER_PLACED, *events.ORDER_STATUS_DETAILS, events.RECEIPT_READY}
+    assert set(app.LIFECYCLE_ORDER) == expected
