@@ -7,7 +7,7 @@ STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
 	handlers/layer-requirements.txt
 
-.PHONY: install preview test lint bench diagram docs clean
+.PHONY: install policy-venv preview test lint bench diagram docs clean
 
 # The venv is rebuilt only when a requirements file changes.
 $(VENV)/.installed: $(REQUIREMENTS)
@@ -16,6 +16,14 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	touch $@
 
 install: $(VENV)/.installed
+
+## policy-venv: the policy pack's own virtualenv (PulumiPolicy.yaml names policy/venv), for the pulumi CLI.
+policy-venv: policy/venv/.installed
+
+policy/venv/.installed: policy/requirements.txt
+	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check --requirement policy/requirements.txt
+	touch $@
 
 ## preview: the plan for STACK (default dev): `pulumi preview` with policies when the CLI and AWS
 ## credentials are present, otherwise the offline plan through the recording harness.
