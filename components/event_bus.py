@@ -14,7 +14,7 @@ exists (see :func:`rule_arn`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,13 @@ class EventBusArgs:
     """Retention of the rules' DLQs."""
 
 
+def _in_account(build: Callable[[str, str], str]) -> pulumi.Output[str]:
+    """``build(region, account)`` once the deployment's region and account are known."""
+    region = aws.get_region_output().region
+    account = aws.get_caller_identity_output().account_id
+    return pulumi.Output.all(region, account).apply(lambda values: build(values[0], values[1]))
+
+
 class EventBus(pulumi.ComponentResource):
     """A custom event bus with archive, policy, rules, and a retry policy and DLQ on every target."""
 
@@ -130,29 +137,21 @@ class EventBus(pulumi.ComponentResource):
     physical_name: str
 
     @staticmethod
-    def planned_arn(bus_component_name: str) -> pulumi.Output[str]:
-        """ARN the bus named ``bus_component_name`` will have, for roles created before it."""
-        bus_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
-        identity = aws.get_caller_identity_output()
-        region = aws.get_region_output()
-        return pulumi.Output.all(region.region, identity.account_id).apply(
-            lambda values: f"arn:aws:events:{values[0]}:{values[1]}:event-bus/{bus_name}"
-        )
-
-    @staticmethod
     def planned_name(bus_component_name: str) -> str:
         """Physical name the bus named ``bus_component_name`` will have."""
         return bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
 
     @staticmethod
+    def planned_arn(bus_component_name: str) -> pulumi.Output[str]:
+        """ARN the bus named ``bus_component_name`` will have, for roles created before it."""
+        bus_name = EventBus.planned_name(bus_component_name)
+        return _in_account(lambda region, account: f"arn:aws:events:{region}:{account}:event-bus/{bus_name}")
+
+    @staticmethod
     def planned_rule_arn(bus_component_name: str, rule: str) -> pulumi.Output[str]:
         """ARN the rule ``rule`` of the bus named ``bus_component_name`` will have, before either exists."""
-        bus_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
-        identity = aws.get_caller_identity_output()
-        region = aws.get_region_output()
-        return pulumi.Output.all(region.region, identity.account_id).apply(
-            lambda values: rule_arn(values[0], values[1], bus_name, rule_name_for(bus_name, rule))
-        )
+        bus_name = EventBus.planned_name(bus_component_name)
+        return _in_account(lambda region, account: rule_arn(region, account, bus_name, rule_name_for(bus_name, rule)))
 
     def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:events:EventBus", name, None, opts)
