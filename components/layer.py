@@ -12,6 +12,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +58,9 @@ def build_key(requirements: Path, architecture: str, runtime: str) -> str:
 def build_layer_directory(requirements: Path, architecture: str, runtime: str, build_root: Path) -> Path:
     """Install the requirements into ``<build_root>/<key>/python`` once, and return ``<build_root>/<key>``.
 
-    A half-finished build is never reused: pip installs into a temporary folder that is renamed into
-    place only when it succeeds.
+    A half-finished build is never reused: pip installs into a private staging folder that is renamed
+    into place only when it succeeds. Two programs building at once (parallel previews or tests) each
+    stage their own copy; the first rename wins and the other copy is discarded.
 
     Raises
     ------
@@ -68,17 +70,24 @@ def build_layer_directory(requirements: Path, architecture: str, runtime: str, b
     layer_dir = build_root / build_key(requirements, architecture, runtime)
     if (layer_dir / "python").is_dir():
         return layer_dir
-    staging = layer_dir.with_name(layer_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    result = subprocess.run(
-        pip_install_command(requirements, staging / "python", architecture, runtime),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"building layer from {requirements} failed:\n{result.stdout}{result.stderr}")
-    staging.rename(layer_dir)
+    build_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{layer_dir.name}.", suffix=".partial", dir=build_root))
+    try:
+        result = subprocess.run(
+            pip_install_command(requirements, staging / "python", architecture, runtime),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"building layer from {requirements} failed:\n{result.stdout}{result.stderr}")
+        try:
+            staging.rename(layer_dir)
+        except OSError:
+            if not (layer_dir / "python").is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return layer_dir
 
 

@@ -270,3 +270,37 @@ def test_alarm_plan_has_one_depth_alarm_per_dlq_and_two_per_function() -> None:
     roles = [role for role, _, _ in plan]
     assert roles == ["dlq-a", "dlq-b", "fn-errors", "fn-throttles", "wf-failed", "wf-timed-out", "api-5xx"]
     assert plan[0][1] is DEAD_LETTER_DEPTH and plan[2][1] is FUNCTION_ERRORS
+
+
+def test_layer_builds_are_atomic_and_tolerate_a_concurrent_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components import layer
+
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("a==1\n")
+    built = tmp_path / "build" / build_key(requirements, "arm64", "python3.13")
+
+    def fake_pip(command: list[str], **_: object) -> object:
+        target = Path(command[command.index("--target") + 1])
+        (target / "pkg").mkdir(parents=True)
+        # Another process finishes the same build first.
+        (built / "python").mkdir(parents=True, exist_ok=True)
+        return type("Result", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(layer.subprocess, "run", fake_pip)
+    assert layer.build_layer_directory(requirements, "arm64", "python3.13", tmp_path / "build") == built
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == [built.name]  # no staging left behind
+
+
+def test_failed_layer_build_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from components import layer
+
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("a==1\n")
+    monkeypatch.setattr(
+        layer.subprocess, "run", lambda *a, **k: type("Result", (), {"returncode": 1, "stdout": "", "stderr": "no"})()
+    )
+    with pytest.raises(RuntimeError, match="failed"):
+        layer.build_layer_directory(requirements, "arm64", "python3.13", tmp_path / "build")
+    assert list((tmp_path / "build").iterdir()) == []
