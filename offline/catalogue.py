@@ -157,9 +157,11 @@ def build_catalogue(run: ProgramRun) -> list[CatalogueEntry]:
             if detail_type in _put_events_in(_document(machine.inputs["definition"])):
                 entry.producers.append(by_arn[machine.outputs["arn"]])
         if source == "aws.s3":
+            buckets = {b.outputs["bucket"]: _component(run, b) for b in run.of_type("aws:s3/bucket:Bucket")}
             for notification in run.of_type("aws:s3/bucketNotification:BucketNotification"):
                 if notification.inputs.get("eventbridge"):
-                    entry.producers.append(f"bucket `{notification.inputs['bucket']}` (via the default bus)")
+                    bucket = buckets.get(notification.inputs["bucket"], notification.inputs["bucket"])
+                    entry.producers.append(f"bucket `{bucket}` (via the default bus)")
         for name, rule in sorted(rules.items()):
             if _selects(_document(rule.inputs["eventPattern"]), source, detail_type):
                 bus = rule.inputs.get("eventBusName", "default")
