@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import in_account
 from components.topic import SubscriptionArgs, Topic, TopicArgs, TopicPublisher
 
 
@@ -92,10 +93,7 @@ class Alarms(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:observability:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        alarm_arns = pulumi.Output.all(
-            aws.get_region_output(opts=invoke).region, aws.get_caller_identity_output(opts=invoke).account_id
-        ).apply(lambda v: f"arn:aws:cloudwatch:{v[0]}:{v[1]}:alarm:*")
+        alarm_arns = in_account(lambda region, account: f"arn:aws:cloudwatch:{region}:{account}:alarm:*", self)
         self.topic = Topic(
             f"{name}-ops",
             TopicArgs(

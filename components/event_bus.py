@@ -14,13 +14,14 @@ exists (see :func:`rule_arn`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import in_account
 from components.event_patterns import lint_event_pattern
 from components.policies import assume_role_policy, policy_document
 from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
@@ -117,13 +118,6 @@ class EventBusArgs:
     """Retention of the rules' DLQs."""
 
 
-def _in_account(build: Callable[[str, str], str]) -> pulumi.Output[str]:
-    """``build(region, account)`` once the deployment's region and account are known."""
-    region = aws.get_region_output().region
-    account = aws.get_caller_identity_output().account_id
-    return pulumi.Output.all(region, account).apply(lambda values: build(values[0], values[1]))
-
-
 class EventBus(pulumi.ComponentResource):
     """A custom event bus with archive, policy, rules, and a retry policy and DLQ on every target."""
 
@@ -145,13 +139,13 @@ class EventBus(pulumi.ComponentResource):
     def planned_arn(bus_component_name: str) -> pulumi.Output[str]:
         """ARN the bus named ``bus_component_name`` will have, for roles created before it."""
         bus_name = EventBus.planned_name(bus_component_name)
-        return _in_account(lambda region, account: f"arn:aws:events:{region}:{account}:event-bus/{bus_name}")
+        return in_account(lambda region, account: f"arn:aws:events:{region}:{account}:event-bus/{bus_name}")
 
     @staticmethod
     def planned_rule_arn(bus_component_name: str, rule: str) -> pulumi.Output[str]:
         """ARN the rule ``rule`` of the bus named ``bus_component_name`` will have, before either exists."""
         bus_name = EventBus.planned_name(bus_component_name)
-        return _in_account(lambda region, account: rule_arn(region, account, bus_name, rule_name_for(bus_name, rule)))
+        return in_account(lambda region, account: rule_arn(region, account, bus_name, rule_name_for(bus_name, rule)))
 
     def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:events:EventBus", name, None, opts)

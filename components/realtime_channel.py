@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import in_account
 from components.function import Function
 
 
@@ -77,12 +78,11 @@ class RealtimeChannel(pulumi.ComponentResource):
             source_arn=self.authorizer.arn,
             opts=child,
         )
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self.endpoint = aws.iot.get_endpoint_output(endpoint_type="iot:Data-ATS", opts=invoke).endpoint_address
-        region = aws.get_region_output(opts=invoke).region
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        self.publish_resource = pulumi.Output.all(region, account).apply(
-            lambda v: str(publish_statement(v[0], v[1], args.topic_prefix)["Resource"])
+        self.endpoint = aws.iot.get_endpoint_output(
+            endpoint_type="iot:Data-ATS", opts=pulumi.InvokeOutputOptions(parent=self)
+        ).endpoint_address
+        self.publish_resource = in_account(
+            lambda region, account: str(publish_statement(region, account, args.topic_prefix)["Resource"]), self
         )
         self.authorizer_name = self.authorizer.name
         self.register_outputs({"endpoint": self.endpoint, "authorizerName": self.authorizer_name})
