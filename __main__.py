@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
-from components.function import AsyncInvokeArgs, Function, FunctionArgs
+from components.function import AsyncInvokeArgs, Function, FunctionArgs, function_name_for
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs
@@ -91,12 +91,44 @@ def table_access(sid: str, table: Table, actions: list[str], *, indexes: bool = 
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
 
 
-IDEMPOTENCY = table_access(
-    "IdempotencyRecords",
-    idempotency,
-    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-)
-PUT_ORDER_EVENTS = {"Sid": "PutOrderEvents", "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}
+def attribute_access(sid: str, table: Table, actions: list[str], attributes: list[str]) -> dict[str, Any]:
+    """IAM statement for named actions on one table, limited to the named attributes (key included)."""
+    return table_access(sid, table, actions) | {
+        "Condition": {
+            "ForAllValues:StringEquals": {"dynamodb:Attributes": attributes},
+            "StringEqualsIfExists": {
+                "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+                "dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"],
+            },
+        }
+    }
+
+
+def idempotency_records(function_role: str) -> dict[str, Any]:
+    """IAM statement for one function's own Powertools idempotency records, and no other function's.
+
+    Powertools keys each record ``<function name>.<decorated function>#<hash>``, so the partition key
+    prefix names the function that wrote it.
+    """
+    physical_name = function_name_for(pulumi.get_project(), pulumi.get_stack(), function_role)
+    return table_access(
+        "OwnIdempotencyRecords",
+        idempotency,
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+    ) | {"Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{physical_name}.*"]}}}
+
+
+def put_order_events(*detail_types: str) -> dict[str, Any]:
+    """IAM statement letting a publisher put only its own detail-types, with the order system's source."""
+    return {
+        "Sid": "PutOwnOrderEvents",
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": bus_arn,
+        "Condition": {
+            "StringEquals": {"events:source": routing.ORDER_EVENT_SOURCE, "events:detail-type": list(detail_types)}
+        },
+    }
 
 
 def function(name: str, description: str, **overrides: Any) -> Function:
@@ -157,8 +189,8 @@ create_order = function(
     # DeleteItem: an order whose OrderPlaced the bus refused is removed again, so no PENDING row is orphaned.
     policy_statements=[
         table_access("StoreOrders", orders, ["dynamodb:PutItem", "dynamodb:DeleteItem"]),
-        IDEMPOTENCY,
-        PUT_ORDER_EVENTS,
+        idempotency_records("create-order"),
+        put_order_events(routing.ORDER_PLACED),
     ],
 )
 get_order = function(
@@ -177,7 +209,8 @@ customer_status = function(
     environment={"ORDERS_TABLE_NAME": orders.name},
     policy_statements=[table_access("ReadOrderHistory", orders, ["dynamodb:Query"], indexes=True)],
 )
-inventory_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+# TransactWriteItems is authorised per action: Put and Update here; nothing ever deletes a stock row.
+inventory_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 reserve_inventory = function(
     "reserve-inventory",
     "Fulfillment step: reserves stock for an order (never below zero), once per order.",
@@ -190,24 +223,43 @@ release_inventory = function(
     environment={"INVENTORY_TABLE_NAME": inventory.name},
     policy_statements=[table_access("ReleaseStock", inventory, inventory_actions)],
 )
-payment_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 process_payment = function(
     "process-payment",
     "Fulfillment step: charges an order once (simulated provider with deterministic declines).",
     environment={"PAYMENTS_TABLE_NAME": payments.name},
-    policy_statements=[table_access("ChargeOrders", payments, payment_actions)],
+    # A charge is only ever written once (conditional put), never updated.
+    policy_statements=[table_access("ChargeOrders", payments, ["dynamodb:GetItem", "dynamodb:PutItem"])],
 )
 refund_payment = function(
     "refund-payment",
     "Compensation: refunds an order's charge (safe when nothing was charged).",
     environment={"PAYMENTS_TABLE_NAME": payments.name},
-    policy_statements=[table_access("RefundOrders", payments, payment_actions)],
+    policy_statements=[
+        table_access("RefundOrders", payments, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+    ],
 )
 create_shipment = function(
     "create-shipment",
     "Fulfillment step: creates the order's shipment once, to its shipping address.",
     environment={"ORDERS_TABLE_NAME": orders.name},
-    policy_statements=[table_access("ShipOrders", orders, ["dynamodb:GetItem", "dynamodb:UpdateItem"])],
+    policy_statements=[
+        attribute_access(
+            "ShipOrders",
+            orders,
+            ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            ["orderId", "shippingAddress", "shipment"],
+        )
+    ],
+)
+cancel_shipment = function(
+    "cancel-shipment",
+    "Compensation: cancels an order's shipment (safe when nothing was booked).",
+    environment={"ORDERS_TABLE_NAME": orders.name},
+    policy_statements=[
+        attribute_access(
+            "CancelShipments", orders, ["dynamodb:GetItem", "dynamodb:UpdateItem"], ["orderId", "shipment"]
+        )
+    ],
 )
 
 # A status update that still fails after Lambda's retries lands here instead of being dropped.
@@ -224,7 +276,7 @@ notify = function(
     policy_statements=[
         realtime.publisher_statement(),
         {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": notifications.arn},
-        IDEMPOTENCY,
+        idempotency_records("notify"),
     ],
     async_invoke=AsyncInvokeArgs(on_failure_destination_arn=notify_failures.arn, destination_service="sqs"),
 )
@@ -244,6 +296,11 @@ audit_buffer = Queue(
 )
 
 # ---- workflows --------------------------------------------------------------------------------
+# Orders the fulfillment could not finish on its own (after the shipment was booked, or a failure it could not
+# record or compensate) wait here, with their state and error, for an operator; its depth alarms.
+fulfillment_attention = Queue(
+    "fulfillment-attention", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600)
+)
 fulfillment = Workflow(
     "fulfillment",
     WorkflowArgs(
@@ -252,11 +309,13 @@ fulfillment = Workflow(
             "reserve_inventory_function_arn": reserve_inventory.arn,
             "process_payment_function_arn": process_payment.arn,
             "create_shipment_function_arn": create_shipment.arn,
+            "cancel_shipment_function_arn": cancel_shipment.arn,
             "refund_payment_function_arn": refund_payment.arn,
             "release_inventory_function_arn": release_inventory.arn,
             "orders_table_name": orders.name,
             "event_bus_name": bus_name,
             "receipts_bucket_name": receipts.name,
+            "attention_queue_url": fulfillment_attention.url,
         },
         workflow_type="STANDARD",
         log_retention_days=settings.log_retention_days,
@@ -314,6 +373,7 @@ bus = EventBus(
             ),
         },
         forward_from_default={"forward-receipts": routing.receipt_forward_pattern(receipts_bucket_name)},
+        reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
     ),
 )
 
@@ -336,6 +396,7 @@ functions = {
     "reserve-inventory": reserve_inventory,
     "process-payment": process_payment,
     "create-shipment": create_shipment,
+    "cancel-shipment": cancel_shipment,
     "release-inventory": release_inventory,
     "refund-payment": refund_payment,
     "notify": notify,
@@ -346,6 +407,7 @@ if settings.alarms_enabled and settings.alarm_email:
     dead_letter_queues: dict[str, pulumi.Input[str]] = {
         "notify-failures": notify_failures.name,
         "customer-status-failures": customer_status_failures.name,
+        "fulfillment-attention": fulfillment_attention.name,
     }
     if audit_buffer.dead_letter_queue is not None:
         dead_letter_queues["order-audit"] = audit_buffer.dead_letter_queue.name

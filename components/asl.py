@@ -490,9 +490,13 @@ def derive_policy_statements(
     * ``arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem``: ``dynamodb:<Action>`` on the
       ``TableName`` table ARN.
     * ``arn:aws:states:::events:putEvents``: ``events:PutEvents`` on each ``Entries[].EventBusName`` bus
-      (name or ARN; absent means the default bus).
+      (name or ARN; absent means the default bus), conditioned on the ``events:source`` and
+      ``events:detail-type`` values the entries put (EventBridge authorises each entry on its own), so the
+      role cannot forge another publisher's events.
     * ``arn:aws:states:::states:startExecution``: ``states:StartExecution`` on ``StateMachineArn``.
-    * ``arn:aws:states:::aws-sdk:s3:putObject``: ``s3:PutObject`` on ``arn:aws:s3:::<Bucket>/*``.
+    * ``arn:aws:states:::aws-sdk:s3:putObject``: ``s3:PutObject`` on ``arn:aws:s3:::<Bucket>/<Key>``; a
+      ``Key.$`` built by ``States.Format('<prefix>{}...', ...)`` gets ``<Bucket>/<prefix>*``, any other
+      dynamic key ``<Bucket>/*``.
     * ``arn:aws:states:::sns:publish`` (or ``aws-sdk:sns:publish``): ``sns:Publish`` on ``TopicArn``.
     * ``arn:aws:states:::sqs:sendMessage`` (or ``aws-sdk:sqs:sendMessage``): ``sqs:SendMessage`` on the
       queue ARN of ``QueueUrl``.
@@ -511,14 +515,14 @@ def derive_policy_statements(
     -------
     list of dict
         ``{"Sid", "Effect": "Allow", "Action": [action], "Resource": [sorted ARNs]}`` per action, sorted by
-        action. Never a wildcard action.
+        action, plus ``Condition`` where the action is conditioned. Never a wildcard action.
 
     Raises
     ------
     AslPolicyError
         Naming the state: an integration not in the table above (so a new integration cannot silently get
-        no permission or too much), a resource parameter given as a JSONPath/JSONata expression (it must be
-        static for least privilege), or a missing/malformed resource parameter.
+        no permission or too much), a resource parameter (or an event's ``Source``/``DetailType``) given as
+        a JSONPath/JSONata expression (it must be static for least privilege), or a missing/malformed one.
     """
     for label, value in (("region", region), ("account", account), ("partition", partition)):
         if not isinstance(value, str) or not value:
@@ -528,21 +532,29 @@ def derive_policy_statements(
     target = _Target(region=region, account=account, partition=partition)
 
     resources_by_action: dict[str, set[str]] = {}
+    condition_values: dict[str, dict[str, set[str]]] = {}
     for state_name, state in _iter_tasks(definition, ""):
         for action, resources in _task_permissions(state_name, state, target):
             resources_by_action.setdefault(action, set()).update(resources)
+        if state.get("Resource") == f"arn:{partition}:states:::events:putEvents":
+            values = condition_values.setdefault("events:PutEvents", {})
+            for key, put in _put_event_condition_values(state_name, _task_parameters(state_name, state)).items():
+                values.setdefault(key, set()).update(put)
 
     statements = []
     for action in sorted(resources_by_action):
         service, verb = action.split(":", 1)
-        statements.append(
-            {
-                "Sid": f"{service.capitalize()}{verb}",
-                "Effect": "Allow",
-                "Action": [action],
-                "Resource": sorted(resources_by_action[action]),
+        statement: dict[str, Any] = {
+            "Sid": f"{service.capitalize()}{verb}",
+            "Effect": "Allow",
+            "Action": [action],
+            "Resource": sorted(resources_by_action[action]),
+        }
+        if action in condition_values:
+            statement["Condition"] = {
+                "StringEquals": {key: sorted(values) for key, values in sorted(condition_values[action].items())}
             }
-        )
+        statements.append(statement)
     return statements
 
 
@@ -636,7 +648,7 @@ def _task_permissions(state_name: str, state: Mapping[str, Any], target: _Target
         bucket = _static_parameter(state_name, parameters, "Bucket")
         if not isinstance(bucket, str) or not _S3_BUCKET_NAME.match(bucket):
             raise AslPolicyError(state_name, f"Bucket {bucket!r} is not an S3 bucket name")
-        return [("s3:PutObject", [f"arn:{target.partition}:s3:::{bucket}/*"])]
+        return [("s3:PutObject", [f"arn:{target.partition}:s3:::{bucket}/{_object_key_pattern(parameters)}"])]
     if integration in {"sns:publish", "aws-sdk:sns:publish"}:
         for other in ("TargetArn", "PhoneNumber"):
             if other in parameters or f"{other}.$" in parameters:
@@ -704,3 +716,33 @@ def _event_bus_arns(state_name: str, parameters: Mapping[str, Any], target: _Tar
         else:
             raise AslPolicyError(state_name, f"Entries[{index}].EventBusName {bus!r} is not an event bus name or ARN")
     return arns
+
+
+# A States.Format template whose literal prefix (no quote, brace, backslash or IAM wildcard) precedes the first {}.
+_FORMAT_KEY_PREFIX = re.compile(r"^\s*States\.Format\(\s*'(?P<prefix>[^'{}\\*?]*)\{\}")
+
+
+def _object_key_pattern(parameters: Mapping[str, Any]) -> str:
+    """The object key, or the narrowest key pattern a dynamic ``Key.$`` is known to stay within."""
+    key = parameters.get("Key")
+    if isinstance(key, str) and key and not key.startswith("{%") and not set(key) & {"*", "?"}:
+        return key
+    expression = parameters.get("Key.$")
+    match = _FORMAT_KEY_PREFIX.match(expression) if isinstance(expression, str) else None
+    return f"{match['prefix']}*" if match else "*"
+
+
+_EVENT_CONDITION_KEYS: Final = {"Source": "events:source", "DetailType": "events:detail-type"}
+
+
+def _put_event_condition_values(state_name: str, parameters: Mapping[str, Any]) -> dict[str, set[str]]:
+    """The ``events:source`` and ``events:detail-type`` values a putEvents Task puts (each must be static)."""
+    entries = _static_parameter(state_name, parameters, "Entries")
+    values: dict[str, set[str]] = {key: set() for key in _EVENT_CONDITION_KEYS.values()}
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        for field, key in _EVENT_CONDITION_KEYS.items():
+            value = _static_parameter(state_name, entry, field, label=f"Entries[{index}].{field}")
+            if not isinstance(value, str) or not value or value.startswith("{%"):
+                raise AslPolicyError(state_name, f"Entries[{index}].{field} must be a static string, got {value!r}")
+            values[key].add(value)
+    return values

@@ -46,31 +46,96 @@ def rule_arn(region: str, account: str, bus_name: str, rule_name: str, partition
     return f"arn:{partition}:events:{region}:{account}:rule/{path}"
 
 
-def bus_policy(bus_arn: Any, account: str, put_from_accounts: Sequence[str]) -> dict[str, Any]:
-    """Bus resource policy: named accounts may put events; no ``*`` principal."""
+def bus_policy(
+    bus_arn: Any,
+    account: str,
+    put_from_accounts: Sequence[str],
+    reserved_detail_types: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """Bus resource policy: named accounts may put events, and reserved detail-types need their own source.
+
+    No ``*`` principal is ever allowed. Each reserved detail-type is refused, whoever the caller is, unless
+    it carries the source that owns it.
+
+    Parameters
+    ----------
+    bus_arn:
+        The bus.
+    account:
+        The bus's own account.
+    put_from_accounts:
+        Other accounts that may put events.
+    reserved_detail_types:
+        Source → the detail-types only that source may carry on this bus.
+    """
     accounts = sorted({account, *put_from_accounts})
-    return policy_document(
-        [
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AllowPutEventsFromAccounts",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+            "Action": "events:PutEvents",
+            "Resource": bus_arn,
+        }
+    ]
+    for index, (source, detail_types) in enumerate(sorted((reserved_detail_types or {}).items())):
+        if not detail_types:
+            raise ValueError(f"reserved_detail_types: source {source!r} reserves no detail-type")
+        statements.append(
             {
-                "Sid": "AllowPutEventsFromAccounts",
-                "Effect": "Allow",
-                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                # EventBridge authorises each entry of a PutEvents call with its own source and detail-type.
+                "Sid": f"DenyForeignSourceForReservedDetailTypes{index}",
+                "Effect": "Deny",
+                "Principal": "*",
                 "Action": "events:PutEvents",
                 "Resource": bus_arn,
+                "Condition": {
+                    "StringEquals": {"events:detail-type": sorted(detail_types)},
+                    "StringNotEquals": {"events:source": source},
+                },
             }
-        ]
-    )
+        )
+    return policy_document(statements)
 
 
-def invoke_role_statements(targets: Sequence[RuleTarget]) -> list[dict[str, Any]]:
-    """What the bus's invoke role may do: start these state machines, put to these buses, nothing else."""
+def pattern_put_condition(pattern: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``events:PutEvents`` condition limited to the sources and detail-types a pattern matches exactly.
+
+    Returns None when the pattern names neither as a list of plain strings (a prefix or ``anything-but``
+    cannot be expressed as a ``StringEquals`` condition).
+    """
+    values = {}
+    for field_name, key in (("source", "events:source"), ("detail-type", "events:detail-type")):
+        matched = pattern.get(field_name)
+        if isinstance(matched, list) and matched and all(isinstance(value, str) for value in matched):
+            values[key] = sorted(set(matched))
+    return {"StringEquals": values} if values else None
+
+
+def invoke_role_statements(rules: Mapping[str, RuleArgs]) -> list[dict[str, Any]]:
+    """What the bus's invoke role may do: start these state machines, forward what each rule matches.
+
+    Buses targeted by a forwarding rule may receive only the sources and detail-types its pattern names
+    (see :func:`pattern_put_condition`); nothing else is allowed.
+    """
     statements: list[dict[str, Any]] = []
-    for kind, action in _NEEDS_ROLE.items():
-        resources = [t.arn for t in targets if t.kind == kind]
-        if resources:
-            statements.append(
-                {"Sid": f"Invoke{kind.capitalize()}", "Effect": "Allow", "Action": action, "Resource": resources}
-            )
+    machines = [t.arn for r in rules.values() for t in r.targets.values() if t.kind == "sfn"]
+    if machines:
+        statements.append({"Sid": "InvokeSfn", "Effect": "Allow", "Action": _NEEDS_ROLE["sfn"], "Resource": machines})
+    for rule, rule_args in rules.items():
+        buses = [t.arn for t in rule_args.targets.values() if t.kind == "bus"]
+        if not buses:
+            continue
+        statement: dict[str, Any] = {
+            "Sid": "InvokeBus" + "".join(part.capitalize() for part in rule.split("-") if part.isalnum()),
+            "Effect": "Allow",
+            "Action": _NEEDS_ROLE["bus"],
+            "Resource": buses,
+        }
+        condition = pattern_put_condition(rule_args.event_pattern)
+        if condition is not None:
+            statement["Condition"] = condition
+        statements.append(statement)
     return statements
 
 
@@ -114,6 +179,9 @@ class EventBusArgs:
     """Rules on the account's ``default`` bus forwarding matching events here: role name → pattern."""
     put_from_accounts: Sequence[str] = ()
     """Other accounts allowed to put events (the bus's own account always is)."""
+    reserved_detail_types: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Source → detail-types only that source may put: the bus policy denies them with any other source,
+    so a publisher allowed to put anything on the bus still cannot forge another's events."""
     dead_letter_retention_seconds: int = FOURTEEN_DAYS
     """Retention of the rules' DLQs."""
 
@@ -173,7 +241,9 @@ class EventBus(pulumi.ComponentResource):
             f"{name}-policy",
             event_bus_name=self.bus.name,
             policy=pulumi.Output.all(self.bus.arn, account).apply(
-                lambda values: json.dumps(bus_policy(values[0], values[1], args.put_from_accounts))
+                lambda values: json.dumps(
+                    bus_policy(values[0], values[1], args.put_from_accounts, args.reserved_detail_types)
+                )
             ),
             opts=child,
         )
@@ -186,9 +256,8 @@ class EventBus(pulumi.ComponentResource):
             )
             for rule, pattern in args.forward_from_default.items()
         }
-        all_targets = [t for r in [*args.rules.values(), *forwarding.values()] for t in r.targets.values()]
         self.invoke_role = None
-        statements = invoke_role_statements(all_targets)
+        statements = invoke_role_statements({**args.rules, **forwarding})
         if statements:
             self.invoke_role = aws.iam.Role(
                 f"{name}-invoke-role",

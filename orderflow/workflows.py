@@ -9,10 +9,16 @@ Retry policy (every Task):
 * Lambda Tasks retry ``TransientDependencyError`` (raised by our handlers when a dependency throttles) and
   the Lambda service errors AWS recommends retrying, with capped, fully jittered exponential backoff.
   Business errors (``OutOfStock``, ``PaymentDeclined``) and bugs are not retried.
-* Service-integration Tasks (DynamoDB, EventBridge, S3, Step Functions) first exempt the errors that
+* Service-integration Tasks (DynamoDB, EventBridge, S3, SQS, Step Functions) first exempt the errors that
   are final answers (a failed condition, an existing execution) and then retry ``States.TaskFailed``:
   their transient error names differ per service and a missed name would mean no retry at all, while a
   useless retry of a permanent error only costs a few seconds before the Catch takes over.
+* Every such call may be retried after it took effect (a lost response), so each one is idempotent:
+  a status transition admits its own target status, and an event put twice carries the same
+  ``orderId`` and detail-type, which consumers record once (see ``docs/contracts.md``, Exactly once).
+
+Events carry a reason code and a customer-safe message (:data:`CUSTOMER_BLOCKED`, :data:`FAILURE_REASONS`,
+:data:`FULFILLMENT_ERROR`), never a raw error cause: causes stay in execution history and ops queues.
 """
 
 from __future__ import annotations
@@ -47,8 +53,32 @@ STATES_ALL: Final = "States.ALL"
 
 BLOCKED_TIER: Final = "BLOCKED"
 ACCEPTED_TIERS: Final[tuple[str, ...]] = ("NEW", "RETURNING", "VIP")
-CUSTOMER_BLOCKED_REASON: Final = "CUSTOMER_BLOCKED"
-"""``reason`` of ``OrderRejected`` and of the REJECTED order row."""
+UNKNOWN_TIER_ERROR: Final = "UnknownTier"
+"""Error parked for redrive when ``customer_status`` answers a tier outside the contract."""
+
+
+@dataclass(frozen=True)
+class CustomerReason:
+    """Why an order did not go through, as the customer is told: a stable code and one short sentence."""
+
+    code: str
+    message: str
+
+
+CUSTOMER_BLOCKED: Final = CustomerReason(
+    "CUSTOMER_BLOCKED", "We can't accept orders from this account at the moment. Please contact customer support."
+)
+"""``reason``/``message`` of ``OrderRejected`` and of the REJECTED order row."""
+FAILURE_REASONS: Final[dict[str, CustomerReason]] = {
+    "OutOfStock": CustomerReason("OUT_OF_STOCK", "Part of your order is out of stock. You have not been charged."),
+    "PaymentDeclined": CustomerReason("PAYMENT_DECLINED", "Your payment was declined. You have not been charged."),
+}
+"""``reason``/``message`` of ``OrderFailed`` for each business error a step raises."""
+FULFILLMENT_ERROR: Final = CustomerReason(
+    "FULFILLMENT_ERROR",
+    "We couldn't complete your order because of a problem on our side. Any payment has been refunded.",
+)
+"""``reason``/``message`` of ``OrderFailed`` for any other error (the cause stays in the execution history)."""
 
 # Key of the receipt object, as a States.Format call on the fulfillment state.
 _RECEIPT_KEY: Final = f"States.Format('{RECEIPTS_KEY_PREFIX}{{}}/{{}}.json', $.customerId, $.orderId)"
@@ -60,6 +90,7 @@ class CustomerStatusStates:
 
     CLASSIFY_CUSTOMER: Final = "ClassifyCustomer"
     CHECK_TIER: Final = "CheckTier"
+    TIER_OUTSIDE_CONTRACT: Final = "TierOutsideContract"
     MARK_REJECTED: Final = "MarkRejected"
     PUT_ORDER_REJECTED: Final = "PutOrderRejected"
     REJECTED: Final = "Rejected"
@@ -68,7 +99,6 @@ class CustomerStatusStates:
     PUT_ORDER_ACCEPTED: Final = "PutOrderAccepted"
     ACCEPTED: Final = "Accepted"
     DUPLICATE_IGNORED: Final = "DuplicateIgnored"
-    ALREADY_FULFILLING: Final = "AlreadyFulfilling"
     PARK_FOR_REDRIVE: Final = "ParkForRedrive"
     PARKED: Final = "Parked"
     PARKING_FAILED: Final = "ParkingFailed"
@@ -88,16 +118,25 @@ class FulfillmentStates:
     MARK_FULFILLED: Final = "MarkFulfilled"
     PUT_ORDER_FULFILLED: Final = "PutOrderFulfilled"
     FULFILLED: Final = "Fulfilled"
-    FULFILLED_EVENT_NOT_PUBLISHED: Final = "FulfilledEventNotPublished"
+    CANCEL_SHIPMENT: Final = "CancelShipment"
     REFUND_PAYMENT: Final = "RefundPayment"
     RELEASE_INVENTORY: Final = "ReleaseInventory"
+    DESCRIBE_FAILURE: Final = "DescribeFailure"
+    EXPLAIN_FULFILLMENT_ERROR: Final = "ExplainFulfillmentError"
     MARK_FAILED: Final = "MarkFailed"
     PUT_ORDER_FAILED: Final = "PutOrderFailed"
     WAS_BUSINESS_FAILURE: Final = "WasBusinessFailure"
     FAILED_AND_COMPENSATED: Final = "FailedAndCompensated"
     FAILED_UNEXPECTEDLY: Final = "FailedUnexpectedly"
-    COMPENSATION_FAILED: Final = "CompensationFailed"
-    FAILURE_NOT_RECORDED: Final = "FailureNotRecorded"
+    PARK_FOR_OPERATOR: Final = "ParkForOperator"
+    MARK_FOR_ATTENTION: Final = "MarkForAttention"
+    PARKED_FOR_OPERATOR: Final = "ParkedForOperator"
+    NOT_PARKED: Final = "NotParked"
+
+    @staticmethod
+    def explain(error: str) -> str:
+        """Name of the Pass state that sets the customer reason for business error ``error``."""
+        return f"Explain{error}"
 
 
 @dataclass(frozen=True)
@@ -169,9 +208,13 @@ def _set_order_status(
     *,
     status: str,
     allowed_from: tuple[str, ...],
-    extra: dict[str, dict[str, str]],
+    extra: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """DynamoDB UpdateItem parameters moving an order to ``status`` only from ``allowed_from``."""
+    """DynamoDB UpdateItem parameters moving an order to ``status`` from ``allowed_from`` or from ``status``.
+
+    The condition always admits the target status: a retry after a lost response finds the order already
+    moved, sets the same values again and succeeds, instead of being told the order is in the wrong state.
+    """
     names = {"#status": "status", "#updatedAt": "updatedAt"}
     values: dict[str, Any] = {":status": {"S": status}, ":updatedAt": _NOW}
     assignments = ["#status = :status", "#updatedAt = :updatedAt"]
@@ -179,16 +222,15 @@ def _set_order_status(
         names[f"#{attribute}"] = attribute
         values[f":{attribute}"] = value
         assignments.append(f"#{attribute} = :{attribute}")
-    allowed = []
-    for index, previous in enumerate(allowed_from):
+    allowed = [":status"]
+    for index, previous in enumerate(previous for previous in allowed_from if previous != status):
         values[f":from{index}"] = {"S": previous}
         allowed.append(f":from{index}")
-    condition = f"#status = {allowed[0]}" if len(allowed) == 1 else f"#status IN ({', '.join(allowed)})"
     return {
         "TableName": table_name,
         "Key": {"orderId": {"S.$": order_id_path}},
         "UpdateExpression": "SET " + ", ".join(assignments),
-        "ConditionExpression": condition,
+        "ConditionExpression": f"#status IN ({', '.join(allowed)})",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
@@ -205,6 +247,26 @@ def _put_event(event_bus_name: str, detail_type: str, detail: dict[str, Any]) ->
             }
         ]
     }
+
+
+def _service_task(
+    resource: str,
+    parameters: dict[str, Any],
+    retry: list[dict[str, Any]],
+    catch: list[dict[str, Any]],
+    next_state: str,
+    comment: str = "",
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"Type": "Task", "Resource": resource}
+    if comment:
+        state["Comment"] = comment
+    state |= {"Parameters": parameters, "ResultPath": None, "Retry": retry, "Catch": catch, "Next": next_state}
+    return state
+
+
+def _reason_attributes(path: str) -> dict[str, dict[str, str]]:
+    """``reason`` and ``message`` order attributes read from ``<path>.reason`` / ``<path>.message``."""
+    return {"reason": {"S.$": f"{path}.reason"}, "message": {"S.$": f"{path}.message"}}
 
 
 def _correlated(root: str) -> dict[str, str]:
@@ -226,16 +288,19 @@ def customer_status_definition(
 ) -> dict[str, Any]:
     """Build the customer-status workflow (EXPRESS; input: the ``OrderPlaced`` EventBridge event).
 
-    ``customer_status`` classifies the customer. ``BLOCKED`` marks the order REJECTED (only from PENDING)
-    and puts ``OrderRejected``. ``NEW``/``RETURNING``/``VIP`` mark it ACCEPTED with the tier (from PENDING
-    or ACCEPTED, so a duplicated ``OrderPlaced`` passes but a finished order is never overwritten), start
-    the fulfillment execution named ``order-<orderId>`` with the detail plus ``tier``, and put
-    ``OrderAccepted``. A failed condition ends in ``DuplicateIgnored``; an execution that already exists
-    ends in ``AlreadyFulfilling`` without a second ``OrderAccepted``. Any other tier fails the execution
-    (no Choice default). An error left after a Task's retries is caught: the state (the original
-    ``OrderPlaced`` event plus ``error``) is parked on the failure queue for redrive and the execution
-    fails (``Parked``), so the order is never silently left PENDING: EventBridge has already handed the
-    event over when an EXPRESS execution fails, and this queue is its dead-letter queue.
+    ``customer_status`` classifies the customer. ``BLOCKED`` marks the order REJECTED (from PENDING) with
+    reason ``CUSTOMER_BLOCKED`` and a customer message, and puts ``OrderRejected`` with both.
+    ``NEW``/``RETURNING``/``VIP`` mark it ACCEPTED with the tier (from PENDING), start the fulfillment
+    execution named ``order-<orderId>`` with the detail plus ``tier``, and put ``OrderAccepted``. Every
+    transition admits its own target status, so a retry after a lost response, or a duplicated
+    ``OrderPlaced`` while the order is still ACCEPTED, goes through; an order that has moved on ends in
+    ``DuplicateIgnored``. An execution that already exists counts as started (a duplicate, or our own
+    start whose response was lost) and ``OrderAccepted`` is put again: consumers record it once per order.
+
+    Nothing is left PENDING silently: a tier outside the contract (``TierOutsideContract``) and any error
+    left after a Task's retries park the state (the original ``OrderPlaced`` event plus ``error``) on the
+    failure queue for redrive, and the execution fails (``Parked``). EventBridge has already handed the
+    event over when an EXPRESS execution fails, so this queue is its dead-letter queue.
 
     Parameters
     ----------
@@ -289,8 +354,6 @@ def customer_status_definition(
             ),
             s.CHECK_TIER: {
                 "Type": "Choice",
-                "Comment": "No Default on purpose: a tier outside the contract fails the execution instead of "
-                "accepting the order (States.NoChoiceMatched).",
                 "Choices": [
                     {"Variable": tier_path, "StringEquals": BLOCKED_TIER, "Next": s.MARK_REJECTED},
                     {
@@ -298,83 +361,83 @@ def customer_status_definition(
                         "Next": s.MARK_ACCEPTED,
                     },
                 ],
+                "Default": s.TIER_OUTSIDE_CONTRACT,
             },
-            s.MARK_REJECTED: {
-                "Type": "Task",
-                "Resource": DYNAMODB_UPDATE_ITEM,
-                "Parameters": _set_order_status(
+            s.TIER_OUTSIDE_CONTRACT: {
+                "Type": "Pass",
+                "Comment": "A tier outside the contract is never accepted: it is parked like any other failure.",
+                # The parked state keeps $.classification, so the operator sees the tier that was answered.
+                "Parameters": {
+                    "Error": UNKNOWN_TIER_ERROR,
+                    "Cause": "customer_status answered a tier outside the contract",
+                },
+                "ResultPath": "$.error",
+                "Next": s.PARK_FOR_REDRIVE,
+            },
+            s.MARK_REJECTED: _service_task(
+                DYNAMODB_UPDATE_ITEM,
+                _set_order_status(
                     orders_table_name,
                     "$.detail.orderId",
                     status="REJECTED",
                     allowed_from=("PENDING",),
-                    extra={"reason": {"S": CUSTOMER_BLOCKED_REASON}},
+                    extra={"reason": {"S": CUSTOMER_BLOCKED.code}, "message": {"S": CUSTOMER_BLOCKED.message}},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
-                "Next": s.PUT_ORDER_REJECTED,
-            },
-            s.PUT_ORDER_REJECTED: {
-                "Type": "Task",
-                "Resource": EVENTS_PUT_EVENTS,
-                "Parameters": _put_event(
-                    event_bus_name, ORDER_REJECTED, {**_correlated("$.detail"), "reason": CUSTOMER_BLOCKED_REASON}
+                retries.for_service((CONDITIONAL_CHECK_FAILED,)),
+                [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
+                s.PUT_ORDER_REJECTED,
+            ),
+            s.PUT_ORDER_REJECTED: _service_task(
+                EVENTS_PUT_EVENTS,
+                _put_event(
+                    event_bus_name,
+                    ORDER_REJECTED,
+                    {**_correlated("$.detail"), "reason": CUSTOMER_BLOCKED.code, "message": CUSTOMER_BLOCKED.message},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service(),
-                "Catch": [park],
-                "Next": s.REJECTED,
-            },
+                retries.for_service(),
+                [park],
+                s.REJECTED,
+            ),
             s.REJECTED: {"Type": "Succeed"},
-            s.MARK_ACCEPTED: {
-                "Type": "Task",
-                "Resource": DYNAMODB_UPDATE_ITEM,
-                "Parameters": _set_order_status(
+            s.MARK_ACCEPTED: _service_task(
+                DYNAMODB_UPDATE_ITEM,
+                _set_order_status(
                     orders_table_name,
                     "$.detail.orderId",
                     status="ACCEPTED",
-                    # ACCEPTED too, so a duplicated OrderPlaced (or a re-run after a failure) gets through.
-                    allowed_from=("PENDING", "ACCEPTED"),
+                    # A duplicated OrderPlaced (or a re-run after a failure) finds ACCEPTED and gets through.
+                    allowed_from=("PENDING",),
                     extra={"tier": {"S.$": tier_path}},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
-                "Next": s.START_FULFILLMENT,
-            },
-            s.START_FULFILLMENT: {
-                "Type": "Task",
-                "Resource": SFN_START_EXECUTION,
-                "Parameters": {
+                retries.for_service((CONDITIONAL_CHECK_FAILED,)),
+                [_catch([CONDITIONAL_CHECK_FAILED], s.DUPLICATE_IGNORED), park],
+                s.START_FULFILLMENT,
+            ),
+            s.START_FULFILLMENT: _service_task(
+                SFN_START_EXECUTION,
+                {
                     "StateMachineArn": fulfillment_state_machine_arn,
                     # One execution name per order: Step Functions refuses a second one for 90 days.
                     "Name.$": "States.Format('order-{}', $.detail.orderId)",
                     "Input.$": "States.JsonMerge($.detail, $.classification, false)",
                 },
-                "ResultPath": None,
-                "Retry": retries.for_service((EXECUTION_ALREADY_EXISTS,)),
-                "Catch": [_catch([EXECUTION_ALREADY_EXISTS], s.ALREADY_FULFILLING), park],
-                "Next": s.PUT_ORDER_ACCEPTED,
-            },
-            s.PUT_ORDER_ACCEPTED: {
-                "Type": "Task",
-                "Resource": EVENTS_PUT_EVENTS,
-                "Parameters": _put_event(
-                    event_bus_name, ORDER_ACCEPTED, {**_correlated("$.detail"), "tier.$": tier_path}
-                ),
-                "ResultPath": None,
-                "Retry": retries.for_service(),
-                "Catch": [park],
-                "Next": s.ACCEPTED,
-            },
+                retries.for_service((EXECUTION_ALREADY_EXISTS,)),
+                # The execution exists (a duplicate, or our own start whose response was lost): announce anyway,
+                # consumers record one OrderAccepted per order.
+                [_catch([EXECUTION_ALREADY_EXISTS], s.PUT_ORDER_ACCEPTED), park],
+                s.PUT_ORDER_ACCEPTED,
+            ),
+            s.PUT_ORDER_ACCEPTED: _service_task(
+                EVENTS_PUT_EVENTS,
+                _put_event(event_bus_name, ORDER_ACCEPTED, {**_correlated("$.detail"), "tier.$": tier_path}),
+                retries.for_service(),
+                [park],
+                s.ACCEPTED,
+            ),
             s.ACCEPTED: {"Type": "Succeed"},
             s.DUPLICATE_IGNORED: {
                 "Type": "Succeed",
-                "Comment": "The order is no longer PENDING/ACCEPTED: this OrderPlaced is a late duplicate.",
-            },
-            s.ALREADY_FULFILLING: {
-                "Type": "Succeed",
-                "Comment": "The fulfillment execution for this order exists: a duplicate counts as success.",
+                "Comment": "The order has moved past this decision (or does not exist): a late duplicate.",
             },
             s.PARK_FOR_REDRIVE: {
                 "Type": "Task",
@@ -407,37 +470,50 @@ def fulfillment_definition(
     reserve_inventory_function_arn: str,
     process_payment_function_arn: str,
     create_shipment_function_arn: str,
+    cancel_shipment_function_arn: str,
     refund_payment_function_arn: str,
     release_inventory_function_arn: str,
     orders_table_name: str,
     event_bus_name: str,
     receipts_bucket_name: str,
+    attention_queue_url: str,
     retry_interval_seconds: int = 1,
     retry_backoff_rate: float = 2.0,
     retry_max_attempts: int = 3,
     retry_max_delay_seconds: int = 20,
     compensation_max_attempts: int = 6,
+    recovery_max_attempts: int = 10,
+    recovery_max_delay_seconds: int = 300,
 ) -> dict[str, Any]:
     """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
 
     Forward path: reserve inventory (``$.reservation``) → process payment (``$.payment``) → create
     shipment (``$.shipment``) → write the receipt (``$.receipt``) to ``receipts/<customerId>/<orderId>.json``
-    → mark the order FULFILLED (only from ACCEPTED) → put ``OrderFulfilled`` → ``Fulfilled``.
+    → mark the order FULFILLED → put ``OrderFulfilled`` → ``Fulfilled``.
 
-    Failure path: any error left after the retries, business or not, is caught into ``$.error`` and
-    compensated in reverse: ``refund_payment`` (skipped when reserving failed, as nothing was charged) then
-    ``release_inventory``; both are idempotent and safe when nothing was done. The order is marked FAILED
-    with ``reason`` = the error name and ``OrderFailed`` is put. Business failures then end in Succeed
-    (``FailedAndCompensated``), anything else in Fail (``FailedUnexpectedly``). A compensation that still
-    fails ends in ``CompensationFailed``; failing to record the failure ends in ``FailureNotRecorded``;
-    failing to announce a fulfilled order ends in ``FulfilledEventNotPublished`` (never compensated:
-    the order is complete, a redrive republishes).
+    Before the shipment is booked, any error left after the retries, business or not, is caught into
+    ``$.error`` and compensated in reverse: ``cancel_shipment`` (when booking itself failed: its response
+    may have been lost after the carrier booked), ``refund_payment`` (skipped when reserving failed), then
+    ``release_inventory``; each is idempotent and safe when nothing was done. The failure is then described
+    for the customer (``$.failure``: reason code and message, :data:`FAILURE_REASONS` or
+    :data:`FULFILLMENT_ERROR`), the order is marked FAILED with both, and ``OrderFailed`` is put with both.
+    Business failures end in Succeed (``FailedAndCompensated``), anything else in Fail
+    (``FailedUnexpectedly``, whose cause is the raw error: execution history only).
+
+    Booking the shipment is the point of no return: after it the workflow only moves forward. Writing the
+    receipt, marking the order FULFILLED and putting ``OrderFulfilled`` retry with the long recovery
+    budget, and whatever still fails is parked for an operator, never refunded. Recording a failure
+    (``MarkFailed``, ``PutOrderFailed``) and a compensation that still fails are parked the same way:
+    ``ParkForOperator`` sends the state and its error (``$.attention``) to the attention queue (alarmed),
+    ``MarkForAttention`` records ``attention`` on the order, and the execution fails
+    (``ParkedForOperator``). Every status transition admits its own target status, so a retry after a lost
+    response succeeds.
 
     Parameters
     ----------
     reserve_inventory_function_arn, process_payment_function_arn, create_shipment_function_arn:
         ARNs of the forward step functions.
-    refund_payment_function_arn, release_inventory_function_arn:
+    cancel_shipment_function_arn, refund_payment_function_arn, release_inventory_function_arn:
         ARNs of the compensation functions.
     orders_table_name:
         Name of the orders table.
@@ -445,11 +521,16 @@ def fulfillment_definition(
         Name (or ARN) of the orderflow event bus.
     receipts_bucket_name:
         Name of the receipts bucket.
+    attention_queue_url:
+        URL of the SQS queue where orders that need an operator are parked (alarm on its depth).
     retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds:
         Backoff shared by every Retrier (see :func:`components.asl.jittered_retry`).
     compensation_max_attempts:
         Retries of the compensation Lambdas; higher than the forward steps' because giving up leaves money
         or stock held.
+    recovery_max_attempts, recovery_max_delay_seconds:
+        Retries (and the cap on one wait) of the steps that must not give up easily: everything after the
+        shipment is booked, recording a failure, and parking. The defaults keep trying for about 15 minutes.
 
     Returns
     -------
@@ -465,15 +546,18 @@ def fulfillment_definition(
         reserve_inventory_function_arn=reserve_inventory_function_arn,
         process_payment_function_arn=process_payment_function_arn,
         create_shipment_function_arn=create_shipment_function_arn,
+        cancel_shipment_function_arn=cancel_shipment_function_arn,
         refund_payment_function_arn=refund_payment_function_arn,
         release_inventory_function_arn=release_inventory_function_arn,
         orders_table_name=orders_table_name,
         event_bus_name=event_bus_name,
         receipts_bucket_name=receipts_bucket_name,
+        attention_queue_url=attention_queue_url,
     )
     retries = _Retries(retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds)
+    recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
     s = FulfillmentStates
-    compensate_all = [_catch([STATES_ALL], s.REFUND_PAYMENT)]
+    park = [_catch([STATES_ALL], s.PARK_FOR_OPERATOR, "$.attention")]
 
     def forward_step(function_arn: str, result_key: str, keep_state: str, on_error: str) -> dict[str, Any]:
         return _lambda_task(
@@ -500,9 +584,17 @@ def fulfillment_definition(
             function_arn,
             "$",
             retries.for_lambda(compensation_max_attempts),
-            catch=[_catch([STATES_ALL], s.COMPENSATION_FAILED, "$.compensationError")],
+            catch=park,
             next_state=next_state,
         )
+
+    def explain(reason: CustomerReason) -> dict[str, Any]:
+        return {
+            "Type": "Pass",
+            "Result": {"reason": reason.code, "message": reason.message},
+            "ResultPath": "$.failure",
+            "Next": s.MARK_FAILED,
+        }
 
     receipt_body = {
         **_correlated("$"),
@@ -515,8 +607,15 @@ def fulfillment_definition(
         "shipment.$": "$.shipment",
         "issuedAt.$": "$$.State.EnteredTime",
     }
+    attention = {
+        "M": {
+            "executionArn": {"S.$": "$$.Execution.Id"},
+            "error": {"S.$": "$.attention.Error"},
+            "since": {"S.$": "$$.State.EnteredTime"},
+        }
+    }
     definition: dict[str, Any] = {
-        "Comment": "orderflow fulfillment: reserve, pay, ship, receipt; compensate in reverse on failure",
+        "Comment": "orderflow fulfillment: reserve, pay, ship, receipt; compensate before shipping, recover after",
         "StartAt": s.RESERVE_INVENTORY,
         "States": {
             # Nothing charged yet: a failed reservation only needs its own release.
@@ -527,96 +626,94 @@ def fulfillment_definition(
             s.PROCESS_PAYMENT: forward_step(process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_PAYMENT),
             s.KEEP_PAYMENT: keep_result("payment", s.CREATE_SHIPMENT),
             s.CREATE_SHIPMENT: forward_step(
-                create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.REFUND_PAYMENT
+                create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.CANCEL_SHIPMENT
             ),
             s.KEEP_SHIPMENT: keep_result("shipment", s.BUILD_RECEIPT),
+            # ---- booked: from here on, only forward (retry, then park for an operator) ----
             s.BUILD_RECEIPT: {
                 "Type": "Pass",
                 "Parameters": receipt_body,
                 "ResultPath": "$.receipt",
                 "Next": s.WRITE_RECEIPT,
             },
-            s.WRITE_RECEIPT: {
-                "Type": "Task",
-                "Resource": S3_PUT_OBJECT,
-                "Parameters": {
+            s.WRITE_RECEIPT: _service_task(
+                S3_PUT_OBJECT,
+                {
                     "Bucket": receipts_bucket_name,
                     "Key.$": _RECEIPT_KEY,
                     "ContentType": "application/json",
                     # An explicit JSON string: the object body is serialised the same way everywhere.
                     "Body.$": "States.JsonToString($.receipt)",
                 },
-                "ResultPath": None,
-                "Retry": retries.for_service(),
-                "Catch": compensate_all,
-                "Next": s.MARK_FULFILLED,
-            },
-            s.MARK_FULFILLED: {
-                "Type": "Task",
-                "Resource": DYNAMODB_UPDATE_ITEM,
-                "Parameters": _set_order_status(
+                recovery.for_service(),
+                park,
+                s.MARK_FULFILLED,
+            ),
+            s.MARK_FULFILLED: _service_task(
+                DYNAMODB_UPDATE_ITEM,
+                _set_order_status(
                     orders_table_name,
                     "$.orderId",
                     status="FULFILLED",
                     allowed_from=("ACCEPTED",),
                     extra={"shipmentId": {"S.$": "$.shipment.shipmentId"}, "receiptKey": {"S.$": _RECEIPT_KEY}},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": compensate_all,
-                "Next": s.PUT_ORDER_FULFILLED,
-            },
-            s.PUT_ORDER_FULFILLED: {
-                "Type": "Task",
-                "Resource": EVENTS_PUT_EVENTS,
-                "Parameters": _put_event(
+                # A failed condition means the order was moved by someone else: an operator must look.
+                recovery.for_service((CONDITIONAL_CHECK_FAILED,)),
+                park,
+                s.PUT_ORDER_FULFILLED,
+            ),
+            s.PUT_ORDER_FULFILLED: _service_task(
+                EVENTS_PUT_EVENTS,
+                _put_event(
                     event_bus_name,
                     ORDER_FULFILLED,
                     {**_correlated("$"), "shipmentId.$": "$.shipment.shipmentId", "receiptKey.$": _RECEIPT_KEY},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service(),
-                "Catch": [_catch([STATES_ALL], s.FULFILLED_EVENT_NOT_PUBLISHED)],
-                "Next": s.FULFILLED,
-            },
+                recovery.for_service(),
+                park,
+                s.FULFILLED,
+            ),
             s.FULFILLED: {"Type": "Succeed"},
-            s.FULFILLED_EVENT_NOT_PUBLISHED: {
-                "Type": "Fail",
-                "Comment": "The order is FULFILLED but OrderFulfilled was not put. Not compensated (the order is "
-                "complete); the failed execution alarms and a redrive republishes the event.",
-                "ErrorPath": "$.error.Error",
-                "CausePath": "$.error.Cause",
-            },
+            # ---- not booked: compensate in reverse ----
+            s.CANCEL_SHIPMENT: compensation(cancel_shipment_function_arn, s.REFUND_PAYMENT),
             s.REFUND_PAYMENT: compensation(refund_payment_function_arn, s.RELEASE_INVENTORY),
-            s.RELEASE_INVENTORY: compensation(release_inventory_function_arn, s.MARK_FAILED),
-            s.MARK_FAILED: {
-                "Type": "Task",
-                "Resource": DYNAMODB_UPDATE_ITEM,
-                "Parameters": _set_order_status(
+            s.RELEASE_INVENTORY: compensation(release_inventory_function_arn, s.DESCRIBE_FAILURE),
+            s.DESCRIBE_FAILURE: {
+                "Type": "Choice",
+                "Comment": "The customer is told a reason code and a short message, never the raw error.",
+                "Choices": [
+                    {"Variable": "$.error.Error", "StringEquals": error, "Next": s.explain(error)}
+                    for error in FAILURE_REASONS
+                ],
+                "Default": s.EXPLAIN_FULFILLMENT_ERROR,
+            },
+            **{s.explain(error): explain(reason) for error, reason in FAILURE_REASONS.items()},
+            s.EXPLAIN_FULFILLMENT_ERROR: explain(FULFILLMENT_ERROR),
+            s.MARK_FAILED: _service_task(
+                DYNAMODB_UPDATE_ITEM,
+                _set_order_status(
                     orders_table_name,
                     "$.orderId",
                     status="FAILED",
                     allowed_from=("ACCEPTED",),
-                    extra={"reason": {"S.$": "$.error.Error"}},
+                    extra=_reason_attributes("$.failure"),
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service((CONDITIONAL_CHECK_FAILED,)),
-                "Catch": [_catch([STATES_ALL], s.FAILURE_NOT_RECORDED, "$.recordError")],
-                "Next": s.PUT_ORDER_FAILED,
-            },
-            s.PUT_ORDER_FAILED: {
-                "Type": "Task",
-                "Resource": EVENTS_PUT_EVENTS,
-                "Parameters": _put_event(
+                recovery.for_service((CONDITIONAL_CHECK_FAILED,)),
+                park,
+                s.PUT_ORDER_FAILED,
+            ),
+            s.PUT_ORDER_FAILED: _service_task(
+                EVENTS_PUT_EVENTS,
+                _put_event(
                     event_bus_name,
                     ORDER_FAILED,
-                    {**_correlated("$"), "reason.$": "$.error.Error", "error.$": "$.error.Cause"},
+                    {**_correlated("$"), "reason.$": "$.failure.reason", "message.$": "$.failure.message"},
                 ),
-                "ResultPath": None,
-                "Retry": retries.for_service(),
-                "Catch": [_catch([STATES_ALL], s.FAILURE_NOT_RECORDED, "$.recordError")],
-                "Next": s.WAS_BUSINESS_FAILURE,
-            },
+                recovery.for_service(),
+                park,
+                s.WAS_BUSINESS_FAILURE,
+            ),
             # Business failures end in Succeed: an out-of-stock item or a declined card is an expected
             # outcome the workflow fully handled (compensated, recorded, announced), and failed
             # executions (and their alarm) stay reserved for what needs an operator. Exhausted retries
@@ -639,17 +736,50 @@ def fulfillment_definition(
                 "ErrorPath": "$.error.Error",
                 "CausePath": "$.error.Cause",
             },
-            s.COMPENSATION_FAILED: {
+            # ---- parked for an operator ----
+            s.PARK_FOR_OPERATOR: _service_task(
+                SQS_SEND_MESSAGE,
+                {
+                    "QueueUrl": attention_queue_url,
+                    "MessageBody": {
+                        "executionArn.$": "$$.Execution.Id",
+                        "orderId.$": "$.orderId",
+                        "error.$": "$.attention",
+                        "state.$": "$",
+                    },
+                },
+                recovery.for_service(),
+                [_catch([STATES_ALL], s.NOT_PARKED, "$.parkingError")],
+                s.MARK_FOR_ATTENTION,
+                comment="The state and its error, for an operator; the queue's depth alarms.",
+            ),
+            s.MARK_FOR_ATTENTION: _service_task(
+                DYNAMODB_UPDATE_ITEM,
+                {
+                    "TableName": orders_table_name,
+                    "Key": {"orderId": {"S.$": "$.orderId"}},
+                    "UpdateExpression": "SET #attention = :attention, #updatedAt = :updatedAt",
+                    "ConditionExpression": "attribute_exists(orderId)",
+                    "ExpressionAttributeNames": {"#attention": "attention", "#updatedAt": "updatedAt"},
+                    "ExpressionAttributeValues": {":attention": attention, ":updatedAt": _NOW},
+                },
+                recovery.for_service((CONDITIONAL_CHECK_FAILED,)),
+                # The queue already holds the order: an unmarked row is a lesser problem than a lost one.
+                [_catch([STATES_ALL], s.PARKED_FOR_OPERATOR, "$.markError")],
+                s.PARKED_FOR_OPERATOR,
+                comment="The order row says an operator has it, so a reconciliation does not act on it twice.",
+            ),
+            s.PARKED_FOR_OPERATOR: {
                 "Type": "Fail",
-                "Comment": "A compensation still failed after its retries: money or stock may be held.",
-                "ErrorPath": "$.compensationError.Error",
-                "CausePath": "$.compensationError.Cause",
+                "Comment": "Parked on the attention queue; never compensated once the shipment is booked.",
+                "ErrorPath": "$.attention.Error",
+                "CausePath": "$.attention.Cause",
             },
-            s.FAILURE_NOT_RECORDED: {
+            s.NOT_PARKED: {
                 "Type": "Fail",
-                "Comment": "Compensated, but marking the order FAILED or putting OrderFailed did not succeed.",
-                "ErrorPath": "$.recordError.Error",
-                "CausePath": "$.recordError.Cause",
+                "Comment": "The attention queue refused the order too: the failed execution is the last record.",
+                "ErrorPath": "$.attention.Error",
+                "CausePath": "$.attention.Cause",
             },
         },
     }

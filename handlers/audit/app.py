@@ -1,8 +1,13 @@
 """Append every order event to the order's timeline (SQS ``order-audit`` batch consumer).
 
 Each SQS message body is an EventBridge event envelope. One row per event, key ``orderId`` +
-``eventKey`` = ``<event time>#<event id>``, written only if absent: a redelivered message (SQS is
-at-least-once) finds its row and adds nothing.
+``eventKey``, written only if absent: a redelivered message (SQS is at-least-once) finds its row and adds
+nothing. The lifecycle events that happen once per order (``OrderPlaced``, ``OrderAccepted``...) are
+keyed by their detail-type, so a second copy put after a lost PutEvents response, with another event id,
+is a duplicate too; any other event is keyed ``<event time>#<event id>``.
+
+Only events of the order system's own source are recorded: anything else fails (to the dead-letter
+queue, where an operator sees it) instead of reaching a customer's timeline.
 
 Partial batch failures (Powertools Batch, ``ReportBatchItemFailures``): a message that cannot be
 parsed or has no ``orderId`` fails alone and goes back to the queue; the rest of its batch is
@@ -31,7 +36,7 @@ from pydantic import Field
 from shared.dynamo import is_condition_failure, to_item
 from shared.errors import transient_dependency_errors
 from shared.models.common import IDENTIFIER_MAX_LENGTH, ContractModel
-from shared.models.events import EventBridgeEvent
+from shared.models.events import EVENT_SOURCE, ONCE_PER_ORDER, EventBridgeEvent
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -48,6 +53,10 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 dynamodb = boto3.client("dynamodb")
+
+
+class ForeignEvent(Exception):  # noqa: N818 - reads as the condition it reports
+    """An event whose source is not the order system's: never written to a customer's timeline."""
 
 
 class TimelineDetail(ContractModel):
@@ -73,9 +82,10 @@ def timeline_row(event: EventBridgeEvent, detail: TimelineDetail) -> dict[str, A
     dict[str, Any]
         Attributes of the row; the whole detail is kept, numbers as Decimal for DynamoDB.
     """
+    once = event.detail_type in ONCE_PER_ORDER
     return {
         "orderId": detail.order_id,
-        "eventKey": f"{event.time}#{event.id}",
+        "eventKey": event.detail_type if once else f"{event.time}#{event.id}",
         "eventId": event.id,
         "detailType": event.detail_type,
         "source": event.source,
@@ -106,10 +116,14 @@ def record_handler(record: SQSRecord) -> str:
     ------
     pydantic.ValidationError
         For a body that is not an EventBridge event or whose detail has no ``orderId``.
+    ForeignEvent
+        For an event of another source.
     TransientDependencyError
         When the timeline table throttled or failed.
     """
     event = parse(event=record.json_body, model=EventBridgeEvent)
+    if event.source != EVENT_SOURCE:
+        raise ForeignEvent(f"event {event.id} has source {event.source!r}, not {EVENT_SOURCE!r}")
     detail = parse(event=event.detail, model=TimelineDetail)
     logger.set_correlation_id(detail.correlation_id or event.id)
     row = timeline_row(event, detail)

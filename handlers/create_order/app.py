@@ -5,6 +5,11 @@ Idempotency: the ``Idempotency-Key`` header is required. The key is scoped to th
 reply and writes nothing; the same key with another body is refused (409, payload tampering); a retry
 while the first request still runs gets 409 too, never a 500.
 
+One order per key, whatever fails: the order id is a name-based UUID of (caller, key) and the row is
+written only if absent. When Powertools could not record the first reply (its table failed, or the
+function timed out after storing the order), the retry finds the row, announces that same order again
+if it is still PENDING (consumers record one ``OrderPlaced`` per order) and answers with it.
+
 Replies: 202 with the order id, status URL and real-time topic; 400 naming the field or header at
 fault; 401 without a ``sub`` claim; 409 as above; 422 naming an unknown SKU; 503 when a dependency
 failed (retry with the same key).
@@ -12,6 +17,7 @@ failed (retry with the same key).
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 import re
@@ -41,7 +47,7 @@ from pydantic import ValidationError
 
 from shared.bus import EventPublisher, EventPublishError
 from shared.catalogue import CURRENCY, load_catalogue
-from shared.dynamo import to_item
+from shared.dynamo import from_item, is_condition_failure, to_item
 from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, field_errors, json_response
 from shared.models.api import CreateOrderRequest, CreateOrderResponse, FieldError
@@ -62,6 +68,8 @@ IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 CORRELATION_ID_HEADER: Final = "X-Correlation-Id"
 # Visible ASCII only: keys and correlation ids end up in logs, table keys and event details.
 HEADER_TOKEN: Final = re.compile(r"^[\x21-\x7e]{1,128}$")
+ORDER_ID_NAMESPACE: Final = uuid.UUID("6f1c1c55-5c2b-4c55-9a55-0f1e8f0a4b7d")
+"""Namespace of the name-based (version 5) order ids; changing it would change every future order id."""
 IDEMPOTENCY_WINDOW_SECONDS: Final = 24 * 60 * 60
 """How long a key is remembered: clients retry within minutes; a day covers a long outage."""
 
@@ -104,6 +112,10 @@ class PlaceOrder(ContractModel):
     api_domain_name: str
 
 
+class KeyUsedForAnotherOrder(Exception):  # noqa: N818 - reads as the condition it reports
+    """The caller's Idempotency-Key already placed a different order (after Powertools forgot the key)."""
+
+
 class UnknownSkus(Exception):  # noqa: N818 - reads as the condition it reports
     """The order names SKUs the catalogue does not sell."""
 
@@ -139,6 +151,69 @@ def price_lines(order: CreateOrderRequest) -> list[OrderLine]:
     ]
 
 
+def order_id_for(customer_id: str, idempotency_key: str) -> str:
+    """The one order id of a (caller, Idempotency-Key) pair: any re-run of the request finds the same row.
+
+    Parameters
+    ----------
+    customer_id:
+        JWT ``sub`` of the caller.
+    idempotency_key:
+        The ``Idempotency-Key`` header.
+
+    Returns
+    -------
+    str
+        A name-based UUID (version 5).
+    """
+    # The unit separator cannot occur in a header token, so no two pairs give the same name.
+    return str(uuid.uuid5(ORDER_ID_NAMESPACE, f"{customer_id}\x1f{idempotency_key}"))
+
+
+def _store_order(order_row: dict[str, Any]) -> dict[str, Any] | None:
+    """Write the order row if absent; returns the row already there instead, or None when written."""
+    try:
+        with transient_dependency_errors("orders table"):
+            dynamodb.put_item(
+                TableName=ORDERS_TABLE_NAME,
+                Item=to_item(order_row),
+                ConditionExpression="attribute_not_exists(orderId)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        return from_item(error.response.get("Item") or {})
+    return None
+
+
+def _announce(order_row: dict[str, Any]) -> None:
+    """Put ``OrderPlaced`` for a stored order row."""
+    detail = OrderPlacedDetail(
+        order_id=order_row["orderId"],
+        customer_id=order_row["customerId"],
+        correlation_id=order_row["correlationId"],
+        items=order_row["items"],
+        total_cents=order_row["totalCents"],
+        currency=order_row["currency"],
+        placed_at=order_row["createdAt"],
+    )
+    publisher.publish(ORDER_PLACED, detail)
+
+
+def _reply(order_row: dict[str, Any], api_domain_name: str) -> dict[str, Any]:
+    order_id = order_row["orderId"]
+    reply = CreateOrderResponse(
+        order_id=order_id,
+        status=OrderStatus.PENDING,
+        status_url=f"https://{api_domain_name}/orders/{order_id}",
+        realtime_topic=f"{REALTIME_TOPIC_PREFIX}/{order_row['customerId']}/{order_id}",
+        total_cents=order_row["totalCents"],
+        currency=order_row["currency"],
+    )
+    return reply.model_dump(mode="json")
+
+
 @tracer.capture_method
 @idempotent_function(
     data_keyword_argument="request",
@@ -148,8 +223,10 @@ def price_lines(order: CreateOrderRequest) -> list[OrderLine]:
 def place_order(*, request: PlaceOrder) -> dict[str, Any]:
     """Store the order PENDING and put ``OrderPlaced``; runs once per (customer, Idempotency-Key).
 
-    If the event cannot be put, the order row is deleted again and the error propagates, so
-    Powertools forgets the key and a retry starts afresh: nothing is left half-written.
+    If the event cannot be put, the new order row is deleted again and the error propagates, so
+    Powertools forgets the key and a retry starts afresh: nothing is left half-written. If the row is
+    already there (an earlier run stored it, then failed before Powertools recorded the reply), that
+    order is the answer.
 
     Parameters
     ----------
@@ -166,12 +243,13 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
     TransientDependencyError
         When the orders table throttled or failed.
     EventPublishError
-        When EventBridge did not take the event (after the order row was removed).
+        When EventBridge did not take the event (after a new order row was removed).
+    KeyUsedForAnotherOrder
+        When the key's order differs from this request.
     """
-    order_id = str(uuid.uuid4())
+    order_id = order_id_for(request.customer_id, request.idempotency_key)
     placed_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     lines = price_lines(request.order)
-    total_cents = sum(line.quantity * line.unit_price_cents for line in lines)
     order_row = {
         "orderId": order_id,
         "customerId": request.customer_id,
@@ -179,28 +257,24 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
         "updatedAt": placed_at,
         "status": OrderStatus.PENDING.value,
         "items": [line.model_dump(mode="json") for line in lines],
-        "totalCents": total_cents,
+        "totalCents": sum(line.quantity * line.unit_price_cents for line in lines),
         "currency": CURRENCY,
         "shippingAddress": request.order.shipping_address.model_dump(mode="json", exclude_none=True),
         "correlationId": request.correlation_id,
     }
-    with transient_dependency_errors("orders table"):
-        dynamodb.put_item(
-            TableName=ORDERS_TABLE_NAME,
-            Item=to_item(order_row),
-            ConditionExpression="attribute_not_exists(orderId)",
-        )
-    detail = OrderPlacedDetail(
-        order_id=order_id,
-        customer_id=request.customer_id,
-        correlation_id=request.correlation_id,
-        items=lines,
-        total_cents=total_cents,
-        currency=CURRENCY,
-        placed_at=placed_at,
-    )
+    existing = _store_order(order_row)
+    if existing is not None:
+        same_order = {"customerId", "items", "shippingAddress"}
+        if any(existing.get(name) != order_row[name] for name in same_order):
+            raise KeyUsedForAnotherOrder(order_id)
+        if existing.get("status") == OrderStatus.PENDING:
+            # Whether the earlier run put OrderPlaced is unknown: put it again, consumers keep one.
+            _announce(existing)
+        logger.info("Order already stored for this key; answering with it", order_id=order_id)
+        metrics.add_metric(name="OrdersRecovered", unit=MetricUnit.Count, value=1)
+        return _reply(existing, request.api_domain_name)
     try:
-        publisher.publish(ORDER_PLACED, detail)
+        _announce(order_row)
     except EventPublishError:
         logger.exception("OrderPlaced not accepted; removing the order so a retry starts clean", order_id=order_id)
         try:
@@ -209,17 +283,9 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
             # The publish failure is what the caller must see; the orphan PENDING row is logged for ops.
             logger.exception("Could not remove the unannounced order", order_id=order_id)
         raise
-    logger.info("Order placed", order_id=order_id, total_cents=total_cents, lines=len(lines))
+    logger.info("Order placed", order_id=order_id, total_cents=order_row["totalCents"], lines=len(lines))
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    reply = CreateOrderResponse(
-        order_id=order_id,
-        status=OrderStatus.PENDING,
-        status_url=f"https://{request.api_domain_name}/orders/{order_id}",
-        realtime_topic=f"{REALTIME_TOPIC_PREFIX}/{request.customer_id}/{order_id}",
-        total_cents=total_cents,
-        currency=CURRENCY,
-    )
-    return reply.model_dump(mode="json")
+    return _reply(order_row, request.api_domain_name)
 
 
 def _reject(
@@ -260,7 +326,11 @@ def create_order() -> Response:
             return _reject(HTTPStatus.BAD_REQUEST, f"{CORRELATION_ID_HEADER} header is malformed", [field])
         logger.set_correlation_id(correlation_id)
 
-    body = event.decoded_body
+    try:
+        body = event.decoded_body
+    except (binascii.Error, UnicodeDecodeError):
+        field = FieldError(field="body", message="must be UTF-8 JSON (base64-encoded when isBase64Encoded)")
+        return _reject(HTTPStatus.BAD_REQUEST, "the body is not UTF-8 JSON", [field])
     if not body:
         return _reject(HTTPStatus.BAD_REQUEST, "a JSON body is required", [FieldError(field="body", message="empty")])
     try:
@@ -288,8 +358,8 @@ def create_order() -> Response:
     return json_response(HTTPStatus.ACCEPTED, reply, headers={"Location": reply["statusUrl"]})
 
 
-@app.exception_handler(IdempotencyValidationError)
-def _key_reused_with_another_body(error: IdempotencyValidationError) -> Response:
+@app.exception_handler([IdempotencyValidationError, KeyUsedForAnotherOrder])
+def _key_reused_with_another_body(error: Exception) -> Response:
     logger.warning("Idempotency-Key reused with a different body")
     field = FieldError(field=IDEMPOTENCY_KEY_HEADER, message="already used with a different body")
     return _reject(HTTPStatus.CONFLICT, "this Idempotency-Key was already used for a different order", [field])

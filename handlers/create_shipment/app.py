@@ -3,7 +3,9 @@
 The shipping address is read from the order (it is not part of the ``OrderPlaced`` detail). The
 shipment is written to the order as ``shipment`` only if the order has none yet, so a retry or a
 duplicate delivery returns the first shipment instead of booking a second one. The carrier is
-simulated: booking is the write itself.
+simulated: booking is the write itself. An order whose shipment was cancelled (``cancel_shipment``
+compensated it, or left a marker because nothing was booked) is never booked again:
+:class:`ShipmentCancelled`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
-from botocore.exceptions import ClientError
 
-from shared.dynamo import from_item, is_condition_failure, to_item
-from shared.errors import transient_dependency_errors
+from shared.dynamo import to_item, write_if
 from shared.models.common import ShippingAddress
-from shared.models.workflow import FulfillmentState, ShipmentResult
+from shared.models.workflow import FulfillmentState, ShipmentResult, ShipmentStatus
+from shared.orders import read_order
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,21 +40,8 @@ metrics = Metrics()
 dynamodb = boto3.client("dynamodb")
 
 
-class OrderNotFound(Exception):  # noqa: N818 - reads as the condition it reports
-    """The workflow names an order the orders table does not hold."""
-
-
-def _read_order(order_id: str) -> dict[str, Any]:
-    with transient_dependency_errors("orders table"):
-        response = dynamodb.get_item(
-            TableName=ORDERS_TABLE_NAME,
-            Key=to_item({"orderId": order_id}),
-            ConsistentRead=True,
-            ProjectionExpression="orderId, shippingAddress, shipment",
-        )
-    if "Item" not in response:
-        raise OrderNotFound(f"order {order_id} is not in the orders table")
-    return from_item(response["Item"])
+class ShipmentCancelled(Exception):  # noqa: N818 - reads as the condition it reports
+    """The order's shipment was cancelled by the compensation; a late attempt must not book one."""
 
 
 @tracer.capture_method
@@ -74,13 +62,17 @@ def book_shipment(order_id: str) -> ShipmentResult:
     ------
     OrderNotFound
         When the order row is missing.
+    ShipmentCancelled
+        When the order's shipment was cancelled.
     pydantic.ValidationError
         When the stored shipping address is incomplete (names the field).
     TransientDependencyError
         When the orders table throttled or failed.
     """
-    order = _read_order(order_id)
+    order = read_order(dynamodb, ORDERS_TABLE_NAME, order_id, ("shippingAddress", "shipment"))
     if "shipment" in order:
+        if order["shipment"].get("status") == ShipmentStatus.CANCELLED:
+            raise ShipmentCancelled(f"the shipment of order {order_id} was cancelled")
         metrics.add_metric(name="ShipmentsReplayed", unit=MetricUnit.Count, value=1)
         return ShipmentResult.model_validate(order["shipment"])
     address = ShippingAddress.model_validate(order.get("shippingAddress"))
@@ -89,19 +81,17 @@ def book_shipment(order_id: str) -> ShipmentResult:
         carrier=CARRIER,
         created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
-    try:
-        with transient_dependency_errors("orders table"):
-            dynamodb.update_item(
-                TableName=ORDERS_TABLE_NAME,
-                Key=to_item({"orderId": order_id}),
-                UpdateExpression="SET shipment = :shipment",
-                ConditionExpression="attribute_exists(orderId) AND attribute_not_exists(shipment)",
-                ExpressionAttributeValues=to_item({":shipment": shipment.model_dump(mode="json")}),
-            )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
-        # Another attempt booked first: report its shipment, not ours.
+    booked = write_if(
+        dynamodb.update_item,
+        "orders table",
+        TableName=ORDERS_TABLE_NAME,
+        Key=to_item({"orderId": order_id}),
+        UpdateExpression="SET shipment = :shipment",
+        ConditionExpression="attribute_exists(orderId) AND attribute_not_exists(shipment)",
+        ExpressionAttributeValues=to_item({":shipment": shipment.model_dump(mode="json")}),
+    )
+    if not booked:
+        # Another attempt booked (or the compensation cancelled) first: report what is there, not ours.
         return book_shipment(order_id)
     metrics.add_metric(name="ShipmentsCreated", unit=MetricUnit.Count, value=1)
     logger.info("Shipment booked", shipment_id=shipment.shipment_id, country=address.country)
@@ -125,6 +115,6 @@ def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str,
     Returns
     -------
     dict[str, Any]
-        ``{shipmentId, carrier, createdAt}``.
+        ``{shipmentId, carrier, createdAt, status}``.
     """
     return book_shipment(state.order_id).model_dump(mode="json")

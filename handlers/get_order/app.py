@@ -1,7 +1,10 @@
 """``GET /orders/{orderId}``: the order and its event timeline, to its owner only.
 
 Anyone else, like a caller asking for an order that does not exist, gets the same 404: the reply never
-reveals whether another customer's order exists.
+reveals whether another customer's order exists. The reply is allow-listed: only the order attributes
+in :data:`CUSTOMER_ORDER_ATTRIBUTES` and each event's customer-visible fields, so what the workflows
+and operators keep on the order (shipment internals, ``attention``) or a legacy event field never
+reaches the customer.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from shared.dynamo import from_item, to_item
 from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, json_response
 from shared.models.common import ORDER_ID_PATTERN
+from shared.models.events import customer_view
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -29,8 +33,24 @@ ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
 TIMELINE_TABLE_NAME: Final = os.environ["TIMELINE_TABLE_NAME"]
 
 ORDER_ID: Final = re.compile(ORDER_ID_PATTERN)
-# Attributes kept for the workflows and operators, not part of the customer's view.
-INTERNAL_ORDER_ATTRIBUTES: Final = frozenset({"expiresAt"})
+CUSTOMER_ORDER_ATTRIBUTES: Final = (
+    "orderId",
+    "customerId",
+    "correlationId",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "items",
+    "totalCents",
+    "currency",
+    "shippingAddress",
+    "tier",
+    "reason",
+    "message",
+    "shipmentId",
+    "receiptKey",
+)
+"""What the order's owner is shown of the order row; anything else stays with the workflows and operators."""
 TIMELINE_ATTRIBUTES: Final = ("eventKey", "eventId", "detailType", "time", "detail")
 # EventBridge times have second precision: events of one second are put in lifecycle order.
 LIFECYCLE_ORDER: Final = {
@@ -63,7 +83,7 @@ def read_timeline(order_id: str) -> list[dict[str, Any]]:
     Returns
     -------
     list[dict[str, Any]]
-        Rows with ``eventKey``, ``eventId``, ``detailType``, ``time`` and ``detail``.
+        Rows with ``eventKey``, ``eventId``, ``detailType``, ``time`` and the allow-listed ``detail``.
     """
     rows: list[dict[str, Any]] = []
     pages = dynamodb.get_paginator("query").paginate(
@@ -75,7 +95,9 @@ def read_timeline(order_id: str) -> list[dict[str, Any]]:
     for page in pages:
         for item in page["Items"]:
             row = from_item(item)
-            rows.append({name: row[name] for name in TIMELINE_ATTRIBUTES if name in row})
+            entry: dict[str, Any] = {name: row[name] for name in TIMELINE_ATTRIBUTES if name in row}
+            entry["detail"] = customer_view(str(row.get("detailType", "")), row.get("detail") or {})
+            rows.append(entry)
     # The sort key starts with the event time; the lifecycle breaks ties within a second.
     return sorted(rows, key=lambda row: (row.get("time", ""), LIFECYCLE_ORDER.get(row.get("detailType", ""), 9)))
 
@@ -107,7 +129,7 @@ def get_order(order_id: str) -> Response:
         return not_found
     with transient_dependency_errors("timeline table"):
         timeline = read_timeline(order_id)
-    view = {name: value for name, value in order.items() if name not in INTERNAL_ORDER_ATTRIBUTES}
+    view = {name: order[name] for name in CUSTOMER_ORDER_ATTRIBUTES if name in order}
     return json_response(HTTPStatus.OK, {"order": view, "timeline": timeline})
 
 

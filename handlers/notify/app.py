@@ -7,11 +7,17 @@ Triggered asynchronously by bus rules with:
   forwarded from the default bus, which become a ``ReceiptReady`` notification.
 
 Each notification goes to the IoT topic ``<REALTIME_TOPIC_PREFIX>/<customerId>/<orderId>`` and to the
-SNS topic, with a ``detailType`` message attribute for subscription filters.
+SNS topic, with a ``detailType`` message attribute for subscription filters. It carries only the
+allow-listed fields of its event (``shared.models.events.customer_view``), never anything else a
+producer may add.
+
+Status events are accepted only from the order system's own source: the bus policy and the publishers'
+IAM conditions already refuse forged ones, and this check holds even if they are loosened.
 
 Any failure raises, so Lambda retries and then hands the event to the on-failure destination.
-Duplicate delivery of an event (same EventBridge ``id``) publishes nothing the second time:
-Powertools Idempotency records each event id in the idempotency table once it was published.
+Exactly once per order and notification type: each happens once in an order's life, so a duplicate
+(the same event delivered twice, or put twice after a lost PutEvents response, or a receipt written
+twice) publishes nothing: Powertools Idempotency records each ``[orderId, type]`` once it was published.
 """
 
 from __future__ import annotations
@@ -23,16 +29,23 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.parser import parse
 
 from shared.models.common import ContractModel
 from shared.models.events import (
+    CORRELATION_FIELDS,
+    EVENT_SOURCE,
     ORDER_STATUS_DETAILS,
     RECEIPT_READY,
     S3_OBJECT_CREATED,
     EventBridgeEvent,
     S3ObjectCreatedDetail,
+    customer_view,
 )
 
 if TYPE_CHECKING:
@@ -45,8 +58,9 @@ REALTIME_TOPIC_PREFIX: Final = os.environ["REALTIME_TOPIC_PREFIX"]
 IDEMPOTENCY_TABLE_NAME: Final = os.environ["IDEMPOTENCY_TABLE_NAME"]
 
 RECEIPT_KEY: Final = re.compile(r"^receipts/(?P<customer_id>[^/]+)/(?P<order_id>[^/]+)\.json$")
-# Lambda retries an async event for up to 6 hours; remember event ids a little longer than that.
-IDEMPOTENCY_WINDOW_SECONDS: Final = 7 * 60 * 60
+# Lambda retries an async event for up to 6 hours and EventBridge redelivers for up to a day: remember
+# what was published a little longer than both.
+IDEMPOTENCY_WINDOW_SECONDS: Final = 25 * 60 * 60
 STATUS_BY_DETAIL_TYPE: Final = {
     "OrderAccepted": "ACCEPTED",
     "OrderRejected": "REJECTED",
@@ -66,13 +80,13 @@ dynamodb = boto3.client("dynamodb")
 
 
 def _count_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    # Powertools calls this only when it skips an event id it already handled.
+    # Powertools calls this only when it skips a notification it already published.
     metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
     return response
 
 
 idempotency_config = IdempotencyConfig(
-    event_key_jmespath="id",
+    event_key_jmespath="[orderId, type]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
     response_hook=_count_duplicate,
@@ -112,14 +126,14 @@ def notification_for(event: EventBridgeEvent) -> CustomerNotification:
     Raises
     ------
     UnsupportedEvent
-        For another detail-type, or an object key outside ``receipts/<customerId>/<orderId>.json``.
+        For another detail-type or source, or an object key outside ``receipts/<customerId>/<orderId>.json``.
     pydantic.ValidationError
         When the detail lacks a contract field (names it).
     """
     detail_model = ORDER_STATUS_DETAILS.get(event.detail_type)
-    if detail_model is not None:
+    if detail_model is not None and event.source == EVENT_SOURCE:
         detail = parse(event=event.detail, model=detail_model)
-        common = {"orderId", "customerId", "correlationId"}
+        visible = customer_view(event.detail_type, detail.model_dump(mode="json"))
         return CustomerNotification(
             type=event.detail_type,
             order_id=detail.order_id,
@@ -127,7 +141,7 @@ def notification_for(event: EventBridgeEvent) -> CustomerNotification:
             correlation_id=detail.correlation_id,
             status=STATUS_BY_DETAIL_TYPE[event.detail_type],
             occurred_at=event.time,
-            details={key: value for key, value in detail.model_dump(mode="json").items() if key not in common},
+            details={key: value for key, value in visible.items() if key not in CORRELATION_FIELDS},
         )
     if event.detail_type == S3_OBJECT_CREATED and event.source == "aws.s3":
         created = parse(event=event.detail, model=S3ObjectCreatedDetail)
@@ -141,24 +155,29 @@ def notification_for(event: EventBridgeEvent) -> CustomerNotification:
             # S3 knows nothing of our correlation ids; the event id ties the logs together instead.
             correlation_id=event.id,
             occurred_at=event.time,
-            details={"bucket": created.bucket.name, "receiptKey": created.object.key},
+            details={"receiptKey": created.object.key},
         )
     raise UnsupportedEvent(f"no notification for {event.source} / {event.detail_type}")
 
 
 @tracer.capture_method
-def publish(notification: CustomerNotification) -> str:
-    """Publish to the customer's IoT topic and to the SNS topic.
+@idempotent_function(
+    data_keyword_argument="notification",
+    persistence_store=persistence_layer,
+    config=idempotency_config,
+)
+def publish(*, notification: CustomerNotification) -> dict[str, Any]:
+    """Publish to the customer's IoT topic and to the SNS topic, once per order and notification type.
 
     Parameters
     ----------
     notification:
-        What to send.
+        What to send; passed by keyword, Powertools keys it on ``[orderId, type]``.
 
     Returns
     -------
-    str
-        The IoT topic it went to.
+    dict[str, Any]
+        ``{"type": ..., "topic": ...}`` (stored by Powertools and returned again for a duplicate).
     """
     topic = f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
     message = notification.model_dump_json()
@@ -171,28 +190,26 @@ def publish(notification: CustomerNotification) -> str:
     )
     metrics.add_metric(name="NotificationsPublished", unit=MetricUnit.Count, value=1)
     logger.info("Notification published", type=notification.type, topic=topic)
-    return topic
+    return {"type": notification.type, "topic": topic}
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.correlationId || id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@idempotent(persistence_store=persistence_layer, config=idempotency_config)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """EventBridge (asynchronous) entry point; runs once per event id.
+    """EventBridge (asynchronous) entry point.
 
     Parameters
     ----------
     event:
         The EventBridge event.
     context:
-        The Lambda context.
+        The Lambda context (its remaining time bounds an in-progress idempotency record).
 
     Returns
     -------
     dict[str, Any]
-        ``{"type": ..., "topic": ...}`` (stored by Powertools for duplicate deliveries).
+        ``{"type": ..., "topic": ...}``.
     """
-    notification = notification_for(parse(event=event, model=EventBridgeEvent))
-    topic = publish(notification)
-    return {"type": notification.type, "topic": topic}
+    idempotency_config.register_lambda_context(context)
+    return publish(notification=notification_for(parse(event=event, model=EventBridgeEvent)))

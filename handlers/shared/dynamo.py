@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from shared.errors import transient_dependency_errors
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -103,3 +105,38 @@ def cancellation_codes(error: ClientError) -> list[str]:
         return []
     reasons = error.response.get("CancellationReasons", [])
     return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def write_if(write: Callable[..., Any], dependency: str, **request: Any) -> bool:
+    """Run one conditional write; False when it did nothing because its condition was false.
+
+    Made for idempotent transitions: "write only if not done yet" either writes, or finds the work done
+    (by an earlier attempt or a duplicate), and the caller reads back what is there.
+
+    Parameters
+    ----------
+    write:
+        ``put_item``, ``update_item`` or ``delete_item`` of a DynamoDB client.
+    dependency:
+        What is written, for the error message (e.g. ``"orders table"``).
+    **request:
+        The call's parameters, including its ``ConditionExpression``.
+
+    Returns
+    -------
+    bool
+        True when the item was written.
+
+    Raises
+    ------
+    TransientDependencyError
+        When the table throttled or failed.
+    """
+    try:
+        with transient_dependency_errors(dependency):
+            write(**request)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True

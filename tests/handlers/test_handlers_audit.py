@@ -31,9 +31,12 @@ def app(aws: AwsWorld) -> ModuleType:
     return import_handler("audit")
 
 
-def order_event(order_id: str, event_id: str, detail_type: str = "OrderPlaced", **extra: Any) -> str:
+def order_event(
+    order_id: str, event_id: str, detail_type: str = "OrderPlaced", source: str = "orderflow.orders", **extra: Any
+) -> str:
     detail = correlated(order_id) | extra
-    return json.dumps(eventbridge_event(detail_type, detail, event_id=event_id, time="2026-01-01T12:00:00Z"))
+    event = eventbridge_event(detail_type, detail, event_id=event_id, time="2026-01-01T12:00:00Z", source=source)
+    return json.dumps(event)
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -47,15 +50,18 @@ def test_each_event_becomes_one_timeline_row(
     bodies = [
         order_event(order_id, "e1", totalCents=5097),
         order_event(order_id, "e2", "OrderAccepted", tier="VIP"),
+        order_event(order_id, "e3", "AddressCorrected"),
     ]
 
     response = app.lambda_handler(sqs_event(bodies), context)
 
     assert response == {"batchItemFailures": []}
     rows = sorted(aws.scan("TIMELINE_TABLE_NAME"), key=lambda row: row["eventId"])
+    # Once-per-order lifecycle events are keyed by their detail-type; any other event by time and id.
     assert [(row["orderId"], row["eventKey"], row["detailType"]) for row in rows] == [
-        (order_id, "2026-01-01T12:00:00Z#e1", "OrderPlaced"),
-        (order_id, "2026-01-01T12:00:00Z#e2", "OrderAccepted"),
+        (order_id, "OrderPlaced", "OrderPlaced"),
+        (order_id, "OrderAccepted", "OrderAccepted"),
+        (order_id, "2026-01-01T12:00:00Z#e3", "AddressCorrected"),
     ]
     assert rows[0]["detail"]["totalCents"] == 5097
     assert rows[1]["correlationId"] == "corr-1"
@@ -73,6 +79,35 @@ def test_a_redelivered_message_adds_no_second_row(app: ModuleType, aws: AwsWorld
     assert aws.scan("TIMELINE_TABLE_NAME") == after_first
 
 
+@pytest.mark.parametrize("detail_type", ["OrderPlaced", "OrderRejected", "OrderFulfilled", "OrderFailed"])
+def test_a_lifecycle_event_put_twice_with_new_ids_is_recorded_once(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, detail_type: str
+) -> None:
+    # A PutEvents retried after a lost response puts the same event again, with another EventBridge id.
+    order_id = new_order_id()
+    first, again = order_event(order_id, "put-1", detail_type), order_event(order_id, "put-2", detail_type)
+
+    app.lambda_handler(sqs_event([first]), context)
+    response = app.lambda_handler(sqs_event([again]), context)
+
+    assert response == {"batchItemFailures": []}
+    assert [(row["detailType"], row["eventId"]) for row in aws.scan("TIMELINE_TABLE_NAME")] == [(detail_type, "put-1")]
+
+
+def test_an_event_of_another_source_never_reaches_the_timeline(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    forged = order_event(new_order_id(), "forged", "OrderFailed", source="attacker.orders", reason="X", message="y")
+    genuine = order_event(new_order_id(), "genuine")
+    event = sqs_event([forged, genuine])
+
+    response = app.lambda_handler(event, context)
+
+    # It fails alone, so it ends in the dead-letter queue where an operator sees it.
+    assert failed_ids(response) == [event["Records"][0]["messageId"]]
+    assert [row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")] == ["genuine"]
+
+
 def test_fractional_numbers_in_a_detail_are_kept(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
     app.lambda_handler(sqs_event([order_event(new_order_id(), "e1", weightKg=1.25)]), context)
 
@@ -81,13 +116,12 @@ def test_fractional_numbers_in_a_detail_are_kept(app: ModuleType, aws: AwsWorld,
 
 
 def test_poison_messages_fail_alone(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
-    order_id = new_order_id()
     event = sqs_event(
         [
-            order_event(order_id, "good-1"),
+            order_event(new_order_id(), "good-1"),
             "{this is not json",
             json.dumps(eventbridge_event("OrderPlaced", {"customerId": "c"}, event_id="no-order-id")),
-            order_event(order_id, "good-2"),
+            order_event(new_order_id(), "good-2"),
         ]
     )
 
@@ -154,9 +188,8 @@ def test_a_poison_message_reaches_the_dlq_after_max_receive_count_and_the_rest_i
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
         },
     )["QueueUrl"]
-    order_id = new_order_id()
-    good = [order_event(order_id, "good-1"), order_event(order_id, "good-2")]
-    poison = json.dumps({"detail-type": "OrderPlaced", "detail": {"orderId": order_id}})  # no id, time, source
+    good = [order_event(new_order_id(), "good-1"), order_event(new_order_id(), "good-2")]
+    poison = json.dumps({"detail-type": "OrderPlaced", "detail": {"orderId": new_order_id()}})  # no id, time, source
     for body in [good[0], poison, good[1]]:
         aws.sqs.send_message(QueueUrl=queue_url, MessageBody=body)
 
@@ -172,7 +205,6 @@ def test_a_poison_message_reaches_the_dlq_after_max_receive_count_and_the_rest_i
 def test_a_throttled_write_fails_only_that_message(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    order_id = new_order_id()
     put_item = app.dynamodb.put_item
 
     def throttle_event_two(**request: Any) -> Any:
@@ -181,7 +213,7 @@ def test_a_throttled_write_fails_only_that_message(
         return put_item(**request)
 
     monkeypatch.setattr(app.dynamodb, "put_item", throttle_event_two)
-    event = sqs_event([order_event(order_id, "e1"), order_event(order_id, "e2"), order_event(order_id, "e3")])
+    event = sqs_event([order_event(new_order_id(), event_id) for event_id in ("e1", "e2", "e3")])
 
     response = app.lambda_handler(event, context)
 

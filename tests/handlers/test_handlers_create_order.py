@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import time
+import uuid
 from types import ModuleType
 from typing import Any
 
@@ -291,3 +294,109 @@ def test_a_throttled_orders_table_is_a_503_and_forgets_the_key(
     assert response["statusCode"] == 503
     assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
     assert aws.bus_events() == []
+
+
+# ---- one order per key, whatever fails (issue 10, finding 3) --------------------------------------
+
+
+def test_a_key_maps_to_one_order_id_derived_from_the_caller_and_the_key(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    response = app.lambda_handler(order_request(VALID_ORDER_BODY, key="key-7"), context)
+
+    order_id = body_of(response)["orderId"]
+    assert order_id == app.order_id_for(ALICE, "key-7")
+    assert uuid.UUID(order_id).version == 5
+    assert app.order_id_for(BOB, "key-7") != order_id
+
+
+def test_when_powertools_cannot_record_the_reply_the_retry_answers_with_the_same_order(
+    app: ModuleType, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The order is stored and OrderPlaced put, then the idempotency table fails: the client is told to retry.
+    def idempotency_table_fails(*args: Any, **kwargs: Any) -> None:
+        raise client_error("InternalServerError", 500, "UpdateItem")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(app.persistence_layer, "save_success", idempotency_table_fails)
+        # Lambda's remaining time bounds the in-progress record: it has expired when the client retries.
+        failed = app.lambda_handler(order_request(VALID_ORDER_BODY), LambdaContext(remaining_millis=1))
+    assert failed["statusCode"] == 503
+    time.sleep(0.01)
+
+    retried = app.lambda_handler(order_request(VALID_ORDER_BODY), LambdaContext())
+
+    assert retried["statusCode"] == 202
+    [order] = aws.scan("ORDERS_TABLE_NAME")
+    assert body_of(retried)["orderId"] == order["orderId"]
+    # Announced again (the first run's event may have been lost): the same order, never a new one.
+    assert {event["detail"]["orderId"] for event in aws.bus_events()} == {order["orderId"]}
+
+
+def test_a_run_that_timed_out_after_storing_the_order_is_answered_from_the_stored_order(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    first = app.lambda_handler(order_request(VALID_ORDER_BODY, request_id="req-1"), context)
+    first_events = aws.bus_events()
+    # The function was killed before Powertools recorded the reply: no idempotency record is left.
+    for record in aws.scan("IDEMPOTENCY_TABLE_NAME"):
+        aws.dynamodb.delete_item(TableName=ENVIRONMENT["IDEMPOTENCY_TABLE_NAME"], Key={"id": {"S": record["id"]}})
+
+    retried = app.lambda_handler(order_request(VALID_ORDER_BODY, request_id="req-2"), context)
+
+    assert retried["statusCode"] == 202
+    assert body_of(retried) == body_of(first)
+    assert len(aws.scan("ORDERS_TABLE_NAME")) == 1
+    [again] = aws.bus_events()
+    # The same OrderPlaced as the first run's, correlation id and placement time included.
+    assert again["detail"] == first_events[0]["detail"]
+
+
+def test_a_stored_order_that_moved_on_is_not_announced_again(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    first = app.lambda_handler(order_request(VALID_ORDER_BODY), context)
+    aws.bus_events()
+    order_id = body_of(first)["orderId"]
+    aws.put("ORDERS_TABLE_NAME", aws.get("ORDERS_TABLE_NAME", {"orderId": order_id}) | {"status": "FULFILLED"})
+    for record in aws.scan("IDEMPOTENCY_TABLE_NAME"):
+        aws.dynamodb.delete_item(TableName=ENVIRONMENT["IDEMPOTENCY_TABLE_NAME"], Key={"id": {"S": record["id"]}})
+
+    retried = app.lambda_handler(order_request(VALID_ORDER_BODY), context)
+
+    assert body_of(retried)["orderId"] == order_id
+    assert aws.bus_events() == []
+
+
+def test_a_key_reused_for_another_order_after_it_was_forgotten_is_refused(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    app.lambda_handler(order_request(VALID_ORDER_BODY, key="reused"), context)
+    for record in aws.scan("IDEMPOTENCY_TABLE_NAME"):
+        aws.dynamodb.delete_item(TableName=ENVIRONMENT["IDEMPOTENCY_TABLE_NAME"], Key={"id": {"S": record["id"]}})
+    other = {**VALID_ORDER_BODY, "items": [{"sku": "CAP-01", "quantity": 1}]}
+
+    response = app.lambda_handler(order_request(other, key="reused"), context)
+
+    assert response["statusCode"] == 409
+    assert named_fields(response) == ["Idempotency-Key"]
+    [order] = aws.scan("ORDERS_TABLE_NAME")
+    assert [line["sku"] for line in order["items"]] == ["MUG-BLK", "TEE-M"]
+
+
+# ---- bad input is a 4xx, never a 500 (issue 10, finding 6) -------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{}", "not base64 at all!"], ids=["not-utf8", "not-base64"])
+def test_a_base64_body_that_is_not_utf8_json_is_a_400_naming_the_body(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, raw: bytes | str
+) -> None:
+    request = order_request(None)
+    request["isBase64Encoded"] = True
+    request["body"] = base64.b64encode(raw).decode() if isinstance(raw, bytes) else raw
+
+    response = app.lambda_handler(request, context)
+
+    assert response["statusCode"] == 400
+    assert named_fields(response) == ["body"]
+    assert aws.scan("ORDERS_TABLE_NAME") == []

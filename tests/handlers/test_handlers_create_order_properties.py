@@ -41,8 +41,23 @@ def _invalid_sku(value: str) -> bool:
     return len(stripped) > 32 or SKU.fullmatch(stripped) is None
 
 
-@st.composite
-def malformed_bodies(draw: st.DrawFn) -> tuple[str, str]:
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postalCode", "country")
+KNOWN_FIELD_NAMES = ("items", "shippingAddress", "sku", "quantity", *ADDRESS_FIELDS)
+
+
+FIELD_NAMES = st.one_of(
+    st.sampled_from(KNOWN_FIELD_NAMES), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+)
+"""Candidate names of an unknown field: the contract's own names are drawn on purpose, to be turned away."""
+
+
+def unknown_field_name(draw: st.DrawFn, known: set[str]) -> str:
+    """A field name the object does not have (no known name ends in "x", so the suffix makes it unknown)."""
+    name = draw(FIELD_NAMES)
+    return f"{name}x" if name in known else name
+
+
+def malformed_body(draw: st.DrawFn) -> tuple[str, str]:
     """(raw body, dotted path of the field the 400 must name)."""
     body: dict[str, Any] = copy.deepcopy(VALID_ORDER_BODY)
     line = draw(st.integers(min_value=0, max_value=len(body["items"]) - 1))
@@ -121,21 +136,36 @@ def malformed_bodies(draw: st.DrawFn) -> tuple[str, str]:
         body["shippingAddress"]["line2"] = "x" * draw(st.integers(min_value=201, max_value=400))
         return json.dumps(body), "shippingAddress.line2"
     # unknown-field: at the top level, on a line or in the address
-    name = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8))
     where = draw(st.sampled_from(["top", "line", "address"]))
     if where == "top":
-        assert name not in body
+        name = unknown_field_name(draw, set(body))
         body[name] = draw(JSON_SCALARS)
         return json.dumps(body), name
     if where == "line":
-        if name in body["items"][line]:
-            name += "x"
+        name = unknown_field_name(draw, set(body["items"][line]))
         body["items"][line][name] = draw(JSON_SCALARS)
         return json.dumps(body), f"items.{line}.{name}"
-    if name in {"name", "city"}:
-        name += "x"
+    # Every field the address model knows, optional ones included: setting one is not an unknown field.
+    name = unknown_field_name(draw, set(ADDRESS_FIELDS))
     body["shippingAddress"][name] = draw(JSON_SCALARS)
     return json.dumps(body), f"shippingAddress.{name}"
+
+
+malformed_bodies = st.composite(malformed_body)
+
+
+def test_an_unknown_field_is_never_one_the_contract_knows() -> None:
+    # Seen at 5,000 examples (seed 7): the name "items" was drawn for a top-level unknown field. The draws
+    # are scripted: line 0, the mutation, where, the field name, its value.
+    for where, name, field in [("top", "items", "itemsx"), ("line", "sku", "items.0.skux")] + [
+        ("address", known, f"shippingAddress.{known}x") for known in ADDRESS_FIELDS
+    ]:
+        scripted = iter([0, "unknown-field", where, name, 7])
+
+        raw_body, named = malformed_body(lambda strategy, values=scripted: next(values))
+
+        assert named == field
+        assert json.loads(raw_body) != VALID_ORDER_BODY
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ HANDLER_PACKAGES = sorted(path.parent.name for path in HANDLERS_DIR.glob("*/app.
 
 def test_every_handler_package_is_in_the_contract_and_every_contract_row_has_a_package() -> None:
     assert sorted(CONTRACT) == HANDLER_PACKAGES
-    assert len(HANDLER_PACKAGES) == 11
+    assert len(HANDLER_PACKAGES) == 12
 
 
 @pytest.mark.parametrize("package", sorted(CONTRACT))

@@ -187,3 +187,41 @@ def test_lifecycle_order_knows_every_order_event(app: ModuleType) -> None:
 
     expected = {events.ORDER_PLACED, *events.ORDER_STATUS_DETAILS, events.RECEIPT_READY}
     assert set(app.LIFECYCLE_ORDER) == expected
+
+
+def test_only_allow_listed_fields_reach_the_customer(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
+    # What the workflows and operators keep on the order, and a raw cause in a legacy event, stay internal.
+    order_id = new_order_id()
+    seed_order(aws, order_id)
+    row = aws.get("ORDERS_TABLE_NAME", {"orderId": order_id})
+    assert row is not None
+    internal = {
+        "shipment": {"shipmentId": "shp_1", "carrier": "SIMULATED", "status": "CANCELLED"},
+        "attention": {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:x", "error": "States.Timeout"},
+        "expiresAt": 1_900_000_000,
+        "internalNote": "refund by hand",
+    }
+    aws.put("ORDERS_TABLE_NAME", row | {"status": "FAILED", "reason": "OUT_OF_STOCK", "message": "Sorry."} | internal)
+    raw_cause = (
+        '{"errorMessage": "not enough stock", "stackTrace": ["  File \\"/var/task/reserve_inventory/app.py\\""]}'
+    )
+    aws.put(
+        "TIMELINE_TABLE_NAME",
+        {
+            "orderId": order_id,
+            "eventKey": "OrderFailed",
+            "eventId": "e1",
+            "detailType": "OrderFailed",
+            "time": "2026-01-01T12:00:00Z",
+            "detail": {"orderId": order_id, "customerId": ALICE, "reason": "OutOfStock", "error": raw_cause},
+        },
+    )
+
+    body = json.loads(get(app, order_id, context)["body"])
+
+    assert set(body) == {"order", "timeline"}
+    assert not set(body["order"]) & set(internal)
+    assert (body["order"]["reason"], body["order"]["message"]) == ("OUT_OF_STOCK", "Sorry.")
+    [event] = body["timeline"]
+    assert event["detail"] == {"orderId": order_id, "customerId": ALICE, "reason": "OutOfStock"}
+    assert "stackTrace" not in json.dumps(body) and "/var/task" not in json.dumps(body)

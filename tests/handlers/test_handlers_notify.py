@@ -1,4 +1,4 @@
-"""``notify`` against moto: IoT + SNS per status event and receipt, once per EventBridge event id."""
+"""``notify`` against moto: IoT + SNS per status event and receipt, once per order and notification type."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def app(aws: AwsWorld) -> ModuleType:
     return import_handler("notify")
 
 
+FAILED: dict[str, Any] = {"reason": "OUT_OF_STOCK", "message": "Part of your order is out of stock."}
+
+
 def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
     detail = {
         "version": "0",
@@ -48,9 +51,9 @@ def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
     ("detail_type", "extra", "status"),
     [
         ("OrderAccepted", {"tier": "VIP"}, "ACCEPTED"),
-        ("OrderRejected", {"reason": "customer is blocked"}, "REJECTED"),
+        ("OrderRejected", {"reason": "CUSTOMER_BLOCKED", "message": "Please contact us."}, "REJECTED"),
         ("OrderFulfilled", {"shipmentId": "shp_1", "receiptKey": "receipts/a/b.json"}, "FULFILLED"),
-        ("OrderFailed", {"reason": "payment declined", "error": "PaymentDeclined"}, "FAILED"),
+        ("OrderFailed", {"reason": "PAYMENT_DECLINED", "message": "Your payment was declined."}, "FAILED"),
     ],
 )
 def test_a_status_event_reaches_the_customers_topic_and_sns(
@@ -93,13 +96,56 @@ def test_a_duplicate_delivery_publishes_once(
     assert "NotificationsDeduplicated" in metric_names(capsys.readouterr().out)
 
 
-def test_events_with_different_ids_are_each_published(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
-    detail = correlated(new_order_id()) | {"tier": "NEW"}
+@pytest.mark.parametrize(
+    ("detail_type", "extra"),
+    [
+        ("OrderFulfilled", {"shipmentId": "shp_1", "receiptKey": "receipts/a/b.json"}),
+        ("OrderFailed", FAILED),
+        ("OrderRejected", {"reason": "CUSTOMER_BLOCKED", "message": "Please contact us."}),
+    ],
+)
+def test_an_event_put_twice_with_new_ids_is_published_once(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, detail_type: str, extra: dict[str, Any]
+) -> None:
+    # PutOrderFulfilled retried after a lost response puts a second event: same order, another EventBridge id.
+    detail = correlated(new_order_id()) | extra
 
-    app.lambda_handler(eventbridge_event("OrderAccepted", detail, event_id="a"), context)
-    app.lambda_handler(eventbridge_event("OrderAccepted", detail, event_id="b"), context)
+    app.lambda_handler(eventbridge_event(detail_type, detail, event_id="put-1"), context)
+    app.lambda_handler(eventbridge_event(detail_type, detail, event_id="put-2"), context)
 
-    assert len(aws.iot_publishes()) == 2
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
+
+
+def test_each_notification_type_and_each_order_is_published(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    first, second = new_order_id(), new_order_id()
+
+    app.lambda_handler(eventbridge_event("OrderAccepted", correlated(first) | {"tier": "NEW"}), context)
+    app.lambda_handler(eventbridge_event("OrderFailed", correlated(first) | FAILED), context)
+    app.lambda_handler(eventbridge_event("OrderAccepted", correlated(second) | {"tier": "NEW"}), context)
+
+    assert [(message["orderId"], message["type"]) for _, message in aws.iot_publishes()] == [
+        (first, "OrderAccepted"),
+        (first, "OrderFailed"),
+        (second, "OrderAccepted"),
+    ]
+
+
+def test_only_customer_visible_fields_reach_the_customer(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    # Whatever a producer adds (a raw cause, an operator's note) stays out of the browser and the email.
+    leaked = {"error": '{"errorMessage": "boom", "stackTrace": ["File \\"/var/task/app.py\\""]}', "internal": 1}
+    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED | leaked)
+
+    app.lambda_handler(event, context)
+
+    [(_, message)] = aws.iot_publishes()
+    assert message["details"] == FAILED
+    [envelope] = aws.sns_messages()
+    assert "stackTrace" not in envelope["Message"] and "boom" not in envelope["Message"]
 
 
 def test_a_new_receipt_becomes_a_receipt_ready_notification(
@@ -110,12 +156,15 @@ def test_a_new_receipt_becomes_a_receipt_ready_notification(
 
     app.lambda_handler(receipt_created(key, event_id="s3-1"), context)
     app.lambda_handler(receipt_created(key, event_id="s3-1"), context)
+    # WriteReceipt retried after a lost response writes the object again: S3 sends a new event.
+    app.lambda_handler(receipt_created(key, event_id="s3-2"), context)
 
     [(topic, message)] = aws.iot_publishes()
     assert topic == f"orders/{ALICE}/{order_id}"
     assert message["type"] == "ReceiptReady"
     assert (message["orderId"], message["customerId"], message["correlationId"]) == (order_id, ALICE, "s3-1")
-    assert message["details"] == {"bucket": "orderflow-receipts", "receiptKey": key}
+    # The bucket's name (account id and region) is infrastructure, not the customer's business.
+    assert message["details"] == {"receiptKey": key}
     [envelope] = aws.sns_messages()
     assert envelope["MessageAttributes"]["detailType"]["Value"] == "ReceiptReady"
 
@@ -128,8 +177,14 @@ def test_a_new_receipt_becomes_a_receipt_ready_notification(
         receipt_created("receipts/only-one-level.json"),
         eventbridge_event("OrderPlaced", correlated("6b1d9a4e-2f7c-4e8a-9d3b-5c6e7f8a9b0c")),
         eventbridge_event("Object Created", {"bucket": {"name": "b"}, "object": {"key": "k"}}, source="custom"),
+        eventbridge_event(
+            "OrderFailed",
+            correlated(new_order_id())
+            | {"reason": "PAYMENT_DECLINED", "message": "Re-enter your card at evil.example"},
+            source="attacker.orders",
+        ),
     ],
-    ids=["other-prefix", "no-customer-level", "not-a-status-event", "not-from-s3"],
+    ids=["other-prefix", "no-customer-level", "not-a-status-event", "not-from-s3", "forged-source"],
 )
 def test_an_event_it_does_not_handle_fails_and_publishes_nothing(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, event: dict[str, Any]
@@ -159,12 +214,12 @@ def test_a_detail_missing_a_contract_field_fails_naming_it(
 def test_a_publish_failure_raises_and_a_retry_publishes(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | {"reason": "r", "error": "OutOfStock"})
+    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED)
     with monkeypatch.context() as patched:
         patched.setattr(app.sns, "publish", fail_calls_to(app.sns, "publish", client_error("InternalError", 500)))
         with pytest.raises(Exception, match="InternalError"):
             app.lambda_handler(event, context)
-        # Powertools forgets the event id of a failed run, so Lambda's retry is not skipped.
+        # Powertools forgets the key of a failed run, so Lambda's retry is not skipped.
         assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
 
     app.lambda_handler(event, context)
@@ -177,11 +232,35 @@ def test_an_event_without_an_id_is_refused(app: ModuleType, aws: AwsWorld, conte
     event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
     del event["id"]
 
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ValidationError) as raised:
         app.lambda_handler(event, context)
 
-    assert type(raised.value).__name__ == "IdempotencyKeyError"
+    assert [error["loc"] for error in raised.value.errors()] == [("id",)]
     assert aws.iot_publishes() == []
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the refused duplicate emits none
+def test_a_concurrent_duplicate_is_told_to_retry_later_and_then_skipped(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    # Powertools' in-progress record stops a second invocation handling the same notification meanwhile.
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    inner = app.iot_data.publish
+
+    def deliver_the_duplicate_meanwhile(**request: Any) -> Any:
+        with pytest.raises(Exception) as raised:
+            app.lambda_handler(eventbridge_event(event["detail-type"], event["detail"]), context)
+        assert type(raised.value).__name__ == "IdempotencyAlreadyInProgressError"
+        return inner(**request)
+
+    app.iot_data.publish = deliver_the_duplicate_meanwhile
+    try:
+        app.lambda_handler(event, context)
+    finally:
+        app.iot_data.publish = inner
+    app.lambda_handler(eventbridge_event(event["detail-type"], event["detail"]), context)
+
+    assert len(aws.iot_publishes()) == 1
 
 
 def test_moto_records_iot_publishes_where_the_tests_read_them(aws: AwsWorld) -> None:

@@ -21,7 +21,7 @@ def config_int(run: ProgramRun, key: str) -> int:
 # ---- Function -----------------------------------------------------------------------------------
 def test_functions_are_current_arm64_traced_json_logged_and_bounded(stack_run: ProgramRun) -> None:
     functions = stack_run.of_type(FUNCTION)
-    assert len(functions) == 11
+    assert len(functions) == 12
     for fn in functions:
         inputs = fn.inputs
         assert inputs["runtime"] == "python3.13", fn.name
@@ -162,8 +162,18 @@ def test_receipts_bucket_is_private_encrypted_versioned_and_emits_events(stack_r
 def test_bus_has_bounded_archive_and_no_open_policy(stack_run: ProgramRun) -> None:
     archive = stack_run.named("orders-archive")
     assert archive.inputs["retentionDays"] == config_int(stack_run, "archiveRetentionDays")
-    for statement in statements(stack_run.named("orders-policy").inputs["policy"]):
+    policy = statements(stack_run.named("orders-policy").inputs["policy"])
+    for statement in [s for s in policy if s["Effect"] == "Allow"]:
         assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*"
+    # Whoever puts them, the order system's detail-types carry its source or are refused.
+    [deny] = [s for s in policy if s["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "events:PutEvents")
+    assert deny["Condition"] == {
+        "StringEquals": {
+            "events:detail-type": sorted(["OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"])
+        },
+        "StringNotEquals": {"events:source": "orderflow.orders"},
+    }
 
 
 def test_every_rule_target_retries_and_has_a_dlq_only_its_rule_may_write(stack_run: ProgramRun) -> None:

@@ -8,7 +8,7 @@ from tests.handlers.env_contract import RUNTIME_PREFIXES, env_vars_read_by
 
 def test_each_function_gets_exactly_the_variables_its_code_reads(stack_run: ProgramRun) -> None:
     functions = stack_run.of_type("aws:lambda/function:Function")
-    assert len(functions) == 11
+    assert len(functions) == 12
     for fn in functions:
         package = fn.inputs["handler"].split(".", 1)[0]
         variables = fn.inputs["environment"]["variables"]

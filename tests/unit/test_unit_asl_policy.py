@@ -51,6 +51,35 @@ def derive(definition: dict[str, Any]) -> dict[str, list[str]]:
     return as_map(derive_policy_statements(definition, region=REGION, account=ACCOUNT))
 
 
+def conditions(definition: dict[str, Any]) -> dict[str, Any]:
+    """Action -> Condition, for the statements that carry one."""
+    return {
+        statement["Action"][0]: statement["Condition"]
+        for statement in derive_policy_statements(definition, region=REGION, account=ACCOUNT)
+        if "Condition" in statement
+    }
+
+
+def queue_url(name: str) -> str:
+    return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+
+
+def fulfillment(**overrides: str) -> dict[str, Any]:
+    names = {
+        "reserve_inventory_function_arn": fn("reserve"),
+        "process_payment_function_arn": fn("pay"),
+        "create_shipment_function_arn": fn("ship"),
+        "cancel_shipment_function_arn": fn("cancel"),
+        "refund_payment_function_arn": fn("refund"),
+        "release_inventory_function_arn": fn("release"),
+        "orders_table_name": "orders-table",
+        "event_bus_name": "orderflow-bus",
+        "receipts_bucket_name": "orderflow-receipts",
+        "attention_queue_url": queue_url("fulfillment-attention"),
+    }
+    return fulfillment_definition(**(names | overrides))
+
+
 # ---- the two real workflows ----------------------------------------------------------------
 
 
@@ -70,40 +99,40 @@ def test_customer_status_role_gets_exactly_what_it_calls() -> None:
         "sqs:SendMessage": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:customer-status-failures"],
         "states:StartExecution": [FULFILLMENT_ARN],
     }
+    assert conditions(definition) == {
+        "events:PutEvents": {
+            "StringEquals": {
+                "events:detail-type": ["OrderAccepted", "OrderRejected"],
+                "events:source": ["orderflow.orders"],
+            }
+        }
+    }
 
 
 def test_fulfillment_role_gets_exactly_what_it_calls() -> None:
-    names = ["reserve", "pay", "ship", "refund", "release"]
-    definition = fulfillment_definition(
-        reserve_inventory_function_arn=fn("reserve"),
-        process_payment_function_arn=fn("pay"),
-        create_shipment_function_arn=fn("ship"),
-        refund_payment_function_arn=fn("refund"),
-        release_inventory_function_arn=fn("release"),
-        orders_table_name="orders-table",
-        event_bus_name="orderflow-bus",
-        receipts_bucket_name="orderflow-receipts",
-    )
+    names = ["reserve", "pay", "ship", "cancel", "refund", "release"]
+    definition = fulfillment()
 
     assert derive(definition) == {
         "dynamodb:UpdateItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "events:PutEvents": [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orderflow-bus"],
         "lambda:InvokeFunction": sorted([fn(n) for n in names] + [f"{fn(n)}:*" for n in names]),
-        "s3:PutObject": ["arn:aws:s3:::orderflow-receipts/*"],
+        # Only where receipts are written: the Key is States.Format('receipts/{}/{}.json', ...).
+        "s3:PutObject": ["arn:aws:s3:::orderflow-receipts/receipts/*"],
+        "sqs:SendMessage": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:fulfillment-attention"],
+    }
+    assert conditions(definition) == {
+        "events:PutEvents": {
+            "StringEquals": {
+                "events:detail-type": ["OrderFailed", "OrderFulfilled"],
+                "events:source": ["orderflow.orders"],
+            }
+        }
     }
 
 
 def test_statements_never_use_wildcard_actions_and_are_sorted() -> None:
-    definition = fulfillment_definition(
-        reserve_inventory_function_arn=fn("a"),
-        process_payment_function_arn=fn("b"),
-        create_shipment_function_arn=fn("c"),
-        refund_payment_function_arn=fn("d"),
-        release_inventory_function_arn=fn("e"),
-        orders_table_name="orders",
-        event_bus_name="bus",
-        receipts_bucket_name="receipts-bucket",
-    )
+    definition = fulfillment(orders_table_name="orders", event_bus_name="bus", receipts_bucket_name="receipts-bucket")
     statements = derive_policy_statements(definition, region=REGION, account=ACCOUNT)
 
     actions = [action for statement in statements for action in statement["Action"]]
@@ -162,7 +191,11 @@ RESOLVED: list[tuple[str, dict[str, Any], dict[str, list[str]]]] = [
             "events:putEvents",
             Entries=[
                 {"Source": "a", "DetailType": "b", "Detail": {}},
-                {"EventBusName": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/other", "Source": "a"},
+                {
+                    "EventBusName": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/other",
+                    "Source": "a",
+                    "DetailType": "c",
+                },
             ],
         ),
         {
@@ -175,6 +208,26 @@ RESOLVED: list[tuple[str, dict[str, Any], dict[str, list[str]]]] = [
     (
         "s3-put-object",
         integration("aws-sdk:s3:putObject", Bucket="my-bucket", **{"Key.$": "$.key", "Body.$": "$.body"}),
+        {"s3:PutObject": ["arn:aws:s3:::my-bucket/*"]},
+    ),
+    (
+        "s3-put-object-static-key",
+        integration("aws-sdk:s3:putObject", Bucket="my-bucket", Key="reports/daily.csv"),
+        {"s3:PutObject": ["arn:aws:s3:::my-bucket/reports/daily.csv"]},
+    ),
+    (
+        "s3-put-object-formatted-key",
+        integration("aws-sdk:s3:putObject", Bucket="my-bucket", **{"Key.$": "States.Format('out/{}.json', $.id)"}),
+        {"s3:PutObject": ["arn:aws:s3:::my-bucket/out/*"]},
+    ),
+    (
+        "s3-put-object-formatted-key-without-prefix",
+        integration("aws-sdk:s3:putObject", Bucket="my-bucket", **{"Key.$": "States.Format('{}/x', $.id)"}),
+        {"s3:PutObject": ["arn:aws:s3:::my-bucket/*"]},
+    ),
+    (
+        "s3-put-object-wildcard-in-static-key",
+        integration("aws-sdk:s3:putObject", Bucket="my-bucket", Key="a*b"),
         {"s3:PutObject": ["arn:aws:s3:::my-bucket/*"]},
     ),
     (
@@ -222,6 +275,28 @@ def test_integration_resolves_to_exact_resources(task: dict[str, Any], expected:
 def test_each_dynamodb_item_action_maps_to_its_iam_action(verb: str, action: str) -> None:
     assert derive(machine(integration(f"dynamodb:{verb}", TableName="tbl1", Key={}))) == {
         f"dynamodb:{action}": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tbl1"]
+    }
+
+
+def test_put_events_is_conditioned_on_every_source_and_detail_type_put() -> None:
+    definition = machine(
+        integration("events:putEvents", Entries=[{"Source": "shop.orders", "DetailType": "Placed"}]),
+        integration(
+            "events:putEvents",
+            Entries=[
+                {"Source": "shop.orders", "DetailType": "Shipped"},
+                {"Source": "shop.billing", "DetailType": "Invoiced", "EventBusName": "billing"},
+            ],
+        ),
+    )
+
+    assert conditions(definition) == {
+        "events:PutEvents": {
+            "StringEquals": {
+                "events:detail-type": ["Invoiced", "Placed", "Shipped"],
+                "events:source": ["shop.billing", "shop.orders"],
+            }
+        }
     }
 
 
@@ -317,6 +392,16 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         "jsonpath-bus",
         integration("events:putEvents", Entries=[{"Source": "s"}, {"EventBusName.$": "$.bus"}]),
         "Entries[1].EventBusName is a JSONPath",
+    ),
+    (
+        "jsonpath-event-source",
+        integration("events:putEvents", Entries=[{"DetailType": "d", "Source.$": "$.source"}]),
+        "Entries[0].Source is a JSONPath",
+    ),
+    (
+        "event-without-detail-type",
+        integration("events:putEvents", Entries=[{"Source": "s", "DetailType": "d"}, {"Source": "s"}]),
+        "Entries[1].DetailType is required",
     ),
     (
         "jsonpath-state-machine",

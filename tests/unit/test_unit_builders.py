@@ -9,7 +9,15 @@ import pytest
 
 from components.alarms import DEAD_LETTER_DEPTH, FUNCTION_ERRORS, alarm_plan
 from components.bucket import lifecycle_rules
-from components.event_bus import RuleTarget, bus_policy, invoke_role_statements, rule_arn, rule_name_for
+from components.event_bus import (
+    RuleArgs,
+    RuleTarget,
+    bus_policy,
+    invoke_role_statements,
+    pattern_put_condition,
+    rule_arn,
+    rule_name_for,
+)
 from components.function import function_name_for, package_files, powertools_layer_arn
 from components.http_api import access_log_format, parse_route_key, route_child_name, route_source_arn
 from components.identity import issuer_url
@@ -227,15 +235,50 @@ def test_bus_policy_names_accounts_never_star() -> None:
     assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]}
 
 
+def test_bus_policy_refuses_reserved_detail_types_with_another_source() -> None:
+    allow, deny = bus_policy("arn:bus", "111111111111", [], {"shop.orders": ["Placed", "Shipped"]})["Statement"]
+
+    assert allow["Effect"] == "Allow"
+    assert deny == {
+        "Sid": "DenyForeignSourceForReservedDetailTypes0",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": "arn:bus",
+        "Condition": {
+            "StringEquals": {"events:detail-type": ["Placed", "Shipped"]},
+            "StringNotEquals": {"events:source": "shop.orders"},
+        },
+    }
+    with pytest.raises(ValueError, match="shop.orders"):
+        bus_policy("arn:bus", "111111111111", [], {"shop.orders": []})
+
+
 def test_invoke_role_allows_exactly_its_state_machine_and_bus_targets() -> None:
+    pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {"bucket": {"name": ["b"]}}}
     statements = invoke_role_statements(
-        [RuleTarget("sfn", "arn:sm"), RuleTarget("bus", "arn:bus"), RuleTarget("lambda", "arn:fn")]
+        {
+            "start": RuleArgs({"source": ["x"]}, {"sm": RuleTarget("sfn", "arn:sm")}),
+            "forward-receipts": RuleArgs(pattern, {"bus": RuleTarget("bus", "arn:bus")}),
+            "notify": RuleArgs({"source": ["x"]}, {"fn": RuleTarget("lambda", "arn:fn")}),
+        }
     )
     assert {s["Action"]: s["Resource"] for s in statements} == {
         "states:StartExecution": ["arn:sm"],
         "events:PutEvents": ["arn:bus"],
     }
-    assert invoke_role_statements([RuleTarget("lambda", "arn:fn")]) == []
+    # Forwarding puts on the target bus only what the rule's pattern matches.
+    [forward] = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert forward["Sid"] == "InvokeBusForwardReceipts"
+    assert forward["Condition"] == {
+        "StringEquals": {"events:source": ["aws.s3"], "events:detail-type": ["Object Created"]}
+    }
+    assert invoke_role_statements({"notify": RuleArgs({}, {"fn": RuleTarget("lambda", "arn:fn")})}) == []
+
+
+def test_a_pattern_without_exact_sources_gives_no_condition() -> None:
+    assert pattern_put_condition({"source": [{"prefix": "aws."}]}) is None
+    assert pattern_put_condition({"detail-type": ["A", "A"]}) == {"StringEquals": {"events:detail-type": ["A"]}}
 
 
 # ---- API, identity, realtime, alarms ------------------------------------------------------------

@@ -14,7 +14,10 @@ from orderflow import routing
 from orderflow.workflows import (
     BUSINESS_ERRORS,
     CONDITIONAL_CHECK_FAILED,
+    CUSTOMER_BLOCKED,
     EXECUTION_ALREADY_EXISTS,
+    FAILURE_REASONS,
+    FULFILLMENT_ERROR,
     CustomerStatusStates,
     FulfillmentStates,
     customer_status_definition,
@@ -33,11 +36,13 @@ FULFILLMENT_INPUTS = {
     "reserve_inventory_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:reserve",
     "process_payment_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:pay",
     "create_shipment_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ship",
+    "cancel_shipment_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:cancel",
     "refund_payment_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:refund",
     "release_inventory_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:release",
     "orders_table_name": "orders",
     "event_bus_name": "orderflow",
     "receipts_bucket_name": "receipts-bucket",
+    "attention_queue_url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/fulfillment-attention",
 }
 LAMBDA_RETRY_ERRORS = ["TransientDependencyError", *TRANSIENT_LAMBDA_ERRORS]
 
@@ -155,6 +160,23 @@ def test_bad_retry_settings_are_refused(workflow: str, kwargs: dict[str, Any], a
         BUILDERS[workflow](**kwargs)
 
 
+COMPENSATIONS = (
+    FulfillmentStates.CANCEL_SHIPMENT,
+    FulfillmentStates.REFUND_PAYMENT,
+    FulfillmentStates.RELEASE_INVENTORY,
+)
+RECOVERY_STATES = (
+    FulfillmentStates.WRITE_RECEIPT,
+    FulfillmentStates.MARK_FULFILLED,
+    FulfillmentStates.PUT_ORDER_FULFILLED,
+    FulfillmentStates.MARK_FAILED,
+    FulfillmentStates.PUT_ORDER_FAILED,
+    FulfillmentStates.PARK_FOR_OPERATOR,
+    FulfillmentStates.MARK_FOR_ATTENTION,
+)
+"""Tasks that must not give up easily: after the shipment is booked, recording a failure, parking."""
+
+
 @pytest.mark.parametrize("workflow", sorted(BUILDERS))
 def test_retry_settings_reach_every_backoff_retrier(workflow: str) -> None:
     definition = BUILDERS[workflow](
@@ -162,9 +184,32 @@ def test_retry_settings_reach_every_backoff_retrier(workflow: str) -> None:
     )
     for name, state in tasks(definition):
         for retrier in (r for r in state["Retry"] if r.get("MaxAttempts") != 0):
-            assert (retrier["IntervalSeconds"], retrier["BackoffRate"], retrier["MaxDelaySeconds"]) == (2, 3.0, 40)
-            if name not in (FulfillmentStates.REFUND_PAYMENT, FulfillmentStates.RELEASE_INVENTORY):
+            assert (retrier["IntervalSeconds"], retrier["BackoffRate"]) == (2, 3.0)
+            if name in RECOVERY_STATES:
+                continue
+            assert retrier["MaxDelaySeconds"] == 40, name
+            if name not in COMPENSATIONS:
                 assert retrier["MaxAttempts"] == 4, name
+
+
+def test_recovery_settings_reach_the_steps_that_must_not_give_up() -> None:
+    definition = fulfillment(recovery_max_attempts=14, recovery_max_delay_seconds=600)
+
+    recovering = {
+        name
+        for name, state in tasks(definition)
+        if any(r.get("MaxAttempts") == 14 and r["MaxDelaySeconds"] == 600 for r in state["Retry"])
+    }
+    assert recovering == set(RECOVERY_STATES)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [({"recovery_max_attempts": -1}, "max_attempts"), ({"recovery_max_delay_seconds": 0}, "max_delay")],
+)
+def test_bad_recovery_settings_are_refused(kwargs: dict[str, Any], argument: str) -> None:
+    with pytest.raises(ValueError, match=argument):
+        fulfillment(**kwargs)
 
 
 @pytest.mark.parametrize("argument", sorted(CUSTOMER_STATUS_INPUTS))
@@ -206,7 +251,6 @@ def test_blocked_customers_are_rejected_and_others_accepted() -> None:
     assert blocked == {"Variable": "$.classification.tier", "StringEquals": "BLOCKED", "Next": CS.MARK_REJECTED}
     assert sorted(rule["StringEquals"] for rule in accepted["Or"]) == ["NEW", "RETURNING", "VIP"]
     assert accepted["Next"] == CS.MARK_ACCEPTED
-    assert "Default" not in choice
     assert path_from(definition, CS.MARK_REJECTED) == [CS.MARK_REJECTED, CS.PUT_ORDER_REJECTED, CS.REJECTED]
     assert path_from(definition, CS.MARK_ACCEPTED) == [
         CS.MARK_ACCEPTED,
@@ -216,20 +260,31 @@ def test_blocked_customers_are_rejected_and_others_accepted() -> None:
     ]
 
 
-def test_rejection_only_moves_a_pending_order() -> None:
-    parameters = customer_status()["States"][CS.MARK_REJECTED]["Parameters"]
+def test_a_tier_outside_the_contract_is_parked_instead_of_failing_the_execution() -> None:
+    states = customer_status()["States"]
 
-    assert parameters["ConditionExpression"] == "#status = :from0"
-    assert parameters["ExpressionAttributeValues"][":from0"] == {"S": "PENDING"}
-    assert parameters["ExpressionAttributeValues"][":status"] == {"S": "REJECTED"}
+    assert states[CS.CHECK_TIER]["Default"] == CS.TIER_OUTSIDE_CONTRACT
+    outside = states[CS.TIER_OUTSIDE_CONTRACT]
+    assert (outside["Type"], outside["ResultPath"], outside["Next"]) == ("Pass", "$.error", CS.PARK_FOR_REDRIVE)
+    assert outside["Parameters"]["Error"] == "UnknownTier"
+
+
+def test_rejection_moves_a_pending_order_and_admits_its_own_retry() -> None:
+    parameters = customer_status()["States"][CS.MARK_REJECTED]["Parameters"]
+    values = parameters["ExpressionAttributeValues"]
+
+    # A retry after a lost response finds REJECTED: that is success, not a duplicate to ignore.
+    assert parameters["ConditionExpression"] == "#status IN (:status, :from0)"
+    assert (values[":status"], values[":from0"]) == ({"S": "REJECTED"}, {"S": "PENDING"})
+    assert (values[":reason"], values[":message"]) == ({"S": "CUSTOMER_BLOCKED"}, {"S": CUSTOMER_BLOCKED.message})
 
 
 def test_acceptance_lets_duplicates_through_but_never_overwrites_a_finished_order() -> None:
     parameters = customer_status()["States"][CS.MARK_ACCEPTED]["Parameters"]
     values = parameters["ExpressionAttributeValues"]
 
-    assert parameters["ConditionExpression"] == "#status IN (:from0, :from1)"
-    assert {values[":from0"]["S"], values[":from1"]["S"]} == {"PENDING", "ACCEPTED"}
+    assert parameters["ConditionExpression"] == "#status IN (:status, :from0)"
+    assert (values[":status"], values[":from0"]) == ({"S": "ACCEPTED"}, {"S": "PENDING"})
     assert values[":tier"] == {"S.$": "$.classification.tier"}
     assert parameters["Key"] == {"orderId": {"S.$": "$.detail.orderId"}}
 
@@ -255,23 +310,24 @@ def test_fulfillment_starts_once_per_order_and_a_duplicate_counts_as_success() -
         "Name.$": "States.Format('order-{}', $.detail.orderId)",
         "Input.$": "States.JsonMerge($.detail, $.classification, false)",
     }
+    # An existing execution is ours (a duplicate, or our own start whose response was lost): announce anyway.
     assert state["Catch"] == [
-        {"ErrorEquals": [EXECUTION_ALREADY_EXISTS], "ResultPath": "$.error", "Next": CS.ALREADY_FULFILLING},
+        {"ErrorEquals": [EXECUTION_ALREADY_EXISTS], "ResultPath": "$.error", "Next": CS.PUT_ORDER_ACCEPTED},
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": CS.PARK_FOR_REDRIVE},
     ]
-    assert definition["States"][CS.ALREADY_FULFILLING] == {
-        "Type": "Succeed",
-        "Comment": definition["States"][CS.ALREADY_FULFILLING]["Comment"],
-    }
 
 
-def test_accepted_event_carries_the_tier_and_rejected_the_reason() -> None:
+def test_accepted_event_carries_the_tier_and_rejected_the_reason_and_message() -> None:
     states = customer_status()["States"]
 
     accepted = states[CS.PUT_ORDER_ACCEPTED]["Parameters"]["Entries"][0]
     rejected = states[CS.PUT_ORDER_REJECTED]["Parameters"]["Entries"][0]
     assert (accepted["DetailType"], accepted["Detail"]["tier.$"]) == ("OrderAccepted", "$.classification.tier")
-    assert (rejected["DetailType"], rejected["Detail"]["reason"]) == ("OrderRejected", "CUSTOMER_BLOCKED")
+    assert rejected["DetailType"] == "OrderRejected"
+    assert (rejected["Detail"]["reason"], rejected["Detail"]["message"]) == (
+        "CUSTOMER_BLOCKED",
+        CUSTOMER_BLOCKED.message,
+    )
 
 
 # ---- fulfillment ---------------------------------------------------------------------------
@@ -339,28 +395,65 @@ def test_receipt_is_written_under_the_contract_key() -> None:
     [
         (F.RESERVE_INVENTORY, F.RELEASE_INVENTORY),
         (F.PROCESS_PAYMENT, F.REFUND_PAYMENT),
-        (F.CREATE_SHIPMENT, F.REFUND_PAYMENT),
-        (F.WRITE_RECEIPT, F.REFUND_PAYMENT),
-        (F.MARK_FULFILLED, F.REFUND_PAYMENT),
+        # Its response may have been lost after the carrier booked: cancel before refunding.
+        (F.CREATE_SHIPMENT, F.CANCEL_SHIPMENT),
     ],
 )
-def test_forward_failures_compensate_in_reverse(state: str, compensation_start: str) -> None:
+def test_failures_before_the_shipment_is_booked_compensate_in_reverse(state: str, compensation_start: str) -> None:
     definition = fulfillment()
 
     assert definition["States"][state]["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": compensation_start}
     ]
-    assert path_from(definition, F.REFUND_PAYMENT) == [
+    assert path_from(definition, F.CANCEL_SHIPMENT) == [
+        F.CANCEL_SHIPMENT,
         F.REFUND_PAYMENT,
         F.RELEASE_INVENTORY,
-        F.MARK_FAILED,
-        F.PUT_ORDER_FAILED,
-        F.WAS_BUSINESS_FAILURE,
+        F.DESCRIBE_FAILURE,
     ]
 
 
-@pytest.mark.parametrize("state", [F.REFUND_PAYMENT, F.RELEASE_INVENTORY])
-def test_a_compensation_that_still_fails_ends_in_fail(state: str) -> None:
+@pytest.mark.parametrize("state", [F.WRITE_RECEIPT, F.MARK_FULFILLED, F.PUT_ORDER_FULFILLED])
+def test_after_the_shipment_is_booked_the_workflow_only_recovers_forward(state: str) -> None:
+    definition = fulfillment()
+    states = definition["States"]
+
+    assert states[state]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
+    ]
+    # Nothing reachable from the booked shipment refunds the payment or gives the stock back.
+    reachable = reachable_from(definition, F.KEEP_SHIPMENT)
+    assert not reachable & {F.CANCEL_SHIPMENT, F.REFUND_PAYMENT, F.RELEASE_INVENTORY, F.MARK_FAILED}
+    assert reachable >= {F.FULFILLED, F.PARKED_FOR_OPERATOR}
+
+
+def reachable_from(definition: dict[str, Any], start: str) -> set[str]:
+    """Every state reachable from ``start`` through Next, Default, Choices and Catch."""
+    seen, pending = set(), [start]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = definition["States"][name]
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
+        pending.extend(target for target in targets if target)
+    return seen
+
+
+def test_status_transitions_admit_their_own_target_status() -> None:
+    states = fulfillment()["States"]
+
+    for state, status in ((F.MARK_FULFILLED, "FULFILLED"), (F.MARK_FAILED, "FAILED")):
+        parameters = states[state]["Parameters"]
+        values = parameters["ExpressionAttributeValues"]
+        assert parameters["ConditionExpression"] == "#status IN (:status, :from0)", state
+        assert (values[":status"], values[":from0"]) == ({"S": status}, {"S": "ACCEPTED"}), state
+
+
+@pytest.mark.parametrize("state", [F.CANCEL_SHIPMENT, F.REFUND_PAYMENT, F.RELEASE_INVENTORY])
+def test_a_compensation_that_still_fails_is_parked_for_an_operator(state: str) -> None:
     definition = fulfillment(compensation_max_attempts=7)
     compensation = definition["States"][state]
 
@@ -368,24 +461,45 @@ def test_a_compensation_that_still_fails_ends_in_fail(state: str) -> None:
     assert compensation["ResultPath"] is None
     assert compensation["Retry"][0]["MaxAttempts"] == 7
     assert compensation["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.compensationError", "Next": F.COMPENSATION_FAILED}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
     ]
-    assert definition["States"][F.COMPENSATION_FAILED]["Type"] == "Fail"
 
 
-def test_the_failed_order_is_recorded_with_the_error_name() -> None:
-    states = fulfillment()["States"]
+def test_the_failed_order_is_recorded_with_a_customer_reason_never_the_raw_error() -> None:
+    definition = fulfillment()
+    states = definition["States"]
 
-    parameters = states[F.MARK_FAILED]["Parameters"]
-    assert parameters["ExpressionAttributeValues"][":status"] == {"S": "FAILED"}
-    assert parameters["ExpressionAttributeValues"][":reason"] == {"S.$": "$.error.Error"}
-    assert parameters["ExpressionAttributeValues"][":from0"] == {"S": "ACCEPTED"}
+    describe = states[F.DESCRIBE_FAILURE]
+    explained = {rule["StringEquals"]: states[rule["Next"]]["Result"] for rule in describe["Choices"]}
+    assert explained == {
+        error: {"reason": reason.code, "message": reason.message} for error, reason in FAILURE_REASONS.items()
+    }
+    assert {rule["Variable"] for rule in describe["Choices"]} == {"$.error.Error"}
+    assert states[describe["Default"]]["Result"] == {
+        "reason": FULFILLMENT_ERROR.code,
+        "message": FULFILLMENT_ERROR.message,
+    }
+    parameters = states[F.MARK_FAILED]["Parameters"]["ExpressionAttributeValues"]
+    assert (parameters[":reason"], parameters[":message"]) == (
+        {"S.$": "$.failure.reason"},
+        {"S.$": "$.failure.message"},
+    )
     failed = states[F.PUT_ORDER_FAILED]["Parameters"]["Entries"][0]
     assert failed["DetailType"] == "OrderFailed"
-    assert (failed["Detail"]["reason.$"], failed["Detail"]["error.$"]) == ("$.error.Error", "$.error.Cause")
-    for state in (F.MARK_FAILED, F.PUT_ORDER_FAILED):
-        assert states[state]["Catch"][0]["Next"] == F.FAILURE_NOT_RECORDED
-    assert states[F.FAILURE_NOT_RECORDED]["Type"] == "Fail"
+    assert failed["Detail"] == {
+        "orderId.$": "$.orderId",
+        "customerId.$": "$.customerId",
+        "correlationId.$": "$.correlationId",
+        "reason.$": "$.failure.reason",
+        "message.$": "$.failure.message",
+    }
+    assert "$.error.Cause" not in json.dumps([states[F.MARK_FAILED], states[F.PUT_ORDER_FAILED]])
+
+
+def test_reason_codes_are_upper_snake_and_messages_short() -> None:
+    for reason in (CUSTOMER_BLOCKED, FULFILLMENT_ERROR, *FAILURE_REASONS.values()):
+        assert reason.code.isupper() and " " not in reason.code, reason
+        assert 0 < len(reason.message) <= 200, reason
 
 
 def test_business_failures_succeed_and_anything_else_fails() -> None:
@@ -404,14 +518,43 @@ def test_business_failures_succeed_and_anything_else_fails() -> None:
     }
 
 
-def test_a_fulfilled_order_is_never_compensated() -> None:
+def test_recording_a_failure_is_parked_when_it_cannot_be_done() -> None:
     states = fulfillment()["States"]
 
-    assert states[F.MARK_FULFILLED]["Parameters"]["ExpressionAttributeValues"][":from0"] == {"S": "ACCEPTED"}
-    assert states[F.PUT_ORDER_FULFILLED]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": F.FULFILLED_EVENT_NOT_PUBLISHED}
-    ]
-    assert states[F.FULFILLED_EVENT_NOT_PUBLISHED]["Type"] == "Fail"
+    for state in (F.MARK_FAILED, F.PUT_ORDER_FAILED):
+        assert states[state]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
+        ], state
+
+
+def test_parking_sends_the_state_and_its_error_then_marks_the_order() -> None:
+    states = fulfillment()["States"]
+
+    park = states[F.PARK_FOR_OPERATOR]
+    assert park["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert park["Parameters"] == {
+        "QueueUrl": FULFILLMENT_INPUTS["attention_queue_url"],
+        "MessageBody": {
+            "executionArn.$": "$$.Execution.Id",
+            "orderId.$": "$.orderId",
+            "error.$": "$.attention",
+            "state.$": "$",
+        },
+    }
+    assert park["Next"] == F.MARK_FOR_ATTENTION
+    assert park["Catch"][0]["Next"] == F.NOT_PARKED and states[F.NOT_PARKED]["Type"] == "Fail"
+    mark = states[F.MARK_FOR_ATTENTION]
+    assert mark["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    assert mark["Parameters"]["ConditionExpression"] == "attribute_exists(orderId)"
+    assert mark["Next"] == F.PARKED_FOR_OPERATOR
+    # The queue already holds the order: a failed mark still ends as parked.
+    assert mark["Catch"][0]["Next"] == F.PARKED_FOR_OPERATOR
+    assert states[F.PARKED_FOR_OPERATOR] | {"Comment": ""} == {
+        "Type": "Fail",
+        "Comment": "",
+        "ErrorPath": "$.attention.Error",
+        "CausePath": "$.attention.Cause",
+    }
 
 
 def test_customer_status_parks_whatever_its_retries_leave_for_redrive() -> None:

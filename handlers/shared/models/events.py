@@ -5,6 +5,7 @@ The detail-types and their fields are fixed by docs/contracts.md (Events).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,9 @@ RECEIPT_READY: Final = "ReceiptReady"
 
 # EventBridge event times have second precision and a literal Z (e.g. 2026-01-31T12:00:00Z).
 EVENT_TIME_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
+REASON_CODE_PATTERN: Final = r"^[A-Z][A-Z0-9_]*$"
+"""A stable upper-snake reason code (``OUT_OF_STOCK``); new codes may appear, so consumers accept any."""
+CUSTOMER_MESSAGE_MAX_LENGTH: Final = 200
 
 
 class OrderLine(ContractModel):
@@ -54,7 +58,9 @@ class OrderAcceptedDetail(CorrelatedPayload):
 class OrderRejectedDetail(CorrelatedPayload):
     """Detail of ``OrderRejected``, put by the customer-status workflow."""
 
-    reason: str
+    reason: str = Field(pattern=REASON_CODE_PATTERN)
+    message: str = Field(min_length=1, max_length=CUSTOMER_MESSAGE_MAX_LENGTH)
+    """A short sentence the customer may read; the raw cause never leaves the logs and ops queues."""
 
 
 class OrderFulfilledDetail(CorrelatedPayload):
@@ -67,8 +73,9 @@ class OrderFulfilledDetail(CorrelatedPayload):
 class OrderFailedDetail(CorrelatedPayload):
     """Detail of ``OrderFailed``, put by the fulfillment workflow."""
 
-    reason: str
-    error: str
+    reason: str = Field(pattern=REASON_CODE_PATTERN)
+    message: str = Field(min_length=1, max_length=CUSTOMER_MESSAGE_MAX_LENGTH)
+    """A short sentence the customer may read; the raw cause never leaves the logs and ops queues."""
 
 
 ORDER_STATUS_DETAILS: Final[dict[str, type[CorrelatedPayload]]] = {
@@ -78,6 +85,41 @@ ORDER_STATUS_DETAILS: Final[dict[str, type[CorrelatedPayload]]] = {
     ORDER_FAILED: OrderFailedDetail,
 }
 """Status events a customer is told about, by detail-type."""
+
+ONCE_PER_ORDER: Final = frozenset({ORDER_PLACED, *ORDER_STATUS_DETAILS, RECEIPT_READY})
+"""What happens at most once in an order's life: a second event of one of these types is a duplicate
+(a retried PutEvents, a rewritten receipt), whatever EventBridge id it carries."""
+
+CORRELATION_FIELDS: Final = ("orderId", "customerId", "correlationId")
+CUSTOMER_VISIBLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    ORDER_PLACED: ("items", "totalCents", "currency", "placedAt"),
+    ORDER_ACCEPTED: ("tier",),
+    ORDER_REJECTED: ("reason", "message"),
+    ORDER_FULFILLED: ("shipmentId", "receiptKey"),
+    ORDER_FAILED: ("reason", "message"),
+    RECEIPT_READY: ("receiptKey",),
+}
+"""Detail fields, besides :data:`CORRELATION_FIELDS`, that may reach a customer (timeline, live updates)."""
+
+
+def customer_view(detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The allow-listed part of an event detail: what a customer may be shown.
+
+    Parameters
+    ----------
+    detail_type:
+        The event's detail-type.
+    detail:
+        The detail as stored or received.
+
+    Returns
+    -------
+    dict
+        The correlation fields and the type's customer-visible fields that are present; nothing else, so
+        a field added for operators (or a legacy ``error``) never reaches a browser.
+    """
+    allowed = (*CORRELATION_FIELDS, *CUSTOMER_VISIBLE_FIELDS.get(detail_type, ()))
+    return {name: detail[name] for name in allowed if name in detail}
 
 
 class EventBridgeEvent(BaseModel):

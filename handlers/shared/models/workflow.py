@@ -63,19 +63,29 @@ class PaymentResult(ContractModel):
     status: PaymentStatus
 
 
+class ShipmentStatus(StrEnum):
+    """``shipment.status`` on the order row."""
+
+    BOOKED = "BOOKED"
+    CANCELLED = "CANCELLED"
+    """Cancelled by ``cancel_shipment``; without ``shipmentId`` it is a marker: nothing was booked, and a
+    late ``create_shipment`` must not book now."""
+
+
 class ShipmentResult(ContractModel):
     """Output of ``create_shipment`` (kept at ``$.shipment``)."""
 
     shipment_id: str
     carrier: str
     created_at: str
+    status: ShipmentStatus = ShipmentStatus.BOOKED
 
 
 class CompensationOutcome(StrEnum):
     """What a compensation step did; every outcome is a success for the workflow."""
 
     DONE = "DONE"
-    """The reservation was released / the charge was refunded by this call."""
+    """The reservation was released / the charge was refunded / the shipment was cancelled by this call."""
     ALREADY_DONE = "ALREADY_DONE"
     """An earlier call already compensated (duplicate delivery or a retry)."""
     NOTHING_TO_UNDO = "NOTHING_TO_UNDO"
@@ -83,7 +93,7 @@ class CompensationOutcome(StrEnum):
 
 
 class CompensationResult(ContractModel):
-    """Output of ``release_inventory`` and ``refund_payment``."""
+    """Output of ``cancel_shipment``, ``release_inventory`` and ``refund_payment``."""
 
     outcome: CompensationOutcome
 

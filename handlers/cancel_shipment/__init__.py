@@ -1,0 +1,1 @@
+"""Fulfillment compensation: cancel the shipment; see app.py."""
