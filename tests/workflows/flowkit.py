@@ -41,7 +41,15 @@ from tests.workflows.flowkit_lambda import (
     handler_environment,
     load_handler,
 )
-from tests.workflows.flowkit_moto import MOTO_CONFIG, MotoSeams, RetryClock, join_interpreter_threads, patched_moto
+from tests.workflows.flowkit_moto import (
+    MOTO_CONFIG,
+    MotoSeams,
+    RetryClock,
+    ServiceFaultInjector,
+    ServiceFaultKind,
+    join_interpreter_threads,
+    patched_moto,
+)
 from tests.workflows.flowkit_recording import (
     DEFAULT_BUS,
     HANDLERS_DIR,
@@ -64,6 +72,8 @@ __all__ = [
     "OrderFlow",
     "RecordedSystem",
     "RecordingError",
+    "ServiceFaultInjector",
+    "ServiceFaultKind",
     "aws_client",
     "handler_environment",
     "load_handler",

@@ -16,6 +16,9 @@ to run them the way AWS would, and each bend is listed here with the reason:
   ``DynamoDB.AmazonDynamoDBException``, so a mocked ``Throw`` on a DynamoDB Task loses its error name
   (the other integrations keep it): the patch passes the mocked failure through, as Step Functions Local
   does.
+* ``StateTaskServiceEvents._from_error`` turns an EventBridge API error (throttling, a 5xx) into
+  ``States.Runtime``, which no Retrier matches and AWS reports as a task failure instead: the patch names
+  it ``EventBridge.<error code>``, a task failure ``States.TaskFailed`` retries, as for the other services.
 * ``moto.s3.notifications.send_event`` emits EventBridge events unlike S3 (a constant ``id``, ``eTag``
   and ``reason`` spelled differently, delivered to every bus): the wrapper emits the documented shape
   to the default bus only, through a sink the router drains.
@@ -27,6 +30,13 @@ does: ``AmazonStateLanguageParser.parse`` parses each definition once per proces
 CreateStateMachine and execution (ANTLR, ~50 ms each); the JSONPath ``parse`` functions of ``json_path``
 and ``result_path`` are memoised (jsonpath_ng rebuilds its parser tables on every call); and
 ``boto_client.boto3`` hands out one client per service and region instead of a new one per Task state.
+That last seam is also where faults are injected into the state machines' own service calls
+(:class:`ServiceFaultInjector`: an error or throttle before the call, or a response lost after it).
+
+One patch makes moto behave like AWS under concurrency, as the fault run needs:
+``BotocoreStubber.process_request`` serves one AWS call at a time (moto checks a DynamoDB condition and
+then writes, and two threads could interleave between the two; AWS applies each request atomically),
+except Lambda's Invoke, which runs a handler in-process whose own calls are served one at a time.
 
 ``tests/workflows/test_workflows_canaries.py`` checks that each internal still exists with the shape
 relied on here, and that the moto gaps the patches close are still open.
@@ -40,28 +50,39 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import botocore.session
+from botocore.exceptions import ClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.config import DefaultConfig
 from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import utils as sfn_parser_utils
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
+    StateTaskServiceEvents,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import Execution
@@ -183,6 +204,27 @@ def _keep_mocked_failures(original: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(ex, FailureEventException):
             return ex.failure_event
         return original(self, env, ex)
+
+    return from_error
+
+
+def _event_errors_as_task_failures(original: Callable[..., Any]) -> Callable[..., Any]:
+    def from_error(self: StateTaskServiceEvents, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error = f"EventBridge.{ex.response['Error']['Code']}"
+        details = TaskFailedEventDetails(
+            error=error,
+            cause=ex.response["Error"].get("Message", ""),
+            resource=self._get_sfn_resource(),
+            resourceType=self._get_sfn_resource_type(),
+        )
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(error),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=details),
+        )
 
     return from_error
 
@@ -433,6 +475,97 @@ _SERVICE_CLIENTS: Final = _ClientPerService(boto_client.boto3)
 
 
 # ---------------------------------------------------------------------------------------------------
+# Faults in the state machines' own service calls
+# ---------------------------------------------------------------------------------------------------
+
+ServiceFaultKind = Literal["error", "throttle", "lost-response"]
+"""``error``: the service fails the call (5xx) without applying it. ``throttle``: it refuses the call
+(rate exceeded). ``lost-response``: it applies the call, then the response is lost (5xx to the caller)."""
+
+# What each service answers, as (error code, HTTP status), for an internal error and for throttling.
+_SERVICE_ERRORS: Final[dict[str, dict[str, tuple[str, int]]]] = {
+    "dynamodb": {"error": ("InternalServerError", 500), "throttle": ("ThrottlingException", 400)},
+    "events": {"error": ("InternalException", 500), "throttle": ("ThrottlingException", 400)},
+    "s3": {"error": ("InternalError", 500), "throttle": ("SlowDown", 503)},
+    "sqs": {"error": ("InternalError", 500), "throttle": ("RequestThrottled", 403)},
+    "stepfunctions": {"error": ("ServiceUnavailable", 503), "throttle": ("ThrottlingException", 400)},
+}
+
+
+class ServiceFaultInjector:
+    """Decides which service-integration calls of the state machines fail. Subclass it; this one injects none."""
+
+    def decide(self, service: str, operation: str, parameters: Mapping[str, Any]) -> ServiceFaultKind | None:
+        """The fault for one call (``service`` as botocore names it, ``operation`` as the API does), or None."""
+        return None
+
+
+def injected_client_error(service: str, operation: str, kind: Literal["error", "throttle"]) -> ClientError:
+    """The ClientError the service would answer with."""
+    code, status = _SERVICE_ERRORS.get(service, _SERVICE_ERRORS["dynamodb"])[kind]
+    response: Any = {
+        "Error": {"Code": code, "Message": f"{code} ({operation}, injected by the test)"},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+    }
+    return ClientError(response, operation)
+
+
+class _FaultableClient:
+    """A Task state's boto3 client whose API calls consult the world's :class:`ServiceFaultInjector`."""
+
+    def __init__(self, client: Any, seams: MotoSeams) -> None:
+        self._client = client
+        self._seams = seams
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        operation = self._client.meta.method_to_api_mapping.get(name)
+        if operation is None:
+            return attribute
+        service = self._client.meta.service_model.service_name
+
+        def call(**parameters: Any) -> Any:
+            kind = self._seams.service_faults.decide(service, operation, parameters)
+            if kind in ("error", "throttle"):
+                raise injected_client_error(service, operation, kind)
+            response = attribute(**parameters)
+            if kind == "lost-response":
+                raise injected_client_error(service, operation, "error")
+            return response
+
+        return call
+
+
+class _FaultableClients:
+    """Stands in for ``boto3`` in moto's ``boto_client`` module: the shared clients, behind the fault seam."""
+
+    def __init__(self, seams: MotoSeams) -> None:
+        self._seams = seams
+
+    def client(self, **kwargs: Any) -> _FaultableClient:
+        return _FaultableClient(_SERVICE_CLIENTS.client(**kwargs), self._seams)
+
+
+# ---------------------------------------------------------------------------------------------------
+# One AWS call at a time, as each is atomic in AWS
+# ---------------------------------------------------------------------------------------------------
+
+_AWS_CALL_LOCK: Final = threading.RLock()
+
+
+def _one_call_at_a_time(original: Callable[..., Any]) -> Callable[..., Any]:
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        # Lambda's Invoke runs a handler in-process: holding the lock through it would serialise whole
+        # invocations; the handler's own AWS calls each take it.
+        if "://lambda." in str(request.url):
+            return original(self, request)
+        with _AWS_CALL_LOCK:
+            return original(self, request)
+
+    return process_request
+
+
+# ---------------------------------------------------------------------------------------------------
 # Waiting for executions
 # ---------------------------------------------------------------------------------------------------
 
@@ -480,6 +613,7 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (LambdaSimpleBackend, "invoke"),
     (StateTaskServiceSfn, "_normalise_parameters"),
     (StateTaskServiceDynamoDB, "_from_error"),
+    (StateTaskServiceEvents, "_from_error"),
     (retrier_decl, "time"),
     (jitter_strategy_decl, "random"),
     (Execution, "_get_start_execution_worker"),
@@ -488,16 +622,18 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (json_path, "parse"),
     (result_path, "parse"),
     (boto_client, "boto3"),
+    (BotocoreStubber, "process_request"),
 )
 """Every (owner, attribute) :func:`patched_moto` replaces, each covered by a canary."""
 
 
 @dataclass
 class MotoSeams:
-    """The state behind the patches of one world: retry clock, armed test cases, S3 sink."""
+    """The state behind the patches of one world: retry clock, armed test cases, service faults."""
 
     retry_clock: RetryClock = field(default_factory=RetryClock)
     armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
+    service_faults: ServiceFaultInjector = field(default_factory=ServiceFaultInjector)
 
 
 @contextmanager
@@ -543,6 +679,9 @@ def patched_moto(
             _normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
         )
         replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
+        replace(
+            StateTaskServiceEvents, "_from_error", _event_errors_as_task_failures(StateTaskServiceEvents._from_error)
+        )
         replace(retrier_decl, "time", seams.retry_clock)
         replace(jitter_strategy_decl, "random", seams.retry_clock)
         replace(
@@ -561,5 +700,6 @@ def patched_moto(
         replace(AmazonStateLanguageParser, "parse", staticmethod(_parse_once(AmazonStateLanguageParser.parse)))
         replace(json_path, "parse", _memoised_json_path(json_path.parse))
         replace(result_path, "parse", _memoised_json_path(result_path.parse))
-        replace(boto_client, "boto3", _SERVICE_CLIENTS)
+        replace(boto_client, "boto3", _FaultableClients(seams))
+        replace(BotocoreStubber, "process_request", _one_call_at_a_time(BotocoreStubber.process_request))
         yield seams

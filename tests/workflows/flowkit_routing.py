@@ -7,6 +7,11 @@ with the event as the execution input, Lambda asynchronous invoke with its retri
 destination, SQS SendMessage, another bus. SQS event source mappings are polled with partial batch
 responses and redrive. :class:`HttpApiGateway` turns a request into the payload 2.0 event of the
 recorded route, after the JWT authorizer's verdict.
+
+Work runs concurrently where AWS runs it concurrently: the copies of one event delivered to a state
+machine start executions side by side; Lambda runs the asynchronous events it holds at the same time
+(duplicates included) and a failed one again only later, after a delay; SQS pollers invoke the consumer
+with several batches at once.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from botocore.exceptions import ClientError
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
 
 # moto adds this field to events it delivers; EventBridge does not.
 _MOTO_ONLY_EVENT_FIELDS: Final = ("ingestion-time",)
+# Concurrent Lambda invocations and SQS batches at a time (enough to overlap duplicates, few on 2 cores).
+CONCURRENCY: Final = 4
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,8 @@ class EventRouter:
         self.delivery_fault: Callable[[RuleSpec, TargetSpec, dict[str, Any], int], bool] = lambda *_: False
         self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
         self._inbox_lock = threading.Lock()
-        self._async: deque[tuple[FunctionSpec, dict[str, Any]]] = deque()
+        # (function, event, attempts so far): Lambda's queue of asynchronous events.
+        self._async: deque[tuple[FunctionSpec, dict[str, Any], int]] = deque()
 
     # ---- entry points -------------------------------------------------------------------------
 
@@ -145,6 +155,9 @@ class EventRouter:
                     )
                 for copy in range(self.deliveries_per_event):
                     self._deliver(rule, target, event, copy)
+        # EventBridge does not wait for executions; waiting once per event lets the executions its copies
+        # started run side by side, and keeps each event's effects before the next event's.
+        join_interpreter_threads()
 
     def _deliver(self, rule: RuleSpec, target: TargetSpec, event: dict[str, Any], copy: int) -> None:
         attempts = 0
@@ -168,11 +181,9 @@ class EventRouter:
             self.flow.sfn.start_execution(
                 stateMachineArn=target.arn, name=str(uuid.uuid4()), input=json.dumps(event, separators=(",", ":"))
             )
-            # EventBridge does not wait for executions; waiting here keeps each delivery's effects ordered.
-            join_interpreter_threads()
         elif service == "lambda":
             # Lambda accepts an asynchronous invocation at once and runs it from its own queue.
-            self._async.append((self.system.function_named(target.arn), event))
+            self._async.append((self.system.function_named(target.arn), event, 0))
         elif service == "sqs":
             queue = self.system.queue_by_arn(target.arn)
             self.flow.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(event))
@@ -210,22 +221,34 @@ class EventRouter:
     # ---- Lambda asynchronous invocations ----------------------------------------------------------
 
     def _run_async_invocations(self) -> bool:
-        busy = False
-        while self._async:
-            busy = True
-            spec, event = self._async.popleft()
+        """Run every queued asynchronous event at once; a failed one goes back to the queue for later.
+
+        Lambda retries a failed asynchronous event after a delay (a minute, then two), so here a retry
+        runs in a later round, after what ran beside it has finished.
+        """
+        if not self._async:
+            return False
+        batch = list(self._async)
+        self._async.clear()
+        with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="lambda-async") as pool:
+            outcomes = list(pool.map(self._invoke_async, batch))
+        for (spec, event, attempts), invocation in zip(batch, outcomes, strict=True):
             config = self.system.async_invokes.get(spec.name)
             # Lambda's default for asynchronous invocations: two retries.
             retries = config.maximum_retry_attempts if config else 2
-            attempts = 1
-            invocation = self.flow.runtime.invoke(spec.name, event, source="eventbridge")
-            while not invocation.succeeded and attempts <= retries:
-                attempts += 1
-                invocation = self.flow.runtime.invoke(spec.name, event, source="eventbridge")
-            self.async_outcomes.append(AsyncOutcome(spec.package, event.get("id", ""), attempts, invocation.succeeded))
+            if not invocation.succeeded and attempts < retries:
+                self._async.append((spec, event, attempts + 1))
+                continue
+            self.async_outcomes.append(
+                AsyncOutcome(spec.package, event.get("id", ""), attempts + 1, invocation.succeeded)
+            )
             if not invocation.succeeded and config and config.on_failure_destination:
-                self._on_failure(spec, config.on_failure_destination, event, invocation, attempts)
-        return busy
+                self._on_failure(spec, config.on_failure_destination, event, invocation, attempts + 1)
+        return True
+
+    def _invoke_async(self, queued: tuple[FunctionSpec, dict[str, Any], int]) -> Invocation:
+        spec, event, _ = queued
+        return self.flow.runtime.invoke(spec.name, event, source="eventbridge")
 
     def _on_failure(
         self, spec: FunctionSpec, destination: str, event: dict[str, Any], invocation: Invocation, attempts: int
@@ -254,17 +277,24 @@ class EventRouter:
         for consumer in self.system.queue_consumers:
             queue = self.system.queue_by_arn(consumer.queue_arn)
             while True:
-                messages = self.flow.sqs.receive_message(
-                    QueueUrl=queue.url,
-                    MaxNumberOfMessages=min(consumer.batch_size, 10),
-                    VisibilityTimeout=queue.visibility_timeout_seconds,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-                if not messages:
+                # Lambda's pollers hand the function several batches at once.
+                batches = []
+                for _ in range(CONCURRENCY):
+                    messages = self.flow.sqs.receive_message(
+                        QueueUrl=queue.url,
+                        MaxNumberOfMessages=min(consumer.batch_size, 10),
+                        VisibilityTimeout=queue.visibility_timeout_seconds,
+                        AttributeNames=["All"],
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
+                    if not messages:
+                        break
+                    batches.append(messages)
+                if not batches:
                     break
                 busy = True
-                self._consume(consumer, queue, messages)
+                with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="sqs-poller") as pool:
+                    list(pool.map(partial(self._consume, consumer, queue), batches))
         return busy
 
     def _consume(self, consumer: QueueConsumerSpec, queue: QueueSpec, messages: list[dict[str, Any]]) -> None:

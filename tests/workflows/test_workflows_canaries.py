@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.dynamodb.models import table as dynamodb_models
 from moto.events.models import EventPattern
 from moto.iotdata import urls as iotdata_urls
 from moto.iotdata.models import iotdata_backends
@@ -27,6 +29,14 @@ from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+    state_task_service_dynamodb,
+    state_task_service_events,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
+    StateTaskServiceEvents,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
@@ -140,6 +150,29 @@ def test_a_mocked_dynamodb_failure_still_loses_its_error_name() -> None:
     assert "isinstance(ex, ClientError)" in source
     assert "FailureEventException" not in source
     assert FailureEvent is not None
+
+
+def test_an_eventbridge_api_error_is_still_a_runtime_error_in_moto() -> None:
+    put_to_a_missing_bus = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {
+                    "Entries": [{"EventBusName": "missing", "Source": "s", "DetailType": "d", "Detail": {}}]
+                },
+                "End": True,
+            }
+        },
+    }
+
+    described = run_unpatched(put_to_a_missing_bus)
+
+    # AWS reports a failed PutEvents call as a task failure (retried by States.TaskFailed); moto as
+    # States.Runtime, which no Retrier matches. When this fails, drop _event_errors_as_task_failures.
+    assert (described["status"], described.get("error")) == ("FAILED", "States.Runtime"), described
+    assert parameters(StateTaskServiceEvents._from_error) == ["self", "env", "ex"]
 
 
 # ---- retry back-off ------------------------------------------------------------------------------------
@@ -257,6 +290,26 @@ def test_task_clients_are_created_through_the_boto3_module_attribute() -> None:
     source = inspect.getsource(boto_client.boto_client_for)
     assert "boto3.client(" in source
     assert all(name in source for name in ("service_name=service", "region_name=region"))
+
+
+def test_service_tasks_call_their_client_by_api_method_name() -> None:
+    # The fault seam wraps the methods a Task state calls: getattr(client, "<snake_case action>")(**parameters).
+    for module in (state_task_service_dynamodb, state_task_service_events, state_task_service_aws_sdk):
+        assert "getattr(" in inspect.getsource(module) and "boto_client_for(" in inspect.getsource(module)
+
+
+def test_every_mocked_aws_call_goes_through_the_stubbers_process_request() -> None:
+    assert parameters(BotocoreStubber.process_request) == ["self", "request"]
+    assert "self.process_request(request)" in inspect.getsource(BotocoreStubber.__call__)
+    assert "self.process_request(" in inspect.getsource(BotocoreStubber.process_prepared_request)
+
+
+def test_moto_checks_a_dynamodb_condition_without_a_lock_of_its_own() -> None:
+    # Why AWS calls are served one at a time: two threads could both pass a condition before either writes.
+    # When moto applies a conditional write under its own lock, _one_call_at_a_time can go.
+    source = inspect.getsource(dynamodb_models.Table.put_item)
+    assert "condition_expression" in source
+    assert "lock" not in source.lower()
 
 
 # ---- readers and gaps the flow works around ------------------------------------------------------------

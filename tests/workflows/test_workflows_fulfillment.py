@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from orderflow.workflows import TRANSIENT_DEPENDENCY_ERROR, FulfillmentStates
+from orderflow.workflows import FAILURE_REASONS, FULFILLMENT_ERROR, TRANSIENT_DEPENDENCY_ERROR, FulfillmentStates
 from tests.workflows.flowkit import ExecutionView, FaultInjector, FaultKind, OrderFlow
+from tests.workflows.flowkit_faults import ScriptedServiceFaults
 from tests.workflows.flowkit_orders import (
     CATALOGUE,
     events_of,
@@ -51,8 +52,27 @@ def only_fulfilment(flow: OrderFlow) -> ExecutionView:
 
 def step_calls(flow: OrderFlow) -> list[str]:
     """Handler packages the fulfilment invoked, in order (retries included)."""
-    steps = {"reserve_inventory", "process_payment", "create_shipment", "refund_payment", "release_inventory"}
+    steps = {
+        "reserve_inventory",
+        "process_payment",
+        "create_shipment",
+        "cancel_shipment",
+        "refund_payment",
+        "release_inventory",
+    }
     return [invocation.package for invocation in flow.runtime.invocations if invocation.package in steps]
+
+
+def execution_history_errors(flow: OrderFlow, execution: ExecutionView) -> list[dict[str, Any]]:
+    """The error details of every failed task of an execution (where raw causes belong)."""
+    history = flow.sfn.get_execution_history(executionArn=execution.arn)["events"]
+    return [event["taskFailedEventDetails"] for event in history if "taskFailedEventDetails" in event]
+
+
+def attention_messages(flow: OrderFlow) -> list[dict[str, Any]]:
+    """What the fulfillment parked for an operator."""
+    [url] = flow.system.machine(FULFILLMENT).queue_urls
+    return [message["body"] for message in flow.peek_queue(flow.system.queue_by_url(url).name)]
 
 
 def test_the_happy_path_reserves_charges_ships_and_writes_the_receipt(flow: OrderFlow) -> None:
@@ -114,10 +134,18 @@ def test_out_of_stock_releases_what_it_holds_and_fails_the_order(flow: OrderFlow
     assert (stock(flow, sku), stock(flow, "MUG-BLK")) == (available, CATALOGUE["MUG-BLK"]["initialStock"])
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None
-    assert (order["status"], order["reason"]) == ("FAILED", "OutOfStock")
+    out_of_stock = FAILURE_REASONS["OutOfStock"]
+    assert (order["status"], order["reason"], order["message"]) == ("FAILED", out_of_stock.code, out_of_stock.message)
     [failed] = flow.bus_events("OrderFailed")
-    assert failed["detail"]["reason"] == "OutOfStock"
-    assert "LAMP-DESK" in json.loads(failed["detail"]["error"])["errorMessage"]
+    # The customer reads a code and a sentence; the handler's error (SKU, stack trace) stays in the history.
+    assert failed["detail"] == {
+        "orderId": order_id,
+        "customerId": order["customerId"],
+        "correlationId": order["correlationId"],
+        "reason": out_of_stock.code,
+        "message": out_of_stock.message,
+    }
+    assert "LAMP-DESK" in json.dumps(execution_history_errors(flow, execution))
     assert flow.item("payments", {"orderId": order_id}) is None
 
 
@@ -135,7 +163,7 @@ def test_a_declined_payment_is_compensated_in_reverse_order(flow: OrderFlow) -> 
     assert stock(flow, "HOOD-L") == before
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None
-    assert (order["status"], order["reason"]) == ("FAILED", "PaymentDeclined")
+    assert (order["status"], order["reason"]) == ("FAILED", "PAYMENT_DECLINED")
     assert events_of(flow, order_id) == {"OrderPlaced": 1, "OrderAccepted": 1, "OrderFailed": 1}
 
 
@@ -176,6 +204,7 @@ def test_exhausted_retries_compensate_in_reverse_and_fail_the_execution(flow: Or
         "reserve_inventory",
         "process_payment",
         *["create_shipment"] * attempts,
+        "cancel_shipment",
         "refund_payment",
         "release_inventory",
     ]
@@ -186,10 +215,14 @@ def test_exhausted_retries_compensate_in_reverse_and_fail_the_execution(flow: Or
     assert stock(flow, "CAP-01") == before
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None
-    assert (order["status"], order["reason"]) == ("FAILED", TRANSIENT_DEPENDENCY_ERROR)
-    assert "shipment" not in order
+    assert (order["status"], order["reason"]) == ("FAILED", FULFILLMENT_ERROR.code)
+    # Nothing was booked: the cancellation left a marker, so a late booking attempt cannot ship.
+    assert order["shipment"] == {"status": "CANCELLED", "cancelledAt": order["shipment"]["cancelledAt"]}
     [failed] = flow.bus_events("OrderFailed")
-    assert failed["detail"]["reason"] == TRANSIENT_DEPENDENCY_ERROR
+    assert (failed["detail"]["reason"], failed["detail"]["message"]) == (
+        FULFILLMENT_ERROR.code,
+        FULFILLMENT_ERROR.message,
+    )
 
 
 def test_a_lost_response_is_retried_without_doing_the_step_twice(flow: OrderFlow) -> None:
@@ -214,3 +247,130 @@ def test_a_lost_response_is_retried_without_doing_the_step_twice(flow: OrderFlow
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None
     assert order["shipment"]["shipmentId"] == flow.runtime.of("create_shipment")[0].result["shipmentId"]
+
+
+# ---- after the point of no return, only forward (issue 10, finding 1) --------------------------------
+
+
+def test_a_lost_response_on_mark_fulfilled_is_a_success_not_a_refund(flow: OrderFlow) -> None:
+    # The order is marked FULFILLED, then the response is lost: the retry must find FULFILLED and go on.
+    flow.seams.service_faults = faults = ScriptedServiceFaults({"dynamodb:UpdateItem:FULFILLED": ["lost-response"]})
+
+    order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
+
+    execution = only_fulfilment(flow)
+    assert faults.injected == [("dynamodb:UpdateItem:FULFILLED", "lost-response")]
+    assert (execution.status, execution.final_state) == ("SUCCEEDED", S.FULFILLED)
+    assert step_calls(flow) == ["reserve_inventory", "process_payment", "create_shipment"]
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "CHARGED"
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and order["status"] == "FULFILLED"
+    assert events_of(flow, order_id) == {"OrderPlaced": 1, "OrderAccepted": 1, "OrderFulfilled": 1}
+
+
+def test_a_receipt_that_cannot_be_written_parks_the_order_and_never_refunds_it(flow: OrderFlow) -> None:
+    flow.seams.service_faults = ScriptedServiceFaults({"s3:PutObject": "error"})
+    retrier = retrier_for(flow.system.machine(FULFILLMENT).document, S.WRITE_RECEIPT, "S3.InternalError")
+    before = stock(flow, "CAP-01")
+
+    order_id = place_order(flow, new_customer(), {"CAP-01": 1})["orderId"]
+
+    execution = only_fulfilment(flow)
+    assert (execution.status, execution.final_state) == ("FAILED", S.PARKED_FOR_OPERATOR)
+    # The long recovery budget was spent on the receipt first.
+    assert [state for state, _ in execution.task_failures].count(S.WRITE_RECEIPT) == retrier["MaxAttempts"] + 1
+    assert step_calls(flow) == ["reserve_inventory", "process_payment", "create_shipment"]
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "CHARGED"
+    assert stock(flow, "CAP-01") == before - 1
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None
+    assert (order["status"], order["shipment"]["status"]) == ("ACCEPTED", "BOOKED")
+    assert order["attention"]["executionArn"] == execution.arn
+    [parked] = attention_messages(flow)
+    assert (parked["orderId"], parked["executionArn"]) == (order_id, execution.arn)
+    assert parked["error"]["Error"].lower().startswith("s3.")
+    assert parked["state"]["shipment"]["shipmentId"] == order["shipment"]["shipmentId"]
+    assert "OrderFailed" not in events_of(flow, order_id)
+
+
+def test_a_booking_whose_response_kept_getting_lost_is_cancelled_before_the_refund(flow: OrderFlow) -> None:
+    attempts = retrier_for(flow.system.machine(FULFILLMENT).document, S.CREATE_SHIPMENT, "Lambda.ServiceException")
+    flow.runtime.faults = LoseEvery("create_shipment")
+
+    order_id = place_order(flow, new_customer(), {"MUG-WHT": 1})["orderId"]
+
+    execution = only_fulfilment(flow)
+    assert (execution.status, execution.final_state) == ("FAILED", S.FAILED_UNEXPECTEDLY)
+    assert step_calls(flow)[-3:] == ["cancel_shipment", "refund_payment", "release_inventory"]
+    assert len(flow.runtime.of("create_shipment")) == attempts["MaxAttempts"] + 1
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None
+    # The carrier had booked it: it is cancelled, so the refunded order does not ship.
+    assert order["shipment"]["status"] == "CANCELLED"
+    assert order["shipment"]["shipmentId"] == flow.runtime.of("create_shipment")[0].result["shipmentId"]
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "REFUNDED"
+    assert (order["status"], order["reason"]) == ("FAILED", FULFILLMENT_ERROR.code)
+
+
+# ---- status events follow the table, once (issue 10, findings 2 and 6) ---------------------------------
+
+
+def test_a_lost_response_on_mark_failed_still_records_and_announces_the_failure(flow: OrderFlow) -> None:
+    flow.seams.service_faults = ScriptedServiceFaults({"dynamodb:UpdateItem:FAILED": ["lost-response"]})
+
+    order_id = place_order(flow, new_customer(), {"HOOD-L": 9})["orderId"]  # declined for a NEW customer
+
+    execution = only_fulfilment(flow)
+    assert (execution.status, execution.final_state) == ("SUCCEEDED", S.FAILED_AND_COMPENSATED)
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and order["status"] == "FAILED"
+    assert events_of(flow, order_id)["OrderFailed"] == 1
+    assert notifications_of(flow, order_id) == ["OrderAccepted", "OrderFailed"]
+    assert timeline_of(flow, order_id) == ["OrderPlaced", "OrderAccepted", "OrderFailed"]
+
+
+def test_an_order_fulfilled_event_put_twice_is_notified_and_recorded_once(flow: OrderFlow) -> None:
+    # PutEvents took the event, the response was lost, the retry put a second one with a new id.
+    flow.seams.service_faults = ScriptedServiceFaults({"events:PutEvents:OrderFulfilled": ["lost-response"]})
+
+    order_id = place_order(flow, new_customer(), {"TEE-L": 1})["orderId"]
+
+    assert events_of(flow, order_id)["OrderFulfilled"] == 2
+    assert notifications_of(flow, order_id) == ["OrderAccepted", "OrderFulfilled", "ReceiptReady"]
+    assert timeline_of(flow, order_id) == ["OrderPlaced", "OrderAccepted", "OrderFulfilled"]
+
+
+def test_a_receipt_written_twice_is_announced_once(flow: OrderFlow) -> None:
+    flow.seams.service_faults = ScriptedServiceFaults({"s3:PutObject": ["lost-response"]})
+
+    order_id = place_order(flow, new_customer(), {"TEE-L": 1})["orderId"]
+
+    receipts = [event for bus, event in flow.router.events if event["detail-type"] == "Object Created"]
+    assert len({event["id"] for event in receipts}) >= 2
+    assert notifications_of(flow, order_id).count("ReceiptReady") == 1
+
+
+def notifications_of(flow: OrderFlow, order_id: str) -> list[str]:
+    """The notification types the customer's live topic received for an order (sorted: notify runs them
+    concurrently, as Lambda does)."""
+    return sorted(payload["type"] for _, payload in flow.iot_publishes() if payload["orderId"] == order_id)
+
+
+def timeline_of(flow: OrderFlow, order_id: str) -> list[str]:
+    """The order's timeline as the customer reads it (detail-types, lifecycle order)."""
+    rows = [row for row in flow.scan("timeline") if row["orderId"] == order_id]
+    lifecycle = ["OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"]
+    return sorted((row["detailType"] for row in rows), key=lifecycle.index)
+
+
+class LoseEvery(FaultInjector):
+    """Every invocation of the named steps does its work, then Lambda fails the response (HTTP 500)."""
+
+    def __init__(self, *packages: str) -> None:
+        self.packages = set(packages)
+
+    def decide(self, package: str, event: Any) -> FaultKind | None:
+        return "lost-response" if package in self.packages else None

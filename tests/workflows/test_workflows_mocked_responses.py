@@ -75,17 +75,28 @@ EXPECTED = {
         ((F.RESERVE_INVENTORY, "Lambda.ServiceException"),),
     ),
     "ShipmentRetriesExhausted": Expected(FULFILLMENT, "FAILED", F.FAILED_UNEXPECTEDLY, "FAILED", ("OrderFailed",)),
-    "RefundKeepsFailing": Expected(FULFILLMENT, "FAILED", F.COMPENSATION_FAILED, "ACCEPTED", ()),
-    "FailureNotRecorded": Expected(
+    # A compensation or a failure that cannot be recorded is parked for an operator, the order left as it is.
+    "RefundKeepsFailing": Expected(FULFILLMENT, "FAILED", F.PARKED_FOR_OPERATOR, "ACCEPTED", ()),
+    "FailureRecordingParked": Expected(
         FULFILLMENT,
         "FAILED",
-        F.FAILURE_NOT_RECORDED,
+        F.PARKED_FOR_OPERATOR,
         "ACCEPTED",
         (),
         ((F.RESERVE_INVENTORY, "OutOfStock"),)
-        + ((F.MARK_FAILED, "DynamoDB.ProvisionedThroughputExceededException"),) * 4,
+        + ((F.MARK_FAILED, "DynamoDB.ProvisionedThroughputExceededException"),) * 11,
     ),
-    "FulfilledEventNotPublished": Expected(FULFILLMENT, "FAILED", F.FULFILLED_EVENT_NOT_PUBLISHED, "FULFILLED", ()),
+    # After the shipment is booked: parked, never compensated.
+    "FulfilledEventParked": Expected(FULFILLMENT, "FAILED", F.PARKED_FOR_OPERATOR, "FULFILLED", ()),
+    "ReceiptParkedNeverRefunded": Expected(
+        FULFILLMENT,
+        "FAILED",
+        F.PARKED_FOR_OPERATOR,
+        "ACCEPTED",
+        (),
+        ((F.WRITE_RECEIPT, "S3.InternalErrorException"),) * 11,
+    ),
+    "ParkingRefusedAfterShipment": Expected(FULFILLMENT, "FAILED", F.NOT_PARKED, "ACCEPTED", ()),
     "ReceiptWriteRetried": Expected(
         FULFILLMENT,
         "SUCCEEDED",
@@ -103,7 +114,7 @@ EXPECTED = {
         (),
         ((C.MARK_ACCEPTED, "DynamoDB.ConditionalCheckFailedException"),),
     ),
-    "TierOutsideTheContract": Expected(CUSTOMER_STATUS, "FAILED", C.CHECK_TIER, "PENDING", ()),
+    "TierOutsideTheContract": Expected(CUSTOMER_STATUS, "FAILED", C.PARKED, "PENDING", ()),
     "ClassificationKeepsFailing": Expected(
         CUSTOMER_STATUS,
         "FAILED",
@@ -113,12 +124,13 @@ EXPECTED = {
         ((C.CLASSIFY_CUSTOMER, "TransientDependencyError"),) * 4,
     ),
     "ParkingRefused": Expected(CUSTOMER_STATUS, "FAILED", C.PARKING_FAILED, "PENDING", ()),
+    # The execution exists (ours, started before a lost response, or a duplicate's): announce anyway.
     "FulfillmentAlreadyStarted": Expected(
         CUSTOMER_STATUS,
         "SUCCEEDED",
-        C.ALREADY_FULFILLING,
+        C.ACCEPTED,
         "ACCEPTED",
-        (),
+        ("OrderAccepted",),
         ((C.START_FULFILLMENT, "StepFunctions.ExecutionAlreadyExistsException"),),
     ),
     "ClassificationThrottledOnce": Expected(
@@ -210,7 +222,7 @@ def test_compensations_run_in_reverse_order_of_the_steps(flow: OrderFlow, mock_c
     assert undo == [F.REFUND_PAYMENT, F.RELEASE_INVENTORY]
     stored = flow.item("orders", {"orderId": order["orderId"]})
     assert stored is not None
-    assert stored["reason"] == "PaymentDeclined"
+    assert stored["reason"] == "PAYMENT_DECLINED"
 
 
 def test_mocked_retries_wait_the_configured_backoff(flow: OrderFlow, mock_config: MockConfig) -> None:
@@ -223,11 +235,8 @@ def test_mocked_retries_wait_the_configured_backoff(flow: OrderFlow, mock_config
     assert [wait.ceiling for wait in flow.seams.retry_clock.waits] == expected_waits(retrier, 2)
 
 
-AWS_NO_CHOICE_ERROR = "States.NoChoiceMatched"
-"""What AWS fails a Choice with when no rule matches and there is no Default."""
-
-
-def test_a_tier_outside_the_contract_fails_instead_of_accepting(flow: OrderFlow, mock_config: MockConfig) -> None:
+def test_a_tier_outside_the_contract_is_parked_for_redrive(flow: OrderFlow, mock_config: MockConfig) -> None:
+    # Before: no Choice default, so States.NoChoiceMatched failed the execution and nothing was parked.
     order = order_row("PENDING")
     flow.put_item("orders", order)
 
@@ -235,14 +244,27 @@ def test_a_tier_outside_the_contract_fails_instead_of_accepting(flow: OrderFlow,
         flow, mock_config, CUSTOMER_STATUS, "TierOutsideTheContract", order_placed(order, flow.system)
     )
 
-    assert (execution.status, execution.final_state) == ("FAILED", C.CHECK_TIER)
+    assert C.TIER_OUTSIDE_CONTRACT in execution.states
     assert flow.executions(FULFILLMENT) == []
-    # Known moto 5.2.5 divergence: its Choice raises a RuntimeError, reported as States.Runtime, where AWS
-    # reports States.NoChoiceMatched. When this assertion fails, moto agrees with AWS: assert
-    # AWS_NO_CHOICE_ERROR here instead.
-    assert (execution.error, "No branching option reached" in (execution.cause or "")) == ("States.Runtime", True), (
-        f"moto now reports {execution.error!r}; expected AWS's {AWS_NO_CHOICE_ERROR!r}"
+    [failure_queue_url] = flow.system.machine(CUSTOMER_STATUS).queue_urls
+    [parked] = flow.peek_queue(flow.system.queue_by_url(failure_queue_url).name)
+    assert parked["body"]["detail"]["orderId"] == order["orderId"]
+    assert parked["body"]["error"]["Error"] == "UnknownTier"
+    assert parked["body"]["classification"] == {"tier": "GOLD"}
+
+
+def test_a_receipt_that_cannot_be_written_is_never_refunded(flow: OrderFlow, mock_config: MockConfig) -> None:
+    order = order_row("ACCEPTED")
+    flow.put_item("orders", order)
+
+    execution = run_test_case(
+        flow, mock_config, FULFILLMENT, "ReceiptParkedNeverRefunded", fulfillment_input(order, "NEW")
     )
+
+    assert not {F.CANCEL_SHIPMENT, F.REFUND_PAYMENT, F.RELEASE_INVENTORY, F.MARK_FAILED} & set(execution.states)
+    assert execution.states[-3:] == (F.PARK_FOR_OPERATOR, F.MARK_FOR_ATTENTION, F.PARKED_FOR_OPERATOR)
+    stored = flow.item("orders", {"orderId": order["orderId"]})
+    assert stored is not None and stored["attention"]["error"] == "S3.InternalErrorException"
 
 
 # ---- the loader refuses a malformed file, naming the key at fault --------------------------------------
