@@ -46,6 +46,7 @@ PACKAGES: Final = (
     "reserve_inventory",
     "process_payment",
     "create_shipment",
+    "cancel_shipment",
     "release_inventory",
     "refund_payment",
     "notify",

@@ -1,17 +1,25 @@
 """A seeded fault run of the whole order flow: the order mix, the fault plan, the figures, the invariants.
 
-Every decision is drawn from the seed and a stable identity (the order's sequence number, the step, the
-attempt), never from ids AWS generates, so a run's faults do not depend on thread timing or uuids.
+Every decision is drawn from the seed and a stable identity (the order's sequence number, the step or
+call, the attempt), never from ids AWS generates, so a run's faults do not depend on uuids.
 
-Faults injected, each at ``transient_rate`` per attempt:
+Faults injected:
 
-* every Lambda step (both workflows' functions, ``notify``, ``create_order``): either its first AWS call is
-  throttled (the handler maps it to ``TransientDependencyError``), or it completes and the Lambda service
-  then fails the response (``Lambda.ServiceException``), so the retry re-runs a step that already acted;
-* ``audit``: each timeline write is throttled (that record fails alone, partial batch response);
-* every EventBridge target delivery (EventBridge retries per the rule target's retry policy).
+* every Lambda step (both workflows' functions, ``notify``, ``create_order``), at ``transient_rate`` per
+  attempt: either its first AWS call is throttled (the handler maps it to ``TransientDependencyError``),
+  or it completes and the Lambda service then fails the response (``Lambda.ServiceException``), so the
+  retry re-runs a step that already acted;
+* ``audit``: each timeline write is throttled at ``transient_rate`` (that record fails alone);
+* every EventBridge target delivery at ``transient_rate`` (EventBridge retries per the target's policy);
+* the state machines' own service calls (DynamoDB, EventBridge, S3, SQS, Step Functions) at
+  ``service_fault_rate`` per call: an error, a throttle, or a lost response (the call applied, the
+  response lost), a third each;
+* outages: for ``outage_share`` of the orders one service call of their workflow fails every time until
+  the order is parked (the receipt bucket, the bus, the orders table down for longer than any retry
+  budget), so the parking paths, and the rule that a shipped order is never refunded, are exercised.
 
-Plus, by construction of the order mix: permanent declines (large orders of customers without history),
+Every event is delivered ``deliveries_per_event`` times, the copies processed at the same time. Plus, by
+construction of the order mix: permanent declines (large orders of customers without history),
 stock-outs (scarce SKUs run out), customers blocked after repeated failures, and poison events without
 an ``orderId`` that the audit consumer can never record.
 """
@@ -28,6 +36,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -37,7 +46,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from tests.workflows.flowkit import PROJECT_DIR, FaultInjector, FaultKind, OrderFlow, RecordedSystem, running_flow
+from tests.workflows.flowkit import (
+    PROJECT_DIR,
+    FaultInjector,
+    FaultKind,
+    OrderFlow,
+    RecordedSystem,
+    ServiceFaultInjector,
+    ServiceFaultKind,
+    running_flow,
+)
+from tests.workflows.flowkit_faults import call_name, order_of_call
 from tests.workflows.flowkit_orders import CATALOGUE, TERMINAL_ORDER_STATUSES, claims_for, order_body
 
 REPORTED_LINES: list[str] = []
@@ -56,6 +75,20 @@ LAMBDA_STEPS: Final = frozenset(
     }
 )
 TERMINAL_EVENTS: Final = {"FULFILLED": "OrderFulfilled", "FAILED": "OrderFailed", "REJECTED": "OrderRejected"}
+ONCE_PER_ORDER: Final = frozenset({"OrderPlaced", "OrderAccepted", *TERMINAL_EVENTS.values()})
+SERVICES: Final = ("dynamodb", "events", "s3", "sqs", "stepfunctions")
+"""Services the state machines call directly (Lambda faults are injected in the handlers' runtime)."""
+SERVICE_FAULT_KINDS: Final[tuple[ServiceFaultKind, ...]] = ("error", "throttle", "lost-response")
+OUTAGE_CALLS: Final = (
+    "dynamodb:UpdateItem:ACCEPTED",
+    "s3:PutObject",
+    "dynamodb:UpdateItem:FULFILLED",
+    "events:PutEvents:OrderFulfilled",
+)
+"""What an outage takes down for an order: the orders table before acceptance (customer-status parks the
+event for redrive), or, after the shipment is booked, the receipts bucket, the orders table or the bus."""
+INTERNAL_TEXT: Final = ("Traceback", "stackTrace", "errorMessage", "errorType", "/var/task", ".py", "Exception")
+"""Markers of an internal error text (a Lambda error payload, a stack trace, a service exception)."""
 POISON_DETAIL_TYPE: Final = "InventoryAdjusted"
 COMMON_SKUS: Final = ("MUG-BLK", "MUG-WHT", "TEE-M", "TEE-L", "CAP-01", "BAG-TOTE")
 SCARCE_SKU: Final = "LAMP-DESK"
@@ -65,19 +98,34 @@ LARGE_ORDER: Final = {"MUG-WHT": 45}
 
 @dataclass(frozen=True)
 class FaultRunConfig:
-    """Shape of one fault run."""
+    """Shape of one fault run; the defaults are the fast run of ``make test``, :meth:`long` the bench's."""
 
     seed: int = 20_260_101
-    orders: int = 500
-    customers: int = 150
-    big_spenders: int = 8
+    orders: int = 100
+    customers: int = 35
+    big_spenders: int = 3
     """Customers who only place large orders: declined while NEW, BLOCKED after three failures."""
     deliveries_per_event: int = 2
     transient_rate: float = 0.2
-    large_order_share: float = 0.08
-    scarce_sku_share: float = 0.04
-    poison_events: int = 12
+    service_fault_rate: float = 0.2
+    outage_share: float = 0.04
+    large_order_share: float = 0.1
+    scarce_sku_share: float = 0.06
+    poison_events: int = 6
     client_attempts: int = 6
+
+    @classmethod
+    def long(cls, seed: int) -> FaultRunConfig:
+        """The longer run of ``make bench``: 500 orders from 150 customers."""
+        return cls(
+            seed=seed,
+            orders=500,
+            customers=150,
+            big_spenders=8,
+            large_order_share=0.08,
+            scarce_sku_share=0.04,
+            poison_events=12,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,12 +164,12 @@ def plan_orders(config: FaultRunConfig) -> list[PlannedOrder]:
 
 
 class FaultPlan(FaultInjector):
-    """Seeded transient faults, decided per (step, order, attempt).
+    """Seeded transient faults, decided per (step or call, order, attempt), and the outages.
 
     Parameters
     ----------
     config:
-        The run's seed and rate.
+        The run's seed and rates.
     """
 
     def __init__(self, config: FaultRunConfig) -> None:
@@ -129,6 +177,12 @@ class FaultPlan(FaultInjector):
         self.sequence_of: dict[str, int] = {}
         self.attempts: Counter[tuple[str, ...]] = Counter()
         self.injected: Counter[str] = Counter()
+        """Faults by ``"<service> <kind>"``: ``lambda throttle``, ``s3 lost-response``, ``eventbridge delivery``..."""
+        self.service_calls: Counter[str] = Counter()
+        self.outages: dict[int, str] = {}
+        """Order sequence number → the call name that is down for it until the order is parked."""
+        self.services = ServiceFaultPlan(self)
+        self._lock = threading.Lock()
 
     def _draw(self, *identity: str) -> float:
         digest = hashlib.sha256("|".join((str(self.config.seed), *identity)).encode()).digest()
@@ -147,9 +201,26 @@ class FaultPlan(FaultInjector):
         order_id = detail.get("orderId") or str((detail.get("object") or {}).get("key", "")).rsplit("/", 1)[-1][:-5]
         return f"order-{self.sequence_of.get(str(order_id), -1)}|{event['detail-type']}"
 
-    def _faulty(self, *identity: str) -> bool:
-        self.attempts[identity] += 1
-        return self._draw(*identity, str(self.attempts[identity])) < self.config.transient_rate
+    def _attempt(self, *identity: str) -> int:
+        with self._lock:
+            self.attempts[identity] += 1
+            return self.attempts[identity]
+
+    def _faulty(self, *identity: str, rate: float | None = None) -> bool:
+        attempt = self._attempt(*identity)
+        return self._draw(*identity, str(attempt)) < (self.config.transient_rate if rate is None else rate)
+
+    def count(self, service: str, kind: str) -> None:
+        """Record one injected fault."""
+        with self._lock:
+            self.injected[f"{service} {kind}"] += 1
+
+    def plan_outages(self, sequences: list[int]) -> None:
+        """Choose the orders that meet an outage, and what is down for each."""
+        for sequence in sequences:
+            if self._draw("outage", str(sequence)) < self.config.outage_share:
+                pick = self._draw("outage-call", str(sequence))
+                self.outages[sequence] = OUTAGE_CALLS[int(pick * len(OUTAGE_CALLS))]
 
     def decide(self, package: str, event: Any) -> FaultKind | None:
         """Throttle or lose the response of ``transient_rate`` of the Lambda steps' attempts."""
@@ -163,7 +234,7 @@ class FaultPlan(FaultInjector):
             if self._draw(package, subject, "kind", str(self.attempts[(package, subject)])) < 0.5
             else "lost-response"
         )
-        self.injected[kind] += 1
+        self.count("lambda", kind)
         return kind
 
     def throttle_call(self, package: str, service: str, operation: str, request: Mapping[str, Any]) -> bool:
@@ -174,16 +245,46 @@ class FaultPlan(FaultInjector):
         order_id = (item.get("orderId") or {}).get("S", "")
         detail_type = (item.get("detailType") or {}).get("S", "")
         if self._faulty("audit", f"order-{self.sequence_of.get(order_id, -1)}|{detail_type}"):
-            self.injected["throttle"] += 1
+            self.count("lambda", "throttle")
             return True
         return False
 
     def delivery_fault(self, rule: Any, target: Any, event: dict[str, Any], attempt: int) -> bool:
         """Fail ``transient_rate`` of the EventBridge target deliveries."""
         if self._faulty("delivery", rule.name, target.target_id, self._subject("", event)):
-            self.injected["delivery"] += 1
+            self.count("eventbridge", "delivery")
             return True
         return False
+
+
+class ServiceFaultPlan(ServiceFaultInjector):
+    """The plan's faults in the state machines' own service calls (see :class:`FaultPlan`)."""
+
+    def __init__(self, plan: FaultPlan) -> None:
+        self.plan = plan
+
+    def decide(self, service: str, operation: str, parameters: Mapping[str, Any]) -> ServiceFaultKind | None:
+        """An outage's error, or at ``service_fault_rate`` an error, a throttle or a lost response."""
+        if service not in SERVICES:
+            return None
+        plan = self.plan
+        name = call_name(service, operation, parameters)
+        sequence = plan.sequence_of.get(order_of_call(service, parameters), -1)
+        with plan._lock:
+            plan.service_calls[service] += 1
+            if service == "sqs" and sequence in plan.outages:
+                # Parked: the outage is over for this order (an operator's redrive finds the service back).
+                plan.outages.pop(sequence)
+            elif plan.outages.get(sequence) == name:
+                plan.injected[f"{service} outage"] += 1
+                return "error"
+        subject = f"order-{sequence}"
+        if not plan._faulty("service", name, subject, rate=plan.config.service_fault_rate):
+            return None
+        attempt = str(plan.attempts[("service", name, subject)])
+        kind = SERVICE_FAULT_KINDS[int(plan._draw(name, subject, "kind", attempt) * len(SERVICE_FAULT_KINDS))]
+        plan.count(service, kind)
+        return kind
 
 
 @dataclass
@@ -193,12 +294,18 @@ class FaultRunResult:
     config: FaultRunConfig
     placed: dict[int, str] = field(default_factory=dict)
     """Order sequence number → order id, for the orders the API accepted."""
+    customers: dict[int, str] = field(default_factory=dict)
+    """Order sequence number → the customer who placed it."""
     not_placed: list[int] = field(default_factory=list)
     poison_event_ids: list[str] = field(default_factory=list)
     dead_letters: dict[str, int] = field(default_factory=dict)
     """Depth of every dead-letter queue when the run settled, before the operator's redrive."""
     redriven: int = 0
+    outages: dict[int, str] = field(default_factory=dict)
+    """Order sequence number → the call an outage took down for it."""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the run (all threads): its duration on an otherwise idle machine, whatever the load."""
 
 
 def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult, FaultPlan]:
@@ -211,18 +318,23 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     """
     plan = FaultPlan(config)
     flow.runtime.faults = plan
+    flow.seams.service_faults = plan.services
     flow.router.deliveries_per_event = config.deliveries_per_event
     flow.router.delivery_fault = plan.delivery_fault
     result = FaultRunResult(config)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
-    for planned in plan_orders(config):
+    orders = plan_orders(config)
+    plan.plan_outages([planned.sequence for planned in orders])
+    result.outages = dict(plan.outages)
+    for planned in orders:
         reply = _place_with_retries(flow, planned, config.client_attempts)
         if reply is None:
             result.not_placed.append(planned.sequence)
         else:
             plan.sequence_of[reply["orderId"]] = planned.sequence
             result.placed[planned.sequence] = reply["orderId"]
+            result.customers[planned.sequence] = planned.customer
         if planned.sequence % poison_every == 0 and len(result.poison_event_ids) < config.poison_events:
             # A producer's bug: an order event without orderId, which only the audit rule matches.
             response = flow.events.put_events(
@@ -240,6 +352,7 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     result.dead_letters = flow.queue_depths(sorted(flow.system.dead_letter_queues))
     result.redriven = _redrive_parked(flow)
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - started_cpu
     return result, plan
 
 
@@ -281,24 +394,34 @@ class FaultRunFigures:
 
     terminal: dict[str, int]
     failure_reasons: dict[str, int]
-    not_terminal: dict[str, str]
+    parked: dict[str, int]
+    """Orders parked for an operator when the run settled, by queue (after the customer-status redrive)."""
     duplicates_suppressed: dict[str, int]
     compensations: dict[str, dict[str, int]]
     faults: dict[str, int]
+    service_calls: dict[str, int]
     dead_letters: dict[str, int]
     invocations: int
 
     def lines(self, result: FaultRunResult) -> list[str]:
         """The figures as the terminal summary prints them."""
         config = result.config
+        by_service: dict[str, list[str]] = defaultdict(list)
+        for name, count in self.faults.items():
+            service, kind = name.split(" ", 1)
+            by_service[service].append(f"{kind} {count}")
         return [
             f"seed {config.seed}: {config.orders} orders from {config.customers} customers, every event delivered "
-            f"{config.deliveries_per_event}x, {config.transient_rate:.0%} transient faults per step attempt, "
-            f"{config.poison_events} poison events; {result.seconds:.1f} s, {self.invocations} Lambda invocations",
+            f"{config.deliveries_per_event}x (copies processed concurrently), {config.transient_rate:.0%} faults per "
+            f"Lambda step attempt and delivery, {config.service_fault_rate:.0%} per workflow service call, "
+            f"{len(result.outages)} outages, {config.poison_events} poison events; {result.seconds:.1f} s "
+            f"({result.cpu_seconds:.1f} s of CPU), "
+            f"{self.invocations} Lambda invocations",
             "orders by terminal state: "
             + ", ".join(f"{status} {count}" for status, count in self.terminal.items())
             + (f", not placed {len(result.not_placed)}" if result.not_placed else "")
-            + f" (FAILED reasons: {', '.join(f'{k} {v}' for k, v in self.failure_reasons.items()) or 'none'})",
+            + f" (FAILED reasons: {', '.join(f'{k} {v}' for k, v in self.failure_reasons.items()) or 'none'})"
+            + f"; parked for an operator: {', '.join(f'{k} {v}' for k, v in self.parked.items()) or 'none'}",
             "duplicates suppressed: "
             + ", ".join(f"{name} {count}" for name, count in self.duplicates_suppressed.items()),
             "compensations run: "
@@ -306,7 +429,10 @@ class FaultRunFigures:
                 f"{step} {sum(outcomes.values())} ({', '.join(f'{k} {v}' for k, v in outcomes.items())})"
                 for step, outcomes in self.compensations.items()
             ),
-            "faults injected: " + ", ".join(f"{kind} {count}" for kind, count in self.faults.items()),
+            "faults injected by service and kind: "
+            + "; ".join(f"{service}: {', '.join(kinds)}" for service, kinds in sorted(by_service.items())),
+            "workflow service calls: "
+            + ", ".join(f"{service} {count}" for service, count in self.service_calls.items()),
             "messages in each DLQ: "
             + ", ".join(f"{name} {count}" for name, count in self.dead_letters.items())
             + f" (parked customer-status inputs redriven afterwards: {result.redriven})",
@@ -314,7 +440,7 @@ class FaultRunFigures:
 
 
 def measure(flow: OrderFlow, result: FaultRunResult, plan: FaultPlan) -> FaultRunFigures:
-    """Count terminal states, suppressed duplicates, compensations, faults and dead letters."""
+    """Count terminal states, parked orders, suppressed duplicates, compensations, faults and dead letters."""
     orders = {row["orderId"]: row for row in flow.scan("orders")}
     statuses = Counter(orders[order_id]["status"] for order_id in result.placed.values() if order_id in orders)
     reasons = Counter(
@@ -322,25 +448,22 @@ def measure(flow: OrderFlow, result: FaultRunResult, plan: FaultPlan) -> FaultRu
         for order_id in result.placed.values()
         if orders.get(order_id, {}).get("status") == "FAILED"
     )
-    not_terminal = {
-        order_id: str(orders.get(order_id, {}).get("status"))
-        for order_id in result.placed.values()
-        if orders.get(order_id, {}).get("status") not in TERMINAL_ORDER_STATUSES
-    }
+    parked = {name: len(order_ids) for name, order_ids in parked_orders(flow).items()}
     classifications = flow.list_executions("customer-status-workflow")
-    fulfilments = flow.list_executions("fulfillment")
+    decided = sum(count for status, count in statuses.items() if status != "PENDING")
+    once_events = [event for event in flow.bus_events() if event["detail-type"] in ONCE_PER_ORDER]
     duplicates = {
-        # Each order's fulfilment is started once: every other successful classification was a duplicate.
-        "OrderPlaced (no second fulfilment)": sum(item["status"] == "SUCCEEDED" for item in classifications)
-        - len(fulfilments)
-        - statuses.get("REJECTED", 0),
+        # Each order is decided once: every other successful classification was a duplicate OrderPlaced.
+        "OrderPlaced (decided once)": sum(item["status"] == "SUCCEEDED" for item in classifications) - decided,
         "POST retries answered with the same order": _replayed_replies(flow),
+        "events put twice, kept once": len(once_events)
+        - len({(event["detail"].get("orderId"), event["detail-type"]) for event in once_events}),
         "notifications": _notify_duplicates(flow),
         "timeline writes": _audit_duplicates(flow),
         "step replays": _step_replays(flow),
     }
     compensations: dict[str, dict[str, int]] = {}
-    for package in ("refund_payment", "release_inventory"):
+    for package in ("cancel_shipment", "refund_payment", "release_inventory"):
         outcomes = Counter(
             str(invocation.result["outcome"])
             for invocation in flow.runtime.of(package)
@@ -350,13 +473,28 @@ def measure(flow: OrderFlow, result: FaultRunResult, plan: FaultPlan) -> FaultRu
     return FaultRunFigures(
         terminal={status: statuses.get(status, 0) for status in sorted(TERMINAL_ORDER_STATUSES)},
         failure_reasons=dict(sorted(reasons.items())),
-        not_terminal=not_terminal,
+        parked=parked,
         duplicates_suppressed=duplicates,
         compensations=compensations,
         faults=dict(sorted(plan.injected.items())),
+        service_calls={service: plan.service_calls[service] for service in SERVICES},
         dead_letters=result.dead_letters,
         invocations=len(flow.runtime.invocations),
     )
+
+
+def parked_orders(flow: OrderFlow) -> dict[str, dict[str, dict[str, Any]]]:
+    """Orders waiting for an operator: queue name → order id → the error parked with it."""
+    parked: dict[str, dict[str, dict[str, Any]]] = {}
+    for machine in flow.system.machines.values():
+        for url in sorted(machine.queue_urls):
+            name = flow.system.queue_by_url(url).name
+            parked[name] = {}
+            for message in flow.peek_queue(name):
+                body = message["body"]
+                order_id = body.get("orderId") or (body.get("detail") or {}).get("orderId")
+                parked[name][str(order_id)] = body.get("error") or {}
+    return parked
 
 
 def _replayed_replies(flow: OrderFlow) -> int:
@@ -401,28 +539,36 @@ def _audit_duplicates(flow: OrderFlow) -> int:
 
 
 def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: FaultRunFigures) -> list[str]:
-    """Every broken invariant, in words (empty when the run is sound)."""
+    """Every broken invariant, in words (empty when the run is sound).
+
+    1. Every accepted order is terminal, or parked on an alarmed queue with its cause.
+    2. Nobody is charged without an order, charged twice, refunded while shipped, or shipped without payment.
+    3. Stock is never negative and always equals initial − what booked shipments hold.
+    4. Every terminal status has exactly one timeline entry and at most one notification of its event (exactly
+       one unless the notification is dead-lettered, or the order is parked with the event unpublished).
+    5. No event is lost; a duplicated OrderPlaced never fulfils twice; nothing is still running.
+    6. No customer ever sees another customer's data or an internal error text (live updates and the API).
+    """
     problems: list[str] = []
     orders = {row["orderId"]: row for row in flow.scan("orders")}
     payments = {row["orderId"]: row for row in flow.scan("payments")}
-    events_by_order: dict[str, list[str]] = defaultdict(list)
-    for event in flow.bus_events():
-        order_id = event["detail"].get("orderId")
-        if order_id:
-            events_by_order[order_id].append(event["detail-type"])
+    parked = {order_id: error for queue in parked_orders(flow).values() for order_id, error in queue.items()}
+    timeline: Counter[tuple[str, str]] = Counter((row["orderId"], row["detailType"]) for row in flow.scan("timeline"))
+    publishes = flow.iot_publishes()
+    notified = Counter((payload.get("orderId"), payload.get("type")) for _, payload in publishes)
+    dead_notifications = _dead_notifications(flow)
 
-    # 1. Every order ends in exactly one terminal state, announced by exactly its event.
+    # 1. Terminal, or parked with its cause.
     for sequence, order_id in result.placed.items():
-        row = orders.get(order_id)
-        status = row.get("status") if row else None
-        if status not in TERMINAL_ORDER_STATUSES:
-            problems.append(f"order #{sequence} {order_id} ended {status}, not in a terminal state")
+        status = orders.get(order_id, {}).get("status")
+        if status in TERMINAL_ORDER_STATUSES:
             continue
-        announced = {kind for kind in events_by_order[order_id] if kind in TERMINAL_EVENTS.values()}
-        if announced != {TERMINAL_EVENTS[str(status)]}:
-            problems.append(f"order #{sequence} is {status} but announced {sorted(announced)}")
+        if order_id not in parked:
+            problems.append(f"order #{sequence} {order_id} ended {status}: not terminal and not parked")
+        elif not parked[order_id].get("Error"):
+            problems.append(f"order #{sequence} {order_id} is parked without its cause")
 
-    # 2. Nobody is charged twice, or charged without a shipment or a refund.
+    # 2. Money and shipments.
     charges: dict[str, set[str]] = defaultdict(set)
     for invocation in flow.runtime.of("process_payment"):
         if isinstance(invocation.result, dict) and invocation.result.get("paymentId"):
@@ -431,35 +577,122 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
         if len(payment_ids) > 1:
             problems.append(f"order {order_id} was charged {len(payment_ids)} times: {sorted(payment_ids)}")
     for order_id, payment in payments.items():
-        order = orders.get(order_id, {})
-        if payment.get("status") == "CHARGED" and not (order.get("status") == "FULFILLED" and order.get("shipment")):
-            problems.append(f"order {order_id} is charged but {order.get('status')} without a shipment or refund")
+        order = orders.get(order_id)
+        if order is None:
+            problems.append(f"payment of {order_id} has no order")
+            continue
+        booked = (order.get("shipment") or {}).get("status") == "BOOKED"
+        if payment.get("status") == "CHARGED" and not booked:
+            problems.append(f"order {order_id} is charged but {order.get('status')} without a booked shipment")
+        if payment.get("status") == "REFUNDED" and booked:
+            problems.append(f"order {order_id} was refunded while shipped")
     for order_id, order in orders.items():
-        if order.get("status") == "FULFILLED" and payments.get(order_id, {}).get("status") != "CHARGED":
-            problems.append(f"order {order_id} is FULFILLED but its payment is {payments.get(order_id)}")
+        booked = (order.get("shipment") or {}).get("status") == "BOOKED"
+        if booked and payments.get(order_id, {}).get("status") != "CHARGED":
+            problems.append(f"order {order_id} is shipped but its payment is {payments.get(order_id)}")
+        if order.get("status") == "FULFILLED" and not booked:
+            problems.append(f"order {order_id} is FULFILLED without a booked shipment")
+        if booked and order.get("status") != "FULFILLED" and order_id not in parked:
+            problems.append(f"order {order_id} is shipped but {order.get('status')} and not parked")
 
-    # Stock is conserved: what left the shelves is exactly what fulfilled orders hold.
+    # 3. Stock: what left the shelves is what booked shipments hold, never below zero.
     shipped: Counter[str] = Counter()
     for order in orders.values():
-        if order.get("status") == "FULFILLED":
+        if (order.get("shipment") or {}).get("status") == "BOOKED":
             for line in order["items"]:
                 shipped[line["sku"]] += int(line["quantity"])
+    held: Counter[str] = Counter()
+    for row in flow.scan("inventory"):
+        if str(row["pk"]).startswith("RESERVATION#") and row.get("status") == "RESERVED":
+            for item in row.get("items") or []:
+                held[item["sku"]] += int(item["quantity"])
     for sku, product in CATALOGUE.items():
         available = flow.item("inventory", {"pk": f"SKU#{sku}"})
         left = int(available["available"]) if available else -1
-        if product["initialStock"] - left != shipped[sku]:
-            problems.append(f"{sku}: {product['initialStock'] - left} units left the stock, {shipped[sku]} shipped")
+        if left < 0:
+            problems.append(f"{sku}: stock is negative ({left})")
+        if product["initialStock"] - left != held[sku]:
+            problems.append(f"{sku}: {product['initialStock'] - left} units left the stock, {held[sku]} are reserved")
+        if held[sku] != shipped[sku]:
+            problems.append(f"{sku}: {held[sku]} units reserved, {shipped[sku]} in booked shipments")
 
-    # 3. No event is lost: each delivery was processed or sits in a dead-letter queue.
+    # 4. Every terminal status: one timeline entry, one notification (or a dead letter), none twice. A parked
+    # order may not have published its event yet: none then, never two.
+    for sequence, order_id in result.placed.items():
+        status = str(orders.get(order_id, {}).get("status"))
+        event = TERMINAL_EVENTS.get(status)
+        if event is None:
+            continue
+        allowed = {0, 1} if order_id in parked else {1}
+        entries, notifications = timeline[(order_id, event)], notified[(order_id, event)]
+        if entries not in allowed:
+            problems.append(f"order #{sequence} is {status} with {entries} {event} timeline entries")
+        if notifications not in allowed and (order_id, event) not in dead_notifications:
+            problems.append(f"order #{sequence} is {status}, {event} was notified {notifications} times")
+        others = {kind for (oid, kind) in timeline if oid == order_id} & set(TERMINAL_EVENTS.values()) - {event}
+        if others:
+            problems.append(f"order #{sequence} is {status} but its timeline also says {sorted(others)}")
+    problems.extend(
+        f"{kind} of {order_id} was notified {count} times" for (order_id, kind), count in notified.items() if count > 1
+    )
+
+    # 5. Nothing lost, nothing fulfilled twice, nothing still running.
     problems.extend(_lost_events(flow, result))
-    # A duplicated OrderPlaced never fulfils twice: one execution per accepted order, named after it.
     fulfilments = Counter(item["name"] for item in flow.list_executions("fulfillment"))
     for sequence, order_id in result.placed.items():
-        expected = 0 if orders.get(order_id, {}).get("status") == "REJECTED" else 1
-        if fulfilments[f"order-{order_id}"] != expected:
+        if fulfilments[f"order-{order_id}"] > 1:
             problems.append(f"order #{sequence} has {fulfilments[f'order-{order_id}']} fulfilment executions")
     running = [item["name"] for item in flow.list_executions("fulfillment") if item["status"] == "RUNNING"]
     problems.extend(f"fulfilment {name} is still running" for name in running)
+
+    # 6. What customers see.
+    problems.extend(_what_customers_see(flow, result, orders, publishes))
+    return problems
+
+
+def _dead_notifications(flow: OrderFlow) -> set[tuple[str, str]]:
+    """(orderId, detail-type) of the status events whose notification ended in a dead-letter queue."""
+    dead = set()
+    for name in flow.system.dead_letter_queues:
+        for message in flow.peek_queue(name):
+            body = message["body"]
+            event = body.get("requestPayload", body)
+            if isinstance(event, dict) and "detail-type" in event:
+                dead.add((str((event.get("detail") or {}).get("orderId")), str(event["detail-type"])))
+    return dead
+
+
+def _what_customers_see(
+    flow: OrderFlow, result: FaultRunResult, orders: Mapping[str, Any], publishes: list[tuple[str, dict[str, Any]]]
+) -> list[str]:
+    problems = []
+    prefix = flow.system.function("notify").environment["REALTIME_TOPIC_PREFIX"]
+    for topic, payload in publishes:
+        owner = orders.get(str(payload.get("orderId")), {}).get("customerId")
+        if topic != f"{prefix}/{owner}/{payload.get('orderId')}" or payload.get("customerId") != owner:
+            problems.append(f"{payload.get('type')} of order {payload.get('orderId')} went to {topic}")
+        if any(marker in json.dumps(payload) for marker in INTERNAL_TEXT):
+            problems.append(f"{payload.get('type')} of order {payload.get('orderId')} carries internal text")
+    customers = sorted({planned_customer for planned_customer in result.customers.values()})
+    for sequence, order_id in result.placed.items():
+        owner = result.customers[sequence]
+        reply = flow.api.request(
+            "GET", f"/orders/{order_id}", claims=claims_for(flow.system, owner, "GET /orders/{orderId}")
+        )
+        body = reply["body"]
+        if reply["statusCode"] != 200 or json.loads(body)["order"]["customerId"] != owner:
+            problems.append(f"order #{sequence}: its owner got {reply['statusCode']}")
+        if any(marker in body for marker in INTERNAL_TEXT):
+            problems.append(f"order #{sequence}: GET /orders shows internal text")
+        if any(row["detail"].get("orderId") != order_id for row in json.loads(body).get("timeline", [])):
+            problems.append(f"order #{sequence}: GET /orders shows another order's events")
+        stranger = customers[(customers.index(owner) + 1) % len(customers)]
+        if stranger != owner:
+            other = flow.api.request(
+                "GET", f"/orders/{order_id}", claims=claims_for(flow.system, stranger, "GET /orders/{orderId}")
+            )
+            if other["statusCode"] != 404:
+                problems.append(f"order #{sequence}: another customer got {other['statusCode']}")
     return problems
 
 
@@ -470,7 +703,9 @@ def _lost_events(flow: OrderFlow, result: FaultRunResult) -> list[str]:
     audit_queue = next(queue for queue in system.queues.values() if queue.arn == system.queue_consumers[0].queue_arn)
     audit_dlq = next(queue.name for queue in system.queues.values() if queue.arn == audit_queue.dead_letter_arn)
     dead_audit_ids = {message["body"].get("id") for message in dead[audit_dlq]}
-    timeline_ids = {row["eventId"] for row in flow.scan("timeline")}
+    timeline = flow.scan("timeline")
+    timeline_ids = {row["eventId"] for row in timeline}
+    recorded_once = {(row["orderId"], row["detailType"]) for row in timeline}
     notify_failures = {
         message["body"]["requestPayload"].get("id")
         for name, messages in dead.items()
@@ -486,12 +721,14 @@ def _lost_events(flow: OrderFlow, result: FaultRunResult) -> list[str]:
     published = {(payload["orderId"], payload["type"]) for _, payload in flow.iot_publishes()}
     for event in flow.bus_events():
         event_id = event["id"]
-        if event["source"] == "orderflow.orders" and event_id not in timeline_ids | dead_audit_ids | rule_dead:
+        key = (event["detail"].get("orderId"), event["detail-type"])
+        # A once-per-order event is recorded once: another copy of it is on the timeline under its key.
+        recorded = event_id in timeline_ids or (event["detail-type"] in ONCE_PER_ORDER and key in recorded_once)
+        if event["source"] == "orderflow.orders" and not recorded and event_id not in dead_audit_ids | rule_dead:
             problems.append(f"event {event_id} ({event['detail-type']}) is neither on the timeline nor dead-lettered")
-        if event["detail-type"] in TERMINAL_EVENTS.values() or event["detail-type"] == "OrderAccepted":
-            key = (event["detail"]["orderId"], event["detail-type"])
-            if key not in published and event_id not in notify_failures | rule_dead:
-                problems.append(f"event {event_id} ({key[1]}) was neither notified nor dead-lettered")
+        notified = key in published or event_id in notify_failures | rule_dead
+        if event["detail-type"] in {*TERMINAL_EVENTS.values(), "OrderAccepted"} and not notified:
+            problems.append(f"event {event_id} ({key[1]}) was neither notified nor dead-lettered")
     for event_id in result.poison_event_ids:
         if event_id not in dead_audit_ids:
             problems.append(f"poison event {event_id} is not in {audit_dlq}")
@@ -521,11 +758,14 @@ class FaultRunReport:
     duplicates_suppressed: dict[str, int]
     compensations: dict[str, dict[str, int]]
     faults: dict[str, int]
+    service_calls: dict[str, int]
+    parked: dict[str, int]
     dead_letters: dict[str, int]
     placed: int
     not_placed: int
     violations: list[str]
     seconds: float
+    cpu_seconds: float
 
 
 def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunReport:
@@ -534,19 +774,25 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
         result, plan = run_faults(flow, config)
         figures = measure(flow, result, plan)
         violations = invariant_violations(flow, result, figures)
+    lines = figures.lines(result)
+    lines.append(f"invariants checked on {len(result.placed)} orders: {len(violations)} violations")
+    lines.extend(f"  violation: {violation}" for violation in violations[:20])
     return FaultRunReport(
         config=dataclasses.asdict(config),
-        lines=figures.lines(result),
+        lines=lines,
         terminal=figures.terminal,
         failure_reasons=figures.failure_reasons,
         duplicates_suppressed=figures.duplicates_suppressed,
         compensations=figures.compensations,
         faults=figures.faults,
+        service_calls=figures.service_calls,
+        parked=figures.parked,
         dead_letters=figures.dead_letters,
         placed=len(result.placed),
         not_placed=len(result.not_placed),
         violations=violations,
         seconds=result.seconds,
+        cpu_seconds=result.cpu_seconds,
     )
 
 

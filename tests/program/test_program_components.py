@@ -170,7 +170,9 @@ def test_bus_has_bounded_archive_and_no_open_policy(stack_run: ProgramRun) -> No
     assert (deny["Principal"], deny["Action"]) == ("*", "events:PutEvents")
     assert deny["Condition"] == {
         "StringEquals": {
-            "events:detail-type": sorted(["OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"])
+            "events:detail-type": sorted(
+                ["OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"]
+            )
         },
         "StringNotEquals": {"events:source": "orderflow.orders"},
     }

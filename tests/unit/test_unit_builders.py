@@ -250,7 +250,7 @@ def test_bus_policy_refuses_reserved_detail_types_with_another_source() -> None:
             "StringNotEquals": {"events:source": "shop.orders"},
         },
     }
-    with pytest.raises(ValueError, match="shop.orders"):
+    with pytest.raises(ValueError, match=r"shop\.orders"):
         bus_policy("arn:bus", "111111111111", [], {"shop.orders": []})
 
 

@@ -488,6 +488,7 @@ def running_flow(system: RecordedSystem, *, jitter_seed: int = 0) -> Iterator[Or
                     yield flow
                 finally:
                     join_interpreter_threads()
+                    flow.router.close()
     finally:
         for name, value in saved.items():
             if value is None:

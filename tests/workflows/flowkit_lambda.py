@@ -34,7 +34,47 @@ MOTO_IOT_DATA_HOST: Final = "data-ats.iot.{region}.amazonaws.com"
 
 
 _IMPORT_LOCK: Final = threading.Lock()
-_LOADED_HANDLERS: dict[tuple[str, tuple[tuple[str, str], ...]], ModuleType] = {}
+
+
+class _EnvironmentGate:
+    """Cold starts set ``os.environ`` (process-wide) while a module runs its init code; invocations read it
+    (Powertools reads ``AWS_LAMBDA_FUNCTION_NAME`` for every idempotency key). A cold start waits until no
+    invocation runs, and holds new ones back until it is done.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._invoking = 0
+        self._loaders = 0
+
+    @contextmanager
+    def invoking(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: self._loaders == 0)
+            self._invoking += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._invoking -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        with self._condition:
+            self._loaders += 1
+            self._condition.wait_for(lambda: self._invoking == 0)
+        try:
+            with _IMPORT_LOCK:
+                yield
+        finally:
+            with self._condition:
+                self._loaders -= 1
+                self._condition.notify_all()
+
+
+_ENVIRONMENT_GATE: Final = _EnvironmentGate()
+_LOADED_HANDLERS: dict[tuple[str, tuple[tuple[str, str], ...], int], ModuleType] = {}
 
 
 def handler_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
@@ -71,11 +111,14 @@ def handler_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
     return environment
 
 
-def load_handler(package: str, environment: Mapping[str, str]) -> ModuleType:
+def load_handler(package: str, environment: Mapping[str, str], instance: int = 0) -> ModuleType:
     """Import ``handlers/<package>/app.py`` once per environment, as Lambda's init phase would.
 
     Each (package, environment) gets its own module object, so the handlers' module-level constants
-    (table names read from the environment) never leak between suites that use other names.
+    (table names read from the environment) never leak between suites that use other names. Each
+    ``instance`` is another execution environment of the same function: Lambda runs concurrent
+    invocations in separate environments, so module-level state (a batch processor, metrics) is never
+    shared between them.
 
     Parameters
     ----------
@@ -83,21 +126,29 @@ def load_handler(package: str, environment: Mapping[str, str]) -> ModuleType:
         Handler package, e.g. ``reserve_inventory``.
     environment:
         Variables set while the module runs its init code (then restored).
+    instance:
+        Which execution environment of the function (0 for the first).
 
     Returns
     -------
     ModuleType
         The module; call ``lambda_handler`` on it.
     """
-    key = (package, tuple(sorted(environment.items())))
+    key = (package, tuple(sorted(environment.items())), instance)
     with _IMPORT_LOCK:
+        module = _LOADED_HANDLERS.get(key)
+    if module is not None:
+        return module
+    with _ENVIRONMENT_GATE.loading():
         module = _LOADED_HANDLERS.get(key)
         if module is not None:
             return module
         path = HANDLERS_DIR / package / "app.py"
         if not path.is_file():
             raise RecordingError(f"handlers/{package}/app.py does not exist")
-        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:10]
+        # One module name for every execution environment of a function, as in Lambda: Powertools keys
+        # idempotency records with the decorated function's module.
+        digest = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:10]
         module_name = f"flowkit_handler_{package}_{digest}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
@@ -105,12 +156,16 @@ def load_handler(package: str, environment: Mapping[str, str]) -> ModuleType:
         module = importlib.util.module_from_spec(spec)
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
-        # Pydantic resolves the module's postponed annotations through sys.modules.
-        sys.modules[module_name] = module
+        # Pydantic resolves the module's postponed annotations through sys.modules (the first environment's
+        # module serves the others: same code, same names).
+        first = module_name not in sys.modules
+        if first:
+            sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
         except BaseException:
-            del sys.modules[module_name]
+            if first:
+                del sys.modules[module_name]
             raise
         finally:
             for name, value in saved.items():
@@ -258,7 +313,9 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._throttle = _ThrottleState()
         self._scripted: dict[tuple[str, str], int] = {}
-        self._modules: dict[str, ModuleType] = {}
+        self._environments: dict[str, list[ModuleType]] = {}
+        """Every execution environment (module instance) of each package, the first one first."""
+        self._idle: dict[str, list[ModuleType]] = {}
 
     # ---- modules ------------------------------------------------------------------------------
 
@@ -272,14 +329,34 @@ class LambdaRuntime:
             _ACTIVE_RUNTIMES.remove(self)
 
     def module(self, package: str) -> ModuleType:
-        """The handler module of ``package``, imported with its function's recorded environment."""
-        module = self._modules.get(package)
-        if module is None:
-            spec = self.system.function(package)
-            module = load_handler(package, handler_environment(spec, self.system.region))
-            _hook_clients(package, module)
-            self._modules[package] = module
+        """The handler module of ``package`` (its first execution environment), with its recorded environment."""
+        with self._lock:
+            environments = self._environments.get(package)
+        if environments:
+            return environments[0]
+        module = self._acquire(package)
+        self._release(package, module)
         return module
+
+    def _acquire(self, package: str) -> ModuleType:
+        """An idle execution environment of ``package``, or a new one (a cold start) when all are busy."""
+        with self._lock:
+            idle = self._idle.setdefault(package, [])
+            if idle:
+                return idle.pop()
+            instance = len(self._environments.setdefault(package, []))
+            # Reserve the slot before loading, so a concurrent cold start takes the next one.
+            self._environments[package].append(None)  # type: ignore[arg-type]
+        spec = self.system.function(package)
+        module = load_handler(package, handler_environment(spec, self.system.region), instance)
+        _hook_clients(package, module)
+        with self._lock:
+            self._environments[package][instance] = module
+        return module
+
+    def _release(self, package: str, module: ModuleType) -> None:
+        with self._lock:
+            self._idle[package].append(module)
 
     def on_call(self, package: str, model: Any, params: Mapping[str, Any]) -> Any:
         """Decide whether one AWS call of a handler is throttled; returns a response to short-circuit it."""
@@ -323,7 +400,7 @@ class LambdaRuntime:
             if function in self.system.functions or ":function:" in function
             else self.system.function(function)
         )
-        module = self.module(spec.package)
+        module = self._acquire(spec.package)
         fault = self.faults.decide(spec.package, event)
         context = LambdaContext(
             function_name=spec.name, invoked_function_arn=spec.arn, timeout_seconds=spec.timeout_seconds
@@ -336,7 +413,8 @@ class LambdaRuntime:
         self._throttle.package = spec.package
         try:
             # Lambda hands the function a fresh deserialisation of the payload.
-            result = module.lambda_handler(json.loads(json.dumps(event)), context)
+            with _ENVIRONMENT_GATE.invoking():
+                result = module.lambda_handler(json.loads(json.dumps(event)), context)
             result = json.loads(json.dumps(result))
         except Exception as error:
             # Lambda reports any exception the function raises as a function error.
@@ -344,6 +422,7 @@ class LambdaRuntime:
             stack_trace = tuple(traceback.format_list(traceback.extract_tb(error.__traceback__)))
         finally:
             self._throttle.armed = False
+            self._release(spec.package, module)
         if fault == "lost-response" and error_type is None:
             error_type, error_message = "Lambda.ServiceException", "injected: the response was lost"
         invocation = Invocation(

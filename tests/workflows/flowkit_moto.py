@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import botocore.session
 from botocore.exceptions import ClientError
@@ -223,7 +223,8 @@ def _event_errors_as_task_failures(original: Callable[..., Any]) -> Callable[...
             env=env,
             error_name=CustomErrorName(error),
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(taskFailedEventDetails=details),
+            # EventDetails is a total TypedDict in moto's stubs; moto itself passes one member, as here.
+            event_details=cast("EventDetails", {"taskFailedEventDetails": details}),
         )
 
     return from_error

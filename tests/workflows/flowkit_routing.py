@@ -95,6 +95,11 @@ class EventRouter:
         self._inbox_lock = threading.Lock()
         # (function, event, attempts so far): Lambda's queue of asynchronous events.
         self._async: deque[tuple[FunctionSpec, dict[str, Any], int]] = deque()
+        self._workers = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="flowkit-worker")
+
+    def close(self) -> None:
+        """Stop the worker threads (once the flow is done)."""
+        self._workers.shutdown(wait=True)
 
     # ---- entry points -------------------------------------------------------------------------
 
@@ -230,8 +235,7 @@ class EventRouter:
             return False
         batch = list(self._async)
         self._async.clear()
-        with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="lambda-async") as pool:
-            outcomes = list(pool.map(self._invoke_async, batch))
+        outcomes = list(self._workers.map(self._invoke_async, batch))
         for (spec, event, attempts), invocation in zip(batch, outcomes, strict=True):
             config = self.system.async_invokes.get(spec.name)
             # Lambda's default for asynchronous invocations: two retries.
@@ -276,13 +280,15 @@ class EventRouter:
         busy = False
         for consumer in self.system.queue_consumers:
             queue = self.system.queue_by_arn(consumer.queue_arn)
+            batch_size = min(consumer.batch_size, 10)
             while True:
-                # Lambda's pollers hand the function several batches at once.
-                batches = []
-                for _ in range(CONCURRENCY):
+                # Lambda's pollers hand the function several batches at once (another one only when this
+                # one came full: the queue may hold more).
+                batches: list[list[dict[str, Any]]] = []
+                while len(batches) < CONCURRENCY and (not batches or len(batches[-1]) == batch_size):
                     messages = self.flow.sqs.receive_message(
                         QueueUrl=queue.url,
-                        MaxNumberOfMessages=min(consumer.batch_size, 10),
+                        MaxNumberOfMessages=batch_size,
                         VisibilityTimeout=queue.visibility_timeout_seconds,
                         AttributeNames=["All"],
                         MessageAttributeNames=["All"],
@@ -293,8 +299,7 @@ class EventRouter:
                 if not batches:
                     break
                 busy = True
-                with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="sqs-poller") as pool:
-                    list(pool.map(partial(self._consume, consumer, queue), batches))
+                list(self._workers.map(partial(self._consume, consumer, queue), batches))
         return busy
 
     def _consume(self, consumer: QueueConsumerSpec, queue: QueueSpec, messages: list[dict[str, Any]]) -> None:
