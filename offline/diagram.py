@@ -165,7 +165,11 @@ def build_diagram(run: ProgramRun) -> Diagram:
                         # Roles only send to queues that park what failed (destinations, workflow DLQs).
                         diagram.edge(owner, target, "on failure", failure=True)
                     elif action in verbs:
-                        target = index.find(str(resource).removesuffix(":*").removesuffix("/*"))
+                        reference = str(resource).removesuffix(":*").removesuffix("/*")
+                        if ":s3:::" in reference:
+                            # An object ARN (or key pattern) names its bucket before the first "/".
+                            reference = reference.split("/", 1)[0]
+                        target = index.find(reference)
                         if target and target != owner:
                             diagram.edge(owner, target, verbs[action])
                     elif action.startswith("dynamodb:") and (target := index.find(str(resource))):

@@ -285,6 +285,7 @@ def customer_status_definition(
     retry_backoff_rate: float = 2.0,
     retry_max_attempts: int = 3,
     retry_max_delay_seconds: int = 20,
+    parking_max_attempts: int = 8,
 ) -> dict[str, Any]:
     """Build the customer-status workflow (EXPRESS; input: the ``OrderPlaced`` EventBridge event).
 
@@ -316,6 +317,9 @@ def customer_status_definition(
         URL of the SQS queue that keeps failed executions' input for redrive.
     retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds:
         Backoff shared by every Retrier (see :func:`components.asl.jittered_retry`).
+    parking_max_attempts:
+        Retries of parking on the failure queue, the last record of the order: more than the other steps',
+        within the 5 minutes an EXPRESS execution may run (8 attempts wait at most about 90 s).
 
     Returns
     -------
@@ -445,7 +449,7 @@ def customer_status_definition(
                 "Comment": "The original event and the error, kept for redrive once the cause is fixed.",
                 "Parameters": {"QueueUrl": failure_queue_url, "MessageBody.$": "$"},
                 "ResultPath": None,
-                "Retry": retries.for_service(),
+                "Retry": [retries.backoff([TASK_FAILED], parking_max_attempts)],
                 "Catch": [_catch([STATES_ALL], s.PARKING_FAILED, "$.parkingError")],
                 "Next": s.PARKED,
             },

@@ -400,3 +400,15 @@ def test_a_base64_body_that_is_not_utf8_json_is_a_400_naming_the_body(
     assert response["statusCode"] == 400
     assert named_fields(response) == ["body"]
     assert aws.scan("ORDERS_TABLE_NAME") == []
+
+
+def test_idempotency_records_start_with_the_function_name_its_role_is_limited_to(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The role may touch only records whose key starts "<function name>." (dynamodb:LeadingKeys, __main__.py).
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orderflow-dev-create-order")
+
+    app.lambda_handler(order_request(VALID_ORDER_BODY), context)
+
+    [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
+    assert record["id"].startswith("orderflow-dev-create-order.")

@@ -273,3 +273,15 @@ def test_moto_records_iot_publishes_where_the_tests_read_them(aws: AwsWorld) -> 
     boto3.client("iot-data", endpoint_url=f"https://{IOT_DATA_ENDPOINT}").publish(topic="canary/t", payload=b"{}")
 
     assert backend.published_payloads == [("canary/t", b"{}")]
+
+
+def test_idempotency_records_start_with_the_function_name_its_role_is_limited_to(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The role may touch only records whose key starts "<function name>." (dynamodb:LeadingKeys, __main__.py).
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orderflow-dev-notify")
+
+    app.lambda_handler(eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"}), context)
+
+    [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
+    assert record["id"].startswith("orderflow-dev-notify.")

@@ -188,8 +188,20 @@ def test_retry_settings_reach_every_backoff_retrier(workflow: str) -> None:
             if name in RECOVERY_STATES:
                 continue
             assert retrier["MaxDelaySeconds"] == 40, name
-            if name not in COMPENSATIONS:
+            if name not in (*COMPENSATIONS, CustomerStatusStates.PARK_FOR_REDRIVE):
                 assert retrier["MaxAttempts"] == 4, name
+
+
+def test_parking_for_redrive_outlasts_the_other_steps_within_the_express_limit() -> None:
+    [retrier] = customer_status(parking_max_attempts=6)["States"][CustomerStatusStates.PARK_FOR_REDRIVE]["Retry"]
+
+    assert (retrier["ErrorEquals"], retrier["MaxAttempts"]) == (["States.TaskFailed"], 6)
+    # Worst case of the default: 8 retries waiting at most 1+2+4+8+16+20+20+20 s, well inside 5 minutes.
+    [default] = customer_status()["States"][CustomerStatusStates.PARK_FOR_REDRIVE]["Retry"]
+    waits = [
+        min(default["IntervalSeconds"] * default["BackoffRate"] ** n, default["MaxDelaySeconds"]) for n in range(8)
+    ]
+    assert default["MaxAttempts"] == 8 and sum(waits) < 120
 
 
 def test_recovery_settings_reach_the_steps_that_must_not_give_up() -> None:
