@@ -3,7 +3,8 @@
 Every rule target gets a RetryPolicy (bounded attempts and event age) and a dead-letter queue whose
 policy lets EventBridge deliver only on behalf of that rule; Lambda targets get a permission scoped to
 the rule's ARN; Step Functions and cross-bus targets use one invoke role limited to exactly those
-targets. Patterns are linted when the program runs, so a typo in an operator fails the preview instead
+targets (forwarding limited to the sources and detail-types the rule matches). Detail-types a source
+reserves are refused by the bus policy with any other source, whoever puts them. Patterns are linted when the program runs, so a typo in an operator fails the preview instead
 of silently matching everything (or nothing).
 
 Rules on the account's ``default`` bus can forward matching events (e.g. S3 object events) here.
