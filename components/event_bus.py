@@ -4,8 +4,9 @@ Every rule target gets a RetryPolicy (bounded attempts and event age) and a dead
 policy lets EventBridge deliver only on behalf of that rule; Lambda targets get a permission scoped to
 the rule's ARN; Step Functions and cross-bus targets use one invoke role limited to exactly those
 targets (forwarding limited to the sources and detail-types the rule matches). Detail-types a source
-reserves are refused by the bus policy with any other source, whoever puts them. Patterns are linted when the program runs, so a typo in an operator fails the preview instead
-of silently matching everything (or nothing).
+reserves are refused by the bus policy with any other source, whoever puts them. Patterns are linted
+when the program runs, so a typo in an operator fails the preview instead of silently matching
+everything (or nothing).
 
 Rules on the account's ``default`` bus can forward matching events (e.g. S3 object events) here.
 Physical names are deterministic, so a queue can name the rule that may send to it before the rule
