@@ -703,7 +703,7 @@ CASES: list[Case] = [
         "NotAction",
     ),
     ok("resource-policy-no-public-principal", QUEUE_POLICY),
-    ok("resource-policy-no-public-principal", ROLE, "service-trust"),
+    ok("iam-trust-policy-scoped", ROLE, "service-trust"),
     ok("resource-policy-no-public-principal", EVENT_PERMISSION, "account-permission"),
     bad("resource-policy-no-public-principal", QUEUE_POLICY, "public-queue", {"policy": PUBLIC_DOC}, "allows anyone"),
     bad(
@@ -722,7 +722,7 @@ CASES: list[Case] = [
         "allows anyone",
     ),
     bad(
-        "resource-policy-no-public-principal",
+        "iam-trust-policy-scoped",
         ROLE,
         "open-trust",
         {
@@ -730,7 +730,7 @@ CASES: list[Case] = [
                 {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
             )
         },
-        "assumeRolePolicy allows anyone",
+        "lets anyone assume the role",
     ),
     bad("resource-policy-no-public-principal", EVENT_PERMISSION, "open-bus", {"principal": "*"}, "any AWS account"),
     bad("resource-policy-no-public-principal", TOPIC_POLICY, "public-topic", {"policy": PUBLIC_DOC}, "allows anyone"),

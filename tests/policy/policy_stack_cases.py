@@ -282,7 +282,7 @@ STACK_CASES: list[StackCase] = [
                 "audit-redrive",
                 {
                     "queueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/audit",
-                    "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("audit-dlq")}),
+                    "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("audit-dlq"), "maxReceiveCount": 3}),
                 },
             ),
         ),

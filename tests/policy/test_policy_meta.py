@@ -51,7 +51,8 @@ def test_policy_rule_names_are_unique_kebab_case() -> None:
 def test_policy_rule_metadata_is_complete(rule: object) -> None:
     info: RuleInfo = rule.info  # type: ignore[attr-defined]
     assert info.summary and not info.summary.endswith(".")
-    assert all(anchor in info.description for anchor in info.anchors)
+    assert "\n" not in info.description and len(info.description) <= 240, "a one-line header"
+    assert all(anchor in info.trailer for anchor in info.anchors) and info.trailer.endswith(f"@{PACK_VERSION}]")
     assert info.severity is not None and info.enforcement_level is not None
     assert info.resource_types, "every rule says which types it inspects"
     for key, schema in info.config.items():
