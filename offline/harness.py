@@ -226,7 +226,9 @@ def run_program(
     _sync_await(run_pulumi_func(run_main))
     exports: dict[str, Any] = getattr(root, "outputs", {})
     outputs = _sync_await(_resolve_outputs(exports))
-    return ProgramRun(project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs)
+    return ProgramRun(
+        project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs, preview=preview
+    )
 
 
 async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:

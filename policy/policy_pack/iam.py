@@ -401,8 +401,17 @@ def globs_intersect(left: str, right: str) -> bool:
 
 
 def _arn_format_matches(arn_format: str, resource: str) -> bool:
-    """Whether a statement resource (possibly a wildcard) can name a resource of an action's ARN format."""
-    return resource == "*" or globs_intersect(arn_format, resource)
+    """Whether a statement resource (possibly a wildcard) can name a resource of an action's ARN format.
+
+    The first five ARN segments are compared one by one (a ``*`` there stays within its segment, as an
+    ARN's service never spans a colon), the resource part as a whole.
+    """
+    if resource == "*":
+        return True
+    formats, resources = arn_format.split(":", 5), resource.split(":", 5)
+    if len(formats) != 6 or len(resources) != 6:
+        return globs_intersect(arn_format, resource)
+    return all(globs_intersect(f, r) for f, r in zip(formats, resources, strict=True))
 
 
 def action_problems(document: Any) -> list[str]:
