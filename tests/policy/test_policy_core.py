@@ -10,6 +10,7 @@ from policy_testkit import UNKNOWN, findings
 from pulumi_policy import EnforcementLevel, PolicyResourceOptions, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from policy_pack import rule
 from policy_pack._core import (
     ABSENT,
     PACK_NAME,
@@ -152,3 +153,38 @@ def test_policy_rule_ignores_other_resource_types() -> None:
     assert reported == []
     _rule(check).validate(_args({}), lambda message, urn: reported.append(message))
     assert [line.split("\n")[0] for line in reported] == ["always"]
+
+
+PRESENCE_ONLY = [
+    ("eventbridge-target-dlq", "aws:cloudwatch/eventTarget:EventTarget", {"deadLetterConfig": {"arn": UNKNOWN}}),
+    (
+        "lambda-async-config-on-failure",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        {"destinationConfig": {"onFailure": {"destination": UNKNOWN}}},
+    ),
+    (
+        "lambda-stream-source-failure-destination",
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        {"startingPosition": "LATEST", "eventSourceArn": UNKNOWN, "destinationConfig": UNKNOWN},
+    ),
+    ("lambda-memory-size-set", "aws:lambda/function:Function", {"memorySize": UNKNOWN}),
+    (
+        "apigateway-access-logging",
+        "aws:apigatewayv2/stage:Stage",
+        {"accessLogSettings": {"destinationArn": UNKNOWN, "format": UNKNOWN}},
+    ),
+    ("iot-topic-rule-error-action", "aws:iot/topicRule:TopicRule", {"errorAction": UNKNOWN}),
+    ("sns-topic-encryption", "aws:sns/topic:Topic", {"kmsMasterKeyId": UNKNOWN}),
+    (
+        "lambda-permission-scoped",
+        "aws:lambda/permission:Permission",
+        {"principal": "events.amazonaws.com", "sourceArn": UNKNOWN},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "type_", "props"), PRESENCE_ONLY, ids=[p[0] for p in PRESENCE_ONLY])
+def test_policy_set_but_unknown_is_set_for_presence_rules(name: str, type_: str, props: dict[str, Any]) -> None:
+    # During a first preview an ARN from another resource is unknown, but it is there: decide, don't defer.
+    outcome = rule(name).outcome(unknown_checking_proxy(props), type_)
+    assert outcome.findings == [] and outcome.undecided == []

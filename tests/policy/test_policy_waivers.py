@@ -21,7 +21,12 @@ PAY_PER_REQUEST_OFF = patched(BASELINES[TABLE], {"billingMode": "PROVISIONED"})
 
 def _outcome(props: dict[str, Any], config: dict[str, Any] | None = None, name: str = "site-block") -> Any:
     return rule("s3-block-public-access").outcome(
-        props, PUBLIC_ACCESS_BLOCK, config, urn=f"urn:pulumi:dev::p::{PUBLIC_ACCESS_BLOCK}::{name}", name=name, today=TODAY
+        props,
+        PUBLIC_ACCESS_BLOCK,
+        config,
+        urn=f"urn:pulumi:dev::p::{PUBLIC_ACCESS_BLOCK}::{name}",
+        name=name,
+        today=TODAY,
     )
 
 
