@@ -24,6 +24,7 @@ from policy_pack._core import (
     ResourceRule,
     StackRule,
     StackView,
+    lambda_identity,
     read_str,
     ref,
     same_target,
@@ -281,7 +282,8 @@ def _throttling(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding
             )
 
 
-def _integration_timeout(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+def _integrations(stack: StackView) -> Iterator[tuple[Node, str, Node, float]]:
+    """``(holder, label, function, timeout ms)`` of every Lambda integration: resources and OpenAPI bodies."""
     for integration in stack.of_type(REST_INTEGRATION, HTTP_INTEGRATION):
         uri_key = "uri" if integration.type == REST_INTEGRATION else "integrationUri"
         keys = function_keys(stack, integration, uri_key)
@@ -290,17 +292,49 @@ def _integration_timeout(stack: StackView, config: Mapping[str, Any]) -> Iterato
             continue
         default = REST_DEFAULT_TIMEOUT_MS if integration.type == REST_INTEGRATION else HTTP_DEFAULT_TIMEOUT_MS
         try:
-            timeout_ms = integration.props.number("timeoutMilliseconds", default)
+            yield (
+                integration,
+                f"integration {integration.name}",
+                function,
+                integration.props.number("timeoutMilliseconds", default),
+            )
+        except CannotEvaluateError:
+            stack.cannot_evaluate(f"timeout of {integration.name}")
+    for api in stack.of_type(REST_API, HTTP_API):
+        try:
+            document = openapi_document(api.props)
+        except CannotEvaluateError:
+            continue  # its integrations are checked once the body is known
+        paths = document.get("paths") if isinstance(document, Mapping) else None
+        default = REST_DEFAULT_TIMEOUT_MS if api.type == REST_API else HTTP_DEFAULT_TIMEOUT_MS
+        for path, operations in (paths or {}).items():
+            for method, operation in (operations or {}).items() if isinstance(operations, Mapping) else ():
+                settings = operation.get("x-amazon-apigateway-integration") if isinstance(operation, Mapping) else None
+                if not isinstance(settings, Mapping):
+                    continue
+                uri = settings.get("uri")
+                if not isinstance(uri, str) or ":function:" not in uri:
+                    continue
+                function = function_for(stack, lambda_identity(uri))
+                if function is not None:
+                    timeout = settings.get("timeoutInMillis", default)
+                    label = f"the {str(method).upper()} {path} integration of {api.name}"
+                    yield api, label, function, float(timeout) if isinstance(timeout, int | float) else default
+
+
+def _integration_timeout(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    for holder, label, function, timeout_ms in _integrations(stack):
+        try:
             function_seconds = function.props.number("timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS)
         except CannotEvaluateError:
-            stack.cannot_evaluate(f"timeouts of {integration.name} and {function.name}")
+            stack.cannot_evaluate(f"timeout of {function.name}")
             continue
         if function_seconds * 1000 > timeout_ms:
             yield Finding(
-                f"integration {integration.name} gives up after {timeout_ms / 1000:g} s but function "
-                f"{function.name} may run {function_seconds:g} s: callers get a 5xx while the function keeps working "
-                "(and is billed); make the function's timeout shorter than the integration's",
-                integration.urn,
+                f"{label} gives up after {timeout_ms / 1000:g} s but function {function.name} may run "
+                f"{function_seconds:g} s: callers get a 5xx while the function keeps working (and is billed); make "
+                "the function's timeout shorter than the integration's",
+                holder.urn,
             )
 
 
@@ -424,7 +458,7 @@ RULES: Final = [
         severity=Severity.LOW,
         enforcement_level=EnforcementLevel.ADVISORY,
         service=SERVICE,
-        resource_types=(REST_INTEGRATION, HTTP_INTEGRATION, FUNCTION),
+        resource_types=(REST_INTEGRATION, HTTP_INTEGRATION, REST_API, HTTP_API, FUNCTION),
         check=_integration_timeout,
     ),
 ]
