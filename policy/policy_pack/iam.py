@@ -735,8 +735,8 @@ def _unique_role(stack: StackView, config: Mapping[str, Any]) -> Iterator[Findin
         by_role[key].append(function)
     for functions in by_role.values():
         if len(functions) > 1:
-            names = ", ".join(function.name for function in functions)
             for function in functions:
+                names = ", ".join(other.name for other in functions if other is not function)
                 yield Finding(
                     f"function {function.name} shares its execution role with {names}: give each function its own "
                     "role so each gets only the permissions it needs",

@@ -175,10 +175,14 @@ def event_source_kind(props: Props) -> str:
     try:
         arn = props.text("eventSourceArn", "")
     except CannotEvaluateError:
-        # Only stream sources take a starting position, so it tells them apart even in preview.
-        if props.has("startingPosition"):
+        # The ARN of a queue or stream of the stack is unknown in a first preview; the other inputs tell the
+        # kind: stream and Kafka sources require a starting position, Amazon MQ sources name their queues,
+        # DocumentDB sources have their own config. What is left is SQS.
+        if props.is_set("startingPosition"):
             return "stream"
-        raise
+        if props.is_set("queues") or props.is_set("documentDbEventSourceConfig"):
+            return "other"
+        return "sqs"
     if ":sqs:" in arn:
         return "sqs"
     if any(marker in arn for marker in STREAM_ARN_MARKERS) or props.has("startingPosition"):
