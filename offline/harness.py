@@ -24,8 +24,8 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import struct_pb2
-from pulumi.runtime import rpc, settings
 from pulumi.output import Unknown
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -367,8 +367,11 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
     root = settings.get_root_resource()
+    def run_main() -> None:
+        runpy.run_path(str(entry / "__main__.py"), run_name="__main__")
+
     with _inside(entry):
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(entry / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(run_main))
         outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
     known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
     return ProgramRun(

@@ -134,7 +134,7 @@ def test_policy_document_is_rendered_as_the_provider_does() -> None:
 
 
 def test_a_folder_that_is_not_a_python_program_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ProgramError, match="no Pulumi.yaml"):
+    with pytest.raises(ProgramError, match=r"no Pulumi\.yaml"):
         run_program_dir(tmp_path)
     folder = program(tmp_path, "", "name: probe\nruntime: nodejs\n")
     with pytest.raises(ProgramError, match="Python programs only"):
