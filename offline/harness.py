@@ -367,6 +367,7 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
     root = settings.get_root_resource()
+
     def run_main() -> None:
         runpy.run_path(str(entry / "__main__.py"), run_name="__main__")
 
