@@ -190,7 +190,7 @@ def test_policy_grpc_bad_config_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_policy_grpc_stack_config_files_are_valid_for_the_pack() -> None:
-    for stack in ("dev", "prod"):
+    for stack in ("dev", "prod", "adopt"):
         report = run_policy_pack(program_run(), PACK_DIR, PACK_DIR / "config" / f"{stack}.json")
         assert report.violations == [], stack
         header = format_report(report, local_path="policy").splitlines()[1]
