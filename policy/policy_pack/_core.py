@@ -956,6 +956,7 @@ class StackView:
     by_type: dict[str, list[Node]] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
     _indexes: dict[tuple[tuple[str, ...], Any], dict[str, list[Node]]] = field(default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for node in self.nodes:
@@ -980,6 +981,12 @@ class StackView:
             for resource in resources
         ]
         return cls(nodes)
+
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A value computed once per stack (indexes shared by the rules of one ``AnalyzeStack``)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def of_type(self, *types: str) -> list[Node]:
         """Every resource of the given types, in stack order."""

@@ -652,6 +652,25 @@ def role_of(stack: StackView, owner: Node, path: str) -> Node | str | None:
 
 def role_permissions(stack: StackView, role: Node) -> RolePermissions:
     """Every statement the stack attaches to ``role`` (inline, ``RolePolicy``, attachments, known managed policies)."""
+    return stack.memo(("role_permissions", role.urn), lambda: _role_permissions(stack, role))
+
+
+def _attachments_by_role(stack: StackView) -> Mapping[str, list[tuple[Node, str]]]:
+    """Role URN -> the ``RolePolicy`` and attachment resources that name it (``kind``: policy or attachment)."""
+
+    def build() -> dict[str, list[tuple[Node, str]]]:
+        index: dict[str, list[tuple[Node, str]]] = defaultdict(list)
+        for holder in stack.of_type(ROLE_POLICY, ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT):
+            path = "roles" if holder.type == POLICY_ATTACHMENT else "role"
+            kind = "policy" if holder.type == ROLE_POLICY else "attachment"
+            for role in _role_nodes(stack, holder, path) or []:
+                index[role.urn].append((holder, kind))
+        return index
+
+    return stack.memo("attachments_by_role", build)
+
+
+def _role_permissions(stack: StackView, role: Node) -> RolePermissions:
     found: list[tuple[Node, Statement]] = []
     unread: list[str] = []
 
@@ -674,16 +693,12 @@ def role_permissions(stack: StackView, role: Node) -> RolePermissions:
         unread.append(f"inline policies of {role.name}")
     for index, policy in enumerate(inline):
         add(role, policy, "policy", f"inline policy {index} of {role.name}")
-    for attached in stack.of_type(ROLE_POLICY):
-        if _attached_to(stack, attached, "role", role):
-            add(attached, attached.props, "policy", f"role policy {attached.name}")
     arns: list[tuple[Node, str | None]] = []
-    for attachment in stack.of_type(ROLE_POLICY_ATTACHMENT):
-        if _attached_to(stack, attachment, "role", role):
-            arns.append((attachment, read_str(attachment, "policyArn")))
-    for attachment in stack.of_type(POLICY_ATTACHMENT):
-        if any(role is node for node in (_role_nodes(stack, attachment, "roles") or [])):
-            arns.append((attachment, read_str(attachment, "policyArn")))
+    for holder, kind in _attachments_by_role(stack).get(role.urn, []):
+        if kind == "policy":
+            add(holder, holder.props, "policy", f"role policy {holder.name}")
+        else:
+            arns.append((holder, read_str(holder, "policyArn")))
     try:
         arns.extend((role, str(arn)) for arn in role.props.seq("managedPolicyArns"))
     except CannotEvaluateError:
@@ -715,13 +730,6 @@ def _add_managed(
         return
     for policy in resolved:
         add(policy, policy.props, "policy", f"policy {policy.name}")
-
-
-def _attached_to(stack: StackView, holder: Node, path: str, role: Node) -> bool:
-    nodes = _role_nodes(stack, holder, path)
-    if nodes is not None:
-        return any(node is role for node in nodes)
-    return False
 
 
 def _unique_role(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:

@@ -297,14 +297,8 @@ def queue_policy_documents(stack: StackView, queue: Node) -> tuple[list[tuple[No
     Returns the documents and what could not be read (unknown during preview, or not JSON).
     """
     documents: list[tuple[Node, Any]] = []
-    unread: list[str] = []
-    holders = [(queue, "policy")]
-    for policy in stack.of_type(QUEUE_POLICY):
-        targets = ref(stack, policy, "queueUrl", (QUEUE,))
-        if targets is None:
-            unread.append(f"queue of {policy.name}")
-        elif any(target is queue for target in targets):
-            holders.append((policy, "policy"))
+    unread: list[str] = list(_queue_policies(stack).get("", []))
+    holders = [(queue, "policy"), *((policy, "policy") for policy in _queue_policies(stack).get(queue.urn, []))]
     for holder, path in holders:
         try:
             document = holder.props.json(path)
@@ -317,6 +311,22 @@ def queue_policy_documents(stack: StackView, queue: Node) -> tuple[list[tuple[No
         if document is not ABSENT:
             documents.append((holder, document))
     return documents, unread
+
+
+def _queue_policies(stack: StackView) -> Mapping[str, list[Any]]:
+    """Queue URN -> its ``QueuePolicy`` resources; key ``""`` lists the policies whose queue is unknown."""
+
+    def build() -> dict[str, list[Any]]:
+        index: dict[str, list[Any]] = {}
+        for policy in stack.of_type(QUEUE_POLICY):
+            targets = ref(stack, policy, "queueUrl", (QUEUE,))
+            if targets is None:
+                index.setdefault("", []).append(f"queue of {policy.name}")
+            for target in targets or []:
+                index.setdefault(target.urn, []).append(policy)
+        return index
+
+    return stack.memo("queue_policies", build)
 
 
 def _source_arn(stack: StackView, source: Node, key: str) -> tuple[str | None, Node | None]:
