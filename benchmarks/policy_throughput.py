@@ -30,10 +30,9 @@ sys.path.insert(0, str(PROJECT_DIR / "policy"))
 
 from google.protobuf import struct_pb2  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
-
-from offline.policy_client import configure, launch_pack  # noqa: E402
 from pulumi_policy import ResourceValidationPolicy  # noqa: E402
 
+from offline.policy_client import configure, launch_pack  # noqa: E402
 from policy_pack import ALL_POLICIES  # noqa: E402
 
 SIZES = (1_000, 10_000)
