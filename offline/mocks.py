@@ -9,7 +9,6 @@ program cannot silently come back empty.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -334,28 +333,6 @@ def _statements_of(document: str) -> list[dict[str, Any]]:
     parsed = json.loads(document)
     statements = parsed.get("Statement", [])
     return statements if isinstance(statements, list) else [statements]
-
-
-def output_names(type_token: str) -> list[str]:
-    """The output properties (camelCase) ``pulumi_aws`` declares for a resource type, empty when unknown."""
-    try:
-        package, module_path, _ = type_token.split(":")
-        module, class_name = module_path.split("/")[0], type_token.rsplit(":", 1)[-1]
-    except ValueError:
-        return []
-    if package != "aws":
-        return []
-    name = "pulumi_aws" if module == "index" else f"pulumi_aws.{'lambda_' if module == 'lambda' else module}"
-    try:
-        resource_class = getattr(importlib.import_module(name), class_name)
-    except (ImportError, AttributeError):
-        return []
-    names = []
-    for member in vars(resource_class).values():
-        getter = getattr(member, "fget", None)
-        if getter is not None and hasattr(getter, "_pulumi_name"):
-            names.append(str(getter._pulumi_name))
-    return names
 
 
 class ProgramMocks(AwsMocks):
