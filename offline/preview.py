@@ -26,10 +26,13 @@ import sys
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+
+if TYPE_CHECKING:
+    from offline.policy_client import PolicyReport
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
@@ -122,7 +125,7 @@ def policy_gate(run: ProgramRun) -> int:
     return 1 if report.has_mandatory_violations else 0
 
 
-def json_report(run: ProgramRun, report: Any) -> dict[str, Any]:
+def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
     """The machine-readable result of a gate: resource count, every violation, the idle cost."""
     return {
         "resources": sum(1 for r in run.resources if r.custom and not r.is_provider),
@@ -144,7 +147,7 @@ def program_plan(
 ) -> int:
     """Run any program folder offline, gate it with the pack, print the CLI-style report; return the exit status."""
     from offline.harness import ProgramError, run_program_dir
-    from offline.policy_client import PolicyConfigError, format_report, run_policy_pack
+    from offline.policy_client import PolicyConfigError, PolicyPackError, format_report, run_policy_pack
 
     if not program_dir.is_dir():
         print(f"error: --program {program_dir}: not a folder", file=sys.stderr)
@@ -166,7 +169,7 @@ def program_plan(
     print(format_outputs(run.outputs))
     try:
         report = run_policy_pack(run, POLICY_DIR, policy_config)
-    except PolicyConfigError as error:
+    except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
         print(f"error: {error}", file=sys.stderr)
         return 2
     print()

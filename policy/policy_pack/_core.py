@@ -541,11 +541,6 @@ class Rule:
 
     info: RuleInfo
 
-    @property
-    def rule_name(self) -> str:
-        """The rule's name (``name`` is the SDK's attribute)."""
-        return self.info.name
-
     def evaluate(
         self,
         produce: Callable[[], Iterator[Finding]],
@@ -762,7 +757,7 @@ class ResourceRule(Rule, ResourceValidationPolicy):
         Raises
         ------
         CannotEvaluateError
-            When a needed value is unknown (the findings made before it are in the error's ``found``).
+            When a needed value is unknown (:meth:`outcome` keeps the findings made before it).
         """
         outcome = self.outcome(props, resource_type, config, **kw)
         _raise_undecided(outcome)
@@ -801,7 +796,6 @@ def _raise_undecided(outcome: Outcome) -> None:
     if outcome.undecided:
         error = CannotEvaluateError("")
         error.message = "; ".join(outcome.undecided)
-        error.found = outcome.messages  # type: ignore[attr-defined]
         raise error
 
 
