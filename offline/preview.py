@@ -92,6 +92,16 @@ def format_outputs(outputs: dict[str, Any]) -> str:
     return "\n".join(f"    {key:<{width}}  {value}" for key, value in sorted(outputs.items()))
 
 
+def print_plan(run: ProgramRun, heading: str) -> None:
+    """The plan as ``make preview`` prints it: heading, resource tree, counts by type, stack outputs."""
+    print(f"{heading}\n")
+    print(format_tree(run))
+    print("\nResources by type:")
+    print(format_counts(run.resources))
+    print("\nOutputs:")
+    print(format_outputs(run.outputs))
+
+
 def offline_plan(stack: str) -> int:
     """Run the program offline, print the plan and the policy results; return the exit status."""
     try:
@@ -103,12 +113,7 @@ def offline_plan(stack: str) -> int:
         print(f"error: stack {stack!r}: {error}", file=sys.stderr)
         return 2
 
-    print(f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)\n")
-    print(format_tree(run))
-    print("\nResources by type:")
-    print(format_counts(run.resources))
-    print("\nOutputs:")
-    print(format_outputs(run.outputs))
+    print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
     return policy_gate(run)
 
 
@@ -161,12 +166,7 @@ def program_plan(
         print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
         return 2
     mode = "first preview: every computed output unknown" if first_preview else "update: outputs known as mocked"
-    print(f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)\n")
-    print(format_tree(run))
-    print("\nResources by type:")
-    print(format_counts(run.resources))
-    print("\nOutputs:")
-    print(format_outputs(run.outputs))
+    print_plan(run, f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)")
     try:
         report = run_policy_pack(run, POLICY_DIR, policy_config)
     except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
