@@ -111,8 +111,9 @@ class FunctionArgs:
 
     package: str
     """Handler package under ``handlers_dir``; the handler is ``<package>.app.lambda_handler``."""
-    reserved_concurrency: int
-    """Ceiling on concurrent executions (from stack config); ``-1`` opts out and stays visible."""
+    reserved_concurrency: int | None
+    """Ceiling on concurrent executions (from stack config); ``None`` reserves nothing (the account's shared
+    pool, which a new account needs), ``-1`` opts out explicitly and stays visible."""
     log_retention_days: int
     """Retention of the function's log group."""
     handlers_dir: Path = Path(__file__).resolve().parent.parent / "handlers"
@@ -166,7 +167,7 @@ class Function(pulumi.ComponentResource):
         super().__init__("orderflow:lambda:Function", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.timeout_seconds = args.timeout_seconds
-        if args.reserved_concurrency < -1 or args.reserved_concurrency == 0:
+        if args.reserved_concurrency is not None and (args.reserved_concurrency < -1 or args.reserved_concurrency == 0):
             raise ValueError(f"{name}: reserved_concurrency must be >= 1 (or -1 to opt out)")
 
         statements = list(args.policy_statements)

@@ -7,21 +7,32 @@ recorded resource to the policy pack over the Analyzer protocol, as the engine w
 
 Exit status: 0 when the plan is clean, 1 on a mandatory policy violation, 2 when the stack or its
 config is wrong (the message names the stack file or the config key).
+
+``--program DIR`` runs *any* Pulumi Python program folder the same way (its own ``Pulumi.yaml``, a stack
+file optional) and gates it with the pack: how to check a fork's pull request without cloud
+credentials. ``--first-preview`` records it as a first ``pulumi preview`` sees it (every computed output
+unknown); ``--json FILE`` writes the findings for CI. Exit 2 also when the program itself fails (its
+traceback is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+
+if TYPE_CHECKING:
+    from offline.policy_client import PolicyReport
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
@@ -81,6 +92,16 @@ def format_outputs(outputs: dict[str, Any]) -> str:
     return "\n".join(f"    {key:<{width}}  {value}" for key, value in sorted(outputs.items()))
 
 
+def print_plan(run: ProgramRun, heading: str) -> None:
+    """The plan as ``make preview`` prints it: heading, resource tree, counts by type, stack outputs."""
+    print(f"{heading}\n")
+    print(format_tree(run))
+    print("\nResources by type:")
+    print(format_counts(run.resources))
+    print("\nOutputs:")
+    print(format_outputs(run.outputs))
+
+
 def offline_plan(stack: str) -> int:
     """Run the program offline, print the plan and the policy results; return the exit status."""
     try:
@@ -92,12 +113,7 @@ def offline_plan(stack: str) -> int:
         print(f"error: stack {stack!r}: {error}", file=sys.stderr)
         return 2
 
-    print(f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)\n")
-    print(format_tree(run))
-    print("\nResources by type:")
-    print(format_counts(run.resources))
-    print("\nOutputs:")
-    print(format_outputs(run.outputs))
+    print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
     return policy_gate(run)
 
 
@@ -114,13 +130,77 @@ def policy_gate(run: ProgramRun) -> int:
     return 1 if report.has_mandatory_violations else 0
 
 
+def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
+    """The machine-readable result of a gate: resource count, every violation, the idle cost."""
+    return {
+        "resources": sum(1 for r in run.resources if r.custom and not r.is_provider),
+        "violations": [
+            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message}
+            for v in sorted(report.violations, key=lambda v: (v.enforcement_level, v.rule, v.urn))
+        ],
+        "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
+    }
+
+
+def program_plan(
+    program_dir: Path,
+    *,
+    stack: str | None = None,
+    policy_config: Path | None = None,
+    first_preview: bool = False,
+    json_path: Path | None = None,
+) -> int:
+    """Run any program folder offline, gate it with the pack, print the CLI-style report; return the exit status."""
+    from offline.harness import ProgramError, run_program_dir
+    from offline.policy_client import PolicyConfigError, PolicyPackError, format_report, run_policy_pack
+
+    if not program_dir.is_dir():
+        print(f"error: --program {program_dir}: not a folder", file=sys.stderr)
+        return 2
+    try:
+        run = run_program_dir(program_dir, stack, first_preview=first_preview)
+    except ProgramError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception:  # the program's own failure: show it as the CLI would
+        print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
+        return 2
+    mode = "first preview: every computed output unknown" if first_preview else "update: outputs known as mocked"
+    print_plan(run, f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)")
+    try:
+        report = run_policy_pack(run, POLICY_DIR, policy_config)
+    except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print()
+    print(format_report(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(json_report(run, report), indent=2) + "\n")
+    return 1 if report.has_mandatory_violations else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``make preview``."""
+    """Entry point of ``make preview`` (and of ``--program`` for any program)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
+    parser.add_argument("--stack", default=None, help="stack name (default: $STACK, or dev)")
     parser.add_argument("--offline", action="store_true", help="always use the offline plan")
+    parser.add_argument("--program", type=Path, help="run this Pulumi Python program folder instead of ours")
+    parser.add_argument("--policy-config", type=Path, help="--policy-pack-config file for --program")
+    parser.add_argument("--first-preview", action="store_true", help="with --program: every computed output unknown")
+    parser.add_argument("--json", type=Path, dest="json_path", help="with --program: write the findings as JSON")
     args = parser.parse_args(argv)
 
+    if args.program is not None:
+        return program_plan(
+            args.program,
+            stack=args.stack,
+            policy_config=args.policy_config,
+            first_preview=args.first_preview,
+            json_path=args.json_path,
+        )
+    if args.policy_config or args.first_preview or args.json_path:
+        parser.error("--policy-config, --first-preview and --json go with --program")
+    args.stack = args.stack or os.environ.get("STACK", "dev")
     if not args.offline and shutil.which("pulumi") and has_aws_credentials():
         return subprocess.call(pulumi_preview_command(args.stack), cwd=PROJECT_DIR)
     return offline_plan(args.stack)

@@ -53,8 +53,10 @@ class StackSettings:
     region: str
     log_retention_days: int
     log_level: str
-    reserved_concurrency: int
-    api_reserved_concurrency: int
+    reserved_concurrency: int | None
+    """Ceiling of each event-driven function; ``None`` (unset) reserves nothing, so a new account deploys."""
+    api_reserved_concurrency: int | None
+    """Ceiling of the API functions; ``None`` (unset) reserves nothing."""
     queue_max_receive_count: int
     queue_consumer_max_concurrency: int
     api_throttle_burst: int
@@ -95,6 +97,12 @@ class _Reader:
         if maximum is not None and value > maximum:
             raise self.fail(key, f"must be at most {maximum}, got {value}")
         return value
+
+    def optional_integer(self, key: str, *, minimum: int, maximum: int) -> int | None:
+        """An integer in ``minimum..maximum``, or ``None`` when the key is not set."""
+        if self.source.get(key) in (None, ""):
+            return None
+        return self.integer(key, minimum, minimum=minimum, maximum=maximum)
 
     def number(self, key: str, default: float, *, minimum: float) -> float:
         value = self._parse(key, default, float, "a number")
@@ -171,8 +179,10 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         region=region,
         log_retention_days=retention,
         log_level=cfg.choice("logLevel", "INFO", LOG_LEVELS),
-        reserved_concurrency=cfg.integer("reservedConcurrency", 5, minimum=1, maximum=1000),
-        api_reserved_concurrency=cfg.integer("apiReservedConcurrency", 10, minimum=1, maximum=1000),
+        # Unset by default: any reservation fails on a new account (its concurrency quota is 10, and Lambda
+        # keeps 10 unreserved); set both where the account's quota leaves room (docs/configuration.md).
+        reserved_concurrency=cfg.optional_integer("reservedConcurrency", minimum=1, maximum=1000),
+        api_reserved_concurrency=cfg.optional_integer("apiReservedConcurrency", minimum=1, maximum=1000),
         queue_max_receive_count=cfg.integer("queueMaxReceiveCount", 5, minimum=1, maximum=1000),
         queue_consumer_max_concurrency=cfg.integer("queueConsumerMaxConcurrency", 2, minimum=2, maximum=1000),
         api_throttle_burst=cfg.integer("apiThrottleBurst", 20, minimum=1, maximum=5000),

@@ -18,7 +18,9 @@ def settings_with(**values: str):  # type: ignore[no-untyped-def]
 def test_defaults_are_safe_and_explicit() -> None:
     settings = settings_with()
     assert settings.region == "eu-west-1"
-    assert settings.reserved_concurrency >= 1
+    # Nothing reserved unless a stack asks: a new account's concurrency quota admits no reservation.
+    assert settings.reserved_concurrency is None and settings.api_reserved_concurrency is None
+    assert settings_with(reservedConcurrency="7").reserved_concurrency == 7
     assert settings.log_retention_days == 14
     assert settings.alarms_enabled is False
 
