@@ -11,7 +11,6 @@ Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``
 
 from __future__ import annotations
 
-import json
 import runpy
 import sys
 from importlib import metadata
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
@@ -28,6 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from orderflow import pulumi_files
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,34 +37,31 @@ class StackNotFoundError(Exception):
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
     """The ``name`` in ``Pulumi.yaml``."""
-    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+    return pulumi_files.project_name(project_dir / "Pulumi.yaml")
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
-    """Read ``Pulumi.<stack>.yaml`` into the engine's config map.
+    """Read ``Pulumi.<stack>.yaml`` into the engine's config map, as the Pulumi CLI does.
 
-    Keys are fully qualified (``project:key``); structured values are JSON strings, as the CLI passes them.
+    Keys are fully qualified (``project:key``); scalars are passed as written (YAML 1.2: ``yes`` is a
+    string), lists and maps as JSON; ``Pulumi.yaml``'s declared defaults fill the keys the stack does not
+    set (see :mod:`orderflow.pulumi_files`).
 
     Raises
     ------
     StackNotFoundError
         When the stack file does not exist.
+    orderflow.pulumi_files.SecretConfigError
+        When the stack file holds ``secure:`` values (only the CLI can decrypt them).
+    orderflow.pulumi_files.ProjectFileError
+        When the stack file cannot be read as the CLI reads it.
     """
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
-    document = yaml.safe_load(path.read_text()) or {}
-    project = project_name(project_dir)
-    config: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, str):
-            config[full_key] = value
-        elif isinstance(value, bool):
-            config[full_key] = "true" if value else "false"
-        else:
-            config[full_key] = json.dumps(value)
+    config = pulumi_files.project_config_defaults(project_dir / "Pulumi.yaml")
+    config.update(pulumi_files.read_stack_config(path, project_name(project_dir)))
     return config
 
 
@@ -209,7 +205,7 @@ def run_program(
     config.update(config_overrides or {})
     region = config.get("aws:region", "us-east-1")
 
-    mocks = AwsMocks(region)
+    mocks = AwsMocks(region, stack=stack)
     monitor = RecordingMonitor(mocks, project, stack, region)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)

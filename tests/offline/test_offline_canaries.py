@@ -34,3 +34,12 @@ def test_runtime_entry_points_exist() -> None:
     assert callable(sync_await._sync_await)
     assert isinstance(settings.ROOT, ContextVar)
     assert "keep_unknowns" in inspect.signature(rpc.deserialize_properties).parameters
+
+
+def test_config_map_readers_exist() -> None:
+    # orderflow/config.py lists the stack's keys from the engine's config map to refuse undeclared ones.
+    from pulumi.runtime import config
+
+    assert isinstance(config.CONFIG, ContextVar)
+    assert callable(config.get_config_env)
+    assert "config" in inspect.signature(config.set_all_config).parameters
