@@ -36,10 +36,14 @@ def copy_project(destination: Path, *, share: tuple[str, ...] = SHARED_DIRS) -> 
     return destination
 
 
-def run_make(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``make ARGS`` in ``project``, as a newcomer types it (no inherited MAKEFLAGS)."""
+def run_make(project: Path, *args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """``make ARGS`` in ``project``, as a newcomer types it (no inherited MAKEFLAGS; ``None`` unsets a variable)."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
-    environment.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         cwd=project,
