@@ -107,7 +107,7 @@ class _Reader:
 
     def _raw(self, key: str) -> str:
         raw = self.source.get(key)
-        if raw is not None:
+        if raw:  # unset or empty: the declared default, as before a value was set
             return raw
         if self.namespace != PROJECT:
             return ""
@@ -253,7 +253,7 @@ def check_known_keys(keys: Collection[str], declared: Collection[str], project: 
             )
         elif namespace not in OTHER_NAMESPACES:
             # Another provider's namespace is fine; one or two typos away from a known one is not.
-            nearest = min((project, *OTHER_NAMESPACES), key=lambda known: _edit_distance(namespace, known))
+            nearest = min((project, *OTHER_NAMESPACES), key=lambda candidate: _edit_distance(namespace, candidate))
             if _edit_distance(namespace, nearest) <= min(2, len(nearest) // 2):
                 problems.append(
                     f"config '{full_key}': unknown namespace '{namespace}'; did you mean '{nearest}:{key}'?"

@@ -65,7 +65,10 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     common = _common()
     root = argparse.ArgumentParser(
-        prog="python -m orderflow.ops", description=__doc__.splitlines()[0] if __doc__ else ""
+        prog="python -m orderflow.ops",
+        description="Operate a deployed orderflow stack: failure queues, replays, redrives, stuck orders.",
+        epilog="Exit status: 0 done, 1 not done (the message says why), 2 usage or wrong stack, 3 missing "
+        "permission (the IAM action is named), 4 another AWS error, 130 interrupted. Runbook: docs/operations.md.",
     )
     commands = root.add_subparsers(dest="command", required=True)
 
@@ -80,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("queue", help="the queue's role (order-audit, rule-order-placed...), name or URL")
     show.add_argument("--limit", type=_positive, default=10)
     redrive = dlq.add_parser("redrive", parents=[common], help="deliver parked messages again, then remove them")
-    redrive.add_argument("queue")
+    redrive.add_argument("queue", help="the queue's role (order-audit, rule-order-placed...), name or URL")
     redrive.add_argument("--to", help="destination: an ARN, a queue URL or a function role (default: the source)")
     redrive.add_argument("--rate", type=_rate, help="messages per second at most")
     redrive.add_argument("--limit", type=_positive, help="redrive at most this many")

@@ -191,7 +191,11 @@ def decode(message: dict[str, Any], queue: FailureQueue) -> ParkedMessage:
         if "error" in body:
             # A workflow's parked state: the event it started from plus the error its Catch kept.
             error = body["error"] if isinstance(body["error"], dict) else {"Cause": body["error"]}
-            parked.failure = {"error": error.get("Error"), "cause": error.get("Cause")}
+            cause = _json_or_text(str(error.get("Cause", "")))
+            # A Lambda error's cause is its whole error document (with a stack trace): its message says it.
+            if isinstance(cause, dict) and "errorMessage" in cause:
+                cause = cause["errorMessage"]
+            parked.failure = {"error": error.get("Error"), "cause": cause}
             parked.payload = json.dumps(parked.event)
         eventbridge: dict[str, Any] = {
             name: parked.attributes[name] for name in EVENTBRIDGE_FAILURE_ATTRIBUTES if name in parked.attributes
