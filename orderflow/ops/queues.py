@@ -58,7 +58,8 @@ def queue_status(aws: Aws, queue: FailureQueue, now: datetime) -> dict[str, Any]
         MetricName="ApproximateAgeOfOldestMessage",
         Dimensions=[{"Name": "QueueName", "Value": queue.name}],
         StartTime=now - timedelta(minutes=15),
-        EndTime=now,
+        # A minute past now: the latest period is included whatever the clocks' rounding.
+        EndTime=now + timedelta(minutes=1),
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -61,6 +62,7 @@ def test_status_reads_the_age_of_the_oldest_message_from_cloudwatch(
             {
                 "MetricName": "ApproximateAgeOfOldestMessage",
                 "Dimensions": [{"Name": "QueueName", "Value": name}],
+                "Timestamp": datetime.now(UTC) - timedelta(minutes=2),
                 "Value": 5400,
                 "Unit": "Seconds",
             }
