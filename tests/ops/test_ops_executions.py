@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from botocore.stub import ANY
 
 from offline.recording import ProgramRun
 from orderflow.ops.executions import EXECUTION_NAME_PREFIX, execution_arn
@@ -48,7 +49,7 @@ def test_a_failed_fulfillment_is_redriven_by_step_functions(
     stubber.add_response(
         "redrive_execution",
         {"redriveDate": redriven_at},
-        {"executionArn": arn, "clientToken": stubber_any()},
+        {"executionArn": arn, "clientToken": ANY},
     )
 
     run = ops(capsys, outputs, "redrive-execution", order_id, "--json", connect=with_clients(stepfunctions=sfn))
@@ -58,12 +59,6 @@ def test_a_failed_fulfillment_is_redriven_by_step_functions(
     assert run.json["redriven"] is True
     assert run.json["redriveDate"] == redriven_at.isoformat()
     assert run.json["error"] == described.get("error")
-
-
-def stubber_any() -> object:
-    from botocore.stub import ANY
-
-    return ANY
 
 
 def test_an_execution_that_cannot_be_redriven_says_why(

@@ -113,6 +113,9 @@ def test_notify_failures_are_invoked_again_and_the_customer_is_told(
     assert told == ["OrderAccepted", "OrderFulfilled", "ReceiptReady"]
 
 
+REAL_DELIVER = queues.deliver
+
+
 class Interrupt:
     """Delivers for real, then stops the process (Ctrl-C) after the ``after``-th delivery, before its delete."""
 
@@ -121,13 +124,10 @@ class Interrupt:
         self.delivered = 0
 
     def __call__(self, aws: Any, message: Any, destination: str) -> None:
-        queues_deliver(aws, message, destination)
+        REAL_DELIVER(aws, message, destination)
         self.delivered += 1
         if self.delivered == self.after:
             raise KeyboardInterrupt
-
-
-queues_deliver = queues.deliver
 
 
 def test_an_interrupted_redrive_loses_nothing_and_a_second_run_finishes_it(
@@ -162,7 +162,7 @@ def test_an_interrupted_redrive_loses_nothing_and_a_second_run_finishes_it(
     assert still_parked == 4  # at once, not after the visibility timeout
     assert len(bodies) + still_parked == len(events) + 1  # every event somewhere; one is in both places
 
-    monkeypatch.setattr(queues, "deliver", queues_deliver)
+    monkeypatch.setattr(queues, "deliver", REAL_DELIVER)
     finished = ops(capsys, outputs, "dlq", "redrive", "rule-audit", "--json")
     flow.router.pump()
 
