@@ -7,13 +7,29 @@ STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
 	handlers/layer-requirements.txt
 
-.PHONY: install policy-venv preview test lint bench diagram docs clean
+.PHONY: install policy-venv preview test lint bench diagram docs ops clean
+
+# Python 3.11+ is checked before anything is built, so an old or missing interpreter gets one clear line.
+CHECK_PYTHON = version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	case "$$version" in 3.1[1-9]|3.[2-9][0-9]) ;; \
+	*) echo "orderflow needs Python 3.11 or newer; PYTHON=$(PYTHON) is $${version:-not found}." \
+		"Install python3.11 (or newer) and run make again, or name one: make PYTHON=python3.12 ..." >&2; exit 1;; esac
+# Runs an install into DIR; a failed or interrupted install removes DIR, so no half-built venv is kept.
+define INSTALL_VENV
+	@$(CHECK_PYTHON)
+	@trap 'rm -rf $(1); echo "make: installing into $(1)/ failed or was interrupted: removed it; run make again" >&2' EXIT; \
+	trap 'exit 130' INT TERM; \
+	set -e; \
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1); \
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --requirement $(2); \
+	touch $(1)/.installed; \
+	trap - EXIT
+endef
 
 # The venv is rebuilt only when a requirements file changes.
 $(VENV)/.installed: $(REQUIREMENTS)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --requirement requirements-test.txt
-	touch $@
+	@echo "Installing orderflow's Python packages into $(VENV)/ (a few minutes the first time)..."
+	$(call INSTALL_VENV,$(VENV),requirements-test.txt)
 
 install: $(VENV)/.installed
 
@@ -21,14 +37,20 @@ install: $(VENV)/.installed
 policy-venv: policy/venv/.installed
 
 policy/venv/.installed: policy/requirements.txt
-	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
-	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check --requirement policy/requirements.txt
-	touch $@
+	@echo "Installing the policy pack's packages into policy/venv/ (the pulumi CLI runs the pack from there)..."
+	$(call INSTALL_VENV,policy/venv,policy/requirements.txt)
 
 ## preview: the plan for STACK (default dev): `pulumi preview` with policies when the CLI and AWS
-## credentials are present, otherwise the offline plan through the recording harness.
+## credentials are present (policy/venv is built first), otherwise the offline plan through the recording
+## harness. Exit status of the plan: 0 clean, 1 mandatory violation, 2 stack/config error, 3 program error;
+## make itself exits 2 on any of 1-3 and names the plan's status in its last line ("Error 3").
 preview: $(VENV)/.installed
+	@if $(PY) -m offline.preview --uses-real-cli; then $(MAKE) --no-print-directory policy-venv; fi
 	$(PY) -m offline.preview --stack $(STACK)
+
+## ops: operate a deployed stack (python -m orderflow.ops): make ops ARGS="status --stack prod".
+ops: $(VENV)/.installed
+	$(PY) -m orderflow.ops $(ARGS)
 
 ## test: every suite (unit, program, policy, handlers, workflows, end to end), then lint and types.
 test: $(VENV)/.installed

@@ -342,26 +342,55 @@ functions = {
     "audit": audit,
     "realtime-authorizer": realtime_authorizer,
 }
-if settings.alarms_enabled and settings.alarm_email:
-    dead_letter_queues: dict[str, pulumi.Input[str]] = {
-        "notify-failures": notify_failures.name,
-        "customer-status-failures": customer_status_failures.name,
+
+
+# ---- operations: every queue where a failure is parked, and how `python -m orderflow.ops` redrives it ----
+def parked_on(queue: Queue | aws.sqs.Queue, kind: str, redrive_to: pulumi.Input[str] | None) -> dict[str, Any]:
+    """A failure queue as the ops tool sees it: where it is, what parks there, where a redrive sends it.
+
+    ``kind``: ``sqs`` (the DLQ of an SQS queue), ``eventbridge-target`` (a rule target's DLQ; each message
+    names its target), ``lambda-destination`` (on-failure records), ``workflow`` (parked execution state),
+    ``sns-subscription`` (a subscription's DLQ).
+    """
+    parked: dict[str, Any] = {"name": queue.name, "url": queue.url, "arn": queue.arn, "kind": kind}
+    if redrive_to is not None:
+        parked["redriveTo"] = redrive_to
+    return parked
+
+
+# Keys are the alarms' roles (alarm `ops-dlq-<role>`) and the names `ops dlq …` takes.
+failure_queues: dict[str, dict[str, Any]] = {
+    "notify-failures": parked_on(notify_failures, "lambda-destination", notify.arn),
+    "customer-status-failures": parked_on(customer_status_failures, "workflow", customer_status_workflow.arn),
+}
+if audit_buffer.dead_letter_queue is not None:
+    failure_queues["order-audit"] = parked_on(audit_buffer.dead_letter_queue, "sqs", audit_buffer.arn)
+failure_queues.update(
+    {f"rule-{rule}": parked_on(queue, "eventbridge-target", None) for rule, queue in bus.dead_letter_queues.items()}
+)
+failure_queues.update(
+    {
+        f"notifications-{role}": parked_on(queue, "sns-subscription", notifications.arn)
+        for role, queue in notifications.dead_letter_queues.items()
     }
-    if audit_buffer.dead_letter_queue is not None:
-        dead_letter_queues["order-audit"] = audit_buffer.dead_letter_queue.name
-    dead_letter_queues.update({f"rule-{rule}": queue.name for rule, queue in bus.dead_letter_queues.items()})
-    dead_letter_queues.update(
-        {f"notifications-{role}": queue.name for role, queue in notifications.dead_letter_queues.items()}
-    )
-    Alarms(
+)
+
+if settings.alarms_enabled and settings.alarm_email:
+    alarms = Alarms(
         "ops",
         AlarmsArgs(
             email=settings.alarm_email,
-            dead_letter_queues=dead_letter_queues,
+            dead_letter_queues={role: queue["name"] for role, queue in failure_queues.items()},
             functions={role: fn.name for role, fn in functions.items()},
             state_machines={"fulfillment": fulfillment.arn, "customer-status": customer_status_workflow.arn},
             http_apis={"orders-api": api.id},
         ),
+    )
+    failure_queues.update(
+        {
+            f"ops-{role}": parked_on(queue, "sns-subscription", alarms.topic.arn)
+            for role, queue in alarms.topic.dead_letter_queues.items()
+        }
     )
 
 pulumi.export("apiUrl", api.url)
@@ -376,3 +405,9 @@ pulumi.export("fulfillmentStateMachineArn", fulfillment.arn)
 pulumi.export("ordersTableName", orders.name)
 pulumi.export("timelineTableName", timeline.name)
 pulumi.export("receiptsBucketName", receipts.name)
+pulumi.export("stack", pulumi.get_stack())
+pulumi.export("failureQueues", failure_queues)
+pulumi.export("eventBusArn", bus.arn)
+pulumi.export("eventArchiveArn", bus.archive.arn)
+pulumi.export("eventRules", {rule: event_rule.arn for rule, event_rule in bus.rules.items()})
+pulumi.export("functions", {role: fn.arn for role, fn in functions.items()})

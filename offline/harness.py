@@ -12,7 +12,6 @@ Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import runpy
 import sys
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
@@ -32,6 +30,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from orderflow import pulumi_files
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,34 +41,36 @@ class StackNotFoundError(Exception):
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
     """The ``name`` in ``Pulumi.yaml``."""
-    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+    return pulumi_files.project_name(project_dir / "Pulumi.yaml")
 
 
-def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
-    """Read ``Pulumi.<stack>.yaml`` into the engine's config map.
+def load_stack_config(
+    stack: str, project_dir: Path = PROJECT_DIR, *, secret_placeholder: str | None = None
+) -> dict[str, str]:
+    """Read ``Pulumi.<stack>.yaml`` into the engine's config map, as the Pulumi CLI does.
 
-    Keys are fully qualified (``project:key``); structured values are JSON strings, as the CLI passes them.
+    Keys are fully qualified (``project:key``); scalars are passed as written (YAML 1.2: ``yes`` is a
+    string), lists and maps as JSON; ``Pulumi.yaml``'s declared defaults fill the keys the stack does not
+    set (see :mod:`orderflow.pulumi_files`).
 
     Raises
     ------
     StackNotFoundError
         When the stack file does not exist.
+    orderflow.pulumi_files.SecretConfigError
+        When the stack file holds ``secure:`` values (only the CLI can decrypt them) and no
+        ``secret_placeholder`` is given to read them as.
+    orderflow.pulumi_files.ProjectFileError
+        When the stack file cannot be read as the CLI reads it.
     """
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
-    document = yaml.safe_load(path.read_text()) or {}
-    project = project_name(project_dir)
-    config: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, str):
-            config[full_key] = value
-        elif isinstance(value, bool):
-            config[full_key] = "true" if value else "false"
-        else:
-            config[full_key] = json.dumps(value)
+    config = pulumi_files.project_config_defaults(project_dir / "Pulumi.yaml")
+    config.update(
+        pulumi_files.read_stack_config(path, project_name(project_dir), secret_placeholder=secret_placeholder)
+    )
     return config
 
 
@@ -219,7 +220,7 @@ def run_program(
     config.update(config_overrides or {})
     region = config.get("aws:region", "us-east-1")
 
-    mocks = AwsMocks(region)
+    mocks = AwsMocks(region, stack=stack)
     monitor = RecordingMonitor(mocks, project, stack, region)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)
@@ -254,9 +255,9 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 DEFAULT_REGION = "us-east-1"
 SECRET_PLACEHOLDER = "offline-secret-placeholder"
+"""What a ``secure:`` config value reads as offline (the stack's key cannot be decrypted here)."""
 UNKNOWN_OUTPUT = "(known after the update)"
 """How a stack output the mocks cannot compute is shown (``pulumi preview`` shows ``output<string>``)."""
-"""What a ``secure:`` config value reads as offline (the stack's key cannot be decrypted here)."""
 
 
 class ProgramError(Exception):
@@ -274,7 +275,7 @@ def program_entry(program_dir: Path) -> tuple[str, Path]:
     manifest = program_dir / "Pulumi.yaml"
     if not manifest.is_file():
         raise ProgramError(f"{program_dir}: no Pulumi.yaml (is this a Pulumi program folder?)")
-    document = yaml.safe_load(manifest.read_text()) or {}
+    document = pulumi_files.load_yaml(manifest.read_text()) or {}
     runtime = document.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
@@ -284,19 +285,6 @@ def program_entry(program_dir: Path) -> tuple[str, Path]:
     if not (entry / "__main__.py").is_file():
         raise ProgramError(f"{entry}: no __main__.py")
     return str(document["name"]), entry
-
-
-def project_config_defaults(program_dir: Path, project: str) -> dict[str, str]:
-    """The ``config:`` block of ``Pulumi.yaml`` (plain values, or ``default``/``value``), fully qualified."""
-    document = yaml.safe_load((program_dir / "Pulumi.yaml").read_text()) or {}
-    config: dict[str, str] = {}
-    for key, spec in (document.get("config") or {}).items():
-        value = spec.get("value", spec.get("default")) if isinstance(spec, dict) else spec
-        if value is None:
-            continue
-        full_key = key if ":" in key else f"{project}:{key}"
-        config[full_key] = value if isinstance(value, str) else json.dumps(value)
-    return config
 
 
 def pick_stack(program_dir: Path, stack: str | None) -> str:
@@ -350,15 +338,11 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     program_dir = Path(program_dir).resolve()
     project, entry = program_entry(program_dir)
     stack = pick_stack(program_dir, stack)
-    config = project_config_defaults(program_dir, project)
     if (program_dir / f"Pulumi.{stack}.yaml").is_file():
-        config.update(load_stack_config(stack, program_dir))
-    secret_keys = []
-    for key, value in config.items():
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            if set(json.loads(value)) == {"secure"}:
-                config[key] = SECRET_PLACEHOLDER
-                secret_keys.append(key)
+        config = load_stack_config(stack, program_dir, secret_placeholder=SECRET_PLACEHOLDER)
+    else:
+        config = pulumi_files.project_config_defaults(program_dir / "Pulumi.yaml")
+    secret_keys = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
     region = config.setdefault("aws:region", DEFAULT_REGION)
 
     mocks = ProgramMocks(region, first_preview=first_preview)

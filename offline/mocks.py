@@ -58,10 +58,14 @@ class AwsMocks(pulumi.runtime.Mocks):
     ----------
     region:
         The stack's ``aws:region``; every ARN and endpoint is built in it.
+    stack:
+        The stack's name. Pulumi's auto-name suffixes are random per stack, so it seeds the stand-ins:
+        dev's and prod's physical names differ, as they do in AWS, instead of looking shared.
     """
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, stack: str = "") -> None:
         self.region = region
+        self.stack = stack
         # Two components may give children the same logical name (their URNs differ by parent type);
         # the engine's random suffixes differ too, so count repeats to keep physical names distinct.
         self._seen: dict[str, int] = {}
@@ -119,7 +123,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Physical id and state after a create: inputs plus auto-name, ARN and computed outputs."""
         inputs = dict(args.inputs)
-        seed = f"{args.typ}::{args.name}"
+        seed = f"{self.stack}::{args.typ}::{args.name}" if self.stack else f"{args.typ}::{args.name}"
         repeat = self._seen.get(seed, 0)
         self._seen[seed] = repeat + 1
         if repeat:

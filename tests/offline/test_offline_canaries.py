@@ -43,3 +43,12 @@ def test_register_resource_response_can_mark_missing_outputs_unknown() -> None:
 
     assert "unknown" in resource_pb2.RegisterResourceResponse.DESCRIPTOR.fields_by_name
     assert "resolve_missing_as_unknown" in inspect.signature(rpc.resolve_outputs).parameters
+
+
+def test_config_map_readers_exist() -> None:
+    # orderflow/config.py lists the stack's keys from the engine's config map to refuse undeclared ones.
+    from pulumi.runtime import config
+
+    assert isinstance(config.CONFIG, ContextVar)
+    assert callable(config.get_config_env)
+    assert "config" in inspect.signature(config.set_all_config).parameters
