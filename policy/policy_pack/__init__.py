@@ -12,6 +12,7 @@ from typing import Final
 from policy_pack import (
     apigateway,
     appsync,
+    capacity,
     compute,
     cost,
     dynamodb,
@@ -53,6 +54,7 @@ _MODULES: Final = (
     compute,
     cost,
     stack,
+    capacity,
 )
 
 ALL_RULES: Final[list[ResourceRule | StackRule]] = [
