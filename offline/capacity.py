@@ -26,7 +26,7 @@ import os
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
@@ -70,6 +70,8 @@ class Hop:
     """What happens above the ceiling."""
     change: str
     """What to change to raise it."""
+    resource: RecordedResource | None = None
+    """The recorded resource the ceiling belongs to (``None`` for account-wide quotas)."""
 
     @property
     def ceiling_orders(self) -> float:
@@ -147,7 +149,7 @@ class Report:
             "bottleneck": {"hop": bottleneck.name, "ceilingOrdersPerSecond": bottleneck.ceiling_orders},
             "hops": [
                 {
-                    **asdict(hop),
+                    **{f.name: getattr(hop, f.name) for f in fields(hop) if f.name != "resource"},
                     "ceilingOrdersPerSecond": hop.ceiling_orders,
                     "utilisation": hop.utilisation(self.rate),
                 }
@@ -261,6 +263,7 @@ def hops(context: Context, rate: float) -> list[Hop]:
                     origin=f"configured throttlingRateLimit {limit:g}",
                     over="API Gateway answers 429; the page retries with the same Idempotency-Key",
                     change=f"raise {_set_by(run, limit, 'the stage throttlingRateLimit', 'throttle', 'rate')}",
+                    resource=route,
                 )
             )
     api_quota, api_origin = context.quota("apigateway", "account_throttle_rate")
@@ -333,11 +336,13 @@ def hops(context: Context, rate: float) -> list[Hop]:
     starts: dict[str, float] = defaultdict(float)
     transitions = 0.0
     names: dict[str, list[str]] = defaultdict(list)
+    first: dict[str, RecordedResource] = {}
     for urn, executions in usage.executions.items():
         machine = usage.state_machines[urn]
         kind = str(_value(machine, "type", "STANDARD"))
         starts[kind] += executions
         names[kind].append(str(_value(machine, "name", machine.name)))
+        first.setdefault(kind, machine)
         if kind == "STANDARD":
             transitions += usage.transitions[urn]
     for kind, executions in starts.items():
@@ -352,6 +357,7 @@ def hops(context: Context, rate: float) -> list[Hop]:
                 origin,
                 "StartExecution is throttled: EventBridge and the calling Task retry with backoff",
                 "request a StartExecution quota increase",
+                resource=first[kind],
             )
         )
     if transitions:
@@ -366,6 +372,7 @@ def hops(context: Context, rate: float) -> list[Hop]:
                 origin,
                 "executions are slowed down (ExecutionThrottled)",
                 "request a state-transition quota increase, remove Pass states, or run short paths as EXPRESS",
+                resource=first["STANDARD"],
             )
         )
 
@@ -444,6 +451,7 @@ def hops(context: Context, rate: float) -> list[Hop]:
                     email_origin,
                     "deliveries back up, are retried, then land on the subscription's DLQ",
                     "design change: e-mail a digest or only failures (filter policy), or send customer mail with SES",
+                    resource=subscription,
                 )
             )
 
@@ -500,6 +508,7 @@ def _function_hops(context: Context, invocations: Invocations, rate: float) -> l
                     origin=f"configured {what} {concurrency:g} ÷ {duration * 1000:.0f} ms per batch",
                     over="messages wait in the queue (buffered), then reach its DLQ after maxReceiveCount",
                     change=f"raise {_set_by(run, concurrency, what, word)}",
+                    resource=function,
                 )
             )
     direct = invocations.sync + invocations.asynchronous
@@ -520,6 +529,7 @@ def _function_hops(context: Context, invocations: Invocations, rate: float) -> l
                     else "the caller is throttled (429/5xx to the page; a workflow Task retries, then its Catch)"
                 ),
                 change=f"raise {_set_by(run, reserved, 'reservedConcurrentExecutions', 'Concurrency')}",
+                resource=function,
             )
         )
     return hops_
