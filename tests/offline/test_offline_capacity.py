@@ -139,7 +139,7 @@ def test_capacity_profile_outcome_without_a_branch_names_the_choice_state(tmp_pa
 def test_capacity_unknown_profile_key_is_named(tmp_path: Path) -> None:
     path = tmp_path / "profile.yaml"
     path.write_text(DEFAULT_PROFILE.read_text().replace("cpuMs: 14", "cpuMS: 14"))
-    with pytest.raises(ProfileError, match="functions.create_order"):
+    with pytest.raises(ProfileError, match=r"functions\.create_order"):
         load_profile(path)
 
 
