@@ -118,16 +118,23 @@ def _value(resource: RecordedResource, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry, str] | None:
-    """The Retry (for throttling) of the first Task whose ``parameter`` names ``target_arn``, and its machine."""
+def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry, str, str] | None:
+    """How the first Task whose ``parameter`` names ``target_arn`` handles a throttle.
+
+    Returns its Retry for throttling errors, where the order goes when the retries run out, and that
+    fate: ``parked`` when the Catch sends the state to a queue (``sqs:sendMessage``) or there is no
+    Catch (the failed execution stays for a redrive), ``compensated`` when the Catch runs other steps.
+    """
     for machine in run.of_type(STATE_MACHINE):
         try:
             definition = json.loads(str(_value(machine, "definition", "")))
         except json.JSONDecodeError:
             continue
-        for name, state in definition.get("States", {}).items():
+        states = definition.get("States", {})
+        for name, state in states.items():
             if state.get("Type") != "Task" or (state.get("Parameters") or {}).get(parameter) != target_arn:
                 continue
+            retry = Retry(0, 1, 2, 1)
             for retrier in state.get("Retry", []):
                 if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS):
                     retry = Retry(
@@ -136,8 +143,18 @@ def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry
                         rate=float(retrier.get("BackoffRate", 2.0)),
                         cap=float(retrier.get("MaxDelaySeconds", 3600)),
                     )
-                    return retry, f"{_value(machine, 'name', machine.name)}.{name} Catch"
-            return Retry(0, 1, 2, 1), f"{_value(machine, 'name', machine.name)}.{name} Catch"
+                    break
+            label = f"{_value(machine, 'name', machine.name)}.{name}"
+            catch = next(
+                (c for c in state.get("Catch", []) if any(e in c.get("ErrorEquals", []) for e in THROTTLE_ERRORS)),
+                None,
+            )
+            if catch is None:
+                return retry, f"{label}: the execution fails (kept for a redrive)", "parked"
+            handler = states.get(catch.get("Next"), {})
+            if str(handler.get("Resource", "")).endswith("sqs:sendMessage"):
+                return retry, f"{label} Catch -> {catch.get('Next')} (failure queue)", "parked"
+            return retry, f"{label} Catch -> {catch.get('Next')} (compensation)", "compensated"
     return None
 
 
@@ -417,7 +434,9 @@ def _chain_stage(
             retry, path = _rule_retry(run, str(_value(machine, "arn", ""))) if machine else (Retry(185, 1, 2, 60), "")
         else:
             found = _task_retry(run, str(_value(machine, "arn", "")), "StateMachineArn") if machine else None
-            retry, path = found if found else (Retry(0, 1, 2, 1), "")
+            retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+            stage.failure_path = path
+            return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, outcome)
         stage.failure_path = path
         return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, "parked" if path else "lost")
     # A function called by a workflow Task.
@@ -426,7 +445,7 @@ def _chain_stage(
     package = str(_value(function, "handler", "")).split(".", 1)[0]
     pool = _Pool(int(float(_value(function, "reservedConcurrentExecutions", 1000))))
     found = _task_retry(run, str(_value(function, "arn", "")), "FunctionName")
-    retry, path = found if found else (Retry(0, 1, 2, 1), "")
+    retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
     stage.failure_path = path
     mean = profile.duration_ms(package) / 1000
 
@@ -434,8 +453,7 @@ def _chain_stage(
         duration = mean * rng.uniform(0.7, 1.3)
         return pool.start(t, duration), duration
 
-    machine_kind = "compensated" if "fulfillment" in path or "Catch" in path else "parked"
-    return _retrying(stage, items, attempt, retry, rng, fate, machine_kind if path else "lost")
+    return _retrying(stage, items, attempt, retry, rng, fate, outcome)
 
 
 def _retrying(

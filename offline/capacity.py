@@ -25,7 +25,7 @@ import math
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
@@ -811,11 +811,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
     return 0
-
-
-def summary_rows(report: Report, top: int = 3) -> Iterable[tuple[str, float]]:
-    """The ``top`` dearest services per 1,000 orders."""
-    return report.by_service()[:top]
 
 
 if __name__ == "__main__":

@@ -157,3 +157,15 @@ def test_burst_is_deterministic_and_accounts_for_every_order(prod: ProgramRun) -
     assert edge.kind == "api-route" and edge.throttled > 0
     assert first.refused_at_edge > 0 and first.lost == 0
     assert "refused at the edge" in burst.format_result(first)
+
+
+def test_burst_throttled_workflow_steps_end_on_their_catch_path() -> None:
+    run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:reservedConcurrency": "1"})
+    result = burst.simulate(run, load_profile(), rate=100, factor=10, seconds=5, seed=3)
+    reserve = next(s for s in result.stages if "reserve-inventory" in s.name)
+    # One execution at a time cannot keep up with the 100 orders/s the edge admits: the Task's Retry runs
+    # out and its Catch compensates the order; nothing is lost.
+    assert reserve.throttled > 0 and reserve.to_failure_path > 0
+    assert "ReserveInventory Catch" in reserve.failure_path and "(compensation)" in reserve.failure_path
+    assert result.compensated >= reserve.to_failure_path and result.lost == 0
+    assert result.completed + result.refused_at_edge + result.parked + result.compensated == result.orders
