@@ -39,9 +39,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from offline.capacity import Hop, Report, analyse
+from offline.capacity import Hop, Report, analyse, quotas
 from offline.harness import StackNotFoundError, run_program
-from offline.order_path import DEFAULT_PROFILE, STATE_MACHINE, TARGET, Profile, ProfileError, load_profile
+from offline.order_path import (
+    DEFAULT_PROFILE,
+    EVENT_SOURCE_MAPPING,
+    INVOKE_CONFIG,
+    STAGE,
+    STATE_MACHINE,
+    TARGET,
+    Profile,
+    ProfileError,
+    load_profile,
+)
 from offline.recording import ProgramRun, RecordedResource
 
 CHAIN_KINDS: Final = ("api-route", "lambda-sync", "sfn-start-express", "sfn-start-standard", "sfn-transitions")
@@ -177,7 +187,7 @@ def _rule_retry(run: ProgramRun, target_arn: str) -> tuple[Retry, str]:
 
 def _async_failure_path(run: ProgramRun, function: RecordedResource) -> tuple[float, str]:
     name = _value(function, "name")
-    for config in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
+    for config in run.of_type(INVOKE_CONFIG):
         if _value(config, "functionName") in (name, _value(function, "arn")):
             age = float(_value(config, "maximumEventAgeInSeconds", 21600))
             destination = ((_value(config, "destinationConfig", {}) or {}).get("onFailure") or {}).get(
@@ -240,7 +250,7 @@ class _Pool:
 
 def _route_burst(run: ProgramRun, hop: Hop) -> float:
     route = hop.resource
-    for stage in run.of_type("aws:apigatewayv2/stage:Stage"):
+    for stage in run.of_type(STAGE):
         if route is not None and _value(stage, "apiId") == _value(route, "apiId"):
             return float((_value(stage, "defaultRouteSettings", {}) or {}).get("throttlingBurstLimit") or 1)
     return 1.0
@@ -418,7 +428,7 @@ def _chain_stage(
     region_quota = hop.ceiling_units_per_second
     if hop.kind == "sfn-transitions":
         # Throttled transitions slow executions down: wait for the tokens, never fail.
-        bucket = _Bucket(region_quota, _transition_burst(run, report_region=run.config.get("aws:region", "us-east-1")))
+        bucket = _Bucket(region_quota, _quota(run, "standard_state_transition_burst"))
         out = []
         for t, order in items:
             stage.arrived += 1
@@ -428,7 +438,10 @@ def _chain_stage(
             out.append((start, order))
         return out
     if hop.kind.startswith("sfn-start"):
-        bucket = _Bucket(region_quota, region_quota if hop.kind == "sfn-start-express" else _start_burst(run))
+        bucket = _Bucket(
+            region_quota,
+            region_quota if hop.kind == "sfn-start-express" else _quota(run, "standard_start_execution_burst"),
+        )
         machine = hop.resource
         if hop.kind == "sfn-start-express":
             retry, path = _rule_retry(run, str(_value(machine, "arn", ""))) if machine else (Retry(185, 1, 2, 60), "")
@@ -556,7 +569,7 @@ def _queue_consumer(
     mapping = next(
         (
             m
-            for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+            for m in run.of_type(EVENT_SOURCE_MAPPING)
             if m.name
             and hop.resource is not None
             and _value(m, "functionName") in (_value(hop.resource, "arn"), _value(hop.resource, "name"))
@@ -612,16 +625,9 @@ def _peak_backlog(arrivals: Sequence[float], finishes: Sequence[float]) -> int:
     return peak
 
 
-def _start_burst(run: ProgramRun) -> float:
-    from offline.capacity import quotas
-
-    return quotas().value("stepfunctions", "standard_start_execution_burst", str(run.config.get("aws:region", "")))
-
-
-def _transition_burst(run: ProgramRun, report_region: str) -> float:
-    from offline.capacity import quotas
-
-    return quotas().value("stepfunctions", "standard_state_transition_burst", report_region)
+def _quota(run: ProgramRun, item: str) -> float:
+    """A Step Functions quota for the stack's region, from the pack's quota file."""
+    return quotas().value("stepfunctions", item, str(run.config.get("aws:region", "us-east-1")))
 
 
 def format_result(result: BurstResult) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -958,8 +958,3 @@ def walk_order(run: ProgramRun, profile: Profile) -> Usage:
             walker.route(route_key, per_order)
         walker.realtime()
     return usage
-
-
-def iter_functions(usage: Usage) -> Iterator[Invocations]:
-    """Every function the order reaches, in the order the walk met them."""
-    return iter(usage.functions.values())
