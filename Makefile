@@ -7,7 +7,7 @@ STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
 	handlers/layer-requirements.txt
 
-.PHONY: install policy-venv preview test lint bench diagram docs ops clean
+.PHONY: install policy-venv preview test lint bench diagram docs ops capacity burst clean
 
 # Python 3.11+ is checked before anything is built, so an old or missing interpreter gets one clear line.
 CHECK_PYTHON = version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
@@ -71,6 +71,15 @@ diagram: $(VENV)/.installed
 ## docs: regenerate everything under docs/ that is generated from the code (diagram, event catalogue).
 docs: diagram
 	$(PY) -m offline.catalogue --stack dev
+
+## capacity: ceilings per hop, the first bottleneck and the cost per 1,000 orders for STACK at RATE orders/s.
+RATE ?= 100
+capacity: $(VENV)/.installed
+	$(PY) -m offline.capacity --stack $(STACK) --rate $(RATE) $(ARGS)
+
+## burst: seeded simulation of 10 x RATE orders/s for 60 s through STACK (throttles, retries, DLQs, losses).
+burst: $(VENV)/.installed
+	$(PY) -m offline.burst --stack $(STACK) --rate $(RATE) $(ARGS)
 
 ## bench: speed, size and cost figures (never asserted in tests).
 bench: $(VENV)/.installed

@@ -21,6 +21,7 @@ from pulumi_policy import Policy
 from policy_pack import (
     apigateway,
     appsync,
+    capacity,
     compute,
     cost,
     dynamodb,
@@ -61,6 +62,7 @@ SERVICE_MODULES: Final[tuple[ModuleType, ...]] = (
     kms,
     compute,
     cost,
+    capacity,
 )
 """Every module whose ``RULES`` make up the pack: the one registration point."""
 

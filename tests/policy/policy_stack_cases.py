@@ -758,3 +758,79 @@ STACK_CASES: list[StackCase] = [
         "after 5 s",
     ),
 ]
+
+
+# ---- capacity-no-silent-choke-point: a throttled route in front of a function, and the queue consumer ----
+
+HTTP_ROUTE = "aws:apigatewayv2/route:Route"
+HTTP_INTEGRATION = "aws:apigatewayv2/integration:Integration"
+
+
+def routed(reserved: int, *, preview: bool = False) -> list[Res]:
+    """The baseline with ``POST /orders`` on the throttled HTTP stage (5 requests/s), integrated with ``orders``."""
+    fn = function("orders", reservedConcurrentExecutions=reserved)
+    integration = Res(
+        HTTP_INTEGRATION, "orders-integration", {"id": "int1", "apiId": "api1", "integrationUri": fn.props["arn"]}
+    )
+    route = Res(
+        HTTP_ROUTE, "orders-route", {"apiId": "api1", "routeKey": "POST /orders", "target": "integrations/int1"}
+    )
+    if preview:
+        # As the engine sends a first preview: ids and ARNs unknown, the dependencies recorded.
+        integration = Res(
+            HTTP_INTEGRATION,
+            "orders-integration",
+            {"apiId": "api1", "integrationUri": UNKNOWN},
+            {"integrationUri": [fn.urn]},
+        )
+        route = Res(
+            HTTP_ROUTE,
+            "orders-route",
+            {"apiId": "api1", "routeKey": "POST /orders", "target": UNKNOWN},
+            {"target": [integration.urn]},
+        )
+    return add(baseline(), fn, integration, route)
+
+
+STACK_CASES += [
+    ok("capacity-no-silent-choke-point", "baseline", baseline),
+    ok("capacity-no-silent-choke-point", "function-serves-the-route", lambda: routed(1)),
+    bad(
+        "capacity-no-silent-choke-point",
+        "function-slower-than-the-route",
+        lambda: routed(1),
+        "serves at most 2.0/s (reserved concurrency 1 at 500 ms each)",
+        config={"durationsMs": {"orders": 500}},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "default-duration-from-config",
+        lambda: routed(1),
+        "admits 5 requests/s",
+        config={"defaultDurationMs": 250},
+    ),
+    ok(
+        "capacity-no-silent-choke-point",
+        "headroom-zero",
+        lambda: routed(1),
+        config={"defaultDurationMs": 250, "headroom": 0},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "preview-by-dependencies",
+        lambda: routed(1, preview=True),
+        "function orders serves at most 4.0/s",
+        config={"defaultDurationMs": 250},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "sqs-max-concurrency-above-reserved",
+        lambda: replace(baseline(), "audit", reservedConcurrentExecutions=1),
+        "polls with maximumConcurrency 2 but function audit may run only 1 at once",
+    ),
+    ok(
+        "capacity-no-silent-choke-point",
+        "sqs-max-concurrency-within-reserved",
+        lambda: replace(baseline(), "audit", reservedConcurrentExecutions=2),
+    ),
+]
