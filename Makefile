@@ -5,9 +5,11 @@ VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
-	handlers/layer-requirements.txt
+	handlers/layer-requirements.txt local/requirements.txt
+# The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
+WEB_VENDOR := web/public/vendor/mqtt.esm.js
 
-.PHONY: install policy-venv preview test lint bench diagram docs clean
+.PHONY: install policy-venv preview test lint bench diagram docs clean web browser local
 
 # The venv is rebuilt only when a requirements file changes.
 $(VENV)/.installed: $(REQUIREMENTS)
@@ -16,6 +18,17 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	touch $@
 
 install: $(VENV)/.installed
+
+## web: the page's npm packages (npm ci from the lock file) and its copy of the MQTT browser bundle.
+web: $(WEB_VENDOR)
+
+$(WEB_VENDOR): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@) && cp web/node_modules/mqtt/dist/mqtt.esm.js $@
+
+## browser: Debian's Chromium for the browser tests (installed if missing; Playwright drives this one).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 ## policy-venv: the policy pack's own virtualenv (PulumiPolicy.yaml names policy/venv), for the pulumi CLI.
 policy-venv: policy/venv/.installed
@@ -27,11 +40,15 @@ policy/venv/.installed: policy/requirements.txt
 
 ## preview: the plan for STACK (default dev): `pulumi preview` with policies when the CLI and AWS
 ## credentials are present, otherwise the offline plan through the recording harness.
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed $(WEB_VENDOR)
 	$(PY) -m offline.preview --stack $(STACK)
 
+## local: the whole system on this machine (page, API, emulated AWS, MQTT broker); Ctrl-C stops it.
+local: $(VENV)/.installed $(WEB_VENDOR)
+	$(PY) -m local $(ARGS)
+
 ## test: every suite (unit, program, policy, handlers, workflows, end to end), then lint and types.
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(WEB_VENDOR) browser
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint
 
@@ -42,7 +59,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy policy
 
 ## diagram: regenerate docs/architecture.dot from the program and render it (installs Graphviz if missing).
-diagram: $(VENV)/.installed
+diagram: $(VENV)/.installed $(WEB_VENDOR)
 	command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz)
 	$(PY) -m offline.diagram --stack dev
 

@@ -12,6 +12,7 @@ from typing import Final
 from policy_pack import (
     apigateway,
     appsync,
+    cloudfront,
     compute,
     cost,
     dynamodb,
@@ -44,6 +45,7 @@ _MODULES: Final = (
     stepfunctions,
     apigateway,
     appsync,
+    cloudfront,
     dynamodb,
     s3,
     logs,
