@@ -55,7 +55,7 @@ test: $(VENV)/.installed $(WEB_VENDOR) browser
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy __main__.py components offline orderflow benchmarks handlers
+	$(VENV)/bin/mypy __main__.py components offline orderflow benchmarks handlers local
 	$(VENV)/bin/mypy policy
 
 ## diagram: regenerate docs/architecture.dot from the program and render it (installs Graphviz if missing).

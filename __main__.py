@@ -22,7 +22,7 @@ from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.function import AsyncInvokeArgs, Function, FunctionArgs
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
-from components.identity import OAUTH_SCOPES, Identity, IdentityArgs
+from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
@@ -32,6 +32,7 @@ from components.topic import SubscriptionArgs, Topic, TopicArgs
 from components.workflow import Workflow, WorkflowArgs
 from orderflow import routing, workflows
 from orderflow.config import load_settings
+from orderflow.page import API_PATHS, page_config, realtime_url
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 SITE = Path(__file__).resolve().parent / "web" / "public"
@@ -39,7 +40,6 @@ SITE = Path(__file__).resolve().parent / "web" / "public"
 SITE_MQTT_BUNDLE = SITE / "vendor" / "mqtt.esm.js"
 TOPIC_PREFIX = "orders"
 BUS = "orders"
-API_PATHS = ["/orders", "/orders/*"]
 
 settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"))
 bus_name = EventBus.planned_name(BUS)
@@ -362,18 +362,18 @@ site = StaticSite(
     "web",
     StaticSiteArgs(
         content_dir=SITE,
-        api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=API_PATHS),
+        api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=list(API_PATHS)),
         connect_sources=[pulumi.Output.concat("wss://", realtime.endpoint), identity.sign_in_url],
-        runtime_config={
-            "apiBaseUrl": "",
-            "signIn": {"url": identity.sign_in_url, "clientId": identity.client_id, "scopes": list(OAUTH_SCOPES)},
-            "realtime": {
-                "url": pulumi.Output.concat(
-                    "wss://", realtime.endpoint, "/mqtt?x-amz-customauthorizer-name=", realtime.authorizer_name
-                ),
-                "topicPrefix": TOPIC_PREFIX,
-            },
-        },
+        runtime_config=page_config(
+            api_base_url="",
+            sign_in_url=identity.sign_in_url,
+            client_id=identity.client_id,
+            realtime=pulumi.Output.all(realtime.endpoint, realtime.authorizer_name).apply(
+                lambda values: realtime_url(values[0], values[1])
+            ),
+            topic_prefix=TOPIC_PREFIX,
+            catalogue=catalogue,
+        ),
     ),
 )
 resolve_site_url(site.url)

@@ -61,7 +61,8 @@ function handler(event) {
   return request;
 }
 """
-_SOURCE: Final = re.compile(r"^(https|wss)://[a-z0-9.-]+(:\d+)?$|^'self'$")
+# An origin: https/wss anywhere, plain http/ws only on this machine (a local run of the page).
+_SOURCE: Final = re.compile(r"^(https|wss)://[a-z0-9.-]+(:\d+)?$|^(http|ws)://(127\.0\.0\.1|localhost)(:\d+)?$")
 
 
 def content_security_policy(connect_sources: Sequence[str]) -> str:
@@ -81,7 +82,8 @@ def content_security_policy(connect_sources: Sequence[str]) -> str:
     Raises
     ------
     ValueError
-        When a source is not an ``https://`` or ``wss://`` origin (a path or a wildcard would widen it).
+        When a source is not an ``https://`` or ``wss://`` origin (a path or a wildcard would widen it);
+        ``http://`` and ``ws://`` are accepted for loopback origins only.
     """
     for source in connect_sources:
         if not _SOURCE.match(source):

@@ -12,9 +12,11 @@ from components.static_site import (
     site_files,
 )
 from offline.recording import ProgramRun
+from shared.catalogue import CURRENCY
 from tests.program.recorded import statements
 
-SITE_DIR = Path(__file__).resolve().parents[2] / "web" / "public"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SITE_DIR = PROJECT_DIR / "web" / "public"
 
 
 def behaviors(distribution: dict[str, object]) -> list[dict[str, object]]:
@@ -119,20 +121,22 @@ def test_managed_login_returns_to_the_site_with_the_code_grant(stack_run: Progra
 
 def test_the_runtime_config_is_written_from_the_stacks_own_values(stack_run: ProgramRun) -> None:
     config = json.loads(stack_run.named("web-runtime-config").inputs["content"])
+    catalogue = json.loads((PROJECT_DIR / "handlers" / "shared" / "catalogue.json").read_text())
 
-    assert config == {
-        "apiBaseUrl": "",
-        "signIn": {
-            "url": stack_run.outputs["signInUrl"],
-            "clientId": stack_run.outputs["userPoolClientId"],
-            "scopes": ["openid", "email"],
-        },
-        "realtime": {
-            "url": f"wss://{stack_run.outputs['iotEndpoint']}/mqtt"
-            f"?x-amz-customauthorizer-name={stack_run.outputs['iotAuthorizerName']}",
-            "topicPrefix": stack_run.outputs["realtimeTopicPrefix"],
-        },
+    assert config["apiBaseUrl"] == ""  # the API is on the page's own origin
+    assert config["signIn"] == {
+        "url": stack_run.outputs["signInUrl"],
+        "clientId": stack_run.outputs["userPoolClientId"],
+        "scopes": ["openid", "email"],
     }
+    assert config["realtime"] == {
+        "url": f"wss://{stack_run.outputs['iotEndpoint']}/mqtt"
+        f"?x-amz-customauthorizer-name={stack_run.outputs['iotAuthorizerName']}",
+        "topicPrefix": stack_run.outputs["realtimeTopicPrefix"],
+    }
+    assert [product["sku"] for product in config["catalogue"]] == [product["sku"] for product in catalogue]
+    assert all(set(product) == {"sku", "name", "unitPriceCents"} for product in config["catalogue"])
+    assert config["currency"] == CURRENCY
 
 
 def test_every_page_file_is_uploaded_with_its_type_and_the_documents_are_revalidated(stack_run: ProgramRun) -> None:
