@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# Debian packages (Chromium) are installed as root: through sudo when make runs as another user.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
 	handlers/layer-requirements.txt local/requirements.txt
 # The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
@@ -28,7 +30,7 @@ $(WEB_VENDOR): web/package.json web/package-lock.json
 
 ## browser: Debian's Chromium for the browser tests (installed if missing; Playwright drives this one).
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 ## policy-venv: the policy pack's own virtualenv (PulumiPolicy.yaml names policy/venv), for the pulumi CLI.
 policy-venv: policy/venv/.installed

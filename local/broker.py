@@ -29,6 +29,7 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 POLICY_ATTRIBUTE: Final = "iot_policy_documents"
+SHUTDOWN_SECONDS: Final = 1.0
 logger = logging.getLogger("local.broker")
 
 Authorize = Callable[[dict[str, Any]], dict[str, Any]]
@@ -173,9 +174,15 @@ class RealtimeBroker:
     def stop(self) -> None:
         """Close every connection and stop the loop."""
         if self._broker is not None:
+            # Closing the listener and the sessions is quick; amqtt's own wait for its tasks is not.
+            closing = asyncio.wait_for(self._broker.shutdown(), timeout=SHUTDOWN_SECONDS)
             try:
-                asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(timeout=10)
-            except Exception:  # already closing; stopping the loop is what matters
+                asyncio.run_coroutine_threadsafe(closing, self._loop).result(timeout=SHUTDOWN_SECONDS + 1)
+            except Exception:  # already closing, or slow: stopping the loop is what matters
                 logger.debug("broker shutdown", exc_info=True)
+        # The authorizer calls ran on the loop's executor threads: let them end with the loop.
+        if self._loop.is_running():
+            shutdown = asyncio.run_coroutine_threadsafe(self._loop.shutdown_default_executor(), self._loop)
+            shutdown.result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

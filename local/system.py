@@ -19,6 +19,7 @@ points at the local sign-in and log levels follow ``--verbose``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -164,6 +165,9 @@ def running_system(
         When a port is taken (the caller names it; see :func:`local.__main__.check_ports`).
     """
     run = run_program("dev")
+    # The Pulumi SDK ran the program on this thread's event loop; its worker threads are no longer needed.
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(loop.shutdown_default_executor())
     system = read_system(run)
     client_id = str(run.outputs["userPoolClientId"])
     topic_prefix = str(run.outputs["realtimeTopicPrefix"])

@@ -21,7 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium package (`make browser`); CHROMIUM names another build of it where that one is elsewhere.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = PROJECT_DIR / "build" / "browser-failures"
 # Flags for a machine without a display or outside network (see docs/troubleshooting.md).
 CHROMIUM_ARGS = [
