@@ -88,7 +88,7 @@ def content_security_policy(connect_sources: Sequence[str]) -> str:
     for source in connect_sources:
         if not _SOURCE.match(source):
             raise ValueError(f"connect source {source!r} must be an https:// or wss:// origin without a path")
-    connect = " ".join(["'self'", *sorted(set(connect_sources) - {"'self'"})])
+    connect = " ".join(["'self'", *sorted(set(connect_sources))])
     return "; ".join(
         [
             "default-src 'self'",

@@ -11,6 +11,7 @@ from components.static_site import (
     CACHING_DISABLED_POLICY_ID,
     site_files,
 )
+from offline.diagram import build_diagram
 from offline.recording import ProgramRun
 from shared.catalogue import CURRENCY
 from tests.program.recorded import statements
@@ -147,3 +148,11 @@ def test_every_page_file_is_uploaded_with_its_type_and_the_documents_are_revalid
     assert objects["index.html"]["cacheControl"] == "no-cache"
     assert objects["config.json"]["cacheControl"] == "no-cache"
     assert all(inputs["contentType"] == "text/javascript" for key, inputs in objects.items() if key.endswith(".js"))
+
+
+def test_the_diagram_draws_the_page_through_cloudfront(dev: ProgramRun) -> None:
+    edges = {(e.source, e.target, e.label) for e in build_diagram(dev).edges}
+
+    assert ("client_browser", "cloudfront_web", "HTTPS") in edges
+    assert ("cloudfront_web", "s3_web_content", "read (OAC)") in edges
+    assert ("cloudfront_web", "apigateway_post_orders", "HTTPS + JWT") in edges
