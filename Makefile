@@ -4,10 +4,14 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# Debian packages (Chromium) are installed as root: through sudo when make runs as another user.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
-	handlers/layer-requirements.txt
+	handlers/layer-requirements.txt local/requirements.txt
+# The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
+WEB_VENDOR := web/public/vendor/mqtt.esm.js
 
-.PHONY: install policy-venv preview test lint bench diagram docs ops capacity burst clean
+.PHONY: install policy-venv preview test lint bench diagram docs ops capacity burst clean web browser local
 
 # Python 3.11+ is checked before anything is built, so an old or missing interpreter gets one clear line.
 CHECK_PYTHON = version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
@@ -33,6 +37,17 @@ $(VENV)/.installed: $(REQUIREMENTS)
 
 install: $(VENV)/.installed
 
+## web: the page's npm packages (npm ci from the lock file) and its copy of the MQTT browser bundle.
+web: $(WEB_VENDOR)
+
+$(WEB_VENDOR): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@) && cp web/node_modules/mqtt/dist/mqtt.esm.js $@
+
+## browser: Debian's Chromium for the browser tests (installed if missing; Playwright drives this one).
+browser:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 ## policy-venv: the policy pack's own virtualenv (PulumiPolicy.yaml names policy/venv), for the pulumi CLI.
 policy-venv: policy/venv/.installed
 
@@ -44,7 +59,7 @@ policy/venv/.installed: policy/requirements.txt
 ## credentials are present (policy/venv is built first), otherwise the offline plan through the recording
 ## harness. Exit status of the plan: 0 clean, 1 mandatory violation, 2 stack/config error, 3 program error;
 ## make itself exits 2 on any of 1-3 and names the plan's status in its last line ("Error 3").
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed $(WEB_VENDOR)
 	@if $(PY) -m offline.preview --uses-real-cli; then $(MAKE) --no-print-directory policy-venv; fi
 	$(PY) -m offline.preview --stack $(STACK)
 
@@ -52,19 +67,23 @@ preview: $(VENV)/.installed
 ops: $(VENV)/.installed
 	$(PY) -m orderflow.ops $(ARGS)
 
+## local: the whole system on this machine (page, API, emulated AWS, MQTT broker); Ctrl-C stops it.
+local: $(VENV)/.installed $(WEB_VENDOR)
+	$(PY) -m local $(ARGS)
+
 ## test: every suite (unit, program, policy, handlers, workflows, end to end), then lint and types.
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(WEB_VENDOR) browser
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy __main__.py components offline orderflow benchmarks handlers
+	$(VENV)/bin/mypy __main__.py components offline orderflow benchmarks handlers local
 	$(VENV)/bin/mypy policy
 
 ## diagram: regenerate docs/architecture.dot from the program and render it (installs Graphviz if missing).
-diagram: $(VENV)/.installed
+diagram: $(VENV)/.installed $(WEB_VENDOR)
 	command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz)
 	$(PY) -m offline.diagram --stack dev
 

@@ -9,6 +9,7 @@ land in S3, whose object events reach the bus through the default bus.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
+from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.function import AsyncInvokeArgs, Function, FunctionArgs
@@ -24,13 +26,18 @@ from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
+from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
 from components.table import GlobalIndexArgs, KeyAttribute, Table, TableArgs
 from components.topic import SubscriptionArgs, Topic, TopicArgs
 from components.workflow import Workflow, WorkflowArgs
 from orderflow import routing, workflows
 from orderflow.config import load_settings
+from orderflow.page import API_PATHS, page_config, realtime_url
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
+SITE = Path(__file__).resolve().parent / "web" / "public"
+# The MQTT client the page imports, built by `make web` from web/package-lock.json.
+SITE_MQTT_BUNDLE = SITE / "vendor" / "mqtt.esm.js"
 TOPIC_PREFIX = "orders"
 BUS = "orders"
 
@@ -115,7 +122,19 @@ def function(name: str, description: str, **overrides: Any) -> Function:
     return Function(name, args)
 
 
-identity = Identity("users", IdentityArgs(deletion_protection=settings.deletion_protection))
+# Managed login returns to the site, whose URL exists only once its distribution does (created below,
+# after the API the distribution serves, whose authorizer needs this pool's client).
+site_url: pulumi.Output[str]
+resolve_site_url: Callable[[pulumi.Output[str]], None]
+site_url, resolve_site_url = pulumi.deferred_output()
+identity = Identity(
+    "users",
+    IdentityArgs(
+        deletion_protection=settings.deletion_protection,
+        domain_prefix=in_account(lambda _, account: f"{pulumi.get_project()}-{pulumi.get_stack()}-{account}"),
+        callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
+    ),
+)
 jwt_layer = DependencyLayer(
     "jwt", DependencyLayerArgs(requirements=HANDLERS / "layer-requirements.txt", description="PyJWT with cryptography")
 )
@@ -163,11 +182,16 @@ create_order = function(
 )
 get_order = function(
     "get-order",
-    "GET /orders/{orderId}: the caller's own order with its timeline.",
+    "GET /orders/{orderId} and GET /orders: the caller's own order with its timeline, and their order list.",
     reserved_concurrency=settings.api_reserved_concurrency,
     environment={"ORDERS_TABLE_NAME": orders.name, "TIMELINE_TABLE_NAME": timeline.name},
     policy_statements=[
         table_access("ReadOrders", orders, ["dynamodb:GetItem"]),
+        # GET /orders: the caller's orders from the byCustomer index.
+        {
+            **table_access("ListOrders", orders, ["dynamodb:Query"]),
+            "Resource": orders.arn.apply(lambda arn: f"{arn}/index/byCustomer"),
+        },
         table_access("ReadTimeline", timeline, ["dynamodb:Query"]),
     ],
 )
@@ -320,7 +344,7 @@ bus = EventBus(
 api = HttpApi(
     "orders-api",
     HttpApiArgs(
-        routes={"POST /orders": create_order, "GET /orders/{orderId}": get_order},
+        routes={"POST /orders": create_order, "GET /orders": get_order, "GET /orders/{orderId}": get_order},
         authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
         throttling_burst_limit=settings.api_throttle_burst,
         throttling_rate_limit=settings.api_throttle_rate,
@@ -328,6 +352,31 @@ api = HttpApi(
         allowed_origins=settings.allowed_origins,
     ),
 )
+
+# ---- the order page ---------------------------------------------------------------------------
+if identity.sign_in_url is None:
+    raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
+if not SITE_MQTT_BUNDLE.is_file():
+    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
+site = StaticSite(
+    "web",
+    StaticSiteArgs(
+        content_dir=SITE,
+        api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=list(API_PATHS)),
+        connect_sources=[pulumi.Output.concat("wss://", realtime.endpoint), identity.sign_in_url],
+        runtime_config=page_config(
+            api_base_url="",
+            sign_in_url=identity.sign_in_url,
+            client_id=identity.client_id,
+            realtime=pulumi.Output.all(realtime.endpoint, realtime.authorizer_name).apply(
+                lambda values: realtime_url(values[0], values[1])
+            ),
+            topic_prefix=TOPIC_PREFIX,
+            catalogue=catalogue,
+        ),
+    ),
+)
+resolve_site_url(site.url)
 
 functions = {
     "create-order": create_order,
@@ -393,6 +442,9 @@ if settings.alarms_enabled and settings.alarm_email:
         }
     )
 
+pulumi.export("siteUrl", site.url)
+pulumi.export("siteDistributionId", site.distribution_id)
+pulumi.export("signInUrl", identity.sign_in_url)
 pulumi.export("apiUrl", api.url)
 pulumi.export("userPoolId", identity.user_pool_id)
 pulumi.export("userPoolClientId", identity.client_id)

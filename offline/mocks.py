@@ -48,6 +48,7 @@ _NAMED: dict[str, tuple[str, str]] = {
     "aws:iot/topicRule:TopicRule": ("name", "arn:aws:iot:{region}:{account}:rule/{name}"),
     "aws:iot/policy:Policy": ("name", "arn:aws:iot:{region}:{account}:policy/{name}"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
+    "aws:cloudfront/function:Function": ("name", "arn:aws:cloudfront::{account}:function/{name}"),
 }
 
 
@@ -245,6 +246,17 @@ def _short_id(_: AwsMocks, __: str, seed: str, state: dict[str, Any]) -> tuple[s
     return _suffix(seed, 7), {}
 
 
+def _distribution(_: AwsMocks, __: str, seed: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    distribution_id = f"E{_suffix(seed, 13).upper()}"
+    return distribution_id, {
+        "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{_suffix(seed, 13)}.cloudfront.net",
+        # CloudFront's one hosted zone, for alias records.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+    }
+
+
 _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "aws:lambda/function:Function": _lambda_function,
     "aws:lambda/layerVersion:LayerVersion": _layer_version,
@@ -262,6 +274,9 @@ _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, d
     "aws:apigatewayv2/authorizer:Authorizer": _short_id,
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _short_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _short_id,
 }
 
 

@@ -1186,3 +1186,7 @@ CASES: list[Case] = [
         "NotPrincipal",
     ),
 ]
+# CloudFront's cases live in their own module (it builds on Case and BASELINES above); they run and count with these.
+from policy_cloudfront_cases import CLOUDFRONT_CASES  # noqa: E402
+
+CASES += CLOUDFRONT_CASES

@@ -251,7 +251,7 @@ def test_workflow_roles_allow_exactly_what_the_definitions_call(stack_run: Progr
 # ---- API, identity, realtime --------------------------------------------------------------------
 def test_every_route_requires_a_jwt(stack_run: ProgramRun) -> None:
     routes = stack_run.of_type("aws:apigatewayv2/route:Route")
-    assert {r.inputs["routeKey"] for r in routes} == {"POST /orders", "GET /orders/{orderId}"}
+    assert {r.inputs["routeKey"] for r in routes} == {"POST /orders", "GET /orders", "GET /orders/{orderId}"}
     (authorizer,) = stack_run.of_type("aws:apigatewayv2/authorizer:Authorizer")
     assert authorizer.inputs["authorizerType"] == "JWT"
     assert authorizer.inputs["jwtConfiguration"]["audiences"] == [stack_run.outputs["userPoolClientId"]]
@@ -273,7 +273,11 @@ def test_api_stage_is_throttled_logged_and_cors_limited(stack_run: ProgramRun) -
         for p in stack_run.of_type("aws:lambda/permission:Permission")
         if p.inputs["principal"] == "apigateway.amazonaws.com"
     ]
-    assert {p.inputs["sourceArn"].split("/*/", 1)[1] for p in api_permissions} == {"POST/orders", "GET/orders/*"}
+    assert {p.inputs["sourceArn"].split("/*/", 1)[1] for p in api_permissions} == {
+        "POST/orders",
+        "GET/orders",
+        "GET/orders/*",
+    }
 
 
 def test_realtime_channel_authorizes_with_the_authorizer_function(stack_run: ProgramRun) -> None:
