@@ -25,6 +25,7 @@ WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:\d+)?$|^http://localhost(:\d+)?$")
+_LAYER_VERSION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ class StackSettings:
     alarms_enabled: bool
     alarm_email: str | None
     notification_email: str | None
-    powertools_layer_version: int
+    powertools_layer_arn: str | None
 
 
 class _Reader:
@@ -166,6 +167,12 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
     alarm_email = cfg.string("alarmEmail", None, pattern=_EMAIL, kind="an e-mail address")
     if alarms_enabled and alarm_email is None:
         raise cfg.fail("alarmEmail", "is required when orderflow:alarmsEnabled is true")
+    if project_config.get("powertoolsLayerVersion") is not None:
+        raise cfg.fail(
+            "powertoolsLayerVersion",
+            "was removed: Powertools and Pydantic now come from a layer built from handlers/requirements.txt "
+            "(the versions the tests run); delete the key, or set orderflow:powertoolsLayerArn to deploy your own",
+        )
 
     return StackSettings(
         region=region,
@@ -186,5 +193,7 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         alarms_enabled=alarms_enabled,
         alarm_email=alarm_email,
         notification_email=cfg.string("notificationEmail", None, pattern=_EMAIL, kind="an e-mail address"),
-        powertools_layer_version=cfg.integer("powertoolsLayerVersion", 27, minimum=1),
+        powertools_layer_arn=cfg.string(
+            "powertoolsLayerArn", None, pattern=_LAYER_VERSION_ARN, kind="a layer version ARN (…:layer:<name>:<n>)"
+        ),
     )

@@ -39,6 +39,13 @@ def test_defaults_are_safe_and_explicit() -> None:
         ("alarmsEnabled", "true", "orderflow:alarmEmail': is required"),
         ("alarmEmail", "not-an-address", "orderflow:alarmEmail"),
         ("archiveRetentionDays", "0", "orderflow:archiveRetentionDays"),
+        ("powertoolsLayerArn", "27", "orderflow:powertoolsLayerArn': expected a layer version ARN"),
+        (
+            "powertoolsLayerArn",
+            "arn:aws:lambda:eu-west-1:017000801446:layer:Powertools",
+            "orderflow:powertoolsLayerArn",
+        ),
+        ("powertoolsLayerVersion", "27", "orderflow:powertoolsLayerVersion': was removed"),
     ],
 )
 def test_bad_value_names_its_key(key: str, value: str, message: str) -> None:
@@ -50,3 +57,9 @@ def test_bad_value_names_its_key(key: str, value: str, message: str) -> None:
 def test_malformed_region_names_aws_region(region: str) -> None:
     with pytest.raises(StackConfigError, match="aws:region"):
         load_settings(Source({}), Source({"region": region} if region else {}))
+
+
+def test_powertools_layer_is_built_unless_a_layer_version_arn_overrides_it() -> None:
+    assert settings_with().powertools_layer_arn is None
+    arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:approved-powertools:7"
+    assert settings_with(powertoolsLayerArn=arn).powertools_layer_arn == arn
