@@ -1,17 +1,42 @@
 # orderflow — every entry point a newcomer needs. `make preview` and `make test` install what they need.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The functions run on Lambda's python3.13 (components/function.py); the tests, the program and the layers'
+# bytecode run on that same Python, named once in .python-version (pyenv, uv and actions/setup-python read it).
+PYTHON_VERSION := $(shell cat .python-version)
+# `make PYTHON=/path/to/python3.13 ...` names the interpreter; otherwise the first of these on that version.
+PYTHON_CANDIDATES = $(PYTHON) python$(PYTHON_VERSION) \
+	$(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)) python3
+IS_PYTHON_VERSION = -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
-	handlers/layer-requirements.txt
+	handlers/layer-requirements.txt .python-version
 
 .PHONY: install policy-venv preview test lint bench diagram docs clean
 
-# The venv is rebuilt only when a requirements file changes.
+# The venv is updated when a requirements file changes, and made anew when it is on another Python. Without
+# Python $(PYTHON_VERSION) on PATH or in pyenv, Debian's package is installed where the release has one.
 $(VENV)/.installed: $(REQUIREMENTS)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if ! $(PY) $(IS_PYTHON_VERSION) 2>/dev/null; then \
+	  interpreter=$$(for candidate in $(PYTHON_CANDIDATES); do \
+	    if $$candidate $(IS_PYTHON_VERSION) 2>/dev/null; then echo $$candidate; break; fi; done); \
+	  if [ -z "$$interpreter" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq >/dev/null 2>&1; \
+	    if apt-cache show python$(PYTHON_VERSION)-venv >/dev/null 2>&1; then \
+	      apt-get install -y -qq python$(PYTHON_VERSION)-venv >/dev/null && interpreter=python$(PYTHON_VERSION); \
+	    fi; \
+	  fi; \
+	  if [ -z "$$interpreter" ]; then \
+	    echo "error: Python $(PYTHON_VERSION) not found. The functions run on Lambda's python$(PYTHON_VERSION) and the" \
+	      "tests run on the same version (.python-version): install it (pyenv install $(PYTHON_VERSION)," \
+	      "uv python install $(PYTHON_VERSION), or apt-get install python$(PYTHON_VERSION)-venv on Debian 13)" \
+	      "or name it: make PYTHON=/path/to/python$(PYTHON_VERSION) ..." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "creating $(VENV)/ with $$interpreter ($$($$interpreter --version))"; \
+	  rm -rf $(VENV) && $$interpreter -m venv $(VENV); \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check --requirement requirements-test.txt
 	touch $@
 
@@ -21,7 +46,7 @@ install: $(VENV)/.installed
 policy-venv: policy/venv/.installed
 
 policy/venv/.installed: policy/requirements.txt
-	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	test -x policy/venv/bin/python || $(or $(PYTHON),python3) -m venv policy/venv
 	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check --requirement policy/requirements.txt
 	touch $@
 
