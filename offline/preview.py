@@ -98,7 +98,22 @@ def offline_plan(stack: str) -> int:
     print(format_counts(run.resources))
     print("\nOutputs:")
     print(format_outputs(run.outputs))
+    print_versions(run)
     return policy_gate(run)
+
+
+def print_versions(run: ProgramRun) -> None:
+    """The functions' runtime and layers beside the versions the tests run on; an override is flagged."""
+    from offline.skew import format_versions, project_versions
+
+    print("\nRuntime and layers (deployed, beside what the tests run on):")
+    print(format_versions(project_versions(run)))
+    override = run.config.get("orderflow:powertoolsLayerArn")
+    if override:
+        print(
+            f"  OVERRIDE orderflow:powertoolsLayerArn = {override} (Pulumi.{run.stack}.yaml): the functions get "
+            "Powertools and Pydantic from that layer, at versions no test checks"
+        )
 
 
 def policy_gate(run: ProgramRun) -> int:
