@@ -109,10 +109,22 @@ def installed_environment(names: Iterable[str]) -> InstalledEnvironment:
     return InstalledEnvironment(python=platform.python_version(), versions=versions)
 
 
+@dataclass(frozen=True)
+class Skew:
+    """One difference between what a function runs and what the tests run on."""
+
+    function: str
+    difference: str
+    """What differs, with both versions."""
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.difference}"
+
+
 def find_skew(
     functions: Iterable[DeployedFunction], tested: InstalledEnvironment, required: Iterable[str] = ()
-) -> list[str]:
-    """Every difference between what the functions run and what the tests run on, both versions in each message.
+) -> list[Skew]:
+    """Every difference between what the functions run and what the tests run on, both versions in each.
 
     Parameters
     ----------
@@ -125,21 +137,17 @@ def find_skew(
         Distributions every function must get from a layer it can read (what every handler imports).
     """
     required_names = sorted(normalize_name(name) for name in required)
-    problems: list[str] = []
+    problems: list[Skew] = []
     for function in functions:
-        if function.runtime.startswith("python"):
-            deployed_python = runtime_python(function.runtime)
-            if deployed_python != tested.python_minor:
-                problems.append(
-                    f"{function.name}: runtime {function.runtime} but the tests run on Python {tested.python}"
-                )
+        differences: list[str] = []
+        if function.runtime.startswith("python") and runtime_python(function.runtime) != tested.python_minor:
+            differences.append(f"runtime {function.runtime} but the tests run on Python {tested.python}")
         provided: dict[str, tuple[str, DeployedLayer]] = {}
         readable = True
         for layer in function.layers:
             if layer.runtimes and function.runtime not in layer.runtimes:
-                problems.append(
-                    f"{function.name}: runtime {function.runtime} but layer {layer.label} is built for "
-                    f"{', '.join(layer.runtimes)}"
+                differences.append(
+                    f"runtime {function.runtime} but layer {layer.label} is built for {', '.join(layer.runtimes)}"
                 )
             if layer.distributions is None:
                 readable = False
@@ -149,18 +157,31 @@ def find_skew(
         for name, (version, layer) in sorted(provided.items()):
             expected = tested.versions.get(name)
             if expected is not None and expected != version:
-                problems.append(
-                    f"{function.name}: {name} {version} deployed (layer {layer.label}) "
-                    f"but {expected} installed for the tests"
+                differences.append(
+                    f"{name} {version} deployed (layer {layer.label}) but {expected} installed for the tests"
                 )
         if readable:
-            problems.extend(
-                f"{function.name}: {name} {tested.versions.get(name, '(not installed)')} is installed for the tests "
+            differences += [
+                f"{name} {tested.versions.get(name, '(not installed)')} is installed for the tests "
                 "but no layer of the function deploys it"
                 for name in required_names
                 if name not in provided
-            )
+            ]
+        problems += [Skew(function.name, difference) for difference in differences]
     return problems
+
+
+def summarize(problems: Iterable[Skew]) -> list[str]:
+    """One line per difference, naming every function it affects."""
+    functions: dict[str, list[str]] = {}
+    for problem in problems:
+        functions.setdefault(problem.difference, []).append(problem.function)
+    return [
+        f"{difference} ({names[0]})"
+        if len(names) == 1
+        else f"{difference} ({len(names)} functions: {', '.join(sorted(names))})"
+        for difference, names in functions.items()
+    ]
 
 
 def unverified_layers(functions: Iterable[DeployedFunction]) -> dict[str, list[str]]:
@@ -179,7 +200,7 @@ class VersionReport:
 
     functions: list[DeployedFunction]
     tested: InstalledEnvironment
-    problems: list[str]
+    problems: list[Skew]
     unverified: dict[str, list[str]]
 
 
@@ -201,7 +222,7 @@ def check_versions(run: ProgramRun) -> None:
         Listing every difference (both versions in each line) and every layer that cannot be checked.
     """
     report = project_versions(run)
-    lines = list(report.problems)
+    lines = summarize(report.problems)
     lines += [
         f"layer {arn} (used by {', '.join(names)}) is not built by the program: its versions cannot be checked"
         for arn, names in report.unverified.items()
@@ -238,7 +259,7 @@ def format_versions(report: VersionReport) -> str:
             lines.append(f"        {name:<{width}}  {version:<10}  {beside}")
     if report.problems:
         lines.append("  VERSION SKEW (make test fails on it):")
-        lines += [f"    - {problem}" for problem in report.problems]
+        lines += [f"    - {line}" for line in summarize(report.problems)]
     elif not report.unverified:
         lines.append("  No version skew: the functions run the Python and packages the tests run.")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from platform import python_version
@@ -22,6 +23,7 @@ from offline.skew import (
     deployed_functions,
     find_skew,
     installed_environment,
+    summarize,
     unverified_layers,
 )
 
@@ -35,8 +37,12 @@ def function(runtime: str = "python3.13", *layers: DeployedLayer) -> DeployedFun
     return DeployedFunction(name="create-order-function", runtime=runtime, layers=layers or (LAYER,))
 
 
+def skew(functions: list[DeployedFunction], tested: InstalledEnvironment, required: Iterable[str] = ()) -> list[str]:
+    return [str(problem) for problem in find_skew(functions, tested, required=required)]
+
+
 def test_same_versions_are_no_skew() -> None:
-    assert find_skew([function()], TESTED, required=PINS) == []
+    assert skew([function()], TESTED, required=PINS) == []
 
 
 @pytest.mark.parametrize(
@@ -49,7 +55,7 @@ def test_same_versions_are_no_skew() -> None:
 )
 def test_a_package_bumped_on_one_side_only_is_skew_with_both_versions(deployed: dict[str, str], name: str) -> None:
     layer = DeployedLayer(arn="arn:layer:2", name="powertools-layer", runtimes=("python3.13",), distributions=deployed)
-    (problem,) = find_skew([function("python3.13", layer)], TESTED, required=PINS)
+    (problem,) = skew([function("python3.13", layer)], TESTED, required=PINS)
     assert problem == (
         f"create-order-function: {name} {deployed[name]} deployed (layer powertools-layer) "
         f"but {PINS[name]} installed for the tests"
@@ -59,18 +65,18 @@ def test_a_package_bumped_on_one_side_only_is_skew_with_both_versions(deployed: 
 @pytest.mark.parametrize(("runtime", "tests"), [("python3.14", "3.13.0"), ("python3.13", "3.11.7")])
 def test_a_runtime_other_than_the_tests_python_is_skew_with_both_versions(runtime: str, tests: str) -> None:
     layer = DeployedLayer(arn="arn:layer:1", name="powertools-layer", runtimes=(runtime,), distributions=PINS)
-    problems = find_skew([function(runtime, layer)], InstalledEnvironment(tests, PINS), required=PINS)
+    problems = skew([function(runtime, layer)], InstalledEnvironment(tests, PINS), required=PINS)
     assert problems == [f"create-order-function: runtime {runtime} but the tests run on Python {tests}"]
 
 
 def test_a_layer_built_for_another_runtime_is_skew() -> None:
-    (problem,) = find_skew([function("python3.14", LAYER)], InstalledEnvironment("3.14.0", PINS))
+    (problem,) = skew([function("python3.14", LAYER)], InstalledEnvironment("3.14.0", PINS))
     assert problem == "create-order-function: runtime python3.14 but layer powertools-layer is built for python3.13"
 
 
 def test_a_function_without_the_handlers_packages_is_skew() -> None:
     other = DeployedLayer(arn="arn:layer:3", name="jwt-layer", runtimes=("python3.13",), distributions={"pyjwt": "2"})
-    problems = find_skew([function("python3.13", other)], TESTED, required=["pydantic"])
+    problems = skew([function("python3.13", other)], TESTED, required=["pydantic"])
     assert problems == [
         "create-order-function: pydantic 2.14.3 is installed for the tests but no layer of the function deploys it"
     ]
@@ -78,15 +84,24 @@ def test_a_function_without_the_handlers_packages_is_skew() -> None:
 
 def test_a_later_layer_replaces_an_earlier_ones_package_as_lambda_extracts_them() -> None:
     older = DeployedLayer(arn="arn:layer:4", name="extra-layer", runtimes=(), distributions={"pydantic": "2.9.0"})
-    (problem,) = find_skew([function("python3.13", LAYER, older)], TESTED, required=PINS)
+    (problem,) = skew([function("python3.13", LAYER, older)], TESTED, required=PINS)
     assert "pydantic 2.9.0 deployed (layer extra-layer) but 2.14.3 installed" in problem
-    assert find_skew([function("python3.13", older, LAYER)], TESTED, required=PINS) == []
+    assert skew([function("python3.13", older, LAYER)], TESTED, required=PINS) == []
+
+
+def test_a_difference_shared_by_functions_is_summarized_once_naming_them_all() -> None:
+    bumped = DeployedLayer(arn="arn:layer:5", name="powertools-layer", distributions={**PINS, "pydantic": "2.11.7"})
+    functions = [DeployedFunction(name, "python3.13", (bumped,)) for name in ("notify-function", "audit-function")]
+    assert summarize(find_skew(functions, TESTED)) == [
+        "pydantic 2.11.7 deployed (layer powertools-layer) but 2.14.3 installed for the tests "
+        "(2 functions: audit-function, notify-function)"
+    ]
 
 
 def test_a_layer_the_program_does_not_build_is_unverified_never_fine() -> None:
     public = DeployedLayer(arn="arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:27", name=None)
     functions = [function("python3.13", public)]
-    assert find_skew(functions, TESTED, required=PINS) == []  # nothing to compare ...
+    assert skew(functions, TESTED, required=PINS) == []  # nothing to compare ...
     assert unverified_layers(functions) == {public.arn: ["create-order-function"]}  # ... so it is reported
 
 
@@ -146,7 +161,7 @@ def test_the_check_fails_on_a_recorded_program_whose_layer_holds_another_pydanti
     run = recorded_probe(tmp_path, "2.11.7", TESTS_RUNTIME)
     (worker,) = deployed_functions(run)
     assert worker.layers[0].distributions == {"pydantic": "2.11.7"}
-    problems = find_skew([worker], installed_environment(["pydantic"]), required=["pydantic"])
+    problems = skew([worker], installed_environment(["pydantic"]), required=["pydantic"])
     assert problems == [
         f"worker-function: pydantic 2.11.7 deployed (layer deps-layer) but {installed} installed for the tests"
     ]
@@ -154,7 +169,7 @@ def test_the_check_fails_on_a_recorded_program_whose_layer_holds_another_pydanti
 
 def test_the_check_fails_on_a_recorded_program_on_another_runtime(tmp_path: Path) -> None:
     run = recorded_probe(tmp_path, metadata.version("pydantic"), "python3.9")
-    problems = find_skew(deployed_functions(run), installed_environment(["pydantic"]))
+    problems = skew(deployed_functions(run), installed_environment(["pydantic"]))
     assert problems == [f"worker-function: runtime python3.9 but the tests run on Python {python_version()}"]
 
 
