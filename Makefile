@@ -1,36 +1,61 @@
 # orderflow — every entry point a newcomer needs. `make preview` and `make test` install what they need.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The functions run on Lambda's python3.13 (components/function.py); the tests, the program and the layers'
+# bytecode run on that same Python, named once in .python-version (pyenv, uv and actions/setup-python read it).
+PYTHON_VERSION := $(shell cat .python-version)
+# `make PYTHON=/path/to/python3.13 ...` names the interpreter; otherwise the first of these on that version.
+PYTHON_CANDIDATES = $(or $(PYTHON),python$(PYTHON_VERSION) \
+	$(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)) python3)
 VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 # Debian packages (Chromium) are installed as root: through sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt handlers/requirements.txt \
-	handlers/layer-requirements.txt local/requirements.txt
+	handlers/layer-requirements.txt local/requirements.txt .python-version
 # The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
 WEB_VENDOR := web/public/vendor/mqtt.esm.js
 
 .PHONY: install policy-venv preview test lint bench diagram docs ops capacity burst clean web browser local
 
-# Python 3.11+ is checked before anything is built, so an old or missing interpreter gets one clear line.
-CHECK_PYTHON = version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
-	case "$$version" in 3.1[1-9]|3.[2-9][0-9]) ;; \
-	*) echo "orderflow needs Python 3.11 or newer; PYTHON=$(PYTHON) is $${version:-not found}." \
-		"Install python3.11 (or newer) and run make again, or name one: make PYTHON=python3.12 ..." >&2; exit 1;; esac
-# Runs an install into DIR; a failed or interrupted install removes DIR, so no half-built venv is kept.
+# The interpreter on .python-version's version, into $$interpreter: PYTHON= when given, else the first candidate
+# on that version; without one on PATH or in pyenv, Debian's package where the release has one. Otherwise one
+# clear line says what is needed.
+PYTHON_OF = $$($(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+FIND_PYTHON = interpreter=""; \
+	for candidate in $(PYTHON_CANDIDATES); do \
+	  if [ "$(call PYTHON_OF,$$candidate)" = "$(PYTHON_VERSION)" ]; then interpreter=$$candidate; break; fi; done; \
+	if [ -z "$$interpreter" ] && [ -z "$(PYTHON)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq >/dev/null 2>&1 || true; \
+	  if apt-cache show python$(PYTHON_VERSION)-venv >/dev/null 2>&1; then \
+	    apt-get install -y -qq python$(PYTHON_VERSION)-venv >/dev/null && interpreter=python$(PYTHON_VERSION); fi; \
+	fi; \
+	if [ -z "$$interpreter" ]; then \
+	  found="$(call PYTHON_OF,$(or $(PYTHON),python$(PYTHON_VERSION)))"; \
+	  echo "orderflow needs Python $(PYTHON_VERSION) (.python-version: the functions' Lambda runtime, which the tests" \
+	    "run on too); PYTHON=$(or $(PYTHON),python$(PYTHON_VERSION)) is $${found:-not found}. Install it (pyenv" \
+	    "install $(PYTHON_VERSION), or apt-get install python$(PYTHON_VERSION)-venv on Debian 13) or name one:" \
+	    "make PYTHON=/path/to/python$(PYTHON_VERSION) ..." >&2; \
+	  exit 1; \
+	fi
+# Installs requirements $(2) into the venv $(1), made anew when it is on another Python; a failed or interrupted
+# install removes $(1), so no half-built venv is kept.
 define INSTALL_VENV
-	@$(CHECK_PYTHON)
 	@trap 'rm -rf $(1); echo "make: installing into $(1)/ failed or was interrupted: removed it; run make again" >&2' EXIT; \
 	trap 'exit 130' INT TERM; \
 	set -e; \
-	test -x $(1)/bin/python || $(PYTHON) -m venv $(1); \
+	if [ "$(call PYTHON_OF,$(1)/bin/python)" != "$(PYTHON_VERSION)" ]; then \
+	  $(FIND_PYTHON); \
+	  echo "creating $(1)/ with $$interpreter ($$($$interpreter --version))"; \
+	  rm -rf $(1); $$interpreter -m venv $(1); \
+	fi; \
 	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --requirement $(2); \
 	touch $(1)/.installed; \
 	trap - EXIT
 endef
 
-# The venv is rebuilt only when a requirements file changes.
+# The venv is updated when a requirements file changes, and made anew when it is on another Python. Without
+# Python $(PYTHON_VERSION) on PATH or in pyenv, Debian's package is installed where the release has one.
 $(VENV)/.installed: $(REQUIREMENTS)
 	@echo "Installing orderflow's Python packages into $(VENV)/ (a few minutes the first time)..."
 	$(call INSTALL_VENV,$(VENV),requirements-test.txt)

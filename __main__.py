@@ -23,7 +23,7 @@ from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.function import AsyncInvokeArgs, Function, FunctionArgs
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
-from components.layer import DependencyLayer, DependencyLayerArgs
+from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
 from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
@@ -106,6 +106,29 @@ IDEMPOTENCY = table_access(
 PUT_ORDER_EVENTS = {"Sid": "PutOrderEvents", "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}
 
 
+# Powertools and Pydantic at the versions the handlers are tested with: the same file, line for line.
+if settings.powertools_layer_arn is None:
+    handler_pins = pinned_versions(HANDLERS / "requirements.txt")
+    powertools_layer_arn: pulumi.Input[str] = DependencyLayer(
+        "powertools",
+        DependencyLayerArgs(
+            requirements=HANDLERS / "requirements.txt",
+            description=(
+                f"Powertools for AWS Lambda (Python) {handler_pins['aws-lambda-powertools']} and Pydantic "
+                f"{handler_pins['pydantic']}, as tested (handlers/requirements.txt)"
+            ),
+            resolve_dependencies=False,
+            compile_bytecode=True,
+        ),
+    ).arn
+else:
+    pulumi.log.warn(
+        "orderflow:powertoolsLayerArn overrides the layer built from handlers/requirements.txt: the Powertools "
+        "and Pydantic versions it deploys are not the ones the tests check"
+    )
+    powertools_layer_arn = settings.powertools_layer_arn
+
+
 def function(name: str, description: str, **overrides: Any) -> Function:
     """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level."""
     args = FunctionArgs(
@@ -114,7 +137,7 @@ def function(name: str, description: str, **overrides: Any) -> Function:
         reserved_concurrency=settings.reserved_concurrency,
         log_retention_days=settings.log_retention_days,
         log_level=settings.log_level,
-        powertools_layer_version=settings.powertools_layer_version,
+        powertools_layer_arn=powertools_layer_arn,
         handlers_dir=HANDLERS,
     )
     for key, value in overrides.items():

@@ -134,7 +134,22 @@ def offline_plan(stack: str) -> int:
         return EXIT_PROGRAM_ERROR
 
     print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
+    print_versions(run)
     return policy_gate(run)
+
+
+def print_versions(run: ProgramRun) -> None:
+    """The functions' runtime and layers beside the versions the tests run on; an override is flagged."""
+    from offline.skew import format_versions, project_versions
+
+    print("\nRuntime and layers (deployed, beside what the tests run on):")
+    print(format_versions(project_versions(run)))
+    override = run.config.get("orderflow:powertoolsLayerArn")
+    if override:
+        print(
+            f"  OVERRIDE orderflow:powertoolsLayerArn = {override} (Pulumi.{run.stack}.yaml): the functions get "
+            "Powertools and Pydantic from that layer, at versions no test checks"
+        )
 
 
 def program_frame(error: BaseException, project_dir: Path = PROJECT_DIR) -> str:

@@ -40,6 +40,7 @@ WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:\d+)?$|^http://localhost(:\d+)?$")
+_LAYER_VERSION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ class StackSettings:
     alarms_enabled: bool
     alarm_email: str | None
     notification_email: str | None
-    powertools_layer_version: int
+    powertools_layer_arn: str | None
 
 
 class _Reader:
@@ -285,6 +286,13 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         declare (with the nearest declared key).
     """
     declarations = declared_keys()
+    # A removed key gets its own message, before the unknown-key check would suggest a near name.
+    if project_config.get("powertoolsLayerVersion") is not None:
+        raise StackConfigError(
+            f"config '{PROJECT}:powertoolsLayerVersion': "
+            "was removed: Powertools and Pydantic now come from a layer built from handlers/requirements.txt "
+            "(the versions the tests run); delete the key, or set orderflow:powertoolsLayerArn to deploy your own",
+        )
     check_known_keys(config_keys_in_use({PROJECT: project_config, "aws": aws_config}), declarations)
     aws = _Reader(aws_config, "aws", declarations)
     region = aws.string("region", pattern=_REGION, kind="an AWS region such as eu-west-1")
@@ -319,5 +327,7 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         alarms_enabled=alarms_enabled,
         alarm_email=alarm_email,
         notification_email=cfg.string("notificationEmail", pattern=_EMAIL, kind="an e-mail address"),
-        powertools_layer_version=cfg.integer("powertoolsLayerVersion", minimum=1),
+        powertools_layer_arn=cfg.string(
+            "powertoolsLayerArn", pattern=_LAYER_VERSION_ARN, kind="a layer version ARN (…:layer:<name>:<n>)"
+        ),
     )

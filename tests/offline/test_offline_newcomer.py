@@ -115,7 +115,9 @@ def test_make_checks_the_python_version_before_building_anything(tmp_path: Path)
     missing = run_make(project, "install", "PYTHON=/nonexistent/python3")
 
     assert too_old.returncode == MAKE_FAILED
-    assert f"orderflow needs Python 3.11 or newer; PYTHON={old_python} is 3.9." in too_old.stderr
+    wanted = (project / ".python-version").read_text().strip()
+    assert f"orderflow needs Python {wanted} (.python-version" in too_old.stderr
+    assert f"PYTHON={old_python} is 3.9." in too_old.stderr
     assert "is not found." in missing.stderr
     assert not (project / "venv").exists()
 

@@ -39,10 +39,7 @@ def test_functions_are_current_arm64_traced_json_logged_and_bounded(stack_run: P
             assert inputs["reservedConcurrentExecutions"] in ceilings, fn.name
         else:
             assert "reservedConcurrentExecutions" not in inputs, fn.name
-        assert inputs["layers"][0] == (
-            f"arn:aws:lambda:{stack_run.config['aws:region']}:017000801446:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{config_int(stack_run, 'powertoolsLayerVersion')}"
-        )
+        assert inputs["layers"][0] == stack_run.named("powertools-layer").outputs["arn"]
         assert inputs["handler"].endswith(".app.lambda_handler")
 
 

@@ -45,6 +45,13 @@ def test_defaults_are_safe_and_explicit() -> None:
         ("alarmsEnabled", "true", "orderflow:alarmEmail': is required"),
         ("alarmEmail", "not-an-address", "orderflow:alarmEmail"),
         ("archiveRetentionDays", "0", "orderflow:archiveRetentionDays"),
+        ("powertoolsLayerArn", "27", "orderflow:powertoolsLayerArn': expected a layer version ARN"),
+        (
+            "powertoolsLayerArn",
+            "arn:aws:lambda:eu-west-1:017000801446:layer:Powertools",
+            "orderflow:powertoolsLayerArn",
+        ),
+        ("powertoolsLayerVersion", "27", "orderflow:powertoolsLayerVersion': was removed"),
     ],
 )
 def test_bad_value_names_its_key(key: str, value: str, message: str) -> None:
@@ -145,3 +152,9 @@ def test_a_malformed_declaration_is_refused(tmp_path: Path, declaration: str, me
     project_file.write_text(f"name: probe\nruntime: python\nconfig:\n  knob: {declaration}\n")
     with pytest.raises(ProjectFileError, match=re.escape(f"Pulumi.yaml: config 'probe:knob': {message}")):
         read_config_declarations(project_file)
+
+
+def test_powertools_layer_is_built_unless_a_layer_version_arn_overrides_it() -> None:
+    assert settings_with().powertools_layer_arn is None
+    arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:approved-powertools:7"
+    assert settings_with(powertoolsLayerArn=arn).powertools_layer_arn == arn
