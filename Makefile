@@ -21,7 +21,7 @@ WEB_VENDOR := web/public/vendor/mqtt.esm.js
 # The interpreter on .python-version's version, into $$interpreter: PYTHON= when given, else the first candidate
 # on that version; without one on PATH or in pyenv, Debian's package where the release has one. Otherwise one
 # clear line says what is needed.
-PYTHON_OF = $$($(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHON_OF = $$($(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
 FIND_PYTHON = interpreter=""; \
 	for candidate in $(PYTHON_CANDIDATES); do \
 	  if [ "$(call PYTHON_OF,$$candidate)" = "$(PYTHON_VERSION)" ]; then interpreter=$$candidate; break; fi; done; \

@@ -10,7 +10,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Shared with the copy rather than rebuilt: the installed venv and the layer build cache.
-SHARED_DIRS = ("venv", "build")
+SHARED_DIRS = ("venv", "build", "web/node_modules", "web/public/vendor")
 
 
 def project_files() -> list[str]:
