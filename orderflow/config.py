@@ -44,6 +44,13 @@ _LAYER_VERSION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer
 
 T = TypeVar("T")
 
+REMOVED_KEYS = {
+    "powertoolsLayerVersion": "was removed: Powertools and Pydantic now come from a layer built from "
+    "handlers/requirements.txt (the versions the tests run); delete the key, or set orderflow:powertoolsLayerArn "
+    "to deploy your own",
+}
+"""Keys earlier versions read, each with what to do instead."""
+
 
 class StackConfigError(pulumi.RunError):
     """A stack config value is missing or invalid; the message names the key."""
@@ -287,12 +294,9 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
     """
     declarations = declared_keys()
     # A removed key gets its own message, before the unknown-key check would suggest a near name.
-    if project_config.get("powertoolsLayerVersion") is not None:
-        raise StackConfigError(
-            f"config '{PROJECT}:powertoolsLayerVersion': "
-            "was removed: Powertools and Pydantic now come from a layer built from handlers/requirements.txt "
-            "(the versions the tests run); delete the key, or set orderflow:powertoolsLayerArn to deploy your own",
-        )
+    for key, why in REMOVED_KEYS.items():
+        if project_config.get(key) is not None:
+            raise StackConfigError(f"config '{PROJECT}:{key}': {why}")
     check_known_keys(config_keys_in_use({PROJECT: project_config, "aws": aws_config}), declarations)
     aws = _Reader(aws_config, "aws", declarations)
     region = aws.string("region", pattern=_REGION, kind="an AWS region such as eu-west-1")
