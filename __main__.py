@@ -9,6 +9,7 @@ land in S3, whose object events reach the bus through the default bus.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +17,27 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
+from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.function import AsyncInvokeArgs, Function, FunctionArgs, function_name_for
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
-from components.layer import DependencyLayer, DependencyLayerArgs
+from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
+from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
 from components.table import GlobalIndexArgs, KeyAttribute, Table, TableArgs
 from components.topic import SubscriptionArgs, Topic, TopicArgs
 from components.workflow import Workflow, WorkflowArgs
 from orderflow import routing, workflows
 from orderflow.config import load_settings
+from orderflow.page import API_PATHS, page_config, realtime_url
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
+SITE = Path(__file__).resolve().parent / "web" / "public"
+# The MQTT client the page imports, built by `make web` from web/package-lock.json.
+SITE_MQTT_BUNDLE = SITE / "vendor" / "mqtt.esm.js"
 TOPIC_PREFIX = "orders"
 BUS = "orders"
 
@@ -131,6 +138,29 @@ def put_order_events(*detail_types: str) -> dict[str, Any]:
     }
 
 
+# Powertools and Pydantic at the versions the handlers are tested with: the same file, line for line.
+if settings.powertools_layer_arn is None:
+    handler_pins = pinned_versions(HANDLERS / "requirements.txt")
+    powertools_layer_arn: pulumi.Input[str] = DependencyLayer(
+        "powertools",
+        DependencyLayerArgs(
+            requirements=HANDLERS / "requirements.txt",
+            description=(
+                f"Powertools for AWS Lambda (Python) {handler_pins['aws-lambda-powertools']} and Pydantic "
+                f"{handler_pins['pydantic']}, as tested (handlers/requirements.txt)"
+            ),
+            resolve_dependencies=False,
+            compile_bytecode=True,
+        ),
+    ).arn
+else:
+    pulumi.log.warn(
+        "orderflow:powertoolsLayerArn overrides the layer built from handlers/requirements.txt: the Powertools "
+        "and Pydantic versions it deploys are not the ones the tests check"
+    )
+    powertools_layer_arn = settings.powertools_layer_arn
+
+
 def function(name: str, description: str, **overrides: Any) -> Function:
     """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level."""
     args = FunctionArgs(
@@ -139,7 +169,7 @@ def function(name: str, description: str, **overrides: Any) -> Function:
         reserved_concurrency=settings.reserved_concurrency,
         log_retention_days=settings.log_retention_days,
         log_level=settings.log_level,
-        powertools_layer_version=settings.powertools_layer_version,
+        powertools_layer_arn=powertools_layer_arn,
         handlers_dir=HANDLERS,
     )
     for key, value in overrides.items():
@@ -147,7 +177,19 @@ def function(name: str, description: str, **overrides: Any) -> Function:
     return Function(name, args)
 
 
-identity = Identity("users", IdentityArgs(deletion_protection=settings.deletion_protection))
+# Managed login returns to the site, whose URL exists only once its distribution does (created below,
+# after the API the distribution serves, whose authorizer needs this pool's client).
+site_url: pulumi.Output[str]
+resolve_site_url: Callable[[pulumi.Output[str]], None]
+site_url, resolve_site_url = pulumi.deferred_output()
+identity = Identity(
+    "users",
+    IdentityArgs(
+        deletion_protection=settings.deletion_protection,
+        domain_prefix=in_account(lambda _, account: f"{pulumi.get_project()}-{pulumi.get_stack()}-{account}"),
+        callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
+    ),
+)
 jwt_layer = DependencyLayer(
     "jwt", DependencyLayerArgs(requirements=HANDLERS / "layer-requirements.txt", description="PyJWT with cryptography")
 )
@@ -195,11 +237,16 @@ create_order = function(
 )
 get_order = function(
     "get-order",
-    "GET /orders/{orderId}: the caller's own order with its timeline.",
+    "GET /orders/{orderId} and GET /orders: the caller's own order with its timeline, and their order list.",
     reserved_concurrency=settings.api_reserved_concurrency,
     environment={"ORDERS_TABLE_NAME": orders.name, "TIMELINE_TABLE_NAME": timeline.name},
     policy_statements=[
         table_access("ReadOrders", orders, ["dynamodb:GetItem"]),
+        # GET /orders: the caller's orders from the byCustomer index.
+        {
+            **table_access("ListOrders", orders, ["dynamodb:Query"]),
+            "Resource": orders.arn.apply(lambda arn: f"{arn}/index/byCustomer"),
+        },
         table_access("ReadTimeline", timeline, ["dynamodb:Query"]),
     ],
 )
@@ -380,7 +427,7 @@ bus = EventBus(
 api = HttpApi(
     "orders-api",
     HttpApiArgs(
-        routes={"POST /orders": create_order, "GET /orders/{orderId}": get_order},
+        routes={"POST /orders": create_order, "GET /orders": get_order, "GET /orders/{orderId}": get_order},
         authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
         throttling_burst_limit=settings.api_throttle_burst,
         throttling_rate_limit=settings.api_throttle_rate,
@@ -388,6 +435,31 @@ api = HttpApi(
         allowed_origins=settings.allowed_origins,
     ),
 )
+
+# ---- the order page ---------------------------------------------------------------------------
+if identity.sign_in_url is None:
+    raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
+if not SITE_MQTT_BUNDLE.is_file():
+    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
+site = StaticSite(
+    "web",
+    StaticSiteArgs(
+        content_dir=SITE,
+        api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=list(API_PATHS)),
+        connect_sources=[pulumi.Output.concat("wss://", realtime.endpoint), identity.sign_in_url],
+        runtime_config=page_config(
+            api_base_url="",
+            sign_in_url=identity.sign_in_url,
+            client_id=identity.client_id,
+            realtime=pulumi.Output.all(realtime.endpoint, realtime.authorizer_name).apply(
+                lambda values: realtime_url(values[0], values[1])
+            ),
+            topic_prefix=TOPIC_PREFIX,
+            catalogue=catalogue,
+        ),
+    ),
+)
+resolve_site_url(site.url)
 
 functions = {
     "create-order": create_order,
@@ -403,29 +475,62 @@ functions = {
     "audit": audit,
     "realtime-authorizer": realtime_authorizer,
 }
-if settings.alarms_enabled and settings.alarm_email:
-    dead_letter_queues: dict[str, pulumi.Input[str]] = {
-        "notify-failures": notify_failures.name,
-        "customer-status-failures": customer_status_failures.name,
-        "fulfillment-attention": fulfillment_attention.name,
+
+
+# ---- operations: every queue where a failure is parked, and how `python -m orderflow.ops` redrives it ----
+def parked_on(queue: Queue | aws.sqs.Queue, kind: str, redrive_to: pulumi.Input[str] | None) -> dict[str, Any]:
+    """A failure queue as the ops tool sees it: where it is, what parks there, where a redrive sends it.
+
+    ``kind``: ``sqs`` (the DLQ of an SQS queue), ``eventbridge-target`` (a rule target's DLQ; each message
+    names its target), ``lambda-destination`` (on-failure records), ``workflow`` (parked execution state),
+    ``sns-subscription`` (a subscription's DLQ).
+    """
+    parked: dict[str, Any] = {"name": queue.name, "url": queue.url, "arn": queue.arn, "kind": kind}
+    if redrive_to is not None:
+        parked["redriveTo"] = redrive_to
+    return parked
+
+
+# Keys are the alarms' roles (alarm `ops-dlq-<role>`) and the names `ops dlq …` takes.
+failure_queues: dict[str, dict[str, Any]] = {
+    "notify-failures": parked_on(notify_failures, "lambda-destination", notify.arn),
+    "customer-status-failures": parked_on(customer_status_failures, "workflow", customer_status_workflow.arn),
+    # Parked fulfillment state: finished by the operator (ops redrive-execution), never re-sent as it is.
+    "fulfillment-attention": parked_on(fulfillment_attention, "workflow", None),
+}
+if audit_buffer.dead_letter_queue is not None:
+    failure_queues["order-audit"] = parked_on(audit_buffer.dead_letter_queue, "sqs", audit_buffer.arn)
+failure_queues.update(
+    {f"rule-{rule}": parked_on(queue, "eventbridge-target", None) for rule, queue in bus.dead_letter_queues.items()}
+)
+failure_queues.update(
+    {
+        f"notifications-{role}": parked_on(queue, "sns-subscription", notifications.arn)
+        for role, queue in notifications.dead_letter_queues.items()
     }
-    if audit_buffer.dead_letter_queue is not None:
-        dead_letter_queues["order-audit"] = audit_buffer.dead_letter_queue.name
-    dead_letter_queues.update({f"rule-{rule}": queue.name for rule, queue in bus.dead_letter_queues.items()})
-    dead_letter_queues.update(
-        {f"notifications-{role}": queue.name for role, queue in notifications.dead_letter_queues.items()}
-    )
-    Alarms(
+)
+
+if settings.alarms_enabled and settings.alarm_email:
+    alarms = Alarms(
         "ops",
         AlarmsArgs(
             email=settings.alarm_email,
-            dead_letter_queues=dead_letter_queues,
+            dead_letter_queues={role: queue["name"] for role, queue in failure_queues.items()},
             functions={role: fn.name for role, fn in functions.items()},
             state_machines={"fulfillment": fulfillment.arn, "customer-status": customer_status_workflow.arn},
             http_apis={"orders-api": api.id},
         ),
     )
+    failure_queues.update(
+        {
+            f"ops-{role}": parked_on(queue, "sns-subscription", alarms.topic.arn)
+            for role, queue in alarms.topic.dead_letter_queues.items()
+        }
+    )
 
+pulumi.export("siteUrl", site.url)
+pulumi.export("siteDistributionId", site.distribution_id)
+pulumi.export("signInUrl", identity.sign_in_url)
 pulumi.export("apiUrl", api.url)
 pulumi.export("userPoolId", identity.user_pool_id)
 pulumi.export("userPoolClientId", identity.client_id)
@@ -438,3 +543,9 @@ pulumi.export("fulfillmentStateMachineArn", fulfillment.arn)
 pulumi.export("ordersTableName", orders.name)
 pulumi.export("timelineTableName", timeline.name)
 pulumi.export("receiptsBucketName", receipts.name)
+pulumi.export("stack", pulumi.get_stack())
+pulumi.export("failureQueues", failure_queues)
+pulumi.export("eventBusArn", bus.arn)
+pulumi.export("eventArchiveArn", bus.archive.arn)
+pulumi.export("eventRules", {rule: event_rule.arn for rule, event_rule in bus.rules.items()})
+pulumi.export("functions", {role: fn.arn for role, fn in functions.items()})

@@ -14,6 +14,13 @@ For each handler package this script:
 A third variant, the *floor*, adds only Powertools' Logger, Tracer and Metrics and one trivial Pydantic
 model to the baseline: what any handler written in the project's style pays before its own code runs.
 
+Powertools and Pydantic come, as in AWS, from the ``powertools`` layer built from
+``handlers/requirements.txt`` (``components.layer``), placed before the installed packages on the path the
+way Lambda puts ``/opt/python`` before its runtime's boto3: *init* uses the layer as deployed (bytecode
+compiled for the runtime), *no-pyc* the same layer without bytecode (what every cold start in AWS pays when
+a layer ships sources only), *site* the packages pip installed for the tests. The layer is built for this
+machine's architecture so that its binary wheels import here; its deployed arm64 build is measured for size.
+
 Targets: init ≤ :data:`MAX_INIT_RATIO` × baseline and zip ≤ :data:`MAX_PACKAGE_BYTES`. Missed targets
 are reported as MISS; the exit status is non-zero only if something crashed.
 
@@ -24,9 +31,11 @@ from __future__ import annotations
 
 import ast
 import os
+import platform
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -37,7 +46,8 @@ PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 HANDLERS_DIR: Final = PROJECT_DIR / "handlers"
 sys.path.insert(0, str(PROJECT_DIR))
 
-from components.function import package_files  # noqa: E402 - needs the project root on sys.path
+from components.function import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, package_files  # noqa: E402
+from components.layer import DEFAULT_BUILD_ROOT, build_layer_directory, layer_distributions  # noqa: E402
 
 PACKAGES: Final = (
     "create_order",
@@ -77,6 +87,9 @@ FUNCTION_ENVIRONMENT: Final = {
 }
 # Libraries the baseline leaves out on purpose: they are what is being measured.
 MEASURED_LIBRARIES: Final = frozenset({"aws_lambda_powertools", "pydantic", "pydantic_core", "shared"})
+POWERTOOLS_REQUIREMENTS: Final = HANDLERS_DIR / "requirements.txt"
+HOST_ARCHITECTURE: Final = "arm64" if platform.machine().lower() in ("arm64", "aarch64") else "x86_64"
+SITE_PACKAGES: Final = Path(sysconfig.get_paths()["purelib"])
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ class Measurement:
 
     package: str
     init_seconds: float
+    no_pyc_seconds: float
+    site_seconds: float
     baseline_seconds: float
     floor_seconds: float
     zip_bytes: int
@@ -171,11 +186,41 @@ def build_zip(package: str, destination: Path) -> int:
     return destination.stat().st_size
 
 
-def time_import(module: str, code_dir: Path, package: str) -> float:
-    """Seconds a fresh interpreter spends importing ``module`` from ``code_dir``."""
+def powertools_layer(architecture: str, *, compile_bytecode: bool) -> Path:
+    """The ``powertools`` layer's build folder, as the program builds it (cached under ``build/layers``)."""
+    return build_layer_directory(
+        POWERTOOLS_REQUIREMENTS,
+        architecture,
+        DEFAULT_RUNTIME,
+        DEFAULT_BUILD_ROOT,
+        resolve_dependencies=False,
+        compile_bytecode=compile_bytecode,
+    )
+
+
+def archive_sizes(directory: Path) -> tuple[int, int]:
+    """Deflated zip size and unpacked size, in bytes, of a layer folder."""
+    unpacked = 0
+    with tempfile.TemporaryFile() as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(directory.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(directory).as_posix())
+                    unpacked += path.stat().st_size
+        return handle.tell(), unpacked
+
+
+def time_import(module: str, code_dir: Path, package: str, layer: Path | None = None) -> float:
+    """Seconds a fresh interpreter spends importing ``module`` from ``code_dir``.
+
+    The path is Lambda's order: the code, then the layer's ``python/`` (when given), then the installed
+    packages standing in for the runtime's boto3 (and the ``jwt`` layer); ``-S`` keeps site from adding
+    anything else.
+    """
+    path = [code_dir, *([layer / "python"] if layer else []), SITE_PACKAGES]
     environment = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(code_dir),
+        "PYTHONPATH": os.pathsep.join(map(str, path)),
         "PYTHONDONTWRITEBYTECODE": "1",
         "LAMBDA_TASK_ROOT": str(code_dir),
         "AWS_LAMBDA_FUNCTION_NAME": package,
@@ -184,7 +229,7 @@ def time_import(module: str, code_dir: Path, package: str) -> float:
     }
     script = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
     completed = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-S", "-c", script],
         cwd=code_dir,
         env=environment,
         capture_output=True,
@@ -196,8 +241,8 @@ def time_import(module: str, code_dir: Path, package: str) -> float:
     return float(completed.stdout.strip().splitlines()[-1])
 
 
-def measure(package: str, workdir: Path) -> Measurement:
-    """Size and median init time of one function and of its baseline."""
+def measure(package: str, workdir: Path, layers: dict[str, Path]) -> Measurement:
+    """Size and median init time of one function (with each layer variant) and of its baseline."""
     code_dir = workdir / package / "code"
     baseline_dir = workdir / package / "baseline"
     code_dir.mkdir(parents=True)
@@ -212,25 +257,47 @@ def measure(package: str, workdir: Path) -> Measurement:
         (baseline_dir / module / "__init__.py").write_text("")
         (baseline_dir / module / "app.py").write_text(baseline_source(dependencies, floor=floor))
 
-    modules = (
-        (f"{package}.app", code_dir),
-        ("baseline_handler.app", baseline_dir),
-        ("floor_handler.app", baseline_dir),
-    )
+    variants: dict[str, tuple[str, Path, Path | None]] = {
+        "init": (f"{package}.app", code_dir, layers["pyc"]),
+        "no-pyc": (f"{package}.app", code_dir, layers["no-pyc"]),
+        "site": (f"{package}.app", code_dir, None),
+        "baseline": ("baseline_handler.app", baseline_dir, None),
+        "floor": ("floor_handler.app", baseline_dir, None),
+    }
     # Warm the OS file cache once; then interleave so drift affects every variant alike.
-    for module, directory in modules:
-        time_import(module, directory, package)
-    times: dict[str, list[float]] = {module: [] for module, _ in modules}
+    for module, directory, layer in variants.values():
+        time_import(module, directory, package, layer)
+    times: dict[str, list[float]] = {variant: [] for variant in variants}
     for _ in range(RUNS):
-        for module, directory in modules:
-            times[module].append(time_import(module, directory, package))
+        for variant, (module, directory, layer) in variants.items():
+            times[variant].append(time_import(module, directory, package, layer))
     return Measurement(
         package=package,
-        init_seconds=statistics.median(times[f"{package}.app"]),
-        baseline_seconds=statistics.median(times["baseline_handler.app"]),
-        floor_seconds=statistics.median(times["floor_handler.app"]),
+        init_seconds=statistics.median(times["init"]),
+        no_pyc_seconds=statistics.median(times["no-pyc"]),
+        site_seconds=statistics.median(times["site"]),
+        baseline_seconds=statistics.median(times["baseline"]),
+        floor_seconds=statistics.median(times["floor"]),
         zip_bytes=zip_bytes,
     )
+
+
+def report_layer_sizes() -> dict[str, Path]:
+    """Print the deployed layer's size with and without bytecode; return this machine's builds for timing."""
+    print(f"powertools layer from {POWERTOOLS_REQUIREMENTS.relative_to(PROJECT_DIR)} ({DEFAULT_RUNTIME}):")
+    for compiled in (True, False):
+        deployed = powertools_layer(DEFAULT_ARCHITECTURE, compile_bytecode=compiled)
+        zipped, unpacked = archive_sizes(deployed)
+        contents = layer_distributions(deployed)
+        print(
+            f"    {DEFAULT_ARCHITECTURE}, {'with bytecode   ' if compiled else 'without bytecode'}: zip "
+            f"{zipped / 1024 / 1024:5.2f} MB, unpacked {unpacked / 1024 / 1024:5.1f} MB, {len(contents)} distributions"
+        )
+    print(f"    pins: {', '.join(f'{name} {version}' for name, version in sorted(contents.items()))}\n")
+    return {
+        "pyc": powertools_layer(HOST_ARCHITECTURE, compile_bytecode=True),
+        "no-pyc": powertools_layer(HOST_ARCHITECTURE, compile_bytecode=False),
+    }
 
 
 def verdict(passed: bool) -> str:
@@ -240,12 +307,13 @@ def verdict(passed: bool) -> str:
 
 def main(packages: list[str]) -> int:
     """Measure, print the table, return 0 (missed targets are reported, not fatal)."""
+    layers = report_layer_sizes()
     print(
-        f"python {sys.version.split()[0]}; {RUNS} runs per function, median; targets: init <= "
+        f"python {sys.version.split()[0]} ({HOST_ARCHITECTURE}); {RUNS} runs per function, median; targets: init <= "
         f"{MAX_INIT_RATIO} x baseline, zip <= {MAX_PACKAGE_BYTES // 1024} KB"
     )
     header = (
-        f"{'function':<22}{'init ms':>9}{'baseline ms':>13}{'ratio':>7}  {'init':<5}"
+        f"{'function':<22}{'init ms':>9}{'no-pyc ms':>11}{'site ms':>9}{'baseline ms':>13}{'ratio':>7}  {'init':<5}"
         f"{'floor ms':>10}{'floor ratio':>13}{'zip KB':>8}  size"
     )
     print(header)
@@ -253,10 +321,11 @@ def main(packages: list[str]) -> int:
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="orderflow-cold-start-") as temp:
         for package in packages:
-            result = measure(package, Path(temp))
+            result = measure(package, Path(temp), layers)
             results.append(result)
             print(
-                f"{result.package:<22}{result.init_seconds * 1000:>9.1f}{result.baseline_seconds * 1000:>13.1f}"
+                f"{result.package:<22}{result.init_seconds * 1000:>9.1f}{result.no_pyc_seconds * 1000:>11.1f}"
+                f"{result.site_seconds * 1000:>9.1f}{result.baseline_seconds * 1000:>13.1f}"
                 f"{result.ratio:>7.2f}  {verdict(result.ratio <= MAX_INIT_RATIO):<5}"
                 f"{result.floor_seconds * 1000:>10.1f}{result.floor_seconds / result.baseline_seconds:>13.2f}"
                 f"{result.zip_bytes / 1024:>8.1f}  {verdict(result.zip_bytes <= MAX_PACKAGE_BYTES)}",

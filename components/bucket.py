@@ -8,19 +8,36 @@ multipart uploads expire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import deny_insecure_transport, policy_document
+from components.policies import allow_service_from_source, deny_insecure_transport, policy_document
 
 
-def bucket_policy(bucket_arn: Any) -> dict[str, Any]:
-    """Resource policy refusing every request not made over TLS, on the bucket and its objects."""
+@dataclass(frozen=True)
+class ServiceObjectReader:
+    """An AWS service allowed to read the bucket's objects on behalf of one resource only."""
+
+    service: str
+    """Service principal, e.g. ``cloudfront.amazonaws.com``."""
+    source_arn: Any
+    """The one resource it acts for (``aws:SourceArn``), e.g. a CloudFront distribution's ARN."""
+    sid: str = "ServiceReadsObjects"
+    """Statement id in the bucket policy."""
+
+
+def bucket_policy(bucket_arn: Any, readers: Sequence[ServiceObjectReader] = ()) -> dict[str, Any]:
+    """Resource policy refusing every request not made over TLS, plus ``s3:GetObject`` for each reader."""
     objects = pulumi.Output.concat(bucket_arn, "/*") if isinstance(bucket_arn, pulumi.Output) else f"{bucket_arn}/*"
-    return policy_document([deny_insecure_transport("s3:*", [bucket_arn, objects])])
+    grants = [
+        allow_service_from_source(reader.sid, reader.service, "s3:GetObject", objects, reader.source_arn)
+        for reader in readers
+    ]
+    return policy_document([deny_insecure_transport("s3:*", [bucket_arn, objects]), *grants])
 
 
 def lifecycle_rules(
@@ -69,6 +86,8 @@ class BucketArgs:
     """Let ``pulumi destroy`` delete a non-empty bucket (only for throwaway stacks)."""
     bucket_name: str | None = None
     """Physical name, when others must know it before the bucket exists (e.g. an event pattern)."""
+    object_readers: Sequence[ServiceObjectReader] = field(default_factory=tuple)
+    """AWS services that may read objects for one resource each (e.g. CloudFront through OAC)."""
 
 
 class Bucket(pulumi.ComponentResource):
@@ -126,7 +145,7 @@ class Bucket(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps(bucket_policy(self.bucket.arn)),
+            policy=pulumi.Output.json_dumps(bucket_policy(self.bucket.arn, args.object_readers)),
             # With BlockPublicPolicy on, put the block first so the policy is checked against it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )

@@ -3,9 +3,9 @@
 Defaults follow the Well-Architected Serverless Lens: a current Python runtime on arm64, explicit
 memory and timeout, Active X-Ray tracing, JSON logs into a log group the component owns (so retention
 is set before the first invocation creates it), reserved concurrency as a scaling ceiling, and an
-optional asynchronous-invocation config with an on-failure destination. Powertools comes from its
-public Lambda layer; other third-party code comes from layers the caller passes
-(see :class:`components.layer.DependencyLayer`).
+optional asynchronous-invocation config with an on-failure destination. Third-party code, Powertools
+and Pydantic included, comes from layers the caller passes: built from the requirements the handlers are
+tested with (see :class:`components.layer.DependencyLayer`), they deploy the tested versions.
 """
 
 from __future__ import annotations
@@ -25,43 +25,10 @@ from components.policies import (
     validate_statements,
 )
 
+# The tests run on this runtime's Python (.python-version); the version-skew test fails when the two differ.
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "arm64"
-# Latest layer version published in the Powertools docs we could verify; override per stack.
-DEFAULT_POWERTOOLS_LAYER_VERSION = 27
-_POWERTOOLS_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
 _PACKAGED_SUFFIXES = frozenset({".py", ".json"})
-
-
-def powertools_layer_arn(region: str, architecture: str, runtime: str, version: int) -> str:
-    """ARN of the public Powertools for AWS Lambda (Python) v3 layer.
-
-    Parameters
-    ----------
-    region:
-        AWS region, e.g. ``eu-west-1`` (``cn-`` regions use the China partition's account).
-    architecture:
-        ``arm64`` or ``x86_64``.
-    runtime:
-        Lambda runtime, e.g. ``python3.13``.
-    version:
-        Layer version number.
-
-    Raises
-    ------
-    ValueError
-        For an unknown architecture or a non-Python runtime.
-    """
-    if architecture not in ("arm64", "x86_64"):
-        raise ValueError(f"unsupported architecture {architecture!r}")
-    if not runtime.startswith("python3."):
-        raise ValueError(f"Powertools for Python needs a python3.x runtime, not {runtime!r}")
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
-    python_tag = runtime.replace(".", "")
-    return (
-        f"arn:{partition}:lambda:{region}:{_POWERTOOLS_ACCOUNTS[partition]}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python_tag}-{architecture}:{version}"
-    )
 
 
 def package_files(handlers_dir: Path, packages: Sequence[str]) -> dict[str, Path]:
@@ -111,8 +78,9 @@ class FunctionArgs:
 
     package: str
     """Handler package under ``handlers_dir``; the handler is ``<package>.app.lambda_handler``."""
-    reserved_concurrency: int
-    """Ceiling on concurrent executions (from stack config); ``-1`` opts out and stays visible."""
+    reserved_concurrency: int | None
+    """Ceiling on concurrent executions (from stack config); ``None`` reserves nothing (the account's shared
+    pool, which a new account needs), ``-1`` opts out explicitly and stays visible."""
     log_retention_days: int
     """Retention of the function's log group."""
     handlers_dir: Path = Path(__file__).resolve().parent.parent / "handlers"
@@ -139,10 +107,9 @@ class FunctionArgs:
     """Application log level (Powertools and Lambda's JSON log filter)."""
     layers: Sequence[pulumi.Input[str]] = ()
     """Extra layer ARNs (e.g. a :class:`components.layer.DependencyLayer`)."""
-    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
-    """Version of the public Powertools layer."""
     powertools_layer_arn: pulumi.Input[str] | None = None
-    """Full Powertools layer ARN, overriding the derived one (e.g. for GovCloud or a private copy)."""
+    """Layer providing Powertools and Pydantic, listed first: a :class:`components.layer.DependencyLayer`
+    built from the handlers' pinned requirements (the tested versions) or a layer of your own."""
     async_invoke: AsyncInvokeArgs | None = None
     """Asynchronous invocation config; set it for functions triggered by events, S3, SNS or IoT."""
     function_name: str | None = None
@@ -166,7 +133,7 @@ class Function(pulumi.ComponentResource):
         super().__init__("orderflow:lambda:Function", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.timeout_seconds = args.timeout_seconds
-        if args.reserved_concurrency < -1 or args.reserved_concurrency == 0:
+        if args.reserved_concurrency is not None and (args.reserved_concurrency < -1 or args.reserved_concurrency == 0):
             raise ValueError(f"{name}: reserved_concurrency must be >= 1 (or -1 to opt out)")
 
         statements = list(args.policy_statements)
@@ -214,10 +181,6 @@ class Function(pulumi.ComponentResource):
             opts=child,
         )
 
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        powertools_arn = args.powertools_layer_arn or region.apply(
-            lambda r: powertools_layer_arn(r, args.architecture, args.runtime, args.powertools_layer_version)
-        )
         variables: dict[str, pulumi.Input[str]] = {
             "POWERTOOLS_SERVICE_NAME": args.package,
             "POWERTOOLS_METRICS_NAMESPACE": pulumi.get_project(),
@@ -244,7 +207,7 @@ class Function(pulumi.ComponentResource):
                 "application_log_level": args.log_level,
                 "system_log_level": "WARN",
             },
-            layers=[powertools_arn, *args.layers],
+            layers=[args.powertools_layer_arn, *args.layers] if args.powertools_layer_arn else list(args.layers),
             environment={"variables": variables},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
         )

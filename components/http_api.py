@@ -108,6 +108,7 @@ class HttpApi(pulumi.ComponentResource):
     authorizer: aws.apigatewayv2.Authorizer
     log_group: aws.cloudwatch.LogGroup
     url: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
     id: pulumi.Output[str]
 
     def __init__(self, name: str, args: HttpApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -185,5 +186,7 @@ class HttpApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
         )
         self.url = self.stage.invoke_url
+        # The host alone, for a CDN origin serving the API on a site's own domain.
+        self.domain_name = self.api.api_endpoint.apply(lambda endpoint: endpoint.removeprefix("https://"))
         self.id = self.api.id
-        self.register_outputs({"url": self.url, "id": self.id})
+        self.register_outputs({"url": self.url, "domainName": self.domain_name, "id": self.id})

@@ -36,6 +36,7 @@ SERVICES = {
     "s3": ("S3", "#d5efd2"),
     "iot": ("IoT Core", "#d5efd2"),
     "cognito": ("Cognito", "#fbd5d5"),
+    "cloudfront": ("CloudFront", "#e4dcf7"),
 }
 _DLQ_LABEL = "DLQ"
 _STATE_LABEL = "read/write"
@@ -125,9 +126,25 @@ def build_diagram(run: ProgramRun) -> Diagram:
     integrations = {r.id: r for r in run.of_type("aws:apigatewayv2/integration:Integration")}
     for pool in run.of_type("aws:cognito/userPool:UserPool"):
         diagram.edge(browser, diagram.node("cognito", _component_name(run, pool)), "sign in (JWT)")
+    # A distribution serves the page from its bucket and, when it has the API as an origin, the API too.
+    api_hosts = {
+        str(api.outputs.get("apiEndpoint", "")).removeprefix("https://")
+        for api in run.of_type("aws:apigatewayv2/api:Api")
+    }
+    buckets = {str(b.outputs.get("bucketRegionalDomainName")): b for b in run.of_type("aws:s3/bucket:Bucket")}
+    api_front = None
+    for distribution in run.of_type("aws:cloudfront/distribution:Distribution"):
+        front = diagram.node("cloudfront", _component_name(run, distribution))
+        diagram.edge(browser, front, "HTTPS")
+        for origin in distribution.inputs.get("origins") or []:
+            content = buckets.get(str(origin.get("domainName")))
+            if content is not None:
+                diagram.edge(front, index.by_reference[content.outputs["bucket"]], "read (OAC)")
+            elif origin.get("domainName") in api_hosts:
+                api_front = front
     for route in run.of_type("aws:apigatewayv2/route:Route"):
         route_node = diagram.node("apigateway", route.inputs["routeKey"])
-        diagram.edge(browser, route_node, "HTTPS + JWT")
+        diagram.edge(api_front or browser, route_node, "HTTPS + JWT")
         integration = integrations.get(str(route.inputs.get("target", "")).removeprefix("integrations/"))
         target = index.find(integration.inputs.get("integrationUri")) if integration else None
         if target:

@@ -11,23 +11,26 @@ Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 import runpy
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import struct_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from offline.mocks import AwsMocks
+from offline.mocks import AwsMocks, ProgramMocks
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from orderflow import pulumi_files
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,34 +41,36 @@ class StackNotFoundError(Exception):
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
     """The ``name`` in ``Pulumi.yaml``."""
-    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+    return pulumi_files.project_name(project_dir / "Pulumi.yaml")
 
 
-def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
-    """Read ``Pulumi.<stack>.yaml`` into the engine's config map.
+def load_stack_config(
+    stack: str, project_dir: Path = PROJECT_DIR, *, secret_placeholder: str | None = None
+) -> dict[str, str]:
+    """Read ``Pulumi.<stack>.yaml`` into the engine's config map, as the Pulumi CLI does.
 
-    Keys are fully qualified (``project:key``); structured values are JSON strings, as the CLI passes them.
+    Keys are fully qualified (``project:key``); scalars are passed as written (YAML 1.2: ``yes`` is a
+    string), lists and maps as JSON; ``Pulumi.yaml``'s declared defaults fill the keys the stack does not
+    set (see :mod:`orderflow.pulumi_files`).
 
     Raises
     ------
     StackNotFoundError
         When the stack file does not exist.
+    orderflow.pulumi_files.SecretConfigError
+        When the stack file holds ``secure:`` values (only the CLI can decrypt them) and no
+        ``secret_placeholder`` is given to read them as.
+    orderflow.pulumi_files.ProjectFileError
+        When the stack file cannot be read as the CLI reads it.
     """
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
-    document = yaml.safe_load(path.read_text()) or {}
-    project = project_name(project_dir)
-    config: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, str):
-            config[full_key] = value
-        elif isinstance(value, bool):
-            config[full_key] = "true" if value else "false"
-        else:
-            config[full_key] = json.dumps(value)
+    config = pulumi_files.project_config_defaults(project_dir / "Pulumi.yaml")
+    config.update(
+        pulumi_files.read_stack_config(path, project_name(project_dir), secret_placeholder=secret_placeholder)
+    )
     return config
 
 
@@ -76,11 +81,15 @@ def _provider_version() -> str:
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps every ``RegisterResource`` request the way the engine receives it."""
 
-    def __init__(self, mocks: AwsMocks, project: str, stack: str, region: str) -> None:
+    def __init__(
+        self, mocks: AwsMocks, project: str, stack: str, region: str, *, unknown_outputs: bool = False
+    ) -> None:
         super().__init__(mocks)
         self.project = project
         self.stack = stack
         self.region = region
+        # Computed outputs the mocks do not model resolve as unknown (as during a preview), never as None.
+        self.unknown_outputs = unknown_outputs
         self.records: list[RecordedResource] = []
         self._default_providers: dict[str, str] = {}
 
@@ -132,6 +141,8 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Register through the mock monitor, then keep the request as the engine receives it."""
         response = super().RegisterResource(request)
+        if self.unknown_outputs and request.custom:
+            response.unknown = True
         provider = request.provider
         if request.custom and not provider:
             provider = self._default_provider(request.type, request.version)
@@ -209,7 +220,7 @@ def run_program(
     config.update(config_overrides or {})
     region = config.get("aws:region", "us-east-1")
 
-    mocks = AwsMocks(region)
+    mocks = AwsMocks(region, stack=stack)
     monitor = RecordingMonitor(mocks, project, stack, region)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)
@@ -226,7 +237,9 @@ def run_program(
     _sync_await(run_pulumi_func(run_main))
     exports: dict[str, Any] = getattr(root, "outputs", {})
     outputs = _sync_await(_resolve_outputs(exports))
-    return ProgramRun(project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs)
+    return ProgramRun(
+        project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs, preview=preview
+    )
 
 
 async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -236,3 +249,116 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
         output = pulumi.Output.from_input(value)
         resolved[key] = await output.future(with_unknowns=True)
     return resolved
+
+
+# ---- any program -----------------------------------------------------------------------------------------
+
+DEFAULT_REGION = "us-east-1"
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+"""What a ``secure:`` config value reads as offline (the stack's key cannot be decrypted here)."""
+UNKNOWN_OUTPUT = "(known after the update)"
+"""How a stack output the mocks cannot compute is shown (``pulumi preview`` shows ``output<string>``)."""
+
+
+class ProgramError(Exception):
+    """The folder is not a Pulumi Python program the offline engine can run; the message says why."""
+
+
+def program_entry(program_dir: Path) -> tuple[str, Path]:
+    """The project name and the folder holding ``__main__.py`` (``main:`` in ``Pulumi.yaml`` may move it).
+
+    Raises
+    ------
+    ProgramError
+        When there is no ``Pulumi.yaml``, the runtime is not Python, or there is no ``__main__.py``.
+    """
+    manifest = program_dir / "Pulumi.yaml"
+    if not manifest.is_file():
+        raise ProgramError(f"{program_dir}: no Pulumi.yaml (is this a Pulumi program folder?)")
+    document = pulumi_files.load_yaml(manifest.read_text()) or {}
+    runtime = document.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise ProgramError(f"{manifest}: runtime is {runtime_name!r}; the offline engine runs Python programs only")
+    main = program_dir / str(document.get("main") or ".")
+    entry = main if main.is_dir() else main.parent
+    if not (entry / "__main__.py").is_file():
+        raise ProgramError(f"{entry}: no __main__.py")
+    return str(document["name"]), entry
+
+
+def pick_stack(program_dir: Path, stack: str | None) -> str:
+    """The stack to run: the one asked for, else the program's only stack file, else ``dev``."""
+    if stack:
+        return stack
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in program_dir.glob("Pulumi.*.yaml"))
+    return stacks[0] if len(stacks) == 1 else "dev"
+
+
+@contextlib.contextmanager
+def _inside(program_dir: Path) -> Iterator[None]:
+    """Run with the program's folder as working directory and first on the import path, then undo both."""
+    previous_cwd = Path.cwd()
+    before = set(sys.modules)
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(program_dir))
+        # Forget the program's own modules, so another program with a module of the same name imports its own.
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin.startswith(str(program_dir)):
+                del sys.modules[name]
+
+
+def run_program_dir(program_dir: Path, stack: str | None = None, *, first_preview: bool = False) -> ProgramRun:
+    """Run any Pulumi Python program folder under mocks and record what the engine would receive.
+
+    Parameters
+    ----------
+    program_dir:
+        Folder with the program's own ``Pulumi.yaml``; a ``Pulumi.<stack>.yaml`` is optional.
+    stack:
+        Stack name (default: the program's only stack file, else ``dev``).
+    first_preview:
+        Record a first ``pulumi preview``: nothing exists yet, every computed output is unknown.
+        Otherwise the run is what ``pulumi up`` sends: outputs the mocks model are known, the others unknown.
+
+    Raises
+    ------
+    ProgramError
+        When the folder is not a Python Pulumi program.
+    Exception
+        Whatever the program raised.
+    """
+    program_dir = Path(program_dir).resolve()
+    project, entry = program_entry(program_dir)
+    stack = pick_stack(program_dir, stack)
+    if (program_dir / f"Pulumi.{stack}.yaml").is_file():
+        config = load_stack_config(stack, program_dir, secret_placeholder=SECRET_PLACEHOLDER)
+    else:
+        config = pulumi_files.project_config_defaults(program_dir / "Pulumi.yaml")
+    secret_keys = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
+    region = config.setdefault("aws:region", DEFAULT_REGION)
+
+    mocks = ProgramMocks(region, first_preview=first_preview)
+    monitor = RecordingMonitor(mocks, project, stack, region, unknown_outputs=True)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
+    root = settings.get_root_resource()
+
+    def run_main() -> None:
+        runpy.run_path(str(entry / "__main__.py"), run_name="__main__")
+
+    with _inside(entry):
+        _sync_await(run_pulumi_func(run_main))
+        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
+    known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
+    return ProgramRun(
+        project=project, stack=stack, config=config, resources=monitor.records, outputs=known, preview=first_preview
+    )

@@ -9,6 +9,7 @@ program cannot silently come back empty.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,7 @@ _NAMED: dict[str, tuple[str, str]] = {
     "aws:iot/topicRule:TopicRule": ("name", "arn:aws:iot:{region}:{account}:rule/{name}"),
     "aws:iot/policy:Policy": ("name", "arn:aws:iot:{region}:{account}:policy/{name}"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
+    "aws:cloudfront/function:Function": ("name", "arn:aws:cloudfront::{account}:function/{name}"),
 }
 
 
@@ -57,10 +59,14 @@ class AwsMocks(pulumi.runtime.Mocks):
     ----------
     region:
         The stack's ``aws:region``; every ARN and endpoint is built in it.
+    stack:
+        The stack's name. Pulumi's auto-name suffixes are random per stack, so it seeds the stand-ins:
+        dev's and prod's physical names differ, as they do in AWS, instead of looking shared.
     """
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, stack: str = "") -> None:
         self.region = region
+        self.stack = stack
         # Two components may give children the same logical name (their URNs differ by parent type);
         # the engine's random suffixes differ too, so count repeats to keep physical names distinct.
         self._seen: dict[str, int] = {}
@@ -118,7 +124,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Physical id and state after a create: inputs plus auto-name, ARN and computed outputs."""
         inputs = dict(args.inputs)
-        seed = f"{args.typ}::{args.name}"
+        seed = f"{self.stack}::{args.typ}::{args.name}" if self.stack else f"{args.typ}::{args.name}"
         repeat = self._seen.get(seed, 0)
         self._seen[seed] = repeat + 1
         if repeat:
@@ -240,6 +246,17 @@ def _short_id(_: AwsMocks, __: str, seed: str, state: dict[str, Any]) -> tuple[s
     return _suffix(seed, 7), {}
 
 
+def _distribution(_: AwsMocks, __: str, seed: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    distribution_id = f"E{_suffix(seed, 13).upper()}"
+    return distribution_id, {
+        "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{_suffix(seed, 13)}.cloudfront.net",
+        # CloudFront's one hosted zone, for alias records.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+    }
+
+
 _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "aws:lambda/function:Function": _lambda_function,
     "aws:lambda/layerVersion:LayerVersion": _layer_version,
@@ -257,4 +274,197 @@ _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, d
     "aws:apigatewayv2/authorizer:Authorizer": _short_id,
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _short_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _short_id,
 }
+
+
+# ---- any program: the data sources public programs use, and unknown for what is not modelled ---------------
+
+
+def policy_document(args: dict[str, Any]) -> dict[str, Any]:
+    """``aws.iam.get_policy_document`` computed locally, the way the provider renders it.
+
+    Statement fields come in the provider's order (Sid, Effect, Action, NotAction, Resource, NotResource,
+    Principal, NotPrincipal, Condition); a list of one value becomes that value, longer lists are sorted in
+    reverse, as the provider's set encoding does; ``source``/``override`` documents merge by ``Sid``.
+    """
+
+    def values(items: Any) -> Any:
+        listed = sorted({str(item) for item in items or []}, reverse=True)
+        return listed[0] if len(listed) == 1 else listed
+
+    def principals(entries: Any) -> Any:
+        grouped: dict[str, list[str]] = {}
+        for entry in entries or []:
+            grouped.setdefault(str(entry.get("type")), []).extend(entry.get("identifiers") or [])
+        if list(grouped) == ["*"] and set(grouped["*"]) == {"*"}:
+            return "*"
+        return {kind: values(ids) for kind, ids in sorted(grouped.items())}
+
+    def statement(raw: dict[str, Any]) -> dict[str, Any]:
+        rendered: dict[str, Any] = {}
+        if raw.get("sid"):
+            rendered["Sid"] = raw["sid"]
+        rendered["Effect"] = raw.get("effect") or "Allow"
+        for key, name in (("actions", "Action"), ("notActions", "NotAction")):
+            if raw.get(key):
+                rendered[name] = values(raw[key])
+        for key, name in (("resources", "Resource"), ("notResources", "NotResource")):
+            if raw.get(key):
+                rendered[name] = values(raw[key])
+        for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if raw.get(key):
+                rendered[name] = principals(raw[key])
+        if raw.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for entry in raw["conditions"]:
+                condition.setdefault(entry["test"], {})[entry["variable"]] = values(entry.get("values"))
+            rendered["Condition"] = condition
+        return rendered
+
+    merged: list[dict[str, Any]] = []
+
+    def merge(statements: list[dict[str, Any]], *, replace: bool) -> None:
+        for item in statements:
+            sid = item.get("Sid")
+            same = [index for index, existing in enumerate(merged) if sid and existing.get("Sid") == sid]
+            if same and replace:
+                merged[same[0]] = item
+            elif not same:
+                merged.append(item)
+
+    for source in args.get("sourcePolicyDocuments") or []:
+        merge(_statements_of(source), replace=True)
+    merge([statement(raw) for raw in args.get("statements") or []], replace=True)
+    for override in args.get("overridePolicyDocuments") or []:
+        merge(_statements_of(override), replace=True)
+    document: dict[str, Any] = {"Version": args.get("version") or "2012-10-17"}
+    if args.get("policyId"):
+        document["Id"] = args["policyId"]
+    document["Statement"] = merged
+    text = json.dumps(document, indent=2)
+    return {"id": _suffix(text, 10), "json": text, "minifiedJson": json.dumps(document, separators=(",", ":"))}
+
+
+def _statements_of(document: str) -> list[dict[str, Any]]:
+    parsed = json.loads(document)
+    statements = parsed.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+class ProgramMocks(AwsMocks):
+    """Provider answers for *any* program: :class:`AwsMocks`, plus the common data sources.
+
+    Parameters
+    ----------
+    region:
+        The stack's ``aws:region``.
+    first_preview:
+        Answer as the engine does during a first ``pulumi preview``: no resource exists yet, so a create
+        returns its inputs only and every computed output is unknown.
+
+    Computed outputs the mocks do not model are left out of the state; the harness marks the resource's
+    response so the SDK resolves them as *unknown* rather than ``None`` (see ``offline.harness``).
+    """
+
+    def __init__(self, region: str, *, first_preview: bool = False) -> None:
+        super().__init__(region)
+        self.first_preview = first_preview
+        self._invokes.update(
+            {
+                "aws:iam/getPolicyDocument:getPolicyDocument": policy_document,
+                "aws:index/getAvailabilityZones:getAvailabilityZones": self._get_availability_zones,
+                "aws:index/getServicePrincipal:getServicePrincipal": self._get_service_principal,
+                "aws:ec2/getAmi:getAmi": self._get_ami,
+                "aws:ec2/getVpc:getVpc": self._get_vpc,
+                "aws:ec2/getSubnets:getSubnets": self._get_subnets,
+                "aws:iam/getPolicy:getPolicy": self._get_iam_policy,
+                "aws:iam/getRole:getRole": self._get_role,
+                "aws:ssm/getParameter:getParameter": self._get_parameter,
+                "aws:secretsmanager/getSecret:getSecret": self._get_secret,
+                "aws:kms/getAlias:getAlias": self._get_alias,
+            }
+        )
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """After a create (known outputs), or during a first preview (inputs only, no id)."""
+        if self.first_preview:
+            return "", dict(args.inputs)
+        return super().new_resource(args)
+
+    def _get_availability_zones(self, _: dict[str, Any]) -> dict[str, Any]:
+        names = [f"{self.region}{zone}" for zone in "abc"]
+        return {"id": self.region, "names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)], "groupNames": names}
+
+    def _get_service_principal(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = f"{args.get('serviceName')}.amazonaws.com"
+        return {"id": name, "name": name, "suffix": "amazonaws.com", "region": self.region}
+
+    def _get_ami(self, args: dict[str, Any]) -> dict[str, Any]:
+        image = "ami-0123456789abcdef0"
+        return {
+            "id": image,
+            "imageId": image,
+            "arn": f"arn:aws:ec2:{self.region}::image/{image}",
+            "name": "offline-image",
+            "architecture": "x86_64",
+            "mostRecent": bool(args.get("mostRecent")),
+            "owners": args.get("owners") or [],
+            "rootDeviceName": "/dev/xvda",
+        }
+
+    def _get_vpc(self, _: dict[str, Any]) -> dict[str, Any]:
+        vpc = "vpc-0a1b2c3d4e5f60708"
+        return {
+            "id": vpc,
+            "arn": f"arn:aws:ec2:{self.region}:{ACCOUNT_ID}:vpc/{vpc}",
+            "cidrBlock": "172.31.0.0/16",
+            "default": True,
+            "ownerId": ACCOUNT_ID,
+        }
+
+    def _get_subnets(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"id": self.region, "ids": [f"subnet-0{zone}1b2c3d4e5f6a7b8" for zone in "abc"]}
+
+    def _get_iam_policy(self, args: dict[str, Any]) -> dict[str, Any]:
+        arn = args.get("arn") or f"arn:aws:iam::{ACCOUNT_ID}:policy/{args.get('name', 'policy')}"
+        return {"id": arn, "arn": arn, "name": arn.rsplit("/", 1)[-1], "path": "/", "policyId": "ANPAOFFLINE"}
+
+    def _get_role(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name"))
+        return {"id": name, "name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": "AROAOFFLINE"}
+
+    def _get_parameter(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name"))
+        arn = f"arn:aws:ssm:{self.region}:{ACCOUNT_ID}:parameter/{name.lstrip('/')}"
+        return {"id": name, "name": name, "arn": arn, "type": "String", "value": "offline-value", "version": 1}
+
+    def _get_secret(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name") or args.get("arn") or "secret")
+        arn = args.get("arn") or f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
+        return {"id": arn, "arn": arn, "name": name}
+
+    def _get_alias(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name"))
+        key = "1234abcd-12ab-34cd-56ef-1234567890ab"
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:{name}",
+            "targetKeyId": key,
+            "targetKeyArn": f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{key}",
+        }
+
+
+# Shapes of the computed outputs of a few more types public programs use (after a create).
+_NAMED.update(
+    {
+        "aws:ecr/repository:Repository": ("name", "arn:aws:ecr:{region}:{account}:repository/{name}"),
+        "aws:secretsmanager/secret:Secret": ("name", "arn:aws:secretsmanager:{region}:{account}:secret:{name}"),
+        "aws:kinesis/stream:Stream": ("name", "arn:aws:kinesis:{region}:{account}:stream/{name}"),
+        "aws:s3/bucketV2:BucketV2": ("bucket", "arn:aws:s3:::{name}"),
+    }
+)
+_COMPUTED.update({"aws:s3/bucketV2:BucketV2": _bucket})

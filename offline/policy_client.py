@@ -71,6 +71,9 @@ _SEVERITIES: Final = {
 }
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
 
+NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
+"""Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
+
 
 class PolicyPackError(Exception):
     """The pack failed to start, or a call to it failed."""
@@ -102,6 +105,19 @@ class PolicyViolation:
         """The message without the policy description in front."""
         prefix = self.description + "\n"
         return self.message[len(prefix) :] if self.message.startswith(prefix) else self.message
+
+    @property
+    def rule(self) -> str:
+        """The rule the violation is about: the policy, or for a pack's notes the rule the note names.
+
+        Notes (waived findings, checks that cannot be decided yet) are reported by one advisory policy and
+        start with ``<rule>: ``; a note of the SDK itself names the policy in quotes.
+        """
+        if self.policy_name in NOTE_POLICIES:
+            head = self.detail.split(":", 1)[0].strip()
+            if head and " " not in head:
+                return head
+        return self.policy_name
 
     @property
     def resource_type(self) -> str:
@@ -526,7 +542,7 @@ def run_policy_pack(
     pack_dir: Path = PACK_DIR,
     policy_config: Path | str | Mapping[str, Any] | None = None,
     *,
-    dry_run: bool = True,
+    dry_run: bool | None = None,
     organization: str = "organization",
     python: str = sys.executable,
 ) -> PolicyReport:
@@ -541,7 +557,8 @@ def run_policy_pack(
     policy_config:
         A ``--policy-pack-config`` file, or the same content as a mapping.
     dry_run:
-        Whether this is a preview (``PULUMI_DRY_RUN``).
+        Whether this is a preview (``PULUMI_DRY_RUN``); by default what the run was (``run.preview``), so the
+        pack is told the truth: a run recorded with known outputs is what ``pulumi up`` sends.
     organization:
         ``PULUMI_ORGANIZATION``.
     python:
@@ -560,6 +577,7 @@ def run_policy_pack(
         When the pack cannot start.
     """
     pack_dir = Path(pack_dir)
+    dry_run = run.preview if dry_run is None else dry_run
     given = load_policy_config(policy_config)
     version = _pack_version(pack_dir)
     report = PolicyReport(pack_name="", pack_version=version, pack_path=str(pack_dir), stack=run.stack)

@@ -5,25 +5,51 @@ Without them it runs the program through the recording harness and prints an *of
 resource tree (component → children), counts by type and the stack outputs, then sends every
 recorded resource to the policy pack over the Analyzer protocol, as the engine would.
 
-Exit status: 0 when the plan is clean, 1 on a mandatory policy violation, 2 when the stack or its
-config is wrong (the message names the stack file or the config key).
+Exit status (``EXIT_*`` below; docs/troubleshooting.md lists them):
+
+* 0 — the plan is clean;
+* 1 — a mandatory policy violation;
+* 2 — the stack or its config is wrong: the message names the stack file or the config key (a
+  ``pulumi.RunError``, which the Pulumi engine too reports without a traceback);
+* 3 — the program itself raised (a bug, not a config error): its traceback is printed, file and line.
+
+``make preview`` itself exits 2 whenever the plan fails (GNU make's status for a failed recipe); the
+plan's own status survives in make's last line, ``make: *** [Makefile:…: preview] Error 3``.
+
+``--program DIR`` runs *any* Pulumi Python program folder the same way (its own ``Pulumi.yaml``, a stack
+file optional) and gates it with the pack: how to check a fork's pull request without cloud
+credentials. ``--first-preview`` records it as a first ``pulumi preview`` sees it (every computed output
+unknown); ``--json FILE`` writes the findings for CI. There, exit 2 also when the program itself fails
+(its traceback is printed): it is someone else's program, not a bug of ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pulumi
 
 from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from orderflow.pulumi_files import ProjectFileError
+
+if TYPE_CHECKING:
+    from offline.policy_client import PolicyReport
 
 POLICY_DIR = PROJECT_DIR / "policy"
+EXIT_CLEAN = 0
+EXIT_POLICY_VIOLATION = 1
+EXIT_STACK_OR_CONFIG = 2
+EXIT_PROGRAM_ERROR = 3
 
 
 def has_aws_credentials(environ: dict[str, str] | None = None, home: Path | None = None) -> bool:
@@ -81,24 +107,59 @@ def format_outputs(outputs: dict[str, Any]) -> str:
     return "\n".join(f"    {key:<{width}}  {value}" for key, value in sorted(outputs.items()))
 
 
-def offline_plan(stack: str) -> int:
-    """Run the program offline, print the plan and the policy results; return the exit status."""
-    try:
-        run = run_program(stack)
-    except StackNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except Exception as error:  # the program's own error, e.g. a bad config value naming its key
-        print(f"error: stack {stack!r}: {error}", file=sys.stderr)
-        return 2
-
-    print(f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)\n")
+def print_plan(run: ProgramRun, heading: str) -> None:
+    """The plan as ``make preview`` prints it: heading, resource tree, counts by type, stack outputs."""
+    print(f"{heading}\n")
     print(format_tree(run))
     print("\nResources by type:")
     print(format_counts(run.resources))
     print("\nOutputs:")
     print(format_outputs(run.outputs))
+
+
+def offline_plan(stack: str) -> int:
+    """Run the program offline, print the plan and the policy results; return the exit status."""
+    try:
+        run = run_program(stack)
+    except (StackNotFoundError, ProjectFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_STACK_OR_CONFIG
+    except pulumi.RunError as error:  # a bad config value, naming its key
+        print(f"error: stack {stack!r}: {error}", file=sys.stderr)
+        return EXIT_STACK_OR_CONFIG
+    except Exception as error:  # a bug in the program: where it happened matters more than the message
+        traceback.print_exception(error, file=sys.stderr)
+        print(f"error: stack {stack!r}: the program raised {program_frame(error)}", file=sys.stderr)
+        print(f"(a bug in the program, not a config error: exit {EXIT_PROGRAM_ERROR})", file=sys.stderr)
+        return EXIT_PROGRAM_ERROR
+
+    print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
+    print_versions(run)
     return policy_gate(run)
+
+
+def print_versions(run: ProgramRun) -> None:
+    """The functions' runtime and layers beside the versions the tests run on; an override is flagged."""
+    from offline.skew import format_versions, project_versions
+
+    print("\nRuntime and layers (deployed, beside what the tests run on):")
+    print(format_versions(project_versions(run)))
+    override = run.config.get("orderflow:powertoolsLayerArn")
+    if override:
+        print(
+            f"  OVERRIDE orderflow:powertoolsLayerArn = {override} (Pulumi.{run.stack}.yaml): the functions get "
+            "Powertools and Pydantic from that layer, at versions no test checks"
+        )
+
+
+def program_frame(error: BaseException, project_dir: Path = PROJECT_DIR) -> str:
+    """``Type: message at file:line`` of the innermost frame in the program's own files (not the harness)."""
+    where = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename)
+        if path.is_relative_to(project_dir) and not path.is_relative_to(project_dir / "offline"):
+            where = f" at {path.relative_to(project_dir)}:{frame.lineno}"
+    return f"{type(error).__name__}: {error}{where}"
 
 
 def policy_gate(run: ProgramRun) -> int:
@@ -111,17 +172,89 @@ def policy_gate(run: ProgramRun) -> int:
     report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None)
     print()
     print(format_report(report))
+    return EXIT_POLICY_VIOLATION if report.has_mandatory_violations else EXIT_CLEAN
+
+
+def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
+    """The machine-readable result of a gate: resource count, every violation, the idle cost."""
+    return {
+        "resources": sum(1 for r in run.resources if r.custom and not r.is_provider),
+        "violations": [
+            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message}
+            for v in sorted(report.violations, key=lambda v: (v.enforcement_level, v.rule, v.urn))
+        ],
+        "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
+    }
+
+
+def program_plan(
+    program_dir: Path,
+    *,
+    stack: str | None = None,
+    policy_config: Path | None = None,
+    first_preview: bool = False,
+    json_path: Path | None = None,
+) -> int:
+    """Run any program folder offline, gate it with the pack, print the CLI-style report; return the exit status."""
+    from offline.harness import ProgramError, run_program_dir
+    from offline.policy_client import PolicyConfigError, PolicyPackError, format_report, run_policy_pack
+
+    if not program_dir.is_dir():
+        print(f"error: --program {program_dir}: not a folder", file=sys.stderr)
+        return 2
+    try:
+        run = run_program_dir(program_dir, stack, first_preview=first_preview)
+    except ProgramError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception:  # the program's own failure: show it as the CLI would
+        print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
+        return 2
+    mode = "first preview: every computed output unknown" if first_preview else "update: outputs known as mocked"
+    print_plan(run, f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)")
+    try:
+        report = run_policy_pack(run, POLICY_DIR, policy_config)
+    except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print()
+    print(format_report(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(json_report(run, report), indent=2) + "\n")
     return 1 if report.has_mandatory_violations else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``make preview``."""
+    """Entry point of ``make preview`` (and of ``--program`` for any program)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
+    parser.add_argument("--stack", default=None, help="stack name (default: $STACK, or dev)")
     parser.add_argument("--offline", action="store_true", help="always use the offline plan")
+    parser.add_argument("--program", type=Path, help="run this Pulumi Python program folder instead of ours")
+    parser.add_argument("--policy-config", type=Path, help="--policy-pack-config file for --program")
+    parser.add_argument("--first-preview", action="store_true", help="with --program: every computed output unknown")
+    parser.add_argument("--json", type=Path, dest="json_path", help="with --program: write the findings as JSON")
+    parser.add_argument(
+        "--uses-real-cli",
+        action="store_true",
+        help="only tell (exit 0 or 1) whether the real `pulumi preview` would run; make builds policy/venv then",
+    )
     args = parser.parse_args(argv)
 
-    if not args.offline and shutil.which("pulumi") and has_aws_credentials():
+    if args.program is not None:
+        return program_plan(
+            args.program,
+            stack=args.stack,
+            policy_config=args.policy_config,
+            first_preview=args.first_preview,
+            json_path=args.json_path,
+        )
+    if args.policy_config or args.first_preview or args.json_path:
+        parser.error("--policy-config, --first-preview and --json go with --program")
+    args.stack = args.stack or os.environ.get("STACK", "dev")
+    real_cli = not args.offline and shutil.which("pulumi") is not None and has_aws_credentials()
+    if args.uses_real_cli:
+        return 0 if real_cli else 1
+    if real_cli:
         return subprocess.call(pulumi_preview_command(args.stack), cwd=PROJECT_DIR)
     return offline_plan(args.stack)
 

@@ -85,6 +85,8 @@ class ProgramRun:
     config: dict[str, str]
     resources: list[RecordedResource]
     outputs: dict[str, Any]
+    preview: bool = False
+    """Whether the program ran as a preview (computed outputs unknown), or as an update sees it."""
 
     def __iter__(self) -> Iterator[RecordedResource]:
         return iter(self.resources)

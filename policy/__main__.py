@@ -10,7 +10,7 @@ import gc
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policy_pack import ALL_RULES, PACK_DESCRIPTION, PACK_NAME
+from policy_pack import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME
 
 # The SDK rebuilds every resource's properties for each policy on each call: millions of short-lived,
 # acyclic objects on a large stack. With the default thresholds the collector's full passes grow with
@@ -21,7 +21,7 @@ gc.set_threshold(100_000, 50, 1_000)
 
 PolicyPack(
     name=PACK_NAME,
-    policies=list(ALL_RULES),
+    policies=list(ALL_POLICIES),
     enforcement_level=EnforcementLevel.ADVISORY,
     description=PACK_DESCRIPTION,
     display_name="Serverless Well-Architected",

@@ -1,14 +1,18 @@
-"""``GET /orders/{orderId}``: the order and its event timeline, to its owner only.
+"""``GET /orders/{orderId}``: an order and its timeline, to its owner only; ``GET /orders``: the caller's orders.
 
 Anyone else, like a caller asking for an order that does not exist, gets the same 404: the reply never
-reveals whether another customer's order exists. The reply is allow-listed: only the order attributes
-in :data:`CUSTOMER_ORDER_ATTRIBUTES` and each event's customer-visible fields, so what the workflows
-and operators keep on the order (shipment internals, ``attention``) or a legacy event field never
-reaches the customer.
+reveals whether another customer's order exists. The list (newest first, a page at a time) reads the
+``byCustomer`` index with the caller's ``sub`` as the key, so it can only ever hold the caller's orders.
+Both replies are allow-listed: only the order attributes in :data:`CUSTOMER_ORDER_ATTRIBUTES` (the list:
+:data:`SUMMARY_ATTRIBUTES`) and each event's customer-visible fields, so what the workflows and operators
+keep on the order (shipment internals, ``attention``) or a legacy event field never reaches the customer.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import re
 from http import HTTPStatus
@@ -22,6 +26,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from shared.dynamo import from_item, to_item
 from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, json_response
+from shared.models.api import FieldError
 from shared.models.common import ORDER_ID_PATTERN
 from shared.models.events import customer_view
 
@@ -61,6 +66,13 @@ LIFECYCLE_ORDER: Final = {
     "OrderFailed": 2,
     "ReceiptReady": 3,
 }
+BY_CUSTOMER_INDEX: Final = "byCustomer"
+# What a list entry shows; the page asks GET /orders/{orderId} for the rest (address, timeline).
+SUMMARY_ATTRIBUTES: Final = ("orderId", "status", "createdAt", "updatedAt", "totalCents", "currency", "items")
+DEFAULT_PAGE_SIZE: Final = 20
+MAX_PAGE_SIZE: Final = 50
+# The index's key of the last order of a page: where the next page starts.
+PAGE_KEY_ATTRIBUTES: Final = frozenset({"orderId", "customerId", "createdAt"})
 
 logger = Logger()
 # Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
@@ -131,6 +143,103 @@ def get_order(order_id: str) -> Response:
         timeline = read_timeline(order_id)
     view = {name: order[name] for name in CUSTOMER_ORDER_ATTRIBUTES if name in order}
     return json_response(HTTPStatus.OK, {"order": view, "timeline": timeline})
+
+
+class InvalidListRequestError(ValueError):
+    """A ``GET /orders`` query parameter is wrong; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def page_size(raw: str | None) -> int:
+    """The ``limit`` query parameter: 1 to :data:`MAX_PAGE_SIZE`, :data:`DEFAULT_PAGE_SIZE` when absent.
+
+    Raises
+    ------
+    InvalidListRequestError
+        When it is not such a whole number.
+    """
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise InvalidListRequestError("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def encode_page_token(key: dict[str, Any]) -> str:
+    """An opaque ``nextToken`` for the index key where the next page starts."""
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":"), sort_keys=True).encode()).decode()
+
+
+def decode_page_token(raw: str, caller: str) -> dict[str, Any]:
+    """The index key a ``nextToken`` stands for.
+
+    Raises
+    ------
+    InvalidListRequestError
+        When the token was not made by :func:`encode_page_token` for this caller.
+    """
+    try:
+        key = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise InvalidListRequestError("nextToken", "is not a token this API returned") from error
+    if (
+        not isinstance(key, dict)
+        or set(key) != PAGE_KEY_ATTRIBUTES
+        or not all(isinstance(value, str) for value in key.values())
+        or key["customerId"] != caller
+    ):
+        raise InvalidListRequestError("nextToken", "is not a token this API returned")
+    return key
+
+
+@app.get("/orders")
+@tracer.capture_method
+def list_orders() -> Response:
+    """The caller's orders, newest first.
+
+    Query parameters: ``limit`` (1-50, default 20) and ``nextToken`` (from the previous page).
+
+    Returns
+    -------
+    Response
+        200 ``{"orders": [...], "nextToken": str | null}``; 400 naming the query parameter at fault.
+    """
+    caller = app.current_event.request_context.authorizer.jwt_claim.get("sub")
+    if not caller:
+        return error_response(HTTPStatus.UNAUTHORIZED, "the access token carries no subject")
+    parameters = app.current_event.query_string_parameters or {}
+    try:
+        limit = page_size(parameters.get("limit"))
+        token = parameters.get("nextToken")
+        start_key = decode_page_token(token, caller) if token is not None else None
+    except InvalidListRequestError as error:
+        field = FieldError(field=error.field, message=str(error))
+        return error_response(HTTPStatus.BAD_REQUEST, f"{error.field} {error}", [field])
+    query: dict[str, Any] = {
+        "TableName": ORDERS_TABLE_NAME,
+        "IndexName": BY_CUSTOMER_INDEX,
+        "KeyConditionExpression": "customerId = :customer_id",
+        "ExpressionAttributeValues": to_item({":customer_id": caller}),
+        "ProjectionExpression": ", ".join(f"#{name}" for name in SUMMARY_ATTRIBUTES),
+        "ExpressionAttributeNames": {f"#{name}": name for name in SUMMARY_ATTRIBUTES},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key is not None:
+        query["ExclusiveStartKey"] = to_item(start_key)
+    with transient_dependency_errors("orders table"):
+        page = dynamodb.query(**query)
+    last_key = page.get("LastEvaluatedKey")
+    return json_response(
+        HTTPStatus.OK,
+        {
+            "orders": [from_item(item) for item in page["Items"]],
+            "nextToken": encode_page_token(from_item(last_key)) if last_key else None,
+        },
+    )
 
 
 @app.exception_handler(TransientDependencyError)

@@ -2,23 +2,29 @@
 
 Where the token travels
     The authorizer is created with signing disabled (the JWT carries its own signature). A browser
-    opens ``wss://<iot-endpoint>/mqtt?x-amz-customauthorizer-name=<authorizer>&token=<JWT>``: browsers
-    cannot set headers on a WebSocket upgrade, so the token is the ``token`` query parameter, which
-    IoT passes in ``protocolData.http.queryString``. Device SDK clients may instead send the JWT as
-    the MQTT CONNECT password (``protocolData.mqtt.password``, base64-encoded by IoT). When the
-    authorizer has a token key name, IoT also sets the top-level ``token``. The first one present,
-    in that order (``token``, query parameter, MQTT password), is used.
+    opens ``wss://<iot-endpoint>/mqtt?x-amz-customauthorizer-name=<authorizer>`` and sends the JWT as
+    the MQTT CONNECT password, which IoT passes base64-encoded in ``protocolData.mqtt.password`` (so the
+    token never appears in a URL). A client may instead put it in the ``token`` query parameter of the
+    WebSocket upgrade (``protocolData.http.queryString``); when the authorizer has a token key name, IoT
+    also sets the top-level ``token``. The first one present, in that order (``token``, query parameter,
+    MQTT password), is used.
 
 What is verified
     RS256 signature against the user pool's JWKS (``<COGNITO_ISSUER>/.well-known/jwks.json``, fetched
-    once and cached by the module-level ``PyJWKClient``), issuer = ``COGNITO_ISSUER``, expiry,
-    ``token_use`` (``access`` or ``id``), and the app client: ``client_id`` for access tokens, ``aud``
-    for id tokens, equal to ``COGNITO_CLIENT_ID``.
+    once and cached by the module-level ``PyJWKClient``), issuer = ``COGNITO_ISSUER``, expiry, issue time
+    (with :data:`CLOCK_SKEW_SECONDS` of leeway, so a token minted a moment "in the future" by a clock
+    slightly ahead is not refused), ``token_use`` (``access`` or ``id``), and the app client:
+    ``client_id`` for access tokens, ``aud`` for id tokens, equal to ``COGNITO_CLIENT_ID``.
 
 What is allowed
-    ``iot:Connect`` as client id = the token's ``sub`` only; ``iot:Subscribe`` on
-    ``topicfilter/<prefix>/<sub>/*`` and ``iot:Receive`` on ``topic/<prefix>/<sub>/*`` only. Nothing
-    else (no publish). Anything wrong → ``isAuthenticated: false``. The token is never logged.
+    ``iot:Connect`` as client id ``<sub>`` or ``<sub>-<suffix>`` (one connection per browser tab);
+    ``iot:Subscribe`` on ``topicfilter/<prefix>/<sub>/*`` and ``iot:Receive`` on ``topic/<prefix>/<sub>/*``
+    only. Nothing else (no publish). The session ends when the token expires (never later): a token with
+    less than IoT's minimum session left is refused, so the client refreshes it first. Anything wrong →
+    ``isAuthenticated: false``. The token is never logged.
+
+Init is kept small (this runs on every browser connection): no Pydantic models and no X-Ray SDK; the
+request is read with plain lookups and the claims checked by hand.
 """
 
 from __future__ import annotations
@@ -28,14 +34,14 @@ import binascii
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Any, Final, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
 
 import jwt
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -50,13 +56,13 @@ MIN_SESSION_SECONDS: Final = 300
 MAX_SESSION_SECONDS: Final = 86_400
 REFRESH_AFTER_SECONDS: Final = 300
 """Short, so IoT re-runs the authorizer soon after the token expires and drops the connection."""
-# A sub goes into policy ARNs: refuse anything that could widen them (wildcards, slashes).
-SUBJECT: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,127}$")
+CLOCK_SKEW_SECONDS: Final = 60
+"""Leeway on ``iat`` (and ``nbf``) for clocks that disagree by a little."""
+TOKEN_USES: Final = frozenset({"access", "id"})
+# A Cognito sub is a UUID. It goes into policy ARNs: anything else (wildcards, slashes) is refused.
+SUBJECT: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 logger = Logger()
-# Patch only what this function calls (the JWKS fetch goes through http.client): patch_all would
-# import requests, sqlite3 and more just to patch them, which costs cold-start time.
-tracer = Tracer(patch_modules=("httplib",))
 metrics = Metrics()
 
 # Module level: the JWKS is fetched on first use and reused by every invocation of this environment.
@@ -64,60 +70,32 @@ metrics = Metrics()
 jwks_client = jwt.PyJWKClient(f"{COGNITO_ISSUER}/.well-known/jwks.json", lifespan=3600, timeout=2)
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class HttpContext(_Lenient):
-    """``protocolData.http`` of the authorizer request."""
-
-    headers: dict[str, str] = Field(default_factory=dict)
-    query_string: str = Field(default="", alias="queryString")
-
-
-class MqttContext(_Lenient):
-    """``protocolData.mqtt`` of the authorizer request (the password is base64)."""
-
-    username: str | None = None
-    password: str | None = None
-    client_id: str | None = Field(default=None, alias="clientId")
-
-
-class ProtocolData(_Lenient):
-    """``protocolData``: what the client sent, per protocol."""
-
-    http: HttpContext | None = None
-    mqtt: MqttContext | None = None
-
-
-class AuthorizerRequest(_Lenient):
-    """The event IoT Core sends a custom authorizer."""
-
-    token: str | None = None
-    protocol_data: ProtocolData = Field(default_factory=ProtocolData, alias="protocolData")
-
-
-class CognitoClaims(_Lenient):
-    """The claims we rely on, read only after the signature, issuer and expiry were verified."""
-
-    sub: str = Field(pattern=SUBJECT.pattern)
-    token_use: Literal["access", "id"]
-    exp: int
-    client_id: str | None = None
-    aud: str | list[str] | None = None
-
-
 class Denied(Exception):  # noqa: N818 - reads as the outcome
     """Why a connection is refused (the message never contains the token)."""
 
 
-def extract_token(request: AuthorizerRequest) -> str:
+@dataclass(frozen=True)
+class CognitoClaims:
+    """The claims we rely on, read only after the signature, issuer and times were verified."""
+
+    sub: str
+    token_use: str
+    expires_at: int
+
+
+def _section(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``parent[key]`` when it is an object, else an empty one (IoT omits protocols not used)."""
+    value = parent.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def extract_token(event: Mapping[str, Any]) -> str:
     """The JWT from the request: top-level token, then ``token`` query parameter, then MQTT password.
 
     Parameters
     ----------
-    request:
-        The parsed authorizer request.
+    event:
+        The authorizer request IoT sent.
 
     Returns
     -------
@@ -129,17 +107,19 @@ def extract_token(request: AuthorizerRequest) -> str:
     Denied
         When no token was sent or the MQTT password is not valid base64.
     """
-    if request.token:
-        return request.token
-    http = request.protocol_data.http
-    if http is not None:
-        values = parse_qs(http.query_string.lstrip("?")).get(TOKEN_QUERY_PARAMETER)
+    top_level = event.get("token")
+    if isinstance(top_level, str) and top_level:
+        return top_level
+    protocol_data = _section(event, "protocolData")
+    query_string = _section(protocol_data, "http").get("queryString")
+    if isinstance(query_string, str):
+        values = parse_qs(query_string.lstrip("?")).get(TOKEN_QUERY_PARAMETER)
         if values and values[0]:
             return values[0]
-    mqtt = request.protocol_data.mqtt
-    if mqtt is not None and mqtt.password:
+    password = _section(protocol_data, "mqtt").get("password")
+    if isinstance(password, str) and password:
         try:
-            return base64.b64decode(mqtt.password, validate=True).decode("ascii")
+            return base64.b64decode(password, validate=True).decode("ascii")
         except (binascii.Error, UnicodeDecodeError) as error:
             raise Denied("MQTT password is not base64-encoded ASCII") from error
     raise Denied("no token in the request")
@@ -156,7 +136,7 @@ def verify(token: str) -> CognitoClaims:
     Returns
     -------
     CognitoClaims
-        Claims of a token signed by the pool, for our app client, not expired.
+        Claims of a token signed by the pool, for our app client, issued and not expired.
 
     Raises
     ------
@@ -170,19 +150,36 @@ def verify(token: str) -> CognitoClaims:
             signing_key.key,
             algorithms=["RS256"],
             issuer=COGNITO_ISSUER,
-            options={"require": ["exp", "iss", "sub", "token_use"], "verify_aud": False},
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
         )
     except jwt.PyJWTError as error:
         raise Denied(f"token rejected: {type(error).__name__}") from error
-    try:
-        claims = CognitoClaims.model_validate(payload)
-    except ValidationError as error:
-        fields = ", ".join(".".join(map(str, issue["loc"])) for issue in error.errors(include_input=False))
-        raise Denied(f"unexpected claims: {fields}") from error
-    audience = claims.client_id if claims.token_use == "access" else claims.aud
-    if audience != COGNITO_CLIENT_ID and not (isinstance(audience, list) and audience == [COGNITO_CLIENT_ID]):
-        raise Denied(f"{claims.token_use} token issued for another app client")
-    return claims
+    sub, token_use = payload["sub"], payload["token_use"]
+    if not isinstance(sub, str) or not SUBJECT.match(sub):
+        raise Denied("unexpected claims: sub")
+    if token_use not in TOKEN_USES:
+        raise Denied("unexpected claims: token_use")
+    audience = payload.get("client_id") if token_use == "access" else payload.get("aud")
+    if audience != COGNITO_CLIENT_ID and audience != [COGNITO_CLIENT_ID]:
+        raise Denied(f"{token_use} token issued for another app client")
+    # PyJWT checked that exp is an integer time.
+    return CognitoClaims(sub=sub, token_use=token_use, expires_at=int(payload["exp"]))
+
+
+def session_seconds(claims: CognitoClaims, now: float) -> int:
+    """How long IoT keeps the connection open: until the token expires, at most a day.
+
+    Raises
+    ------
+    Denied
+        When less than IoT's minimum session (300 s) is left: a longer session would outlive the
+        token, so the client must refresh it and connect again.
+    """
+    remaining = claims.expires_at - int(now)
+    if remaining < MIN_SESSION_SECONDS:
+        raise Denied(f"token expires in {remaining} s, less than the minimum session of {MIN_SESSION_SECONDS} s")
+    return min(remaining, MAX_SESSION_SECONDS)
 
 
 def allow_policy(sub: str, function_arn: str) -> dict[str, Any]:
@@ -206,7 +203,8 @@ def allow_policy(sub: str, function_arn: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{iot}:client/{sub}"},
+            # A sub is a fixed-length UUID, so "<sub>-*" never matches another customer's client ids.
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": [f"{iot}:client/{sub}", f"{iot}:client/{sub}-*"]},
             {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{iot}:topicfilter/{topics}"},
             {"Effect": "Allow", "Action": "iot:Receive", "Resource": f"{iot}:topic/{topics}"},
         ],
@@ -224,8 +222,7 @@ def deny() -> dict[str, Any]:
     }
 
 
-@tracer.capture_method(capture_response=False)
-def authorize(event: dict[str, Any], function_arn: str) -> dict[str, Any]:
+def authorize(event: Mapping[str, Any], function_arn: str) -> dict[str, Any]:
     """Decide on one connection.
 
     Parameters
@@ -241,25 +238,19 @@ def authorize(event: dict[str, Any], function_arn: str) -> dict[str, Any]:
         The IoT custom authorizer response (allow or deny).
     """
     try:
-        request = parse(event=event, model=AuthorizerRequest)
-    except ValidationError as error:
-        logger.warning("Malformed authorizer request", problems=error.error_count())
-        metrics.add_metric(name="ConnectionsDenied", unit=MetricUnit.Count, value=1)
-        return deny()
-    try:
-        claims = verify(extract_token(request))
+        claims = verify(extract_token(event))
+        session = session_seconds(claims, time.time())
     except Denied as reason:
         logger.info("Connection denied", reason=str(reason))
         metrics.add_metric(name="ConnectionsDenied", unit=MetricUnit.Count, value=1)
         return deny()
-    remaining = claims.exp - int(time.time())
-    logger.info("Connection allowed", sub=claims.sub, token_use=claims.token_use)
+    logger.info("Connection allowed", sub=claims.sub, token_use=claims.token_use, session_seconds=session)
     metrics.add_metric(name="ConnectionsAuthorized", unit=MetricUnit.Count, value=1)
     return {
         "isAuthenticated": True,
         # IoT accepts only [a-zA-Z0-9]{1,128}; a Cognito sub is a UUID.
         "principalId": claims.sub.replace("-", ""),
-        "disconnectAfterInSeconds": min(max(remaining, MIN_SESSION_SECONDS), MAX_SESSION_SECONDS),
+        "disconnectAfterInSeconds": session,
         "refreshAfterInSeconds": REFRESH_AFTER_SECONDS,
         "policyDocuments": [allow_policy(claims.sub, function_arn)],
     }
@@ -267,22 +258,9 @@ def authorize(event: dict[str, Any], function_arn: str) -> dict[str, Any]:
 
 # log_event=False explicitly: POWERTOOLS_LOGGER_LOG_EVENT must never log a request carrying a token.
 @logger.inject_lambda_context(log_event=False, correlation_id_path="connectionMetadata.id")
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """IoT Core custom authorizer entry point.
-
-    Parameters
-    ----------
-    event:
-        The authorizer request (token, protocolData, connectionMetadata).
-    context:
-        The Lambda context; its ``invoked_function_arn`` gives the region and account.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``isAuthenticated``, ``principalId``, ``disconnectAfterInSeconds``, ``refreshAfterInSeconds``,
-        ``policyDocuments``.
-    """
+    """IoT Core custom authorizer entry point; ``context.invoked_function_arn`` gives region and account."""
+    if not isinstance(event, Mapping):
+        return deny()
     return authorize(event, context.invoked_function_arn)

@@ -1,17 +1,28 @@
 """The ``serverless-well-architected`` CrossGuard pack: Well-Architected serverless guardrails for pulumi_aws.
 
-Rules are grouped by service, one module each; :data:`ALL_RULES` is the pack in a stable order
-(resource rules first, then stack rules). Each rule carries a :class:`policy_pack._core.RuleInfo`
-with its anchors (the public rule ids it covers), severity, default enforcement level and config schema.
+Rules are grouped by service, one module each, and every module exports its rules as ``RULES``. To add
+a service, write ``policy_pack/<service>.py`` with its ``RULES`` and list the module in
+:data:`SERVICE_MODULES`: that tuple is the only registration point. Shared reference helpers (reading
+properties, resolving references between resources, waivers) live in :mod:`policy_pack._core`.
+
+:data:`ALL_RULES` is the pack in a stable order (resource rules first, then stack rules); each rule
+carries a :class:`policy_pack._core.RuleInfo` with its anchors (the public rule ids it covers), severity,
+default enforcement level and config schema. :data:`ALL_POLICIES` adds the two ``pack-notes`` policies
+that report waived findings and undecidable checks as advisory, after every rule has run.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Final
+
+from pulumi_policy import Policy
 
 from policy_pack import (
     apigateway,
     appsync,
+    capacity,
+    cloudfront,
     compute,
     cost,
     dynamodb,
@@ -24,19 +35,19 @@ from policy_pack import (
     s3,
     sns,
     sqs,
-    stack,
     stepfunctions,
 )
-from policy_pack._core import ResourceRule, RuleInfo, StackRule
+from policy_pack._core import PACK_NAME, PACK_VERSION, PackNotes, PackStackNotes, ResourceRule, RuleInfo, StackRule
 
-PACK_NAME: Final = "serverless-well-architected"
-PACK_VERSION: Final = "1.0.0"
+__all__ = ["ALL_POLICIES", "ALL_RULES", "PACK_DESCRIPTION", "PACK_NAME", "PACK_VERSION", "rule", "rule_infos"]
+
 PACK_DESCRIPTION: Final = (
-    "Well-Architected serverless guardrails for pulumi_aws programs: failure paths on every asynchronous hop, "
-    "bounded scaling, no servers, high availability, and a zero-traffic cost budget."
+    "Well-Architected serverless guardrails for pulumi_aws programs: failure paths on every asynchronous hop "
+    "that really work, bounded scaling, no servers, high availability, least privilege, and a zero-traffic "
+    "cost budget."
 )
 
-_MODULES: Final = (
+SERVICE_MODULES: Final[tuple[ModuleType, ...]] = (
     lambda_,
     sqs,
     sns,
@@ -44,6 +55,7 @@ _MODULES: Final = (
     stepfunctions,
     apigateway,
     appsync,
+    cloudfront,
     dynamodb,
     s3,
     logs,
@@ -52,12 +64,21 @@ _MODULES: Final = (
     kms,
     compute,
     cost,
-    stack,
+    capacity,
 )
+"""Every module whose ``RULES`` make up the pack: the one registration point."""
 
 ALL_RULES: Final[list[ResourceRule | StackRule]] = [
-    *[rule for module in _MODULES for rule in module.RULES if isinstance(rule, ResourceRule)],
-    *[rule for module in _MODULES for rule in module.RULES if isinstance(rule, StackRule)],
+    *[rule for module in SERVICE_MODULES for rule in module.RULES if isinstance(rule, ResourceRule)],
+    *[rule for module in SERVICE_MODULES for rule in module.RULES if isinstance(rule, StackRule)],
+]
+
+# The SDK runs policies in list order within each Analyze / AnalyzeStack call: the notes come last.
+ALL_POLICIES: Final[list[Policy]] = [
+    *[rule for rule in ALL_RULES if isinstance(rule, ResourceRule)],
+    PackNotes(),
+    *[rule for rule in ALL_RULES if isinstance(rule, StackRule)],
+    PackStackNotes(),
 ]
 
 

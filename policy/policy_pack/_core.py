@@ -1,23 +1,32 @@
-"""The rule framework: defensive property reads, rule metadata, and the SDK policy wrappers.
+"""The rule framework: defensive property reads, rule metadata, waivers, and one base for every rule.
 
 Every rule of the pack is a :class:`ResourceRule` or a :class:`StackRule`. Both are ordinary
 ``pulumi_policy`` policies (so ``--policy-pack-config`` and the engine treat them like any other), and
-both wrap the rule body so that:
+both run their body through :meth:`Rule.evaluate`, the one path shared by the engine and the tests:
 
 - a value that is unknown during preview ends the rule for that resource with an *advisory*
-  "cannot evaluate" diagnostic (the SDK's own path for :class:`UnknownValueError`), after the findings
-  it had already made are reported;
+  "cannot evaluate" note, after the findings it had already made are reported; a value that is set but
+  unknown still counts as set (:meth:`Props.is_set`), so presence checks decide in preview too;
 - an absent key means the provider default, read with :meth:`Props.get`'s ``default``;
 - a malformed value (bad JSON, a string where a number belongs) is a violation naming the property;
-- nothing raises out of a rule: an unexpected error becomes an advisory diagnostic naming the rule,
-  because an exception inside a policy would fail the whole ``Analyze`` call and the engine run.
+- a finding on a resource with a waiver (pack config or a ``policy:waive:<rule>`` tag) is reported as
+  advisory with the waiver's reason; an expired waiver is itself a violation;
+- nothing raises out of a rule: an unexpected error becomes an advisory note naming the rule, because an
+  exception inside a policy would fail the whole ``Analyze`` call and the engine run.
+
+Advisory notes (waived findings, cannot-evaluate) are reported by the pack's ``pack-notes`` policies,
+which run after every rule: a ``pulumi_policy`` policy reports at one enforcement level only.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
 from pulumi_policy import (
@@ -132,8 +141,25 @@ class Props:
         return current
 
     def has(self, path: str) -> bool:
-        """Whether ``path`` is set (present and not null)."""
+        """Whether ``path`` is set (present and not null).
+
+        Raises
+        ------
+        CannotEvaluateError
+            When the value, or a container on the way, is unknown.
+        """
         return self.get(path) is not ABSENT
+
+    def is_set(self, path: str) -> bool:
+        """Whether ``path`` is set, counting a value that is unknown during preview as set.
+
+        For rules that only need presence (a DLQ ARN, a log destination): an ARN that comes from another
+        resource is unknown during a first preview, yet it is set.
+        """
+        try:
+            return self.get(path) is not ABSENT
+        except CannotEvaluateError:
+            return True
 
     def text(self, path: str, default: Any = ABSENT) -> Any:
         """A string value, ``default`` when absent.
@@ -258,6 +284,10 @@ def plain(value: Any) -> Any:
 
 # ---- rule metadata -------------------------------------------------------------------------------
 
+PACK_NAME: Final = "serverless-well-architected"
+PACK_VERSION: Final = "1.1.0"
+"""Kept equal to ``PulumiPolicy.yaml``'s ``version`` (a meta-test checks): every message carries it."""
+
 
 @dataclass(frozen=True)
 class RuleInfo:
@@ -276,45 +306,381 @@ class RuleInfo:
 
     @property
     def description(self) -> str:
-        """The one-line policy description: what good looks like, then the public ids it covers."""
-        ids = ", ".join(self.anchors) if self.anchors else "no public rule covers this (pack rule)"
-        return f"{self.summary} [{ids}]"
+        """The one-line policy description: what good looks like (the first line of every message)."""
+        return self.summary
+
+    @property
+    def trailer(self) -> str:
+        """The trailing field of every message: the public ids the rule covers and the pack's version."""
+        ids = ", ".join(self.anchors) if self.anchors else "pack rule"
+        return f"[{ids} | {PACK_NAME}@{PACK_VERSION}]"
 
     def config_defaults(self) -> dict[str, Any]:
         """The ``default`` of every config property."""
         return {key: schema["default"] for key, schema in self.config.items() if "default" in schema}
 
 
-def _schema(config: Mapping[str, Mapping[str, Any]]) -> PolicyConfigSchema | None:
-    return PolicyConfigSchema(properties={k: dict(v) for k, v in config.items()}) if config else None
+# ---- waivers ---------------------------------------------------------------------------------------
+
+WAIVER_TAG_PREFIX: Final = "policy:waive:"
+"""A resource tag ``policy:waive:<rule>`` = ``<reason>[; until YYYY-MM-DD]`` waives ``<rule>`` for it."""
+
+WAIVERS_SCHEMA: Final[Mapping[str, Any]] = {
+    "type": "array",
+    "default": [],
+    "items": {
+        "type": "object",
+        "properties": {
+            "resource": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": 1, "pattern": r"\S"},
+            "until": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        },
+        "required": ["resource", "reason"],
+        "additionalProperties": False,
+    },
+}
+"""Config property ``waivers`` of every rule: resource name or URN pattern (``*`` wildcards), reason, expiry."""
+
+_TAG_UNTIL: Final = re.compile(r"^(?P<reason>.*?)[\s;,]*\buntil\s+(?P<date>\S+)\s*$", re.IGNORECASE)
 
 
-def merged_config(info: RuleInfo, given: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The rule's config: schema defaults, overlaid with what the engine passed in ``Configure``."""
-    config = info.config_defaults()
-    config.update({key: value for key, value in (given or {}).items() if key != "enforcementLevel"})
-    return config
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted exception to one rule for the resources it matches."""
+
+    rule: str
+    reason: str
+    until: date | None
+    source: str
+    """``config`` or ``tag <key>``: where the waiver was written."""
+    pattern: str = ""
+    """Resource name or URN pattern (config waivers); empty for a tag, which waives its own resource."""
+
+    def expired(self, today: date) -> bool:
+        """Whether the expiry date has passed."""
+        return self.until is not None and self.until < today
+
+    def matches(self, urn: str, name: str) -> bool:
+        """Whether a config waiver's pattern matches the resource's logical name or URN."""
+        return fnmatch.fnmatchcase(name, self.pattern) or fnmatch.fnmatchcase(urn, self.pattern)
+
+    def describe(self) -> str:
+        """``waived by <source> (<reason>; until <date>)``."""
+        until = f"; until {self.until.isoformat()}" if self.until else ""
+        return f"waived by {self.source} ({self.reason}{until})"
+
+
+class WaiverError(ValueError):
+    """A waiver cannot be read (no reason, a date that does not exist); the message says which."""
+
+
+def _date(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise WaiverError(f"{where}: until {text!r} is not a date (YYYY-MM-DD)") from error
+
+
+def config_waivers(rule: str, config: Mapping[str, Any]) -> list[Waiver]:
+    """The waivers in a rule's config (``waivers``: ``[{resource, reason, until?}]``).
+
+    Raises
+    ------
+    WaiverError
+        When an entry has no resource or reason, or its date does not exist. The engine validates the
+        schema first (a waiver without a reason stops the run before any resource is analyzed); this
+        repeats the check for callers that bypass it.
+    """
+    waivers: list[Waiver] = []
+    for index, entry in enumerate(config.get("waivers") or []):
+        where = f"{rule}.waivers[{index}]"
+        if not isinstance(entry, Mapping):
+            raise WaiverError(f"{where}: must be an object with resource, reason and optional until")
+        pattern, reason = str(entry.get("resource") or "").strip(), str(entry.get("reason") or "").strip()
+        if not pattern or not reason:
+            raise WaiverError(f"{where}: a waiver needs a resource pattern and a reason")
+        until = _date(str(entry["until"]), where) if entry.get("until") else None
+        waivers.append(Waiver(rule, reason, until, "config", pattern))
+    return waivers
+
+
+def tag_waiver(rule: str, tags: Any) -> Waiver | str | None:
+    """The waiver a resource's ``policy:waive:<rule>`` tag declares, a problem with it, or ``None``.
+
+    The value is ``<reason>`` optionally followed by ``until YYYY-MM-DD`` (``; until`` where the service
+    allows ``;`` in tag values: IAM, Lambda and most others accept only letters, digits, spaces and
+    ``_ . : / = + - @``).
+    """
+    if not isinstance(tags, Mapping):
+        return None
+    key = WAIVER_TAG_PREFIX + rule
+    try:
+        value = tags.get(key)
+    except UnknownValueError:
+        return None
+    if value is None or is_unknown(value):
+        return None
+    text = str(value).strip()
+    until: date | None = None
+    match = _TAG_UNTIL.match(text)
+    try:
+        if match:
+            text, until = match["reason"].strip(), _date(match["date"], f"tag {key}")
+    except WaiverError as error:
+        return str(error)
+    if not text:
+        return f"tag {key} has no reason: a waiver must say why ('<reason> until YYYY-MM-DD')"
+    return Waiver(rule, text, until, f"tag {key}")
+
+
+def today_utc() -> date:
+    """Today's date in UTC, the clock waiver expiry is measured on."""
+    return datetime.now(UTC).date()
+
+
+# ---- outcomes and notes ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One violation from a stack rule: the message and the resource it is about (if any)."""
+    """One violation: the message and the resource it is about (``None``: the whole stack)."""
 
     message: str
     urn: str | None = None
 
 
-ResourceCheck = Callable[[Props, Mapping[str, Any], str], Iterable[str]]
+@dataclass
+class Outcome:
+    """What one rule decided for one resource (resource rules) or the stack (stack rules)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    """Violations reported at the rule's enforcement level."""
+    waived: list[tuple[Finding, Waiver]] = field(default_factory=list)
+    """Violations a waiver accepts: reported as advisory with the waiver's reason."""
+    undecided: list[str] = field(default_factory=list)
+    """Notes on what could not be decided (values unknown until the update, a rule that failed)."""
+
+    @property
+    def messages(self) -> list[str]:
+        """The messages of the findings."""
+        return [finding.message for finding in self.findings]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What waivers are matched against: a resource's URN, logical name and tags."""
+
+    urn: str
+    name: str
+    tags: Any = None
+
+
+class _Notes(threading.local):
+    """Advisory notes waiting for the ``pack-notes`` policies, per gRPC worker thread.
+
+    The SDK runs every policy of one ``Analyze`` (or ``AnalyzeStack``) call in order on one thread, and
+    ``pack-notes`` comes after every rule, so a rule's notes are reported in the call that made them.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[str]] = {}
+
+
+NOTES: Final = _Notes()
+_STACK_KEY: Final = "<stack>"
+
+
+def record_notes(key: str, notes: Iterable[str]) -> None:
+    """Queue advisory notes for ``key`` (a resource URN, or the stack), dropping any left from other keys."""
+    notes = list(notes)
+    if not notes:
+        return
+    for stale in [other for other in NOTES.pending if other != key]:
+        del NOTES.pending[stale]
+    NOTES.pending.setdefault(key, []).extend(notes)
+
+
+def take_notes(key: str) -> list[str]:
+    """The notes queued for ``key``, removed from the queue."""
+    return NOTES.pending.pop(key, [])
+
+
+def _schema(info: RuleInfo) -> PolicyConfigSchema:
+    properties: dict[str, Any] = {k: dict(v) for k, v in info.config.items()}
+    properties["waivers"] = dict(WAIVERS_SCHEMA)
+    return PolicyConfigSchema(properties=properties)
+
+
+def merged_config(info: RuleInfo, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The rule's config: schema defaults, overlaid with what the engine passed in ``Configure``."""
+    config = info.config_defaults()
+    config["waivers"] = []
+    config.update({key: value for key, value in (given or {}).items() if key != "enforcementLevel"})
+    return config
+
+
+ResourceCheck = Callable[["Props", Mapping[str, Any], str], Iterable[str]]
 """A resource rule body: ``(props, config, resource_type) -> violation messages``."""
 
-ResourceFix = Callable[[Props, Mapping[str, Any], str], Mapping[str, Any] | None]
-"""A remediation body: ``(props, config, resource_type) -> properties to set`` (``None``: nothing to fix)."""
+ResourceFix = Callable[["Props", Mapping[str, Any], str], Mapping[str, Any] | None]
+"""A remediation body: ``(props, config, resource_type) -> properties to set`` (``None``: nothing to fix).
+
+Only fixes AWS can never reject at create belong here (see ``tests/policy/test_policy_deployable``)."""
+
+StackCheck = Callable[["StackView", Mapping[str, Any]], Iterable[Finding]]
+"""A stack rule body: ``(stack, config) -> findings``."""
 
 
-class ResourceRule(ResourceValidationPolicy):
-    """A per-resource rule: applies to ``resource_types``, reports each message its check yields."""
+class Rule:
+    """What every rule shares: metadata, config, waivers, and the one evaluation path.
+
+    :meth:`evaluate` runs a rule body and sorts what it yields into findings, waived findings and
+    notes; the engine path (``_validate``) and the direct path (``outcome``/``findings``) both go
+    through it, so they cannot disagree.
+    """
 
     info: RuleInfo
+
+    def evaluate(
+        self,
+        produce: Callable[[], Iterator[Finding]],
+        config: Mapping[str, Any],
+        subject_of: Callable[[str | None], Subject],
+        inspected: Iterable[Subject] = (),
+        *,
+        pending: Callable[[], list[str]] | None = None,
+        today: date | None = None,
+    ) -> Outcome:
+        """Run a rule body and apply waivers.
+
+        Parameters
+        ----------
+        produce:
+            The body, as a thunk yielding findings (it may raise).
+        config:
+            The merged rule config.
+        subject_of:
+            The subject (URN, name, tags) a finding's URN names (``None``: the default subject).
+        inspected:
+            Every subject the rule looked at, so an expired waiver on one without findings is reported.
+        pending:
+            Notes the body left behind instead of raising (stack rules), read after it ran.
+        today:
+            The date expiry is measured on (UTC today by default).
+        """
+        outcome = Outcome()
+        found: list[Finding] = []
+        try:
+            for finding in produce():  # one by one: what was found before an unknown value still counts
+                found.append(finding)
+        except CannotEvaluateError as error:
+            outcome.undecided.append(error.message)
+        except BadValueError as error:
+            found.append(Finding(str(error)))
+        except Exception as error:  # a raising policy would fail the whole engine run
+            outcome.undecided.append(
+                f"cannot evaluate: rule {self.info.name} failed with {type(error).__name__}: {error}"
+            )
+        if pending is not None:
+            outcome.undecided.extend(pending())
+        try:
+            configured = config_waivers(self.info.name, config)
+        except WaiverError as error:
+            outcome.findings.append(Finding(f"policy config {error}"))
+            configured = []
+        day = today or today_utc()
+        subjects: dict[str, Subject] = {}
+        for finding in found:
+            subject = subject_of(finding.urn)
+            subjects[subject.urn] = subject
+            waiver, problem = self._waiver_for(subject, configured)
+            if problem:
+                outcome.findings.append(Finding(f"{finding.message} ({problem})", finding.urn))
+            elif waiver is None:
+                outcome.findings.append(finding)
+            elif waiver.expired(day):
+                expiry = f"the waiver ({waiver.reason}) expired on {waiver.until}: fix this, or renew the waiver"
+                outcome.findings.append(Finding(f"{finding.message} ({expiry})", finding.urn))
+            else:
+                outcome.waived.append((finding, waiver))
+        for subject in inspected:
+            if subject.urn in subjects:
+                continue
+            waiver, problem = self._waiver_for(subject, configured)
+            if problem:
+                outcome.findings.append(Finding(problem, subject.urn or None))
+            elif waiver is not None and waiver.expired(day):
+                outcome.findings.append(
+                    Finding(
+                        f"waiver {waiver.describe()} expired on {waiver.until}: remove it (nothing to waive any more) "
+                        "or renew it",
+                        subject.urn or None,
+                    )
+                )
+        return outcome
+
+    def _waiver_for(self, subject: Subject, configured: list[Waiver]) -> tuple[Waiver | None, str | None]:
+        tagged = tag_waiver(self.info.name, subject.tags)
+        if isinstance(tagged, str):
+            return None, tagged
+        if tagged is not None:
+            return tagged, None
+        for waiver in configured:
+            if waiver.matches(subject.urn, subject.name):
+                return waiver, None
+        return None, None
+
+    def note_lines(self, outcome: Outcome) -> list[tuple[str | None, str]]:
+        """The advisory notes of an outcome, as ``(urn, message)``: waived findings, then what was undecided."""
+        lines: list[tuple[str | None, str]] = [
+            (finding.urn, f"{self.info.name}: {waiver.describe()}: {finding.message}\n{self.info.trailer}")
+            for finding, waiver in outcome.waived
+        ]
+        lines.extend((None, f"{self.info.name}: {note}\n{self.info.trailer}") for note in outcome.undecided)
+        return lines
+
+    def message(self, text: str) -> str:
+        """A finding as the engine reports it: the text, then the trailing ids-and-version field."""
+        return f"{text}\n{self.info.trailer}"
+
+
+def _info(
+    *,
+    name: str,
+    summary: str,
+    anchors: Sequence[str],
+    severity: Severity,
+    enforcement_level: EnforcementLevel,
+    kind: str,
+    service: str,
+    resource_types: Sequence[str],
+    config: Mapping[str, Mapping[str, Any]] | None,
+    remediates: bool,
+) -> RuleInfo:
+    return RuleInfo(
+        name=name,
+        summary=summary,
+        anchors=tuple(anchors),
+        severity=severity,
+        enforcement_level=enforcement_level,
+        kind=kind,
+        service=service,
+        resource_types=tuple(resource_types),
+        config=dict(config or {}),
+        remediates=remediates,
+    )
+
+
+def _tags(props: Any) -> Any:
+    """A resource's ``tags`` (``None`` when absent or unknown)."""
+    try:
+        return Props(props).get("tags", None)
+    except CannotEvaluateError:
+        return None
+
+
+class ResourceRule(Rule, ResourceValidationPolicy):
+    """A per-resource rule: applies to ``resource_types``, reports each message its check yields."""
 
     def __init__(
         self,
@@ -330,16 +696,16 @@ class ResourceRule(ResourceValidationPolicy):
         config: Mapping[str, Mapping[str, Any]] | None = None,
         fix: ResourceFix | None = None,
     ) -> None:
-        self.info = RuleInfo(
+        self.info = _info(
             name=name,
             summary=summary,
-            anchors=tuple(anchors),
+            anchors=anchors,
             severity=severity,
             enforcement_level=enforcement_level,
             kind="resource",
             service=service,
-            resource_types=tuple(resource_types),
-            config=dict(config or {}),
+            resource_types=resource_types,
+            config=config,
             remediates=fix is not None,
         )
         self._types = frozenset(resource_types)
@@ -352,46 +718,58 @@ class ResourceRule(ResourceValidationPolicy):
             # The SDK also accepts a plain (non-awaitable) return from a remediation.
             remediate=cast(ResourceRemediation, self._remediate) if fix is not None else None,
             enforcement_level=enforcement_level,
-            config_schema=_schema(self.info.config),
+            config_schema=_schema(self.info),
             severity=severity,
+            tags=[service, *self.info.anchors],
         )
 
     def applies_to(self, resource_type: str) -> bool:
         """Whether this rule inspects resources of ``resource_type``."""
         return resource_type in self._types
 
+    def outcome(
+        self,
+        props: Mapping[str, Any],
+        resource_type: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        urn: str = "",
+        name: str = "",
+        today: date | None = None,
+    ) -> Outcome:
+        """Everything the rule decides for one resource (the engine path reports exactly this)."""
+        if resource_type not in self._types:
+            return Outcome()
+        merged = merged_config(self.info, config)
+        subject = Subject(urn, name, _tags(props))
+
+        def produce() -> Iterator[Finding]:
+            for message in self._check(Props(props), merged, resource_type):
+                yield Finding(message, urn or None)
+
+        return self.evaluate(produce, merged, lambda _: subject, [subject], today=today)
+
     def findings(
-        self, props: Mapping[str, Any], resource_type: str, config: Mapping[str, Any] | None = None
+        self, props: Mapping[str, Any], resource_type: str, config: Mapping[str, Any] | None = None, **kw: Any
     ) -> list[str]:
         """Run the check directly (no SDK): the violation messages for one resource.
 
         Raises
         ------
         CannotEvaluateError
-            When a needed value is unknown (after nothing was found before it).
+            When a needed value is unknown (:meth:`outcome` keeps the findings made before it).
         """
-        if resource_type not in self._types:
-            return []
-        found: list[str] = []
-        try:
-            found.extend(self._check(Props(props), merged_config(self.info, config), resource_type))
-        except BadValueError as error:
-            found.append(str(error))
-        return found
+        outcome = self.outcome(props, resource_type, config, **kw)
+        _raise_undecided(outcome)
+        return outcome.messages
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in self._types:
             return
-        config = merged_config(self.info, args.get_config())
-        try:
-            for message in self._check(Props(args.props), config, args.resource_type):
-                report_violation(message, None)
-        except UnknownValueError:
-            raise
-        except BadValueError as error:
-            report_violation(str(error), None)
-        except Exception as error:  # a raising policy would fail the whole engine run
-            raise _internal_error(self.info.name, error) from error
+        outcome = self.outcome(args.props, args.resource_type, args.get_config(), urn=args.urn, name=args.name)
+        for finding in outcome.findings:
+            report_violation(self.message(finding.message), None)
+        record_notes(args.urn, (text for _, text in self.note_lines(outcome)))
 
     def _remediate(self, args: ResourceValidationArgs) -> Mapping[str, Any] | None:
         if args.resource_type not in self._types or self._fix is None:
@@ -402,8 +780,8 @@ class ResourceRule(ResourceValidationPolicy):
         except (UnknownValueError, BadValueError):
             # Unknown or malformed: leave the resource as it is; Analyze reports why.
             return None
-        except Exception as error:  # see _validate
-            raise _internal_error(self.info.name, error) from error
+        except Exception:  # see Rule.evaluate: never fail the engine; Analyze reports the same resource
+            return None
         if not changes:
             return None
         props = args.props
@@ -414,14 +792,15 @@ class ResourceRule(ResourceValidationPolicy):
         return props
 
 
-StackCheck = Callable[["StackView", Mapping[str, Any]], Iterable[Finding]]
-"""A stack rule body: ``(stack, config) -> findings``."""
+def _raise_undecided(outcome: Outcome) -> None:
+    if outcome.undecided:
+        error = CannotEvaluateError("")
+        error.message = "; ".join(outcome.undecided)
+        raise error
 
 
-class StackRule(StackValidationPolicy):
+class StackRule(Rule, StackValidationPolicy):
     """A rule over the whole stack, for checks that correlate several resources."""
-
-    info: RuleInfo
 
     def __init__(
         self,
@@ -436,16 +815,16 @@ class StackRule(StackValidationPolicy):
         check: StackCheck,
         config: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        self.info = RuleInfo(
+        self.info = _info(
             name=name,
             summary=summary,
-            anchors=tuple(anchors),
+            anchors=anchors,
             severity=severity,
             enforcement_level=enforcement_level,
             kind="stack",
             service=service,
-            resource_types=tuple(resource_types),
-            config=dict(config or {}),
+            resource_types=resource_types,
+            config=config,
             remediates=False,
         )
         self._check = check
@@ -454,11 +833,36 @@ class StackRule(StackValidationPolicy):
             description=self.info.description,
             validate=self._validate,
             enforcement_level=enforcement_level,
-            config_schema=_schema(self.info.config),
+            config_schema=_schema(self.info),
             severity=severity,
+            tags=[service, *self.info.anchors],
         )
 
-    def findings(self, stack: StackView, config: Mapping[str, Any] | None = None) -> list[Finding]:
+    def outcome(
+        self, stack: StackView, config: Mapping[str, Any] | None = None, *, today: date | None = None
+    ) -> Outcome:
+        """Everything the rule decides for the stack (the engine path reports exactly this)."""
+        merged = merged_config(self.info, config)
+
+        def produce() -> Iterator[Finding]:
+            yield from self._check(stack, merged)
+
+        def subject_of(urn: str | None) -> Subject:
+            node = stack.by_urn.get(urn or "")
+            if node is None:
+                root = stack.root()
+                return Subject(root.urn, root.name) if root is not None else Subject(urn or "", "")
+            return Subject(node.urn, node.name, _tags(node.props.raw))
+
+        inspected = [
+            Subject(node.urn, node.name, _tags(node.props.raw)) for node in stack.of_type(*self.info.resource_types)
+        ]
+        try:
+            return self.evaluate(produce, merged, subject_of, inspected, pending=stack.take_unresolved, today=today)
+        finally:
+            stack.unresolved.clear()
+
+    def findings(self, stack: StackView, config: Mapping[str, Any] | None = None, **kw: Any) -> list[Finding]:
         """Run the check directly (no SDK).
 
         Raises
@@ -466,29 +870,59 @@ class StackRule(StackValidationPolicy):
         CannotEvaluateError
             When the stack has values the rule needs that are unknown (raised after all findings).
         """
-        found = list(self._check(stack, merged_config(self.info, config)))
-        stack.raise_if_unresolved()
-        return found
+        outcome = self.outcome(stack, config, **kw)
+        _raise_undecided(outcome)
+        return outcome.findings
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         stack = StackView.from_policy_resources(args.resources)
-        config = merged_config(self.info, args.get_config())
-        try:
-            for finding in self._check(stack, config):
-                report_violation(finding.message, finding.urn)
-        except UnknownValueError:
-            raise
-        except BadValueError as error:
-            report_violation(str(error), None)
-        except Exception as error:  # see ResourceRule._validate
-            raise _internal_error(self.info.name, error) from error
-        stack.raise_if_unresolved()
+        outcome = self.outcome(stack, args.get_config())
+        for finding in outcome.findings:
+            report_violation(self.message(finding.message), finding.urn)
+        root = stack.root()
+        default_urn = root.urn if root is not None else ""
+        record_notes(_STACK_KEY, (f"{urn or default_urn}\n{text}" for urn, text in self.note_lines(outcome)))
 
 
-def _internal_error(rule: str, error: Exception) -> CannotEvaluateError:
-    failure = CannotEvaluateError(rule)
-    failure.message = f"cannot evaluate: rule {rule} failed with {type(error).__name__}: {error}"
-    return failure
+class PackNotes(ResourceValidationPolicy):
+    """Reports, as advisory, what the rules before it could not decide or found waived on this resource."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="pack-notes",
+            description=(
+                "Notes from the other rules: findings a waiver accepts (with its reason) and checks that "
+                "cannot be decided until the update runs"
+            ),
+            validate=self._validate,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+        )
+
+    def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for note in take_notes(args.urn):
+            report_violation(note, None)
+
+
+class PackStackNotes(StackValidationPolicy):
+    """The stack-rule counterpart of :class:`PackNotes`, run after every stack rule."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="pack-notes-stack",
+            description=(
+                "Notes from the stack rules: findings a waiver accepts (with its reason) and correlations "
+                "that cannot be decided until the update runs"
+            ),
+            validate=self._validate,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+        )
+
+    def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for note in take_notes(_STACK_KEY):
+            urn, text = note.split("\n", 1)
+            report_violation(text, urn or None)
 
 
 # ---- the stack as rules see it --------------------------------------------------------------------
@@ -516,6 +950,7 @@ class StackView:
     by_type: dict[str, list[Node]] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
     _indexes: dict[tuple[tuple[str, ...], Any], dict[str, list[Node]]] = field(default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for node in self.nodes:
@@ -541,6 +976,12 @@ class StackView:
         ]
         return cls(nodes)
 
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A value computed once per stack (indexes shared by the rules of one ``AnalyzeStack``)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
     def of_type(self, *types: str) -> list[Node]:
         """Every resource of the given types, in stack order."""
         if len(types) == 1:
@@ -552,20 +993,18 @@ class StackView:
         """Note something the rule could not decide; reported once, after all findings."""
         self.unresolved.append(what)
 
-    def raise_if_unresolved(self) -> None:
-        """Raise one :class:`CannotEvaluateError` listing everything noted with :meth:`cannot_evaluate`.
+    def take_unresolved(self) -> list[str]:
+        """One note listing everything noted with :meth:`cannot_evaluate` (empty when nothing was), then forget it."""
+        if not self.unresolved:
+            return []
+        notes = sorted(set(self.unresolved))
+        self.unresolved.clear()
+        return ["cannot evaluate: " + "; ".join(notes)]
 
-        Raises
-        ------
-        CannotEvaluateError
-            When anything was noted.
-        """
-        if self.unresolved:
-            notes = sorted(set(self.unresolved))
-            self.unresolved.clear()
-            error = CannotEvaluateError(notes[0])
-            error.message = "cannot evaluate: " + "; ".join(notes)
-            raise error
+    def root(self) -> Node | None:
+        """The stack resource itself (``pulumi:pulumi:Stack``), when the engine sent it."""
+        stacks = self.by_type.get(STACK_TYPE)
+        return stacks[0] if stacks else None
 
     def resolve(self, owner: Node, path: str, target_types: Sequence[str], identity: IdentityFn) -> list[Node] | None:
         """The resources of ``target_types`` that ``owner``'s property ``path`` refers to.
@@ -615,6 +1054,8 @@ class StackView:
         return index
 
 
+STACK_TYPE: Final = "pulumi:pulumi:Stack"
+
 IdentityFn = Callable[[str], frozenset[str]]
 """Normalises a reference (ARN, URL, name) into the keys it can be matched on."""
 
@@ -634,7 +1075,8 @@ def lambda_identity(value: str) -> frozenset[str]:
     """Keys of a Lambda function reference: its name, whatever form (ARN, partial ARN, qualified)."""
     name = value
     if ":function:" in value:
-        name = value.split(":function:", 1)[1].split(":", 1)[0]
+        # a function ARN, a qualified ARN, or an API Gateway invoke ARN (.../function:<name>/invocations)
+        name = value.split(":function:", 1)[1].split(":", 1)[0].split("/", 1)[0]
     elif value.startswith("arn:"):
         name = value.rsplit(":", 1)[-1]
     return frozenset({name})
@@ -665,3 +1107,78 @@ def iter_json_statements(document: Any) -> Iterator[Mapping[str, Any]]:
         yield statements
     elif isinstance(statements, list):
         yield from (statement for statement in statements if isinstance(statement, Mapping))
+
+
+# ---- references between resources (shared by the stack rules of every service) -----------------------
+
+
+def json_ref(stack: StackView, node: Node, prop: str, key: str, types: tuple[str, ...]) -> list[Node] | None:
+    """Resources named by ``key`` inside the JSON document held in ``node``'s property ``prop``.
+
+    Returns ``[]`` when the property is absent or malformed (a resource rule reports that), ``None``
+    when it is unknown and no dependency tells the target.
+    """
+    try:
+        document = node.props.json(prop)
+    except CannotEvaluateError:
+        return stack.resolve_value(node, prop, None, types, generic_identity)
+    except BadValueError:
+        return []
+    if document is ABSENT:
+        return []
+    value = document.get(key) if isinstance(document, Mapping) else None
+    if not isinstance(value, str):
+        return []
+    return stack.resolve_value(node, prop, value, types, generic_identity)
+
+
+def is_set(node: Node, path: str) -> bool:
+    """Whether ``node`` sets ``path`` (a value that is unknown during preview is set)."""
+    return node.props.is_set(path)
+
+
+def ref(
+    stack: StackView, node: Node, path: str, types: tuple[str, ...], identity: IdentityFn = generic_identity
+) -> list[Node] | None:
+    """Resources named by ``node``'s property ``path`` (``[]`` when it is absent, ``None`` when undecidable)."""
+    try:
+        if not node.props.has(path):
+            return []
+    except CannotEvaluateError:
+        pass
+    return stack.resolve(node, path, types, identity)
+
+
+def read_str(node: Node, path: str) -> str | None:
+    """A string property, ``None`` when it is absent, unknown or not a string."""
+    try:
+        value = node.props.get(path, None)
+    except CannotEvaluateError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def same_target(left: Node, left_path: str, right: Node, right_path: str, right_target: Node) -> bool:
+    """Whether two resources' properties name the same thing (by value, or ``left`` depends on ``right_target``)."""
+    try:
+        left_value = left.props.get(left_path)
+        right_value = right.props.get(right_path)
+    except CannotEvaluateError:
+        left_value = right_value = None
+    if isinstance(left_value, str) and isinstance(right_value, str):
+        return left_value == right_value
+    return right_target.urn in left.property_dependencies.get(left_path, frozenset()) or bool(
+        left.property_dependencies.get(left_path, frozenset())
+        & right.property_dependencies.get(right_path, frozenset())
+    )
+
+
+def depends_on(node: Node, path: str, target: Node) -> bool:
+    """Whether ``node``'s property ``path`` (its top-level key) was built from ``target``'s outputs."""
+    return target.urn in node.property_dependencies.get(path.split(".", 1)[0], frozenset())
+
+
+def arn_of(node: Node) -> str | None:
+    """A resource's ARN when it is known."""
+    value = read_str(node, "arn")
+    return value if value and value.startswith("arn:") else None

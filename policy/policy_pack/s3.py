@@ -1,4 +1,4 @@
-"""Amazon S3: Block Public Access stays on (bucket versioning is a stack rule in ``stack``)."""
+"""Amazon S3: Block Public Access stays on, and buckets keep object versions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import Props, ResourceRule
+from policy_pack._core import CannotEvaluateError, Finding, Props, ResourceRule, StackRule, StackView, ref
 
 BUCKET: Final = "aws:s3/bucket:Bucket"
 BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
@@ -29,6 +29,33 @@ def _block_public_access(props: Props, config: Mapping[str, Any], _: str) -> Ite
         yield f"{', '.join(off)} not true: the bucket can be made public"
 
 
+def _versioning(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    enabled_buckets: set[str] = set()
+    for resource in stack.of_type(BUCKET_VERSIONING, BUCKET_VERSIONING_V2):
+        targets = ref(stack, resource, "bucket", (BUCKET, BUCKET_V2))
+        if targets is None:
+            stack.cannot_evaluate(f"bucket of {resource.name}")
+            continue
+        try:
+            enabled = resource.props.text("versioningConfiguration.status", "") == "Enabled"
+        except CannotEvaluateError:
+            stack.cannot_evaluate(f"versioning status of {resource.name}")
+            enabled = True
+        if enabled:
+            enabled_buckets.update(target.urn for target in targets)
+    for bucket in stack.of_type(BUCKET, BUCKET_V2):
+        try:
+            if bucket.props.flag("versioning.enabled", False) is True:
+                continue
+        except CannotEvaluateError:
+            continue
+        if bucket.urn not in enabled_buckets:
+            yield Finding(
+                f"bucket {bucket.name} has no versioning: an overwrite or delete cannot be undone",
+                bucket.urn,
+            )
+
+
 RULES: Final = [
     ResourceRule(
         name="s3-block-public-access",
@@ -44,5 +71,15 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(PUBLIC_ACCESS_BLOCK,),
         check=_block_public_access,
+    ),
+    StackRule(
+        name="s3-bucket-versioning",
+        summary="S3 buckets keep object versions",
+        anchors=("checkov CKV_AWS_21", "cdk-nag S3BucketVersioningEnabled", "Pulumi BP s3-bucket-versioning"),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service="s3",
+        resource_types=(BUCKET, BUCKET_V2, BUCKET_VERSIONING, BUCKET_VERSIONING_V2),
+        check=_versioning,
     ),
 ]

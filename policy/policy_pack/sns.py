@@ -25,7 +25,7 @@ def _subscription_redrive(props: Props, config: Mapping[str, Any], _: str) -> It
 
 
 def _topic_encrypted(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if not props.has("kmsMasterKeyId"):
+    if not props.is_set("kmsMasterKeyId"):
         yield (
             "kmsMasterKeyId is not set: messages are stored unencrypted; use a KMS key whose policy lets "
             "the publishing services (CloudWatch, EventBridge, S3) use it"

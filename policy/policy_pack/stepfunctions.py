@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Props, ResourceRule, plain
+from policy_pack._core import ABSENT, CannotEvaluateError, Finding, Props, ResourceRule, StackRule, StackView
 
 STATE_MACHINE: Final = "aws:sfn/stateMachine:StateMachine"
 
@@ -17,15 +17,39 @@ SERVICE: Final = "stepfunctions"
 _LEVELS: Final = ("OFF", "FATAL", "ERROR", "ALL")
 
 
+# What the state machine's role needs to send traces (AWS's own policy template for X-Ray in Step Functions).
+XRAY_ACTIONS: Final = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
+
 def _tracing(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    # Not remediated: tracing on for a role without the X-Ray actions records nothing (or fails the update).
     if props.flag("tracingConfiguration.enabled", False) is not True:
-        yield "tracingConfiguration.enabled is not true: executions are not traced with X-Ray"
+        yield (
+            "tracingConfiguration.enabled is not true: executions are not traced with X-Ray; enable it and allow "
+            f"{', '.join(XRAY_ACTIONS)} on the state machine's role"
+        )
 
 
-def _fix_tracing(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
-    if props.flag("tracingConfiguration.enabled", False) is True:
-        return None
-    return {"tracingConfiguration": {**plain(props.get("tracingConfiguration", {})), "enabled": True}}
+def _tracing_permissions(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    from policy_pack.lambda_ import tracing_permission_findings  # the same check as for functions
+
+    owners = []
+    for machine in stack.of_type(STATE_MACHINE):
+        try:
+            enabled = machine.props.flag("tracingConfiguration.enabled", False)
+        except CannotEvaluateError:
+            stack.cannot_evaluate(f"tracing of {machine.name}")
+            continue
+        if enabled is True:
+            owners.append((machine, "roleArn"))
+    yield from tracing_permission_findings(
+        stack, owners, XRAY_ACTIONS, "Step Functions cannot send the traces it is asked to record"
+    )
 
 
 def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -37,7 +61,7 @@ def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
     if _LEVELS.index(level) < _LEVELS.index(minimum):
         yield f"loggingConfiguration.level is {level!r}: log at least {minimum!r} to CloudWatch Logs"
         return
-    if not props.has("loggingConfiguration.logDestination"):
+    if not props.is_set("loggingConfiguration.logDestination"):
         yield "loggingConfiguration.logDestination is not set: name the log group executions log to"
     if config["requireExecutionData"] and props.flag("loggingConfiguration.includeExecutionData", False) is not True:
         yield "loggingConfiguration.includeExecutionData is not true"
@@ -158,11 +182,23 @@ RULES: Final = [
             "checkov CKV_AWS_284",
         ),
         severity=Severity.LOW,
-        enforcement_level=EnforcementLevel.REMEDIATE,
+        enforcement_level=EnforcementLevel.ADVISORY,
         service=SERVICE,
         resource_types=(STATE_MACHINE,),
         check=_tracing,
-        fix=_fix_tracing,
+    ),
+    StackRule(
+        name="sfn-tracing-permissions",
+        summary=(
+            "State machines with X-Ray tracing have a role allowed xray:PutTraceSegments, PutTelemetryRecords, "
+            "GetSamplingRules and GetSamplingTargets"
+        ),
+        anchors=(),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(STATE_MACHINE,),
+        check=_tracing_permissions,
     ),
     ResourceRule(
         name="sfn-logging-enabled",

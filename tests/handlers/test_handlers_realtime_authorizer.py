@@ -13,8 +13,12 @@ import inspect
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -37,6 +41,7 @@ KID = "test-key-1"
 POOL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 IOT = f"arn:aws:iot:{REGION}:{ACCOUNT}"
+HANDLERS_DIR = Path(__file__).resolve().parents[2] / "handlers"
 
 
 def jwks() -> dict[str, Any]:
@@ -111,11 +116,15 @@ def allows(response: dict[str, Any], action: str, resource: str) -> bool:
         return False
     return any(
         statement["Effect"] == "Allow"
-        and action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-        and fnmatch.fnmatchcase(resource, statement["Resource"])
+        and action in as_list(statement["Action"])
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"]))
         for document in response["policyDocuments"]
         for statement in document["Statement"]
     )
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def test_a_valid_access_token_in_the_query_string_allows_the_customers_own_channel(
@@ -130,7 +139,7 @@ def test_a_valid_access_token_in_the_query_string_allows_the_customers_own_chann
     assert response["refreshAfterInSeconds"] == 300
     [document] = response["policyDocuments"]
     assert document["Statement"] == [
-        {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{IOT}:client/{ALICE}"},
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": [f"{IOT}:client/{ALICE}", f"{IOT}:client/{ALICE}-*"]},
         {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{IOT}:topicfilter/orders/{ALICE}/*"},
         {"Effect": "Allow", "Action": "iot:Receive", "Resource": f"{IOT}:topic/orders/{ALICE}/*"},
     ]
@@ -143,6 +152,8 @@ def test_one_customers_token_never_grants_another_customers_channel(app: ModuleT
 
     for own, other, policy in ((ALICE, BOB, alice), (BOB, ALICE, bob)):
         assert allows(policy, "iot:Connect", f"{IOT}:client/{own}")
+        assert allows(policy, "iot:Connect", f"{IOT}:client/{own}-tab1")
+        assert not allows(policy, "iot:Connect", f"{IOT}:client/{other}-tab1")
         assert allows(policy, "iot:Subscribe", f"{IOT}:topicfilter/orders/{own}/order-1")
         assert allows(policy, "iot:Receive", f"{IOT}:topic/orders/{own}/order-1")
         assert not allows(policy, "iot:Connect", f"{IOT}:client/{other}")
@@ -156,6 +167,31 @@ def test_an_id_token_is_accepted_on_its_audience(app: ModuleType, context: Lambd
     assert app.lambda_handler(via_query_string(token(token_use="id")), context)["isAuthenticated"] is True
 
 
+def test_the_session_never_outlives_the_token(app: ModuleType, context: LambdaContext) -> None:
+    response = app.lambda_handler(via_query_string(token(expires_in=900)), context)
+
+    assert response["isAuthenticated"] is True
+    assert 890 <= response["disconnectAfterInSeconds"] <= 900
+
+
+@pytest.mark.parametrize("seconds_left", [5, 299])
+def test_a_token_about_to_expire_is_refused_rather_than_given_a_longer_session(
+    app: ModuleType, context: LambdaContext, seconds_left: int
+) -> None:
+    # IoT's shortest session is 300 s: granting it would keep the connection open after the token expired.
+    response = app.lambda_handler(via_query_string(token(expires_in=seconds_left)), context)
+
+    assert response["isAuthenticated"] is False
+    assert response["policyDocuments"] == []
+
+
+def test_a_token_issued_slightly_in_the_future_is_accepted(app: ModuleType, context: LambdaContext) -> None:
+    # The pool's clock may run a few seconds ahead of this function's.
+    raw = token(iat=int(time.time()) + 30)
+
+    assert app.lambda_handler(via_query_string(raw), context)["isAuthenticated"] is True
+
+
 def test_the_token_can_come_as_the_mqtt_password_or_the_token_field(app: ModuleType, context: LambdaContext) -> None:
     raw = token()
 
@@ -166,7 +202,9 @@ def test_the_token_can_come_as_the_mqtt_password_or_the_token_field(app: ModuleT
 @pytest.mark.parametrize(
     "raw_token",
     [
-        token(expires_in=-60),
+        token(expires_in=-600),
+        token(iat=int(time.time()) + 3600),
+        token(sub="alice"),
         token(key=ATTACKER_KEY),
         token(iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"),
         token(client_id="another-app-client"),
@@ -180,6 +218,8 @@ def test_the_token_can_come_as_the_mqtt_password_or_the_token_field(app: ModuleT
     ],
     ids=[
         "expired",
+        "issued-an-hour-ahead",
+        "sub-not-a-uuid",
         "forged-with-another-key",
         "wrong-issuer",
         "wrong-client",
@@ -233,7 +273,7 @@ def test_the_token_never_appears_in_the_logs(
     assert isinstance(log_handler, logging.StreamHandler)
     logs = io.StringIO()
     previous_stream = log_handler.setStream(logs)
-    good, expired = token(), token(expires_in=-60)
+    good, expired = token(), token(expires_in=-600)
     try:
         app.lambda_handler(via_query_string(good), context)
         app.lambda_handler(via_query_string(expired), context)
@@ -253,3 +293,16 @@ def test_pyjwkclient_fetch_data_still_has_the_shape_the_tests_patch() -> None:
     # Canary: the JWKS is served by replacing PyJWKClient.fetch_data; fail loudly if PyJWT changes it.
     assert list(inspect.signature(jwt.PyJWKClient.fetch_data).parameters) == ["self"]
     assert "self.fetch_data()" in inspect.getsource(jwt.PyJWKClient.get_jwk_set)
+
+
+def test_its_init_loads_neither_pydantic_nor_the_xray_sdk() -> None:
+    # It runs on every browser connection: init stays small (benchmarks/cold_start.py measures it).
+    script = (
+        "import sys, realtime_authorizer.app; "
+        "print(sorted(m for m in ('pydantic', 'aws_xray_sdk') if m in sys.modules))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(HANDLERS_DIR), "LAMBDA_TASK_ROOT": str(HANDLERS_DIR)}
+    completed = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"

@@ -34,3 +34,21 @@ def test_runtime_entry_points_exist() -> None:
     assert callable(sync_await._sync_await)
     assert isinstance(settings.ROOT, ContextVar)
     assert "keep_unknowns" in inspect.signature(rpc.deserialize_properties).parameters
+
+
+def test_register_resource_response_can_mark_missing_outputs_unknown() -> None:
+    # offline.harness sets `unknown` on responses for any program, so outputs the mocks do not model
+    # resolve as unknown (not None) in an update, through rpc.resolve_outputs' resolve_missing_as_unknown.
+    from pulumi.runtime.proto import resource_pb2
+
+    assert "unknown" in resource_pb2.RegisterResourceResponse.DESCRIPTOR.fields_by_name
+    assert "resolve_missing_as_unknown" in inspect.signature(rpc.resolve_outputs).parameters
+
+
+def test_config_map_readers_exist() -> None:
+    # orderflow/config.py lists the stack's keys from the engine's config map to refuse undeclared ones.
+    from pulumi.runtime import config
+
+    assert isinstance(config.CONFIG, ContextVar)
+    assert callable(config.get_config_env)
+    assert "config" in inspect.signature(config.set_all_config).parameters

@@ -9,6 +9,7 @@ import pytest
 
 from offline.harness import StackNotFoundError, load_stack_config, run_program
 from offline.mocks import UnknownInvokeError
+from orderflow.pulumi_files import ProjectFileError, SecretConfigError
 
 PROGRAM = """
 import pulumi
@@ -77,9 +78,67 @@ def test_stack_config_is_qualified_and_json_encoded(tmp_path: Path) -> None:
     assert config == {
         "aws:region": "eu-central-1",
         "probe:setting": "hello",
-        "probe:numbers": "[1, 2]",
+        "probe:numbers": "[1,2]",
         "probe:flag": "true",
     }
+
+
+def test_stack_file_is_read_as_the_pulumi_cli_reads_it(tmp_path: Path) -> None:
+    # The CLI keeps a scalar's text (YAML 1.2: yes is a string) and passes lists and maps as compact JSON.
+    project = make_project(tmp_path)
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n"
+        "  probe:answer: yes\n"
+        "  probe:rate: .nan\n"
+        "  probe:octal: 010\n"
+        "  probe:day: 2024-01-01\n"
+        "  probe:quoted: 'on'\n"
+        "  probe:empty:\n"
+        "  probe:list: [yes, true, 0x10, 1.5]\n"
+        "  probe:map: {a: off}\n"
+    )
+    assert load_stack_config("dev", project) == {
+        "probe:answer": "yes",
+        "probe:rate": ".nan",
+        "probe:octal": "010",
+        "probe:day": "2024-01-01",
+        "probe:quoted": "on",
+        "probe:empty": "",
+        "probe:list": '["yes",true,16,1.5]',
+        "probe:map": '{"a":"off"}',
+    }
+
+
+def test_project_defaults_fill_what_the_stack_does_not_set(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "Pulumi.yaml").write_text(
+        "name: probe\nruntime: python\nconfig:\n"
+        "  setting: {type: string, default: fallback}\n"
+        "  size: {type: integer, default: 3}\n"
+        "  origins: {type: array, items: {type: string}, default: [a]}\n"
+        "  shorthand: 7\n"
+        "  aws:region: {value: us-west-2}\n"
+    )
+    config = load_stack_config("dev", project)
+    assert config["probe:setting"] == "hello"  # the stack's value wins
+    assert config["aws:region"] == "eu-central-1"
+    assert (config["probe:size"], config["probe:origins"], config["probe:shorthand"]) == ("3", '["a"]', "7")
+
+
+def test_secure_values_are_reported_as_secrets_not_as_bad_values(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  probe:token:\n    secure: AAABADQXFlU0mxC6l4Bw\n  probe:nested: [{secure: AAAB}]\n"
+    )
+    with pytest.raises(SecretConfigError, match=r"config 'probe:token', 'probe:nested' in Pulumi.dev.yaml is a "):
+        load_stack_config("dev", project)
+
+
+def test_a_non_finite_number_in_a_list_is_refused_like_the_cli_does(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "Pulumi.dev.yaml").write_text("config:\n  probe:rates: [1, .inf]\n")
+    with pytest.raises(ProjectFileError, match=r"config 'probe:rates' in Pulumi.dev.yaml holds a non-finite"):
+        load_stack_config("dev", project)
 
 
 def test_unknown_stack_names_the_missing_file(tmp_path: Path) -> None:
@@ -91,3 +150,16 @@ def test_unknown_invoke_raises_instead_of_returning_nothing(tmp_path: Path) -> N
     program = "import pulumi_aws as aws\naws.ec2.get_vpc(default=True)\n"
     with pytest.raises(UnknownInvokeError, match="aws:ec2/getVpc:getVpc"):
         run_program("dev", project_dir=make_project(tmp_path, program))
+
+
+def test_dev_and_prod_physical_names_differ_as_they_would_in_aws() -> None:
+    # Auto-names carry a random suffix per stack: the offline plan must not show shared queues or ids.
+    def auto_named(stack: str) -> dict[str, str]:
+        run = run_program(stack)
+        return {r.urn.split("::", 2)[2]: r.id for r in run.of_type("aws:sqs/queue:Queue")}
+
+    dev, prod = auto_named("dev"), auto_named("prod")
+    shared_logical = set(dev) & set(prod)
+    assert len(shared_logical) >= 5
+    assert all(dev[name] != prod[name] for name in shared_logical)
+    assert set(dev.values()).isdisjoint(prod.values())

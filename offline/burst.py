@@ -1,0 +1,697 @@
+"""``make burst``: a seeded discrete-event simulation of a traffic burst through a recorded stack.
+
+The stages are the hops ``make capacity`` finds (:func:`offline.capacity.analyse`), in the order the
+order meets them, each with the ceiling the program configures or AWS imposes and with the failure
+behaviour AWS has there:
+
+* the **edge** (route throttling, a token bucket of rate and burst) and the **entry function**
+  (reserved concurrency): a refused request is a 429/5xx the page retries with backoff and jitter
+  (``page.clientRetry`` of the profile); a page that gives up never placed its order (*refused*);
+* a **workflow start** (StartExecution token bucket): EXPRESS starts by an EventBridge rule are retried
+  with the target's recorded RetryPolicy, then land on the rule's DLQ; STANDARD starts by a Task are
+  retried with that Task's recorded Retry, then its Catch parks the order;
+* **STANDARD state transitions** (an account token bucket): throttled executions are slowed down;
+* a **function called by a Task** (reserved concurrency): a throttle is retried with the Task's
+  recorded Retry (``Lambda.TooManyRequestsException``), then its Catch compensates the order;
+* an **asynchronous function** (reserved concurrency): Lambda queues the events and drops those older
+  than the recorded maximum event age to the on-failure destination;
+* an **SQS consumer** (maximum concurrency, batch size): messages wait in the queue; when the pollers
+  may fetch more than the function may run, throttled batches count towards ``maxReceiveCount``;
+* an **e-mail subscription** (10 deliveries/s): deliveries wait.
+
+Each stage takes the completions of the stage before it (a tandem of queues: dependencies between
+side branches are not modelled). An item that exhausts a stage with no failure path is *lost*.
+
+Deterministic for a seed; 60 s of 10 x 100 orders/s runs in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import os
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from offline.capacity import Hop, Report, analyse, quotas
+from offline.harness import StackNotFoundError, run_program
+from offline.order_path import (
+    DEFAULT_PROFILE,
+    EVENT_SOURCE_MAPPING,
+    INVOKE_CONFIG,
+    STAGE,
+    STATE_MACHINE,
+    TARGET,
+    Profile,
+    ProfileError,
+    load_profile,
+)
+from offline.recording import ProgramRun, RecordedResource
+
+CHAIN_KINDS: Final = ("api-route", "lambda-sync", "sfn-start-express", "sfn-start-standard", "sfn-transitions")
+FAN_OUT_KINDS: Final = ("lambda-async", "lambda-queue", "sns-email")
+THROTTLE_ERRORS: Final = ("Lambda.TooManyRequestsException", "States.TaskFailed", "States.ALL")
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A retry schedule: attempts after the first, exponential backoff with full jitter, a cap."""
+
+    attempts: int
+    interval: float
+    rate: float
+    cap: float
+    max_age: float = math.inf
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds before retry ``attempt`` (1-based)."""
+        return rng.uniform(0, min(self.cap, self.interval * self.rate ** (attempt - 1)))
+
+
+@dataclass
+class StageResult:
+    """What happened at one stage."""
+
+    name: str
+    kind: str
+    ceiling: str
+    arrived: int = 0
+    passed: int = 0
+    throttled: int = 0
+    to_failure_path: int = 0
+    lost: int = 0
+    refused: int = 0
+    max_wait: float = 0.0
+    backlog_peak: int = 0
+    failure_path: str = ""
+
+
+@dataclass
+class BurstResult:
+    """The simulation's outcome."""
+
+    stack: str
+    rate: float
+    factor: float
+    seconds: float
+    seed: int
+    orders: int
+    completed: int
+    refused_at_edge: int
+    parked: int
+    compensated: int
+    lost: int
+    drained_after: float
+    orders_settled_after: float = 0.0
+    stages: list[StageResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready document."""
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "stages"},
+            "stages": [s.__dict__ for s in self.stages],
+        }
+
+
+# ---- reading the recorded retry behaviour ----------------------------------------------------------
+
+
+def _value(resource: RecordedResource, key: str, default: Any = None) -> Any:
+    value = resource.outputs.get(key, resource.inputs.get(key, default))
+    return default if value is None else value
+
+
+def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry, str, str] | None:
+    """How the first Task whose ``parameter`` names ``target_arn`` handles a throttle.
+
+    Returns its Retry for throttling errors, where the order goes when the retries run out, and that
+    fate: ``parked`` when the Catch sends the state to a queue (``sqs:sendMessage``) or there is no
+    Catch (the failed execution stays for a redrive), ``compensated`` when the Catch runs other steps.
+    """
+    for machine in run.of_type(STATE_MACHINE):
+        try:
+            definition = json.loads(str(_value(machine, "definition", "")))
+        except json.JSONDecodeError:
+            continue
+        states = definition.get("States", {})
+        for name, state in states.items():
+            if state.get("Type") != "Task" or (state.get("Parameters") or {}).get(parameter) != target_arn:
+                continue
+            retry = Retry(0, 1, 2, 1)
+            for retrier in state.get("Retry", []):
+                if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS):
+                    retry = Retry(
+                        attempts=int(retrier.get("MaxAttempts", 3)),
+                        interval=float(retrier.get("IntervalSeconds", 1)),
+                        rate=float(retrier.get("BackoffRate", 2.0)),
+                        cap=float(retrier.get("MaxDelaySeconds", 3600)),
+                    )
+                    break
+            label = f"{_value(machine, 'name', machine.name)}.{name}"
+            catch = next(
+                (c for c in state.get("Catch", []) if any(e in c.get("ErrorEquals", []) for e in THROTTLE_ERRORS)),
+                None,
+            )
+            if catch is None:
+                return retry, f"{label}: the execution fails (kept for a redrive)", "parked"
+            handler = states.get(catch.get("Next"), {})
+            if str(handler.get("Resource", "")).endswith("sqs:sendMessage"):
+                return retry, f"{label} Catch -> {catch.get('Next')} (failure queue)", "parked"
+            return retry, f"{label} Catch -> {catch.get('Next')} (compensation)", "compensated"
+    return None
+
+
+def _rule_retry(run: ProgramRun, target_arn: str) -> tuple[Retry, str]:
+    for target in run.of_type(TARGET):
+        if _value(target, "arn") == target_arn:
+            policy = _value(target, "retryPolicy", {}) or {}
+            dlq = (_value(target, "deadLetterConfig", {}) or {}).get("arn", "")
+            # EventBridge backs off exponentially with jitter (it does not publish the schedule).
+            retry = Retry(
+                attempts=int(policy.get("maximumRetryAttempts", 185)),
+                interval=1.0,
+                rate=2.0,
+                cap=60.0,
+                max_age=float(policy.get("maximumEventAgeInSeconds", 86400)),
+            )
+            return retry, ("rule DLQ " + dlq.rsplit(":", 1)[-1]) if dlq else ""
+    return Retry(185, 1, 2, 60, 86400), ""
+
+
+def _async_failure_path(run: ProgramRun, function: RecordedResource) -> tuple[float, str]:
+    name = _value(function, "name")
+    for config in run.of_type(INVOKE_CONFIG):
+        if _value(config, "functionName") in (name, _value(function, "arn")):
+            age = float(_value(config, "maximumEventAgeInSeconds", 21600))
+            destination = ((_value(config, "destinationConfig", {}) or {}).get("onFailure") or {}).get(
+                "destination", ""
+            )
+            return age, ("on-failure destination " + destination.rsplit(":", 1)[-1]) if destination else ""
+    return 21600.0, ""
+
+
+# ---- the stages ------------------------------------------------------------------------------------
+
+
+class _Bucket:
+    """A token bucket (API throttling, StartExecution, state transitions)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens, self.time = rate, max(burst, 1.0), max(burst, 1.0), 0.0
+
+    def _refill(self, now: float) -> None:
+        if now > self.time:
+            self.tokens = min(self.burst, self.tokens + (now - self.time) * self.rate)
+            self.time = now
+
+    def take(self, now: float, amount: float = 1.0) -> bool:
+        self._refill(now)
+        if self.tokens >= amount:
+            self.tokens -= amount
+            return True
+        return False
+
+    def wait(self, now: float, amount: float = 1.0) -> float:
+        """Take ``amount`` tokens, waiting for them; the time they are taken."""
+        self._refill(now)
+        start = now if self.tokens >= amount else now + (amount - self.tokens) / self.rate
+        self._refill(start)
+        self.tokens -= amount
+        return start
+
+
+class _Pool:
+    """Concurrent executions of one function: free slots or a throttle."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(size, 1)
+        self.busy: list[float] = []
+
+    def start(self, now: float, duration: float) -> bool:
+        while self.busy and self.busy[0] <= now:
+            heapq.heappop(self.busy)
+        if len(self.busy) >= self.size:
+            return False
+        heapq.heappush(self.busy, now + duration)
+        return True
+
+    def next_free(self, now: float) -> float:
+        while self.busy and self.busy[0] <= now:
+            heapq.heappop(self.busy)
+        return now if len(self.busy) < self.size else self.busy[0]
+
+
+def _route_burst(run: ProgramRun, hop: Hop) -> float:
+    route = hop.resource
+    for stage in run.of_type(STAGE):
+        if route is not None and _value(stage, "apiId") == _value(route, "apiId"):
+            return float((_value(stage, "defaultRouteSettings", {}) or {}).get("throttlingBurstLimit") or 1)
+    return 1.0
+
+
+def simulate(
+    run: ProgramRun,
+    profile: Profile,
+    *,
+    rate: float,
+    factor: float = 10.0,
+    seconds: float = 60.0,
+    seed: int = 1,
+    report: Report | None = None,
+) -> BurstResult:
+    """Simulate ``factor`` x ``rate`` orders per second for ``seconds`` through the recorded stack.
+
+    Parameters
+    ----------
+    run:
+        The recorded program.
+    profile:
+        The workload profile (durations, the page's retry policy).
+    rate, factor, seconds:
+        The burst: ``factor * rate`` orders per second (Poisson arrivals) for ``seconds``.
+    seed:
+        Seed of every random draw (arrivals, jitter, durations): the same seed gives the same result.
+    report:
+        ``analyse(run, profile, rate)`` when the caller has it already.
+
+    Returns
+    -------
+    BurstResult
+        Per stage: arrivals, throttles, what reached a failure path, longest wait, peak backlog; per
+        order: completed, refused at the edge, parked, compensated, lost.
+    """
+    rng = random.Random(seed)
+    report = report or analyse(run, profile, rate)
+    burst_rate = rate * factor
+    arrivals: list[float] = []
+    now = 0.0
+    while True:
+        now += rng.expovariate(burst_rate)
+        if now > seconds:
+            break
+        arrivals.append(now)
+    result = BurstResult(run.stack, rate, factor, seconds, seed, len(arrivals), 0, 0, 0, 0, 0, 0.0)
+
+    # The order's own subtree of the path: up to the page's next request (a GET, the MQTT connect).
+    entries = [i for i, step in enumerate(report.path) if i and not step.startswith(" ") and "(Lambda" not in step]
+    placing = report.path[: entries[0]] if entries else report.path
+    position = {step.strip().split(" (", 1)[0]: index for index, step in enumerate(placing)}
+
+    rank = {"sfn-start-express": 0, "sfn-start-standard": 0, "sfn-transitions": 1}
+
+    def order_of(hop: Hop) -> tuple[float, int]:
+        if hop.kind == "api-route":
+            return (-1.0, 0)
+        name = str(hop.resource.name) if hop.resource is not None else ""
+        return (float(position.get(name, 1e9)), rank.get(hop.kind, 2))
+
+    chain = sorted(
+        (
+            h
+            for h in report.hops
+            if h.kind in CHAIN_KINDS
+            and h.demand_per_order >= 0.5
+            and (h.kind != "api-route" or h is report.hops[0])
+            and (h.resource is None or str(h.resource.name) in position or h.kind == "api-route")
+        ),
+        key=order_of,
+    )
+    fan_out = [h for h in report.hops if h.kind in FAN_OUT_KINDS]
+    for hop in report.hops:
+        if hop not in chain and hop not in fan_out and hop.ceiling_orders < burst_rate:
+            result.skipped.append(f"{hop.name}: not simulated (ceiling {hop.ceiling_orders:,.1f} orders/s)")
+
+    items = [(t, i) for i, t in enumerate(arrivals)]
+    fate: dict[int, str] = {}
+    edge_index = 0
+    while edge_index < len(chain) and chain[edge_index].kind == "api-route":
+        edge_index += 1
+    entry_index = edge_index + 1 if edge_index < len(chain) and chain[edge_index].kind == "lambda-sync" else edge_index
+    items = _edge(run, profile, chain[:entry_index], items, rng, fate, result)
+    for hop in chain[entry_index:]:
+        items = _chain_stage(run, profile, hop, items, rng, fate, result)
+    done_times = [t for t, _ in items]
+    result.orders_settled_after = max(done_times, default=0.0)
+    for hop in fan_out:
+        per_order = hop.demand_per_order
+        events: list[tuple[float, int]] = []
+        for t, order in items:
+            count = int(per_order) + (1 if rng.random() < per_order - int(per_order) else 0)
+            events.extend((t + 0.05 * k, order) for k in range(count))
+        events.sort()
+        done_times.extend(_fan_out_stage(run, profile, hop, events, rng, result))
+    result.completed = len(items)
+    result.refused_at_edge = sum(1 for f in fate.values() if f == "refused")
+    result.parked = sum(1 for f in fate.values() if f == "parked")
+    result.compensated = sum(1 for f in fate.values() if f == "compensated")
+    result.lost = sum(1 for f in fate.values() if f == "lost") + sum(
+        s.lost for s in result.stages if s.kind in FAN_OUT_KINDS
+    )
+    result.drained_after = max(done_times, default=0.0)
+    return result
+
+
+def _edge(
+    run: ProgramRun,
+    profile: Profile,
+    hops: Sequence[Hop],
+    items: list[tuple[float, int]],
+    rng: random.Random,
+    fate: dict[int, str],
+    result: BurstResult,
+) -> list[tuple[float, int]]:
+    """The route throttles and the entry function, with the page's retries."""
+    retry = profile.client_retry
+    attempts = int(retry.get("maxAttempts", 5))
+    schedule = Retry(attempts - 1, retry.get("baseSeconds", 1.0), 2.0, retry.get("maxSeconds", 20.0))
+    stages = [StageResult(h.name, h.kind, h.origin, failure_path="the page retries, then gives up") for h in hops]
+    result.stages.extend(stages)
+    buckets: list[_Bucket | None] = []
+    pools: list[_Pool | None] = []
+    durations: list[float] = []
+    for hop in hops:
+        if hop.kind == "api-route":
+            buckets.append(_Bucket(hop.ceiling_units_per_second, _route_burst(run, hop)))
+            pools.append(None)
+            durations.append(0.0)
+        else:
+            reserved = int(float(_value(hop.resource, "reservedConcurrentExecutions", 1))) if hop.resource else 1
+            package = str(_value(hop.resource, "handler", "")).split(".", 1)[0] if hop.resource else ""
+            buckets.append(None)
+            pools.append(_Pool(reserved))
+            durations.append(profile.duration_ms(package) / 1000)
+    heap = [(t, order, 1) for t, order in items]
+    heapq.heapify(heap)
+    passed: list[tuple[float, int]] = []
+    while heap:
+        t, order, attempt = heapq.heappop(heap)
+        ok = True
+        finish = t
+        for stage, bucket, pool, duration in zip(stages, buckets, pools, durations, strict=True):
+            stage.arrived += 1
+            admitted = bucket.take(t) if bucket is not None else pool.start(t, duration) if pool is not None else True
+            if not admitted:
+                stage.throttled += 1
+                ok = False
+                break
+            stage.passed += 1
+            finish = t + duration
+        if ok:
+            passed.append((finish, order))
+        elif attempt < attempts:
+            heapq.heappush(heap, (t + schedule.delay(attempt, rng), order, attempt + 1))
+        else:
+            stages[-1].refused += 1
+            fate[order] = "refused"
+    passed.sort()
+    return passed
+
+
+def _chain_stage(
+    run: ProgramRun,
+    profile: Profile,
+    hop: Hop,
+    items: list[tuple[float, int]],
+    rng: random.Random,
+    fate: dict[int, str],
+    result: BurstResult,
+) -> list[tuple[float, int]]:
+    stage = StageResult(hop.name, hop.kind, hop.origin)
+    result.stages.append(stage)
+    region_quota = hop.ceiling_units_per_second
+    if hop.kind == "sfn-transitions":
+        # Throttled transitions slow executions down: wait for the tokens, never fail.
+        bucket = _Bucket(region_quota, _quota(run, "standard_state_transition_burst"))
+        out = []
+        for t, order in items:
+            stage.arrived += 1
+            start = bucket.wait(t, hop.demand_per_order)
+            stage.max_wait = max(stage.max_wait, start - t)
+            stage.passed += 1
+            out.append((start, order))
+        return out
+    if hop.kind.startswith("sfn-start"):
+        bucket = _Bucket(
+            region_quota,
+            region_quota if hop.kind == "sfn-start-express" else _quota(run, "standard_start_execution_burst"),
+        )
+        machine = hop.resource
+        if hop.kind == "sfn-start-express":
+            retry, path = _rule_retry(run, str(_value(machine, "arn", ""))) if machine else (Retry(185, 1, 2, 60), "")
+        else:
+            found = _task_retry(run, str(_value(machine, "arn", "")), "StateMachineArn") if machine else None
+            retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+            stage.failure_path = path
+            return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, outcome)
+        stage.failure_path = path
+        return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, "parked" if path else "lost")
+    # A function called by a workflow Task.
+    function = hop.resource
+    assert function is not None
+    package = str(_value(function, "handler", "")).split(".", 1)[0]
+    pool = _Pool(int(float(_value(function, "reservedConcurrentExecutions", 1000))))
+    found = _task_retry(run, str(_value(function, "arn", "")), "FunctionName")
+    retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+    stage.failure_path = path
+    mean = profile.duration_ms(package) / 1000
+
+    def attempt(t: float) -> tuple[bool, float]:
+        duration = mean * rng.uniform(0.7, 1.3)
+        return pool.start(t, duration), duration
+
+    return _retrying(stage, items, attempt, retry, rng, fate, outcome)
+
+
+def _retrying(
+    stage: StageResult,
+    items: list[tuple[float, int]],
+    attempt: Any,
+    retry: Retry,
+    rng: random.Random,
+    fate: dict[int, str],
+    exhausted: str,
+) -> list[tuple[float, int]]:
+    heap = [(t, order, 0, t) for t, order in items]
+    heapq.heapify(heap)
+    out: list[tuple[float, int]] = []
+    while heap:
+        t, order, tries, first = heapq.heappop(heap)
+        if tries == 0:
+            stage.arrived += 1
+        admitted, duration = attempt(t)
+        if admitted:
+            stage.passed += 1
+            stage.max_wait = max(stage.max_wait, t - first)
+            out.append((t + duration, order))
+            continue
+        stage.throttled += 1
+        if tries < retry.attempts and t - first < retry.max_age:
+            heapq.heappush(heap, (t + retry.delay(tries + 1, rng), order, tries + 1, first))
+        else:
+            fate[order] = exhausted
+            if exhausted == "lost":
+                stage.lost += 1
+            else:
+                stage.to_failure_path += 1
+    out.sort()
+    return out
+
+
+def _fan_out_stage(
+    run: ProgramRun,
+    profile: Profile,
+    hop: Hop,
+    events: list[tuple[float, int]],
+    rng: random.Random,
+    result: BurstResult,
+) -> list[float]:
+    stage = StageResult(hop.name, hop.kind, hop.origin)
+    result.stages.append(stage)
+    done: list[float] = []
+    if hop.kind == "sns-email":
+        bucket = _Bucket(hop.ceiling_units_per_second, 1)
+        stage.failure_path = "deliveries wait (SNS retries them)"
+        for t, _ in events:
+            stage.arrived += 1
+            start = bucket.wait(t)
+            stage.max_wait = max(stage.max_wait, start - t)
+            stage.passed += 1
+            done.append(start)
+        stage.backlog_peak = _peak_backlog([t for t, _ in events], done)
+        return done
+    function = hop.resource
+    assert function is not None
+    package = str(_value(function, "handler", "")).split(".", 1)[0]
+    reserved = int(float(_value(function, "reservedConcurrentExecutions", 1000)))
+    if hop.kind == "lambda-async":
+        max_age, path = _async_failure_path(run, function)
+        stage.failure_path = path
+        pool = _Pool(reserved)
+        mean = profile.duration_ms(package) / 1000
+        starts = []
+        for t, _ in events:
+            stage.arrived += 1
+            start = pool.next_free(t)
+            if start - t > max_age:
+                if path:
+                    stage.to_failure_path += 1
+                else:
+                    stage.lost += 1
+                continue
+            pool.start(start, mean * rng.uniform(0.7, 1.3))
+            stage.passed += 1
+            stage.max_wait = max(stage.max_wait, start - t)
+            starts.append(t)
+            done.append(start + mean)
+        stage.backlog_peak = _peak_backlog(starts, sorted(done))
+        return done
+    # An SQS consumer: batches of messages, maximum concurrency, throttled polls counting as receives.
+    return _queue_consumer(run, profile, hop, events, rng, stage, package, reserved)
+
+
+def _queue_consumer(
+    run: ProgramRun,
+    profile: Profile,
+    hop: Hop,
+    events: list[tuple[float, int]],
+    rng: random.Random,
+    stage: StageResult,
+    package: str,
+    reserved: int,
+) -> list[float]:
+    mapping = next(
+        (
+            m
+            for m in run.of_type(EVENT_SOURCE_MAPPING)
+            if m.name
+            and hop.resource is not None
+            and _value(m, "functionName") in (_value(hop.resource, "arn"), _value(hop.resource, "name"))
+        ),
+        None,
+    )
+    batch = int(float(_value(mapping, "batchSize", 10))) if mapping else 10
+    maximum = (
+        int(float((_value(mapping, "scalingConfig", {}) or {}).get("maximumConcurrency") or reserved))
+        if mapping
+        else reserved
+    )
+    queue = run.find_by_output("arn", _value(mapping, "eventSourceArn")) if mapping else None
+    visibility = float(_value(queue, "visibilityTimeoutSeconds", 30)) if queue else 30.0
+    redrive = json.loads(str(_value(queue, "redrivePolicy", "{}") or "{}")) if queue else {}
+    max_receives = int(redrive.get("maxReceiveCount", 0)) or 10**9
+    stage.failure_path = "queue DLQ" if redrive else "message expiry (no DLQ)"
+    throttle_share = max(0.0, (maximum - reserved) / maximum) if maximum > reserved else 0.0
+    pool = _Pool(min(maximum, reserved))
+    duration = profile.duration_ms(package, batch) / 1000
+    done: list[float] = []
+    index = 0
+    pending = [t for t, _ in events]
+    while index < len(pending):
+        t = pool.next_free(pending[index])
+        group = [x for x in pending[index : index + batch] if x <= max(t, pending[index])] or [pending[index]]
+        backlog = sum(1 for x in pending[index:] if x <= t)
+        stage.backlog_peak = max(stage.backlog_peak, backlog)
+        for arrival in group:
+            stage.arrived += 1
+            receives, start = 1, t
+            while backlog > batch and rng.random() < throttle_share and receives <= max_receives:
+                receives += 1
+                start += visibility
+                stage.throttled += 1
+            if receives > max_receives:
+                stage.to_failure_path += 1
+                continue
+            stage.passed += 1
+            stage.max_wait = max(stage.max_wait, start - arrival)
+            done.append(start + duration)
+        pool.start(t, duration)
+        index += len(group)
+    return done
+
+
+def _peak_backlog(arrivals: Sequence[float], finishes: Sequence[float]) -> int:
+    events = sorted([(t, 1) for t in arrivals] + [(t, -1) for t in finishes])
+    level = peak = 0
+    for _, change in events:
+        level += change
+        peak = max(peak, level)
+    return peak
+
+
+def _quota(run: ProgramRun, item: str) -> float:
+    """A Step Functions quota for the stack's region, from the pack's quota file."""
+    return quotas().value("stepfunctions", item, str(run.config.get("aws:region", "us-east-1")))
+
+
+def format_result(result: BurstResult) -> str:
+    """The simulation's outcome as ``make burst`` prints it."""
+    lines = [
+        f"Burst on stack {result.stack!r}: {result.factor:g} x {result.rate:g} orders/s for {result.seconds:g} s "
+        f"(seed {result.seed}): {result.orders:,} orders",
+        "",
+        f"  {'stage':<58} {'arrived':>8} {'throttled':>9} {'DLQ/refused':>12} {'lost':>5} {'max wait s':>10}",
+    ]
+    for stage in result.stages:
+        lines.append(
+            f"  {stage.name[:58]:<58} {stage.arrived:>8,} {stage.throttled:>9,} "
+            f"{stage.to_failure_path + stage.refused:>12,} {stage.lost:>5,} {stage.max_wait:>10.1f}"
+        )
+    lines += [
+        "",
+        f"Orders: {result.completed:,} through the workflows, {result.refused_at_edge:,} refused at the edge after the "
+        f"page's retries (429s), {result.parked:,} parked on a failure queue, {result.compensated:,} compensated, "
+        f"{result.lost:,} lost.",
+        f"The placed orders were through the workflows {result.orders_settled_after:,.0f} s after the burst began; "
+        f"everything (notifications, audit, e-mails) had settled after {result.drained_after:,.0f} s.",
+    ]
+    for stage in result.stages:
+        if stage.backlog_peak:
+            lines.append(
+                f"  buffered: {stage.name}: up to {stage.backlog_peak:,} waiting, longest {stage.max_wait:,.0f} s"
+            )
+        if stage.to_failure_path and stage.failure_path:
+            lines.append(f"  to a failure path: {stage.to_failure_path:,} at {stage.name} ({stage.failure_path})")
+    lines += [f"  {note}" for note in result.skipped]
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``make burst``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
+    parser.add_argument("--rate", type=_positive, default=100.0, help="the normal rate, orders per second")
+    parser.add_argument("--factor", type=_positive, default=10.0, help="the burst is factor x rate (default 10)")
+    parser.add_argument("--seconds", type=_positive, default=60.0, help="length of the burst (default 60)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
+    parser.add_argument("--json", type=Path, help="also write the result as JSON to this file")
+    args = parser.parse_args(argv)
+    try:
+        profile = load_profile(args.profile)
+        run = run_program(args.stack)
+        result = simulate(run, profile, rate=args.rate, factor=args.factor, seconds=args.seconds, seed=args.seed)
+    except (StackNotFoundError, ProfileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_result(result))
+    if args.json:
+        args.json.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

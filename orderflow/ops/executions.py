@@ -1,0 +1,114 @@
+"""Fulfillment executions: the failed ones, the one of an order, and Step Functions' redrive.
+
+The fulfillment execution of an order is named ``order-<orderId>`` (the customer-status workflow starts it
+under that name, so an order is never fulfilled twice); that is how orders and executions are joined.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from orderflow.ops.aws import EXIT_NOT_DONE, Aws, OpsError, error_code
+
+EXECUTION_NAME_PREFIX: Final = "order-"
+FAILED_STATUSES: Final = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def execution_name(order_id: str) -> str:
+    """The fulfillment execution's name for an order."""
+    return f"{EXECUTION_NAME_PREFIX}{order_id}"
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """``arn:…:execution:<state machine>:<name>`` from the state machine's ARN."""
+    prefix, _, machine = state_machine_arn.rpartition(":stateMachine:")
+    return f"{prefix}:execution:{machine}:{name}"
+
+
+def _summary(described: dict[str, Any]) -> dict[str, Any]:
+    name = str(described["name"])
+    stop = described.get("stopDate")
+    return {
+        "orderId": name.removeprefix(EXECUTION_NAME_PREFIX) if name.startswith(EXECUTION_NAME_PREFIX) else None,
+        "execution": name,
+        "executionArn": described["executionArn"],
+        "status": described["status"],
+        "startDate": described["startDate"].isoformat(),
+        "stopDate": stop.isoformat() if stop else None,
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+        "redriveStatus": described.get("redriveStatus"),
+        "redriveCount": described.get("redriveCount", 0),
+    }
+
+
+def failed_executions(aws: Aws, state_machine_arn: str, since: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    """Executions that failed, timed out or were aborted since ``since`` (newest first), described."""
+    sfn = aws.client("stepfunctions")
+    found: list[dict[str, Any]] = []
+    for status in FAILED_STATUSES:
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=state_machine_arn, statusFilter=status
+        ):
+            for item in page["executions"]:
+                stopped = item.get("stopDate") or item["startDate"]
+                if stopped >= since:
+                    found.append(item)
+    found.sort(key=lambda item: item.get("stopDate") or item["startDate"], reverse=True)
+    return [_summary(sfn.describe_execution(executionArn=item["executionArn"])) for item in found[:limit]]
+
+
+def order_execution(aws: Aws, state_machine_arn: str, order_id: str) -> dict[str, Any] | None:
+    """The order's fulfillment execution, described; ``None`` when there is none."""
+    arn = execution_arn(state_machine_arn, execution_name(order_id))
+    try:
+        return _summary(aws.client("stepfunctions").describe_execution(executionArn=arn))
+    except ClientError as error:
+        if error_code(error) == "ExecutionDoesNotExist":
+            return None
+        raise
+
+
+def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str) -> dict[str, Any]:
+    """``redrive-execution``: Step Functions restarts the order's failed execution from the failed state.
+
+    Raises
+    ------
+    OpsError
+        (exit 1) Why it cannot be redriven: no execution, still running, succeeded, or AWS says it is not
+        redrivable (older than 14 days, or redriven too often), with AWS's reason.
+    """
+    execution = order_execution(aws, state_machine_arn, order_id)
+    if execution is None:
+        raise OpsError(
+            f"order {order_id} has no fulfillment execution ({execution_name(order_id)}): it was never accepted; "
+            "`reconcile` says what to do",
+            EXIT_NOT_DONE,
+        )
+    if execution["status"] not in FAILED_STATUSES:
+        raise OpsError(
+            f"order {order_id}'s execution is {execution['status']}: only a failed, timed-out or aborted execution "
+            "can be redriven",
+            EXIT_NOT_DONE,
+        )
+    if execution.get("redriveStatus") == "NOT_REDRIVABLE":
+        reason = (
+            aws.client("stepfunctions")
+            .describe_execution(executionArn=execution["executionArn"])
+            .get("redriveStatusReason", "Step Functions gives no reason")
+        )
+        raise OpsError(f"order {order_id}'s execution cannot be redriven: {reason}", EXIT_NOT_DONE)
+    try:
+        response = aws.client("stepfunctions").redrive_execution(
+            executionArn=execution["executionArn"], clientToken=str(uuid.uuid4())
+        )
+    except ClientError as error:
+        if error_code(error) == "ExecutionNotRedrivable":
+            message = error.response.get("Error", {}).get("Message", "")
+            raise OpsError(f"order {order_id}'s execution cannot be redriven: {message}", EXIT_NOT_DONE) from error
+        raise
+    return {**execution, "redriveDate": response["redriveDate"].isoformat(), "redriven": True}

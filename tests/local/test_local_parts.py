@@ -1,0 +1,152 @@
+"""The pieces of ``make local`` on their own: what it reads from the program, the sign-in, the broker's
+policy checks, the API's routes and the port check. The whole system is tried in a browser in tests/browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from types import SimpleNamespace
+
+import jwt
+import pytest
+
+from local.__main__ import check_ports
+from local.broker import authorizer_request, policy_allows
+from local.gateway import JwtAuthorizer, TokenBucket, route_parameters
+from local.recorded import Route, read_system
+from local.signin import DemoUser, SignIn, s256
+from local.system import iot_resource_prefix
+from offline.harness import run_program
+
+ALICE = DemoUser("alice@example.com", "secret-1")
+
+
+@pytest.fixture(scope="module")
+def system():
+    return read_system(run_program("dev"))
+
+
+def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
+    assert {f.package for f in system.functions.values()} >= {"create_order", "get_order", "realtime_authorizer"}
+    assert {(r.method, r.path) for r in system.routes} == {
+        ("POST", "/orders"),
+        ("GET", "/orders"),
+        ("GET", "/orders/{orderId}"),
+    }
+    assert {m.type for m in system.state_machines} == {"STANDARD", "EXPRESS"}
+    assert any(rule.pattern and rule.targets for rule in system.rules)
+    orders = next(t for t in system.tables if any(i["IndexName"] == "byCustomer" for i in t.indexes))
+    assert orders.key_schema[0]["AttributeName"] == "orderId"
+    inventory = next(t for t in system.tables if t.seed_items)
+    assert any(item["pk"]["S"].startswith("SKU#") for item in inventory.seed_items)
+    assert system.throttle_burst == 10 and system.throttle_rate == 5  # Pulumi.dev.yaml
+
+
+def test_the_sign_in_issues_tokens_only_for_the_verifier_that_made_the_challenge() -> None:
+    sign_in = SignIn("client-1", [ALICE])
+    sign_in.issuer = "http://127.0.0.1:1"
+    verifier = "v" * 43
+    code = sign_in.issue_code(ALICE, "http://127.0.0.1:2/", s256(verifier))
+    form = {"client_id": "client-1", "grant_type": "authorization_code", "code": code}
+
+    with pytest.raises(ValueError, match="invalid_grant"):
+        sign_in.exchange(form | {"redirect_uri": "http://127.0.0.1:2/", "code_verifier": "w" * 43})
+    # The code is spent even by a failed attempt: a stolen code cannot be tried again.
+    with pytest.raises(ValueError, match="invalid_grant"):
+        sign_in.exchange(form | {"redirect_uri": "http://127.0.0.1:2/", "code_verifier": verifier})
+
+    code = sign_in.issue_code(ALICE, "http://127.0.0.1:2/", s256(verifier))
+    tokens = sign_in.exchange(form | {"code": code, "redirect_uri": "http://127.0.0.1:2/", "code_verifier": verifier})
+    access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    identity = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert access["token_use"] == "access" and access["client_id"] == "client-1" and access["sub"] == ALICE.sub
+    assert identity["aud"] == "client-1" and identity["email"] == ALICE.email
+    refreshed = sign_in.exchange(
+        {"client_id": "client-1", "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert jwt.decode(refreshed["access_token"], options={"verify_signature": False})["sub"] == ALICE.sub
+    with pytest.raises(ValueError, match="invalid_client"):
+        sign_in.exchange(form | {"client_id": "other"})
+
+
+def test_the_api_authorizer_checks_signature_issuer_expiry_and_audience(monkeypatch: pytest.MonkeyPatch) -> None:
+    sign_in = SignIn("client-1", [ALICE])
+    sign_in.issuer = "http://127.0.0.1:1"
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", lambda self: sign_in.jwks())
+    authorizer = JwtAuthorizer(sign_in.issuer)
+    token = sign_in.tokens(ALICE)["access_token"]
+
+    assert authorizer.claims(f"Bearer {token}", ("client-1",))["sub"] == ALICE.sub
+    assert authorizer.claims(f"Bearer {token}", ("another-client",)) is None
+    assert authorizer.claims(token, ("client-1",)) is None  # not a bearer header
+    forged = SignIn("client-1", [ALICE])
+    forged.issuer = sign_in.issuer
+    assert authorizer.claims(f"Bearer {forged.tokens(ALICE)['access_token']}", ("client-1",)) is None
+    sign_in.token_seconds = -120
+    assert authorizer.claims(f"Bearer {sign_in.tokens(ALICE)['access_token']}", ("client-1",)) is None
+
+
+def test_iot_policies_are_evaluated_as_iot_does() -> None:
+    prefix = iot_resource_prefix("arn:aws:lambda:eu-west-1:123456789012:function:authorizer")
+    documents = [
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iot:Connect",
+                    "Resource": [f"{prefix}:client/a", f"{prefix}:client/a-*"],
+                },
+                {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{prefix}:topicfilter/orders/a/*"},
+                {"Effect": "Deny", "Action": "iot:Subscribe", "Resource": f"{prefix}:topicfilter/orders/a/secret"},
+            ]
+        }
+    ]
+    assert prefix == "arn:aws:iot:eu-west-1:123456789012"
+    assert policy_allows(documents, "iot:Connect", f"{prefix}:client/a-tab1")
+    assert not policy_allows(documents, "iot:Connect", f"{prefix}:client/b")
+    assert policy_allows(documents, "iot:Subscribe", f"{prefix}:topicfilter/orders/a/+")
+    assert not policy_allows(documents, "iot:Subscribe", f"{prefix}:topicfilter/orders/b/+")
+    assert not policy_allows(documents, "iot:Subscribe", f"{prefix}:topicfilter/orders/a/secret")  # Deny wins
+    assert not policy_allows(documents, "iot:Publish", f"{prefix}:topic/orders/a/x")
+    assert not policy_allows([], "iot:Connect", f"{prefix}:client/a")
+
+
+def test_the_authorizer_gets_the_password_base64_encoded_as_from_iot() -> None:
+    session = SimpleNamespace(client_id="a-tab1", username="", password="header.payload.signature")
+    request = authorizer_request(session)
+
+    assert base64.b64decode(request["protocolData"]["mqtt"]["password"]) == b"header.payload.signature"
+    assert request["protocolData"]["mqtt"]["clientId"] == "a-tab1"
+    assert json.dumps(request)  # what Lambda would be handed
+
+
+def test_routes_match_their_own_paths_only() -> None:
+    route = Route("GET", "/orders/{orderId}", "get-order", ("client-1",))
+
+    assert route_parameters(route, "GET", "/orders/abc") == {"orderId": "abc"}
+    assert route_parameters(route, "POST", "/orders/abc") is None
+    assert route_parameters(route, "GET", "/orders") is None
+    assert route_parameters(route, "GET", "/orders/abc/extra") is None
+
+
+def test_route_throttling_allows_the_burst_then_the_rate() -> None:
+    bucket = TokenBucket(burst=2, rate=1000)
+    assert bucket.take() and bucket.take()
+    bucket = TokenBucket(burst=2, rate=0.001)
+    assert bucket.take() and bucket.take() and not bucket.take()
+    time.sleep(0.01)
+    assert not bucket.take()
+
+
+def test_a_taken_port_is_named_with_the_option_to_change_it() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        message = check_ports("127.0.0.1", {"--port": 0, "--sign-in-port": port})
+
+    assert message is not None
+    assert f"port {port}" in message and "in use" in message and "--sign-in-port" in message
+    assert check_ports("127.0.0.1", {"--port": 0}) is None

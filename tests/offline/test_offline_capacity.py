@@ -1,0 +1,173 @@
+"""make capacity and make burst on the real program: hand-computed figures, config changes, the guardrail."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from offline import burst, capacity
+from offline.harness import PROJECT_DIR, run_program
+from offline.order_path import DEFAULT_PROFILE, ProfileError, load_profile, walk_order
+from offline.recording import ProgramRun
+
+DATA = PROJECT_DIR / "policy" / "policy_pack" / "data"
+NO_EMAIL = {"orderflow:notificationEmail": ""}
+
+
+def data_rows(name: str) -> list[dict[str, str]]:
+    lines = [line for line in (DATA / name).read_text().splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def figure(name: str, service: str, item: str, region: str) -> float:
+    rows = {(r["service"], r["item"], r["region"]): float(r["value"]) for r in data_rows(name)}
+    for candidate in (region, "*", "us-east-1"):
+        if (service, item, candidate) in rows:
+            return rows[(service, item, candidate)]
+    raise KeyError(item)
+
+
+@pytest.fixture(scope="module")
+def prod() -> ProgramRun:
+    return run_program("prod")
+
+
+@pytest.fixture(scope="module")
+def profile_document() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULT_PROFILE.read_text())
+
+
+def test_capacity_function_ceiling_matches_a_hand_computation(
+    prod: ProgramRun, profile_document: dict[str, Any]
+) -> None:
+    report = capacity.analyse(prod, load_profile(), 100)
+    spec = profile_document["functions"]["create_order"]
+    latency = profile_document["latencyMs"]
+    warm_ms = spec["cpuMs"] + sum(call.get("requests", 1) * latency[next(iter(call))] for call in spec["calls"])
+    duration_s = (warm_ms + profile_document["coldStartShare"] * spec["initMs"]) / 1000
+    reserved = prod.named("create-order-function").inputs["reservedConcurrentExecutions"]
+    hop = next(h for h in report.hops if h.name == "orderflow-prod-create-order (Lambda, sync)")
+    # One invocation per order: the ceiling in orders/s is reserved concurrency over the mean duration.
+    assert hop.ceiling_orders == pytest.approx(reserved / duration_s)
+    assert hop.utilisation(100) == pytest.approx(100 / (reserved / duration_s))
+
+
+def test_capacity_state_transition_ceiling_uses_the_quota_file(prod: ProgramRun) -> None:
+    report = capacity.analyse(prod, load_profile(), 100)
+    hop = next(h for h in report.hops if h.kind == "sfn-transitions")
+    usage = walk_order(prod, load_profile())
+    fulfillment = next(urn for urn, m in usage.state_machines.items() if m.inputs["type"] == "STANDARD")
+    refill = figure("quotas.csv", "stepfunctions", "standard_state_transition_rate", "eu-west-1")
+    assert refill == 1500
+    assert hop.ceiling_orders == pytest.approx(refill / usage.transitions[fulfillment])
+    # Transitions come from the recorded definition: at least one per Task the happy path runs.
+    definition = json.loads(usage.state_machines[fulfillment].inputs["definition"])
+    assert usage.transitions[fulfillment] > sum(1 for s in definition["States"].values() if s["Type"] == "Task") / 2
+
+
+def test_capacity_api_gateway_cost_matches_a_hand_computation(
+    prod: ProgramRun, profile_document: dict[str, Any]
+) -> None:
+    report = capacity.analyse(prod, load_profile(), 100)
+    requests_per_order = sum(r["perOrder"] for r in profile_document["page"]["requests"])
+    price = figure("prices.csv", "apigateway", "http_api_request", "eu-west-1")
+    assert dict(report.by_service())["API Gateway"] == pytest.approx(1000 * requests_per_order * price)
+    assert report.per_thousand == pytest.approx(sum(amount for _, amount in report.by_service()))
+    assert "prices: no eu-west-1 figure: the us-east-1 figure is used" in report.notes
+
+
+def test_capacity_prod_names_the_email_subscription_first(prod: ProgramRun) -> None:
+    report = capacity.analyse(prod, load_profile(), 100)
+    assert report.bottleneck.kind == "sns-email"
+    assert report.bottleneck.ceiling_orders == pytest.approx(10 / report.bottleneck.demand_per_order)
+    assert report.idle_monthly > 0 and report.monthly > report.idle_monthly
+
+
+def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_the_guardrail() -> None:
+    from offline.policy_client import run_policy_pack
+    from offline.preview import POLICY_DIR
+
+    profile = load_profile()
+    before_run = run_program("prod", config_overrides=NO_EMAIL)
+    before = capacity.analyse(before_run, profile, 100)
+    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "5"})
+    after = capacity.analyse(after_run, profile, 100)
+    create_order = "orderflow-prod-create-order (Lambda, sync)"
+    assert before.bottleneck.name != create_order
+    assert after.bottleneck.name == create_order
+    assert after.bottleneck.ceiling_orders < before.bottleneck.ceiling_orders
+    assert "orderflow:apiReservedConcurrency" in after.bottleneck.change
+    assert "First bottleneck: orderflow-prod-create-order" in capacity.format_report(after)
+
+    config = POLICY_DIR / "config" / "prod.json"
+    guardrail = "capacity-no-silent-choke-point"
+    clean = run_policy_pack(before_run, POLICY_DIR, config)
+    choked = run_policy_pack(after_run, POLICY_DIR, config)
+    assert not [v for v in clean.violations if v.policy_name == guardrail]
+    found = [v for v in choked.violations if v.policy_name == guardrail]
+    assert any("create-order-function" in v.message and v.enforcement_level == "advisory" for v in found)
+
+
+def test_capacity_cli_writes_json_and_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.json"
+    assert capacity.main(["--stack", "dev", "--rate", "1", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["bottleneck"]["hop"] and document["costPer1000Orders"] > 0
+    assert "Unit cost at 1 orders/s" in capsys.readouterr().out
+
+    assert capacity.main(["--stack", "nope"]) == 2
+    assert "Pulumi.nope.yaml not found" in capsys.readouterr().err
+
+    bad = tmp_path / "profile.yaml"
+    bad.write_text(DEFAULT_PROFILE.read_text().replace("share: 0.95", "share: 0.5"))
+    assert capacity.main(["--stack", "dev", "--profile", str(bad)]) == 2
+    assert "shares must add up to 1" in capsys.readouterr().err
+
+
+def test_capacity_profile_outcome_without_a_branch_names_the_choice_state(tmp_path: Path, prod: ProgramRun) -> None:
+    document = yaml.safe_load(DEFAULT_PROFILE.read_text())
+    document["outcomes"][0]["choices"] = {}
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ProfileError, match=r"CheckTier .*\$\.classification\.tier"):
+        walk_order(prod, load_profile(path))
+
+
+def test_capacity_unknown_profile_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(DEFAULT_PROFILE.read_text().replace("cpuMs: 14", "cpuMS: 14"))
+    with pytest.raises(ProfileError, match=r"functions\.create_order"):
+        load_profile(path)
+
+
+def test_burst_is_deterministic_and_accounts_for_every_order(prod: ProgramRun) -> None:
+    profile = load_profile()
+    report = capacity.analyse(prod, profile, 100)
+    first = burst.simulate(prod, profile, rate=100, factor=10, seconds=5, seed=7, report=report)
+    again = burst.simulate(prod, profile, rate=100, factor=10, seconds=5, seed=7, report=report)
+    other = burst.simulate(prod, profile, rate=100, factor=10, seconds=5, seed=8, report=report)
+    assert first.to_json() == again.to_json()
+    assert first.to_json() != other.to_json()
+    accounted = first.completed + first.refused_at_edge + first.parked + first.compensated
+    assert accounted + sum(1 for s in first.stages if s.kind in burst.CHAIN_KINDS and s.lost) == first.orders
+    edge = first.stages[0]
+    assert edge.kind == "api-route" and edge.throttled > 0
+    assert first.refused_at_edge > 0 and first.lost == 0
+    assert "refused at the edge" in burst.format_result(first)
+
+
+def test_burst_throttled_workflow_steps_end_on_their_catch_path() -> None:
+    run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:reservedConcurrency": "1"})
+    result = burst.simulate(run, load_profile(), rate=100, factor=10, seconds=5, seed=3)
+    reserve = next(s for s in result.stages if "reserve-inventory" in s.name)
+    # One execution at a time cannot keep up with the 100 orders/s the edge admits: the Task's Retry runs
+    # out and its Catch compensates the order; nothing is lost.
+    assert reserve.throttled > 0 and reserve.to_failure_path > 0
+    assert "ReserveInventory Catch" in reserve.failure_path and "(compensation)" in reserve.failure_path
+    assert result.compensated >= reserve.to_failure_path and result.lost == 0
+    assert result.completed + result.refused_at_edge + result.parked + result.compensated == result.orders
