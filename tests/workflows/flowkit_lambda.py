@@ -313,8 +313,8 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._throttle = _ThrottleState()
         self._scripted: dict[tuple[str, str], int] = {}
-        self._environments: dict[str, list[ModuleType]] = {}
-        """Every execution environment (module instance) of each package, the first one first."""
+        self._environments: dict[str, list[ModuleType | None]] = {}
+        """Every execution environment (module instance) of each package, the first one first (None: loading)."""
         self._idle: dict[str, list[ModuleType]] = {}
 
     # ---- modules ------------------------------------------------------------------------------
@@ -331,9 +331,9 @@ class LambdaRuntime:
     def module(self, package: str) -> ModuleType:
         """The handler module of ``package`` (its first execution environment), with its recorded environment."""
         with self._lock:
-            environments = self._environments.get(package)
-        if environments:
-            return environments[0]
+            first = (self._environments.get(package) or [None])[0]
+        if first is not None:
+            return first
         module = self._acquire(package)
         self._release(package, module)
         return module
@@ -346,7 +346,7 @@ class LambdaRuntime:
                 return idle.pop()
             instance = len(self._environments.setdefault(package, []))
             # Reserve the slot before loading, so a concurrent cold start takes the next one.
-            self._environments[package].append(None)  # type: ignore[arg-type]
+            self._environments[package].append(None)
         spec = self.system.function(package)
         module = load_handler(package, handler_environment(spec, self.system.region), instance)
         _hook_clients(package, module)
