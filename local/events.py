@@ -106,6 +106,7 @@ class EventRouter:
                 for message in messages:
                     event = json.loads(message["Body"])
                     event.pop("ingestion-time", None)  # moto adds it; EventBridge does not
+                    event.setdefault("account", self.system.account)  # EventBridge sends it; moto leaves it out
                     self.accept(bus, event)
                 self.sqs.delete_message_batch(
                     QueueUrl=url,

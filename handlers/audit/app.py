@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,28 +28,25 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from aws_lambda_powertools.utilities.parser import parse
-from botocore.exceptions import ClientError
-from pydantic import Field
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import ConfigDict, Field, Json
 
-from shared.dynamo import is_condition_failure, to_item
-from shared.errors import transient_dependency_errors
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
+from shared.dynamo import put_if_absent
 from shared.models.common import IDENTIFIER_MAX_LENGTH, ContractModel
-from shared.models.events import EVENT_SOURCE, ONCE_PER_ORDER, EventBridgeEvent
+from shared.models.envelope import BusEvent
+from shared.models.events import EVENT_SOURCE, ONCE_PER_ORDER
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 TIMELINE_TABLE_NAME: Final = os.environ["TIMELINE_TABLE_NAME"]
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 dynamodb = boto3.client("dynamodb")
 
@@ -60,52 +56,61 @@ class ForeignEvent(Exception):  # noqa: N818 - reads as the condition it reports
 
 
 class TimelineDetail(ContractModel):
-    """What the timeline needs from any order event's detail (every order event carries these)."""
+    """What the timeline needs from any order event's detail (every order event carries these).
+
+    The rest of the detail is kept as sent (``extra="allow"``): the timeline stores it whole.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     order_id: str = Field(min_length=1, max_length=IDENTIFIER_MAX_LENGTH)
     customer_id: str | None = None
     correlation_id: str | None = None
 
 
-def timeline_row(event: EventBridgeEvent, detail: TimelineDetail) -> dict[str, Any]:
-    """The timeline item for one event.
+class TimelineEvent(BusEvent):
+    """Any event on the bus, as the audit rule delivers it."""
 
-    Parameters
-    ----------
-    event:
-        The EventBridge envelope.
-    detail:
-        Its parsed detail.
+    detail: TimelineDetail
 
-    Returns
-    -------
-    dict[str, Any]
-        Attributes of the row; the whole detail is kept, numbers as Decimal for DynamoDB.
-    """
+
+class AuditMessage(SqsRecordModel):
+    """One ``order-audit`` message; its body is the EventBridge event, parsed by Powertools Batch."""
+
+    body: Json[TimelineEvent]
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=AuditMessage)
+
+
+def timeline_row(event: TimelineEvent) -> dict[str, Any]:
+    """The timeline item for one event; the whole detail is kept, numbers as Decimal for DynamoDB."""
     once = event.detail_type in ONCE_PER_ORDER
+    time = utc_timestamp(event.time)
     return {
-        "orderId": detail.order_id,
-        "eventKey": event.detail_type if once else f"{event.time}#{event.id}",
+        "orderId": event.detail.order_id,
+        "eventKey": event.detail_type if once else f"{time}#{event.id}",
         "eventId": event.id,
         "detailType": event.detail_type,
         "source": event.source,
-        "time": event.time,
-        "customerId": detail.customer_id,
-        "correlationId": detail.correlation_id,
+        "time": time,
+        "customerId": event.detail.customer_id,
+        "correlationId": event.detail.correlation_id,
         # DynamoDB has no float type: round-trip through JSON to turn every number into a Decimal.
-        "detail": json.loads(json.dumps(event.detail), parse_float=Decimal),
-        "recordedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "detail": json.loads(event.detail.model_dump_json(exclude_unset=True), parse_float=Decimal),
+        "recordedAt": utc_timestamp(),
     }
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: AuditMessage) -> str:
     """Write one message's event to the timeline, once.
 
     Parameters
     ----------
     record:
-        The SQS record; its body is an EventBridge event.
+        The SQS message, its body already parsed (a body that is not an EventBridge event with an
+        ``orderId`` in its detail fails in Powertools, before this runs).
 
     Returns
     -------
@@ -114,33 +119,21 @@ def record_handler(record: SQSRecord) -> str:
 
     Raises
     ------
-    pydantic.ValidationError
-        For a body that is not an EventBridge event or whose detail has no ``orderId``.
     ForeignEvent
         For an event of another source.
     TransientDependencyError
         When the timeline table throttled or failed.
     """
-    event = parse(event=record.json_body, model=EventBridgeEvent)
+    event = record.body
     if event.source != EVENT_SOURCE:
         raise ForeignEvent(f"event {event.id} has source {event.source!r}, not {EVENT_SOURCE!r}")
-    detail = parse(event=event.detail, model=TimelineDetail)
-    logger.set_correlation_id(detail.correlation_id or event.id)
-    row = timeline_row(event, detail)
-    try:
-        with transient_dependency_errors("timeline table"):
-            dynamodb.put_item(
-                TableName=TIMELINE_TABLE_NAME,
-                Item=to_item(row),
-                ConditionExpression="attribute_not_exists(eventKey)",
-            )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
-        logger.info("Event already on the timeline", order_id=detail.order_id, event_key=row["eventKey"])
+    logger.set_correlation_id(event.detail.correlation_id or event.id)
+    row = timeline_row(event)
+    if put_if_absent(dynamodb, TIMELINE_TABLE_NAME, row, key="eventKey", dependency="timeline table") is not None:
+        logger.info("Event already on the timeline", order_id=row["orderId"], event_key=row["eventKey"])
         metrics.add_metric(name="TimelineDuplicates", unit=MetricUnit.Count, value=1)
         return "duplicate"
-    logger.info("Event recorded", order_id=detail.order_id, detail_type=event.detail_type)
+    logger.info("Event recorded", order_id=row["orderId"], detail_type=event.detail_type)
     metrics.add_metric(name="TimelineEventsRecorded", unit=MetricUnit.Count, value=1)
     return "recorded"
 
@@ -149,25 +142,7 @@ def record_handler(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """SQS event source mapping entry point (``ReportBatchItemFailures`` enabled).
-
-    Parameters
-    ----------
-    event:
-        The SQS batch.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    PartialItemFailureResponse
-        ``{"batchItemFailures": [{"itemIdentifier": <messageId>}, ...]}``.
-
-    Raises
-    ------
-    BatchProcessingError
-        When every message of the batch failed.
-    """
+    """SQS event source mapping entry point (``ReportBatchItemFailures``); raises when every message failed."""
     try:
         response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

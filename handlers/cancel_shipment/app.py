@@ -14,7 +14,6 @@ way.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -22,6 +21,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
 from shared.dynamo import to_item, write_if
 from shared.errors import TransientDependencyError
 from shared.models.workflow import CompensationOutcome, CompensationResult, FulfillmentState, ShipmentStatus
@@ -33,16 +34,10 @@ if TYPE_CHECKING:
 ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @tracer.capture_method
@@ -71,7 +66,7 @@ def cancel(order_id: str) -> CompensationResult:
     for _ in range(2):
         shipment = read_order(dynamodb, ORDERS_TABLE_NAME, order_id, ("shipment",)).get("shipment")
         if shipment is None:
-            marker = {"status": ShipmentStatus.CANCELLED.value, "cancelledAt": _now()}
+            marker = {"status": ShipmentStatus.CANCELLED.value, "cancelledAt": utc_timestamp()}
             if write_if(
                 dynamodb.update_item,
                 "orders table",
@@ -97,7 +92,11 @@ def cancel(order_id: str) -> CompensationResult:
             "AND (attribute_not_exists(shipment.#status) OR shipment.#status <> :cancelled)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_item(
-                {":cancelled": ShipmentStatus.CANCELLED.value, ":now": _now(), ":shipment_id": shipment["shipmentId"]}
+                {
+                    ":cancelled": ShipmentStatus.CANCELLED.value,
+                    ":now": utc_timestamp(),
+                    ":shipment_id": shipment["shipmentId"],
+                }
             ),
         )
         outcome = CompensationOutcome.DONE if cancelled else CompensationOutcome.ALREADY_DONE

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import uuid
-from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -45,10 +44,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from shared import TRACED_MODULES
 from shared.bus import EventPublisher, EventPublishError
 from shared.catalogue import CURRENCY, load_catalogue
-from shared.dynamo import from_item, is_condition_failure, to_item
-from shared.errors import TransientDependencyError, transient_dependency_errors
+from shared.clock import utc_timestamp
+from shared.dynamo import put_if_absent, to_item
+from shared.errors import TransientDependencyError
 from shared.http import error_response, field_errors, json_response
 from shared.models.api import CreateOrderRequest, CreateOrderResponse, FieldError
 from shared.models.common import ContractModel, OrderStatus
@@ -74,9 +75,7 @@ IDEMPOTENCY_WINDOW_SECONDS: Final = 24 * 60 * 60
 """How long a key is remembered: clients retry within minutes; a day covers a long outage."""
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 # Powertools stores a reply as JSON with sorted keys; sorting ours too makes a replay byte-identical.
 app = APIGatewayHttpResolver(serializer=partial(json.dumps, separators=(",", ":"), sort_keys=True))
@@ -170,23 +169,6 @@ def order_id_for(customer_id: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(ORDER_ID_NAMESPACE, f"{customer_id}\x1f{idempotency_key}"))
 
 
-def _store_order(order_row: dict[str, Any]) -> dict[str, Any] | None:
-    """Write the order row if absent; returns the row already there instead, or None when written."""
-    try:
-        with transient_dependency_errors("orders table"):
-            dynamodb.put_item(
-                TableName=ORDERS_TABLE_NAME,
-                Item=to_item(order_row),
-                ConditionExpression="attribute_not_exists(orderId)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
-        return from_item(error.response.get("Item") or {})
-    return None
-
-
 def _announce(order_row: dict[str, Any]) -> None:
     """Put ``OrderPlaced`` for a stored order row."""
     detail = OrderPlacedDetail(
@@ -248,7 +230,7 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
         When the key's order differs from this request.
     """
     order_id = order_id_for(request.customer_id, request.idempotency_key)
-    placed_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    placed_at = utc_timestamp(timespec="milliseconds")
     lines = price_lines(request.order)
     order_row = {
         "orderId": order_id,
@@ -262,7 +244,14 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
         "shippingAddress": request.order.shipping_address.model_dump(mode="json", exclude_none=True),
         "correlationId": request.correlation_id,
     }
-    existing = _store_order(order_row)
+    existing = put_if_absent(
+        dynamodb,
+        ORDERS_TABLE_NAME,
+        order_row,
+        key="orderId",
+        dependency="orders table",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
     if existing is not None:
         same_order = {"customerId", "items", "shippingAddress"}
         if any(existing.get(name) != order_row[name] for name in same_order):
@@ -391,19 +380,6 @@ def _dependency_unavailable(error: Exception) -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """HTTP API (payload 2.0) entry point.
-
-    Parameters
-    ----------
-    event:
-        The API Gateway HTTP API event, with JWT authorizer claims.
-    context:
-        The Lambda context (its remaining time bounds an in-progress idempotency record).
-
-    Returns
-    -------
-    dict[str, Any]
-        The HTTP API proxy response.
-    """
+    """HTTP API (payload 2.0) entry point."""
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -20,6 +19,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
 from shared.dynamo import to_item, write_if
 from shared.models.common import ShippingAddress
 from shared.models.workflow import FulfillmentState, ShipmentResult, ShipmentStatus
@@ -32,9 +33,7 @@ ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
 CARRIER: Final = "SIMULATED"
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
@@ -79,7 +78,7 @@ def book_shipment(order_id: str) -> ShipmentResult:
     shipment = ShipmentResult(
         shipment_id=f"shp_{uuid.uuid4().hex}",
         carrier=CARRIER,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        created_at=utc_timestamp(),
     )
     booked = write_if(
         dynamodb.update_item,
@@ -103,18 +102,5 @@ def book_shipment(order_id: str) -> ShipmentResult:
 @metrics.log_metrics
 @event_parser(model=FulfillmentState)
 def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point; the workflow keeps the result at ``$.shipment``.
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state, parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{shipmentId, carrier, createdAt, status}``.
-    """
+    """Step Functions entry point; the workflow keeps the result at ``$.shipment``."""
     return book_shipment(state.order_id).model_dump(mode="json")

@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 
+from shared import TRACED_MODULES
 from shared.dynamo import from_item, to_item
 from shared.errors import transient_dependency_errors
 from shared.models.common import OrderStatus, Tier
@@ -42,9 +43,7 @@ VIP_FULFILLED_ORDERS: Final = 10
 VIP_FULFILLED_SPEND_CENTS: Final = 100_000
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
@@ -118,27 +117,7 @@ def order_history(customer_id: str, excluding_order_id: str) -> list[dict[str, A
 @metrics.log_metrics
 @event_parser(model=CustomerStatusInput)
 def lambda_handler(request: CustomerStatusInput, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point.
-
-    Parameters
-    ----------
-    request:
-        ``{orderId, customerId, correlationId}`` (other keys are ignored), parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{tier, orderCount}``.
-
-    Raises
-    ------
-    pydantic.ValidationError
-        For a malformed input (names the field).
-    TransientDependencyError
-        When the orders table throttled or failed.
-    """
+    """Step Functions entry point: ``{orderId, customerId, correlationId}`` in, ``{tier, orderCount}`` out."""
     result = classify(order_history(request.customer_id, excluding_order_id=request.order_id))
     logger.info("Customer classified", tier=result.tier, order_count=result.order_count)
     metrics.add_dimension(name="tier", value=result.tier.value)

@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
+from shared import TRACED_MODULES
 from shared.dynamo import from_item, to_item
 from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, json_response
@@ -75,9 +76,7 @@ MAX_PAGE_SIZE: Final = 50
 PAGE_KEY_ATTRIBUTES: Final = frozenset({"orderId", "customerId", "createdAt"})
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver()
 
 dynamodb = boto3.client("dynamodb")
@@ -251,18 +250,5 @@ def _dependency_unavailable(error: TransientDependencyError) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """HTTP API (payload 2.0) entry point.
-
-    Parameters
-    ----------
-    event:
-        The API Gateway HTTP API event, with JWT authorizer claims.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        The HTTP API proxy response.
-    """
+    """HTTP API (payload 2.0) entry point."""
     return app.resolve(event, context)

@@ -34,16 +34,18 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser import event_parser, parse
 
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
 from shared.models.common import ContractModel
+from shared.models.envelope import BusEvent
 from shared.models.events import (
     CORRELATION_FIELDS,
     EVENT_SOURCE,
     ORDER_STATUS_DETAILS,
     RECEIPT_READY,
     S3_OBJECT_CREATED,
-    EventBridgeEvent,
     S3ObjectCreatedDetail,
     customer_view,
 )
@@ -69,9 +71,7 @@ STATUS_BY_DETAIL_TYPE: Final = {
 }
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 iot_data = boto3.client("iot-data", endpoint_url=f"https://{IOT_DATA_ENDPOINT}")
@@ -98,6 +98,12 @@ class UnsupportedEvent(Exception):  # noqa: N818 - reads as the condition it rep
     """An event this function is not meant to receive (a rule sends the wrong events)."""
 
 
+class NotifiedEvent(BusEvent):
+    """A status event or a receipt's ``Object Created`` event; :func:`notification_for` parses ``detail`` by type."""
+
+    detail: dict[str, Any]
+
+
 class CustomerNotification(ContractModel):
     """What the customer's browser and the SNS subscribers receive."""
 
@@ -110,7 +116,7 @@ class CustomerNotification(ContractModel):
     details: dict[str, Any]
 
 
-def notification_for(event: EventBridgeEvent) -> CustomerNotification:
+def notification_for(event: NotifiedEvent) -> CustomerNotification:
     """Turn a bus event into the customer notification.
 
     Parameters
@@ -140,7 +146,7 @@ def notification_for(event: EventBridgeEvent) -> CustomerNotification:
             customer_id=detail.customer_id,
             correlation_id=detail.correlation_id,
             status=STATUS_BY_DETAIL_TYPE[event.detail_type],
-            occurred_at=event.time,
+            occurred_at=utc_timestamp(event.time),
             details={key: value for key, value in visible.items() if key not in CORRELATION_FIELDS},
         )
     if event.detail_type == S3_OBJECT_CREATED and event.source == "aws.s3":
@@ -154,7 +160,7 @@ def notification_for(event: EventBridgeEvent) -> CustomerNotification:
             customer_id=match["customer_id"],
             # S3 knows nothing of our correlation ids; the event id ties the logs together instead.
             correlation_id=event.id,
-            occurred_at=event.time,
+            occurred_at=utc_timestamp(event.time),
             details={"receiptKey": created.object.key},
         )
     raise UnsupportedEvent(f"no notification for {event.source} / {event.detail_type}")
@@ -196,20 +202,8 @@ def publish(*, notification: CustomerNotification) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path="detail.correlationId || id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """EventBridge (asynchronous) entry point.
-
-    Parameters
-    ----------
-    event:
-        The EventBridge event.
-    context:
-        The Lambda context (its remaining time bounds an in-progress idempotency record).
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{"type": ..., "topic": ...}``.
-    """
+@event_parser(model=NotifiedEvent)
+def lambda_handler(event: NotifiedEvent, context: LambdaContext) -> dict[str, Any]:
+    """EventBridge (asynchronous) entry point: one status event or receipt in, ``{type, topic}`` out."""
     idempotency_config.register_lambda_context(context)
-    return publish(notification=notification_for(parse(event=event, model=EventBridgeEvent)))
+    return publish(notification=notification_for(event))

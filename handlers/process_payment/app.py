@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,10 +23,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
-from botocore.exceptions import ClientError
 
-from shared.dynamo import is_condition_failure, to_item
-from shared.errors import PaymentDeclined, transient_dependency_errors
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
+from shared.dynamo import put_if_absent
+from shared.errors import PaymentDeclined
 from shared.models.common import Tier
 from shared.models.workflow import FulfillmentState, PaymentResult, PaymentStatus
 from shared.payments import read_payment
@@ -45,9 +45,7 @@ CHARGE_LIMIT_CENTS: Final[Mapping[Tier, int]] = MappingProxyType(
 """Largest single charge the simulated provider accepts, per customer tier (no entry: always declined)."""
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
@@ -112,23 +110,11 @@ def charge(state: FulfillmentState) -> PaymentResult:
         currency=state.currency,
         status=PaymentStatus.CHARGED,
     )
-    row = payment.model_dump(mode="json") | {
-        "orderId": state.order_id,
-        "chargedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-    }
-    try:
-        with transient_dependency_errors("payments table"):
-            dynamodb.put_item(
-                TableName=PAYMENTS_TABLE_NAME,
-                Item=to_item(row),
-                ConditionExpression="attribute_not_exists(orderId)",
-            )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    row = payment.model_dump(mode="json") | {"orderId": state.order_id, "chargedAt": utc_timestamp()}
+    if put_if_absent(dynamodb, PAYMENTS_TABLE_NAME, row, key="orderId", dependency="payments table") is not None:
         existing = read_payment(dynamodb, PAYMENTS_TABLE_NAME, state.order_id)
         if existing is None or existing.get("status") != PaymentStatus.CHARGED:
-            raise _declined("the order was already compensated") from error
+            raise _declined("the order was already compensated")
         logger.info("Payment already taken; returning it", payment_id=existing["paymentId"])
         metrics.add_metric(name="PaymentsReplayed", unit=MetricUnit.Count, value=1)
         return PaymentResult.model_validate(existing)
@@ -142,18 +128,5 @@ def charge(state: FulfillmentState) -> PaymentResult:
 @metrics.log_metrics
 @event_parser(model=FulfillmentState)
 def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point; the workflow keeps the result at ``$.payment``.
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state, parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{paymentId, amountCents, currency, status}``.
-    """
+    """Step Functions entry point; the workflow keeps the result at ``$.payment``."""
     return charge(state).model_dump(mode="json")

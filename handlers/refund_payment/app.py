@@ -10,17 +10,17 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
-from botocore.exceptions import ClientError
 
-from shared.dynamo import is_condition_failure, to_item
-from shared.errors import TransientDependencyError, transient_dependency_errors
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
+from shared.dynamo import put_if_absent, to_item, write_if
+from shared.errors import TransientDependencyError
 from shared.models.workflow import CompensationOutcome, CompensationResult, FulfillmentState, PaymentStatus
 from shared.payments import payment_key, read_payment
 
@@ -30,29 +30,10 @@ if TYPE_CHECKING:
 PAYMENTS_TABLE_NAME: Final = os.environ["PAYMENTS_TABLE_NAME"]
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _conditional_write(**request: Any) -> bool:
-    """Run a conditional PutItem/UpdateItem; False when its condition was false."""
-    operation = dynamodb.put_item if "Item" in request else dynamodb.update_item
-    try:
-        with transient_dependency_errors("payments table"):
-            operation(TableName=PAYMENTS_TABLE_NAME, **request)
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
-    return True
 
 
 @tracer.capture_method
@@ -83,16 +64,19 @@ def refund(state: FulfillmentState) -> CompensationResult:
                 "amountCents": 0,
                 "currency": state.currency,
                 "status": PaymentStatus.REFUNDED.value,
-                "refundedAt": _now(),
+                "refundedAt": utc_timestamp(),
             }
-            if _conditional_write(Item=to_item(marker), ConditionExpression="attribute_not_exists(orderId)"):
+            if put_if_absent(dynamodb, PAYMENTS_TABLE_NAME, marker, key="orderId", dependency="payments table") is None:
                 return CompensationResult(outcome=CompensationOutcome.NOTHING_TO_UNDO)
             continue
         if payment.get("status") == PaymentStatus.REFUNDED:
             return CompensationResult(outcome=CompensationOutcome.ALREADY_DONE)
         # The simulated provider refunds instantly; a real one would be called here with an
         # idempotency key derived from paymentId, before the row changes.
-        marked = _conditional_write(
+        marked = write_if(
+            dynamodb.update_item,
+            "payments table",
+            TableName=PAYMENTS_TABLE_NAME,
             Key=payment_key(state.order_id),
             UpdateExpression="SET #status = :refunded, refundedAt = :now",
             ConditionExpression="#status = :charged",
@@ -101,7 +85,7 @@ def refund(state: FulfillmentState) -> CompensationResult:
                 {
                     ":refunded": PaymentStatus.REFUNDED.value,
                     ":charged": PaymentStatus.CHARGED.value,
-                    ":now": _now(),
+                    ":now": utc_timestamp(),
                 }
             ),
         )
@@ -116,20 +100,7 @@ def refund(state: FulfillmentState) -> CompensationResult:
 @metrics.log_metrics
 @event_parser(model=FulfillmentState)
 def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point (compensation path).
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state, parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{outcome}``.
-    """
+    """Step Functions entry point (compensation path): the fulfillment state in, ``{outcome}`` out."""
     result = refund(state)
     metrics.add_dimension(name="outcome", value=result.outcome.value)
     metrics.add_metric(name="PaymentRefunds", unit=MetricUnit.Count, value=1)

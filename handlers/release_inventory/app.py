@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -20,7 +19,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from botocore.exceptions import ClientError
 
-from shared.dynamo import cancellation_codes, is_condition_failure, to_item
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
+from shared.dynamo import cancellation_codes, put_if_absent, to_item
 from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.inventory import read_reservation, reservation_key, sku_key
 from shared.models.workflow import (
@@ -37,16 +38,10 @@ if TYPE_CHECKING:
 INVENTORY_TABLE_NAME: Final = os.environ["INVENTORY_TABLE_NAME"]
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _write_marker(order_id: str) -> bool:
@@ -56,20 +51,9 @@ def _write_marker(order_id: str) -> bool:
         "orderId": order_id,
         "status": ReservationStatus.RELEASED.value,
         "items": [],
-        "releasedAt": _now(),
+        "releasedAt": utc_timestamp(),
     }
-    try:
-        with transient_dependency_errors("inventory table"):
-            dynamodb.put_item(
-                TableName=INVENTORY_TABLE_NAME,
-                Item=to_item(marker),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
-    return True
+    return put_if_absent(dynamodb, INVENTORY_TABLE_NAME, marker, key="pk", dependency="inventory table") is None
 
 
 def _return_stock(order_id: str, reservation: ReservationResult) -> bool:
@@ -86,7 +70,7 @@ def _return_stock(order_id: str, reservation: ReservationResult) -> bool:
                     {
                         ":released": ReservationStatus.RELEASED.value,
                         ":reserved": ReservationStatus.RESERVED.value,
-                        ":now": _now(),
+                        ":now": utc_timestamp(),
                     }
                 ),
             }
@@ -153,20 +137,7 @@ def release(order_id: str) -> CompensationResult:
 @metrics.log_metrics
 @event_parser(model=FulfillmentState)
 def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point (compensation path).
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state, parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{outcome}``.
-    """
+    """Step Functions entry point (compensation path): the fulfillment state in, ``{outcome}`` out."""
     result = release(state.order_id)
     logger.info("Inventory compensation", outcome=result.outcome)
     metrics.add_dimension(name="outcome", value=result.outcome.value)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -24,6 +23,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from botocore.exceptions import ClientError
 
+from shared import TRACED_MODULES
+from shared.clock import utc_timestamp
 from shared.dynamo import cancellation_codes, to_item
 from shared.errors import OutOfStock, TransientDependencyError, transient_dependency_errors
 from shared.inventory import read_reservation, sku_key
@@ -39,27 +40,14 @@ TRANSIENT_CANCELLATION_CODES: Final = frozenset(
 )
 
 logger = Logger()
-# Patch only what this function calls: patch_all would import requests, sqlite3 and more just to
-# patch them, which costs cold-start time for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb = boto3.client("dynamodb")
 
 
 def requested_items(state: FulfillmentState) -> list[ReservedItem]:
-    """Quantities per SKU (lines for the same SKU are summed: a transaction may touch an item once).
-
-    Parameters
-    ----------
-    state:
-        The workflow state.
-
-    Returns
-    -------
-    list[ReservedItem]
-        One entry per SKU, in first-seen order.
-    """
+    """Quantities per SKU, in first-seen order (lines of one SKU are summed: a transaction touches an item once)."""
     quantities: Counter[str] = Counter()
     for line in state.items:
         quantities[line.sku] += line.quantity
@@ -94,7 +82,7 @@ def reserve(order_id: str, items: list[ReservedItem]) -> ReservationResult:
         "orderId": order_id,
         "status": ReservationStatus.RESERVED.value,
         "items": [item.model_dump(mode="json") for item in items],
-        "reservedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "reservedAt": utc_timestamp(),
     }
     actions: list[dict[str, Any]] = [
         {
@@ -147,18 +135,5 @@ def reserve(order_id: str, items: list[ReservedItem]) -> ReservationResult:
 @metrics.log_metrics
 @event_parser(model=FulfillmentState)
 def lambda_handler(state: FulfillmentState, context: LambdaContext) -> dict[str, Any]:
-    """Step Functions entry point; the workflow keeps the result at ``$.reservation``.
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state (``OrderPlaced`` detail + ``tier``), parsed by Powertools.
-    context:
-        The Lambda context.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{status, items}``.
-    """
+    """Step Functions entry point; the workflow keeps the result at ``$.reservation``."""
     return reserve(state.order_id, requested_items(state)).model_dump(mode="json")

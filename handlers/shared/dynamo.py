@@ -107,11 +107,11 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
-def write_if(write: Callable[..., Any], dependency: str, **request: Any) -> bool:
-    """Run one conditional write; False when it did nothing because its condition was false.
+def conditional_write(write: Callable[..., Any], dependency: str, **request: Any) -> dict[str, Any] | None:
+    """Run one conditional write: None when it wrote, else the item that made its condition false.
 
     Made for idempotent transitions: "write only if not done yet" either writes, or finds the work done
-    (by an earlier attempt or a duplicate), and the caller reads back what is there.
+    (by an earlier attempt or a duplicate), and the caller answers with what is there.
 
     Parameters
     ----------
@@ -124,8 +124,9 @@ def write_if(write: Callable[..., Any], dependency: str, **request: Any) -> bool
 
     Returns
     -------
-    bool
-        True when the item was written.
+    dict[str, Any] | None
+        None when the item was written; otherwise the item as it stands, as plain values (empty unless
+        the request asks for it with ``ReturnValuesOnConditionCheckFailure="ALL_OLD"``).
 
     Raises
     ------
@@ -137,6 +138,51 @@ def write_if(write: Callable[..., Any], dependency: str, **request: Any) -> bool
             write(**request)
     except ClientError as error:
         if is_condition_failure(error):
-            return False
+            return from_item(error.response.get("Item") or {})
         raise
-    return True
+    return None
+
+
+def write_if(write: Callable[..., Any], dependency: str, **request: Any) -> bool:
+    """:func:`conditional_write`, answering only whether it wrote (False: the work was already done)."""
+    return conditional_write(write, dependency, **request) is None
+
+
+def put_if_absent(
+    dynamodb: Any, table_name: str, item: Mapping[str, Any], *, key: str, dependency: str, **options: Any
+) -> dict[str, Any] | None:
+    """PutItem only if no item has the same key (``attribute_not_exists(<key>)``): the idempotent create.
+
+    Parameters
+    ----------
+    dynamodb:
+        A boto3 DynamoDB client.
+    table_name:
+        The table.
+    item:
+        The new item as plain values (see :func:`to_item`).
+    key:
+        A key attribute of the table; the condition is that no item with the item's key has it.
+    dependency:
+        What is written, for the error message (e.g. ``"payments table"``).
+    **options:
+        More PutItem parameters, e.g. ``ReturnValuesOnConditionCheckFailure="ALL_OLD"``.
+
+    Returns
+    -------
+    dict[str, Any] | None
+        None when the item was written; otherwise the item already there, as in :func:`conditional_write`.
+
+    Raises
+    ------
+    TransientDependencyError
+        When the table throttled or failed.
+    """
+    return conditional_write(
+        dynamodb.put_item,
+        dependency,
+        TableName=table_name,
+        Item=to_item(item),
+        ConditionExpression=f"attribute_not_exists({key})",
+        **options,
+    )

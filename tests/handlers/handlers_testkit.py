@@ -7,6 +7,7 @@ product code.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import json
 import uuid
@@ -163,21 +164,33 @@ def eventbridge_event(
     }
 
 
+def sqs_record(
+    body: str, *, message_id: str | None = None, receipt_handle: str = "handle-0", queue_name: str = "order-audit"
+) -> dict[str, Any]:
+    """One record of the event Lambda's SQS poller sends a function, with every attribute SQS always sets."""
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": receipt_handle,
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1767268800000",
+            "SenderId": "AIDAEXAMPLESENDER",
+            "ApproximateFirstReceiveTimestamp": "1767268800001",
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
+        "awsRegion": REGION,
+    }
+
+
 def sqs_event(bodies: list[str], queue_name: str = "order-audit") -> dict[str, Any]:
     """An SQS event for a Lambda event source mapping, one record per body."""
     return {
         "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": f"handle-{index}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767268800000"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
-                "awsRegion": REGION,
-            }
+            sqs_record(body, receipt_handle=f"handle-{index}", queue_name=queue_name)
             for index, body in enumerate(bodies)
         ]
     }
@@ -229,8 +242,11 @@ class AwsWorld:
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def bus_events(self) -> list[dict[str, Any]]:
-        """Events put on the orderflow bus since the last call (routed by a catch-all rule to a queue)."""
-        return self._drain(self.bus_queue_url)
+        """Events put on the orderflow bus since the last call (routed by a catch-all rule to a queue).
+
+        As EventBridge delivers them: with the ``account`` moto's delivery leaves out.
+        """
+        return [{"account": ACCOUNT} | event for event in self._drain(self.bus_queue_url)]
 
     def sns_messages(self) -> list[dict[str, Any]]:
         """SNS notifications delivered to the test subscription queue since the last call."""

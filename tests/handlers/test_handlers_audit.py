@@ -11,7 +11,6 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from tests.handlers.handlers_testkit import (
-    REGION,
     AwsWorld,
     LambdaContext,
     client_error,
@@ -21,6 +20,7 @@ from tests.handlers.handlers_testkit import (
     metric_names,
     new_order_id,
     sqs_event,
+    sqs_record,
 )
 
 MAX_RECEIVE_COUNT = 3
@@ -152,17 +152,7 @@ def run_event_source_mapping(app: ModuleType, aws: AwsWorld, queue_url: str, con
             return receives
         event = {
             "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:order-audit",
-                    "awsRegion": REGION,
-                }
+                sqs_record(message["Body"], message_id=message["MessageId"], receipt_handle=message["ReceiptHandle"])
                 for message in messages
             ]
         }

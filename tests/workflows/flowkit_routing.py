@@ -137,6 +137,7 @@ class EventRouter:
                 event = json.loads(body)
                 for name in _MOTO_ONLY_EVENT_FIELDS:
                     event.pop(name, None)
+                event.setdefault("account", self.flow.system.account)  # EventBridge sends it; moto leaves it out
                 self.accept(bus, event)
         while True:
             with self._inbox_lock:

@@ -1,4 +1,4 @@
-"""EventBridge events on the orderflow bus: the envelope and one detail model per detail-type.
+"""EventBridge events on the orderflow bus: one detail model per detail-type (the envelope is in ``envelope``).
 
 The detail-types and their fields are fixed by docs/contracts.md (Events).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.models.common import ContractModel, CorrelatedPayload, Tier
 
@@ -25,8 +25,6 @@ S3_OBJECT_CREATED: Final = "Object Created"
 RECEIPT_READY: Final = "ReceiptReady"
 """Notification type ``notify`` derives from an ``Object Created`` event of the receipts bucket."""
 
-# EventBridge event times have second precision and a literal Z (e.g. 2026-01-31T12:00:00Z).
-EVENT_TIME_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
 REASON_CODE_PATTERN: Final = r"^[A-Z][A-Z0-9_]*$"
 """A stable upper-snake reason code (``OUT_OF_STOCK``); new codes may appear, so consumers accept any."""
 CUSTOMER_MESSAGE_MAX_LENGTH: Final = 200
@@ -120,24 +118,6 @@ def customer_view(detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]
     """
     allowed = (*CORRELATION_FIELDS, *CUSTOMER_VISIBLE_FIELDS.get(detail_type, ()))
     return {name: detail[name] for name in allowed if name in detail}
-
-
-class EventBridgeEvent(BaseModel):
-    """The envelope EventBridge delivers to a target; ``detail`` is parsed per detail-type by the consumer.
-
-    Field names are EventBridge's own (``detail-type``), not our camelCase contract.
-    """
-
-    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
-
-    id: str = Field(min_length=1)
-    detail_type: str = Field(alias="detail-type", min_length=1)
-    source: str = Field(min_length=1)
-    time: str = Field(pattern=EVENT_TIME_PATTERN)
-    account: str = ""
-    region: str = ""
-    resources: list[str] = Field(default_factory=list)
-    detail: dict[str, Any]
 
 
 class S3Bucket(BaseModel):
