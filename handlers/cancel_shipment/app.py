@@ -42,25 +42,7 @@ dynamodb = boto3.client("dynamodb")
 
 @tracer.capture_method
 def cancel(order_id: str) -> CompensationResult:
-    """Undo ``create_shipment`` for an order, whatever state it reached.
-
-    Parameters
-    ----------
-    order_id:
-        The order.
-
-    Returns
-    -------
-    CompensationResult
-        ``DONE``, ``ALREADY_DONE`` or ``NOTHING_TO_UNDO``.
-
-    Raises
-    ------
-    OrderNotFound
-        When the order row is missing.
-    TransientDependencyError
-        For throttling and 5xx, or when the shipment keeps changing under us.
-    """
+    """Undo ``create_shipment`` for an order, whatever state it reached (outcomes: see the module)."""
     key = to_item({"orderId": order_id})
     # Two passes cover a shipment being booked between our read and our marker write.
     for _ in range(2):

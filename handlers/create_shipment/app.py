@@ -45,29 +45,7 @@ class ShipmentCancelled(Exception):  # noqa: N818 - reads as the condition it re
 
 @tracer.capture_method
 def book_shipment(order_id: str) -> ShipmentResult:
-    """Book one shipment to the order's address, or return the one already booked.
-
-    Parameters
-    ----------
-    order_id:
-        The order.
-
-    Returns
-    -------
-    ShipmentResult
-        The shipment on the order.
-
-    Raises
-    ------
-    OrderNotFound
-        When the order row is missing.
-    ShipmentCancelled
-        When the order's shipment was cancelled.
-    pydantic.ValidationError
-        When the stored shipping address is incomplete (names the field).
-    TransientDependencyError
-        When the orders table throttled or failed.
-    """
+    """Book one shipment to the order's address, or return the one already booked (see the module)."""
     order = read_order(dynamodb, ORDERS_TABLE_NAME, order_id, ("shippingAddress", "shipment"))
     if "shipment" in order:
         if order["shipment"].get("status") == ShipmentStatus.CANCELLED:

@@ -84,18 +84,7 @@ dynamodb = boto3.client("dynamodb")
 
 @tracer.capture_method
 def read_timeline(order_id: str) -> list[dict[str, Any]]:
-    """Every timeline row of an order, oldest first, in lifecycle order within the same second.
-
-    Parameters
-    ----------
-    order_id:
-        The order.
-
-    Returns
-    -------
-    list[dict[str, Any]]
-        Rows with ``eventKey``, ``eventId``, ``detailType``, ``time`` and the allow-listed ``detail``.
-    """
+    """Every timeline row of an order (allow-listed), oldest first, in lifecycle order within the same second."""
     rows: list[dict[str, Any]] = []
     pages = dynamodb.get_paginator("query").paginate(
         TableName=TIMELINE_TABLE_NAME,
@@ -116,18 +105,7 @@ def read_timeline(order_id: str) -> list[dict[str, Any]]:
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> Response:
-    """The caller's order with its timeline, or 404.
-
-    Parameters
-    ----------
-    order_id:
-        Path parameter ``orderId``.
-
-    Returns
-    -------
-    Response
-        200 ``{"order": {...}, "timeline": [...]}``, or 404 ``{"error": ...}``.
-    """
+    """The caller's order with its timeline (200), or 404."""
     caller = app.current_event.request_context.authorizer.jwt_claim.get("sub")
     not_found = error_response(HTTPStatus.NOT_FOUND, "order not found")
     if not caller or not ORDER_ID.match(order_id):

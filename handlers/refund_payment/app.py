@@ -38,23 +38,7 @@ dynamodb = boto3.client("dynamodb")
 
 @tracer.capture_method
 def refund(state: FulfillmentState) -> CompensationResult:
-    """Undo ``process_payment`` for an order, whatever state it reached.
-
-    Parameters
-    ----------
-    state:
-        The fulfillment state.
-
-    Returns
-    -------
-    CompensationResult
-        ``DONE``, ``ALREADY_DONE`` or ``NOTHING_TO_UNDO``.
-
-    Raises
-    ------
-    TransientDependencyError
-        For throttling and 5xx, or when the row keeps changing under us.
-    """
+    """Undo ``process_payment`` for an order, whatever state it reached (outcomes: see the module)."""
     # Two passes cover a charge appearing between our read and our marker write.
     for _ in range(2):
         payment = read_payment(dynamodb, PAYMENTS_TABLE_NAME, state.order_id)

@@ -102,23 +102,7 @@ def _return_stock(order_id: str, reservation: ReservationResult) -> bool:
 
 @tracer.capture_method
 def release(order_id: str) -> CompensationResult:
-    """Undo ``reserve_inventory`` for an order, whatever state it reached.
-
-    Parameters
-    ----------
-    order_id:
-        The order.
-
-    Returns
-    -------
-    CompensationResult
-        ``DONE``, ``ALREADY_DONE`` or ``NOTHING_TO_UNDO``.
-
-    Raises
-    ------
-    TransientDependencyError
-        For throttling, conflicts and 5xx.
-    """
+    """Undo ``reserve_inventory`` for an order, whatever state it reached (outcomes: see the module)."""
     # Two passes cover a reservation appearing between our read and our marker write.
     for _ in range(2):
         reservation = read_reservation(dynamodb, INVENTORY_TABLE_NAME, order_id)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.dynamo import from_item, to_item
-from shared.errors import transient_dependency_errors
+from shared.dynamo import read_item, to_item
 from shared.models.workflow import ReservationResult
 
 
@@ -27,29 +26,6 @@ def reservation_key(order_id: str) -> dict[str, Any]:
 
 
 def read_reservation(dynamodb: Any, table_name: str, order_id: str) -> ReservationResult | None:
-    """The order's reservation record (strongly consistent read), or None when there is none.
-
-    Parameters
-    ----------
-    dynamodb:
-        A boto3 DynamoDB client.
-    table_name:
-        The inventory table.
-    order_id:
-        The order.
-
-    Returns
-    -------
-    ReservationResult | None
-        Status and items of the record.
-
-    Raises
-    ------
-    TransientDependencyError
-        When the table throttled or failed.
-    """
-    with transient_dependency_errors("inventory table"):
-        response = dynamodb.get_item(TableName=table_name, Key=reservation_key(order_id), ConsistentRead=True)
-    if "Item" not in response:
-        return None
-    return ReservationResult.model_validate(from_item(response["Item"]))
+    """The order's reservation record (strongly consistent read), or None when there is none."""
+    record = read_item(dynamodb, table_name, {"pk": f"RESERVATION#{order_id}"}, dependency="inventory table")
+    return None if record is None else ReservationResult.model_validate(record)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.dynamo import from_item, to_item
-from shared.errors import transient_dependency_errors
+from shared.dynamo import read_item
 
 
 class OrderNotFound(Exception):  # noqa: N818 - reads as the condition it reports
@@ -38,13 +37,13 @@ def read_order(dynamodb: Any, table_name: str, order_id: str, attributes: tuple[
     TransientDependencyError
         When the table throttled or failed.
     """
-    with transient_dependency_errors("orders table"):
-        response = dynamodb.get_item(
-            TableName=table_name,
-            Key=to_item({"orderId": order_id}),
-            ConsistentRead=True,
-            ProjectionExpression=", ".join(dict.fromkeys(("orderId", *attributes))),
-        )
-    if "Item" not in response:
+    order = read_item(
+        dynamodb,
+        table_name,
+        {"orderId": order_id},
+        dependency="orders table",
+        ProjectionExpression=", ".join(dict.fromkeys(("orderId", *attributes))),
+    )
+    if order is None:
         raise OrderNotFound(f"order {order_id} is not in the orders table")
-    return from_item(response["Item"])
+    return order

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.dynamo import from_item, to_item
-from shared.errors import transient_dependency_errors
+from shared.dynamo import read_item, to_item
 
 
 def payment_key(order_id: str) -> dict[str, Any]:
@@ -20,27 +19,5 @@ def payment_key(order_id: str) -> dict[str, Any]:
 
 
 def read_payment(dynamodb: Any, table_name: str, order_id: str) -> dict[str, Any] | None:
-    """The order's payment row (strongly consistent read), or None.
-
-    Parameters
-    ----------
-    dynamodb:
-        A boto3 DynamoDB client.
-    table_name:
-        The payments table.
-    order_id:
-        The order.
-
-    Returns
-    -------
-    dict[str, Any] | None
-        The row as plain values.
-
-    Raises
-    ------
-    TransientDependencyError
-        When the table throttled or failed.
-    """
-    with transient_dependency_errors("payments table"):
-        response = dynamodb.get_item(TableName=table_name, Key=payment_key(order_id), ConsistentRead=True)
-    return from_item(response["Item"]) if "Item" in response else None
+    """The order's payment row as plain values (strongly consistent read), or None when there is none."""
+    return read_item(dynamodb, table_name, {"orderId": order_id}, dependency="payments table")

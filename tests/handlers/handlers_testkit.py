@@ -337,6 +337,22 @@ def seed_inventory(world: AwsWorld, stock: dict[str, int]) -> None:
         world.put("INVENTORY_TABLE_NAME", {"pk": f"SKU#{sku}", "available": available})
 
 
+def seed_accepted_order(world: AwsWorld, address: dict[str, Any] | None = None) -> str:
+    """Write an ``ACCEPTED`` order of Alice's, shipping to ``address`` (default: the valid one); its id."""
+    order_id = new_order_id()
+    world.put(
+        "ORDERS_TABLE_NAME",
+        {
+            "orderId": order_id,
+            "customerId": ALICE,
+            "createdAt": "2026-01-01T12:00:00.000Z",
+            "status": "ACCEPTED",
+            "shippingAddress": VALID_ORDER_BODY["shippingAddress"] if address is None else address,
+        },
+    )
+    return order_id
+
+
 def client_error(code: str, status: int = 400, operation: str = "PutItem", **extra: Any) -> Exception:
     """A botocore ClientError as a throttled or failing AWS call raises it."""
     from botocore.exceptions import ClientError

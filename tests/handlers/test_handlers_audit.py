@@ -16,19 +16,15 @@ from tests.handlers.handlers_testkit import (
     client_error,
     correlated,
     eventbridge_event,
-    import_handler,
     metric_names,
     new_order_id,
     sqs_event,
     sqs_record,
 )
 
+HANDLER = "audit"
+
 MAX_RECEIVE_COUNT = 3
-
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("audit")
 
 
 def order_event(

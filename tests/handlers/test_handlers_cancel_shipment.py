@@ -7,8 +7,6 @@ from types import ModuleType
 import pytest
 
 from tests.handlers.handlers_testkit import (
-    ALICE,
-    VALID_ORDER_BODY,
     AwsWorld,
     LambdaContext,
     fulfillment_state,
@@ -16,30 +14,12 @@ from tests.handlers.handlers_testkit import (
     new_order_id,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("cancel_shipment")
+HANDLER = "cancel_shipment"
 
 
 @pytest.fixture
 def shipping(aws: AwsWorld) -> ModuleType:
     return import_handler("create_shipment")
-
-
-def seed_order(aws: AwsWorld) -> str:
-    order_id = new_order_id()
-    aws.put(
-        "ORDERS_TABLE_NAME",
-        {
-            "orderId": order_id,
-            "customerId": ALICE,
-            "createdAt": "2026-01-01T12:00:00.000Z",
-            "status": "ACCEPTED",
-            "shippingAddress": VALID_ORDER_BODY["shippingAddress"],
-        },
-    )
-    return order_id
 
 
 def shipment_of(aws: AwsWorld, order_id: str) -> dict[str, object]:
@@ -49,10 +29,10 @@ def shipment_of(aws: AwsWorld, order_id: str) -> dict[str, object]:
 
 
 def test_a_booked_shipment_is_cancelled_once(
-    app: ModuleType, shipping: ModuleType, aws: AwsWorld, context: LambdaContext
+    app: ModuleType, shipping: ModuleType, aws: AwsWorld, context: LambdaContext, accepted_order: str
 ) -> None:
     # The booking whose response was lost: the carrier has it, the workflow does not know.
-    order_id = seed_order(aws)
+    order_id = accepted_order
     booked = shipping.lambda_handler(fulfillment_state(order_id), context)
 
     first = app.lambda_handler(fulfillment_state(order_id), context)
@@ -66,9 +46,9 @@ def test_a_booked_shipment_is_cancelled_once(
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the refused booking emits none
 def test_nothing_booked_leaves_a_marker_that_stops_a_late_booking(
-    app: ModuleType, shipping: ModuleType, aws: AwsWorld, context: LambdaContext
+    app: ModuleType, shipping: ModuleType, aws: AwsWorld, context: LambdaContext, accepted_order: str
 ) -> None:
-    order_id = seed_order(aws)
+    order_id = accepted_order
 
     assert app.lambda_handler(fulfillment_state(order_id), context) == {"outcome": "NOTHING_TO_UNDO"}
     # A timed-out booking attempt that runs late must not book a shipment for the compensated order.
@@ -82,10 +62,10 @@ def test_nothing_booked_leaves_a_marker_that_stops_a_late_booking(
 
 
 def test_a_shipment_booked_before_this_change_is_cancelled_too(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, accepted_order: str
 ) -> None:
     # Rows written before shipments had a status.
-    order_id = seed_order(aws)
+    order_id = accepted_order
     legacy = {"shipmentId": "shp_legacy", "carrier": "SIMULATED", "createdAt": "2026-01-01T12:00:00Z"}
     order = aws.get("ORDERS_TABLE_NAME", {"orderId": order_id})
     assert order is not None

@@ -20,15 +20,11 @@ from tests.handlers.handlers_testkit import (
     LambdaContext,
     client_error,
     fail_calls_to,
-    import_handler,
     metric_names,
     order_request,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("create_order")
+HANDLER = "create_order"
 
 
 def body_of(response: dict[str, Any]) -> dict[str, Any]:

@@ -13,11 +13,12 @@ import uuid
 from types import ModuleType
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.handlers.handlers_testkit import VALID_ORDER_BODY, AwsWorld, LambdaContext, import_handler, order_request
+from tests.handlers.handlers_testkit import VALID_ORDER_BODY, AwsWorld, LambdaContext, order_request
+
+HANDLER = "create_order"
 
 SKU = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postalCode", "country")
@@ -166,11 +167,6 @@ def test_an_unknown_field_is_never_one_the_contract_knows() -> None:
 
         assert named == field
         assert json.loads(raw_body) != VALID_ORDER_BODY
-
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("create_order")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

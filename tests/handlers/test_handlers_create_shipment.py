@@ -9,40 +9,23 @@ import pytest
 from pydantic import ValidationError
 
 from tests.handlers.handlers_testkit import (
-    ALICE,
     VALID_ORDER_BODY,
     AwsWorld,
     LambdaContext,
     client_error,
     fail_calls_to,
     fulfillment_state,
-    import_handler,
     new_order_id,
+    seed_accepted_order,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("create_shipment")
+HANDLER = "create_shipment"
 
 
-def seed_order(aws: AwsWorld, address: dict[str, Any] | None = None) -> str:
-    order_id = new_order_id()
-    aws.put(
-        "ORDERS_TABLE_NAME",
-        {
-            "orderId": order_id,
-            "customerId": ALICE,
-            "createdAt": "2026-01-01T12:00:00.000Z",
-            "status": "ACCEPTED",
-            "shippingAddress": address if address is not None else VALID_ORDER_BODY["shippingAddress"],
-        },
-    )
-    return order_id
-
-
-def test_a_shipment_is_booked_and_recorded_on_the_order(app: ModuleType, aws: AwsWorld, context: LambdaContext) -> None:
-    order_id = seed_order(aws)
+def test_a_shipment_is_booked_and_recorded_on_the_order(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, accepted_order: str
+) -> None:
+    order_id = accepted_order
 
     result = app.lambda_handler(fulfillment_state(order_id), context)
 
@@ -54,9 +37,9 @@ def test_a_shipment_is_booked_and_recorded_on_the_order(app: ModuleType, aws: Aw
 
 
 def test_a_duplicate_delivery_returns_the_first_shipment(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, accepted_order: str
 ) -> None:
-    order_id = seed_order(aws)
+    order_id = accepted_order
     first = app.lambda_handler(fulfillment_state(order_id), context)
     after_first = aws.scan("ORDERS_TABLE_NAME")
 
@@ -67,9 +50,9 @@ def test_a_duplicate_delivery_returns_the_first_shipment(
 
 
 def test_a_concurrent_booking_reports_the_winner(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch, accepted_order: str
 ) -> None:
-    order_id = seed_order(aws)
+    order_id = accepted_order
     winner: list[dict[str, Any]] = []
     update_item = app.dynamodb.update_item
 
@@ -104,7 +87,7 @@ def test_an_incomplete_address_is_rejected_naming_the_field(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
     address = {key: value for key, value in VALID_ORDER_BODY["shippingAddress"].items() if key != "city"}
-    order_id = seed_order(aws, address)
+    order_id = seed_accepted_order(aws, address)
 
     with pytest.raises(ValidationError) as raised:
         app.lambda_handler(fulfillment_state(order_id), context)
@@ -117,9 +100,9 @@ def test_an_incomplete_address_is_rejected_naming_the_field(
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed step emits none
 def test_a_throttled_table_is_transient(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch, accepted_order: str
 ) -> None:
-    order_id = seed_order(aws)
+    order_id = accepted_order
     monkeypatch.setattr(
         app.dynamodb, "get_item", fail_calls_to(app.dynamodb, "get_item", client_error("ThrottlingException"))
     )

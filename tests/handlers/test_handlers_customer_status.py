@@ -15,14 +15,10 @@ from tests.handlers.handlers_testkit import (
     LambdaContext,
     client_error,
     fail_calls_to,
-    import_handler,
     new_order_id,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("customer_status")
+HANDLER = "customer_status"
 
 
 def orders(*statuses: str, total_cents: int = 1_000) -> list[dict[str, Any]]:

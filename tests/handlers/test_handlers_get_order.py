@@ -23,10 +23,7 @@ from tests.handlers.handlers_testkit import (
     sqs_event,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("get_order")
+HANDLER = "get_order"
 
 
 def get(app: ModuleType, order_id: str, context: LambdaContext, sub: str | None = ALICE) -> dict[str, Any]:

@@ -9,12 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.handlers_testkit import ALICE, BOB, AwsWorld, LambdaContext, http_event, import_handler
+from tests.handlers.handlers_testkit import ALICE, BOB, AwsWorld, LambdaContext, http_event
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("get_order")
+HANDLER = "get_order"
 
 
 def list_orders(

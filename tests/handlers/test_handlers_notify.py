@@ -21,15 +21,11 @@ from tests.handlers.handlers_testkit import (
     correlated,
     eventbridge_event,
     fail_calls_to,
-    import_handler,
     metric_names,
     new_order_id,
 )
 
-
-@pytest.fixture
-def app(aws: AwsWorld) -> ModuleType:
-    return import_handler("notify")
+HANDLER = "notify"
 
 
 FAILED: dict[str, Any] = {"reason": "OUT_OF_STOCK", "message": "Part of your order is out of stock."}
