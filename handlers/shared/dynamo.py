@@ -191,25 +191,10 @@ def put_if_absent(
 def read_item(
     dynamodb: Any, table_name: str, key: Mapping[str, Any], *, dependency: str, **options: Any
 ) -> dict[str, Any] | None:
-    """One item by key as plain values (strongly consistent GetItem), or None when there is none.
+    """One item by its key (plain values) as plain values, read strongly consistent; None when there is none.
 
-    Parameters
-    ----------
-    dynamodb:
-        A boto3 DynamoDB client.
-    table_name:
-        The table.
-    key:
-        The item's key as plain values.
-    dependency:
-        What is read, for the error message (e.g. ``"payments table"``).
-    **options:
-        More GetItem parameters, e.g. ``ProjectionExpression``.
-
-    Raises
-    ------
-    TransientDependencyError
-        When the table throttled or failed.
+    ``options`` are more GetItem parameters (e.g. ``ProjectionExpression``); a throttled or failing table
+    raises :class:`~shared.errors.TransientDependencyError` naming ``dependency``.
     """
     with transient_dependency_errors(dependency):
         response = dynamodb.get_item(TableName=table_name, Key=to_item(key), ConsistentRead=True, **options)

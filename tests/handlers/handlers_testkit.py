@@ -25,15 +25,10 @@ TOPIC_NAME = "order-notifications"
 COGNITO_ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_TestPool"
 COGNITO_CLIENT_ID = "4example0client0id0000000"
 
-ENVIRONMENT = {
+FUNCTION_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_SERVICE_NAME": "orderflow-tests",
     "POWERTOOLS_METRICS_NAMESPACE": "orderflow",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "ORDERS_TABLE_NAME": "orders",
     "TIMELINE_TABLE_NAME": "timeline",
@@ -47,6 +42,16 @@ ENVIRONMENT = {
     "COGNITO_ISSUER": COGNITO_ISSUER,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT_ID,
 }
+"""What a deployed function finds in its environment (docs/contracts.md), with this kit's values."""
+ENVIRONMENT = {
+    **FUNCTION_ENVIRONMENT,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_SERVICE_NAME": "orderflow-tests",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+"""The environment of a handler test: the function's, plus moto's credentials and no X-Ray daemon."""
 
 ALICE = "8f3c2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 BOB = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
