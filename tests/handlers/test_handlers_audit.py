@@ -205,3 +205,18 @@ def test_a_throttled_write_fails_only_that_message(
 
     assert failed_ids(response) == [event["Records"][1]["messageId"]]
     assert sorted(row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")) == ["e1", "e3"]
+
+
+def test_event_times_are_recorded_in_utc_and_a_time_without_a_zone_fails(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    order_id = new_order_id()
+    offset = json.loads(order_event(order_id, "e1", "AddressCorrected")) | {"time": "2026-01-01T13:00:00+01:00"}
+    zoneless = json.loads(order_event(order_id, "e2", "AddressCorrected")) | {"time": "2026-01-01T12:00:00"}
+    event = sqs_event([json.dumps(offset), json.dumps(zoneless)])
+
+    response = app.lambda_handler(event, context)
+
+    assert failed_ids(response) == [event["Records"][1]["messageId"]]
+    [row] = aws.scan("TIMELINE_TABLE_NAME")
+    assert (row["eventKey"], row["time"]) == ("2026-01-01T12:00:00Z#e1", "2026-01-01T12:00:00Z")

@@ -46,7 +46,10 @@ def seed_order(aws: AwsWorld, order_id: str, customer_id: str = ALICE) -> None:
     )
 
 
-def seed_timeline(aws: AwsWorld, order_id: str, rows: list[tuple[str, str, str]]) -> None:
+def seed_order_with_timeline(aws: AwsWorld, rows: list[tuple[str, str, str]]) -> str:
+    """A new order of Alice's with one timeline row per ``(time, event id, detail-type)``; its id."""
+    order_id = new_order_id()
+    seed_order(aws, order_id)
     for time, event_id, detail_type in rows:
         aws.put(
             "TIMELINE_TABLE_NAME",
@@ -59,16 +62,14 @@ def seed_timeline(aws: AwsWorld, order_id: str, rows: list[tuple[str, str, str]]
                 "detail": {"orderId": order_id},
             },
         )
+    return order_id
 
 
 def test_the_owner_gets_the_order_and_its_timeline_oldest_first(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
-    order_id = new_order_id()
-    seed_order(aws, order_id)
-    seed_timeline(
+    order_id = seed_order_with_timeline(
         aws,
-        order_id,
         [
             ("2026-01-01T12:00:05Z", "e3", "OrderAccepted"),
             ("2026-01-01T12:00:00Z", "e1", "OrderPlaced"),
@@ -96,12 +97,9 @@ def test_the_owner_gets_the_order_and_its_timeline_oldest_first(
 def test_events_of_the_same_second_are_listed_in_lifecycle_order(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
-    order_id = new_order_id()
-    seed_order(aws, order_id)
     # Event ids are random: here they sort against the lifecycle.
-    seed_timeline(
+    order_id = seed_order_with_timeline(
         aws,
-        order_id,
         [
             ("2026-01-01T12:00:00Z", "a", "OrderFulfilled"),
             ("2026-01-01T12:00:00Z", "b", "OrderAccepted"),

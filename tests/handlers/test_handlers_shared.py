@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -14,10 +16,19 @@ from pydantic import ValidationError
 from shared import errors
 from shared.bus import EventPublisher, EventPublishError
 from shared.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue, parse_catalogue
-from shared.dynamo import cancellation_codes, from_item, plain, to_item
+from shared.clock import utc_timestamp
+from shared.dynamo import cancellation_codes, from_item, plain, put_if_absent, read_item, to_item
 from shared.models.api import CreateOrderRequest
+from shared.models.envelope import BusEvent
 from shared.models.events import OrderAcceptedDetail
-from tests.handlers.handlers_testkit import REGION, VALID_ORDER_BODY, client_error
+from tests.handlers.handlers_testkit import (
+    ENVIRONMENT,
+    REGION,
+    VALID_ORDER_BODY,
+    AwsWorld,
+    client_error,
+    eventbridge_event,
+)
 
 ORDER_ID = "6b1d9a4e-2f7c-4e8a-9d3b-5c6e7f8a9b0c"
 
@@ -181,3 +192,75 @@ def test_contract_models_speak_camel_case_and_ignore_unknown_fields() -> None:
         "correlationId": "x",
         "tier": "NEW",
     }
+
+
+def test_timestamps_are_utc_with_a_literal_z() -> None:
+    in_dublin_summer = datetime(2026, 7, 1, 13, 30, 5, 250_000, tzinfo=timezone(timedelta(hours=1)))
+
+    assert utc_timestamp(in_dublin_summer) == "2026-07-01T12:30:05Z"
+    assert utc_timestamp(in_dublin_summer, timespec="milliseconds") == "2026-07-01T12:30:05.250Z"
+    now = datetime.strptime(utc_timestamp(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs(now - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_put_if_absent_writes_once_and_then_reports_what_is_there(aws: AwsWorld) -> None:
+    table = ENVIRONMENT["PAYMENTS_TABLE_NAME"]
+    sent: list[dict[str, Any]] = []
+    aws.dynamodb.meta.events.register("provide-client-params.dynamodb.PutItem", lambda params, **_: sent.append(params))
+
+    first = put_if_absent(aws.dynamodb, table, {"orderId": "o-1", "n": 1}, key="orderId", dependency="payments table")
+    second = put_if_absent(aws.dynamodb, table, {"orderId": "o-1", "n": 2}, key="orderId", dependency="payments table")
+    old = put_if_absent(
+        aws.dynamodb,
+        table,
+        {"orderId": "o-1", "n": 3},
+        key="orderId",
+        dependency="payments table",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+    assert (first, second, old) == (None, {}, {"orderId": "o-1", "n": 1})
+    assert aws.get("PAYMENTS_TABLE_NAME", {"orderId": "o-1"}) == {"orderId": "o-1", "n": 1}
+    assert {request["ConditionExpression"] for request in sent} == {"attribute_not_exists(orderId)"}
+
+
+def test_a_throttled_put_if_absent_is_transient(aws: AwsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    def throttled(**request: Any) -> None:
+        raise client_error("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(aws.dynamodb, "put_item", throttled)
+
+    with pytest.raises(errors.TransientDependencyError, match="payments table"):
+        put_if_absent(aws.dynamodb, "payments", {"orderId": "o-1"}, key="orderId", dependency="payments table")
+
+
+def test_read_item_reads_plain_values_or_none(aws: AwsWorld) -> None:
+    aws.put("PAYMENTS_TABLE_NAME", {"orderId": "o-1", "amountCents": 1299, "status": "CHARGED"})
+    table = ENVIRONMENT["PAYMENTS_TABLE_NAME"]
+
+    found = read_item(aws.dynamodb, table, {"orderId": "o-1"}, dependency="payments table")
+    projected = read_item(
+        aws.dynamodb, table, {"orderId": "o-1"}, dependency="payments table", ProjectionExpression="amountCents"
+    )
+
+    assert found == {"orderId": "o-1", "amountCents": 1299, "status": "CHARGED"}
+    assert projected == {"amountCents": 1299}
+    assert read_item(aws.dynamodb, table, {"orderId": "o-2"}, dependency="payments table") is None
+
+
+def test_the_bus_envelope_is_powertools_eventbridge_model_and_refuses_a_time_without_a_zone() -> None:
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    delivered = eventbridge_event("OrderPlaced", {"orderId": ORDER_ID}, time="2026-01-31T12:00:00Z")
+    event = BusEvent.model_validate(delivered)
+
+    assert isinstance(event, EventBridgeModel)
+    assert (event.detail_type, utc_timestamp(event.time), event.detail) == (
+        "OrderPlaced",
+        "2026-01-31T12:00:00Z",
+        {"orderId": ORDER_ID},
+    )
+    with pytest.raises(ValidationError, match="time"):
+        BusEvent.model_validate(delivered | {"time": "2026-01-31T12:00:00"})
+    with pytest.raises(ValidationError, match="account"):
+        BusEvent.model_validate({key: value for key, value in delivered.items() if key != "account"})
