@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import pytest
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -370,11 +371,10 @@ def client_error(code: str, status: int = 400, operation: str = "PutItem", **ext
     return ClientError(response, operation)  # type: ignore[arg-type]
 
 
-def fail_calls_to(client: Any, method: str, error: Exception, only_table: str | None = None) -> Any:
-    """Replace ``client.<method>`` so it raises ``error`` (for one table only, when given).
-
-    Returns the original method; use with ``monkeypatch.setattr`` so it is restored after the test.
-    """
+def make_calls_fail(
+    monkeypatch: pytest.MonkeyPatch, client: Any, method: str, error: Exception, only_table: str | None = None
+) -> None:
+    """Make ``client.<method>`` raise ``error`` until ``monkeypatch`` undoes it (for one table only, when given)."""
     original = getattr(client, method)
 
     def failing(**kwargs: Any) -> Any:
@@ -382,7 +382,7 @@ def fail_calls_to(client: Any, method: str, error: Exception, only_table: str | 
             raise error
         return original(**kwargs)
 
-    return failing
+    monkeypatch.setattr(client, method, failing)
 
 
 def fulfillment_state(order_id: str, *, tier: str = "NEW", items: list[dict[str, Any]] | None = None) -> dict[str, Any]:

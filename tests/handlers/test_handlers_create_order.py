@@ -19,7 +19,7 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
+    make_calls_fail,
     metric_names,
     order_request,
 )
@@ -279,11 +279,7 @@ def test_a_throttled_orders_table_is_a_503_and_forgets_the_key(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     throttled = client_error("ProvisionedThroughputExceededException")
-    monkeypatch.setattr(
-        app.dynamodb,
-        "put_item",
-        fail_calls_to(app.dynamodb, "put_item", throttled, only_table=ENVIRONMENT["ORDERS_TABLE_NAME"]),
-    )
+    make_calls_fail(monkeypatch, app.dynamodb, "put_item", throttled, only_table=ENVIRONMENT["ORDERS_TABLE_NAME"])
 
     response = app.lambda_handler(order_request(VALID_ORDER_BODY), context)
 

@@ -13,8 +13,8 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
     fulfillment_state,
+    make_calls_fail,
     new_order_id,
     seed_accepted_order,
 )
@@ -103,9 +103,7 @@ def test_a_throttled_table_is_transient(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch, accepted_order: str
 ) -> None:
     order_id = accepted_order
-    monkeypatch.setattr(
-        app.dynamodb, "get_item", fail_calls_to(app.dynamodb, "get_item", client_error("ThrottlingException"))
-    )
+    make_calls_fail(monkeypatch, app.dynamodb, "get_item", client_error("ThrottlingException"))
 
     with pytest.raises(Exception) as raised:
         app.lambda_handler(fulfillment_state(order_id), context)

@@ -14,7 +14,7 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
+    make_calls_fail,
     new_order_id,
 )
 
@@ -133,9 +133,7 @@ def test_an_input_without_customer_id_is_rejected_naming_it(
 def test_a_throttled_index_is_transient(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        app.dynamodb, "query", fail_calls_to(app.dynamodb, "query", client_error("ThrottlingException"))
-    )
+    make_calls_fail(monkeypatch, app.dynamodb, "query", client_error("ThrottlingException"))
 
     with pytest.raises(Exception) as raised:
         app.lambda_handler({"orderId": new_order_id(), "customerId": ALICE, "correlationId": "c"}, context)

@@ -15,9 +15,9 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
     http_event,
     import_handler,
+    make_calls_fail,
     new_order_id,
     order_request,
     sqs_event,
@@ -154,9 +154,7 @@ def test_reading_twice_returns_the_same_and_writes_nothing(
 def test_a_throttled_table_is_503(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        app.dynamodb, "get_item", fail_calls_to(app.dynamodb, "get_item", client_error("ThrottlingException"))
-    )
+    make_calls_fail(monkeypatch, app.dynamodb, "get_item", client_error("ThrottlingException"))
 
     assert get(app, new_order_id(), context)["statusCode"] == 503
 

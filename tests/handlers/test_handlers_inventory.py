@@ -11,9 +11,9 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
     fulfillment_state,
     import_handler,
+    make_calls_fail,
     new_order_id,
     seed_inventory,
 )
@@ -135,9 +135,7 @@ def test_stock_never_goes_below_zero(reserve: ModuleType, aws: AwsWorld, context
 def test_throttling_conflicts_and_5xx_are_transient(
     reserve: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
-    monkeypatch.setattr(
-        reserve.dynamodb, "transact_write_items", fail_calls_to(reserve.dynamodb, "transact_write_items", error)
-    )
+    make_calls_fail(monkeypatch, reserve.dynamodb, "transact_write_items", error)
 
     with pytest.raises(Exception) as raised:
         reserve.lambda_handler(fulfillment_state(new_order_id()), context)
@@ -197,7 +195,7 @@ def test_a_throttled_release_is_transient(
     release: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     throttled = client_error("ThrottlingException", operation="GetItem")
-    monkeypatch.setattr(release.dynamodb, "get_item", fail_calls_to(release.dynamodb, "get_item", throttled))
+    make_calls_fail(monkeypatch, release.dynamodb, "get_item", throttled)
 
     with pytest.raises(Exception) as raised:
         release.lambda_handler(fulfillment_state(new_order_id()), context)

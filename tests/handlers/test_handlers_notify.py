@@ -20,7 +20,7 @@ from tests.handlers.handlers_testkit import (
     client_error,
     correlated,
     eventbridge_event,
-    fail_calls_to,
+    make_calls_fail,
     metric_names,
     new_order_id,
 )
@@ -212,7 +212,7 @@ def test_a_publish_failure_raises_and_a_retry_publishes(
 ) -> None:
     event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED)
     with monkeypatch.context() as patched:
-        patched.setattr(app.sns, "publish", fail_calls_to(app.sns, "publish", client_error("InternalError", 500)))
+        make_calls_fail(patched, app.sns, "publish", client_error("InternalError", 500))
         with pytest.raises(Exception, match="InternalError"):
             app.lambda_handler(event, context)
         # Powertools forgets the key of a failed run, so Lambda's retry is not skipped.

@@ -11,9 +11,9 @@ from tests.handlers.handlers_testkit import (
     AwsWorld,
     LambdaContext,
     client_error,
-    fail_calls_to,
     fulfillment_state,
     import_handler,
+    make_calls_fail,
     new_order_id,
 )
 
@@ -97,7 +97,7 @@ def test_a_throttled_table_is_transient(
     charge: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     throttled = client_error("ThrottlingException")
-    monkeypatch.setattr(charge.dynamodb, "put_item", fail_calls_to(charge.dynamodb, "put_item", throttled))
+    make_calls_fail(monkeypatch, charge.dynamodb, "put_item", throttled)
 
     with pytest.raises(Exception) as raised:
         charge.lambda_handler(costing(100), context)
@@ -154,7 +154,7 @@ def test_a_throttled_refund_is_transient(
     refund: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     throttled = client_error("InternalServerError", status=500, operation="GetItem")
-    monkeypatch.setattr(refund.dynamodb, "get_item", fail_calls_to(refund.dynamodb, "get_item", throttled))
+    make_calls_fail(monkeypatch, refund.dynamodb, "get_item", throttled)
 
     with pytest.raises(Exception) as raised:
         refund.lambda_handler(costing(100), context)
