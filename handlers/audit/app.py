@@ -9,11 +9,11 @@ is a duplicate too; any other event is keyed ``<event time>#<event id>``.
 Only events of the order system's own source are recorded: anything else fails (to the dead-letter
 queue, where an operator sees it) instead of reaching a customer's timeline.
 
-Partial batch failures (Powertools Batch, ``ReportBatchItemFailures``): a message that cannot be
-parsed or has no ``orderId`` fails alone and goes back to the queue; the rest of its batch is
-recorded and deleted. After the queue's ``maxReceiveCount`` receives the poison message moves to the
-dead-letter queue. If every message of a batch fails, Powertools raises, so the whole batch is
-retried.
+Partial batch failures (Powertools Batch with the :class:`AuditMessage` parser model,
+``ReportBatchItemFailures``): a message whose body is not an EventBridge event with an ``orderId``
+fails alone and goes back to the queue; the rest of its batch is recorded and deleted. After the
+queue's ``maxReceiveCount`` receives the poison message moves to the dead-letter queue. If every
+message of a batch fails, Powertools raises, so the whole batch is retried.
 """
 
 from __future__ import annotations
