@@ -884,20 +884,24 @@ class StackRule(Rule, StackValidationPolicy):
         record_notes(_STACK_KEY, (f"{urn or default_urn}\n{text}" for urn, text in self.note_lines(outcome)))
 
 
+def _notes_policy(name: str, rules: str, undecided: str) -> dict[str, Any]:
+    """What both notes policies pass to the SDK: their name, a description, and the advisory level."""
+    return {
+        "name": name,
+        "description": (
+            f"Notes from the {rules}: findings a waiver accepts (with its reason) and {undecided} that "
+            "cannot be decided until the update runs"
+        ),
+        "enforcement_level": EnforcementLevel.ADVISORY,
+        "severity": Severity.LOW,
+    }
+
+
 class PackNotes(ResourceValidationPolicy):
     """Reports, as advisory, what the rules before it could not decide or found waived on this resource."""
 
     def __init__(self) -> None:
-        super().__init__(
-            name="pack-notes",
-            description=(
-                "Notes from the other rules: findings a waiver accepts (with its reason) and checks that "
-                "cannot be decided until the update runs"
-            ),
-            validate=self._validate,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-        )
+        super().__init__(validate=self._validate, **_notes_policy("pack-notes", "other rules", "checks"))
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for note in take_notes(args.urn):
@@ -908,16 +912,7 @@ class PackStackNotes(StackValidationPolicy):
     """The stack-rule counterpart of :class:`PackNotes`, run after every stack rule."""
 
     def __init__(self) -> None:
-        super().__init__(
-            name="pack-notes-stack",
-            description=(
-                "Notes from the stack rules: findings a waiver accepts (with its reason) and correlations "
-                "that cannot be decided until the update runs"
-            ),
-            validate=self._validate,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-        )
+        super().__init__(validate=self._validate, **_notes_policy("pack-notes-stack", "stack rules", "correlations"))
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         for note in take_notes(_STACK_KEY):

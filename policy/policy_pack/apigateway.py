@@ -436,7 +436,7 @@ RULES: Final = [
         ),
         severity=Severity.MEDIUM,
         enforcement_level=EnforcementLevel.MANDATORY,
-        service="apigateway",
+        service=SERVICE,
         resource_types=(REST_STAGE, HTTP_STAGE, HTTP_API, REST_METHOD_SETTINGS),
         check=_throttling,
     ),

@@ -13,8 +13,6 @@ from policy_pack.lambda_ import EVENT_SOURCE_MAPPING
 RULE: Final = "aws:cloudwatch/eventRule:EventRule"
 TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 ARCHIVE: Final = "aws:cloudwatch/eventArchive:EventArchive"
-BUS: Final = "aws:cloudwatch/eventBus:EventBus"
-BUS_POLICY: Final = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 PERMISSION: Final = "aws:cloudwatch/eventPermission:EventPermission"
 
 SERVICE: Final = "eventbridge"

@@ -11,7 +11,6 @@ from policy_pack._core import ABSENT, Props, ResourceRule
 
 TOPIC: Final = "aws:sns/topic:Topic"
 SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
-TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
 
 SERVICE: Final = "sns"
 
