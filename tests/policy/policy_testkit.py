@@ -137,18 +137,9 @@ def program_run(*resources: Any, config: Mapping[str, str] | None = None) -> Any
         """A record with no parent, provider or dependencies, as the engine registers the stack and providers."""
         struct = struct_pb2.Struct()
         struct.update(inputs)
+        unattached = {"parent": "", "provider": "", "dependencies": (), "property_dependencies": {}, "options": {}}
         return RecordedResource(
-            urn=urn,
-            type=type_,
-            name=name,
-            parent="",
-            provider="",
-            dependencies=(),
-            property_dependencies={},
-            options={},
-            inputs=inputs,
-            inputs_struct=struct,
-            **more,
+            urn=urn, type=type_, name=name, inputs=inputs, inputs_struct=struct, **unattached, **more
         )
 
     stack = top_level(STACK_URN, "pulumi:pulumi:Stack", f"{PROJECT}-{STACK}", {}, custom=False)
