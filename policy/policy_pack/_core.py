@@ -531,6 +531,35 @@ StackCheck = Callable[["StackView", Mapping[str, Any]], Iterable[Finding]]
 """A stack rule body: ``(stack, config) -> findings``."""
 
 
+def must_be_set(path: str, consequence: str) -> ResourceCheck:
+    """A check that ``path`` is set (unknown during preview counts as set): ``"<path> is not set: <consequence>"``."""
+
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        if not props.is_set(path):
+            yield f"{path} is not set: {consequence}"
+
+    return check
+
+
+def must_be_true(path: str, consequence: str) -> ResourceCheck:
+    """A check that the boolean at ``path`` is true, absent being false: ``"<path> is not true: <consequence>"``."""
+
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        if props.flag(path, False) is not True:
+            yield f"{path} is not true: {consequence}"
+
+    return check
+
+
+def turn_on(key: str) -> ResourceFix:
+    """A fix that sets the top-level boolean ``key`` to true where it is not already."""
+
+    def fix(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
+        return None if props.flag(key, False) is True else {key: True}
+
+    return fix
+
+
 class Rule:
     """What every rule shares: metadata, config, waivers, and the one evaluation path.
 
