@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,6 +18,7 @@ from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.function import Function, FunctionArgs
 from offline.harness import RecordingMonitor
 from offline.mocks import ACCOUNT_ID, AwsMocks
 from offline.recording import ProgramRun, RecordedResource
@@ -63,6 +65,9 @@ class Built:
 def build(construct: Callable[[], pulumi.ComponentResource]) -> Built:
     """Run ``construct`` as a one-component program and record what it registers.
 
+    ``construct`` may first make what the component needs (a function for an API); the component is
+    the one it returns.
+
     Raises
     ------
     Exception
@@ -76,15 +81,22 @@ def build(construct: Callable[[], pulumi.ComponentResource]) -> Built:
     built: list[pulumi.ComponentResource] = []
     _sync_await(run_pulumi_func(lambda: built.append(construct())))
     run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
-    (component,) = [record for record in run if record.is_component and record.parent == run.stack_urn]
-    return Built(run, component)
+    urn = _sync_await(built[0].urn.future())
+    return Built(run, run.by_urn(str(urn)))
 
 
 @pytest.fixture
-def arn() -> Callable[..., str]:
-    """``arn(service, resource, region=REGION, account=ACCOUNT)`` in the mocks' partition."""
+def handlers(tmp_path: Path) -> Path:
+    """A handlers folder with one package, ``worker``, and the shared library every function packages."""
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "worker" / "app.py").write_text("def lambda_handler(event, context):\n    return event\n")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    return tmp_path
 
-    def make(service: str, resource: str, region: str = REGION, account: str = ACCOUNT) -> str:
-        return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
 
-    return make
+def worker_function(handlers: Path, name: str = "worker") -> Function:
+    """A function for the components that take one (APIs, channels)."""
+    return Function(
+        name, FunctionArgs("worker", reserved_concurrency=None, log_retention_days=1, handlers_dir=handlers)
+    )

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from components.bucket import Bucket, BucketArgs, ServiceObjectReader
-from tests.components.conftest import ACCOUNT, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, Built, build
 
-DISTRIBUTION_ARN = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E123"
+DISTRIBUTION_ARN = f"arn:{PARTITION}:cloudfront::{ACCOUNT}:distribution/E123"
 
 
 def test_defaults() -> None:

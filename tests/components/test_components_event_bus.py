@@ -9,7 +9,7 @@ import pytest
 
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.event_patterns import EventPatternError
-from tests.components.conftest import ACCOUNT, PREFIX, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
 ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive"
@@ -21,9 +21,9 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 QUEUE_COMPONENT = "orderflow:messaging:Queue"
 PATTERN = {"source": ["probe"], "detail-type": ["Happened"]}
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:probe-test-worker"
-MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:probe-test-flow"
-BUS_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{PREFIX}-events"
+FUNCTION_ARN = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:probe-test-worker"
+MACHINE_ARN = f"arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:probe-test-flow"
+BUS_ARN = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{PREFIX}-events"
 
 
 def bus(**args: Any) -> EventBus:
@@ -50,7 +50,7 @@ def test_defaults_a_bus_with_a_bounded_archive_and_a_policy_for_its_own_account_
             {
                 "Sid": "AllowPutEventsFromAccounts",
                 "Effect": "Allow",
-                "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]},
+                "Principal": {"AWS": [f"arn:{PARTITION}:iam::{ACCOUNT}:root"]},
                 "Action": "events:PutEvents",
                 "Resource": BUS_ARN,
             }

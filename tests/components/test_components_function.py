@@ -10,23 +10,14 @@ import pulumi
 import pytest
 
 from components.function import AsyncInvokeArgs, Function, FunctionArgs
-from tests.components.conftest import ACCOUNT, PREFIX, PROJECT, REGION, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, PROJECT, REGION, Built, build
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 FUNCTION = "aws:lambda/function:Function"
 ASYNC_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-FAILURES_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:failures"
-
-
-@pytest.fixture
-def handlers(tmp_path: Path) -> Path:
-    (tmp_path / "worker").mkdir()
-    (tmp_path / "worker" / "app.py").write_text("def lambda_handler(event, context):\n    return event\n")
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "__init__.py").write_text("")
-    return tmp_path
+FAILURES_ARN = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:failures"
 
 
 def worker(handlers: Path, **overrides: Any) -> Function:
@@ -105,7 +96,7 @@ def test_defaults_the_role_writes_only_its_own_logs_and_traces(handlers: Path) -
             "Resource": "*",
         },
     ]
-    assert log_group_arn.startswith(f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:")
+    assert log_group_arn.startswith(f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:")
 
 
 def test_opt_outs_unreserved_concurrency_and_pass_through_tracing(handlers: Path) -> None:
@@ -129,8 +120,8 @@ def test_a_reservation_that_would_stop_the_function_fails_naming_it(handlers: Pa
 
 
 def test_the_powertools_layer_comes_first(handlers: Path) -> None:
-    powertools = f"arn:aws:lambda:{REGION}:111111111111:layer:private-powertools:4"
-    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:jwt:1"
+    powertools = f"arn:{PARTITION}:lambda:{REGION}:111111111111:layer:private-powertools:4"
+    other = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:layer:jwt:1"
     built = build(lambda: worker(handlers, powertools_layer_arn=powertools, layers=[other]))
 
     assert built.inputs("worker-function")["layers"] == [powertools, other]
@@ -165,7 +156,7 @@ def test_async_invocations_retry_then_go_to_the_on_failure_destination(handlers:
 
 
 def test_an_sns_destination_gets_publish(handlers: Path) -> None:
-    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"
+    topic = f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:t"
     built = build(lambda: worker(handlers, async_invoke=AsyncInvokeArgs(topic, destination_service="sns")))
 
     assert built.inputs("worker-async")["destinationConfig"]["onFailure"]["destination"] == topic

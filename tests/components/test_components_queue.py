@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueSender
-from tests.components.conftest import ACCOUNT, REGION, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, Built, build
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -69,7 +69,7 @@ def test_defaults_both_queues_refuse_plain_http() -> None:
     assert statements(built, "jobs-policy") == [tls_only(arn(built, "jobs-queue"))]
     assert built.inputs("jobs-dlq-policy")["queueUrl"] == url(built, "jobs-dlq")
     assert statements(built, "jobs-dlq-policy") == [tls_only(arn(built, "jobs-dlq"))]
-    assert arn(built, "jobs-queue").startswith(f"arn:aws:sqs:{REGION}:{ACCOUNT}:")
+    assert arn(built, "jobs-queue").startswith(f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:")
 
 
 def test_defaults_only_this_queue_may_redrive_into_its_dlq() -> None:
@@ -110,7 +110,7 @@ def test_visibility_timeout_of_an_unconsumed_queue_is_taken_as_given() -> None:
 
 
 def test_senders_may_send_only_on_behalf_of_their_source() -> None:
-    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/bus/r"
+    rule = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/bus/r"
     built = build(lambda: Queue("jobs", QueueArgs(senders=[QueueSender("events.amazonaws.com", rule)])))
 
     queue_arn = arn(built, "jobs-queue")

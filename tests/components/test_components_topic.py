@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from components.topic import SubscriptionArgs, Topic, TopicArgs, TopicPublisher
-from tests.components.conftest import ACCOUNT, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, build
 
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 QUEUE_COMPONENT = "orderflow:messaging:Queue"
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:probe-test-worker"
+FUNCTION_ARN = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:probe-test-worker"
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",
     "Effect": "Deny",
@@ -40,7 +40,7 @@ def test_opt_out_no_encryption_key() -> None:
 
 
 def test_publishers_may_publish_only_on_behalf_of_their_source() -> None:
-    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r"
+    rule = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/r"
     built = build(lambda: Topic("alerts", TopicArgs(publishers=[TopicPublisher("events.amazonaws.com", rule)])))
 
     topic_arn = built.child("alerts-topic").outputs["arn"]
@@ -95,7 +95,7 @@ def test_a_lambda_subscription_may_invoke_only_from_this_topic() -> None:
 
 
 def test_raw_delivery_only_where_sns_has_it_for_queues() -> None:
-    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"
+    queue_arn = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:q"
     subscriptions = {
         "queue": SubscriptionArgs("sqs", queue_arn, raw_message_delivery=True),
         "email": SubscriptionArgs("email", "ops@example.com", raw_message_delivery=True),

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from components.workflow import Workflow, WorkflowArgs
-from tests.components.conftest import ACCOUNT, PREFIX, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
 
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:probe-test-step"
+FUNCTION_ARN = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:probe-test-step"
 
 
 def one_step(step_function_arn: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def one_step(step_function_arn: str) -> dict[str, Any]:
         "States": {
             "Step": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
+                "Resource": f"arn:{PARTITION}:states:::lambda:invoke",
                 "Arguments": {"FunctionName": step_function_arn, "Payload": "{% $states.input %}"},
                 "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 3}],
                 "End": True,
