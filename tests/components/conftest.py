@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pulumi
 import pytest
@@ -35,12 +35,22 @@ PREFIX = f"{PROJECT}-{STACK}"
 IGNORED_INPUTS = frozenset({"tags", "tagsAll"})
 
 
+ComponentT = TypeVar("ComponentT", bound=pulumi.ComponentResource)
+
+
 @dataclass
-class Built:
+class Built(Generic[ComponentT]):
     """One component's recording: the component and its direct children, in registration order."""
 
     run: ProgramRun
     component: RecordedResource
+    resource: ComponentT
+    """The component object itself, for its public outputs (see :meth:`value`)."""
+
+    @staticmethod
+    def value(output: pulumi.Output[Any]) -> Any:
+        """What a public output resolves to."""
+        return _sync_await(output.future())
 
     @property
     def children(self) -> list[RecordedResource]:
@@ -62,7 +72,7 @@ class Built:
         return set(kinds)
 
 
-def build(construct: Callable[[], pulumi.ComponentResource]) -> Built:
+def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
     """Run ``construct`` as a one-component program and record what it registers.
 
     ``construct`` may first make what the component needs (a function for an API); the component is
@@ -78,11 +88,11 @@ def build(construct: Callable[[], pulumi.ComponentResource]) -> Built:
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config({"aws:region": REGION})
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
-    built: list[pulumi.ComponentResource] = []
+    built: list[ComponentT] = []
     _sync_await(run_pulumi_func(lambda: built.append(construct())))
     run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
     urn = _sync_await(built[0].urn.future())
-    return Built(run, run.by_urn(str(urn)))
+    return Built(run, run.by_urn(str(urn)), built[0])
 
 
 @pytest.fixture
