@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueSender
-from tests.components.conftest import ACCOUNT, PARTITION, REGION, Built, build
+import pytest
+
+from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, Built, build, worker_function
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -125,3 +128,49 @@ def test_senders_may_send_only_on_behalf_of_their_source() -> None:
             "Condition": {"ArnEquals": {"aws:SourceArn": rule}},
         },
     ]
+
+
+def test_a_consumer_reads_in_bounded_batches_reporting_item_failures(handlers: Path) -> None:
+    def construct() -> Queue:
+        consumer = QueueConsumerArgs(function=worker_function(handlers), maximum_concurrency=2, batch_size=5)
+        return Queue("jobs", QueueArgs(consumer=consumer))
+
+    built = build(construct)
+
+    function = built.run.named("worker-function")
+    # Six times the function's timeout (10 s) plus the batching window (1 s), as AWS advises.
+    assert built.inputs("jobs-queue")["visibilityTimeoutSeconds"] == 61
+    policy = built.inputs("jobs-consumer-policy")
+    assert policy["role"] == built.run.named("worker-role").id
+    assert json.loads(policy["policy"])["Statement"] == [
+        {
+            "Sid": "ConsumeQueue",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            ],
+            "Resource": arn(built, "jobs-queue"),
+        }
+    ]
+    assert built.inputs("jobs-consumer") == {
+        "eventSourceArn": arn(built, "jobs-queue"),
+        "functionName": function.outputs["arn"],
+        "batchSize": 5,
+        "maximumBatchingWindowInSeconds": 1,
+        "functionResponseTypes": ["ReportBatchItemFailures"],
+        "scalingConfig": {"maximumConcurrency": 2},
+    }
+    # Lambda checks the role's queue permissions when the mapping is created.
+    assert built.child("jobs-consumer-policy").urn in built.child("jobs-consumer").dependencies
+
+
+def test_a_consumed_queue_refuses_a_visibility_timeout_of_its_own(handlers: Path) -> None:
+    def construct() -> Queue:
+        consumer = QueueConsumerArgs(function=worker_function(handlers), maximum_concurrency=2)
+        return Queue("jobs", QueueArgs(consumer=consumer, visibility_timeout_seconds=30))
+
+    with pytest.raises(ValueError, match="jobs: the visibility timeout of a consumed queue is derived"):
+        build(construct)
