@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 from moto.events.models import EventPattern
 
 from orderflow import routing
@@ -152,3 +154,69 @@ def test_names_agree_with_the_handlers_side_of_the_contract() -> None:
     )
     assert set(routing.ORDER_STATUS_DETAIL_TYPES) == set(events.ORDER_STATUS_DETAILS)
     assert routing.S3_OBJECT_CREATED == events.S3_OBJECT_CREATED
+
+
+# ---- what the handlers really put, routed by moto's PutEvents ----------------------------------------
+
+CORRELATION = {"orderId": ORDER_ID, "customerId": "c-1", "correlationId": "r-1"}
+STATUS_DETAILS: dict[str, dict[str, Any]] = {
+    "OrderAccepted": {"tier": "NEW"},
+    "OrderRejected": {"reason": "CUSTOMER_BLOCKED", "message": "We cannot take this order."},
+    "OrderFulfilled": {"shipmentId": "s-1", "receiptKey": f"receipts/c-1/{ORDER_ID}.json"},
+    "OrderFailed": {"reason": "OUT_OF_STOCK", "message": "An item ran out."},
+}
+PLACED_DETAIL = {
+    "items": [{"sku": "TEA-01", "quantity": 1, "unitPriceCents": 450}],
+    "totalCents": 450,
+    "currency": "EUR",
+    "placedAt": "2026-01-31T12:00:00Z",
+}
+
+
+def test_what_the_publisher_puts_reaches_exactly_its_rules_through_moto_put_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Independent of the patterns' own checks: the handlers' EventPublisher puts contract-valid events,
+    # and moto's PutEvents (not this module) decides which rule's queue receives each.
+    from shared.bus import EventPublisher
+    from shared.models import events
+
+    for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(variable, value)
+    with mock_aws():
+        client = boto3.client("events", region_name="eu-west-1")
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        client.create_event_bus(Name="orders")
+        queues: dict[str, str] = {}
+        for rule in routing.routing_rules(BUCKET):
+            if rule.bus != routing.CUSTOM_BUS:
+                continue
+            queues[rule.name] = sqs.create_queue(QueueName=rule.name)["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queues[rule.name], AttributeNames=["QueueArn"])
+            client.put_rule(Name=rule.name, EventBusName="orders", EventPattern=json.dumps(rule.pattern))
+            client.put_targets(
+                Rule=rule.name,
+                EventBusName="orders",
+                Targets=[{"Id": "queue", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+            )
+        publisher = EventPublisher(client, "orders")
+        publisher.publish(events.ORDER_PLACED, events.OrderPlacedDetail.model_validate(CORRELATION | PLACED_DETAIL))
+        for detail_type, detail in STATUS_DETAILS.items():
+            publisher.publish(
+                detail_type, events.ORDER_STATUS_DETAILS[detail_type].model_validate(CORRELATION | detail)
+            )
+
+        received = {
+            rule: sorted(
+                json.loads(message["Body"])["detail-type"]
+                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            )
+            for rule, url in queues.items()
+        }
+
+    assert received == {
+        "order-placed": ["OrderPlaced"],
+        "order-status": sorted(STATUS_DETAILS),
+        "audit": sorted(["OrderPlaced", *STATUS_DETAILS]),
+        "receipt-ready": [],
+    }
