@@ -42,6 +42,31 @@ def capture_queue_name(bus: str) -> str:
     return f"local-capture-{bus}"
 
 
+class BusInbox:
+    """Events put on the buses and not yet routed: filled from any thread, emptied by the router."""
+
+    def __init__(self) -> None:
+        self._events: deque[tuple[str, dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
+
+    def put(self, bus: str, event: dict[str, Any]) -> None:
+        """An event arrives on ``bus`` as EventBridge has it."""
+        with self._lock:
+            self._events.append((bus, event))
+
+    def put_captured(self, bus: str, body: str) -> None:
+        """An event a bus's catch-all rule captured, without the fields moto adds."""
+        event = json.loads(body)
+        for name in MOTO_ONLY_EVENT_FIELDS:
+            event.pop(name, None)
+        self.put(bus, event)
+
+    def take(self) -> tuple[str, dict[str, Any]] | None:
+        """The oldest event and its bus, or None when there is none."""
+        with self._lock:
+            return self._events.popleft() if self._events else None
+
+
 class EventRouter:
     """Delivers what is put on the buses, runs asynchronous invocations and polls SQS consumers.
 
@@ -62,16 +87,14 @@ class EventRouter:
         self.sfn = clients["stepfunctions"]
         self.patterns = {rule.arn: EventPattern.load(rule.pattern) for rule in system.rules}
         self.capture_queue_urls: dict[str, str] = {}
-        self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
-        self._inbox_lock = threading.Lock()
+        self.inbox = BusInbox()
         self._async: deque[tuple[str, dict[str, Any]]] = deque()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-event-router", daemon=True)
 
     def accept(self, bus: str, event: dict[str, Any]) -> None:
         """Take an event onto a bus (for events AWS services emit, such as S3's)."""
-        with self._inbox_lock:
-            self._inbox.append((bus, event))
+        self.inbox.put(bus, event)
 
     def start(self) -> None:
         """Start delivering in the background."""
@@ -106,22 +129,16 @@ class EventRouter:
         for bus, url in self.capture_queue_urls.items():
             while messages := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
                 for message in messages:
-                    event = json.loads(message["Body"])
-                    for name in MOTO_ONLY_EVENT_FIELDS:
-                        event.pop(name, None)
-                    self.accept(bus, event)
+                    self.inbox.put_captured(bus, message["Body"])
                 self.sqs.delete_message_batch(
                     QueueUrl=url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
         busy = False
-        while True:
-            with self._inbox_lock:
-                if not self._inbox:
-                    return busy
-                bus, event = self._inbox.popleft()
+        while (arrived := self.inbox.take()) is not None:
             busy = True
-            self.route(bus, event)
+            self.route(*arrived)
+        return busy
 
     def route(self, bus: str, event: dict[str, Any]) -> None:
         """Send one event to every target of every recorded rule on ``bus`` whose pattern matches it."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
-from local.events import MOTO_ONLY_EVENT_FIELDS, dead_letter_attributes, on_failure_record, sqs_record
+from local.events import BusInbox, dead_letter_attributes, on_failure_record, sqs_record
 from tests.workflows.flowkit_lambda import FunctionSpec, Invocation
 from tests.workflows.flowkit_moto import join_interpreter_threads
 from tests.workflows.flowkit_recording import QueueConsumerSpec, QueueSpec, RouteSpec, RuleSpec, TargetSpec
@@ -90,8 +89,7 @@ class EventRouter:
         self.deliveries: list[Delivery] = []
         self.async_outcomes: list[AsyncOutcome] = []
         self.delivery_fault: Callable[[RuleSpec, TargetSpec, dict[str, Any], int], bool] = lambda *_: False
-        self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
-        self._inbox_lock = threading.Lock()
+        self.inbox = BusInbox()
         # (function, event, attempts so far): Lambda's queue of asynchronous events.
         self._async: deque[tuple[FunctionSpec, dict[str, Any], int]] = deque()
         self._workers = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="flowkit-worker")
@@ -104,8 +102,7 @@ class EventRouter:
 
     def accept(self, bus: str, event: dict[str, Any]) -> None:
         """Take an event onto a bus (used for events AWS services emit, such as S3's)."""
-        with self._inbox_lock:
-            self._inbox.append((bus, event))
+        self.inbox.put(bus, event)
 
     def pump(self, max_rounds: int = 10_000) -> None:
         """Deliver, invoke and poll until nothing is left to do and no execution runs.
@@ -133,17 +130,11 @@ class EventRouter:
         busy = False
         for bus, url in self.flow.capture_queue_urls.items():
             for body in self.flow.drain_queue(url):
-                event = json.loads(body)
-                for name in MOTO_ONLY_EVENT_FIELDS:
-                    event.pop(name, None)
-                self.accept(bus, event)
-        while True:
-            with self._inbox_lock:
-                if not self._inbox:
-                    return busy
-                bus, event = self._inbox.popleft()
+                self.inbox.put_captured(bus, body)
+        while (arrived := self.inbox.take()) is not None:
             busy = True
-            self.route(bus, event)
+            self.route(*arrived)
+        return busy
 
     def route(self, bus: str, event: dict[str, Any]) -> None:
         """Send one event through every recorded rule of ``bus`` whose pattern matches it."""
