@@ -393,33 +393,25 @@ customer_status_workflow = Workflow(
 )
 
 # ---- routing ----------------------------------------------------------------------------------
+# The rules and their patterns are orderflow/routing.py's; here each rule on the orderflow bus gets its targets.
+rule_targets = {
+    "order-placed": {"customer-status": RuleTarget("sfn", customer_status_workflow.arn)},
+    "order-status": {"notify": RuleTarget("lambda", notify.arn)},
+    "audit": {"buffer": RuleTarget("sqs", audit_buffer.arn)},
+    "receipt-ready": {"notify": RuleTarget("lambda", notify.arn)},
+}
+routing_rules = routing.routing_rules(receipts_bucket_name)
+bus_rules = [rule for rule in routing_rules if rule.bus == routing.CUSTOM_BUS]
+if set(rule_targets) != {rule.name for rule in bus_rules}:
+    raise pulumi.RunError(
+        f"targets are given for {sorted(rule_targets)}, but the bus's rules are {sorted(r.name for r in bus_rules)}"
+    )
 bus = EventBus(
     BUS,
     EventBusArgs(
         archive_retention_days=settings.archive_retention_days,
-        rules={
-            "order-placed": RuleArgs(
-                routing.order_placed_pattern(),
-                {"customer-status": RuleTarget("sfn", customer_status_workflow.arn)},
-                "OrderPlaced starts the customer-status workflow",
-            ),
-            "order-status": RuleArgs(
-                routing.order_status_changed_pattern(),
-                {"notify": RuleTarget("lambda", notify.arn)},
-                "Order status changes are pushed to the customer",
-            ),
-            "audit": RuleArgs(
-                routing.order_audit_pattern(),
-                {"buffer": RuleTarget("sqs", audit_buffer.arn)},
-                "Every order event is buffered for the timeline",
-            ),
-            "receipt-ready": RuleArgs(
-                routing.receipt_ready_pattern(receipts_bucket_name),
-                {"notify": RuleTarget("lambda", notify.arn)},
-                "A stored receipt is announced to the customer",
-            ),
-        },
-        forward_from_default={"forward-receipts": routing.receipt_forward_pattern(receipts_bucket_name)},
+        rules={rule.name: RuleArgs(rule.pattern, rule_targets[rule.name], rule.description) for rule in bus_rules},
+        forward_from_default={rule.name: rule.pattern for rule in routing_rules if rule.bus == routing.DEFAULT_BUS},
         reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
     ),
 )

@@ -31,6 +31,8 @@ CAPTURE_RULE: Final = "local-capture-all"
 # Matches every event: each source starts with "".
 CAPTURE_PATTERN: Final = json.dumps({"source": [{"prefix": ""}]})
 POLL_SECONDS: Final = 0.05
+MOTO_ONLY_EVENT_FIELDS: Final = ("ingestion-time",)
+"""Fields moto adds to the events it delivers; EventBridge does not."""
 
 logger = logging.getLogger("local.events")
 
@@ -38,6 +40,33 @@ logger = logging.getLogger("local.events")
 def capture_queue_name(bus: str) -> str:
     """The queue a bus's catch-all rule writes to."""
     return f"local-capture-{bus}"
+
+
+class BusInbox:
+    """Events put on the buses and not yet routed: filled from any thread, emptied by the router."""
+
+    def __init__(self, account: str) -> None:
+        self._account = account
+        self._events: deque[tuple[str, dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
+
+    def put(self, bus: str, event: dict[str, Any]) -> None:
+        """An event arrives on ``bus`` as EventBridge has it."""
+        with self._lock:
+            self._events.append((bus, event))
+
+    def put_captured(self, bus: str, body: str) -> None:
+        """An event a bus's catch-all rule captured, as EventBridge has it (moto adds fields and drops ``account``)."""
+        event = json.loads(body)
+        for name in MOTO_ONLY_EVENT_FIELDS:
+            event.pop(name, None)
+        event.setdefault("account", self._account)
+        self.put(bus, event)
+
+    def take(self) -> tuple[str, dict[str, Any]] | None:
+        """The oldest event and its bus, or None when there is none."""
+        with self._lock:
+            return self._events.popleft() if self._events else None
 
 
 class EventRouter:
@@ -60,16 +89,14 @@ class EventRouter:
         self.sfn = clients["stepfunctions"]
         self.patterns = {rule.arn: EventPattern.load(rule.pattern) for rule in system.rules}
         self.capture_queue_urls: dict[str, str] = {}
-        self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
-        self._inbox_lock = threading.Lock()
+        self.inbox = BusInbox(system.account)
         self._async: deque[tuple[str, dict[str, Any]]] = deque()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-event-router", daemon=True)
 
     def accept(self, bus: str, event: dict[str, Any]) -> None:
         """Take an event onto a bus (for events AWS services emit, such as S3's)."""
-        with self._inbox_lock:
-            self._inbox.append((bus, event))
+        self.inbox.put(bus, event)
 
     def start(self) -> None:
         """Start delivering in the background."""
@@ -104,22 +131,16 @@ class EventRouter:
         for bus, url in self.capture_queue_urls.items():
             while messages := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
                 for message in messages:
-                    event = json.loads(message["Body"])
-                    event.pop("ingestion-time", None)  # moto adds it; EventBridge does not
-                    event.setdefault("account", self.system.account)  # EventBridge sends it; moto leaves it out
-                    self.accept(bus, event)
+                    self.inbox.put_captured(bus, message["Body"])
                 self.sqs.delete_message_batch(
                     QueueUrl=url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
         busy = False
-        while True:
-            with self._inbox_lock:
-                if not self._inbox:
-                    return busy
-                bus, event = self._inbox.popleft()
+        while (arrived := self.inbox.take()) is not None:
             busy = True
-            self.route(bus, event)
+            self.route(*arrived)
+        return busy
 
     def route(self, bus: str, event: dict[str, Any]) -> None:
         """Send one event to every target of every recorded rule on ``bus`` whose pattern matches it."""
@@ -131,7 +152,8 @@ class EventRouter:
 
     def _deliver(self, rule: Rule, target: Target, event: dict[str, Any]) -> None:
         error = ""
-        for _ in range(target.maximum_retry_attempts + 1):
+        attempts = target.maximum_retry_attempts + 1
+        for _ in range(attempts):
             try:
                 self._send(target, event)
                 return
@@ -142,11 +164,7 @@ class EventRouter:
             self.sqs.send_message(
                 QueueUrl=self.system.queue(target.dead_letter_arn).url,
                 MessageBody=json.dumps(event),
-                MessageAttributes={
-                    "RULE_ARN": {"DataType": "String", "StringValue": rule.arn},
-                    "TARGET_ARN": {"DataType": "String", "StringValue": target.arn},
-                    "ERROR_MESSAGE": {"DataType": "String", "StringValue": error or "delivery failed"},
-                },
+                MessageAttributes=dead_letter_attributes(rule.arn, target.arn, attempts, error),
             )
 
     def _send(self, target: Target, event: dict[str, Any]) -> None:
@@ -183,19 +201,9 @@ class EventRouter:
         return busy
 
     def _on_failure(self, function_arn: str, destination: str, event: Any, outcome: Outcome, attempts: int) -> None:
-        record = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "requestContext": {
-                "requestId": outcome.request_id,
-                "functionArn": f"{function_arn}:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-            "responsePayload": {"errorType": outcome.error_type, "errorMessage": outcome.error_message},
-        }
+        record = on_failure_record(
+            function_arn, outcome.request_id, attempts, event, outcome.error_type, outcome.error_message
+        )
         self.sqs.send_message(QueueUrl=self.system.queue(destination).url, MessageBody=json.dumps(record))
 
     # ---- SQS event source mappings ------------------------------------------------------------
@@ -217,7 +225,7 @@ class EventRouter:
         return busy
 
     def _consume(self, consumer: QueueConsumer, queue: Queue, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [sqs_record(message, queue, self.system.region) for message in messages]}
+        event = {"Records": [sqs_record(message, queue.arn, self.system.region) for message in messages]}
         outcome = self.runtime.invoke(consumer.function_name, event)
         if not outcome.succeeded:
             failed = {m["MessageId"] for m in messages}
@@ -234,7 +242,50 @@ class EventRouter:
             )
 
 
-def sqs_record(message: Mapping[str, Any], queue: Queue, region: str) -> dict[str, Any]:
+def dead_letter_attributes(rule_arn: str, target_arn: str, attempts: int, error: str) -> dict[str, Any]:
+    """Message attributes EventBridge sets on an event it writes to a target's dead-letter queue.
+
+    Parameters
+    ----------
+    rule_arn, target_arn:
+        The rule and the target that could not be reached.
+    attempts:
+        Delivery attempts made (the first one and its retries).
+    error:
+        The last error, ``"<code>: <message>"``.
+    """
+    code, _, message = error.partition(": ")
+    values = {
+        "RULE_ARN": rule_arn,
+        "TARGET_ARN": target_arn,
+        "ERROR_CODE": code or "Unknown",
+        "ERROR_MESSAGE": message or error or "delivery failed",
+        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+        "RETRY_ATTEMPTS": str(attempts - 1),
+    }
+    return {name: {"DataType": "String", "StringValue": value} for name, value in values.items()}
+
+
+def on_failure_record(
+    function_arn: str, request_id: str, attempts: int, event: Any, error_type: str | None, error_message: str | None
+) -> dict[str, Any]:
+    """The record Lambda sends an on-failure destination once an asynchronous event's retries are spent."""
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": error_type, "errorMessage": error_message},
+    }
+
+
+def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     """One record of the event Lambda's SQS poller sends a function."""
     attributes = dict(message.get("Attributes") or {})
     return {
@@ -259,6 +310,6 @@ def sqs_record(message: Mapping[str, Any], queue: Queue, region: str) -> dict[st
         },
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
-        "eventSourceARN": queue.arn,
+        "eventSourceARN": queue_arn,
         "awsRegion": region,
     }

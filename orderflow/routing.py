@@ -1,15 +1,14 @@
 """Event patterns of every orderflow EventBridge rule (architecture steps 2, 4, 5 and 6).
 
-Patterns are built by functions so each caller gets its own dict, and each is checked by
-:func:`components.event_patterns.lint_event_pattern` when built. Names follow ``docs/contracts.md``.
+:func:`routing_rules` is the one table of rules the program deploys (``__main__.py`` adds each rule's
+targets). Patterns are built by functions so each caller gets its own dict; ``EventBus`` lints every
+pattern it is given. Names follow ``docs/contracts.md``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Final
-
-from components.event_patterns import lint_event_pattern
 
 ORDER_EVENT_SOURCE: Final = "orderflow.orders"
 """``source`` of every event the order system puts on its bus."""
@@ -38,24 +37,20 @@ class RoutingRule:
     Attributes
     ----------
     name:
-        Logical rule name (the component derives the physical name).
+        Logical rule name, as deployed (the bus component derives the physical name from it).
     bus:
         :data:`CUSTOM_BUS` (the orderflow bus) or :data:`DEFAULT_BUS` (the account's default bus).
     pattern:
-        The event pattern.
-    purpose:
-        Where matching events go, in words.
+        The event pattern (linted by :class:`components.event_bus.EventBus` when the program runs).
+    description:
+        What the rule routes, shown in the console. Rules on the default bus only forward to the orderflow
+        bus, and the bus component describes them itself.
     """
 
     name: str
     bus: str
     pattern: dict[str, Any]
-    purpose: str
-
-
-def _linted(pattern: dict[str, Any], rule_name: str) -> dict[str, Any]:
-    lint_event_pattern(pattern, rule_name)
-    return pattern
+    description: str
 
 
 def order_placed_pattern() -> dict[str, Any]:
@@ -66,7 +61,7 @@ def order_placed_pattern() -> dict[str, Any]:
     dict
         The event pattern.
     """
-    return _linted({"source": [ORDER_EVENT_SOURCE], "detail-type": [ORDER_PLACED]}, "customer-status")
+    return {"source": [ORDER_EVENT_SOURCE], "detail-type": [ORDER_PLACED]}
 
 
 def order_status_changed_pattern() -> dict[str, Any]:
@@ -77,7 +72,7 @@ def order_status_changed_pattern() -> dict[str, Any]:
     dict
         The event pattern.
     """
-    return _linted({"source": [ORDER_EVENT_SOURCE], "detail-type": list(ORDER_STATUS_DETAIL_TYPES)}, "notify")
+    return {"source": [ORDER_EVENT_SOURCE], "detail-type": list(ORDER_STATUS_DETAIL_TYPES)}
 
 
 def order_audit_pattern() -> dict[str, Any]:
@@ -88,26 +83,13 @@ def order_audit_pattern() -> dict[str, Any]:
     dict
         The event pattern.
     """
-    return _linted({"source": [ORDER_EVENT_SOURCE]}, "audit")
+    return {"source": [ORDER_EVENT_SOURCE]}
 
 
-def _receipt_created_pattern(receipts_bucket_name: str, rule_name: str) -> dict[str, Any]:
-    if not isinstance(receipts_bucket_name, str) or not receipts_bucket_name:
-        raise ValueError(f"receipts_bucket_name must be a non-empty string, got {receipts_bucket_name!r}")
-    # Forwarding between buses keeps source and detail-type, so one shape serves both buses.
-    pattern = {
-        "source": [S3_EVENT_SOURCE],
-        "detail-type": [S3_OBJECT_CREATED],
-        "detail": {
-            "bucket": {"name": [receipts_bucket_name]},
-            "object": {"key": [{"prefix": RECEIPTS_KEY_PREFIX}]},
-        },
-    }
-    return _linted(pattern, rule_name)
+def receipt_created_pattern(receipts_bucket_name: str) -> dict[str, Any]:
+    """Match a new receipt object: forwarded from the default bus, then announced by ``notify``.
 
-
-def receipt_forward_pattern(receipts_bucket_name: str) -> dict[str, Any]:
-    """Match a new receipt object, on the default bus: forwards it to the orderflow bus.
+    Forwarding between buses keeps source and detail-type, so one pattern serves both buses.
 
     Parameters
     ----------
@@ -124,32 +106,20 @@ def receipt_forward_pattern(receipts_bucket_name: str) -> dict[str, Any]:
     ValueError
         When the bucket name is empty.
     """
-    return _receipt_created_pattern(receipts_bucket_name, "forward-receipts")
-
-
-def receipt_ready_pattern(receipts_bucket_name: str) -> dict[str, Any]:
-    """Match the forwarded receipt event, on the orderflow bus: ``notify`` sends ``ReceiptReady``.
-
-    Parameters
-    ----------
-    receipts_bucket_name:
-        Name of the receipts bucket.
-
-    Returns
-    -------
-    dict
-        The event pattern.
-
-    Raises
-    ------
-    ValueError
-        When the bucket name is empty.
-    """
-    return _receipt_created_pattern(receipts_bucket_name, "receipt-ready")
+    if not isinstance(receipts_bucket_name, str) or not receipts_bucket_name:
+        raise ValueError(f"receipts_bucket_name must be a non-empty string, got {receipts_bucket_name!r}")
+    return {
+        "source": [S3_EVENT_SOURCE],
+        "detail-type": [S3_OBJECT_CREATED],
+        "detail": {
+            "bucket": {"name": [receipts_bucket_name]},
+            "object": {"key": [{"prefix": RECEIPTS_KEY_PREFIX}]},
+        },
+    }
 
 
 def routing_rules(receipts_bucket_name: str) -> tuple[RoutingRule, ...]:
-    """Every rule of the order system, with its bus and pattern.
+    """Every rule of the order system, with its bus, pattern and description: the program deploys these.
 
     Parameters
     ----------
@@ -159,16 +129,34 @@ def routing_rules(receipts_bucket_name: str) -> tuple[RoutingRule, ...]:
     Returns
     -------
     tuple of RoutingRule
-        customer-status, notify, audit, receipt-ready (orderflow bus) and forward-receipts (default bus).
+        order-placed, order-status, audit, receipt-ready (orderflow bus) and forward-receipts (default bus).
+
+    Raises
+    ------
+    ValueError
+        When the bucket name is empty.
     """
     return (
-        RoutingRule("customer-status", CUSTOM_BUS, order_placed_pattern(), "customer-status workflow (EXPRESS)"),
-        RoutingRule("notify", CUSTOM_BUS, order_status_changed_pattern(), "notify Lambda (async)"),
-        RoutingRule("audit", CUSTOM_BUS, order_audit_pattern(), "order-audit SQS queue"),
         RoutingRule(
-            "receipt-ready", CUSTOM_BUS, receipt_ready_pattern(receipts_bucket_name), "notify Lambda (ReceiptReady)"
+            "order-placed", CUSTOM_BUS, order_placed_pattern(), "OrderPlaced starts the customer-status workflow"
         ),
         RoutingRule(
-            "forward-receipts", DEFAULT_BUS, receipt_forward_pattern(receipts_bucket_name), "the orderflow bus"
+            "order-status",
+            CUSTOM_BUS,
+            order_status_changed_pattern(),
+            "Order status changes are pushed to the customer",
+        ),
+        RoutingRule("audit", CUSTOM_BUS, order_audit_pattern(), "Every order event is buffered for the timeline"),
+        RoutingRule(
+            "receipt-ready",
+            CUSTOM_BUS,
+            receipt_created_pattern(receipts_bucket_name),
+            "A stored receipt is announced to the customer",
+        ),
+        RoutingRule(
+            "forward-receipts",
+            DEFAULT_BUS,
+            receipt_created_pattern(receipts_bucket_name),
+            "Receipt objects go on to the orderflow bus",
         ),
     )

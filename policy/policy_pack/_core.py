@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final, NotRequired, TypedDict, Unpack, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -109,6 +109,8 @@ class Props:
     """A defensive, read-only view over a resource's properties (inputs, or outputs in stack rules).
 
     Paths are dotted (``tracingConfig.mode``); a numeric segment indexes a list (``rules.0.name``).
+    The typed reads (:meth:`text`, :meth:`number`, :meth:`flag`, :meth:`child`, :meth:`json`) raise
+    :class:`BadValueError` naming the property when a value has the wrong shape.
     """
 
     raw: Mapping[str, Any]
@@ -162,13 +164,7 @@ class Props:
             return True
 
     def text(self, path: str, default: Any = ABSENT) -> Any:
-        """A string value, ``default`` when absent.
-
-        Raises
-        ------
-        BadValueError
-            When the value is not a string.
-        """
+        """A string value, ``default`` when absent."""
         value = self.get(path, default)
         if value is default:
             return value
@@ -177,13 +173,7 @@ class Props:
         return value
 
     def number(self, path: str, default: Any = ABSENT) -> Any:
-        """A numeric value (``int`` or ``float``; numeric strings are accepted), ``default`` when absent.
-
-        Raises
-        ------
-        BadValueError
-            When the value is not a number.
-        """
+        """A numeric value (``int`` or ``float``; numeric strings are accepted), ``default`` when absent."""
         value = self.get(path, default)
         if value is default:
             return value
@@ -199,13 +189,7 @@ class Props:
         raise BadValueError(f"{path} should be a number, not {value!r}")
 
     def flag(self, path: str, default: Any = ABSENT) -> Any:
-        """A boolean value (``"true"``/``"false"`` strings are accepted), ``default`` when absent.
-
-        Raises
-        ------
-        BadValueError
-            When the value is not a boolean.
-        """
+        """A boolean value (``"true"``/``"false"`` strings are accepted), ``default`` when absent."""
         value = self.get(path, default)
         if value is default or isinstance(value, bool):
             return value
@@ -531,6 +515,35 @@ StackCheck = Callable[["StackView", Mapping[str, Any]], Iterable[Finding]]
 """A stack rule body: ``(stack, config) -> findings``."""
 
 
+def must_be_set(path: str, consequence: str) -> ResourceCheck:
+    """A check that ``path`` is set (unknown during preview counts as set): ``"<path> is not set: <consequence>"``."""
+
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        if not props.is_set(path):
+            yield f"{path} is not set: {consequence}"
+
+    return check
+
+
+def must_be_true(path: str, consequence: str) -> ResourceCheck:
+    """A check that the boolean at ``path`` is true, absent being false: ``"<path> is not true: <consequence>"``."""
+
+    def check(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+        if props.flag(path, False) is not True:
+            yield f"{path} is not true: {consequence}"
+
+    return check
+
+
+def turn_on(key: str) -> ResourceFix:
+    """A fix that sets the top-level boolean ``key`` to true where it is not already."""
+
+    def fix(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
+        return None if props.flag(key, False) is True else {key: True}
+
+    return fix
+
+
 class Rule:
     """What every rule shares: metadata, config, waivers, and the one evaluation path.
 
@@ -644,31 +657,51 @@ class Rule:
         return f"{text}\n{self.info.trailer}"
 
 
-def _info(
-    *,
-    name: str,
-    summary: str,
-    anchors: Sequence[str],
-    severity: Severity,
-    enforcement_level: EnforcementLevel,
-    kind: str,
-    service: str,
-    resource_types: Sequence[str],
-    config: Mapping[str, Mapping[str, Any]] | None,
-    remediates: bool,
-) -> RuleInfo:
+class RuleFields(TypedDict):
+    """The metadata every rule is declared with (resource and stack rules alike)."""
+
+    name: str
+    """Stable kebab-case policy name."""
+    summary: str
+    """One line: what good looks like (the policy description and the first line of every message)."""
+    anchors: Sequence[str]
+    """The public rule ids the rule covers."""
+    severity: Severity
+    enforcement_level: EnforcementLevel
+    """The default level; a stack's pack config may change it."""
+    service: str
+    """The service module the rule belongs to (the first policy tag)."""
+    resource_types: Sequence[str]
+    """The pulumi_aws types it inspects."""
+    config: NotRequired[Mapping[str, Mapping[str, Any]] | None]
+    """JSON schema of its config properties, where a threshold or an allow-list exists."""
+
+
+def _info(kind: str, remediates: bool, fields: RuleFields) -> RuleInfo:
     return RuleInfo(
-        name=name,
-        summary=summary,
-        anchors=tuple(anchors),
-        severity=severity,
-        enforcement_level=enforcement_level,
+        name=fields["name"],
+        summary=fields["summary"],
+        anchors=tuple(fields["anchors"]),
+        severity=fields["severity"],
+        enforcement_level=fields["enforcement_level"],
         kind=kind,
-        service=service,
-        resource_types=tuple(resource_types),
-        config=dict(config or {}),
+        service=fields["service"],
+        resource_types=tuple(fields["resource_types"]),
+        config=dict(fields.get("config") or {}),
         remediates=remediates,
     )
+
+
+def _policy_settings(info: RuleInfo) -> dict[str, Any]:
+    """What the SDK's policy constructors take from a rule's metadata."""
+    return {
+        "name": info.name,
+        "description": info.description,
+        "enforcement_level": info.enforcement_level,
+        "config_schema": _schema(info),
+        "severity": info.severity,
+        "tags": [info.service, *info.anchors],
+    }
 
 
 def _tags(props: Any) -> Any:
@@ -682,45 +715,16 @@ def _tags(props: Any) -> Any:
 class ResourceRule(Rule, ResourceValidationPolicy):
     """A per-resource rule: applies to ``resource_types``, reports each message its check yields."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        summary: str,
-        anchors: Sequence[str],
-        severity: Severity,
-        enforcement_level: EnforcementLevel,
-        service: str,
-        resource_types: Sequence[str],
-        check: ResourceCheck,
-        config: Mapping[str, Mapping[str, Any]] | None = None,
-        fix: ResourceFix | None = None,
-    ) -> None:
-        self.info = _info(
-            name=name,
-            summary=summary,
-            anchors=anchors,
-            severity=severity,
-            enforcement_level=enforcement_level,
-            kind="resource",
-            service=service,
-            resource_types=resource_types,
-            config=config,
-            remediates=fix is not None,
-        )
-        self._types = frozenset(resource_types)
+    def __init__(self, *, check: ResourceCheck, fix: ResourceFix | None = None, **fields: Unpack[RuleFields]) -> None:
+        self.info = _info("resource", fix is not None, fields)
+        self._types = frozenset(self.info.resource_types)
         self._check = check
         self._fix = fix
         super().__init__(
-            name=name,
-            description=self.info.description,
             validate=self._validate,
             # The SDK also accepts a plain (non-awaitable) return from a remediation.
             remediate=cast(ResourceRemediation, self._remediate) if fix is not None else None,
-            enforcement_level=enforcement_level,
-            config_schema=_schema(self.info),
-            severity=severity,
-            tags=[service, *self.info.anchors],
+            **_policy_settings(self.info),
         )
 
     def applies_to(self, resource_type: str) -> bool:
@@ -802,41 +806,10 @@ def _raise_undecided(outcome: Outcome) -> None:
 class StackRule(Rule, StackValidationPolicy):
     """A rule over the whole stack, for checks that correlate several resources."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        summary: str,
-        anchors: Sequence[str],
-        severity: Severity,
-        enforcement_level: EnforcementLevel,
-        service: str,
-        resource_types: Sequence[str],
-        check: StackCheck,
-        config: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> None:
-        self.info = _info(
-            name=name,
-            summary=summary,
-            anchors=anchors,
-            severity=severity,
-            enforcement_level=enforcement_level,
-            kind="stack",
-            service=service,
-            resource_types=resource_types,
-            config=config,
-            remediates=False,
-        )
+    def __init__(self, *, check: StackCheck, **fields: Unpack[RuleFields]) -> None:
+        self.info = _info("stack", False, fields)
         self._check = check
-        super().__init__(
-            name=name,
-            description=self.info.description,
-            validate=self._validate,
-            enforcement_level=enforcement_level,
-            config_schema=_schema(self.info),
-            severity=severity,
-            tags=[service, *self.info.anchors],
-        )
+        super().__init__(validate=self._validate, **_policy_settings(self.info))
 
     def outcome(
         self, stack: StackView, config: Mapping[str, Any] | None = None, *, today: date | None = None
@@ -884,20 +857,24 @@ class StackRule(Rule, StackValidationPolicy):
         record_notes(_STACK_KEY, (f"{urn or default_urn}\n{text}" for urn, text in self.note_lines(outcome)))
 
 
+def _notes_policy(name: str, rules: str, undecided: str) -> dict[str, Any]:
+    """What both notes policies pass to the SDK: their name, a description, and the advisory level."""
+    return {
+        "name": name,
+        "description": (
+            f"Notes from the {rules}: findings a waiver accepts (with its reason) and {undecided} that "
+            "cannot be decided until the update runs"
+        ),
+        "enforcement_level": EnforcementLevel.ADVISORY,
+        "severity": Severity.LOW,
+    }
+
+
 class PackNotes(ResourceValidationPolicy):
     """Reports, as advisory, what the rules before it could not decide or found waived on this resource."""
 
     def __init__(self) -> None:
-        super().__init__(
-            name="pack-notes",
-            description=(
-                "Notes from the other rules: findings a waiver accepts (with its reason) and checks that "
-                "cannot be decided until the update runs"
-            ),
-            validate=self._validate,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-        )
+        super().__init__(validate=self._validate, **_notes_policy("pack-notes", "other rules", "checks"))
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for note in take_notes(args.urn):
@@ -908,16 +885,7 @@ class PackStackNotes(StackValidationPolicy):
     """The stack-rule counterpart of :class:`PackNotes`, run after every stack rule."""
 
     def __init__(self) -> None:
-        super().__init__(
-            name="pack-notes-stack",
-            description=(
-                "Notes from the stack rules: findings a waiver accepts (with its reason) and correlations "
-                "that cannot be decided until the update runs"
-            ),
-            validate=self._validate,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-        )
+        super().__init__(validate=self._validate, **_notes_policy("pack-notes-stack", "stack rules", "correlations"))
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         for note in take_notes(_STACK_KEY):

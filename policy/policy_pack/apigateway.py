@@ -25,9 +25,11 @@ from policy_pack._core import (
     StackRule,
     StackView,
     lambda_identity,
+    must_be_true,
     read_str,
     ref,
     same_target,
+    turn_on,
 )
 from policy_pack.lambda_ import FUNCTION, LAMBDA_DEFAULT_TIMEOUT_SECONDS, function_for, function_keys
 
@@ -83,15 +85,6 @@ def _structured_access_logs(props: Props, config: Mapping[str, Any], _: str) -> 
         json.loads(_VARIABLE.sub("1", log_format))
     except json.JSONDecodeError:
         yield "accessLogSettings.format is not a JSON object once its $context variables are filled in"
-
-
-def _rest_tracing(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if props.flag("xrayTracingEnabled", False) is not True:
-        yield "xrayTracingEnabled is not true: requests through this stage are not traced with X-Ray"
-
-
-def _fix_rest_tracing(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
-    return None if props.flag("xrayTracingEnabled", False) is True else {"xrayTracingEnabled": True}
 
 
 def _no_cache_cluster(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -383,8 +376,8 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.REMEDIATE,
         service=SERVICE,
         resource_types=(REST_STAGE,),
-        check=_rest_tracing,
-        fix=_fix_rest_tracing,
+        check=must_be_true("xrayTracingEnabled", "requests through this stage are not traced with X-Ray"),
+        fix=turn_on("xrayTracingEnabled"),
     ),
     ResourceRule(
         name="apigateway-no-cache-cluster",
@@ -436,7 +429,7 @@ RULES: Final = [
         ),
         severity=Severity.MEDIUM,
         enforcement_level=EnforcementLevel.MANDATORY,
-        service="apigateway",
+        service=SERVICE,
         resource_types=(REST_STAGE, HTTP_STAGE, HTTP_API, REST_METHOD_SETTINGS),
         check=_throttling,
     ),

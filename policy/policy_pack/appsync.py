@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import Props, ResourceRule
+from policy_pack._core import ResourceRule, must_be_true, turn_on
 
 GRAPHQL_API: Final = "aws:appsync/graphQLApi:GraphQLApi"
 
 SERVICE: Final = "appsync"
-
-
-def _tracing(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if props.flag("xrayEnabled", False) is not True:
-        yield "xrayEnabled is not true: resolvers are not traced with X-Ray"
-
-
-def _fix_tracing(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
-    return None if props.flag("xrayEnabled", False) is True else {"xrayEnabled": True}
 
 
 RULES: Final = [
@@ -32,7 +22,7 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.REMEDIATE,
         service=SERVICE,
         resource_types=(GRAPHQL_API,),
-        check=_tracing,
-        fix=_fix_tracing,
+        check=must_be_true("xrayEnabled", "resolvers are not traced with X-Ray"),
+        fix=turn_on("xrayEnabled"),
     ),
 ]

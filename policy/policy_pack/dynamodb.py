@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import Props, ResourceRule, plain
+from policy_pack._core import Props, ResourceRule, must_be_true, plain
 
 TABLE: Final = "aws:dynamodb/table:Table"
 
@@ -26,20 +26,10 @@ def _on_demand(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]
         )
 
 
-def _pitr(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if props.flag("pointInTimeRecovery.enabled", False) is not True:
-        yield "pointInTimeRecovery.enabled is not true: the table cannot be restored to a point in time"
-
-
 def _fix_pitr(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, Any] | None:
     if props.flag("pointInTimeRecovery.enabled", False) is True:
         return None
     return {"pointInTimeRecovery": {**plain(props.get("pointInTimeRecovery", {})), "enabled": True}}
-
-
-def _deletion_protection(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if props.flag("deletionProtectionEnabled", False) is not True:
-        yield "deletionProtectionEnabled is not true: one mistaken delete destroys the table and its data"
 
 
 RULES: Final = [
@@ -72,7 +62,7 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.REMEDIATE,
         service=SERVICE,
         resource_types=(TABLE,),
-        check=_pitr,
+        check=must_be_true("pointInTimeRecovery.enabled", "the table cannot be restored to a point in time"),
         fix=_fix_pitr,
     ),
     ResourceRule(
@@ -83,6 +73,6 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.ADVISORY,
         service=SERVICE,
         resource_types=(TABLE,),
-        check=_deletion_protection,
+        check=must_be_true("deletionProtectionEnabled", "one mistaken delete destroys the table and its data"),
     ),
 ]

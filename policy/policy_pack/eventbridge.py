@@ -7,14 +7,12 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Props, ResourceRule
+from policy_pack._core import ABSENT, Props, ResourceRule, must_be_set
 from policy_pack.lambda_ import EVENT_SOURCE_MAPPING
 
 RULE: Final = "aws:cloudwatch/eventRule:EventRule"
 TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 ARCHIVE: Final = "aws:cloudwatch/eventArchive:EventArchive"
-BUS: Final = "aws:cloudwatch/eventBus:EventBus"
-BUS_POLICY: Final = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 PERMISSION: Final = "aws:cloudwatch/eventPermission:EventPermission"
 
 SERVICE: Final = "eventbridge"
@@ -24,11 +22,6 @@ MAX_RETRY_ATTEMPTS: Final = 185
 MAX_EVENT_AGE_SECONDS: Final = 86_400
 
 _NUMERIC_OPERATORS: Final = frozenset({"<", "<=", "=", ">", ">="})
-
-
-def _target_dlq(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if not props.is_set("deadLetterConfig.arn"):
-        yield "deadLetterConfig.arn is not set: events EventBridge cannot deliver are dropped after the retries"
 
 
 def _target_retry_policy(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -186,7 +179,7 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
         resource_types=(TARGET,),
-        check=_target_dlq,
+        check=must_be_set("deadLetterConfig.arn", "events EventBridge cannot deliver are dropped after the retries"),
     ),
     ResourceRule(
         name="eventbridge-target-retry-policy",

@@ -326,10 +326,9 @@ def wildcard_actions(document: Any, allowed: frozenset[str] = frozenset()) -> li
 
 @dataclass(frozen=True)
 class ActionInfo:
-    """One IAM action from the database: its name, access level and the ARN formats it applies to."""
+    """One IAM action from the database: its name and the ARN formats it applies to."""
 
     name: str
-    access_level: str
     resource_arns: tuple[str, ...]
     """ARN formats (``${Var}`` placeholders as ``*``) of the resource types the action applies to."""
     requires_resource: bool
@@ -355,7 +354,7 @@ def service_actions(prefix: str) -> Mapping[str, ActionInfo] | None:
         types = privilege.get("resource_types") or {}
         arns = tuple(arn_formats[key] for key in types if key and key in arn_formats)
         required = any(key and value.get("required") for key, value in types.items())
-        actions[name.lower()] = ActionInfo(name, str(privilege.get("access_level", "")), arns, required)
+        actions[name.lower()] = ActionInfo(name, arns, required)
     return actions
 
 

@@ -20,6 +20,7 @@ from policy_pack._core import (
     StackView,
     is_set,
     lambda_identity,
+    must_be_set,
     node_identities,
     read_str,
     ref,
@@ -70,11 +71,6 @@ DEPRECATED_RUNTIMES: Final = (
 
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 3
 LAMBDA_DEFAULT_MEMORY_MB: Final = 128
-
-
-def _memory_set(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if not props.is_set("memorySize"):
-        yield f"memorySize is not set: the function gets the {LAMBDA_DEFAULT_MEMORY_MB} MB default; size it on purpose"
 
 
 def _timeout_set(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -554,7 +550,9 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
         resource_types=(FUNCTION,),
-        check=_memory_set,
+        check=must_be_set(
+            "memorySize", f"the function gets the {LAMBDA_DEFAULT_MEMORY_MB} MB default; size it on purpose"
+        ),
     ),
     ResourceRule(
         name="lambda-timeout-set",

@@ -14,7 +14,6 @@ BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
 BUCKET_VERSIONING: Final = "aws:s3/bucketVersioning:BucketVersioning"
 BUCKET_VERSIONING_V2: Final = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 PUBLIC_ACCESS_BLOCK: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 
 SERVICE: Final = "s3"
 
@@ -78,7 +77,7 @@ RULES: Final = [
         anchors=("checkov CKV_AWS_21", "cdk-nag S3BucketVersioningEnabled", "Pulumi BP s3-bucket-versioning"),
         severity=Severity.MEDIUM,
         enforcement_level=EnforcementLevel.MANDATORY,
-        service="s3",
+        service=SERVICE,
         resource_types=(BUCKET, BUCKET_V2, BUCKET_VERSIONING, BUCKET_VERSIONING_V2),
         check=_versioning,
     ),

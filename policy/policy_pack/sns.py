@@ -7,11 +7,10 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Props, ResourceRule
+from policy_pack._core import ABSENT, Props, ResourceRule, must_be_set
 
 TOPIC: Final = "aws:sns/topic:Topic"
 SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
-TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
 
 SERVICE: Final = "sns"
 
@@ -22,14 +21,6 @@ def _subscription_redrive(props: Props, config: Mapping[str, Any], _: str) -> It
         yield "redrivePolicy is not set: messages SNS cannot deliver are dropped; redrive them to an SQS DLQ"
     elif not isinstance(policy, Mapping) or not policy.get("deadLetterTargetArn"):
         yield "redrivePolicy has no deadLetterTargetArn"
-
-
-def _topic_encrypted(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if not props.is_set("kmsMasterKeyId"):
-        yield (
-            "kmsMasterKeyId is not set: messages are stored unencrypted; use a KMS key whose policy lets "
-            "the publishing services (CloudWatch, EventBridge, S3) use it"
-        )
 
 
 RULES: Final = [
@@ -54,6 +45,10 @@ RULES: Final = [
         enforcement_level=EnforcementLevel.ADVISORY,
         service=SERVICE,
         resource_types=(TOPIC,),
-        check=_topic_encrypted,
+        check=must_be_set(
+            "kmsMasterKeyId",
+            "messages are stored unencrypted; use a KMS key whose policy lets the publishing services "
+            "(CloudWatch, EventBridge, S3) use it",
+        ),
     ),
 ]

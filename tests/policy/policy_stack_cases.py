@@ -216,6 +216,19 @@ def preview_stack() -> list[Res]:
     q = {name: urn[(QUEUE, name)] for name in ("audit", "audit-dlq", "notify-dlq")}
     roles = {name: urn[(ROLE, f"{name}-role")] for name in ("audit", "notify")}
     logs = {name: urn[(LOG_GROUP, f"{name}-logs")] for name in ("audit", "notify")}
+
+    def function_with_role_and_logs(name: str) -> list[Res]:
+        return [
+            Res(
+                FUNCTION,
+                name,
+                {"name": UNKNOWN, "role": UNKNOWN, "timeout": 10, "loggingConfig": UNKNOWN},
+                {"role": [roles[name]], "loggingConfig": [logs[name]]},
+            ),
+            Res(ROLE, f"{name}-role", {"arn": UNKNOWN}),
+            Res(LOG_GROUP, f"{name}-logs", {"name": f"/aws/lambda/x-{name}", "retentionInDays": 7}),
+        ]
+
     return [
         Res(QUEUE, "audit-dlq", {"name": UNKNOWN, "arn": UNKNOWN, "messageRetentionSeconds": 1_209_600}),
         Res(
@@ -225,22 +238,8 @@ def preview_stack() -> list[Res]:
             {"redrivePolicy": [q["audit-dlq"]]},
         ),
         Res(QUEUE, "notify-dlq", {"name": UNKNOWN, "arn": UNKNOWN}),
-        Res(
-            FUNCTION,
-            "audit",
-            {"name": UNKNOWN, "role": UNKNOWN, "timeout": 10, "loggingConfig": UNKNOWN},
-            {"role": [roles["audit"]], "loggingConfig": [logs["audit"]]},
-        ),
-        Res(ROLE, "audit-role", {"arn": UNKNOWN}),
-        Res(LOG_GROUP, "audit-logs", {"name": "/aws/lambda/x-audit", "retentionInDays": 7}),
-        Res(
-            FUNCTION,
-            "notify",
-            {"name": UNKNOWN, "role": UNKNOWN, "timeout": 10, "loggingConfig": UNKNOWN},
-            {"role": [roles["notify"]], "loggingConfig": [logs["notify"]]},
-        ),
-        Res(ROLE, "notify-role", {"arn": UNKNOWN}),
-        Res(LOG_GROUP, "notify-logs", {"name": "/aws/lambda/x-notify", "retentionInDays": 7}),
+        *function_with_role_and_logs("audit"),
+        *function_with_role_and_logs("notify"),
         Res(
             ESM,
             "audit-source",

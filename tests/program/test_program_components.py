@@ -1,13 +1,14 @@
-"""Each component's defaults, read from what the whole program registers for dev and prod."""
+"""How the program composes its components: what it passes them, read from what it registers for dev and prod."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from components.asl import validate_definition
 from offline.recording import ProgramRun
+from orderflow import routing
 from tests.program.recorded import as_list, document, statements
 
 FUNCTION = "aws:lambda/function:Function"
@@ -146,20 +147,6 @@ def test_inventory_is_seeded_from_the_catalogue(stack_run: ProgramRun) -> None:
     assert {i["pk"]["S"] for i in items} == {f"SKU#{p['sku']}" for p in catalogue}
 
 
-def test_receipts_bucket_is_private_encrypted_versioned_and_emits_events(stack_run: ProgramRun) -> None:
-    block = stack_run.named("receipts-public-access-block").inputs
-    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    assert stack_run.named("receipts-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    encryption = stack_run.named("receipts-encryption").inputs["rules"][0]
-    assert encryption["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    assert stack_run.named("receipts-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
-    rules = {r["id"] for r in stack_run.named("receipts-lifecycle").inputs["rules"]}
-    assert rules == {"expire-noncurrent-versions", "abort-incomplete-multipart-uploads"}
-    deny = statements(stack_run.named("receipts-policy").inputs["policy"])[0]
-    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
-    assert stack_run.named("receipts-notifications").inputs["eventbridge"] is True
-
-
 # ---- Event bus ----------------------------------------------------------------------------------
 def test_bus_has_bounded_archive_and_no_open_policy(stack_run: ProgramRun) -> None:
     archive = stack_run.named("orders-archive")
@@ -180,19 +167,20 @@ def test_bus_has_bounded_archive_and_no_open_policy(stack_run: ProgramRun) -> No
     }
 
 
-def test_every_rule_target_retries_and_has_a_dlq_only_its_rule_may_write(stack_run: ProgramRun) -> None:
-    rules = {r.inputs["name"]: r for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule")}
-    assert len(rules) == 5
-    policies = {p.inputs["queueUrl"]: p for p in stack_run.of_type("aws:sqs/queuePolicy:QueuePolicy")}
-    for target in stack_run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        rule = rules[target.inputs["rule"]]
-        assert target.inputs["retryPolicy"]["maximumRetryAttempts"] <= 185
-        assert target.inputs["retryPolicy"]["maximumEventAgeInSeconds"] <= 86400
-        dead_letter = stack_run.find_by_output("arn", target.inputs["deadLetterConfig"]["arn"])
-        assert dead_letter is not None and dead_letter.type == QUEUE
-        allow = statements(policies[dead_letter.outputs["url"]].inputs["policy"])[1]
-        assert allow["Principal"] == {"Service": "events.amazonaws.com"}
-        assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == rule.outputs["arn"]
+def test_the_deployed_rules_are_the_routing_table(stack_run: ProgramRun) -> None:
+    bus_name = stack_run.named("orders-bus").inputs["name"]
+    bucket_name = stack_run.named("receipts-bucket").outputs["bucket"]
+    deployed = {
+        rule.inputs["name"]: (rule.inputs["eventBusName"], document(rule.inputs["eventPattern"]))
+        for rule in stack_run.of_type("aws:cloudwatch/eventRule:EventRule")
+    }
+    assert deployed == {
+        f"{bus_name}-{rule.name}": (bus_name if rule.bus == routing.CUSTOM_BUS else "default", rule.pattern)
+        for rule in routing.routing_rules(bucket_name)
+    }
+    for rule in routing.routing_rules(bucket_name):
+        if rule.bus == routing.CUSTOM_BUS:
+            assert stack_run.named(f"orders-{rule.name}-rule").inputs["description"] == rule.description
 
 
 def test_lambda_targets_are_invokable_only_by_their_rule(stack_run: ProgramRun) -> None:
@@ -238,7 +226,8 @@ def test_workflows_are_logged_traced_and_valid(stack_run: ProgramRun) -> None:
     assert machines["customer-status-workflow-state-machine"].inputs["type"] == "EXPRESS"
     assert machines["fulfillment-state-machine"].inputs["type"] == "STANDARD"
     for machine in machines.values():
-        validate_definition(document(machine.inputs["definition"]))
+        # The Workflow component validated its graph; the deployed document must also parse as ASL, by another parser.
+        AmazonStateLanguageParser.parse(machine.inputs["definition"])
         assert machine.inputs["tracingConfiguration"] == {"enabled": True}
         logging = machine.inputs["loggingConfiguration"]
         log_group = stack_run.find_by_output("arn", logging["logDestination"].removesuffix(":*"))

@@ -1,5 +1,6 @@
-"""The order page as deployed: CloudFront with OAC, HTTPS, security headers, the API on the same origin,
-managed login returning to the site, and a runtime config.json written from the stack's own values."""
+"""The order page as composed: the API on the site's origin, the CSP naming the stack's own endpoints, managed
+login returning to the site, and a runtime config.json written from the stack's values (the component's own
+defaults are tests/components/test_components_static_site.py's)."""
 
 from __future__ import annotations
 
@@ -14,56 +15,9 @@ from components.static_site import (
 from offline.diagram import build_diagram
 from offline.recording import ProgramRun
 from shared.catalogue import CURRENCY
-from tests.program.recorded import statements
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SITE_DIR = PROJECT_DIR / "web" / "public"
-
-
-def behaviors(distribution: dict[str, object]) -> list[dict[str, object]]:
-    ordered = distribution.get("orderedCacheBehaviors") or []
-    return [distribution["defaultCacheBehavior"], *ordered]  # type: ignore[list-item]
-
-
-def test_the_site_bucket_is_private_and_read_only_by_its_distribution_through_oac(stack_run: ProgramRun) -> None:
-    (distribution,) = stack_run.of_type("aws:cloudfront/distribution:Distribution")
-    (oac,) = stack_run.of_type("aws:cloudfront/originAccessControl:OriginAccessControl")
-    site_bucket = stack_run.named("web-content-bucket")
-    (site_origin,) = [o for o in distribution.inputs["origins"] if o["originId"] == "site"]
-
-    assert site_origin["domainName"] == site_bucket.outputs["bucketRegionalDomainName"]
-    assert site_origin["originAccessControlId"] == oac.id
-    assert "s3OriginConfig" not in site_origin  # no origin access identity
-    assert oac.inputs["signingBehavior"] == "always" and oac.inputs["originAccessControlOriginType"] == "s3"
-    block = stack_run.named("web-content-public-access-block").inputs
-    assert all(block[key] is True for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"))
-    grants = [s for s in statements(stack_run.named("web-content-policy").inputs["policy"]) if s["Effect"] == "Allow"]
-    assert grants == [
-        {
-            "Sid": "CloudFrontReadsSite",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudfront.amazonaws.com"},
-            "Action": "s3:GetObject",
-            "Resource": f"{site_bucket.outputs['arn']}/*",
-            "Condition": {"ArnEquals": {"aws:SourceArn": distribution.outputs["arn"]}},
-        }
-    ]
-
-
-def test_every_behavior_is_https_compressed_and_sends_the_security_headers(stack_run: ProgramRun) -> None:
-    (distribution,) = stack_run.of_type("aws:cloudfront/distribution:Distribution")
-    (headers,) = stack_run.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
-    for behavior in behaviors(distribution.inputs):
-        assert behavior["viewerProtocolPolicy"] in ("redirect-to-https", "https-only")
-        assert behavior["compress"] is True
-        assert behavior["responseHeadersPolicyId"] == headers.id
-    security = headers.inputs["securityHeadersConfig"]
-    assert security["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31_536_000
-    assert security["frameOptions"]["frameOption"] == "DENY"
-    assert security["contentTypeOptions"]["override"] is True
-    # No custom domain in these stacks: CloudFront's own certificate, and no WAF or log bucket billed while idle.
-    assert distribution.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
-    assert "webAclId" not in distribution.inputs and "loggingConfig" not in distribution.inputs
 
 
 def test_the_csp_lets_the_page_connect_to_itself_the_iot_endpoint_and_the_sign_in_domain_only(

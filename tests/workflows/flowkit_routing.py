@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
+from local.events import BusInbox, dead_letter_attributes, on_failure_record, sqs_record
 from tests.workflows.flowkit_lambda import FunctionSpec, Invocation
 from tests.workflows.flowkit_moto import join_interpreter_threads
 from tests.workflows.flowkit_recording import QueueConsumerSpec, QueueSpec, RouteSpec, RuleSpec, TargetSpec
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
     from tests.workflows.flowkit import OrderFlow
 
-# moto adds this field to events it delivers; EventBridge does not.
-_MOTO_ONLY_EVENT_FIELDS: Final = ("ingestion-time",)
 # Concurrent Lambda invocations and SQS batches at a time (enough to overlap duplicates, few on 2 cores).
 CONCURRENCY: Final = 4
 
@@ -91,8 +89,7 @@ class EventRouter:
         self.deliveries: list[Delivery] = []
         self.async_outcomes: list[AsyncOutcome] = []
         self.delivery_fault: Callable[[RuleSpec, TargetSpec, dict[str, Any], int], bool] = lambda *_: False
-        self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
-        self._inbox_lock = threading.Lock()
+        self.inbox = BusInbox(self.system.account)
         # (function, event, attempts so far): Lambda's queue of asynchronous events.
         self._async: deque[tuple[FunctionSpec, dict[str, Any], int]] = deque()
         self._workers = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="flowkit-worker")
@@ -105,8 +102,7 @@ class EventRouter:
 
     def accept(self, bus: str, event: dict[str, Any]) -> None:
         """Take an event onto a bus (used for events AWS services emit, such as S3's)."""
-        with self._inbox_lock:
-            self._inbox.append((bus, event))
+        self.inbox.put(bus, event)
 
     def pump(self, max_rounds: int = 10_000) -> None:
         """Deliver, invoke and poll until nothing is left to do and no execution runs.
@@ -134,18 +130,11 @@ class EventRouter:
         busy = False
         for bus, url in self.flow.capture_queue_urls.items():
             for body in self.flow.drain_queue(url):
-                event = json.loads(body)
-                for name in _MOTO_ONLY_EVENT_FIELDS:
-                    event.pop(name, None)
-                event.setdefault("account", self.flow.system.account)  # EventBridge sends it; moto leaves it out
-                self.accept(bus, event)
-        while True:
-            with self._inbox_lock:
-                if not self._inbox:
-                    return busy
-                bus, event = self._inbox.popleft()
+                self.inbox.put_captured(bus, body)
+        while (arrived := self.inbox.take()) is not None:
             busy = True
-            self.route(bus, event)
+            self.route(*arrived)
+        return busy
 
     def route(self, bus: str, event: dict[str, Any]) -> None:
         """Send one event through every recorded rule of ``bus`` whose pattern matches it."""
@@ -205,23 +194,12 @@ class EventRouter:
         self.deliveries.append(Delivery(rule.name, target.arn, event["id"], "dead-lettered", attempts, error))
         if target.dead_letter_arn is None:
             return
-        code, _, message = error.partition(": ")
         queue = self.system.queue_by_arn(target.dead_letter_arn)
         # EventBridge writes the event as the body and explains the failure in message attributes.
         self.flow.sqs.send_message(
             QueueUrl=queue.url,
             MessageBody=json.dumps(event),
-            MessageAttributes={
-                name: {"DataType": "String", "StringValue": value}
-                for name, value in {
-                    "RULE_ARN": rule.arn,
-                    "TARGET_ARN": target.arn,
-                    "ERROR_CODE": code or "Unknown",
-                    "ERROR_MESSAGE": message or error or "delivery failed",
-                    "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
-                    "RETRY_ATTEMPTS": str(attempts - 1),
-                }.items()
-            },
+            MessageAttributes=dead_letter_attributes(rule.arn, target.arn, attempts, error),
         )
 
     # ---- Lambda asynchronous invocations ----------------------------------------------------------
@@ -260,19 +238,9 @@ class EventRouter:
     ) -> None:
         if ":sqs:" not in destination:
             raise NotImplementedError(f"on-failure destination {destination!r} is not an SQS queue")
-        record = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": f"{spec.arn}:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-            "responsePayload": {"errorType": invocation.error_type, "errorMessage": invocation.error_message},
-        }
+        record = on_failure_record(
+            spec.arn, str(uuid.uuid4()), attempts, event, invocation.error_type, invocation.error_message
+        )
         self.flow.sqs.send_message(QueueUrl=self.system.queue_by_arn(destination).url, MessageBody=json.dumps(record))
 
     # ---- SQS event source mappings ------------------------------------------------------------
@@ -304,7 +272,7 @@ class EventRouter:
         return busy
 
     def _consume(self, consumer: QueueConsumerSpec, queue: QueueSpec, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [_sqs_record(message, queue, self.system.region) for message in messages]}
+        event = {"Records": [sqs_record(message, queue.arn, self.system.region) for message in messages]}
         invocation = self.flow.runtime.invoke(consumer.function_name, event, source="sqs")
         by_id = {message["MessageId"]: message for message in messages}
         if not invocation.succeeded:
@@ -329,36 +297,6 @@ class EventRouter:
 
 class _InjectedDeliveryError(Exception):
     """An injected target delivery failure."""
-
-
-def _sqs_record(message: Mapping[str, Any], queue: QueueSpec, region: str) -> dict[str, Any]:
-    """One record of the event Lambda's SQS poller sends a function."""
-    attributes = dict(message.get("Attributes") or {})
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": {
-            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
-            "SentTimestamp": attributes.get("SentTimestamp", "0"),
-            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
-            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
-        },
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value.get("DataType"),
-            }
-            for name, value in (message.get("MessageAttributes") or {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue.arn,
-        "awsRegion": region,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------

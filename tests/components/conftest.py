@@ -1,0 +1,112 @@
+"""Each component constructed alone under ``pulumi.runtime.set_mocks``, its children recorded as the engine gets them.
+
+The awsx way: build one component with its defaults, or with one opt-out, and assert the exact inputs,
+types and names of the children it registers under itself. ARNs come from the mocks' account, region and
+partition, so the assertions hold wherever the component builds ARNs from the caller's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import pulumi
+import pytest
+from pulumi.runtime import settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.function import Function, FunctionArgs
+from offline.harness import RecordingMonitor
+from offline.mocks import ACCOUNT_ID, AwsMocks
+from offline.recording import ProgramRun, RecordedResource
+
+PROJECT = "probe"
+STACK = "test"
+REGION = "eu-west-1"
+ACCOUNT = ACCOUNT_ID
+PARTITION = "aws"
+"""The partition the mocks' ``aws.get_partition`` answers."""
+PREFIX = f"{PROJECT}-{STACK}"
+"""``<project>-<stack>``: the start of every physical name a component derives."""
+# Tags are the tagging change's to assert; here they are left out so "exact inputs" means the rest.
+IGNORED_INPUTS = frozenset({"tags", "tagsAll"})
+
+
+ComponentT = TypeVar("ComponentT", bound=pulumi.ComponentResource)
+
+
+@dataclass
+class Built(Generic[ComponentT]):
+    """One component's recording: the component and its direct children, in registration order."""
+
+    run: ProgramRun
+    component: RecordedResource
+    resource: ComponentT
+    """The component object itself, for its public outputs (see :meth:`value`)."""
+
+    @staticmethod
+    def value(output: pulumi.Output[Any]) -> Any:
+        """What a public output resolves to."""
+        return _sync_await(output.future())
+
+    @property
+    def children(self) -> list[RecordedResource]:
+        return self.run.children(self.component.urn)
+
+    def child(self, name: str) -> RecordedResource:
+        """The direct child with this logical name."""
+        (found,) = [child for child in self.children if child.name == name]
+        return found
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        """A direct child's inputs, tags aside."""
+        return {key: value for key, value in self.child(name).inputs.items() if key not in IGNORED_INPUTS}
+
+    def kinds(self) -> set[tuple[str, str]]:
+        """``(type, name)`` of every direct child (registration order follows output resolution)."""
+        kinds = [(child.type, child.name) for child in self.children]
+        assert len(set(kinds)) == len(kinds), kinds
+        return set(kinds)
+
+
+def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
+    """Run ``construct`` as a one-component program and record what it registers.
+
+    ``construct`` may first make what the component needs (a function for an API); the component is
+    the one it returns.
+
+    Raises
+    ------
+    Exception
+        Whatever the component raised.
+    """
+    mocks = AwsMocks(REGION, stack=STACK)
+    monitor = RecordingMonitor(mocks, PROJECT, STACK, REGION)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config({"aws:region": REGION})
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+    built: list[ComponentT] = []
+    _sync_await(run_pulumi_func(lambda: built.append(construct())))
+    run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
+    urn = _sync_await(built[0].urn.future())
+    return Built(run, run.by_urn(str(urn)), built[0])
+
+
+@pytest.fixture
+def handlers(tmp_path: Path) -> Path:
+    """A handlers folder with one package, ``worker``, and the shared library every function packages."""
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "worker" / "app.py").write_text("def lambda_handler(event, context):\n    return event\n")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    return tmp_path
+
+
+def worker_function(handlers: Path, name: str = "worker") -> Function:
+    """A function for the components that take one (APIs, channels)."""
+    return Function(
+        name, FunctionArgs("worker", reserved_concurrency=None, log_retention_days=1, handlers_dir=handlers)
+    )
