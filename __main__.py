@@ -8,6 +8,7 @@ land in S3, whose object events reach the bus through the default bus.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,11 @@ from components.alarms import Alarms, AlarmsArgs
 from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
-from components.function import AsyncInvokeArgs, Function, FunctionArgs, function_name_for
+from components.function import AsyncInvokeArgs, Function, FunctionArgs
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
+from components.naming import function_name
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
 from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
@@ -117,7 +119,7 @@ def idempotency_records(function_role: str) -> dict[str, Any]:
     Powertools keys each record ``<function name>.<decorated function>#<hash>``, so the partition key
     prefix names the function that wrote it.
     """
-    physical_name = function_name_for(pulumi.get_project(), pulumi.get_stack(), function_role)
+    physical_name = function_name(pulumi.get_project(), pulumi.get_stack(), function_role)
     return table_access(
         "OwnIdempotencyRecords",
         idempotency,
@@ -161,9 +163,21 @@ else:
     powertools_layer_arn = settings.powertools_layer_arn
 
 
+FUNCTION_ARGS = frozenset(field.name for field in dataclasses.fields(FunctionArgs))
+
+
 def function(name: str, description: str, **overrides: Any) -> Function:
-    """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level."""
-    args = FunctionArgs(
+    """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level.
+
+    ``overrides`` replace :class:`FunctionArgs` fields; a key that is not a field fails the program naming it.
+    """
+    unknown = sorted(set(overrides) - FUNCTION_ARGS)
+    if unknown:
+        raise pulumi.RunError(
+            f"function {name!r}: {', '.join(unknown)} is not a FunctionArgs field "
+            f"(fields: {', '.join(sorted(FUNCTION_ARGS))})"
+        )
+    defaults = FunctionArgs(
         package=name.replace("-", "_"),
         description=description,
         reserved_concurrency=settings.reserved_concurrency,
@@ -172,9 +186,7 @@ def function(name: str, description: str, **overrides: Any) -> Function:
         powertools_layer_arn=powertools_layer_arn,
         handlers_dir=HANDLERS,
     )
-    for key, value in overrides.items():
-        setattr(args, key, value)
-    return Function(name, args)
+    return Function(name, dataclasses.replace(defaults, **overrides))
 
 
 # Managed login returns to the site, whose URL exists only once its distribution does (created below,
@@ -186,7 +198,7 @@ identity = Identity(
     "users",
     IdentityArgs(
         deletion_protection=settings.deletion_protection,
-        domain_prefix=in_account(lambda _, account: f"{pulumi.get_project()}-{pulumi.get_stack()}-{account}"),
+        domain_prefix=in_account(lambda aws_: f"{pulumi.get_project()}-{pulumi.get_stack()}-{aws_.account}"),
         callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
     ),
 )

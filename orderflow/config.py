@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.workflow import LOG_LEVELS as WORKFLOW_LOG_LEVELS
 from orderflow.pulumi_files import ConfigDeclaration, read_config_declarations
 
 PROJECT = "orderflow"
@@ -36,7 +37,6 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:\d+)?$|^http://localhost(:\d+)?$")
