@@ -8,7 +8,6 @@ land in S3, whose object events reach the bus through the default bus.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from components.alarms import Alarms, AlarmsArgs
 from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
-from components.function import AsyncInvokeArgs, Function, FunctionArgs
+from components.function import AsyncInvokeArgs, Function, FunctionArgs, with_overrides
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
@@ -163,20 +162,11 @@ else:
     powertools_layer_arn = settings.powertools_layer_arn
 
 
-FUNCTION_ARGS = frozenset(field.name for field in dataclasses.fields(FunctionArgs))
-
-
 def function(name: str, description: str, **overrides: Any) -> Function:
     """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level.
 
     ``overrides`` replace :class:`FunctionArgs` fields; a key that is not a field fails the program naming it.
     """
-    unknown = sorted(set(overrides) - FUNCTION_ARGS)
-    if unknown:
-        raise pulumi.RunError(
-            f"function {name!r}: {', '.join(unknown)} is not a FunctionArgs field "
-            f"(fields: {', '.join(sorted(FUNCTION_ARGS))})"
-        )
     defaults = FunctionArgs(
         package=name.replace("-", "_"),
         description=description,
@@ -186,7 +176,7 @@ def function(name: str, description: str, **overrides: Any) -> Function:
         powertools_layer_arn=powertools_layer_arn,
         handlers_dir=HANDLERS,
     )
-    return Function(name, dataclasses.replace(defaults, **overrides))
+    return Function(name, with_overrides(defaults, name, overrides))
 
 
 # Managed login returns to the site, whose URL exists only once its distribution does (created below,

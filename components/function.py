@@ -10,6 +10,7 @@ tested with (see :class:`components.layer.DependencyLayer`), they deploy the tes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,23 @@ class FunctionArgs:
     (:func:`components.naming.function_name`)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of every taggable child (function, role, log group), on top of the provider's default tags."""
+
+
+def with_overrides(args: FunctionArgs, owner: str, overrides: Mapping[str, Any]) -> FunctionArgs:
+    """``args`` with some fields replaced (``dataclasses.replace``), refusing any key that is not a field.
+
+    Raises
+    ------
+    ValueError
+        Naming the owner, each unknown key and the valid fields.
+    """
+    known = {item.name for item in dataclasses.fields(FunctionArgs)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(
+            f"function {owner!r}: {', '.join(unknown)} is not a FunctionArgs field (fields: {', '.join(sorted(known))})"
+        )
+    return dataclasses.replace(args, **overrides)
 
 
 class Function(pulumi.ComponentResource):

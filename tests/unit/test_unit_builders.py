@@ -17,7 +17,7 @@ from components.event_bus import (
     pattern_put_condition,
     rule_arn,
 )
-from components.function import package_files
+from components.function import FunctionArgs, package_files, with_overrides
 from components.http_api import access_log_format, parse_route_key, route_child_name, route_source_arn
 from components.identity import issuer_url
 from components.layer import (
@@ -429,3 +429,11 @@ def test_failed_layer_build_leaves_nothing_behind(tmp_path: Path, monkeypatch: p
     with pytest.raises(RuntimeError, match="failed"):
         layer.build_layer_directory(requirements, "arm64", "python3.13", tmp_path / "build")
     assert list((tmp_path / "build").iterdir()) == []
+
+
+def test_function_overrides_replace_fields_and_refuse_a_misspelled_key() -> None:
+    defaults = FunctionArgs(package="fn", reserved_concurrency=None, log_retention_days=7)
+    assert with_overrides(defaults, "fn", {"timeout_seconds": 5}).timeout_seconds == 5
+    assert defaults.timeout_seconds == 10
+    with pytest.raises(ValueError, match=r"function 'fn': timout_seconds is not a FunctionArgs field \(fields: .*"):
+        with_overrides(defaults, "fn", {"timout_seconds": 5, "timeout_seconds": 5})
