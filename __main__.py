@@ -42,7 +42,7 @@ SITE_MQTT_BUNDLE = SITE / "vendor" / "mqtt.esm.js"
 TOPIC_PREFIX = "orders"
 BUS = "orders"
 
-settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"))
+settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"), pulumi.get_stack())
 bus_name = EventBus.planned_name(BUS)
 # The receipts bucket's name is needed, as a plain string, in the event patterns that route its events.
 account_id = aws.get_caller_identity().account_id
