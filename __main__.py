@@ -43,6 +43,10 @@ TOPIC_PREFIX = "orders"
 BUS = "orders"
 
 settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"), pulumi.get_stack())
+# Checked before any resource: an error raised once the users pool waits on the site's URL would leave that
+# registration pending and the program waiting for it instead of failing.
+if not SITE_MQTT_BUNDLE.is_file():
+    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 bus_name = EventBus.planned_name(BUS)
 # The receipts bucket's name is needed, as a plain string, in the event patterns that route its events.
 account_id = aws.get_caller_identity().account_id
@@ -441,8 +445,6 @@ api = HttpApi(
 # ---- the order page ---------------------------------------------------------------------------
 if identity.sign_in_url is None:
     raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
-if not SITE_MQTT_BUNDLE.is_file():
-    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 site = StaticSite(
     "web",
     StaticSiteArgs(
