@@ -20,10 +20,11 @@ from components.alarms import Alarms, AlarmsArgs
 from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
-from components.function import AsyncInvokeArgs, Function, FunctionArgs, function_name_for
+from components.function import AsyncInvokeArgs, Function, FunctionArgs, with_overrides
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
+from components.naming import function_name
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
 from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
@@ -41,7 +42,11 @@ SITE_MQTT_BUNDLE = SITE / "vendor" / "mqtt.esm.js"
 TOPIC_PREFIX = "orders"
 BUS = "orders"
 
-settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"))
+settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"), pulumi.get_stack())
+# Checked before any resource: an error raised once the users pool waits on the site's URL would leave that
+# registration pending and the program waiting for it instead of failing.
+if not SITE_MQTT_BUNDLE.is_file():
+    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 bus_name = EventBus.planned_name(BUS)
 # The receipts bucket's name is needed, as a plain string, in the event patterns that route its events.
 account_id = aws.get_caller_identity().account_id
@@ -117,7 +122,7 @@ def idempotency_records(function_role: str) -> dict[str, Any]:
     Powertools keys each record ``<function name>.<decorated function>#<hash>``, so the partition key
     prefix names the function that wrote it.
     """
-    physical_name = function_name_for(pulumi.get_project(), pulumi.get_stack(), function_role)
+    physical_name = function_name(pulumi.get_project(), pulumi.get_stack(), function_role)
     return table_access(
         "OwnIdempotencyRecords",
         idempotency,
@@ -162,8 +167,11 @@ else:
 
 
 def function(name: str, description: str, **overrides: Any) -> Function:
-    """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level."""
-    args = FunctionArgs(
+    """A :class:`Function` for ``handlers/<name>`` with this stack's concurrency, retention and log level.
+
+    ``overrides`` replace :class:`FunctionArgs` fields; a key that is not a field fails the program naming it.
+    """
+    defaults = FunctionArgs(
         package=name.replace("-", "_"),
         description=description,
         reserved_concurrency=settings.reserved_concurrency,
@@ -172,9 +180,7 @@ def function(name: str, description: str, **overrides: Any) -> Function:
         powertools_layer_arn=powertools_layer_arn,
         handlers_dir=HANDLERS,
     )
-    for key, value in overrides.items():
-        setattr(args, key, value)
-    return Function(name, args)
+    return Function(name, with_overrides(defaults, name, overrides))
 
 
 # Managed login returns to the site, whose URL exists only once its distribution does (created below,
@@ -186,7 +192,7 @@ identity = Identity(
     "users",
     IdentityArgs(
         deletion_protection=settings.deletion_protection,
-        domain_prefix=in_account(lambda _, account: f"{pulumi.get_project()}-{pulumi.get_stack()}-{account}"),
+        domain_prefix=in_account(lambda aws_: f"{pulumi.get_project()}-{pulumi.get_stack()}-{aws_.account}"),
         callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
     ),
 )
@@ -431,8 +437,6 @@ api = HttpApi(
 # ---- the order page ---------------------------------------------------------------------------
 if identity.sign_in_url is None:
     raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
-if not SITE_MQTT_BUNDLE.is_file():
-    raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 site = StaticSite(
     "web",
     StaticSiteArgs(

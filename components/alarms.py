@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import in_account
+from components.children import tags_input
 from components.topic import SubscriptionArgs, Topic, TopicArgs, TopicPublisher
 
 
@@ -82,6 +83,8 @@ class AlarmsArgs:
     """HTTP API ids (``$default`` stage)."""
     period_seconds: int = 300
     """Evaluation period."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (alarms, ops topic and its DLQ), on top of the provider's default tags."""
 
 
 class Alarms(pulumi.ComponentResource):
@@ -93,7 +96,7 @@ class Alarms(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:observability:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        alarm_arns = in_account(lambda region, account: f"arn:aws:cloudwatch:{region}:{account}:alarm:*", self)
+        alarm_arns = in_account(lambda aws_: aws_.arn("cloudwatch", "alarm:*"), self)
         self.topic = Topic(
             f"{name}-ops",
             TopicArgs(
@@ -102,6 +105,7 @@ class Alarms(pulumi.ComponentResource):
                 # customer-managed key would bill $1/month; alarm texts carry no customer data.
                 kms_master_key_id=None,
                 publishers=[TopicPublisher("cloudwatch.amazonaws.com", alarm_arns)],
+                tags=args.tags,
             ),
             opts=child,
         )
@@ -131,6 +135,7 @@ class Alarms(pulumi.ComponentResource):
                 actions_enabled=True,
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
+                tags=tags_input(args.tags),
                 opts=child,
             )
         self.register_outputs({"topicArn": self.topic.arn})

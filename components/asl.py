@@ -485,20 +485,20 @@ def derive_policy_statements(
     Every Task is visited, including those inside Parallel branches and Map processors. Supported
     integrations (Task ``Resource``) and the permission each yields (action on resource):
 
-    * ``arn:aws:states:::lambda:invoke``: ``lambda:InvokeFunction`` on the ``FunctionName`` ARN and
+    * ``arn:<partition>:states:::lambda:invoke``: ``lambda:InvokeFunction`` on the ``FunctionName`` ARN and
       ``<arn>:*``; a bare Lambda function ARN as Resource (legacy form) gets the same.
-    * ``arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem``: ``dynamodb:<Action>`` on the
+    * ``arn:<partition>:states:::dynamodb:getItem|putItem|updateItem|deleteItem``: ``dynamodb:<Action>`` on the
       ``TableName`` table ARN.
-    * ``arn:aws:states:::events:putEvents``: ``events:PutEvents`` on each ``Entries[].EventBusName`` bus
+    * ``arn:<partition>:states:::events:putEvents``: ``events:PutEvents`` on each ``Entries[].EventBusName`` bus
       (name or ARN; absent means the default bus), conditioned on the ``events:source`` and
       ``events:detail-type`` values the entries put (EventBridge authorises each entry on its own), so the
       role cannot forge another publisher's events.
-    * ``arn:aws:states:::states:startExecution``: ``states:StartExecution`` on ``StateMachineArn``.
-    * ``arn:aws:states:::aws-sdk:s3:putObject``: ``s3:PutObject`` on ``arn:aws:s3:::<Bucket>/<Key>``; a
+    * ``arn:<partition>:states:::states:startExecution``: ``states:StartExecution`` on ``StateMachineArn``.
+    * ``arn:<partition>:states:::aws-sdk:s3:putObject``: ``s3:PutObject`` on ``arn:<partition>:s3:::<Bucket>/<Key>``; a
       ``Key.$`` built by ``States.Format('<prefix>{}...', ...)`` gets ``<Bucket>/<prefix>*``, any other
       dynamic key ``<Bucket>/*``.
-    * ``arn:aws:states:::sns:publish`` (or ``aws-sdk:sns:publish``): ``sns:Publish`` on ``TopicArn``.
-    * ``arn:aws:states:::sqs:sendMessage`` (or ``aws-sdk:sqs:sendMessage``): ``sqs:SendMessage`` on the
+    * ``arn:<partition>:states:::sns:publish`` (or ``aws-sdk:sns:publish``): ``sns:Publish`` on ``TopicArn``.
+    * ``arn:<partition>:states:::sqs:sendMessage`` (or ``aws-sdk:sqs:sendMessage``): ``sqs:SendMessage`` on the
       queue ARN of ``QueueUrl``.
 
     Resources are merged per action. Encryption keys (SSE-KMS customer keys on topics, queues or buckets),

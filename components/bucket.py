@@ -8,13 +8,14 @@ multipart uploads expire.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.children import tags_input
 from components.policies import allow_service_from_source, deny_insecure_transport, policy_document
 
 
@@ -88,6 +89,8 @@ class BucketArgs:
     """Physical name, when others must know it before the bucket exists (e.g. an event pattern)."""
     object_readers: Sequence[ServiceObjectReader] = field(default_factory=tuple)
     """AWS services that may read objects for one resource each (e.g. CloudFront through OAC)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the bucket, on top of the provider's default tags."""
 
 
 class Bucket(pulumi.ComponentResource):
@@ -101,7 +104,11 @@ class Bucket(pulumi.ComponentResource):
         super().__init__("orderflow:storage:Bucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy, opts=child
+            f"{name}-bucket",
+            bucket=args.bucket_name,
+            force_destroy=args.force_destroy,
+            tags=tags_input(args.tags),
+            opts=child,
         )
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",

@@ -23,8 +23,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import in_account
+from components.aws_context import AwsContext, aws_context, build_arn, in_account
+from components.children import invoke_permission, tags_input
 from components.event_patterns import lint_event_pattern
+from components.naming import event_archive_name, event_bus_name, event_rule_name
 from components.policies import assume_role_policy, policy_document
 from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
 
@@ -32,20 +34,15 @@ TARGET_KINDS = frozenset({"lambda", "sqs", "sfn", "bus", "sns"})
 _NEEDS_ROLE = {"sfn": "states:StartExecution", "bus": "events:PutEvents"}
 
 
-def bus_name_for(project: str, stack: str, name: str) -> str:
-    """Physical bus name ``<project>-<stack>-<name>``."""
-    return f"{project}-{stack}-{name}"
-
-
-def rule_name_for(bus_name: str, rule: str) -> str:
-    """Physical rule name: the bus name and the rule's role, within EventBridge's 64 characters."""
-    return f"{bus_name}-{rule}"[:64]
+# The names these rules had before components.naming held them all.
+bus_name_for = event_bus_name
+rule_name_for = event_rule_name
 
 
 def rule_arn(region: str, account: str, bus_name: str, rule_name: str, partition: str = "aws") -> str:
     """ARN of a rule; rules on a custom bus carry the bus name in their ARN, rules on ``default`` do not."""
     path = rule_name if bus_name == "default" else f"{bus_name}/{rule_name}"
-    return f"arn:{partition}:events:{region}:{account}:rule/{path}"
+    return build_arn(partition, "events", region, account, f"rule/{path}")
 
 
 def bus_policy(
@@ -53,6 +50,7 @@ def bus_policy(
     account: str,
     put_from_accounts: Sequence[str],
     reserved_detail_types: Mapping[str, Sequence[str]] | None = None,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """Bus resource policy: named accounts may put events, and reserved detail-types need their own source.
 
@@ -69,13 +67,15 @@ def bus_policy(
         Other accounts that may put events.
     reserved_detail_types:
         Source → the detail-types only that source may carry on this bus.
+    partition:
+        The accounts' partition (``aws``, ``aws-cn``, ``aws-us-gov``…).
     """
     accounts = sorted({account, *put_from_accounts})
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AllowPutEventsFromAccounts",
             "Effect": "Allow",
-            "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+            "Principal": {"AWS": [build_arn(partition, "iam", "", a, "root") for a in accounts]},
             "Action": "events:PutEvents",
             "Resource": bus_arn,
         }
@@ -186,6 +186,8 @@ class EventBusArgs:
     so a publisher allowed to put anything on the bus still cannot forge another's events."""
     dead_letter_retention_seconds: int = FOURTEEN_DAYS
     """Retention of the rules' DLQs."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (bus, rules, invoke role, DLQs), on top of the provider's default tags."""
 
 
 class EventBus(pulumi.ComponentResource):
@@ -199,23 +201,26 @@ class EventBus(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     name: pulumi.Output[str]
     physical_name: str
+    _tags: Mapping[str, str]
 
     @staticmethod
     def planned_name(bus_component_name: str) -> str:
         """Physical name the bus named ``bus_component_name`` will have."""
-        return bus_name_for(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
+        return event_bus_name(pulumi.get_project(), pulumi.get_stack(), bus_component_name)
 
     @staticmethod
     def planned_arn(bus_component_name: str) -> pulumi.Output[str]:
         """ARN the bus named ``bus_component_name`` will have, for roles created before it."""
         bus_name = EventBus.planned_name(bus_component_name)
-        return in_account(lambda region, account: f"arn:aws:events:{region}:{account}:event-bus/{bus_name}")
+        return in_account(lambda aws_: aws_.arn("events", f"event-bus/{bus_name}"))
 
     @staticmethod
     def planned_rule_arn(bus_component_name: str, rule: str) -> pulumi.Output[str]:
         """ARN the rule ``rule`` of the bus named ``bus_component_name`` will have, before either exists."""
         bus_name = EventBus.planned_name(bus_component_name)
-        return in_account(lambda region, account: rule_arn(region, account, bus_name, rule_name_for(bus_name, rule)))
+        return in_account(
+            lambda aws_: rule_arn(aws_.region, aws_.account, bus_name, event_rule_name(bus_name, rule), aws_.partition)
+        )
 
     def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:events:EventBus", name, None, opts)
@@ -228,25 +233,29 @@ class EventBus(pulumi.ComponentResource):
         for rule, pattern in args.forward_from_default.items():
             lint_event_pattern(dict(pattern), rule)
 
-        self.physical_name = bus_name_for(pulumi.get_project(), pulumi.get_stack(), name)
-        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=self.physical_name, opts=child)
+        self._tags = args.tags
+        tags = tags_input(args.tags)
+        self.physical_name = event_bus_name(pulumi.get_project(), pulumi.get_stack(), name)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=self.physical_name, tags=tags, opts=child)
         self.archive = aws.cloudwatch.EventArchive(
             f"{name}-archive",
-            name=f"{self.physical_name}-archive"[:48],
+            name=event_archive_name(self.physical_name),
             event_source_arn=self.bus.arn,
             retention_days=args.archive_retention_days,
             description=f"Replayable copy of {self.physical_name}",
             opts=child,
         )
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        context = aws_context(self)
+
+        def policy_json(bus_arn: str, aws_: AwsContext) -> str:
+            return json.dumps(
+                bus_policy(bus_arn, aws_.account, args.put_from_accounts, args.reserved_detail_types, aws_.partition)
+            )
+
         aws.cloudwatch.EventBusPolicy(
             f"{name}-policy",
             event_bus_name=self.bus.name,
-            policy=pulumi.Output.all(self.bus.arn, account).apply(
-                lambda values: json.dumps(
-                    bus_policy(values[0], values[1], args.put_from_accounts, args.reserved_detail_types)
-                )
-            ),
+            policy=pulumi.Output.all(self.bus.arn, context).apply(lambda values: policy_json(*values)),
             opts=child,
         )
 
@@ -263,10 +272,11 @@ class EventBus(pulumi.ComponentResource):
         if statements:
             self.invoke_role = aws.iam.Role(
                 f"{name}-invoke-role",
-                assume_role_policy=account.apply(
-                    lambda acct: json.dumps(assume_role_policy("events.amazonaws.com", source_account=acct))
+                assume_role_policy=context.apply(
+                    lambda aws_: json.dumps(assume_role_policy("events.amazonaws.com", source_account=aws_.account))
                 ),
                 description=f"Lets {self.physical_name}'s rules start workflows and forward events",
+                tags=tags,
                 opts=child,
             )
             aws.iam.RolePolicy(
@@ -299,10 +309,11 @@ class EventBus(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         event_rule = aws.cloudwatch.EventRule(
             f"{name}-{rule}-rule",
-            name=rule_name_for(self.physical_name, rule),
+            name=event_rule_name(self.physical_name, rule),
             event_bus_name=bus_name,
             event_pattern=pulumi.Output.json_dumps(dict(args.event_pattern)),
             description=args.description,
+            tags=tags_input(self._tags),
             opts=child,
         )
         self.rules[rule] = event_rule
@@ -312,6 +323,7 @@ class EventBus(pulumi.ComponentResource):
                 dead_letter=None,
                 message_retention_seconds=dead_letter_retention_seconds,
                 senders=[QueueSender("events.amazonaws.com", event_rule.arn)],
+                tags=self._tags,
             ),
             opts=child,
         )
@@ -320,13 +332,8 @@ class EventBus(pulumi.ComponentResource):
             depends_on: list[pulumi.Resource] = [dead_letter]
             if target.kind == "lambda":
                 depends_on.append(
-                    aws.lambda_.Permission(
-                        f"{name}-{rule}-{role}-invoke",
-                        action="lambda:InvokeFunction",
-                        function=target.arn,
-                        principal="events.amazonaws.com",
-                        source_arn=event_rule.arn,
-                        opts=child,
+                    invoke_permission(
+                        f"{name}-{rule}-{role}-invoke", target.arn, "events.amazonaws.com", event_rule.arn, child
                     )
                 )
             transformer = (

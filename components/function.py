@@ -10,6 +10,7 @@ tested with (see :class:`components.layer.DependencyLayer`), they deploy the tes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.children import owned_log_group, tags_input
+from components.naming import function_name
 from components.policies import (
     assume_role_policy,
     destination_send_statement,
@@ -51,11 +54,6 @@ def package_files(handlers_dir: Path, packages: Sequence[str]) -> dict[str, Path
             if path.is_file() and path.suffix in _PACKAGED_SUFFIXES and "__pycache__" not in path.parts:
                 files[path.relative_to(handlers_dir).as_posix()] = path
     return files
-
-
-def function_name_for(project: str, stack: str, name: str) -> str:
-    """Physical function name ``<project>-<stack>-<name>``, cut to Lambda's 64-character limit."""
-    return f"{project}-{stack}-{name}"[:64]
 
 
 @dataclass
@@ -113,7 +111,27 @@ class FunctionArgs:
     async_invoke: AsyncInvokeArgs | None = None
     """Asynchronous invocation config; set it for functions triggered by events, S3, SNS or IoT."""
     function_name: str | None = None
-    """Physical name; defaults to ``<project>-<stack>-<component name>``."""
+    """Physical name; defaults to ``<project>-<stack>-<component name>`` within Lambda's limit
+    (:func:`components.naming.function_name`)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (function, role, log group), on top of the provider's default tags."""
+
+
+def with_overrides(args: FunctionArgs, owner: str, overrides: Mapping[str, Any]) -> FunctionArgs:
+    """``args`` with some fields replaced (``dataclasses.replace``), refusing any key that is not a field.
+
+    Raises
+    ------
+    ValueError
+        Naming the owner, each unknown key and the valid fields.
+    """
+    known = {item.name for item in dataclasses.fields(FunctionArgs)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(
+            f"function {owner!r}: {', '.join(unknown)} is not a FunctionArgs field (fields: {', '.join(sorted(known))})"
+        )
+    return dataclasses.replace(args, **overrides)
 
 
 class Function(pulumi.ComponentResource):
@@ -145,18 +163,17 @@ class Function(pulumi.ComponentResource):
             )
         validate_statements(statements, owner=name)
 
-        physical_name = args.function_name or function_name_for(pulumi.get_project(), pulumi.get_stack(), name)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/lambda/{physical_name}",
-            retention_in_days=args.log_retention_days,
-            opts=child,
+        physical_name = args.function_name or function_name(pulumi.get_project(), pulumi.get_stack(), name)
+        tags = tags_input(args.tags)
+        self.log_group = owned_log_group(
+            f"{name}-logs", f"/aws/lambda/{physical_name}", args.log_retention_days, child, args.tags
         )
 
         self.role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
             description=f"Execution role of {physical_name}",
+            tags=tags,
             opts=child,
         )
         # Logging and tracing are the function's own; the caller passes only what its code calls.
@@ -209,6 +226,7 @@ class Function(pulumi.ComponentResource):
             },
             layers=[args.powertools_layer_arn, *args.layers] if args.powertools_layer_arn else list(args.layers),
             environment={"variables": variables},
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
         )
 

@@ -16,7 +16,9 @@ from functools import partial
 import pulumi
 import pulumi_aws as aws
 
+from components.children import invoke_permission, owned_log_group, tags_input
 from components.function import Function
+from components.naming import HTTP_API, physical_name
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
@@ -98,6 +100,8 @@ class HttpApiArgs:
         default_factory=lambda: ["authorization", "content-type", "idempotency-key", "x-correlation-id"]
     )
     """Request headers browsers may send."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (API, stage, access-log group), on top of the provider's default tags."""
 
 
 class HttpApi(pulumi.ComponentResource):
@@ -115,10 +119,11 @@ class HttpApi(pulumi.ComponentResource):
         super().__init__("orderflow:api:HttpApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         methods = sorted({parse_route_key(key)[0] for key in args.routes})
-        physical_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        tags = tags_input(args.tags)
+        api_name = physical_name(pulumi.get_project(), pulumi.get_stack(), name, HTTP_API)
         self.api = aws.apigatewayv2.Api(
             f"{name}-api",
-            name=physical_name,
+            name=api_name,
             protocol_type="HTTP",
             cors_configuration={
                 "allow_origins": list(args.allowed_origins),
@@ -126,13 +131,11 @@ class HttpApi(pulumi.ComponentResource):
                 "allow_headers": list(args.allowed_headers),
                 "max_age": 3600,
             },
+            tags=tags,
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs",
-            name=f"/aws/apigateway/{physical_name}",
-            retention_in_days=args.log_retention_days,
-            opts=child,
+        self.log_group = owned_log_group(
+            f"{name}-access-logs", f"/aws/apigateway/{api_name}", args.log_retention_days, child, args.tags
         )
         self.authorizer = aws.apigatewayv2.Authorizer(
             f"{name}-jwt",
@@ -154,13 +157,12 @@ class HttpApi(pulumi.ComponentResource):
                 payload_format_version="2.0",
                 opts=child,
             )
-            aws.lambda_.Permission(
+            invoke_permission(
                 f"{name}-{role}-invoke",
-                action="lambda:InvokeFunction",
-                function=function.name,
-                principal="apigateway.amazonaws.com",
-                source_arn=self.api.execution_arn.apply(partial(route_source_arn, route_key=route_key)),
-                opts=child,
+                function.name,
+                "apigateway.amazonaws.com",
+                self.api.execution_arn.apply(partial(route_source_arn, route_key=route_key)),
+                child,
             )
             routes.append(
                 aws.apigatewayv2.Route(
@@ -183,6 +185,7 @@ class HttpApi(pulumi.ComponentResource):
                 "throttling_burst_limit": args.throttling_burst_limit,
                 "throttling_rate_limit": args.throttling_rate_limit,
             },
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
         )
         self.url = self.stage.invoke_url

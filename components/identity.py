@@ -10,12 +10,15 @@ unauthenticated identities: every caller holds a token from this pool.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
 import pulumi_aws as aws
+
+from components.children import tags_input
+from components.naming import COGNITO_USER_POOL, physical_name
 
 OAUTH_SCOPES: Final = ("openid", "email")
 # Cognito's rule for domain prefixes; "aws", "amazon" and "cognito" are reserved words.
@@ -58,6 +61,8 @@ class IdentityArgs:
     """Cognito domain prefix for managed login; ``None`` keeps the pool without hosted sign-in pages."""
     callback_urls: Sequence[pulumi.Input[str]] = field(default_factory=list)
     """Where managed login may return the authorization code (and where sign-out lands): the site's URLs."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the user pool, on top of the provider's default tags."""
 
 
 class Identity(pulumi.ComponentResource):
@@ -77,7 +82,7 @@ class Identity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.user_pool = aws.cognito.UserPool(
             f"{name}-user-pool",
-            name=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            name=physical_name(pulumi.get_project(), pulumi.get_stack(), name, COGNITO_USER_POOL),
             username_attributes=["email"],
             auto_verified_attributes=["email"],
             password_policy={
@@ -92,6 +97,7 @@ class Identity(pulumi.ComponentResource):
             software_token_mfa_configuration={"enabled": True},
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
             deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
+            tags=tags_input(args.tags),
             opts=child,
         )
         self.client = aws.cognito.UserPoolClient(

@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.function import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
+from components.naming import LAMBDA_LAYER, physical_name
 
 # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34): accept wheels up to that.
 _PLATFORMS = {
@@ -261,7 +262,7 @@ class DependencyLayer(pulumi.ComponentResource):
         self.distributions = layer_distributions(directory)
         self.layer = aws.lambda_.LayerVersion(
             f"{name}-layer",
-            layer_name=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            layer_name=physical_name(pulumi.get_project(), pulumi.get_stack(), name, LAMBDA_LAYER),
             description=args.description or f"Dependencies from {args.requirements.name}",
             code=pulumi.FileArchive(str(directory)),
             compatible_architectures=[args.architecture],

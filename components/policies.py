@@ -7,30 +7,31 @@ Nothing here imports Pulumi: every function takes and returns plain data (values
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 POLICY_VERSION = "2012-10-17"
 
-# Actions AWS only authorises on "*": they have no resource-level permissions.
-# (Service Authorization Reference: X-Ray segment upload, CloudWatch Logs delivery management,
-# IoT endpoint discovery, CloudWatch PutMetricData.)
-ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset(
-    {
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-        "iot:DescribeEndpoint",
-        "cloudwatch:PutMetricData",
-    }
+# Actions AWS only authorises on "*": they have no resource-level permissions (Service Authorization
+# Reference). Step Functions delivers logs through CloudWatch Logs' vended-log API, and X-Ray uploads
+# segments, with these.
+LOG_DELIVERY_ACTIONS: Final = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+TRACING_ACTIONS: Final = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+ACTIONS_WITHOUT_RESOURCE_TYPES: Final = frozenset(
+    {*LOG_DELIVERY_ACTIONS, *TRACING_ACTIONS, "iot:DescribeEndpoint", "cloudwatch:PutMetricData"}
 )
 
 

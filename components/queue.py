@@ -9,13 +9,14 @@ consumer's timeout, as AWS recommends, so it cannot be typed in wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.children import tags_input
 from components.function import Function
 from components.policies import allow_service_from_source, deny_insecure_transport, policy_document
 
@@ -123,6 +124,8 @@ class QueueArgs:
     """AWS services allowed to send (SourceArn-scoped)."""
     sqs_managed_sse: bool = True
     """SSE-SQS encryption at rest (free); ``False`` opts out and stays visible."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (queue, DLQ, event source mapping), on top of the provider's default tags."""
 
 
 class Queue(pulumi.ComponentResource):
@@ -139,6 +142,7 @@ class Queue(pulumi.ComponentResource):
     def __init__(self, name: str, args: QueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:messaging:Queue", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = tags_input(args.tags)
 
         if args.consumer is not None:
             if args.visibility_timeout_seconds is not None:
@@ -161,6 +165,7 @@ class Queue(pulumi.ComponentResource):
                 f"{name}-dlq",
                 message_retention_seconds=args.dead_letter.message_retention_seconds,
                 sqs_managed_sse_enabled=args.sqs_managed_sse,
+                tags=tags,
                 opts=child,
             )
             self.dead_letter_arn = self.dead_letter_queue.arn
@@ -173,6 +178,7 @@ class Queue(pulumi.ComponentResource):
             visibility_timeout_seconds=visibility,
             sqs_managed_sse_enabled=args.sqs_managed_sse,
             redrive_policy=redrive,
+            tags=tags,
             opts=child,
         )
         aws.sqs.QueuePolicy(
@@ -216,6 +222,7 @@ class Queue(pulumi.ComponentResource):
                 maximum_batching_window_in_seconds=consumer.maximum_batching_window_seconds,
                 function_response_types=["ReportBatchItemFailures"],
                 scaling_config={"maximum_concurrency": consumer.maximum_concurrency},
+                tags=tags,
                 # Lambda checks the role's queue permissions when the mapping is created.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[consume_policy]),
             )

@@ -9,17 +9,20 @@ only. Browsers connect to the account's ATS data endpoint with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import in_account
+from components.aws_context import build_arn, in_account
+from components.children import invoke_permission, tags_input
 from components.function import Function
+from components.naming import iot_name
 
 
-def publish_statement(region: str, account: str, topic_prefix: str) -> dict[str, Any]:
+def publish_statement(region: str, account: str, topic_prefix: str, partition: str = "aws") -> dict[str, Any]:
     """IAM statement letting a publisher send to ``<topic_prefix>/*`` and nothing else.
 
     Raises
@@ -33,7 +36,7 @@ def publish_statement(region: str, account: str, topic_prefix: str) -> dict[str,
         "Sid": "PublishRealtimeUpdates",
         "Effect": "Allow",
         "Action": "iot:Publish",
-        "Resource": f"arn:aws:iot:{region}:{account}:topic/{topic_prefix}/*",
+        "Resource": build_arn(partition, "iot", region, account, f"topic/{topic_prefix}/*"),
     }
 
 
@@ -45,6 +48,8 @@ class RealtimeChannelArgs:
     """Lambda that validates the browser's token and returns the IoT policy."""
     topic_prefix: str = "orders"
     """First topic level of every update topic (``<prefix>/<userId>/<resourceId>``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the authorizer, on top of the provider's default tags."""
 
 
 class RealtimeChannel(pulumi.ComponentResource):
@@ -62,27 +67,26 @@ class RealtimeChannel(pulumi.ComponentResource):
         self.topic_prefix = args.topic_prefix
         self.authorizer = aws.iot.Authorizer(
             f"{name}-authorizer",
-            name=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}".replace("-", "_"),
+            name=iot_name(pulumi.get_project(), pulumi.get_stack(), name),
             authorizer_function_arn=args.authorizer_function.arn,
             # Browsers cannot sign a token with a key IoT knows; the function verifies the JWT's own signature.
             signing_disabled=True,
             status="ACTIVE",
             enable_caching_for_http=False,
+            tags=tags_input(args.tags),
             opts=child,
         )
-        aws.lambda_.Permission(
-            f"{name}-authorizer-invoke",
-            action="lambda:InvokeFunction",
-            function=args.authorizer_function.name,
-            principal="iot.amazonaws.com",
-            source_arn=self.authorizer.arn,
-            opts=child,
+        invoke_permission(
+            f"{name}-authorizer-invoke", args.authorizer_function.name, "iot.amazonaws.com", self.authorizer.arn, child
         )
         self.endpoint = aws.iot.get_endpoint_output(
             endpoint_type="iot:Data-ATS", opts=pulumi.InvokeOutputOptions(parent=self)
         ).endpoint_address
         self.publish_resource = in_account(
-            lambda region, account: str(publish_statement(region, account, args.topic_prefix)["Resource"]), self
+            lambda aws_: str(
+                publish_statement(aws_.region, aws_.account, args.topic_prefix, aws_.partition)["Resource"]
+            ),
+            self,
         )
         self.authorizer_name = self.authorizer.name
         self.register_outputs({"endpoint": self.endpoint, "authorizerName": self.authorizer_name})

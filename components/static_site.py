@@ -34,7 +34,9 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.bucket import Bucket, BucketArgs, ServiceObjectReader
+from components.children import tags_input
 
 # AWS managed policies (ids fixed by AWS, the same in every account).
 CACHING_OPTIMIZED_POLICY_ID: Final = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -177,6 +179,9 @@ class StaticSiteArgs:
     """``<bucket>.s3.amazonaws.com`` receiving standard access logs (off by default)."""
     force_destroy: bool = False
     """Let ``pulumi destroy`` empty the content bucket."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (content bucket, distribution, edge function), on top of the provider's
+    default tags."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -196,7 +201,7 @@ class StaticSite(pulumi.ComponentResource):
             raise ValueError(f"{name}: aliases {list(args.aliases)} need a certificate_arn")
         files = site_files(args.content_dir)
         child = pulumi.ResourceOptions(parent=self)
-        physical_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        physical_name = naming.physical_name(pulumi.get_project(), pulumi.get_stack(), name)
 
         # The bucket policy names the distribution, which is created after the bucket it reads from.
         distribution_arn: pulumi.Output[str]
@@ -210,12 +215,13 @@ class StaticSite(pulumi.ComponentResource):
                 object_readers=[
                     ServiceObjectReader("cloudfront.amazonaws.com", distribution_arn, sid="CloudFrontReadsSite")
                 ],
+                tags=args.tags,
             ),
             opts=child,
         )
         self.origin_access_control = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
-            name=physical_name[:64],
+            name=naming.fit(physical_name, naming.CLOUDFRONT_ORIGIN_ACCESS_CONTROL),
             description=f"{physical_name}: CloudFront signs every request to the content bucket",
             origin_access_control_origin_type="s3",
             signing_behavior="always",
@@ -225,7 +231,7 @@ class StaticSite(pulumi.ComponentResource):
         csp = pulumi.Output.all(*args.connect_sources).apply(lambda sources: content_security_policy(list(sources)))
         self.response_headers_policy = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-headers",
-            name=physical_name[:128],
+            name=naming.fit(physical_name, naming.CLOUDFRONT_RESPONSE_HEADERS_POLICY),
             comment="CSP limited to the site and its named connections; HSTS; no framing or sniffing",
             security_headers_config={
                 "content_security_policy": {"content_security_policy": csp, "override": True},
@@ -242,11 +248,12 @@ class StaticSite(pulumi.ComponentResource):
         )
         spa_routing = aws.cloudfront.Function(
             f"{name}-spa-routing",
-            name=physical_name[:64],
+            name=naming.fit(physical_name, naming.CLOUDFRONT_FUNCTION),
             runtime="cloudfront-js-2.0",
             comment="Extension-less paths load the single-page app",
             code=SPA_ROUTING_FUNCTION,
             publish=True,
+            tags=tags_input(args.tags),
             opts=child,
         )
         origins: list[aws.cloudfront.DistributionOriginArgsDict] = [
@@ -322,6 +329,7 @@ class StaticSite(pulumi.ComponentResource):
                 if args.logging_bucket
                 else None
             ),
+            tags=tags_input(args.tags),
             opts=child,
         )
         resolve_distribution_arn(self.distribution.arn)

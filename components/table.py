@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components.children import tags_input
 
 KEY_TYPES = frozenset({"S", "N", "B"})
 
@@ -64,6 +66,8 @@ class TableArgs:
     """On-demand by default; ``PROVISIONED`` bills while idle and stays visible."""
     seed_items: Sequence[Mapping[str, Any]] = ()
     """Items written once at creation, in DynamoDB attribute-value JSON (e.g. reference data)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the table, on top of the provider's default tags."""
 
 
 def attribute_definitions(args: TableArgs) -> list[dict[str, str]]:
@@ -142,6 +146,7 @@ class Table(pulumi.ComponentResource):
             deletion_protection_enabled=args.deletion_protection,
             stream_enabled=args.stream_view_type is not None,
             stream_view_type=args.stream_view_type,
+            tags=tags_input(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         for item in args.seed_items:

@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import deny_insecure_transport, policy_document
-from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueSender
+from components.children import invoke_permission, tags_input
+from components.policies import allow_service_from_source, deny_insecure_transport, policy_document
+from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 SUBSCRIPTION_PROTOCOLS = frozenset({"sqs", "lambda", "email"})
@@ -27,14 +28,9 @@ def topic_policy(topic_arn: Any, publishers: Sequence[TopicPublisher]) -> dict[s
     statements: list[dict[str, Any]] = [deny_insecure_transport("sns:Publish", [topic_arn])]
     for index, publisher in enumerate(publishers):
         statements.append(
-            {
-                "Sid": f"AllowPublish{index}",
-                "Effect": "Allow",
-                "Principal": {"Service": publisher.service},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": publisher.source_arn}},
-            }
+            allow_service_from_source(
+                f"AllowPublish{index}", publisher.service, "sns:Publish", topic_arn, publisher.source_arn
+            )
         )
     return policy_document(statements)
 
@@ -69,6 +65,14 @@ class SubscriptionArgs:
 
 
 @dataclass
+class SubscriptionDeadLetterArgs:
+    """The dead-letter queue each subscription gets (SNS redrives once: there is no receive count)."""
+
+    message_retention_seconds: int = FOURTEEN_DAYS
+    """How long an undeliverable message is kept for inspection and redrive."""
+
+
+@dataclass
 class TopicArgs:
     """Inputs of :class:`Topic`."""
 
@@ -78,8 +82,10 @@ class TopicArgs:
     """AWS services allowed to publish (SourceArn-scoped); IAM principals publish through their roles."""
     kms_master_key_id: str | None = AWS_MANAGED_SNS_KEY
     """SSE key; the AWS-managed key is free. ``None`` opts out and stays visible."""
-    dead_letter: DeadLetterArgs = field(default_factory=DeadLetterArgs)
-    """Retention of the subscriptions' DLQs (``max_receive_count`` is not used by SNS)."""
+    dead_letter: SubscriptionDeadLetterArgs = field(default_factory=SubscriptionDeadLetterArgs)
+    """The subscriptions' DLQs."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (topic, DLQs), on top of the provider's default tags."""
 
 
 class Topic(pulumi.ComponentResource):
@@ -93,7 +99,9 @@ class Topic(pulumi.ComponentResource):
     def __init__(self, name: str, args: TopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:messaging:Topic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=args.kms_master_key_id, opts=child)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic", kms_master_key_id=args.kms_master_key_id, tags=tags_input(args.tags), opts=child
+        )
         aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=self.topic.arn,
@@ -112,6 +120,7 @@ class Topic(pulumi.ComponentResource):
                     dead_letter=None,
                     message_retention_seconds=args.dead_letter.message_retention_seconds,
                     senders=[QueueSender("sns.amazonaws.com", self.topic.arn)],
+                    tags=args.tags,
                 ),
                 opts=child,
             )
@@ -119,13 +128,8 @@ class Topic(pulumi.ComponentResource):
             depends_on: list[pulumi.Resource] = [dead_letter]
             if subscription.protocol == "lambda":
                 depends_on.append(
-                    aws.lambda_.Permission(
-                        f"{name}-{role}-invoke",
-                        action="lambda:InvokeFunction",
-                        function=subscription.endpoint,
-                        principal="sns.amazonaws.com",
-                        source_arn=self.topic.arn,
-                        opts=child,
+                    invoke_permission(
+                        f"{name}-{role}-invoke", subscription.endpoint, "sns.amazonaws.com", self.topic.arn, child
                     )
                 )
             self.subscriptions[role] = aws.sns.TopicSubscription(

@@ -11,35 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
 from components.asl import derive_policy_statements, validate_definition
-from components.policies import assume_role_policy, policy_document
+from components.aws_context import AwsContext, aws_context
+from components.children import owned_log_group, tags_input
+from components.naming import state_machine_name
+from components.policies import LOG_DELIVERY_ACTIONS, TRACING_ACTIONS, assume_role_policy, policy_document
 
 WORKFLOW_TYPES = frozenset({"STANDARD", "EXPRESS"})
-LOG_LEVELS = frozenset({"ALL", "ERROR", "FATAL", "OFF"})
-# Step Functions delivers logs through CloudWatch Logs' vended-log API, which has no resource-level
-# permissions; X-Ray likewise (Service Authorization Reference).
-_LOG_DELIVERY_ACTIONS = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-]
-_TRACING_ACTIONS = [
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-]
+LOG_LEVELS: Final = ("ALL", "ERROR", "FATAL", "OFF")
+"""Execution log levels Step Functions accepts."""
 
 DefinitionBuilder = Callable[..., dict[str, Any]]
 
@@ -49,12 +35,14 @@ def placeholder_inputs(names: Mapping[str, Any]) -> dict[str, str]:
     return {key: f"placeholder-{key}" for key in names}
 
 
-def role_statements(definition: dict[str, Any], region: str, account: str) -> list[dict[str, Any]]:
+def role_statements(
+    definition: dict[str, Any], region: str, account: str, partition: str = "aws"
+) -> list[dict[str, Any]]:
     """Every statement the workflow role needs: what the definition calls, logging and tracing."""
     return [
-        *derive_policy_statements(definition, region=region, account=account),
-        {"Sid": "DeliverLogs", "Effect": "Allow", "Action": _LOG_DELIVERY_ACTIONS, "Resource": "*"},
-        {"Sid": "WriteTraces", "Effect": "Allow", "Action": _TRACING_ACTIONS, "Resource": "*"},
+        *derive_policy_statements(definition, region=region, account=account, partition=partition),
+        {"Sid": "DeliverLogs", "Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"},
+        {"Sid": "WriteTraces", "Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
     ]
 
 
@@ -76,6 +64,8 @@ class WorkflowArgs:
     """Log inputs and outputs (EXPRESS history exists only in these logs)."""
     tracing: bool = True
     """X-Ray tracing; ``False`` opts out and stays visible."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable child (state machine, role, log group), on top of the provider's default tags."""
 
 
 class Workflow(pulumi.ComponentResource):
@@ -98,32 +88,32 @@ class Workflow(pulumi.ComponentResource):
         validate_definition(args.definition(**placeholder_inputs(args.definition_inputs)))
 
         child = pulumi.ResourceOptions(parent=self)
-        self.physical_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"[:80]
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            # The vendedlogs prefix keeps Step Functions under CloudWatch Logs' resource-policy size limit.
-            name=f"/aws/vendedlogs/states/{self.physical_name}",
-            retention_in_days=args.log_retention_days,
-            opts=child,
+        tags = tags_input(args.tags)
+        self.physical_name = state_machine_name(pulumi.get_project(), pulumi.get_stack(), name)
+        # The vendedlogs prefix keeps Step Functions under CloudWatch Logs' resource-policy size limit.
+        self.log_group = owned_log_group(
+            f"{name}-logs", f"/aws/vendedlogs/states/{self.physical_name}", args.log_retention_days, child, args.tags
         )
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        context = aws_context(self)
         self.role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=identity.account_id.apply(
-                lambda account: json.dumps(assume_role_policy("states.amazonaws.com", source_account=account))
+            assume_role_policy=context.apply(
+                lambda aws_: json.dumps(assume_role_policy("states.amazonaws.com", source_account=aws_.account))
             ),
             description=f"Execution role of the {self.physical_name} state machine",
+            tags=tags,
             opts=child,
         )
         resolved = pulumi.Output.all(**args.definition_inputs)
         definition = resolved.apply(lambda values: args.definition(**values))
+
+        def role_policy_document(document: dict[str, Any], aws_: AwsContext) -> str:
+            return json.dumps(policy_document(role_statements(document, aws_.region, aws_.account, aws_.partition)))
+
         role_policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.id,
-            policy=pulumi.Output.all(definition, region.region, identity.account_id).apply(
-                lambda values: json.dumps(policy_document(role_statements(values[0], values[1], values[2])))
-            ),
+            policy=pulumi.Output.all(definition, context).apply(lambda values: role_policy_document(*values)),
             opts=child,
         )
         self.state_machine = aws.sfn.StateMachine(
@@ -138,6 +128,7 @@ class Workflow(pulumi.ComponentResource):
                 "log_destination": self.log_group.arn.apply(lambda arn: f"{arn}:*"),
             },
             tracing_configuration={"enabled": args.tracing},
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         self.arn = self.state_machine.arn

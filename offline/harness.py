@@ -12,6 +12,7 @@ Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import runpy
 import sys
@@ -78,16 +79,37 @@ def _provider_version() -> str:
     return metadata.version("pulumi_aws")
 
 
+def provider_config(config: dict[str, str], package: str) -> dict[str, Any]:
+    """A default provider's inputs as the engine builds them from the stack's ``<package>:*`` config.
+
+    Structured values (``aws:defaultTags``) are passed as objects, the rest as written.
+    """
+    inputs: dict[str, Any] = {}
+    for key, value in config.items():
+        namespace, _, name = key.partition(":")
+        if namespace == package and name:
+            inputs[name] = json.loads(value) if value[:1] in ("{", "[") else value
+    return inputs
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps every ``RegisterResource`` request the way the engine receives it."""
 
     def __init__(
-        self, mocks: AwsMocks, project: str, stack: str, region: str, *, unknown_outputs: bool = False
+        self,
+        mocks: AwsMocks,
+        project: str,
+        stack: str,
+        region: str,
+        *,
+        unknown_outputs: bool = False,
+        config: dict[str, str] | None = None,
     ) -> None:
         super().__init__(mocks)
         self.project = project
         self.stack = stack
         self.region = region
+        self.config = config or {}
         # Computed outputs the mocks do not model resolve as unknown (as during a preview), never as None.
         self.unknown_outputs = unknown_outputs
         self.records: list[RecordedResource] = []
@@ -113,7 +135,7 @@ class RecordingMonitor(MockMonitor):
         if key not in self._default_providers:
             urn = f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:{package}::{name}"
             provider_id = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-            inputs: dict[str, Any] = {"version": version}
+            inputs: dict[str, Any] = {**provider_config(self.config, package), "version": version}
             if package == "aws":
                 inputs["region"] = self.region
             struct = struct_pb2.Struct()
@@ -221,7 +243,7 @@ def run_program(
     region = config.get("aws:region", "us-east-1")
 
     mocks = AwsMocks(region, stack=stack)
-    monitor = RecordingMonitor(mocks, project, stack, region)
+    monitor = RecordingMonitor(mocks, project, stack, region, config=config)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -346,7 +368,7 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     region = config.setdefault("aws:region", DEFAULT_REGION)
 
     mocks = ProgramMocks(region, first_preview=first_preview)
-    monitor = RecordingMonitor(mocks, project, stack, region, unknown_outputs=True)
+    monitor = RecordingMonitor(mocks, project, stack, region, unknown_outputs=True, config=config)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)

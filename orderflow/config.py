@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.workflow import LOG_LEVELS as WORKFLOW_LOG_LEVELS
 from orderflow.pulumi_files import ConfigDeclaration, read_config_declarations
 
 PROJECT = "orderflow"
@@ -36,11 +37,15 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:\d+)?$|^http://localhost(:\d+)?$")
 _LAYER_VERSION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
+
+REQUIRED_DEFAULT_TAGS = ("project", "stack", "owner", "cost-centre")
+"""Tags ``aws:defaultTags`` must set: the provider adds them to every taggable resource of the stack."""
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+@-]{0,256}$")
 
 T = TypeVar("T")
 
@@ -96,6 +101,8 @@ class StackSettings:
     alarm_email: str | None
     notification_email: str | None
     powertools_layer_arn: str | None
+    default_tags: tuple[tuple[str, str], ...] = ()
+    """``aws:defaultTags``' tags (the provider applies them; validated here so a typo names the key)."""
 
 
 class _Reader:
@@ -276,7 +283,54 @@ def check_known_keys(keys: Collection[str], declared: Collection[str], project: 
         raise StackConfigError("\n".join(problems))
 
 
-def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> StackSettings:
+def default_tags(raw: str, stack: str | None, project: str = PROJECT) -> tuple[tuple[str, str], ...]:
+    """Validate ``aws:defaultTags`` (``{"tags": {...}}`` as the engine passes it) and return its tags.
+
+    Parameters
+    ----------
+    raw:
+        The key's value as the engine passes it ("" when unset: no default tags).
+    stack:
+        The stack's name, which the ``stack`` tag must equal (``None`` skips that check).
+    project:
+        The project's name, which the ``project`` tag must equal.
+
+    Raises
+    ------
+    StackConfigError
+        Naming ``aws:defaultTags`` and what is wrong: not ``{"tags": {key: value}}``, a required tag
+        missing (:data:`REQUIRED_DEFAULT_TAGS`), a key or value AWS refuses, or a ``project``/``stack``
+        tag that is not this project's or stack's (a stack file copied without editing).
+    """
+
+    def fail(message: str) -> StackConfigError:
+        return StackConfigError(f"config 'aws:defaultTags': {message}")
+
+    if not raw:
+        return ()
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise fail(f"expected a map with a 'tags' map, got {raw!r}") from error
+    tags = value.get("tags") if isinstance(value, dict) else None
+    if not isinstance(tags, dict) or not all(isinstance(item, str) for item in (*tags, *tags.values())):
+        raise fail(f"expected a map with a 'tags' map of strings, got {raw!r}")
+    missing = [key for key in REQUIRED_DEFAULT_TAGS if not tags.get(key)]
+    if missing:
+        raise fail(
+            f"tags {', '.join(missing)} are required (each stack tags its resources with "
+            f"{', '.join(REQUIRED_DEFAULT_TAGS)})"
+        )
+    for key, text in sorted(tags.items()):
+        if key.lower().startswith("aws:") or not _TAG_KEY.match(key) or not _TAG_VALUE.match(text):
+            raise fail(f"tag {key!r}: {text!r} is not a tag AWS accepts (key up to 128, value up to 256 characters)")
+    for key, expected in (("project", project), ("stack", stack)):
+        if expected is not None and tags[key] != expected:
+            raise fail(f"tag {key!r} must be {expected!r} (this {key}), got {tags[key]!r}")
+    return tuple(sorted(tags.items()))
+
+
+def load_settings(project_config: ConfigSource, aws_config: ConfigSource, stack: str | None = None) -> StackSettings:
     """Read and validate every stack setting.
 
     Parameters
@@ -285,6 +339,8 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         ``pulumi.Config("orderflow")`` (or a mapping with ``get`` in tests).
     aws_config:
         ``pulumi.Config("aws")``.
+    stack:
+        The stack's name, checked against the ``stack`` tag of ``aws:defaultTags``.
 
     Raises
     ------
@@ -334,4 +390,5 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource) -> Sta
         powertools_layer_arn=cfg.string(
             "powertoolsLayerArn", pattern=_LAYER_VERSION_ARN, kind="a layer version ARN (…:layer:<name>:<n>)"
         ),
+        default_tags=default_tags(aws_config.get("defaultTags") or "", stack),
     )

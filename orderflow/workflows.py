@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.asl import TRANSIENT_LAMBDA_ERRORS, jittered_retry, no_retry, validate_definition
+from components.asl import STATES_ALL, TRANSIENT_LAMBDA_ERRORS, jittered_retry, no_retry, validate_definition
 from orderflow.routing import (
     ORDER_ACCEPTED,
     ORDER_EVENT_SOURCE,
@@ -49,7 +49,6 @@ CONDITIONAL_CHECK_FAILED: Final = "DynamoDB.ConditionalCheckFailedException"
 # Step Functions names a failed startExecution "StepFunctions.<error code>Exception" (AWS and moto alike).
 EXECUTION_ALREADY_EXISTS: Final = "StepFunctions.ExecutionAlreadyExistsException"
 TASK_FAILED: Final = "States.TaskFailed"
-STATES_ALL: Final = "States.ALL"
 
 BLOCKED_TIER: Final = "BLOCKED"
 ACCEPTED_TIERS: Final[tuple[str, ...]] = ("NEW", "RETURNING", "VIP")

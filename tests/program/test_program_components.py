@@ -349,3 +349,18 @@ def test_bad_config_fails_the_program_naming_the_key(key: str, value: str) -> No
 
     with pytest.raises(StackConfigError, match=key):
         run_program("dev", config_overrides={key: value})
+
+
+def test_both_stacks_tag_every_resource_through_the_provider(stack_run: ProgramRun) -> None:
+    (provider,) = [r for r in stack_run.resources if r.type == "pulumi:providers:aws"]
+    assert provider.inputs["defaultTags"] == {
+        "tags": {
+            "project": "orderflow",
+            "stack": stack_run.stack,
+            "owner": "platform-team",
+            "cost-centre": f"orderflow-{stack_run.stack}",
+        }
+    }
+    assert {r.provider.split("::")[3] for r in stack_run.resources if r.custom and r.type != provider.type} == {
+        provider.name
+    }

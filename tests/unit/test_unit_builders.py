@@ -16,9 +16,8 @@ from components.event_bus import (
     invoke_role_statements,
     pattern_put_condition,
     rule_arn,
-    rule_name_for,
 )
-from components.function import function_name_for, package_files
+from components.function import FunctionArgs, package_files, with_overrides
 from components.http_api import access_log_format, parse_route_key, route_child_name, route_source_arn
 from components.identity import issuer_url
 from components.layer import (
@@ -118,11 +117,6 @@ def test_package_files_keeps_sources_and_data_only(tmp_path: Path) -> None:
 def test_package_files_names_a_missing_package(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="'nope'"):
         package_files(tmp_path, ["nope"])
-
-
-def test_function_name_fits_lambda_limit() -> None:
-    assert function_name_for("orderflow", "dev", "notify") == "orderflow-dev-notify"
-    assert len(function_name_for("p" * 40, "s" * 20, "n" * 20)) == 64
 
 
 # ---- Layer --------------------------------------------------------------------------------------
@@ -315,7 +309,7 @@ def test_lifecycle_rules_expire_old_versions_and_abandoned_uploads() -> None:
 def test_rule_arn_carries_the_bus_name_except_on_the_default_bus() -> None:
     assert rule_arn("eu-west-1", "1", "orders", "orders-audit") == "arn:aws:events:eu-west-1:1:rule/orders/orders-audit"
     assert rule_arn("eu-west-1", "1", "default", "fwd") == "arn:aws:events:eu-west-1:1:rule/fwd"
-    assert len(rule_name_for("b" * 60, "audit")) == 64
+    assert rule_arn("cn-north-1", "1", "orders", "r", "aws-cn") == "arn:aws-cn:events:cn-north-1:1:rule/orders/r"
 
 
 def test_bus_policy_names_accounts_never_star() -> None:
@@ -435,3 +429,11 @@ def test_failed_layer_build_leaves_nothing_behind(tmp_path: Path, monkeypatch: p
     with pytest.raises(RuntimeError, match="failed"):
         layer.build_layer_directory(requirements, "arm64", "python3.13", tmp_path / "build")
     assert list((tmp_path / "build").iterdir()) == []
+
+
+def test_function_overrides_replace_fields_and_refuse_a_misspelled_key() -> None:
+    defaults = FunctionArgs(package="fn", reserved_concurrency=None, log_retention_days=7)
+    assert with_overrides(defaults, "fn", {"timeout_seconds": 5}).timeout_seconds == 5
+    assert defaults.timeout_seconds == 10
+    with pytest.raises(ValueError, match=r"function 'fn': timout_seconds is not a FunctionArgs field \(fields: .*"):
+        with_overrides(defaults, "fn", {"timout_seconds": 5, "timeout_seconds": 5})

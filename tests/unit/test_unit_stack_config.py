@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from orderflow.config import REMOVED_KEYS, StackConfigError, check_known_keys, declared_keys, load_settings
+from orderflow.config import (
+    REMOVED_KEYS,
+    StackConfigError,
+    check_known_keys,
+    declared_keys,
+    default_tags,
+    load_settings,
+)
 from orderflow.pulumi_files import ProjectFileError, read_config_declarations
 
 
@@ -159,3 +167,41 @@ def test_powertools_layer_is_built_unless_a_layer_version_arn_overrides_it() -> 
     assert settings_with().powertools_layer_arn is None
     arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:approved-powertools:7"
     assert settings_with(powertoolsLayerArn=arn).powertools_layer_arn == arn
+
+
+# ---- aws:defaultTags ----------------------------------------------------------------------------
+TAGS = {"project": "orderflow", "stack": "dev", "owner": "platform-team", "cost-centre": "cc-1"}
+
+
+def tags_config(tags: object) -> str:
+    return json.dumps({"tags": tags})
+
+
+def test_default_tags_are_read_sorted() -> None:
+    assert default_tags(tags_config(TAGS), "dev") == tuple(sorted(TAGS.items()))
+    assert default_tags("", "dev") == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not json", "expected a map with a 'tags' map"),
+        (json.dumps({"tag": TAGS}), "expected a map with a 'tags' map of strings"),
+        (tags_config({**TAGS, "owner": 3}), "expected a map with a 'tags' map of strings"),
+        (tags_config({k: v for k, v in TAGS.items() if k != "cost-centre"}), "tags cost-centre are required"),
+        (tags_config({**TAGS, "owner": ""}), "tags owner are required"),
+        (tags_config({**TAGS, "aws:team": "x"}), "tag 'aws:team'"),
+        (tags_config({**TAGS, "stack": "prod"}), "tag 'stack' must be 'dev' (this stack), got 'prod'"),
+        (tags_config({**TAGS, "project": "other"}), "tag 'project' must be 'orderflow'"),
+    ],
+)
+def test_bad_default_tags_name_aws_default_tags(raw: str, message: str) -> None:
+    with pytest.raises(StackConfigError, match=r"^config 'aws:defaultTags': " + re.escape(message)):
+        default_tags(raw, "dev")
+
+
+def test_load_settings_checks_default_tags_against_the_stack() -> None:
+    aws = Source({"region": "eu-west-1", "defaultTags": tags_config(TAGS)})
+    assert dict(load_settings(Source({}), aws, "dev").default_tags)["owner"] == "platform-team"
+    with pytest.raises(StackConfigError, match="aws:defaultTags"):
+        load_settings(Source({}), aws, "prod")
