@@ -34,11 +34,6 @@ TARGET_KINDS = frozenset({"lambda", "sqs", "sfn", "bus", "sns"})
 _NEEDS_ROLE = {"sfn": "states:StartExecution", "bus": "events:PutEvents"}
 
 
-# The names these rules had before components.naming held them all.
-bus_name_for = event_bus_name
-rule_name_for = event_rule_name
-
-
 def rule_arn(region: str, account: str, bus_name: str, rule_name: str, partition: str = "aws") -> str:
     """ARN of a rule; rules on a custom bus carry the bus name in their ARN, rules on ``default`` do not."""
     path = rule_name if bus_name == "default" else f"{bus_name}/{rule_name}"
