@@ -19,14 +19,12 @@ import traceback
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 from local.moto_seams import LambdaReply
 from local.recorded import Function, System
-
-HANDLERS_DIR: Final = Path(__file__).resolve().parents[1] / "handlers"
+from offline.paths import HANDLERS_DIR, importable
 
 logger = logging.getLogger("local.lambda")
 
@@ -113,8 +111,7 @@ class LambdaRuntime:
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
         # Lambda's task root: each package and ``shared`` import from here.
-        if str(HANDLERS_DIR) not in sys.path:
-            sys.path.insert(0, str(HANDLERS_DIR))
+        importable(HANDLERS_DIR)
 
     def environment(self, function: Function) -> dict[str, str]:
         """What the function's init runs with: Lambda's own variables, the recorded ones, the local overrides."""

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
-from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
+from offline.harness import StackNotFoundError, run_program
 from offline.order_path import (
     DEFAULT_PROFILE,
     SAMPLING_RULE,
@@ -42,12 +42,12 @@ from offline.order_path import (
     load_profile,
     walk_order,
 )
+from offline.paths import POLICY_DIR, importable
 from offline.recording import ProgramRun, RecordedResource
 
-if str(PROJECT_DIR / "policy") not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR / "policy"))
-from policy_pack.cost import CostedResource, estimate_idle_cost
-from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas
+importable(POLICY_DIR)  # the pack's own price and quota tables, imported as the policy engine imports them
+from policy_pack.cost import CostedResource, estimate_idle_cost  # noqa: E402 - the pack is importable now
+from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas  # noqa: E402
 
 SECONDS_PER_MONTH: Final = 730 * 3600
 EXPRESS_MEMORY_GB: Final = 0.0625  # EXPRESS executions are billed in 64 MB steps; small payloads use one

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.harness import PROJECT_DIR, run_program
+from offline.harness import run_program
+from offline.paths import HANDLERS_DIR, PROJECT_DIR, importable
 from offline.recording import ProgramRun, RecordedResource
 
-HANDLERS_DIR = PROJECT_DIR / "handlers"
 OUT_DIR = PROJECT_DIR / "docs" / "events"
 
 
@@ -43,8 +43,7 @@ class CatalogueEntry:
 
 def _event_models() -> list[tuple[str, str, str, Any]]:
     """(detail-type, source, constant name, detail model) of every event on the bus."""
-    if str(HANDLERS_DIR) not in sys.path:
-        sys.path.insert(0, str(HANDLERS_DIR))
+    importable(HANDLERS_DIR)
     from shared.models import events
 
     return [

@@ -30,10 +30,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
+from offline.paths import PROJECT_DIR, importable
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 from orderflow import pulumi_files
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class StackNotFoundError(Exception):
@@ -228,8 +227,7 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
 
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
+    importable(project_dir)  # as the language host runs the program: its folder first on the import path
     program = str(project_dir / "__main__.py")
     _sync_await(_run_main(lambda: runpy.run_path(program, run_name="__main__")))
     exports: dict[str, Any] = getattr(root, "outputs", {})
