@@ -17,7 +17,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -27,6 +28,21 @@ from local.recorded import Function, System
 from offline.paths import HANDLERS_DIR, importable
 
 logger = logging.getLogger("local.lambda")
+
+
+@contextmanager
+def environment_variables(environment: Mapping[str, str]) -> Iterator[None]:
+    """Set ``environment`` in ``os.environ`` for the block (a function's init), then put back what was there."""
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
@@ -139,19 +155,10 @@ class LambdaRuntime:
             if spec is None or spec.loader is None:
                 raise FileNotFoundError(f"cannot load {path}")
             module = importlib.util.module_from_spec(spec)
-            environment = self.environment(function)
-            saved = {name: os.environ.get(name) for name in environment}
-            os.environ.update(environment)
             # Pydantic resolves the module's postponed annotations through sys.modules.
             sys.modules[module_name] = module
-            try:
+            with environment_variables(self.environment(function)):
                 spec.loader.exec_module(module)
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
             self._modules[function.name] = module
             return module
 
