@@ -12,7 +12,6 @@ source no longer matches the program.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.harness import PROJECT_DIR, run_program
-from offline.recording import ProgramRun, RecordedResource
+from offline.recording import ProgramRun, RecordedResource, as_list, json_input
 
 # Service → (label prefix, fill colour): AWS's category colours, lightened for readability.
 SERVICES = {
@@ -71,21 +70,8 @@ class Diagram:
         self.edges.add(Edge(source, target, label, failure))
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _document(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _component_name(run: ProgramRun, resource: RecordedResource) -> str:
-    parent = run.by_urn(resource.parent) if resource.parent and resource.parent != run.stack_urn else None
-    return parent.name if parent is not None and parent.is_component else resource.name
-
-
 def _queue_name(run: ProgramRun, queue: RecordedResource) -> str:
-    component = _component_name(run, queue)
+    component = run.component_name(queue)
     return component if queue.name.endswith("-queue") else queue.name
 
 
@@ -95,13 +81,13 @@ class _Index:
     def __init__(self, run: ProgramRun, diagram: Diagram) -> None:
         self.by_reference: dict[str, str] = {}
         kinds = {
-            "aws:lambda/function:Function": ("lambda", lambda r: _component_name(run, r)),
+            "aws:lambda/function:Function": ("lambda", run.component_name),
             "aws:sqs/queue:Queue": ("sqs", lambda r: _queue_name(run, r)),
-            "aws:sns/topic:Topic": ("sns", lambda r: _component_name(run, r)),
-            "aws:dynamodb/table:Table": ("dynamodb", lambda r: _component_name(run, r)),
-            "aws:s3/bucket:Bucket": ("s3", lambda r: _component_name(run, r)),
-            "aws:sfn/stateMachine:StateMachine": ("states", lambda r: _component_name(run, r)),
-            "aws:cloudwatch/eventBus:EventBus": ("events", lambda r: f"bus {_component_name(run, r)}"),
+            "aws:sns/topic:Topic": ("sns", run.component_name),
+            "aws:dynamodb/table:Table": ("dynamodb", run.component_name),
+            "aws:s3/bucket:Bucket": ("s3", run.component_name),
+            "aws:sfn/stateMachine:StateMachine": ("states", run.component_name),
+            "aws:cloudwatch/eventBus:EventBus": ("events", lambda r: f"bus {run.component_name(r)}"),
         }
         for type_, (service, name_of) in kinds.items():
             for resource in run.of_type(type_):
@@ -126,7 +112,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     # API routes → integrations → functions; the JWT comes from Cognito.
     integrations = {r.id: r for r in run.of_type("aws:apigatewayv2/integration:Integration")}
     for pool in run.of_type("aws:cognito/userPool:UserPool"):
-        diagram.edge(browser, diagram.node("cognito", _component_name(run, pool)), "sign in (JWT)")
+        diagram.edge(browser, diagram.node("cognito", run.component_name(pool)), "sign in (JWT)")
     # A distribution serves the page from its bucket and, when it has the API as an origin, the API too.
     api_hosts = {
         str(api.outputs.get("apiEndpoint", "")).removeprefix("https://")
@@ -135,7 +121,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     buckets = {str(b.outputs.get("bucketRegionalDomainName")): b for b in run.of_type("aws:s3/bucket:Bucket")}
     api_front = None
     for distribution in run.of_type("aws:cloudfront/distribution:Distribution"):
-        front = diagram.node("cloudfront", _component_name(run, distribution))
+        front = diagram.node("cloudfront", run.component_name(distribution))
         diagram.edge(browser, front, "HTTPS")
         for origin in distribution.inputs.get("origins") or []:
             content = buckets.get(str(origin.get("domainName")))
@@ -174,9 +160,9 @@ def build_diagram(run: ProgramRun) -> Diagram:
         owner = owners.get(roles.get(policy.inputs["role"], ""))
         if owner is None:
             continue
-        for statement in _as_list(_document(policy.inputs["policy"])["Statement"]):
-            for action in _as_list(statement.get("Action", [])):
-                for resource in _as_list(statement.get("Resource", [])):
+        for statement in as_list(json_input(policy.inputs["policy"])["Statement"]):
+            for action in as_list(statement.get("Action", [])):
+                for resource in as_list(statement.get("Resource", [])):
                     if action == "iot:Publish" and iot:
                         diagram.edge(owner, iot, "publish status")
                     elif action == "sqs:SendMessage" and (target := index.find(resource)):
@@ -205,7 +191,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     for rule in run.of_type("aws:cloudwatch/eventRule:EventRule"):
         bus_name = rule.inputs.get("eventBusName", "default")
         bus = index.find(bus_name) or diagram.node("events", "default bus")
-        role = rule.name.removeprefix(f"{_component_name(run, rule)}-").removesuffix("-rule")
+        role = rule.name.removeprefix(f"{run.component_name(rule)}-").removesuffix("-rule")
         rules[rule.inputs["name"]] = rule_node = diagram.node("events", f"rule {role}")
         diagram.edge(bus, rule_node, "match")
     for event_target in run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
@@ -224,7 +210,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
             diagram.edge(source, consumer, "batch")
     for queue in run.of_type("aws:sqs/queue:Queue"):
         if "redrivePolicy" in queue.inputs:
-            dead_letter = index.find(_document(queue.inputs["redrivePolicy"])["deadLetterTargetArn"])
+            dead_letter = index.find(json_input(queue.inputs["redrivePolicy"])["deadLetterTargetArn"])
             if dead_letter:
                 diagram.edge(index.by_reference[queue.outputs["arn"]], dead_letter, _DLQ_LABEL, failure=True)
     for config in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
@@ -240,7 +226,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
             "client", f"{subscription.inputs['protocol']} subscribers"
         )
         diagram.edge(topic, endpoint, "notify")
-        dead_letter = index.find(_document(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
+        dead_letter = index.find(json_input(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
         if dead_letter:
             diagram.edge(topic, dead_letter, _DLQ_LABEL, failure=True)
     for notification in run.of_type("aws:s3/bucketNotification:BucketNotification"):
