@@ -38,7 +38,6 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 
-PINNED_MOTO_VERSION: Final = "5.2.5"
 MOTO_CONFIG: Final[Any] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 """``mock_aws`` config: run ASL definitions, keep Lambda in-process (its invoke is dispatched here)."""
 

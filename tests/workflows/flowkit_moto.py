@@ -88,7 +88,6 @@ from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
 from local.moto_seams import (
     MOTO_CONFIG,
-    PINNED_MOTO_VERSION,
     LambdaDispatcher,
     LambdaReply,
     dispatching_invoke,
@@ -96,7 +95,7 @@ from local.moto_seams import (
     object_created_sender,
 )
 
-__all__ = ["MOTO_CONFIG", "PINNED_MOTO_VERSION", "LambdaReply"]  # the kit's other modules import them from here
+__all__ = ["MOTO_CONFIG", "LambdaReply"]  # the kit's other modules import them from here
 
 # ---------------------------------------------------------------------------------------------------
 # Lambda: run the real handler instead of moto's echo
