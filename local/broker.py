@@ -28,16 +28,14 @@ from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
+from offline.recording import as_list
+
 POLICY_ATTRIBUTE: Final = "iot_policy_documents"
 SHUTDOWN_SECONDS: Final = 1.0
 logger = logging.getLogger("local.broker")
 
 Authorize = Callable[[dict[str, Any]], dict[str, Any]]
 """Runs the custom authorizer function on a request and returns its response."""
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def policy_allows(documents: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
@@ -47,9 +45,9 @@ def policy_allows(documents: Iterable[Mapping[str, Any]], action: str, resource:
     """
     allowed = False
     for document in documents:
-        for statement in _as_list(document.get("Statement", [])):
-            actions = [str(a) for a in _as_list(statement.get("Action", []))]
-            resources = [str(r) for r in _as_list(statement.get("Resource", []))]
+        for statement in as_list(document.get("Statement", [])):
+            actions = [str(a) for a in as_list(statement.get("Action", []))]
+            resources = [str(r) for r in as_list(statement.get("Resource", []))]
             if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
                 fnmatch.fnmatchcase(resource, r) for r in resources
             ):

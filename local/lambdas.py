@@ -17,18 +17,32 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 from local.moto_seams import LambdaReply
 from local.recorded import Function, System
-
-HANDLERS_DIR: Final = Path(__file__).resolve().parents[1] / "handlers"
+from offline.paths import HANDLERS_DIR, importable
 
 logger = logging.getLogger("local.lambda")
+
+
+@contextmanager
+def environment_variables(environment: Mapping[str, str]) -> Iterator[None]:
+    """Set ``environment`` in ``os.environ`` for the block (a function's init), then put back what was there."""
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
@@ -113,8 +127,7 @@ class LambdaRuntime:
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
         # Lambda's task root: each package and ``shared`` import from here.
-        if str(HANDLERS_DIR) not in sys.path:
-            sys.path.insert(0, str(HANDLERS_DIR))
+        importable(HANDLERS_DIR)
 
     def environment(self, function: Function) -> dict[str, str]:
         """What the function's init runs with: Lambda's own variables, the recorded ones, the local overrides."""
@@ -142,19 +155,10 @@ class LambdaRuntime:
             if spec is None or spec.loader is None:
                 raise FileNotFoundError(f"cannot load {path}")
             module = importlib.util.module_from_spec(spec)
-            environment = self.environment(function)
-            saved = {name: os.environ.get(name) for name in environment}
-            os.environ.update(environment)
             # Pydantic resolves the module's postponed annotations through sys.modules.
             sys.modules[module_name] = module
-            try:
+            with environment_variables(self.environment(function)):
                 spec.loader.exec_module(module)
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
             self._modules[function.name] = module
             return module
 

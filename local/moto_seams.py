@@ -5,7 +5,8 @@ run them as AWS would; ``tests/local/test_local_canaries.py`` checks that each s
 on here and that the gap each one closes is still open:
 
 * ``LambdaSimpleBackend.invoke`` never runs code: it is replaced by a dispatcher that runs the real handler
-  in-process (a function error is reported as Lambda does, so the state machines' Retry/Catch apply).
+  in-process (a function error, or a failure of the Lambda service itself, is reported as Lambda does, so the
+  state machines' Retry/Catch apply).
 * ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so a ``states:startExecution`` Task's
   ``StateMachineArn``/``Name``/``Input`` reach botocore unchanged and fail validation; the patch maps them
   to the API's member names, as the service integration does.
@@ -13,8 +14,9 @@ on here and that the gap each one closes is still open:
   and fields spelled unlike S3's; the wrapper hands the documented ``Object Created`` event to the local
   event router for the default bus only.
 
-The interpreter's retry back-off is left alone: it sleeps, as AWS waits. The test kits under ``tests/``
-patch more (retry clocks, mocked responses, speed-ups) for their own purposes.
+The interpreter's retry back-off is left alone: it sleeps, as AWS waits. The workflow test kit
+(``tests/workflows/flowkit_moto.py``) builds on these seams and patches more (retry clocks, mocked
+responses, speed-ups) for its own purposes.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from typing import Any, Final
 
 import botocore.session
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
 
-PINNED_MOTO_VERSION: Final = "5.2.5"
 MOTO_CONFIG: Final[Any] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 """``mock_aws`` config: run ASL definitions, keep Lambda in-process (its invoke is dispatched here)."""
 
@@ -57,17 +59,37 @@ _CREATE_REASONS: Final = {
 
 @dataclass(frozen=True)
 class LambdaReply:
-    """What Lambda's Invoke API answers: the payload, and whether the function raised."""
+    """What Lambda's Invoke API answers for one synchronous invocation.
 
-    payload: bytes
+    Attributes
+    ----------
+    payload:
+        The response payload (the handler's return value, or the error document Lambda writes for an
+        unhandled exception).
+    function_error:
+        True when the function raised: Lambda then sets ``X-Amz-Function-Error: Unhandled``.
+    service_error:
+        ``(code, message)`` when the Lambda *service* failed the call (HTTP 500), e.g. ``ServiceException``.
+    """
+
+    payload: bytes = b"null"
     function_error: bool = False
+    service_error: tuple[str, str] | None = None
 
 
 LambdaDispatcher = Callable[[str, bytes], LambdaReply]
 """``(function name or ARN, request payload) -> LambdaReply``."""
 
 
-def _dispatching_invoke(dispatch: LambdaDispatcher) -> Callable[..., bytes]:
+class LambdaServiceError(JsonRESTError):
+    """An HTTP 500 from the Lambda API; Step Functions names it ``Lambda.<code>``."""
+
+    code = 500
+
+
+def dispatching_invoke(dispatch: LambdaDispatcher) -> Callable[..., bytes]:
+    """``LambdaSimpleBackend.invoke`` answering with what ``dispatch`` replies."""
+
     def invoke(
         self: LambdaSimpleBackend,
         function_name: str,
@@ -77,6 +99,8 @@ def _dispatching_invoke(dispatch: LambdaDispatcher) -> Callable[..., bytes]:
         response_headers: dict[str, str],
     ) -> bytes:
         reply = dispatch(function_name, body if isinstance(body, bytes) else (body or "").encode())
+        if reply.service_error is not None:
+            raise LambdaServiceError(*reply.service_error)
         if reply.function_error:
             response_headers["x-amz-function-error"] = "Unhandled"
         return reply.payload
@@ -89,7 +113,8 @@ def _start_execution_members() -> dict[str, str]:
     return {name.lower(): name for name in input_shape.input_shape.members}
 
 
-def _normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
+def normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
+    """``StateTaskServiceSfn._normalise_parameters`` mapping ``startExecution``'s ASL names to the API's members."""
     members = _start_execution_members()
 
     def normalise(
@@ -98,6 +123,8 @@ def _normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., No
         boto_service_name: str | None = None,
         service_action_name: str | None = None,
     ) -> None:
+        # moto first serialises a non-string Input; then the ASL names (StateMachineArn) become the API's
+        # member names (stateMachineArn), as the real integration does before calling StartExecution.
         original(self, parameters, boto_service_name, service_action_name)
         if service_action_name is not None or self._get_boto_service_action() != "start_execution":
             return
@@ -137,7 +164,9 @@ def object_created_event(*, account: str, region: str, bucket: Any, key: Any, ev
     }
 
 
-def _object_created_to(sink: Callable[[dict[str, Any]], None], buckets: frozenset[str]) -> Callable[..., None]:
+def object_created_sender(sink: Callable[[dict[str, Any]], None], buckets: frozenset[str]) -> Callable[..., None]:
+    """``moto.s3.notifications.send_event`` handing ``buckets``' ``Object Created`` events to ``sink``."""
+
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
         name = str(getattr(event_name, "value", event_name))
         if bucket.name in buckets and name.startswith("s3:ObjectCreated:"):
@@ -168,11 +197,11 @@ def patched_moto(
     if s3_models.notifications is not s3_notifications:
         raise RuntimeError("moto.s3.models no longer reaches send_event through moto.s3.notifications")
     replacements = {
-        (LambdaSimpleBackend, "invoke"): _dispatching_invoke(dispatch),
-        (StateTaskServiceSfn, "_normalise_parameters"): _normalise_sfn_parameters(
+        (LambdaSimpleBackend, "invoke"): dispatching_invoke(dispatch),
+        (StateTaskServiceSfn, "_normalise_parameters"): normalise_sfn_parameters(
             StateTaskServiceSfn._normalise_parameters
         ),
-        (s3_notifications, "send_event"): _object_created_to(s3_event_sink, eventbridge_buckets),
+        (s3_notifications, "send_event"): object_created_sender(s3_event_sink, eventbridge_buckets),
     }
     with ExitStack() as stack:
         for (owner, name), value in replacements.items():

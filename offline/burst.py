@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from offline.capacity import Hop, Report, analyse, quotas
+from offline.capacity import Hop, Report, analyse, positive_number, quotas
 from offline.harness import StackNotFoundError, run_program
 from offline.order_path import (
     DEFAULT_PROFILE,
@@ -662,20 +662,13 @@ def format_result(result: BurstResult) -> str:
     return "\n".join(lines)
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``make burst``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
-    parser.add_argument("--rate", type=_positive, default=100.0, help="the normal rate, orders per second")
-    parser.add_argument("--factor", type=_positive, default=10.0, help="the burst is factor x rate (default 10)")
-    parser.add_argument("--seconds", type=_positive, default=60.0, help="length of the burst (default 60)")
+    parser.add_argument("--rate", type=positive_number, default=100.0, help="the normal rate, orders per second")
+    parser.add_argument("--factor", type=positive_number, default=10.0, help="the burst is factor x rate (default 10)")
+    parser.add_argument("--seconds", type=positive_number, default=60.0, help="length of the burst (default 60)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
     parser.add_argument("--json", type=Path, help="also write the result as JSON to this file")

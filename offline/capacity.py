@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
-from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
+from offline.harness import StackNotFoundError, run_program
 from offline.order_path import (
     DEFAULT_PROFILE,
     SAMPLING_RULE,
@@ -42,12 +42,12 @@ from offline.order_path import (
     load_profile,
     walk_order,
 )
+from offline.paths import POLICY_DIR, importable
 from offline.recording import ProgramRun, RecordedResource
 
-if str(PROJECT_DIR / "policy") not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR / "policy"))
-from policy_pack.cost import CostedResource, estimate_idle_cost
-from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas
+importable(POLICY_DIR)  # the pack's own price and quota tables, imported as the policy engine imports them
+from policy_pack.cost import CostedResource, estimate_idle_cost  # noqa: E402 - the pack is importable now
+from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas  # noqa: E402
 
 SECONDS_PER_MONTH: Final = 730 * 3600
 EXPRESS_MEMORY_GB: Final = 0.0625  # EXPRESS executions are billed in 64 MB steps; small payloads use one
@@ -206,6 +206,21 @@ class Context:
         """The stack's region."""
         return self.usage.region
 
+    def quota_hop(
+        self,
+        quota: tuple[str, str],
+        name: str,
+        kind: str,
+        demand_per_order: float,
+        unit: str,
+        over: str,
+        change: str,
+        resource: RecordedResource | None = None,
+    ) -> Hop:
+        """A hop whose ceiling is the AWS quota ``(service, item)`` of the pack's table."""
+        ceiling, origin = self.quota(*quota)
+        return Hop(name, kind, demand_per_order, ceiling, unit, origin, over, change, resource)
+
     def quota(self, service: str, item: str) -> tuple[float, str]:
         """A quota's value and where it came from."""
         found = self.quotas.find(service, item, self.region)
@@ -304,29 +319,25 @@ def hops(context: Context, rate: float) -> list[Hop]:
 
     # EventBridge.
     if usage.put_events_requests:
-        quota, origin = context.quota("eventbridge", "put_events_rate")
         found.append(
-            Hop(
+            context.quota_hop(
+                ("eventbridge", "put_events_rate"),
                 "EventBridge PutEvents (account)",
                 "eventbridge-put",
                 usage.put_events_requests,
-                quota,
                 "requests/s",
-                origin,
                 "PutEvents is throttled: callers retry (create_order answers 5xx to the page)",
                 "request a PutEvents quota increase, or batch entries",
             )
         )
     if usage.rule_invocations:
-        quota, origin = context.quota("eventbridge", "invocations_rate")
         found.append(
-            Hop(
+            context.quota_hop(
+                ("eventbridge", "invocations_rate"),
                 "EventBridge target invocations (account)",
                 "eventbridge-invoke",
                 usage.rule_invocations,
-                quota,
                 "invocations/s",
-                origin,
                 "deliveries are delayed, then retried up to the target's maximum event age",
                 "request an EventBridge invocations quota increase",
             )
@@ -346,30 +357,26 @@ def hops(context: Context, rate: float) -> list[Hop]:
         if kind == "STANDARD":
             transitions += usage.transitions[urn]
     for kind, executions in starts.items():
-        quota, origin = context.quota("stepfunctions", f"{kind.lower()}_start_execution_rate")
         found.append(
-            Hop(
+            context.quota_hop(
+                ("stepfunctions", f"{kind.lower()}_start_execution_rate"),
                 f"Step Functions {kind} StartExecution ({', '.join(names[kind])})",
                 f"sfn-start-{kind.lower()}",
                 executions,
-                quota,
                 "starts/s",
-                origin,
                 "StartExecution is throttled: EventBridge and the calling Task retry with backoff",
                 "request a StartExecution quota increase",
                 resource=first[kind],
             )
         )
     if transitions:
-        quota, origin = context.quota("stepfunctions", "standard_state_transition_rate")
         found.append(
-            Hop(
+            context.quota_hop(
+                ("stepfunctions", "standard_state_transition_rate"),
                 f"Step Functions STANDARD state transitions ({transitions:.1f} per order)",
                 "sfn-transitions",
                 transitions,
-                quota,
                 "transitions/s",
-                origin,
                 "executions are slowed down (ExecutionThrottled)",
                 "request a state-transition quota increase, remove Pass states, or run short paths as EXPRESS",
                 resource=first["STANDARD"],
@@ -424,15 +431,13 @@ def hops(context: Context, rate: float) -> list[Hop]:
 
     # SNS: publish rate, and each e-mail subscription's delivery rate.
     if usage.sns_publishes:
-        quota, origin = context.quota("sns", "publish_rate")
         found.append(
-            Hop(
+            context.quota_hop(
+                ("sns", "publish_rate"),
                 "SNS Publish (account)",
                 "sns-publish",
                 usage.sns_publishes,
-                quota,
                 "publishes/s",
-                origin,
                 "Publish is throttled: notify fails and Lambda retries it",
                 "request an SNS Publish quota increase",
             )
@@ -462,15 +467,13 @@ def hops(context: Context, rate: float) -> list[Hop]:
         ("outbound_publish_rate", usage.iot_deliveries, "IoT Core deliveries (account)", "deliveries are throttled"),
     ):
         if amount:
-            quota, origin = context.quota("iot", item)
             found.append(
-                Hop(
+                context.quota_hop(
+                    ("iot", item),
                     label,
                     f"iot-{item}",
                     amount,
-                    quota,
                     "per second",
-                    origin,
                     over,
                     "request an IoT Core quota increase",
                 )
@@ -777,7 +780,8 @@ def format_report(report: Report, *, show_path: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _positive(text: str) -> float:
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero."""
     try:
         value = float(text)
     except ValueError as error:
@@ -791,8 +795,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``make capacity``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
-    parser.add_argument("--rate", type=_positive, default=100.0, help="orders per second (default 100)")
-    parser.add_argument("--monthly", type=_positive, help="orders per month (default: the rate for 730 hours)")
+    parser.add_argument("--rate", type=positive_number, default=100.0, help="orders per second (default 100)")
+    parser.add_argument("--monthly", type=positive_number, help="orders per month (default: the rate for 730 hours)")
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE, help="workload profile (YAML)")
     parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
     parser.add_argument("--path", action="store_true", help="print the order's path through the stack")

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.harness import PROJECT_DIR, run_program
-from offline.recording import ProgramRun, RecordedResource
+from offline.harness import run_program
+from offline.paths import HANDLERS_DIR, PROJECT_DIR, importable
+from offline.recording import ProgramRun, as_list, json_input
 
-HANDLERS_DIR = PROJECT_DIR / "handlers"
 OUT_DIR = PROJECT_DIR / "docs" / "events"
 
 
@@ -43,8 +43,7 @@ class CatalogueEntry:
 
 def _event_models() -> list[tuple[str, str, str, Any]]:
     """(detail-type, source, constant name, detail model) of every event on the bus."""
-    if str(HANDLERS_DIR) not in sys.path:
-        sys.path.insert(0, str(HANDLERS_DIR))
+    importable(HANDLERS_DIR)
     from shared.models import events
 
     return [
@@ -76,19 +75,6 @@ def _names_used(package: str) -> set[str]:
     return names
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _document(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _component(run: ProgramRun, resource: RecordedResource) -> str:
-    parent = run.by_urn(resource.parent) if resource.parent and resource.parent != run.stack_urn else None
-    return parent.name if parent is not None and parent.is_component else resource.name
-
-
 def _put_events_in(definition: dict[str, Any]) -> set[str]:
     """Detail-types a state machine puts, from its ``events:putEvents`` Task states (nested included)."""
     found: set[str] = set()
@@ -96,7 +82,7 @@ def _put_events_in(definition: dict[str, Any]) -> set[str]:
     def walk(value: Any) -> None:
         if isinstance(value, dict):
             if str(value.get("Resource", "")).endswith(":events:putEvents"):
-                for entry in _as_list(value.get("Parameters", {}).get("Entries", [])):
+                for entry in as_list(value.get("Parameters", {}).get("Entries", [])):
                     if "DetailType" in entry:
                         found.add(entry["DetailType"])
             for child in value.values():
@@ -126,12 +112,12 @@ def build_catalogue(run: ProgramRun) -> list[CatalogueEntry]:
         ("aws:cloudwatch/eventBus:EventBus", "bus"),
     ):
         for resource in run.of_type(type_):
-            by_arn[resource.outputs["arn"]] = f"{kind} `{_component(run, resource)}`"
+            by_arn[resource.outputs["arn"]] = f"{kind} `{run.component_name(resource)}`"
 
     put_events_roles = set()
     for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
-        for statement in _as_list(_document(policy.inputs["policy"])["Statement"]):
-            if "events:PutEvents" in _as_list(statement.get("Action", [])):
+        for statement in as_list(json_input(policy.inputs["policy"])["Statement"]):
+            if "events:PutEvents" in as_list(statement.get("Action", [])):
                 put_events_roles.add(policy.inputs["role"])
     role_names = {r.outputs["arn"]: r.outputs["name"] for r in run.of_type("aws:iam/role:Role")}
 
@@ -154,16 +140,16 @@ def build_catalogue(run: ProgramRun) -> list[CatalogueEntry]:
             if role_names.get(fn.inputs["role"]) in put_events_roles and constant in _names_used(package):
                 entry.producers.append(by_arn[fn.outputs["arn"]])
         for machine in run.of_type("aws:sfn/stateMachine:StateMachine"):
-            if detail_type in _put_events_in(_document(machine.inputs["definition"])):
+            if detail_type in _put_events_in(json_input(machine.inputs["definition"])):
                 entry.producers.append(by_arn[machine.outputs["arn"]])
         if source == "aws.s3":
-            buckets = {b.outputs["bucket"]: _component(run, b) for b in run.of_type("aws:s3/bucket:Bucket")}
+            buckets = {b.outputs["bucket"]: run.component_name(b) for b in run.of_type("aws:s3/bucket:Bucket")}
             for notification in run.of_type("aws:s3/bucketNotification:BucketNotification"):
                 if notification.inputs.get("eventbridge"):
                     bucket = buckets.get(notification.inputs["bucket"], notification.inputs["bucket"])
                     entry.producers.append(f"bucket `{bucket}` (via the default bus)")
         for name, rule in sorted(rules.items()):
-            if _selects(_document(rule.inputs["eventPattern"]), source, detail_type):
+            if _selects(json_input(rule.inputs["eventPattern"]), source, detail_type):
                 bus = rule.inputs.get("eventBusName", "default")
                 for consumer in sorted(targets.get(name, [])):
                     entry.consumers.append(f"{consumer} (rule `{name}` on bus `{bus}`)")

@@ -3,7 +3,8 @@
 Every node and edge comes from what the program registers: API routes and their integrations,
 role policies (who puts events, publishes, starts or invokes what), rules and their targets, event
 source mappings, subscriptions, and every failure path (rule DLQs, queue redrives, on-failure
-destinations, subscription redrives), drawn dashed in red. ``make diagram`` writes the Graphviz source
+destinations, subscription redrives), drawn dashed in red. Nodes are grouped in clusters (edge, choreography,
+orchestration, state, failure paths) so each concern reads as one block. ``make diagram`` writes the Graphviz source
 to ``docs/architecture.dot`` and renders SVG and PNG beside it; a test fails when the committed
 source no longer matches the program.
 """
@@ -11,7 +12,6 @@ source no longer matches the program.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.harness import PROJECT_DIR, run_program
-from offline.recording import ProgramRun, RecordedResource
+from offline.recording import ProgramRun, RecordedResource, as_list, json_input
 
 # Service → (label prefix, fill colour): AWS's category colours, lightened for readability.
 SERVICES = {
@@ -70,21 +70,8 @@ class Diagram:
         self.edges.add(Edge(source, target, label, failure))
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _document(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _component_name(run: ProgramRun, resource: RecordedResource) -> str:
-    parent = run.by_urn(resource.parent) if resource.parent and resource.parent != run.stack_urn else None
-    return parent.name if parent is not None and parent.is_component else resource.name
-
-
 def _queue_name(run: ProgramRun, queue: RecordedResource) -> str:
-    component = _component_name(run, queue)
+    component = run.component_name(queue)
     return component if queue.name.endswith("-queue") else queue.name
 
 
@@ -94,13 +81,13 @@ class _Index:
     def __init__(self, run: ProgramRun, diagram: Diagram) -> None:
         self.by_reference: dict[str, str] = {}
         kinds = {
-            "aws:lambda/function:Function": ("lambda", lambda r: _component_name(run, r)),
+            "aws:lambda/function:Function": ("lambda", run.component_name),
             "aws:sqs/queue:Queue": ("sqs", lambda r: _queue_name(run, r)),
-            "aws:sns/topic:Topic": ("sns", lambda r: _component_name(run, r)),
-            "aws:dynamodb/table:Table": ("dynamodb", lambda r: _component_name(run, r)),
-            "aws:s3/bucket:Bucket": ("s3", lambda r: _component_name(run, r)),
-            "aws:sfn/stateMachine:StateMachine": ("states", lambda r: _component_name(run, r)),
-            "aws:cloudwatch/eventBus:EventBus": ("events", lambda r: f"bus {_component_name(run, r)}"),
+            "aws:sns/topic:Topic": ("sns", run.component_name),
+            "aws:dynamodb/table:Table": ("dynamodb", run.component_name),
+            "aws:s3/bucket:Bucket": ("s3", run.component_name),
+            "aws:sfn/stateMachine:StateMachine": ("states", run.component_name),
+            "aws:cloudwatch/eventBus:EventBus": ("events", lambda r: f"bus {run.component_name(r)}"),
         }
         for type_, (service, name_of) in kinds.items():
             for resource in run.of_type(type_):
@@ -125,7 +112,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     # API routes → integrations → functions; the JWT comes from Cognito.
     integrations = {r.id: r for r in run.of_type("aws:apigatewayv2/integration:Integration")}
     for pool in run.of_type("aws:cognito/userPool:UserPool"):
-        diagram.edge(browser, diagram.node("cognito", _component_name(run, pool)), "sign in (JWT)")
+        diagram.edge(browser, diagram.node("cognito", run.component_name(pool)), "sign in (JWT)")
     # A distribution serves the page from its bucket and, when it has the API as an origin, the API too.
     api_hosts = {
         str(api.outputs.get("apiEndpoint", "")).removeprefix("https://")
@@ -134,7 +121,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     buckets = {str(b.outputs.get("bucketRegionalDomainName")): b for b in run.of_type("aws:s3/bucket:Bucket")}
     api_front = None
     for distribution in run.of_type("aws:cloudfront/distribution:Distribution"):
-        front = diagram.node("cloudfront", _component_name(run, distribution))
+        front = diagram.node("cloudfront", run.component_name(distribution))
         diagram.edge(browser, front, "HTTPS")
         for origin in distribution.inputs.get("origins") or []:
             content = buckets.get(str(origin.get("domainName")))
@@ -173,9 +160,9 @@ def build_diagram(run: ProgramRun) -> Diagram:
         owner = owners.get(roles.get(policy.inputs["role"], ""))
         if owner is None:
             continue
-        for statement in _as_list(_document(policy.inputs["policy"])["Statement"]):
-            for action in _as_list(statement.get("Action", [])):
-                for resource in _as_list(statement.get("Resource", [])):
+        for statement in as_list(json_input(policy.inputs["policy"])["Statement"]):
+            for action in as_list(statement.get("Action", [])):
+                for resource in as_list(statement.get("Resource", [])):
                     if action == "iot:Publish" and iot:
                         diagram.edge(owner, iot, "publish status")
                     elif action == "sqs:SendMessage" and (target := index.find(resource)):
@@ -192,7 +179,8 @@ def build_diagram(run: ProgramRun) -> Diagram:
                     elif action.startswith("dynamodb:") and (target := index.find(str(resource))):
                         diagram.edge(owner, target, _STATE_LABEL)
     if iot:
-        diagram.edge(iot, browser, "MQTT over WSS")
+        # The page connects and subscribes; drawn from the browser so the edge stays the first column.
+        diagram.edge(browser, iot, "subscribe (MQTT over WSS)")
         for authorizer in run.of_type("aws:iot/authorizer:Authorizer"):
             function = index.find(authorizer.inputs["authorizerFunctionArn"])
             if function:
@@ -203,7 +191,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
     for rule in run.of_type("aws:cloudwatch/eventRule:EventRule"):
         bus_name = rule.inputs.get("eventBusName", "default")
         bus = index.find(bus_name) or diagram.node("events", "default bus")
-        role = rule.name.removeprefix(f"{_component_name(run, rule)}-").removesuffix("-rule")
+        role = rule.name.removeprefix(f"{run.component_name(rule)}-").removesuffix("-rule")
         rules[rule.inputs["name"]] = rule_node = diagram.node("events", f"rule {role}")
         diagram.edge(bus, rule_node, "match")
     for event_target in run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
@@ -222,7 +210,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
             diagram.edge(source, consumer, "batch")
     for queue in run.of_type("aws:sqs/queue:Queue"):
         if "redrivePolicy" in queue.inputs:
-            dead_letter = index.find(_document(queue.inputs["redrivePolicy"])["deadLetterTargetArn"])
+            dead_letter = index.find(json_input(queue.inputs["redrivePolicy"])["deadLetterTargetArn"])
             if dead_letter:
                 diagram.edge(index.by_reference[queue.outputs["arn"]], dead_letter, _DLQ_LABEL, failure=True)
     for config in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
@@ -238,7 +226,7 @@ def build_diagram(run: ProgramRun) -> Diagram:
             "client", f"{subscription.inputs['protocol']} subscribers"
         )
         diagram.edge(topic, endpoint, "notify")
-        dead_letter = index.find(_document(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
+        dead_letter = index.find(json_input(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
         if dead_letter:
             diagram.edge(topic, dead_letter, _DLQ_LABEL, failure=True)
     for notification in run.of_type("aws:s3/bucketNotification:BucketNotification"):
@@ -248,28 +236,75 @@ def build_diagram(run: ProgramRun) -> Diagram:
     return diagram
 
 
+# Cluster → (title, background): read left to right, the way an order travels.
+CLUSTERS = {
+    "edge": ("Edge: browser, static site, API, identity", "#f7f4fb"),
+    "choreography": ("Choreography: bus, rules, consumers", "#fdf6f0"),
+    "orchestration": ("Orchestration: workflows and their steps", "#fbf3f6"),
+    "state": ("State: tables and buckets", "#f1f6fd"),
+    "failure": ("Failure paths: dead-letter queues and on-failure destinations", "#fdf0ef"),
+}
+
+
+def clusters(diagram: Diagram) -> dict[str, list[str]]:
+    """Each node's cluster, from its service and the edges that reach it.
+
+    A queue that only failures reach is a failure path; a function a workflow invokes is one of its steps;
+    a function behind an API route or the IoT authorizer, and the bucket a distribution serves, belong to
+    the edge; the rest of the messaging (bus, rules, topics, queues and their consumers) is choreography.
+    """
+    incoming: dict[str, set[tuple[str, bool]]] = {node_id: set() for node_id in diagram.nodes}
+    for edge in diagram.edges:
+        incoming[edge.target].add((diagram.nodes[edge.source][0], edge.failure))
+    members: dict[str, list[str]] = {cluster: [] for cluster in CLUSTERS}
+    for node_id, (service, _) in sorted(diagram.nodes.items()):
+        sources = incoming[node_id]
+        if sources and all(failure for _, failure in sources):
+            cluster = "failure"
+        elif service in {"client", "cloudfront", "apigateway", "cognito", "iot"}:
+            cluster = "edge"
+        elif service == "states" or (service == "lambda" and ("states", False) in sources):
+            cluster = "orchestration"
+        elif sources & {("apigateway", False), ("iot", False), ("cloudfront", False)}:
+            cluster = "edge"  # what the API routes, the IoT authorizer and the distribution reach
+        elif service in {"dynamodb", "s3"}:
+            cluster = "state"
+        else:
+            cluster = "choreography"
+        members[cluster].append(node_id)
+    return members
+
+
 def to_dot(diagram: Diagram, title: str) -> str:
-    """Graphviz source of the diagram: left to right, one colour per service, failure paths dashed red."""
+    """Graphviz source of the diagram: one cluster per concern, one colour per service, failure paths dashed red."""
     lines = [
         "// Generated by `make diagram` from the recorded program (offline/diagram.py). Do not edit.",
         "digraph orderflow {",
         f'  label="{title}"; labelloc=t; fontname="Helvetica"; fontsize=20;',
-        "  rankdir=LR; nodesep=0.25; ranksep=0.8;",
+        "  rankdir=LR; nodesep=0.25; ranksep=0.8; compound=true;",
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     ]
-    for node_id, (service, name) in sorted(diagram.nodes.items()):
-        service_label, colour = SERVICES[service]
-        lines.append(f'  {node_id} [label="{name}\\n({service_label})", fillcolor="{colour}"];')
-    tables = sorted(node_id for node_id, (service, _) in diagram.nodes.items() if service == "dynamodb")
-    if tables:
-        lines.append(f"  {{ rank=sink; {'; '.join(tables)}; }}")
+    for cluster, node_ids in clusters(diagram).items():
+        if not node_ids:
+            continue
+        cluster_title, background = CLUSTERS[cluster]
+        lines.append(f"  subgraph cluster_{cluster} {{")
+        lines.append(
+            f'    label="{cluster_title}"; labeljust=l; fontsize=13; style="rounded,filled"; '
+            f'fillcolor="{background}"; color="#cccccc";'
+        )
+        for node_id in node_ids:
+            service, name = diagram.nodes[node_id]
+            service_label, colour = SERVICES[service]
+            lines.append(f'    {node_id} [label="{name}\\n({service_label})", fillcolor="{colour}"];')
+        lines.append("  }")
     for edge in sorted(diagram.edges):
         if edge.failure:
             style = ', style=dashed, color="#c0392b", fontcolor="#c0392b"'
         elif edge.label == _STATE_LABEL:
-            # State access is context, not flow: keep it light and out of the layout's ranking.
-            style = ', color="#b0b0b0", fontcolor="#b0b0b0", constraint=false'
+            # State access is context, not flow: drawn light; ranked, so the tables stay right of their users.
+            style = ', color="#b0b0b0", fontcolor="#b0b0b0"'
         else:
             style = ""
         lines.append(f'  {edge.source} -> {edge.target} [label="{edge.label}"{style}];')

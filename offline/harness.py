@@ -5,18 +5,19 @@ the CLI does, runs ``__main__.py`` under the SDK's mock monitor, and returns eve
 with its engine-faithful URN, inputs (deserialized and wire ``Struct``), parent, dependencies and
 options, plus the stack outputs.
 
-Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``); the pinned
-``pulumi`` version and ``tests/offline/test_canaries.py`` guard them.
+Relies on SDK internals (``MockMonitor``, ``run_pulumi_func``, ``settings.ROOT``, ``settings.SETTINGS.outputs``);
+the pinned ``pulumi`` version and ``tests/offline/test_offline_canaries.py`` guard them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import runpy
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
+from offline.paths import PROJECT_DIR, importable
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 from orderflow import pulumi_files
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class StackNotFoundError(Exception):
@@ -249,19 +249,36 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
 
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
+    importable(project_dir)  # as the language host runs the program: its folder first on the import path
     program = str(project_dir / "__main__.py")
-
-    def run_main() -> None:
-        runpy.run_path(program, run_name="__main__")
-
-    _sync_await(run_pulumi_func(run_main))
+    _sync_await(_run_main(lambda: runpy.run_path(program, run_name="__main__")))
     exports: dict[str, Any] = getattr(root, "outputs", {})
     outputs = _sync_await(_resolve_outputs(exports))
     return ProgramRun(
         project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs, preview=preview
     )
+
+
+async def _run_main(main: Callable[[], object]) -> None:
+    """Run the program and wait for its registrations, as ``run_pulumi_func`` does, or raise what it raised.
+
+    When the program raises after registering resources, the SDK would wait for every pending output first;
+    one that the rest of the program was to resolve (a ``pulumi.deferred_output``) never resolves, and the run
+    would hang. So a failed program's pending work is cancelled, and forgotten by the SDK's output tracking
+    (``set_mocks`` does not renew it) so that the next run does not wait on it, and its exception raised at once.
+    """
+    try:
+        main()
+    except BaseException:
+        # Cancelling a task can start others (an output's callbacks): repeat until none is left.
+        while pending := [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        with settings.SETTINGS.lock:
+            settings.SETTINGS.outputs.clear()
+        raise
+    await run_pulumi_func(lambda: None)
 
 
 async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -374,11 +391,8 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
     root = settings.get_root_resource()
 
-    def run_main() -> None:
-        runpy.run_path(str(entry / "__main__.py"), run_name="__main__")
-
     with _inside(entry):
-        _sync_await(run_pulumi_func(run_main))
+        _sync_await(_run_main(lambda: runpy.run_path(str(entry / "__main__.py"), run_name="__main__")))
         outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
     known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
     return ProgramRun(

@@ -41,10 +41,10 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from offline.paths import POLICY_DIR, importable
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 
-PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
-PACK_DIR: Final = PROJECT_DIR / "policy"
+PACK_DIR: Final = POLICY_DIR
 
 # Wire signatures (pulumi/sdk/go/common/resource/properties.go).
 _SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
@@ -688,8 +688,7 @@ def run_policy_pack(
 
 def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]], pack_dir: Path = PACK_DIR) -> IdleCost:
     """The stack's idle monthly cost, from the pack's own ``policy_pack.cost.estimate_idle_cost``."""
-    if str(pack_dir) not in sys.path:
-        sys.path.insert(0, str(pack_dir))
+    importable(pack_dir)
     from policy_pack.cost import CostedResource, describe_items, estimate_idle_cost
 
     resources = [

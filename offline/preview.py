@@ -72,10 +72,6 @@ def pulumi_preview_command(stack: str, project_dir: Path = PROJECT_DIR) -> list[
     return command
 
 
-def _short_type(type_: str) -> str:
-    return type_.split(":")[-1] if not type_.startswith("orderflow:") else type_
-
-
 def format_tree(run: ProgramRun) -> str:
     """The resource tree, components first, each child indented under its parent."""
     lines: list[str] = []

@@ -6,6 +6,7 @@ driver, so they hold exactly what a Pulumi engine receives in ``RegisterResource
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,9 +133,24 @@ class ProgramRun:
             found.extend(self.descendants(child.urn))
         return found
 
+    def component_name(self, resource: RecordedResource) -> str:
+        """The name of the component that owns ``resource`` (its own name when the stack does)."""
+        parent = self.by_urn(resource.parent) if resource.parent and resource.parent != self.stack_urn else None
+        return parent.name if parent is not None and parent.is_component else resource.name
+
     def find_by_output(self, key: str, value: Any) -> RecordedResource | None:
         """The resource whose mock output ``key`` equals ``value`` (an ARN, a name…), if any."""
         for resource in self.resources:
             if resource.outputs.get(key) == value:
                 return resource
         return None
+
+
+def as_list(value: Any) -> list[Any]:
+    """An IAM document's ``Action``/``Resource``/``Statement``, which may be one value or a list, as a list."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def json_input(value: Any) -> Any:
+    """An input the provider takes as a JSON string (a policy, a redrive policy), decoded; others as they are."""
+    return json.loads(value) if isinstance(value, str) else value

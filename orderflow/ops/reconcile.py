@@ -19,7 +19,6 @@ from orderflow.ops.queues import peeking
 
 Progress = Callable[[str], None]
 
-NOT_TERMINAL: Final = ("PENDING", "ACCEPTED")
 # Where an OrderPlaced that never started (or finished) customer-status is parked.
 ORDER_PLACED_PARKING: Final = ("customer-status-failures", "rule-order-placed")
 PEEK_LIMIT: Final = 100

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.diagram import build_diagram, to_dot
+from offline.diagram import build_diagram, clusters, to_dot
 from offline.harness import run_program
 from offline.recording import ProgramRun
 
@@ -54,3 +54,46 @@ def test_the_order_flow_is_connected(dev_run: ProgramRun) -> None:
     ]
     missing = [edge for edge in path if edge not in edges]
     assert not missing
+
+
+def test_each_concern_is_one_cluster(dev_run: ProgramRun) -> None:
+    members = clusters(build_diagram(dev_run))
+    expected = {
+        "edge": {
+            "client_browser",
+            "cloudfront_web",
+            "cognito_users",
+            "apigateway_post_orders",
+            "lambda_create_order",
+            "lambda_realtime_authorizer",
+            "s3_web_content",
+            "iot_topics_orders_customerid_orderid",
+        },
+        "choreography": {
+            "events_bus_orders",
+            "events_rule_order_placed",
+            "sqs_order_audit",
+            "lambda_audit",
+            "lambda_notify",
+            "sns_order_notifications",
+        },
+        "orchestration": {
+            "states_customer_status_workflow",
+            "states_fulfillment",
+            "lambda_reserve_inventory",
+            "lambda_customer_status",
+        },
+        "state": {"dynamodb_orders", "dynamodb_inventory", "s3_receipts"},
+        "failure": {
+            "sqs_order_audit_dlq",
+            "sqs_orders_order_placed_dlq",
+            "sqs_fulfillment_attention",
+            "sqs_notify_failures",
+        },
+    }
+    for cluster, nodes in expected.items():
+        assert nodes <= set(members[cluster]), (cluster, nodes - set(members[cluster]))
+    dot = (DOCS / "architecture.dot").read_text()
+    for cluster, nodes in members.items():
+        block = dot.split(f"subgraph cluster_{cluster} {{", 1)[1].split("\n  }", 1)[0]
+        assert all(f"    {node} [" in block for node in nodes), cluster

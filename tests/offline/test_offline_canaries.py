@@ -33,6 +33,8 @@ def test_runtime_entry_points_exist() -> None:
     assert inspect.iscoroutinefunction(stack.run_pulumi_func)
     assert callable(sync_await._sync_await)
     assert isinstance(settings.ROOT, ContextVar)
+    # A failed program's pending outputs are dropped from the SDK's tracking set (offline.harness._run_main).
+    assert isinstance(settings.SETTINGS.outputs, set) and hasattr(settings.SETTINGS.lock, "acquire")
     assert "keep_unknowns" in inspect.signature(rpc.deserialize_properties).parameters
 
 

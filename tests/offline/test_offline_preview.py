@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from platform import python_version
 
@@ -14,8 +12,8 @@ from components.layer import pinned_versions
 from offline import preview
 from offline.harness import run_program
 from orderflow.config import StackConfigError
+from tests.offline.newcomer import PROJECT_DIR, run_offline_preview
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEED_SERVICES = [
     "aws:apigatewayv2/",
     "aws:lambda/function:Function",
@@ -29,19 +27,9 @@ SEED_SERVICES = [
 ]
 
 
-def run_preview(stack: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "offline.preview", "--offline", "--stack", stack],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> None:
-    result = run_preview(stack)
+    result = run_offline_preview(PROJECT_DIR, stack)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Offline plan for stack {stack!r}" in result.stdout
     for service in SEED_SERVICES:
@@ -55,7 +43,7 @@ def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> Non
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_offline_plan_shows_the_powertools_layer_of_the_pinned_version(stack: str) -> None:
     pins = pinned_versions(PROJECT_DIR / "handlers" / "requirements.txt")
-    lines = run_preview(stack).stdout.splitlines()
+    lines = run_offline_preview(PROJECT_DIR, stack).stdout.splitlines()
     layer = lines.index(f"    layer powertools-layer (12 functions), built for {DEFAULT_RUNTIME}:")
     shown = {line.split()[0]: line.split()[1] for line in lines[layer + 1 : layer + 1 + len(pins)]}
     assert shown == pins
@@ -75,11 +63,11 @@ def test_offline_plan_flags_a_powertools_layer_override(capsys: pytest.CaptureFi
 
 
 def test_dev_idles_at_zero_dollars() -> None:
-    assert "Idle cost (zero traffic): $0.00/month" in run_preview("dev").stdout
+    assert "Idle cost (zero traffic): $0.00/month" in run_offline_preview(PROJECT_DIR, "dev").stdout
 
 
 def test_unknown_stack_exits_nonzero_naming_the_stack_file() -> None:
-    result = run_preview("nope")
+    result = run_offline_preview(PROJECT_DIR, "nope")
     assert result.returncode == 2
     assert "Pulumi.nope.yaml not found" in result.stderr
 

@@ -148,6 +148,39 @@ def test_cli_exit_2_with_the_traceback_when_the_program_fails(tmp_path: Path) ->
     assert "Traceback" in result.stderr and "ValueError: config size must be positive" in result.stderr
 
 
+def test_a_program_that_fails_after_registering_raises_promptly_and_the_next_run_is_clean(tmp_path: Path) -> None:
+    # The queue waits on an output the rest of the program was to resolve; the SDK alone would wait for it forever.
+    failing = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        url, resolve_url = pulumi.deferred_output()
+        aws.sqs.Queue("orders", tags={"url": url})
+        raise pulumi.RunError("web/public/vendor/mqtt.esm.js is missing")
+        """,
+    )
+    healthy = tmp_path / "healthy"
+    healthy.mkdir()
+    (healthy / "Pulumi.yaml").write_text("name: healthy\nruntime: python\n")
+    (healthy / "__main__.py").write_text("import pulumi_aws as aws\naws.sqs.Queue('orders')\n")
+    script = f"""
+import pulumi
+from offline.harness import run_program_dir
+try:
+    run_program_dir({str(failing)!r})
+except pulumi.RunError as error:
+    print("raised:", error)
+print("next run:", [r.type for r in run_program_dir({str(healthy)!r}).resources])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "raised: web/public/vendor/mqtt.esm.js is missing" in result.stdout
+    assert "next run: ['pulumi:pulumi:Stack', 'pulumi:providers:aws', 'aws:sqs/queue:Queue']" in result.stdout
+
+
 def test_cli_exit_2_on_bad_arguments(tmp_path: Path) -> None:
     assert preview("--program", str(tmp_path / "missing")).returncode == 2
     assert preview("--json", str(tmp_path / "x.json")).returncode == 2  # --json goes with --program

@@ -10,17 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from offline.recording import ProgramRun
 from orderflow.ops.cli import main
 from tests.offline.newcomer import PROJECT_DIR, run_make
-from tests.ops.opskit import ops, stubbed, with_clients, write_outputs
+from tests.ops.opskit import ops, stubbed, with_clients
 from tests.workflows.flowkit import OrderFlow
 
 
 def test_a_refused_call_names_the_iam_action_aws_names(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     cloudwatch, stubber = stubbed("cloudwatch", flow.system.region)
     stubber.add_client_error(
         "get_metric_statistics",
@@ -38,9 +36,8 @@ def test_a_refused_call_names_the_iam_action_aws_names(
 
 
 def test_a_refused_call_without_the_action_in_its_message_is_named_from_the_operation(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     for service, operation, action, args in (
         ("sqs", "receive_message", "sqs:ReceiveMessage", ("dlq", "show", "order-audit")),
         ("stepfunctions", "describe_execution", "states:DescribeExecution", ("redrive-execution", "o-1")),
@@ -55,9 +52,8 @@ def test_a_refused_call_without_the_action_in_its_message_is_named_from_the_oper
 
 
 def test_outputs_of_another_stack_or_project_are_refused(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, tmp_path: Path, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     wrong_stack = ops(capsys, outputs, "status", "--stack", "prod")
     assert wrong_stack.code == 2
     assert f"{outputs} are stack 'dev''s, not 'prod': wrong stack" in wrong_stack.err
@@ -80,13 +76,8 @@ def test_outputs_of_another_stack_or_project_are_refused(
 
 
 def test_credentials_of_another_account_are_refused(
-    flow: OrderFlow,
-    recorded_program: ProgramRun,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    flow: OrderFlow, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "210987654321")
 
     run = ops(capsys, outputs, "status")
@@ -118,8 +109,7 @@ def test_the_outputs_come_from_the_pulumi_cli_for_the_named_stack(
     )
 
 
-def test_make_ops_runs_the_tool_and_keeps_its_message(recorded_program: ProgramRun, tmp_path: Path) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
+def test_make_ops_runs_the_tool_and_keeps_its_message(outputs: Path) -> None:
     no_credentials: dict[str, str | None] = {
         "AWS_ACCESS_KEY_ID": None,
         "AWS_SECRET_ACCESS_KEY": None,

@@ -10,7 +10,7 @@ from botocore.stub import ANY
 
 from offline.recording import ProgramRun
 from orderflow.ops.executions import EXECUTION_NAME_PREFIX, execution_arn
-from tests.ops.opskit import Throttled, ops, place_orders, stubbed, with_clients, write_outputs
+from tests.ops.opskit import Throttled, ops, place_orders, stubbed, with_clients
 from tests.workflows.flowkit import OrderFlow
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -33,11 +33,10 @@ def failed_fulfillment(flow: OrderFlow) -> tuple[str, Throttled]:
 
 
 def test_a_failed_fulfillment_is_redriven_by_step_functions(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
     # moto 5.2.5 has no RedriveExecution: Step Functions' answers are the execution as moto ran it, plus the
     # redrive fields and response the Step Functions API reference documents.
-    outputs = write_outputs(recorded_program, tmp_path)
     order_id, _ = failed_fulfillment(flow)
     arn = execution_arn(recorded_program.outputs["fulfillmentStateMachineArn"], f"order-{order_id}")
     described = flow.sfn.describe_execution(executionArn=arn)
@@ -62,9 +61,8 @@ def test_a_failed_fulfillment_is_redriven_by_step_functions(
 
 
 def test_an_execution_that_cannot_be_redriven_says_why(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     [fulfilled] = place_orders(flow, 1)
 
     unknown = ops(capsys, outputs, "redrive-execution", "no-such-order")
@@ -91,9 +89,8 @@ def test_an_execution_that_cannot_be_redriven_says_why(
 
 
 def test_reconcile_gives_each_stuck_order_its_next_safe_action(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     failed, faults = failed_fulfillment(flow)
     faults.packages = {"customer_status"}
     [parked] = place_orders(flow, 1)

@@ -12,7 +12,7 @@ import pytest
 
 from offline.recording import ProgramRun
 from orderflow.ops import queues
-from tests.ops.opskit import Throttled, ops, place_orders, stubbed, visible, with_clients, write_outputs
+from tests.ops.opskit import Throttled, ops, place_orders, stubbed, visible, with_clients
 from tests.workflows.flowkit import OrderFlow
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -40,9 +40,8 @@ def timeline_events(flow: OrderFlow) -> list[str]:
 
 
 def test_a_parked_order_placed_is_redriven_into_customer_status_and_the_order_completes(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     faults = Throttled("customer_status")
     flow.runtime.faults = faults
     [order_id] = place_orders(flow, 1)
@@ -69,9 +68,8 @@ def test_a_parked_order_placed_is_redriven_into_customer_status_and_the_order_co
 
 
 def test_rule_dlq_messages_go_back_to_their_own_target_at_the_rate_asked(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     audit_rule_fails(flow)
     place_orders(flow, 4)
     parked = failure_queue(recorded_program, "rule-audit")
@@ -91,9 +89,8 @@ def test_rule_dlq_messages_go_back_to_their_own_target_at_the_rate_asked(
 
 
 def test_notify_failures_are_invoked_again_and_the_customer_is_told(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     faults = Throttled("notify")
     flow.runtime.faults = faults
     [order_id] = place_orders(flow, 1)
@@ -133,11 +130,10 @@ class Interrupt:
 def test_an_interrupted_redrive_loses_nothing_and_a_second_run_finishes_it(
     flow: OrderFlow,
     recorded_program: ProgramRun,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    outputs: Path,
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     audit_rule_fails(flow)
     place_orders(flow, 2)
     audit_rule_heals(flow)
@@ -173,11 +169,10 @@ def test_an_interrupted_redrive_loses_nothing_and_a_second_run_finishes_it(
 
 
 def test_a_dlq_of_an_sqs_queue_is_moved_back_by_sqs_itself(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
     # moto 5.2.5 has no StartMessageMoveTask (see test_moto_lacks_the_apis_recorded_responses_stand_in_for):
     # the SQS client answers with responses shaped as the SQS API reference documents them.
-    outputs = write_outputs(recorded_program, tmp_path)
     dlq = failure_queue(recorded_program, "order-audit")
     sqs, stubber = stubbed("sqs", flow.system.region)
     stubber.add_response(
@@ -226,9 +221,8 @@ def test_moto_lacks_the_apis_recorded_responses_stand_in_for(flow: OrderFlow) ->
 
 
 def test_an_aws_event_cannot_be_put_back_on_a_bus(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     parked = failure_queue(recorded_program, "rule-forward-receipts")
     s3_event = {
         "version": "0",

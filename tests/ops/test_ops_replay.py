@@ -18,7 +18,7 @@ from moto.events.models import events_backends
 
 from offline.recording import ProgramRun
 from orderflow.ops import replay
-from tests.ops.opskit import ops, place_orders, stubbed, with_clients, write_outputs
+from tests.ops.opskit import ops, place_orders, stubbed, with_clients
 from tests.workflows.flowkit import OrderFlow
 from tests.workflows.flowkit_orders import new_customer, place_order
 
@@ -76,9 +76,8 @@ def archive_and_rules(flow: OrderFlow, program: ProgramRun) -> None:
 
 
 def test_replay_of_one_detail_type_goes_to_the_rules_naming_it(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     archive_and_rules(flow, recorded_program)
     place_orders(flow, 1)
 
@@ -104,11 +103,10 @@ def test_replay_of_one_detail_type_goes_to_the_rules_naming_it(
 def test_replay_follows_progress_and_reports_a_failed_replay(
     flow: OrderFlow,
     recorded_program: ProgramRun,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    outputs: Path,
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     monkeypatch.setattr(replay.time, "sleep", lambda seconds: None)
     now = datetime.now(UTC).replace(microsecond=0)
     start, end = now - timedelta(hours=3), now - timedelta(hours=1)

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from offline.recording import ProgramRun
-from tests.ops.opskit import Throttled, ops, place_orders, visible, write_outputs
+from tests.ops.opskit import Throttled, ops, place_orders, visible
 from tests.workflows.flowkit import OrderFlow
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -20,9 +20,8 @@ def queue_url(program: ProgramRun, role: str) -> str:
 
 
 def test_status_shows_every_failure_queue_failed_executions_and_stuck_orders(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     # customer-status cannot classify (its order stays PENDING, its event parked); fulfillment cannot charge
     # nor release stock (the compensation fails: the order stays ACCEPTED, parked for an operator, the
     # execution FAILED).
@@ -53,10 +52,9 @@ def test_status_shows_every_failure_queue_failed_executions_and_stuck_orders(
 
 
 def test_status_reads_the_age_of_the_oldest_message_from_cloudwatch(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
     # moto does not publish SQS's metrics: the datapoint SQS would publish is put here, as SQS names it.
-    outputs = write_outputs(recorded_program, tmp_path)
     name = recorded_program.outputs["failureQueues"]["notify-failures"]["name"]
     boto3.client("cloudwatch", region_name=flow.system.region).put_metric_data(
         Namespace="AWS/SQS",
@@ -80,9 +78,8 @@ def test_status_reads_the_age_of_the_oldest_message_from_cloudwatch(
 
 
 def test_dlq_show_decodes_without_consuming(
-    flow: OrderFlow, recorded_program: ProgramRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    outputs = write_outputs(recorded_program, tmp_path)
     flow.runtime.faults = Throttled("customer_status")
     flow.router.delivery_fault = lambda rule, target, event, attempt: rule.name.endswith("-audit")
     [order_id] = place_orders(flow, 1)

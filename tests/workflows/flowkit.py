@@ -21,7 +21,6 @@ threads; ``flow.router.pump()`` waits for them, so a test reads a quiescent syst
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +31,7 @@ from typing import Any, Final
 import boto3
 from moto import mock_aws
 
+from local.lambdas import environment_variables
 from tests.workflows.flowkit_lambda import (
     MOTO_IOT_DATA_HOST,
     FaultInjector,
@@ -451,8 +451,6 @@ def running_flow(system: RecordedSystem, *, jitter_seed: int = 0) -> Iterator[Or
     OrderFlow
         The running flow; moto and every patch are undone when the block exits.
     """
-    saved = {name: os.environ.get(name) for name in ("AWS_DEFAULT_REGION", "AWS_REGION")}
-    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = system.region
     runtime = LambdaRuntime(system)
     seams = MotoSeams(retry_clock=RetryClock(jitter_seed))
     router_box: list[EventRouter] = []
@@ -460,38 +458,32 @@ def running_flow(system: RecordedSystem, *, jitter_seed: int = 0) -> Iterator[Or
     def s3_sink(event: dict[str, Any]) -> None:
         router_box[0].accept(DEFAULT_BUS, event)
 
-    try:
-        with (
-            mock_aws(config=MOTO_CONFIG),
-            patched_moto(
-                dispatcher=runtime.dispatch,
-                s3_event_sink=s3_sink,
-                eventbridge_buckets=system.eventbridge_buckets,
-                seams=seams,
-            ),
-        ):
-            region = system.region
-            flow = OrderFlow(
-                system=system,
-                seams=seams,
-                runtime=runtime,
-                dynamodb=aws_client("dynamodb", region),
-                sqs=aws_client("sqs", region),
-                sfn=aws_client("stepfunctions", region),
-                s3=aws_client("s3", region),
-                events=aws_client("events", region),
-            )
-            router_box.append(flow.router)
-            with runtime.active():
-                try:
-                    _create_resources(flow)
-                    yield flow
-                finally:
-                    join_interpreter_threads()
-                    flow.router.close()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with (
+        environment_variables({"AWS_DEFAULT_REGION": system.region, "AWS_REGION": system.region}),
+        mock_aws(config=MOTO_CONFIG),
+        patched_moto(
+            dispatcher=runtime.dispatch,
+            s3_event_sink=s3_sink,
+            eventbridge_buckets=system.eventbridge_buckets,
+            seams=seams,
+        ),
+    ):
+        region = system.region
+        flow = OrderFlow(
+            system=system,
+            seams=seams,
+            runtime=runtime,
+            dynamodb=aws_client("dynamodb", region),
+            sqs=aws_client("sqs", region),
+            sfn=aws_client("stepfunctions", region),
+            s3=aws_client("s3", region),
+            events=aws_client("events", region),
+        )
+        router_box.append(flow.router)
+        with runtime.active():
+            try:
+                _create_resources(flow)
+                yield flow
+            finally:
+                join_interpreter_threads()
+                flow.router.close()

@@ -12,20 +12,20 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import sys
 import threading
 import traceback
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final, Literal
 
 from botocore.awsrequest import AWSResponse
 from botocore.client import BaseClient
 
+from local.lambdas import LambdaContext, environment_variables
 from tests.workflows.flowkit_moto import LambdaReply
 from tests.workflows.flowkit_recording import HANDLERS_DIR, FunctionSpec, RecordedSystem, RecordingError
 
@@ -154,53 +154,20 @@ def load_handler(package: str, environment: Mapping[str, str], instance: int = 0
         if spec is None or spec.loader is None:
             raise RecordingError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)
         # Pydantic resolves the module's postponed annotations through sys.modules (the first environment's
         # module serves the others: same code, same names).
         first = module_name not in sys.modules
         if first:
             sys.modules[module_name] = module
         try:
-            spec.loader.exec_module(module)
+            with environment_variables(environment):
+                spec.loader.exec_module(module)
         except BaseException:
             if first:
                 del sys.modules[module_name]
             raise
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
         _LOADED_HANDLERS[key] = module
         return module
-
-
-@dataclass
-class LambdaContext:
-    """The parts of Lambda's context object that Powertools and the handlers read."""
-
-    function_name: str
-    invoked_function_arn: str
-    timeout_seconds: int
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def log_group_name(self) -> str:
-        """The function's log group."""
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        """A log stream name of Lambda's shape."""
-        return f"2026/01/01/[$LATEST]{self.aws_request_id.replace('-', '')}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Time left; the whole timeout, as invocations here take milliseconds."""
-        return self.timeout_seconds * 1000
 
 
 InvocationSource = Literal["states", "eventbridge", "sqs", "apigateway", "test"]
@@ -402,9 +369,7 @@ class LambdaRuntime:
         )
         module = self._acquire(spec.package)
         fault = self.faults.decide(spec.package, event)
-        context = LambdaContext(
-            function_name=spec.name, invoked_function_arn=spec.arn, timeout_seconds=spec.timeout_seconds
-        )
+        context = LambdaContext(spec.name, spec.arn, spec.timeout_seconds, spec.memory_mb)
         result: Any = None
         error_type: str | None = None
         error_message: str | None = None

@@ -1,7 +1,8 @@
 """Every moto internal the workflow and end-to-end tests patch or read, in one place (moto 5.2.5 pinned).
 
 moto's bundled ASL interpreter runs the recorded state machines, but a few of its seams must be bent
-to run them the way AWS would, and each bend is listed here with the reason:
+to run them the way AWS would, and each bend is listed here with the reason (the Lambda, startExecution
+and S3 bends are the local system's own, imported from :mod:`local.moto_seams`):
 
 * ``LambdaSimpleBackend.invoke`` never runs code: it is replaced by a dispatcher that runs the real
   handler in-process (:class:`LambdaReply` is what the dispatcher answers).
@@ -56,12 +57,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast
 
-import botocore.session
 from botocore.exceptions import ClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
-from moto.core.config import DefaultConfig
-from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import utils as sfn_parser_utils
@@ -88,115 +86,25 @@ from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
-PINNED_MOTO_VERSION: Final = "5.2.5"
-"""The moto release every patch here was written against (requirements-test.txt pins it)."""
+from local.moto_seams import (
+    MOTO_CONFIG,
+    LambdaDispatcher,
+    LambdaReply,
+    dispatching_invoke,
+    normalise_sfn_parameters,
+    object_created_sender,
+)
 
-MOTO_CONFIG: Final[DefaultConfig] = {
-    "stepfunctions": {"execute_state_machine": True},
-    "lambda": {"use_docker": False},
-}
-"""``mock_aws`` config: run ASL definitions, and keep Lambda in-process (its invoke is patched)."""
-
-_S3_OBJECT_CREATED_PREFIX: Final = "s3:ObjectCreated:"
-# S3 names the API that created the object in ``detail.reason``.
-_S3_CREATE_REASONS: Final[dict[str, str]] = {
-    "s3:ObjectCreated:Put": "PutObject",
-    "s3:ObjectCreated:Post": "PostObject",
-    "s3:ObjectCreated:Copy": "CopyObject",
-    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
-}
-
+__all__ = ["MOTO_CONFIG", "LambdaReply"]  # the kit's other modules import them from here
 
 # ---------------------------------------------------------------------------------------------------
 # Lambda: run the real handler instead of moto's echo
 # ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LambdaReply:
-    """What the Lambda Invoke API answers for one synchronous invocation.
-
-    Attributes
-    ----------
-    payload:
-        The response payload (the handler's return value, or the error document Lambda writes for an
-        unhandled exception).
-    function_error:
-        True when the function raised: Lambda then sets ``X-Amz-Function-Error: Unhandled``.
-    service_error:
-        ``(code, message)`` when the Lambda *service* failed the call (HTTP 500), e.g. ``ServiceException``.
-    """
-
-    payload: bytes = b"null"
-    function_error: bool = False
-    service_error: tuple[str, str] | None = None
-
-
-LambdaDispatcher = Callable[[str, bytes], LambdaReply]
-"""``(function name or ARN, request payload) -> LambdaReply``."""
-
-
-class LambdaServiceError(JsonRESTError):
-    """An HTTP 500 from the Lambda API; Step Functions names it ``Lambda.<code>``."""
-
-    code = 500
-
-
-def _dispatching_invoke(dispatcher: LambdaDispatcher) -> Callable[..., bytes]:
-    def invoke(
-        self: LambdaSimpleBackend,
-        function_name: str,
-        qualifier: str | None,
-        body: Any,
-        headers: Any,
-        response_headers: dict[str, str],
-    ) -> bytes:
-        raw = body if isinstance(body, bytes) else (body or "").encode()
-        reply = dispatcher(function_name, raw)
-        if reply.service_error is not None:
-            code, message = reply.service_error
-            raise LambdaServiceError(code, message)
-        if reply.function_error:
-            response_headers["x-amz-function-error"] = "Unhandled"
-        return reply.payload
-
-    return invoke
-
-
 # ---------------------------------------------------------------------------------------------------
 # Step Functions: startExecution parameters as the service integration maps them
 # ---------------------------------------------------------------------------------------------------
-
-
-def _api_member_names(service: str, operation: str) -> dict[str, str]:
-    """Lower-cased member name → member name of an operation's input shape, from botocore's model."""
-    model = botocore.session.get_session().get_service_model(service)
-    input_shape = model.operation_model(operation).input_shape
-    return {name.lower(): name for name in input_shape.members} if input_shape is not None else {}
-
-
-_START_EXECUTION_MEMBERS: Final = _api_member_names("stepfunctions", "StartExecution")
-
-
-def _normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
-    def normalise(
-        self: StateTaskServiceSfn,
-        parameters: dict[str, Any],
-        boto_service_name: str | None = None,
-        service_action_name: str | None = None,
-    ) -> None:
-        # moto first serialises a non-string Input; then the ASL names (StateMachineArn) become the API's
-        # member names (stateMachineArn), as the real integration does before calling StartExecution.
-        original(self, parameters, boto_service_name, service_action_name)
-        if service_action_name is not None or self._get_boto_service_action() != "start_execution":
-            return
-        for key in list(parameters):
-            member = _START_EXECUTION_MEMBERS.get(key.lower())
-            if member is None:
-                raise ValueError(f"states:startExecution has no parameter {key!r}")
-            parameters[member] = parameters.pop(key)
-
-    return normalise
 
 
 def _keep_mocked_failures(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -336,62 +244,17 @@ def _worker_with_test_case(original: Callable[[Execution], Any], armed: ArmedTes
 # ---------------------------------------------------------------------------------------------------
 
 
-def s3_object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
-    """The ``Object Created`` event S3 puts on the default bus for one new object.
-
-    Parameters
-    ----------
-    account, region:
-        Where the bucket lives.
-    bucket, key:
-        moto's bucket and key objects (``name``/``arn``, ``name``/``size``/``etag``/``version_id``).
-    event_name:
-        The S3 notification event, e.g. ``s3:ObjectCreated:Put``.
-
-    Returns
-    -------
-    dict
-        The EventBridge event, per the S3 user guide's "EventBridge event message structure".
-    """
-    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.strip('"')}
-    if key.version_id not in (None, "null"):
-        obj["version-id"] = key.version_id
-    obj["sequencer"] = uuid.uuid4().hex[:18].upper()
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": account,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [bucket.arn],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket.name},
-            "object": obj,
-            "request-id": uuid.uuid4().hex[:16].upper(),
-            "requester": account,
-            "source-ip-address": "203.0.113.1",
-            "reason": _S3_CREATE_REASONS.get(event_name, "PutObject"),
-        },
-    }
-
-
 def _object_created_to_sink(
     original: Callable[..., None],
     sink: Callable[[dict[str, Any]], None],
     buckets: frozenset[str],
 ) -> Callable[..., None]:
+    # moto's own notifications (SQS, SNS, Lambda) still go out; local's sender adds S3's EventBridge event.
+    to_sink = object_created_sender(sink, buckets)
+
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
         original(account_id, event_name, bucket, key)
-        name = str(getattr(event_name, "value", event_name))
-        if bucket.name in buckets and name.startswith(_S3_OBJECT_CREATED_PREFIX):
-            sink(
-                s3_object_created_event(
-                    account=account_id, region=bucket.region_name, bucket=bucket, key=key, event_name=name
-                )
-            )
+        to_sink(account_id, event_name, bucket, key)
 
     return send_event
 
@@ -673,11 +536,11 @@ def patched_moto(
             setattr(owner, name, value)
             stack.callback(setattr, owner, name, original)
 
-        replace(LambdaSimpleBackend, "invoke", _dispatching_invoke(dispatcher))
+        replace(LambdaSimpleBackend, "invoke", dispatching_invoke(dispatcher))
         replace(
             StateTaskServiceSfn,
             "_normalise_parameters",
-            _normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
+            normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
         )
         replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
         replace(

@@ -84,6 +84,7 @@ class FunctionSpec:
     package: str
     environment: Mapping[str, str]
     timeout_seconds: int
+    memory_mb: int
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ class RecordedSystem:
                 package=handler.split(".", 1)[0],
                 environment={str(key): str(value) for key, value in variables.items()},
                 timeout_seconds=int(record.inputs.get("timeout") or 3),
+                memory_mb=int(record.inputs.get("memorySize") or 128),
             )
         account = next(iter(functions.values())).arn.split(":")[4] if functions else "123456789012"
         return cls(

@@ -2,7 +2,8 @@
 
 Each test checks one internal still exists with the shape ``tests/workflows/flowkit_moto.py`` relies on,
 and, where a patch closes a moto gap, that the gap is still open: when moto closes it, the canary fails
-and says which patch to drop.
+and says which patch to drop. The seams the kit takes from the local system (Lambda invoke, startExecution
+parameters, S3's EventBridge event) and the pinned release have theirs in ``tests/local/test_local_canaries.py``.
 """
 
 from __future__ import annotations
@@ -11,20 +12,14 @@ import inspect
 import json
 import re
 import threading
-import time
-from importlib import metadata
-from typing import Any
 
 import boto3
 from moto import mock_aws
-from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb.models import table as dynamodb_models
 from moto.events.models import EventPattern
 from moto.iotdata import urls as iotdata_urls
 from moto.iotdata.models import iotdata_backends
-from moto.s3 import models as s3_models
-from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -37,9 +32,6 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
     StateTaskServiceEvents,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
-    StateTaskServiceSfn,
-)
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -47,89 +39,9 @@ from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.mocking import mock_config
 
+from tests.local.test_local_canaries import REGION, parameters, run_unpatched
 from tests.workflows.flowkit import MOTO_IOT_DATA_HOST, RecordedSystem, handler_environment, running_flow
-from tests.workflows.flowkit_moto import MOTO_CONFIG, PATCHED_ATTRIBUTES, PINNED_MOTO_VERSION
-
-REGION = "eu-west-1"
-
-
-def parameters(function: Any) -> list[str]:
-    return list(inspect.signature(function).parameters)
-
-
-def run_unpatched(definition: dict[str, Any], child: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run a definition on moto's interpreter with none of the flowkit patches."""
-    with mock_aws(config=MOTO_CONFIG):
-        iam = boto3.client("iam", region_name=REGION)
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        role = iam.create_role(RoleName="canary", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        if child is not None:
-            sfn.create_state_machine(name="child", definition=json.dumps(child), roleArn=role)
-        arn = sfn.create_state_machine(name="canary", definition=json.dumps(definition), roleArn=role)[
-            "stateMachineArn"
-        ]
-        execution = sfn.start_execution(stateMachineArn=arn, name="canary", input="{}")["executionArn"]
-        for _ in range(500):
-            described = sfn.describe_execution(executionArn=execution)
-            if described["status"] != "RUNNING":
-                return dict(described)
-            time.sleep(0.01)
-        raise AssertionError("the canary execution did not finish")
-
-
-def test_moto_is_the_pinned_release() -> None:
-    assert metadata.version("moto") == PINNED_MOTO_VERSION
-
-
-# ---- Lambda --------------------------------------------------------------------------------------------
-
-
-def test_lambda_simple_invoke_still_echoes_instead_of_running_code() -> None:
-    assert parameters(LambdaSimpleBackend.invoke) == [
-        "self",
-        "function_name",
-        "qualifier",
-        "body",
-        "headers",
-        "response_headers",
-    ]
-    backend = LambdaSimpleBackend(REGION, "123456789012")
-    assert backend.invoke("any-function", None, '{"echo": true}', {}, {}) == b'{"echo": true}'
-
-
-# ---- Step Functions: startExecution parameters ---------------------------------------------------------
-
-
-def test_sfn_parameter_normalisation_is_still_a_no_op() -> None:
-    assert parameters(StateTaskServiceSfn._normalise_parameters) == [
-        "self",
-        "parameters",
-        "boto_service_name",
-        "service_action_name",
-    ]
-    assert "_get_boto_service_action" in vars(type(StateTaskServiceSfn)) or hasattr(
-        StateTaskServiceSfn, "_get_boto_service_action"
-    )
-    child = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-    child_arn = f"arn:aws:states:{REGION}:123456789012:stateMachine:child"
-    parent = {
-        "StartAt": "Start",
-        "States": {
-            "Start": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::states:startExecution",
-                "Parameters": {"StateMachineArn": child_arn, "Name": "run-1", "Input": {"a": 1}},
-                "End": True,
-            }
-        },
-    }
-
-    described = run_unpatched(parent, child)
-
-    # Unpatched, StateMachineArn/Name/Input reach botocore as they are and the call fails. When this
-    # passes, moto maps them itself: drop _normalise_sfn_parameters from flowkit_moto.
-    assert described["status"] == "FAILED"
-    assert "StateMachineArn" in (described.get("cause") or ""), described
+from tests.workflows.flowkit_moto import PATCHED_ATTRIBUTES
 
 
 def test_a_mocked_dynamodb_failure_still_loses_its_error_name() -> None:
@@ -220,42 +132,6 @@ def test_mock_config_classes_keep_their_constructors() -> None:
         "error",
         "cause",
     ]
-
-
-# ---- S3 → EventBridge ----------------------------------------------------------------------------------
-
-
-def test_s3_notifications_are_sent_through_the_module_function() -> None:
-    assert s3_models.notifications is s3_notifications
-    assert parameters(s3_notifications.send_event) == ["account_id", "event_name", "bucket", "key"]
-    assert "notifications.send_event(" in inspect.getsource(s3_models.FakeBucket) + inspect.getsource(
-        s3_models.S3Backend.put_object
-    )
-
-
-def test_motos_own_s3_eventbridge_event_still_differs_from_s3s() -> None:
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        events = boto3.client("events", region_name=REGION)
-        queue = sqs.create_queue(QueueName="canary")["QueueUrl"]
-        events.put_rule(Name="all", EventPattern=json.dumps({"source": ["aws.s3"]}))
-        events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:123456789012:canary"}])
-        s3.create_bucket(Bucket="canary-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_notification_configuration(
-            Bucket="canary-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-        s3.put_object(Bucket="canary-bucket", Key="a.json", Body=b"{}")
-        s3.put_object(Bucket="canary-bucket", Key="b.json", Body=b"{}")
-        bodies = [
-            json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-        ]
-
-    # S3 gives every event its own id, spells "etag" and names the API in "reason" (S3 user guide,
-    # "EventBridge event message structure"). When these fail, moto matches S3: drop the S3 sink patch.
-    assert len({body["id"] for body in bodies}) == 1 < len(bodies)
-    assert "eTag" in bodies[0]["detail"]["object"]
-    assert bodies[0]["detail"]["reason"] == "ObjectCreated"
 
 
 # ---- waiting for executions ----------------------------------------------------------------------------
