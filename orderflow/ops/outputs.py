@@ -58,6 +58,7 @@ class StackOutputs:
     """What the ops tool needs to know about one deployed stack."""
 
     stack: str
+    partition: str
     region: str
     account: str
     failure_queues: dict[str, FailureQueue]
@@ -99,6 +100,7 @@ class StackOutputs:
             )
         return cls(
             stack=str(values["stack"]),
+            partition=arn[1],
             region=arn[3],
             account=arn[4],
             failure_queues=queues,

@@ -282,7 +282,7 @@ def resolve_destination(outputs: StackOutputs, to: str) -> str:
         return to
     if to.startswith("https://sqs.") or to.startswith("https://queue."):
         account, name = to.rstrip("/").split("/")[-2:]
-        return f"arn:aws:sqs:{outputs.region}:{account}:{name}"
+        return f"arn:{outputs.partition}:sqs:{outputs.region}:{account}:{name}"
     if to in outputs.functions:
         return outputs.functions[to]
     raise OpsError(
