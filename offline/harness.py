@@ -267,11 +267,13 @@ async def _run_main(main: Callable[[], object]) -> None:
     would hang. So a failed program's pending work is cancelled, and forgotten by the SDK's output tracking
     (``set_mocks`` does not renew it) so that the next run does not wait on it, and its exception raised at once.
     """
+    # Only the program's own work is cancelled: the loop may also be running someone else's (Playwright's, in tests).
+    earlier = asyncio.all_tasks()
     try:
         main()
     except BaseException:
         # Cancelling a task can start others (an output's callbacks): repeat until none is left.
-        while pending := [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]:
+        while pending := [task for task in asyncio.all_tasks() - earlier if task is not asyncio.current_task()]:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -164,13 +164,19 @@ def test_a_program_that_fails_after_registering_raises_promptly_and_the_next_run
     healthy.mkdir()
     (healthy / "Pulumi.yaml").write_text("name: healthy\nruntime: python\n")
     (healthy / "__main__.py").write_text("import pulumi_aws as aws\naws.sqs.Queue('orders')\n")
+    # A bystander task on the same loop (as Playwright's are in the browser tests) must be left running.
     script = f"""
+import asyncio
 import pulumi
 from offline.harness import run_program_dir
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+bystander = loop.create_task(asyncio.sleep(3600))
 try:
     run_program_dir({str(failing)!r})
 except pulumi.RunError as error:
     print("raised:", error)
+print("bystander cancelled:", bystander.cancelled())
 print("next run:", [r.type for r in run_program_dir({str(healthy)!r}).resources])
 """
     result = subprocess.run(
@@ -178,6 +184,7 @@ print("next run:", [r.type for r in run_program_dir({str(healthy)!r}).resources]
     )
     assert result.returncode == 0, result.stderr
     assert "raised: web/public/vendor/mqtt.esm.js is missing" in result.stdout
+    assert "bystander cancelled: False" in result.stdout
     assert "next run: ['pulumi:pulumi:Stack', 'pulumi:providers:aws', 'aws:sqs/queue:Queue']" in result.stdout
 
 
