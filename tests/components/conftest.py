@@ -87,6 +87,7 @@ def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
     mocks = AwsMocks(REGION, stack=STACK)
     monitor = RecordingMonitor(mocks, PROJECT, STACK, REGION)
     settings.ROOT.set(None)
+    settings.SETTINGS.outputs.clear()  # what a new process starts with; set_mocks keeps the last program's
     pulumi.runtime.set_all_config({"aws:region": REGION})
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     built: list[ComponentT] = []

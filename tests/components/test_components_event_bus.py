@@ -11,6 +11,7 @@ from pulumi.runtime import settings
 
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.event_patterns import EventPatternError
+from orderflow import routing
 from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
@@ -210,6 +211,15 @@ def test_a_malformed_pattern_fails_the_program_naming_its_rule(where: str, with_
     with pytest.raises(ValueError, match=r"rule 'typo' at \$\.detail\.key\[0\]\.prefx: unknown operator") as raised:
         build(construct)
     assert pattern_error(raised.value).rule_name == "typo"
+
+
+def test_an_empty_receipts_bucket_output_fails_the_program_when_it_resolves() -> None:
+    def construct() -> EventBus:
+        pattern = routing.receipt_created_pattern(pulumi.Output.from_input(""))
+        return bus(forward_from_default={"forward-receipts": pattern})
+
+    with pytest.raises(ValueError, match="receipts_bucket_name must be a non-empty string, got ''"):
+        build(construct)
 
 
 def test_a_failed_build_leaves_nothing_that_fails_the_next() -> None:
