@@ -48,9 +48,10 @@ settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"), pulum
 if not SITE_MQTT_BUNDLE.is_file():
     raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 bus_name = EventBus.planned_name(BUS)
-# The receipts bucket's name is needed, as a plain string, in the event patterns that route its events.
-account_id = aws.get_caller_identity().account_id
-receipts_bucket_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-receipts-{account_id}-{settings.region}"
+# The receipts bucket's name is needed before the bucket exists, in the event patterns that route its events.
+receipts_bucket_name = in_account(
+    lambda aws_: f"{pulumi.get_project()}-{pulumi.get_stack()}-receipts-{aws_.account}-{aws_.region}"
+)
 bus_arn = EventBus.planned_arn(BUS)
 
 # ---- state ------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class BucketArgs:
     """Default encryption: SSE-S3 (free); ``aws:kms`` for KMS."""
     force_destroy: bool = False
     """Let ``pulumi destroy`` delete a non-empty bucket (only for throwaway stacks)."""
-    bucket_name: str | None = None
+    bucket_name: pulumi.Input[str] | None = None
     """Physical name, when others must know it before the bucket exists (e.g. an event pattern)."""
     object_readers: Sequence[ServiceObjectReader] = field(default_factory=tuple)
     """AWS services that may read objects for one resource each (e.g. CloudFront through OAC)."""

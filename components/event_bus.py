@@ -5,8 +5,9 @@ policy lets EventBridge deliver only on behalf of that rule; Lambda targets get 
 the rule's ARN; Step Functions and cross-bus targets use one invoke role limited to exactly those
 targets (forwarding limited to the sources and detail-types the rule matches). Detail-types a source
 reserves are refused by the bus policy with any other source, whoever puts them. Patterns are linted
-when the program runs, so a typo in an operator fails the preview instead of silently matching
-everything (or nothing).
+once their values resolve (a pattern may hold Outputs, such as a bucket name known only once the account
+is), so a typo in an operator fails the program, naming the rule, instead of silently matching everything
+(or nothing).
 
 Rules on the account's ``default`` bus can forward matching events (e.g. S3 object events) here.
 Physical names are deterministic, so a queue can name the rule that may send to it before the rule
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -109,11 +110,31 @@ def pattern_put_condition(pattern: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"StringEquals": values} if values else None
 
 
+def linted_pattern(pattern: pulumi.Input[Mapping[str, Any]], rule: str) -> pulumi.Output[dict[str, Any]]:
+    """The pattern with its Outputs resolved, once :func:`lint_event_pattern` has passed it.
+
+    A bad pattern fails the program with the :class:`EventPatternError` naming ``rule``, when the pattern
+    resolves (at once for plain values; at ``pulumi up`` for a value still unknown during a preview).
+    """
+
+    def linted(resolved: Mapping[str, Any]) -> dict[str, Any]:
+        lint_event_pattern(resolved, rule)
+        return dict(resolved)
+
+    return pulumi.Output.from_input(pattern).apply(linted)
+
+
+def needs_invoke_role(rules: Mapping[str, RuleArgs]) -> bool:
+    """Whether any target needs the bus's invoke role (state machines, other buses)."""
+    return any(target.kind in _NEEDS_ROLE for rule_args in rules.values() for target in rule_args.targets.values())
+
+
 def invoke_role_statements(rules: Mapping[str, RuleArgs]) -> list[dict[str, Any]]:
     """What the bus's invoke role may do: start these state machines, forward what each rule matches.
 
     Buses targeted by a forwarding rule may receive only the sources and detail-types its pattern names
-    (see :func:`pattern_put_condition`); nothing else is allowed.
+    (see :func:`pattern_put_condition`); nothing else is allowed. The patterns are the resolved ones
+    (see :func:`linted_pattern`).
     """
     statements: list[dict[str, Any]] = []
     machines = [t.arn for r in rules.values() for t in r.targets.values() if t.kind == "sfn"]
@@ -129,6 +150,8 @@ def invoke_role_statements(rules: Mapping[str, RuleArgs]) -> list[dict[str, Any]
             "Action": _NEEDS_ROLE["bus"],
             "Resource": buses,
         }
+        if not isinstance(rule_args.event_pattern, Mapping):
+            raise TypeError(f"rule {rule!r}: resolve its pattern first (see linted_pattern)")
         condition = pattern_put_condition(rule_args.event_pattern)
         if condition is not None:
             statement["Condition"] = condition
@@ -156,8 +179,8 @@ class RuleTarget:
 class RuleArgs:
     """A rule: an event pattern and its targets."""
 
-    event_pattern: Mapping[str, Any]
-    """EventBridge event pattern (linted when the program runs)."""
+    event_pattern: pulumi.Input[Mapping[str, Any]]
+    """EventBridge event pattern; values may be Outputs (linted once they resolve)."""
     targets: Mapping[str, RuleTarget]
     """Targets by role name (used in child names and target ids)."""
     description: str = ""
@@ -172,7 +195,7 @@ class EventBusArgs:
     """Days the archive keeps events for replay (bounded, so storage does not grow forever)."""
     rules: Mapping[str, RuleArgs] = field(default_factory=dict)
     """Rules on this bus, by role name."""
-    forward_from_default: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    forward_from_default: Mapping[str, pulumi.Input[Mapping[str, Any]]] = field(default_factory=dict)
     """Rules on the account's ``default`` bus forwarding matching events here: role name → pattern."""
     put_from_accounts: Sequence[str] = ()
     """Other accounts allowed to put events (the bus's own account always is)."""
@@ -221,12 +244,9 @@ class EventBus(pulumi.ComponentResource):
         super().__init__("orderflow:events:EventBus", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         for rule, rule_args in args.rules.items():
-            lint_event_pattern(dict(rule_args.event_pattern), rule)
             for role, target in rule_args.targets.items():
                 if target.kind not in TARGET_KINDS:
                     raise ValueError(f"{name}: rule {rule!r} target {role!r} has unknown kind {target.kind!r}")
-        for rule, pattern in args.forward_from_default.items():
-            lint_event_pattern(dict(pattern), rule)
 
         self._tags = args.tags
         tags = tags_input(args.tags)
@@ -262,9 +282,16 @@ class EventBus(pulumi.ComponentResource):
             )
             for rule, pattern in args.forward_from_default.items()
         }
+        routes = {**args.rules, **forwarding}
+        # Each pattern is linted once; the rule and the invoke role's conditions read the linted value.
+        patterns = {rule: linted_pattern(rule_args.event_pattern, rule) for rule, rule_args in routes.items()}
+
+        def invoke_policy(resolved: dict[str, Any]) -> dict[str, Any]:
+            linted = {rule: replace(rule_args, event_pattern=resolved[rule]) for rule, rule_args in routes.items()}
+            return policy_document(invoke_role_statements(linted))
+
         self.invoke_role = None
-        statements = invoke_role_statements({**args.rules, **forwarding})
-        if statements:
+        if needs_invoke_role(routes):
             self.invoke_role = aws.iam.Role(
                 f"{name}-invoke-role",
                 assume_role_policy=context.apply(
@@ -277,16 +304,16 @@ class EventBus(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-invoke-policy",
                 role=self.invoke_role.id,
-                policy=pulumi.Output.json_dumps(policy_document(statements)),
+                policy=pulumi.Output.json_dumps(pulumi.Output.all(**patterns).apply(invoke_policy)),
                 opts=child,
             )
 
         self.rules = {}
         self.dead_letter_queues = {}
         for rule, rule_args in args.rules.items():
-            self._route(name, rule, rule_args, self.bus.name, args.dead_letter_retention_seconds)
+            self._route(name, rule, rule_args, patterns[rule], self.bus.name, args.dead_letter_retention_seconds)
         for rule, rule_args in forwarding.items():
-            self._route(name, rule, rule_args, "default", args.dead_letter_retention_seconds)
+            self._route(name, rule, rule_args, patterns[rule], "default", args.dead_letter_retention_seconds)
 
         self.arn = self.bus.arn
         self.name = self.bus.name
@@ -297,16 +324,17 @@ class EventBus(pulumi.ComponentResource):
         name: str,
         rule: str,
         args: RuleArgs,
+        pattern: pulumi.Output[dict[str, Any]],
         bus_name: pulumi.Input[str],
         dead_letter_retention_seconds: int,
     ) -> None:
-        """One rule, its DLQ, and each target with retry policy, DLQ and permission."""
+        """One rule with its linted ``pattern``, its DLQ, and each target with retry policy, DLQ and permission."""
         child = pulumi.ResourceOptions(parent=self)
         event_rule = aws.cloudwatch.EventRule(
             f"{name}-{rule}-rule",
             name=event_rule_name(self.physical_name, rule),
             event_bus_name=bus_name,
-            event_pattern=pulumi.Output.json_dumps(dict(args.event_pattern)),
+            event_pattern=pulumi.Output.json_dumps(pattern),
             description=args.description,
             tags=tags_input(self._tags),
             opts=child,

@@ -1,10 +1,11 @@
 """``Workflow``: a Step Functions state machine whose role allows exactly what its definition calls.
 
-The definition is built in Python by a pure function of plain strings (function ARNs, table names…);
-the component calls it once with placeholders to validate the state graph while the program runs
-(so a dangling ``Next`` fails the preview, not the first execution), then again with the real
-resolved values. Logging goes to the workflow's own log group with retention, X-Ray tracing is on,
-and the role's statements are derived from the Task states themselves.
+The definition is built in Python by a pure function of plain strings (function ARNs, table names…)
+and the partition its service integrations' ARNs are in; the component calls it once with placeholders
+to validate the state graph while the program runs (so a dangling ``Next`` fails the preview, not the
+first execution), then again with the real resolved values and the deployment's partition. Logging
+goes to the workflow's own log group with retention, X-Ray tracing is on, and the role's statements are
+derived from the Task states themselves.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class WorkflowArgs:
     """Inputs of :class:`Workflow`."""
 
     definition: DefinitionBuilder
-    """Pure function returning the ASL document, called with ``definition_inputs`` as keyword arguments."""
+    """Pure function returning the ASL document, called with ``definition_inputs`` as keyword arguments plus
+    ``partition`` (``aws``, ``aws-cn``…), for its Task resources (``arn:<partition>:states:::lambda:invoke``)."""
     definition_inputs: Mapping[str, pulumi.Input[str]]
     """Values the definition interpolates (ARNs, names), usually other resources' outputs."""
     log_retention_days: int
@@ -85,7 +87,7 @@ class Workflow(pulumi.ComponentResource):
         if args.log_level not in LOG_LEVELS:
             raise ValueError(f"{name}: log_level must be one of {sorted(LOG_LEVELS)}, got {args.log_level!r}")
         # Fails the program (and so the preview) on a broken state graph, before anything is created.
-        validate_definition(args.definition(**placeholder_inputs(args.definition_inputs)))
+        validate_definition(args.definition(**placeholder_inputs(args.definition_inputs), partition="aws"))
 
         child = pulumi.ResourceOptions(parent=self)
         tags = tags_input(args.tags)
@@ -105,7 +107,9 @@ class Workflow(pulumi.ComponentResource):
             opts=child,
         )
         resolved = pulumi.Output.all(**args.definition_inputs)
-        definition = resolved.apply(lambda values: args.definition(**values))
+        definition = pulumi.Output.all(resolved, context).apply(
+            lambda values: args.definition(**values[0], partition=values[1].partition)
+        )
 
         def role_policy_document(document: dict[str, Any], aws_: AwsContext) -> str:
             return json.dumps(policy_document(role_statements(document, aws_.region, aws_.account, aws_.partition)))

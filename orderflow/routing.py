@@ -2,13 +2,17 @@
 
 :func:`routing_rules` is the one table of rules the program deploys (``__main__.py`` adds each rule's
 targets). Patterns are built by functions so each caller gets its own dict; ``EventBus`` lints every
-pattern it is given. Names follow ``docs/contracts.md``.
+pattern it is given. A value a pattern matches may be a ``pulumi.Input`` (the receipts bucket's name is only
+known once the account is), or a plain string where no engine runs. Names follow ``docs/contracts.md``.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Final
+
+import pulumi
 
 ORDER_EVENT_SOURCE: Final = "orderflow.orders"
 """``source`` of every event the order system puts on its bus."""
@@ -41,7 +45,8 @@ class RoutingRule:
     bus:
         :data:`CUSTOM_BUS` (the orderflow bus) or :data:`DEFAULT_BUS` (the account's default bus).
     pattern:
-        The event pattern (linted by :class:`components.event_bus.EventBus` when the program runs).
+        The event pattern, possibly holding ``pulumi.Input`` values (linted by
+        :class:`components.event_bus.EventBus` once they resolve).
     description:
         What the rule routes, shown in the console. Rules on the default bus only forward to the orderflow
         bus, and the bus component describes them itself.
@@ -86,7 +91,7 @@ def order_audit_pattern() -> dict[str, Any]:
     return {"source": [ORDER_EVENT_SOURCE]}
 
 
-def receipt_created_pattern(receipts_bucket_name: str) -> dict[str, Any]:
+def receipt_created_pattern(receipts_bucket_name: pulumi.Input[str]) -> dict[str, Any]:
     """Match a new receipt object: forwarded from the default bus, then announced by ``notify``.
 
     Forwarding between buses keeps source and detail-type, so one pattern serves both buses.
@@ -94,7 +99,8 @@ def receipt_created_pattern(receipts_bucket_name: str) -> dict[str, Any]:
     Parameters
     ----------
     receipts_bucket_name:
-        Name of the receipts bucket (its S3 EventBridge notifications must be on).
+        Name of the receipts bucket (its S3 EventBridge notifications must be on): a string, or an Output
+        (or awaitable) that is checked when it resolves.
 
     Returns
     -------
@@ -104,27 +110,37 @@ def receipt_created_pattern(receipts_bucket_name: str) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        When the bucket name is empty.
+        When the bucket name is empty (on resolution, for an Output).
     """
-    if not isinstance(receipts_bucket_name, str) or not receipts_bucket_name:
-        raise ValueError(f"receipts_bucket_name must be a non-empty string, got {receipts_bucket_name!r}")
+    resolves_later = isinstance(receipts_bucket_name, pulumi.Output) or inspect.isawaitable(receipts_bucket_name)
+    bucket_name = (
+        pulumi.Output.from_input(receipts_bucket_name).apply(_checked_bucket_name)
+        if resolves_later
+        else _checked_bucket_name(receipts_bucket_name)
+    )
     return {
         "source": [S3_EVENT_SOURCE],
         "detail-type": [S3_OBJECT_CREATED],
         "detail": {
-            "bucket": {"name": [receipts_bucket_name]},
+            "bucket": {"name": [bucket_name]},
             "object": {"key": [{"prefix": RECEIPTS_KEY_PREFIX}]},
         },
     }
 
 
-def routing_rules(receipts_bucket_name: str) -> tuple[RoutingRule, ...]:
+def _checked_bucket_name(receipts_bucket_name: Any) -> str:
+    if not isinstance(receipts_bucket_name, str) or not receipts_bucket_name:
+        raise ValueError(f"receipts_bucket_name must be a non-empty string, got {receipts_bucket_name!r}")
+    return receipts_bucket_name
+
+
+def routing_rules(receipts_bucket_name: pulumi.Input[str]) -> tuple[RoutingRule, ...]:
     """Every rule of the order system, with its bus, pattern and description: the program deploys these.
 
     Parameters
     ----------
     receipts_bucket_name:
-        Name of the receipts bucket.
+        Name of the receipts bucket (see :func:`receipt_created_pattern`).
 
     Returns
     -------
@@ -134,7 +150,7 @@ def routing_rules(receipts_bucket_name: str) -> tuple[RoutingRule, ...]:
     Raises
     ------
     ValueError
-        When the bucket name is empty.
+        When the bucket name is empty (on resolution, for an Output).
     """
     return (
         RoutingRule(

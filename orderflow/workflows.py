@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from components.asl import STATES_ALL, TRANSIENT_LAMBDA_ERRORS, jittered_retry, no_retry, validate_definition
+from components.aws_context import build_arn
 from orderflow.routing import (
     ORDER_ACCEPTED,
     ORDER_EVENT_SOURCE,
@@ -36,12 +37,13 @@ from orderflow.routing import (
     RECEIPTS_KEY_PREFIX,
 )
 
-LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
-DYNAMODB_UPDATE_ITEM: Final = "arn:aws:states:::dynamodb:updateItem"
-EVENTS_PUT_EVENTS: Final = "arn:aws:states:::events:putEvents"
-SFN_START_EXECUTION: Final = "arn:aws:states:::states:startExecution"
-SQS_SEND_MESSAGE: Final = "arn:aws:states:::sqs:sendMessage"
-S3_PUT_OBJECT: Final = "arn:aws:states:::aws-sdk:s3:putObject"
+# Service integrations the workflows call; a Task's Resource is their ARN in the deployment's partition.
+LAMBDA_INVOKE: Final = "lambda:invoke"
+DYNAMODB_UPDATE_ITEM: Final = "dynamodb:updateItem"
+EVENTS_PUT_EVENTS: Final = "events:putEvents"
+SFN_START_EXECUTION: Final = "states:startExecution"
+SQS_SEND_MESSAGE: Final = "sqs:sendMessage"
+S3_PUT_OBJECT: Final = "aws-sdk:s3:putObject"
 
 TRANSIENT_DEPENDENCY_ERROR: Final = "TransientDependencyError"
 BUSINESS_ERRORS: Final[tuple[str, ...]] = ("OutOfStock", "PaymentDeclined")
@@ -170,6 +172,19 @@ def _require_strings(**values: Any) -> None:
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
 
 
+def integration_arn(integration: str, partition: str = "aws") -> str:
+    """``arn:<partition>:states:::<integration>``: the Resource of a Task calling ``integration``.
+
+    Parameters
+    ----------
+    integration:
+        The service integration, e.g. :data:`LAMBDA_INVOKE` (``lambda:invoke``).
+    partition:
+        The deployment's partition (``aws``, ``aws-cn``, ``aws-us-gov``…).
+    """
+    return build_arn(partition, "states", "", "", integration)
+
+
 def _catch(errors: list[str], next_state: str, result_path: str = "$.error") -> dict[str, Any]:
     # ResultPath under the state keeps the original input next to the error for the handler state.
     return {"ErrorEquals": errors, "ResultPath": result_path, "Next": next_state}
@@ -184,13 +199,18 @@ def _lambda_task(
     catch: list[dict[str, Any]] | None = None,
     result_selector: dict[str, Any] | None = None,
     result_path: str | None = None,
+    partition: str,
 ) -> dict[str, Any]:
     parameters: dict[str, Any] = {"FunctionName": function_arn}
     if isinstance(payload, str):
         parameters["Payload.$"] = payload
     else:
         parameters["Payload"] = payload
-    state: dict[str, Any] = {"Type": "Task", "Resource": LAMBDA_INVOKE, "Parameters": parameters}
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": integration_arn(LAMBDA_INVOKE, partition),
+        "Parameters": parameters,
+    }
     if result_selector is not None:
         state["ResultSelector"] = result_selector
     state["ResultPath"] = result_path
@@ -285,6 +305,7 @@ def customer_status_definition(
     retry_max_attempts: int = 3,
     retry_max_delay_seconds: int = 20,
     parking_max_attempts: int = 8,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """Build the customer-status workflow (EXPRESS; input: the ``OrderPlaced`` EventBridge event).
 
@@ -319,6 +340,8 @@ def customer_status_definition(
     parking_max_attempts:
         Retries of parking on the failure queue, the last record of the order: more than the other steps',
         within the 5 minutes an EXPRESS execution may run (8 attempts wait at most about 90 s).
+    partition:
+        The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
     Returns
     -------
@@ -336,6 +359,7 @@ def customer_status_definition(
         event_bus_name=event_bus_name,
         fulfillment_state_machine_arn=fulfillment_state_machine_arn,
         failure_queue_url=failure_queue_url,
+        partition=partition,
     )
     retries = _Retries(retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds)
     s = CustomerStatusStates
@@ -354,6 +378,7 @@ def customer_status_definition(
                 result_path="$.classification",
                 catch=[park],
                 next_state=s.CHECK_TIER,
+                partition=partition,
             ),
             s.CHECK_TIER: {
                 "Type": "Choice",
@@ -378,7 +403,7 @@ def customer_status_definition(
                 "Next": s.PARK_FOR_REDRIVE,
             },
             s.MARK_REJECTED: _service_task(
-                DYNAMODB_UPDATE_ITEM,
+                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
                 _set_order_status(
                     orders_table_name,
                     "$.detail.orderId",
@@ -391,7 +416,7 @@ def customer_status_definition(
                 s.PUT_ORDER_REJECTED,
             ),
             s.PUT_ORDER_REJECTED: _service_task(
-                EVENTS_PUT_EVENTS,
+                integration_arn(EVENTS_PUT_EVENTS, partition),
                 _put_event(
                     event_bus_name,
                     ORDER_REJECTED,
@@ -403,7 +428,7 @@ def customer_status_definition(
             ),
             s.REJECTED: {"Type": "Succeed"},
             s.MARK_ACCEPTED: _service_task(
-                DYNAMODB_UPDATE_ITEM,
+                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
                 _set_order_status(
                     orders_table_name,
                     "$.detail.orderId",
@@ -417,7 +442,7 @@ def customer_status_definition(
                 s.START_FULFILLMENT,
             ),
             s.START_FULFILLMENT: _service_task(
-                SFN_START_EXECUTION,
+                integration_arn(SFN_START_EXECUTION, partition),
                 {
                     "StateMachineArn": fulfillment_state_machine_arn,
                     # One execution name per order: Step Functions refuses a second one for 90 days.
@@ -431,7 +456,7 @@ def customer_status_definition(
                 s.PUT_ORDER_ACCEPTED,
             ),
             s.PUT_ORDER_ACCEPTED: _service_task(
-                EVENTS_PUT_EVENTS,
+                integration_arn(EVENTS_PUT_EVENTS, partition),
                 _put_event(event_bus_name, ORDER_ACCEPTED, {**_correlated("$.detail"), "tier.$": tier_path}),
                 retries.for_service(),
                 [park],
@@ -444,7 +469,7 @@ def customer_status_definition(
             },
             s.PARK_FOR_REDRIVE: {
                 "Type": "Task",
-                "Resource": SQS_SEND_MESSAGE,
+                "Resource": integration_arn(SQS_SEND_MESSAGE, partition),
                 "Comment": "The original event and the error, kept for redrive once the cause is fixed.",
                 "Parameters": {"QueueUrl": failure_queue_url, "MessageBody.$": "$"},
                 "ResultPath": None,
@@ -487,6 +512,7 @@ def fulfillment_definition(
     compensation_max_attempts: int = 6,
     recovery_max_attempts: int = 10,
     recovery_max_delay_seconds: int = 300,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
 
@@ -534,6 +560,8 @@ def fulfillment_definition(
     recovery_max_attempts, recovery_max_delay_seconds:
         Retries (and the cap on one wait) of the steps that must not give up easily: everything after the
         shipment is booked, recording a failure, and parking. The defaults keep trying for about 15 minutes.
+    partition:
+        The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
     Returns
     -------
@@ -556,6 +584,7 @@ def fulfillment_definition(
         event_bus_name=event_bus_name,
         receipts_bucket_name=receipts_bucket_name,
         attention_queue_url=attention_queue_url,
+        partition=partition,
     )
     retries = _Retries(retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds)
     recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
@@ -571,6 +600,7 @@ def fulfillment_definition(
             result_path=f"$.{result_key}",
             catch=[_catch([STATES_ALL], on_error)],
             next_state=keep_state,
+            partition=partition,
         )
 
     def keep_result(result_key: str, next_state: str) -> dict[str, Any]:
@@ -589,6 +619,7 @@ def fulfillment_definition(
             retries.for_lambda(compensation_max_attempts),
             catch=park,
             next_state=next_state,
+            partition=partition,
         )
 
     def explain(reason: CustomerReason) -> dict[str, Any]:
@@ -640,7 +671,7 @@ def fulfillment_definition(
                 "Next": s.WRITE_RECEIPT,
             },
             s.WRITE_RECEIPT: _service_task(
-                S3_PUT_OBJECT,
+                integration_arn(S3_PUT_OBJECT, partition),
                 {
                     "Bucket": receipts_bucket_name,
                     "Key.$": _RECEIPT_KEY,
@@ -653,7 +684,7 @@ def fulfillment_definition(
                 s.MARK_FULFILLED,
             ),
             s.MARK_FULFILLED: _service_task(
-                DYNAMODB_UPDATE_ITEM,
+                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
                 _set_order_status(
                     orders_table_name,
                     "$.orderId",
@@ -667,7 +698,7 @@ def fulfillment_definition(
                 s.PUT_ORDER_FULFILLED,
             ),
             s.PUT_ORDER_FULFILLED: _service_task(
-                EVENTS_PUT_EVENTS,
+                integration_arn(EVENTS_PUT_EVENTS, partition),
                 _put_event(
                     event_bus_name,
                     ORDER_FULFILLED,
@@ -694,7 +725,7 @@ def fulfillment_definition(
             **{s.explain(error): explain(reason) for error, reason in FAILURE_REASONS.items()},
             s.EXPLAIN_FULFILLMENT_ERROR: explain(FULFILLMENT_ERROR),
             s.MARK_FAILED: _service_task(
-                DYNAMODB_UPDATE_ITEM,
+                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
                 _set_order_status(
                     orders_table_name,
                     "$.orderId",
@@ -707,7 +738,7 @@ def fulfillment_definition(
                 s.PUT_ORDER_FAILED,
             ),
             s.PUT_ORDER_FAILED: _service_task(
-                EVENTS_PUT_EVENTS,
+                integration_arn(EVENTS_PUT_EVENTS, partition),
                 _put_event(
                     event_bus_name,
                     ORDER_FAILED,
@@ -741,7 +772,7 @@ def fulfillment_definition(
             },
             # ---- parked for an operator ----
             s.PARK_FOR_OPERATOR: _service_task(
-                SQS_SEND_MESSAGE,
+                integration_arn(SQS_SEND_MESSAGE, partition),
                 {
                     "QueueUrl": attention_queue_url,
                     "MessageBody": {
@@ -757,7 +788,7 @@ def fulfillment_definition(
                 comment="The state and its error, for an operator; the queue's depth alarms.",
             ),
             s.MARK_FOR_ATTENTION: _service_task(
-                DYNAMODB_UPDATE_ITEM,
+                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
                 {
                     "TableName": orders_table_name,
                     "Key": {"orderId": {"S.$": "$.orderId"}},

@@ -7,6 +7,7 @@ partition, so the assertions hold wherever the component builds ARNs from the ca
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,13 +87,35 @@ def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
     mocks = AwsMocks(REGION, stack=STACK)
     monitor = RecordingMonitor(mocks, PROJECT, STACK, REGION)
     settings.ROOT.set(None)
+    settings.SETTINGS.outputs.clear()  # what a new process starts with; set_mocks keeps the last program's
     pulumi.runtime.set_all_config({"aws:region": REGION})
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     built: list[ComponentT] = []
-    _sync_await(run_pulumi_func(lambda: built.append(construct())))
+    try:
+        _sync_await(run_pulumi_func(lambda: built.append(construct())))
+    except Exception:
+        _sync_await(_settle())
+        raise
     run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
     urn = _sync_await(built[0].urn.future())
     return Built(run, run.by_urn(str(urn)), built[0])
+
+
+async def _settle(rounds: int = 50) -> None:
+    """Let a failed program's remaining tasks finish, then forget its outputs.
+
+    The engine stops at the first error, and ``set_mocks`` keeps the SDK's set of outputs to await
+    (``settings.SETTINGS.outputs``, an internal the canary in ``test_components_event_bus`` guards): an
+    Output that failed would otherwise fail every program built after it in this process.
+    """
+    for _ in range(rounds):
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        if not pending:
+            break
+        await asyncio.wait(pending, timeout=1)
+    else:
+        raise RuntimeError(f"a failed program left {len(pending)} tasks running")
+    settings.SETTINGS.outputs.clear()
 
 
 @pytest.fixture

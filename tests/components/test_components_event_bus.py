@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime import settings
 
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.event_patterns import EventPatternError
+from orderflow import routing
 from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
@@ -173,15 +176,59 @@ def test_forwarding_from_the_default_bus_may_put_only_what_the_rule_matches() ->
     ]
 
 
-@pytest.mark.parametrize("where", ["rules", "forward_from_default"])
-def test_a_malformed_pattern_fails_the_program_naming_its_rule(where: str) -> None:
-    pattern = {"source": [{"prefx": "a"}]}
-    args: dict[str, Any] = (
-        {"rules": {"typo": RuleArgs(pattern, {})}} if where == "rules" else {"forward_from_default": {"typo": pattern}}
-    )
+def test_a_pattern_holding_outputs_is_recorded_and_conditioned_on_its_resolved_values() -> None:
+    pattern = {"source": [pulumi.Output.from_input("probe")], "detail": {"bucket": [pulumi.Output.from_input("b")]}}
+    built = build(lambda: bus(forward_from_default={"forward": pattern}))
 
-    with pytest.raises(EventPatternError, match=r"'typo'.*prefx"):
-        build(lambda: bus(**args))
+    resolved = {"source": ["probe"], "detail": {"bucket": ["b"]}}
+    assert built.inputs("events-forward-rule")["eventPattern"] == json.dumps(resolved)
+    (statement,) = json.loads(built.inputs("events-invoke-policy")["policy"])["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"events:source": ["probe"]}}
+
+
+def pattern_error(raised: BaseException) -> EventPatternError:
+    """The lint's error behind the engine's "while processing input" wrappers."""
+    cause: BaseException | None = raised
+    while cause is not None and not isinstance(cause, EventPatternError):
+        cause = cause.__cause__ or cause.__context__
+    assert cause is not None, f"no EventPatternError behind {raised!r}"
+    return cause
+
+
+@pytest.mark.parametrize("where", ["rules", "forward_from_default"])
+@pytest.mark.parametrize("with_outputs", [False, True], ids=["plain", "with-outputs"])
+def test_a_malformed_pattern_fails_the_program_naming_its_rule(where: str, with_outputs: bool) -> None:
+    def construct() -> EventBus:
+        wrap = pulumi.Output.from_input if with_outputs else str
+        pattern = {"source": [wrap("ok")], "detail": {"key": [{"prefx": wrap("a")}]}}
+        args = (
+            {"rules": {"typo": RuleArgs(pattern, {})}}
+            if where == "rules"
+            else {"forward_from_default": {"typo": pattern}}
+        )
+        return bus(**args)
+
+    with pytest.raises(ValueError, match=r"rule 'typo' at \$\.detail\.key\[0\]\.prefx: unknown operator") as raised:
+        build(construct)
+    assert pattern_error(raised.value).rule_name == "typo"
+
+
+def test_an_empty_receipts_bucket_output_fails_the_program_when_it_resolves() -> None:
+    def construct() -> EventBus:
+        pattern = routing.receipt_created_pattern(pulumi.Output.from_input(""))
+        return bus(forward_from_default={"forward-receipts": pattern})
+
+    with pytest.raises(ValueError, match="receipts_bucket_name must be a non-empty string, got ''"):
+        build(construct)
+
+
+def test_a_failed_build_leaves_nothing_that_fails_the_next() -> None:
+    # Canary: set_mocks keeps the SDK's set of outputs to await; build() forgets a failed program's.
+    assert isinstance(settings.SETTINGS.outputs, set)
+    with pytest.raises(ValueError, match="'typo'"):
+        build(lambda: bus(rules={"typo": RuleArgs({"source": [{"prefx": "a"}]}, {})}))
+
+    assert build(bus).component.type == "orderflow:events:EventBus"
 
 
 def test_an_unknown_target_kind_fails_naming_rule_and_target() -> None:

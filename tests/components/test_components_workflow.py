@@ -8,18 +8,19 @@ from typing import Any
 import pytest
 
 from components.workflow import Workflow, WorkflowArgs
+from offline.mocks import AwsMocks
 from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
 
 FUNCTION_ARN = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:probe-test-step"
 
 
-def one_step(step_function_arn: str) -> dict[str, Any]:
+def one_step(step_function_arn: str, partition: str) -> dict[str, Any]:
     return {
         "StartAt": "Step",
         "States": {
             "Step": {
                 "Type": "Task",
-                "Resource": f"arn:{PARTITION}:states:::lambda:invoke",
+                "Resource": f"arn:{partition}:states:::lambda:invoke",
                 "Arguments": {"FunctionName": step_function_arn, "Payload": "{% $states.input %}"},
                 "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 3}],
                 "End": True,
@@ -29,8 +30,8 @@ def one_step(step_function_arn: str) -> dict[str, Any]:
     }
 
 
-def broken(step_function_arn: str) -> dict[str, Any]:
-    definition = one_step(step_function_arn)
+def broken(step_function_arn: str, partition: str) -> dict[str, Any]:
+    definition = one_step(step_function_arn, partition)
     definition["States"]["Step"] = {**definition["States"]["Step"], "End": False, "Next": "Missing"}
     return definition
 
@@ -56,7 +57,7 @@ def test_defaults_a_standard_machine_logging_errors_with_data_and_traced() -> No
     }
     assert built.inputs("flow-logs") == {"name": f"/aws/vendedlogs/states/{PREFIX}-flow", "retentionInDays": 14}
     machine = built.inputs("flow-state-machine")
-    assert json.loads(machine.pop("definition")) == one_step(FUNCTION_ARN)
+    assert json.loads(machine.pop("definition")) == one_step(FUNCTION_ARN, PARTITION)
     assert machine == {
         "name": f"{PREFIX}-flow",
         "type": "STANDARD",
@@ -118,3 +119,21 @@ def test_a_broken_state_graph_fails_before_anything_is_created() -> None:
 def test_an_unknown_type_or_level_fails_naming_the_workflow(field: str, value: str) -> None:
     with pytest.raises(ValueError, match=f"flow: {field}"):
         build(lambda: flow(**{field: value}))
+
+
+def test_the_definition_is_built_for_the_deployments_partition(monkeypatch: pytest.MonkeyPatch) -> None:
+    china = {
+        "id": "aws-cn",
+        "partition": "aws-cn",
+        "dnsSuffix": "amazonaws.com.cn",
+        "reverseDnsPrefix": "cn.com.amazonaws",
+    }
+    monkeypatch.setattr(AwsMocks, "_get_partition", lambda self, _: china)
+    function_arn = f"arn:aws-cn:lambda:{REGION}:{ACCOUNT}:function:probe-test-step"
+    built = build(lambda: flow(definition_inputs={"step_function_arn": function_arn}))
+
+    definition = json.loads(built.inputs("flow-state-machine")["definition"])
+    assert definition["States"]["Step"]["Resource"] == "arn:aws-cn:states:::lambda:invoke"
+    (invoke, *_) = json.loads(built.inputs("flow-policy")["policy"])["Statement"]
+    assert invoke["Action"] == ["lambda:InvokeFunction"]
+    assert invoke["Resource"] == [function_arn, f"{function_arn}:*"]

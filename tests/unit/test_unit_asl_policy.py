@@ -479,3 +479,71 @@ def test_refusal_inside_a_branch_names_the_nested_state() -> None:
 def test_rejects_bad_account_context(kwargs: dict[str, str], argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         derive_policy_statements(machine(integration("lambda:invoke", FunctionName="f")), **kwargs)
+
+
+# ---- partitions ------------------------------------------------------------------------------
+
+
+def task_resources(definition: dict[str, Any]) -> set[str]:
+    return {state["Resource"] for state in definition["States"].values() if state["Type"] == "Task"}
+
+
+def test_the_workflows_call_the_integrations_of_the_commercial_partition_by_default() -> None:
+    assert task_resources(fulfillment()) == {
+        "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::dynamodb:updateItem",
+        "arn:aws:states:::events:putEvents",
+        "arn:aws:states:::sqs:sendMessage",
+        "arn:aws:states:::aws-sdk:s3:putObject",
+    }
+
+
+@pytest.mark.parametrize(
+    ("partition", "region", "dns_suffix"),
+    [("aws-cn", "cn-north-1", "amazonaws.com.cn"), ("aws-us-gov", "us-gov-west-1", "amazonaws.com")],
+)
+def test_a_build_for_another_partition_calls_and_is_granted_that_partitions_integrations(
+    partition: str, region: str, dns_suffix: str
+) -> None:
+    def arn(service: str, resource: str) -> str:
+        return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
+
+    machine_arn = arn("states", "stateMachine:orderflow-dev-fulfillment")
+    customer_status = customer_status_definition(
+        customer_status_function_arn=arn("lambda", "function:customer-status"),
+        orders_table_name="orders-table",
+        event_bus_name="orderflow-bus",
+        fulfillment_state_machine_arn=machine_arn,
+        failure_queue_url=f"https://sqs.{region}.{dns_suffix}/{ACCOUNT}/customer-status-failures",
+        partition=partition,
+    )
+    fulfilment = fulfillment(
+        **{
+            key: arn("lambda", f"function:{key}")
+            for key in ("reserve_inventory_function_arn", "refund_payment_function_arn")
+        },
+        partition=partition,
+    )
+
+    assert task_resources(customer_status) == {
+        f"arn:{partition}:states:::lambda:invoke",
+        f"arn:{partition}:states:::dynamodb:updateItem",
+        f"arn:{partition}:states:::events:putEvents",
+        f"arn:{partition}:states:::states:startExecution",
+        f"arn:{partition}:states:::sqs:sendMessage",
+    }
+    assert f"arn:{partition}:states:::aws-sdk:s3:putObject" in task_resources(fulfilment)
+    granted = as_map(derive_policy_statements(customer_status, region=region, account=ACCOUNT, partition=partition))
+    assert granted == {
+        "dynamodb:UpdateItem": [arn("dynamodb", "table/orders-table")],
+        "events:PutEvents": [arn("events", "event-bus/orderflow-bus")],
+        "lambda:InvokeFunction": [
+            arn("lambda", "function:customer-status"),
+            arn("lambda", "function:customer-status:*"),
+        ],
+        "sqs:SendMessage": [arn("sqs", "customer-status-failures")],
+        "states:StartExecution": [machine_arn],
+    }
+    # A definition built for one partition is refused by the derivation for another.
+    with pytest.raises(AslPolicyError, match=f"Resource partition '{partition}' is not 'aws'"):
+        derive_policy_statements(customer_status, region=REGION, account=ACCOUNT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components.alarms import DEAD_LETTER_DEPTH, FUNCTION_ERRORS, alarm_plan
@@ -14,6 +15,7 @@ from components.event_bus import (
     RuleTarget,
     bus_policy,
     invoke_role_statements,
+    needs_invoke_role,
     pattern_put_condition,
     rule_arn,
 )
@@ -356,6 +358,15 @@ def test_invoke_role_allows_exactly_its_state_machine_and_bus_targets() -> None:
         "StringEquals": {"events:source": ["aws.s3"], "events:detail-type": ["Object Created"]}
     }
     assert invoke_role_statements({"notify": RuleArgs({}, {"fn": RuleTarget("lambda", "arn:fn")})}) == []
+    assert needs_invoke_role({"notify": RuleArgs({}, {"fn": RuleTarget("lambda", "arn:fn")})}) is False
+
+
+def test_the_invoke_role_conditions_need_the_resolved_pattern() -> None:
+    unresolved = RuleArgs(pulumi.Output.from_input({"source": ["x"]}), {"bus": RuleTarget("bus", "arn:bus")})
+
+    assert needs_invoke_role({"forward": unresolved}) is True
+    with pytest.raises(TypeError, match="rule 'forward': resolve its pattern first"):
+        invoke_role_statements({"forward": unresolved})
 
 
 def test_a_pattern_without_exact_sources_gives_no_condition() -> None:

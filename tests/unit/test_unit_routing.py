@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 import boto3
+import pulumi
 import pytest
 from moto import mock_aws
 from moto.events.models import EventPattern
+from pulumi.runtime.sync_await import _sync_await
 
 from orderflow import routing
 
@@ -132,6 +134,18 @@ def test_receipt_patterns_need_a_bucket_name(bucket: Any) -> None:
         routing.receipt_created_pattern(bucket)
     with pytest.raises(ValueError, match="receipts_bucket_name"):
         routing.routing_rules(bucket)
+
+
+def resolved(value: Any) -> Any:
+    """What a value holding Outputs resolves to."""
+    return _sync_await(pulumi.Output.from_input(value).future())
+
+
+def test_a_bucket_name_known_only_at_deployment_resolves_into_the_receipt_patterns() -> None:
+    by_name = {rule.name: rule.pattern for rule in routing.routing_rules(pulumi.Output.from_input(BUCKET))}
+
+    expected = routing.receipt_created_pattern(BUCKET)
+    assert resolved(by_name["receipt-ready"]) == resolved(by_name["forward-receipts"]) == expected
 
 
 def test_names_agree_with_the_handlers_side_of_the_contract() -> None:
