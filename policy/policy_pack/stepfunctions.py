@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -101,7 +102,8 @@ def task_states(definition: Any, prefix: str = "") -> Iterator[tuple[str, Mappin
                     yield from task_states(state[key], f"{path}/{key}/")
 
 
-SQS_SEND_MESSAGE: Final = "arn:aws:states:::sqs:sendMessage"
+# The sqs:sendMessage integration in any partition (aws, aws-cn, aws-us-gov…), optionally waiting for a task token.
+SQS_SEND_MESSAGE: Final = re.compile(r"arn:[a-z-]+:states:::sqs:sendMessage(\.waitForTaskToken)?")
 
 
 def failure_queue_urls(definition: Any) -> list[str]:
@@ -127,7 +129,7 @@ def failure_queue_urls(definition: Any) -> list[str]:
             seen.add(name)
             state = states[name]
             resource = str(state.get("Resource", ""))
-            if state.get("Type") == "Task" and resource.split(".waitForTaskToken")[0] == SQS_SEND_MESSAGE:
+            if state.get("Type") == "Task" and SQS_SEND_MESSAGE.fullmatch(resource):
                 for arguments in (state.get("Parameters"), state.get("Arguments")):
                     if isinstance(arguments, Mapping) and isinstance(arguments.get("QueueUrl"), str):
                         urls.append(arguments["QueueUrl"])

@@ -35,10 +35,10 @@ from moto.stepfunctions.parser.mocking.mock_config import (
     StateMockedResponses,
 )
 
+from orderflow.workflows import LAMBDA_INVOKE, integration_arn
 from tests.workflows.flowkit import ExecutionView, OrderFlow, RecordedSystem, read_execution
 
 MOCK_CONFIG_PATH: Final = Path(__file__).with_name("MockConfigFile.json")
-LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 _RANGE: Final = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -245,7 +245,7 @@ def parse_mock_config(document: Any, system: RecordedSystem) -> MockConfig:
                     state,
                     response_name,
                     responses,
-                    lambda_task=state_def.get("Resource") == LAMBDA_INVOKE,
+                    lambda_task=state_def.get("Resource") == integration_arn(LAMBDA_INVOKE),
                     where=f"{case_where}.{state}",
                 )
                 _check_retries_covered(state_def, mocked, f"{case_where}.{state}")
