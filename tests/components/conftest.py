@@ -91,17 +91,23 @@ def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
     pulumi.runtime.set_all_config({"aws:region": REGION})
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     built: list[ComponentT] = []
+    earlier = _sync_await(_other_tasks())
     try:
         _sync_await(run_pulumi_func(lambda: built.append(construct())))
     except Exception:
-        _sync_await(_settle())
+        _sync_await(_settle(earlier))
         raise
     run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
     urn = _sync_await(built[0].urn.future())
     return Built(run, run.by_urn(str(urn)), built[0])
 
 
-async def _settle(rounds: int = 50) -> None:
+async def _other_tasks() -> set[asyncio.Task[Any]]:
+    """The tasks already on the loop, which are not the program's (Playwright's, when the browser tests ran)."""
+    return asyncio.all_tasks() - {asyncio.current_task()}
+
+
+async def _settle(earlier: set[asyncio.Task[Any]], rounds: int = 50) -> None:
     """Let a failed program's remaining tasks finish, then forget its outputs.
 
     The engine stops at the first error, and ``set_mocks`` keeps the SDK's set of outputs to await
@@ -109,7 +115,7 @@ async def _settle(rounds: int = 50) -> None:
     Output that failed would otherwise fail every program built after it in this process.
     """
     for _ in range(rounds):
-        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        pending = asyncio.all_tasks() - earlier - {asyncio.current_task()}
         if not pending:
             break
         await asyncio.wait(pending, timeout=1)
