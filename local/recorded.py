@@ -10,7 +10,7 @@ the program: change ``__main__.py`` and the local system follows.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -178,25 +178,45 @@ class System:
 
     def function(self, name_or_arn: str) -> Function:
         """A function by physical name or (qualified) ARN."""
-        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
-        try:
-            return self.functions[name]
-        except KeyError:
-            raise RecordingError(f"no function named {name!r}") from None
+        return function_named(self.functions, name_or_arn)
 
     def function_of(self, package: str) -> Function:
         """The function whose code is ``handlers/<package>``."""
-        for function in self.functions.values():
-            if function.package == package:
-                return function
-        raise RecordingError(f"no function runs handlers/{package}")
+        return function_of(self.functions, package)
 
     def queue(self, arn: str) -> Queue:
         """A queue by ARN."""
-        for queue in self.queues:
-            if queue.arn == arn:
-                return queue
-        raise RecordingError(f"no queue with ARN {arn!r}")
+        return queue_with_arn(self.queues, arn)
+
+
+def function_name(name_or_arn: str) -> str:
+    """A function's physical name, from itself or its (qualified) ARN."""
+    return name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
+
+
+def function_named(functions: Mapping[str, Function], name_or_arn: str) -> Function:
+    """One of ``functions`` (by physical name) by physical name or (qualified) ARN."""
+    name = function_name(name_or_arn)
+    try:
+        return functions[name]
+    except KeyError:
+        raise RecordingError(f"no function named {name!r}") from None
+
+
+def function_of(functions: Mapping[str, Function], package: str) -> Function:
+    """The one of ``functions`` whose code is ``handlers/<package>``."""
+    for function in functions.values():
+        if function.package == package:
+            return function
+    raise RecordingError(f"no function runs handlers/{package}")
+
+
+def queue_with_arn(queues: Iterable[Queue], arn: str) -> Queue:
+    """The one of ``queues`` with this ARN."""
+    for queue in queues:
+        if queue.arn == arn:
+            return queue
+    raise RecordingError(f"no queue with ARN {arn!r}")
 
 
 def read_system(run: ProgramRun) -> System:
@@ -422,13 +442,13 @@ def _routes(run: ProgramRun, functions: Mapping[str, Function]) -> tuple[Route, 
         if integration is None:
             raise RecordingError(f"route {record.name!r} targets unknown integration {target!r}")
         uri = str(required(integration, integration.inputs, "integrationUri"))
-        function_name = uri.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in uri else uri
-        if function_name not in functions:
-            raise RecordingError(f"route {record.name!r} integrates unknown function {function_name!r}")
+        name = function_name(uri)
+        if name not in functions:
+            raise RecordingError(f"route {record.name!r} integrates unknown function {name!r}")
         authorizer = authorizers.get(str(record.inputs.get("authorizerId") or ""))
         if record.inputs.get("authorizationType") != "JWT" or authorizer is None:
             raise RecordingError(f"route {record.name!r} has no JWT authorizer; the local API serves JWT routes only")
         method, _, path = str(required(record, record.inputs, "routeKey")).partition(" ")
         jwt = authorizer.inputs.get("jwtConfiguration") or {}
-        routes.append(Route(method, path, function_name, tuple(str(a) for a in jwt.get("audiences") or ())))
+        routes.append(Route(method, path, name, tuple(str(a) for a in jwt.get("audiences") or ())))
     return tuple(routes)

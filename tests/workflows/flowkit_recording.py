@@ -17,6 +17,9 @@ from typing import Any, Final
 from local.recorded import (
     DEFAULT_BUS,
     RecordingError,
+    function_named,
+    function_of,
+    queue_with_arn,
     read_async_invokes,
     read_buckets,
     read_buses,
@@ -35,6 +38,7 @@ from local.recorded import QueueConsumer as QueueConsumerSpec
 from local.recorded import Rule as RuleSpec
 from local.recorded import StateMachine as MachineSpec
 from local.recorded import Target as TargetSpec
+from local.recorded import function_name as function_name_of
 from offline.recording import ProgramRun
 
 PROJECT_DIR: Final = Path(__file__).resolve().parents[2]
@@ -180,25 +184,15 @@ class RecordedSystem:
 
     def function(self, package: str) -> FunctionSpec:
         """The function whose code is ``handlers/<package>``."""
-        for spec in self.functions.values():
-            if spec.package == package:
-                return spec
-        raise RecordingError(f"no function runs handlers/{package}")
+        return function_of(self.functions, package)
 
     def function_named(self, name_or_arn: str) -> FunctionSpec:
         """A function by physical name or (qualified) ARN."""
-        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
-        try:
-            return self.functions[name]
-        except KeyError:
-            raise RecordingError(f"no function named {name!r}") from None
+        return function_named(self.functions, name_or_arn)
 
     def queue_by_arn(self, arn: str) -> QueueSpec:
         """A queue by ARN."""
-        for queue in self.queues.values():
-            if queue.arn == arn:
-                return queue
-        raise RecordingError(f"no queue with ARN {arn!r}")
+        return queue_with_arn(self.queues.values(), arn)
 
     def queue_by_url(self, url: str) -> QueueSpec:
         """A queue by URL."""
@@ -278,7 +272,7 @@ def _routes(run: ProgramRun, functions: Mapping[str, FunctionSpec]) -> tuple[Rou
         if integration is None:
             raise RecordingError(f"route {record.name!r} targets unknown integration {target!r}")
         uri = str(required(integration, integration.inputs, "integrationUri"))
-        function_name = uri.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in uri else uri
+        function_name = function_name_of(uri)
         if function_name not in functions:
             raise RecordingError(f"route {record.name!r} integrates unknown function {function_name!r}")
         authorizer = authorizers.get(str(record.inputs.get("authorizerId") or ""))
