@@ -57,13 +57,13 @@ def test_an_order_placed_through_the_api_is_fulfilled_announced_and_recorded(flo
 
     # The receipt object, and S3's event for it: on the default bus as S3 shapes it, then forwarded.
     receipt_key = f"receipts/{customer}/{order_id}.json"
-    receipt = json.loads(flow.s3.get_object(Bucket=flow.system.buckets[0], Key=receipt_key)["Body"].read())
+    receipt = json.loads(flow.s3.get_object(Bucket=flow.receipts_bucket, Key=receipt_key)["Body"].read())
     assert (receipt["orderId"], receipt["totalCents"]) == (order_id, total_cents(LINES))
     [created] = [event for bus, event in flow.router.events if bus == DEFAULT_BUS]
     assert (created["source"], created["detail-type"]) == ("aws.s3", "Object Created")
     assert created["detail"]["object"]["key"] == receipt_key
     assert created["detail"]["reason"] == "PutObject"
-    assert created["resources"] == [f"arn:aws:s3:::{flow.system.buckets[0]}"]
+    assert created["resources"] == [f"arn:aws:s3:::{flow.receipts_bucket}"]
     assert created in flow.bus_events("Object Created")
 
     # Notifications: the customer's IoT topic and the SNS topic, one per status and one for the receipt.

@@ -255,6 +255,15 @@ class OrderFlow:
             items.extend({k: _plain(deserializer.deserialize(v)) for k, v in item.items()} for item in page["Items"])
         return items
 
+    @property
+    def receipts_bucket(self) -> str:
+        """The bucket that sends its object events to EventBridge: the receipts.
+
+        Found by role, not by position: buckets register in whatever order their names resolve.
+        """
+        [bucket] = self.system.eventbridge_buckets
+        return bucket
+
     def item(self, component: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
         """One item by key, as plain values, or None."""
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer

@@ -106,7 +106,7 @@ def test_the_happy_path_reserves_charges_ships_and_writes_the_receipt(flow: Orde
     receipt_key = f"receipts/{customer}/{order_id}.json"
     assert (order["status"], order["receiptKey"]) == ("FULFILLED", receipt_key)
     assert order["shipmentId"] == order["shipment"]["shipmentId"]
-    receipt = json.loads(flow.s3.get_object(Bucket=flow.system.buckets[0], Key=receipt_key)["Body"].read())
+    receipt = json.loads(flow.s3.get_object(Bucket=flow.receipts_bucket, Key=receipt_key)["Body"].read())
     assert receipt["payment"]["paymentId"] == payment["paymentId"]
     assert receipt["shipment"]["shipmentId"] == order["shipmentId"]
     assert receipt["totalCents"] == total_cents(lines)
