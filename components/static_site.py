@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +37,7 @@ import pulumi_aws as aws
 from components import naming
 from components.bucket import Bucket, BucketArgs, ServiceObjectReader
 from components.children import tags_input
+from components.deferred import deferred_output
 
 # AWS managed policies (ids fixed by AWS, the same in every account).
 CACHING_OPTIMIZED_POLICY_ID: Final = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -203,22 +204,6 @@ class StaticSite(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         physical_name = naming.physical_name(pulumi.get_project(), pulumi.get_stack(), name)
 
-        # The bucket policy names the distribution, which is created after the bucket it reads from.
-        distribution_arn: pulumi.Output[str]
-        resolve_distribution_arn: Callable[[pulumi.Output[str]], None]
-        distribution_arn, resolve_distribution_arn = pulumi.deferred_output()
-        self.bucket = Bucket(
-            f"{name}-content",
-            BucketArgs(
-                eventbridge_notifications=False,
-                force_destroy=args.force_destroy,
-                object_readers=[
-                    ServiceObjectReader("cloudfront.amazonaws.com", distribution_arn, sid="CloudFrontReadsSite")
-                ],
-                tags=args.tags,
-            ),
-            opts=child,
-        )
         self.origin_access_control = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             name=naming.fit(physical_name, naming.CLOUDFRONT_ORIGIN_ACCESS_CONTROL),
@@ -256,16 +241,10 @@ class StaticSite(pulumi.ComponentResource):
             tags=tags_input(args.tags),
             opts=child,
         )
-        origins: list[aws.cloudfront.DistributionOriginArgsDict] = [
-            {
-                "origin_id": SITE_ORIGIN_ID,
-                "domain_name": self.bucket.bucket.bucket_regional_domain_name,
-                "origin_access_control_id": self.origin_access_control.id,
-            }
-        ]
+        api_origins: list[aws.cloudfront.DistributionOriginArgsDict] = []
         api_behaviors: list[aws.cloudfront.DistributionOrderedCacheBehaviorArgsDict] = []
         if args.api is not None:
-            origins.append(
+            api_origins.append(
                 {
                     "origin_id": "api",
                     "domain_name": args.api.domain_name,
@@ -300,39 +279,59 @@ class StaticSite(pulumi.ComponentResource):
             if args.certificate_arn
             else {"cloudfront_default_certificate": True}
         )
-        self.distribution = aws.cloudfront.Distribution(
-            f"{name}-distribution",
-            enabled=True,
-            comment=physical_name,
-            aliases=list(args.aliases) or None,
-            default_root_object=INDEX_DOCUMENT,
-            http_version="http2and3",
-            is_ipv6_enabled=True,
-            price_class=args.price_class,
-            origins=origins,
-            default_cache_behavior={
-                "target_origin_id": SITE_ORIGIN_ID,
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD", "OPTIONS"],
-                "cached_methods": ["GET", "HEAD"],
-                "compress": True,
-                "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
-                "response_headers_policy_id": self.response_headers_policy.id,
-                "function_associations": [{"event_type": "viewer-request", "function_arn": spa_routing.arn}],
-            },
-            ordered_cache_behaviors=api_behaviors or None,
-            restrictions={"geo_restriction": {"restriction_type": "none"}},
-            viewer_certificate=viewer_certificate,
-            web_acl_id=args.web_acl_arn,
-            logging_config=(
-                {"bucket": args.logging_bucket, "include_cookies": False, "prefix": f"{physical_name}/"}
-                if args.logging_bucket
-                else None
-            ),
-            tags=tags_input(args.tags),
-            opts=child,
-        )
-        resolve_distribution_arn(self.distribution.arn)
+        # The bucket's policy names the distribution, which reads from the bucket: the policy takes the
+        # distribution's ARN as a deferred output (see components.deferred for why it is a block).
+        with deferred_output(f"{name}: the distribution's ARN") as (distribution_arn, resolve_distribution_arn):
+            self.bucket = Bucket(
+                f"{name}-content",
+                BucketArgs(
+                    eventbridge_notifications=False,
+                    force_destroy=args.force_destroy,
+                    object_readers=[
+                        ServiceObjectReader("cloudfront.amazonaws.com", distribution_arn, sid="CloudFrontReadsSite")
+                    ],
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            site_origin: aws.cloudfront.DistributionOriginArgsDict = {
+                "origin_id": SITE_ORIGIN_ID,
+                "domain_name": self.bucket.bucket.bucket_regional_domain_name,
+                "origin_access_control_id": self.origin_access_control.id,
+            }
+            self.distribution = aws.cloudfront.Distribution(
+                f"{name}-distribution",
+                enabled=True,
+                comment=physical_name,
+                aliases=list(args.aliases) or None,
+                default_root_object=INDEX_DOCUMENT,
+                http_version="http2and3",
+                is_ipv6_enabled=True,
+                price_class=args.price_class,
+                origins=[site_origin, *api_origins],
+                default_cache_behavior={
+                    "target_origin_id": SITE_ORIGIN_ID,
+                    "viewer_protocol_policy": "redirect-to-https",
+                    "allowed_methods": ["GET", "HEAD", "OPTIONS"],
+                    "cached_methods": ["GET", "HEAD"],
+                    "compress": True,
+                    "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
+                    "response_headers_policy_id": self.response_headers_policy.id,
+                    "function_associations": [{"event_type": "viewer-request", "function_arn": spa_routing.arn}],
+                },
+                ordered_cache_behaviors=api_behaviors or None,
+                restrictions={"geo_restriction": {"restriction_type": "none"}},
+                viewer_certificate=viewer_certificate,
+                web_acl_id=args.web_acl_arn,
+                logging_config=(
+                    {"bucket": args.logging_bucket, "include_cookies": False, "prefix": f"{physical_name}/"}
+                    if args.logging_bucket
+                    else None
+                ),
+                tags=tags_input(args.tags),
+                opts=child,
+            )
+            resolve_distribution_arn(self.distribution.arn)
 
         for key, path in files.items():
             aws.s3.BucketObjectv2(
