@@ -9,7 +9,6 @@ land in S3, whose object events reach the bus through the default bus.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.aws_context import in_account
 from components.bucket import Bucket, BucketArgs
+from components.deferred import deferred_output
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
 from components.function import AsyncInvokeArgs, Function, FunctionArgs, with_overrides
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
@@ -43,8 +43,7 @@ TOPIC_PREFIX = "orders"
 BUS = "orders"
 
 settings = load_settings(pulumi.Config("orderflow"), pulumi.Config("aws"), pulumi.get_stack())
-# Checked before any resource: an error raised once the users pool waits on the site's URL would leave that
-# registration pending and the program waiting for it instead of failing.
+# Checked before any resource, so that a missing bundle creates nothing.
 if not SITE_MQTT_BUNDLE.is_file():
     raise pulumi.RunError(f"{SITE_MQTT_BUNDLE.relative_to(SITE.parent.parent)} is missing: run `make web` first")
 bus_name = EventBus.planned_name(BUS)
@@ -184,36 +183,6 @@ def function(name: str, description: str, **overrides: Any) -> Function:
     return Function(name, with_overrides(defaults, name, overrides))
 
 
-# Managed login returns to the site, whose URL exists only once its distribution does (created below,
-# after the API the distribution serves, whose authorizer needs this pool's client).
-site_url: pulumi.Output[str]
-resolve_site_url: Callable[[pulumi.Output[str]], None]
-site_url, resolve_site_url = pulumi.deferred_output()
-identity = Identity(
-    "users",
-    IdentityArgs(
-        deletion_protection=settings.deletion_protection,
-        domain_prefix=in_account(lambda aws_: f"{pulumi.get_project()}-{pulumi.get_stack()}-{aws_.account}"),
-        callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
-    ),
-)
-jwt_layer = DependencyLayer(
-    "jwt", DependencyLayerArgs(requirements=HANDLERS / "layer-requirements.txt", description="PyJWT with cryptography")
-)
-realtime_authorizer = function(
-    "realtime-authorizer",
-    "IoT Core custom authorizer: verifies the Cognito JWT, allows the caller's own order topics only.",
-    environment={
-        "COGNITO_ISSUER": identity.issuer,
-        "COGNITO_CLIENT_ID": identity.client_id,
-        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
-    },
-    layers=[jwt_layer.arn],
-    timeout_seconds=5,
-)
-realtime = RealtimeChannel(
-    "realtime", RealtimeChannelArgs(authorizer_function=realtime_authorizer, topic_prefix=TOPIC_PREFIX)
-)
 notifications = Topic(
     "order-notifications",
     TopicArgs(
@@ -316,24 +285,6 @@ cancel_shipment = function(
     ],
 )
 
-# A status update that still fails after Lambda's retries lands here instead of being dropped.
-notify_failures = Queue("notify-failures", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600))
-notify = function(
-    "notify",
-    "Pushes order status to the customer's IoT topic and to the notifications topic.",
-    environment={
-        "IOT_DATA_ENDPOINT": realtime.endpoint,
-        "NOTIFICATIONS_TOPIC_ARN": notifications.arn,
-        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
-        "IDEMPOTENCY_TABLE_NAME": idempotency.name,
-    },
-    policy_statements=[
-        realtime.publisher_statement(),
-        {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": notifications.arn},
-        idempotency_records("notify"),
-    ],
-    async_invoke=AsyncInvokeArgs(on_failure_destination_arn=notify_failures.arn, destination_service="sqs"),
-)
 audit = function(
     "audit",
     "Appends every order event to the order timeline (SQS batch consumer).",
@@ -399,6 +350,91 @@ customer_status_workflow = Workflow(
     ),
 )
 
+# ---- the edge: sign-in, the API, real-time status and the order page ---------------------------
+# Managed login returns to the site, whose URL exists only once its distribution does, which serves the API,
+# whose authorizer needs this pool's client: the pool takes the URL as a deferred output. The block makes a
+# failure before the site exists fail the pool's registration too, instead of leaving it waiting.
+with deferred_output("the order page's URL") as (site_url, resolve_site_url):
+    identity = Identity(
+        "users",
+        IdentityArgs(
+            deletion_protection=settings.deletion_protection,
+            domain_prefix=in_account(lambda aws_: f"{pulumi.get_project()}-{pulumi.get_stack()}-{aws_.account}"),
+            callback_urls=[pulumi.Output.concat(site_url, "/"), *(f"{origin}/" for origin in settings.allowed_origins)],
+        ),
+    )
+    if identity.sign_in_url is None:
+        raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
+    jwt_layer = DependencyLayer(
+        "jwt",
+        DependencyLayerArgs(requirements=HANDLERS / "layer-requirements.txt", description="PyJWT with cryptography"),
+    )
+    realtime_authorizer = function(
+        "realtime-authorizer",
+        "IoT Core custom authorizer: verifies the Cognito JWT, allows the caller's own order topics only.",
+        environment={
+            "COGNITO_ISSUER": identity.issuer,
+            "COGNITO_CLIENT_ID": identity.client_id,
+            "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
+        },
+        layers=[jwt_layer.arn],
+        timeout_seconds=5,
+    )
+    realtime = RealtimeChannel(
+        "realtime", RealtimeChannelArgs(authorizer_function=realtime_authorizer, topic_prefix=TOPIC_PREFIX)
+    )
+    api = HttpApi(
+        "orders-api",
+        HttpApiArgs(
+            routes={"POST /orders": create_order, "GET /orders": get_order, "GET /orders/{orderId}": get_order},
+            authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
+            throttling_burst_limit=settings.api_throttle_burst,
+            throttling_rate_limit=settings.api_throttle_rate,
+            log_retention_days=settings.log_retention_days,
+            allowed_origins=settings.allowed_origins,
+        ),
+    )
+
+    site = StaticSite(
+        "web",
+        StaticSiteArgs(
+            content_dir=SITE,
+            api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=list(API_PATHS)),
+            connect_sources=[pulumi.Output.concat("wss://", realtime.endpoint), identity.sign_in_url],
+            runtime_config=page_config(
+                api_base_url="",
+                sign_in_url=identity.sign_in_url,
+                client_id=identity.client_id,
+                realtime=pulumi.Output.all(realtime.endpoint, realtime.authorizer_name).apply(
+                    lambda values: realtime_url(values[0], values[1])
+                ),
+                topic_prefix=TOPIC_PREFIX,
+                catalogue=catalogue,
+            ),
+        ),
+    )
+    resolve_site_url(site.url)
+
+# ---- notifications: to the customer's real-time topic and the notifications topic ---------------
+# A status update that still fails after Lambda's retries lands here instead of being dropped.
+notify_failures = Queue("notify-failures", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600))
+notify = function(
+    "notify",
+    "Pushes order status to the customer's IoT topic and to the notifications topic.",
+    environment={
+        "IOT_DATA_ENDPOINT": realtime.endpoint,
+        "NOTIFICATIONS_TOPIC_ARN": notifications.arn,
+        "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
+        "IDEMPOTENCY_TABLE_NAME": idempotency.name,
+    },
+    policy_statements=[
+        realtime.publisher_statement(),
+        {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": notifications.arn},
+        idempotency_records("notify"),
+    ],
+    async_invoke=AsyncInvokeArgs(on_failure_destination_arn=notify_failures.arn, destination_service="sqs"),
+)
+
 # ---- routing ----------------------------------------------------------------------------------
 # The rules and their patterns are orderflow/routing.py's; here each rule on the orderflow bus gets its targets.
 rule_targets = {
@@ -422,41 +458,6 @@ bus = EventBus(
         reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
     ),
 )
-
-api = HttpApi(
-    "orders-api",
-    HttpApiArgs(
-        routes={"POST /orders": create_order, "GET /orders": get_order, "GET /orders/{orderId}": get_order},
-        authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
-        throttling_burst_limit=settings.api_throttle_burst,
-        throttling_rate_limit=settings.api_throttle_rate,
-        log_retention_days=settings.log_retention_days,
-        allowed_origins=settings.allowed_origins,
-    ),
-)
-
-# ---- the order page ---------------------------------------------------------------------------
-if identity.sign_in_url is None:
-    raise pulumi.RunError("the users pool needs its managed login domain: the page signs in there")
-site = StaticSite(
-    "web",
-    StaticSiteArgs(
-        content_dir=SITE,
-        api=ApiOriginArgs(domain_name=api.domain_name, path_patterns=list(API_PATHS)),
-        connect_sources=[pulumi.Output.concat("wss://", realtime.endpoint), identity.sign_in_url],
-        runtime_config=page_config(
-            api_base_url="",
-            sign_in_url=identity.sign_in_url,
-            client_id=identity.client_id,
-            realtime=pulumi.Output.all(realtime.endpoint, realtime.authorizer_name).apply(
-                lambda values: realtime_url(values[0], values[1])
-            ),
-            topic_prefix=TOPIC_PREFIX,
-            catalogue=catalogue,
-        ),
-    ),
-)
-resolve_site_url(site.url)
 
 functions = {
     "create-order": create_order,
