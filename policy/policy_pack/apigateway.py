@@ -42,6 +42,12 @@ HTTP_STAGE: Final = "aws:apigatewayv2/stage:Stage"
 HTTP_ROUTE: Final = "aws:apigatewayv2/route:Route"
 REST_INTEGRATION: Final = "aws:apigateway/integration:Integration"
 HTTP_INTEGRATION: Final = "aws:apigatewayv2/integration:Integration"
+REST_DOMAIN: Final = "aws:apigateway/domainName:DomainName"
+HTTP_DOMAIN: Final = "aws:apigatewayv2/domainName:DomainName"
+
+# Security policies that negotiate TLS 1.2 or later only: TLS_1_2 and the enhanced SecurityPolicy_TLS12_*/TLS13_*
+# policies (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-list.html).
+MODERN_TLS_POLICY: Final = re.compile(r"^(TLS_1_2|SecurityPolicy_TLS1[23]_[A-Za-z0-9_]+)$")
 
 # Integration timeouts when the program sets none (REST: 29 s; HTTP APIs: 30 s, also their maximum).
 REST_DEFAULT_TIMEOUT_MS: Final = 29_000
@@ -162,18 +168,33 @@ def _authorization(props: Props, config: Mapping[str, Any], resource_type: str) 
             yield f"{method or 'the'} method has authorization 'NONE': use IAM, a Cognito or a Lambda authorizer"
         return
     route_key = props.text("routeKey", "")
-    if route_key in exempt:
+    if route_key in exempt or route_key.split(" ", 1)[0].upper() == "OPTIONS":
         return
-    is_http_route = " " in route_key
-    if route_key.split(" ", 1)[0].upper() == "OPTIONS" or not (is_http_route or route_key == "$connect"):
-        # WebSocket routes other than $connect cannot take an authorizer; a bare $default may be either kind,
-        # so apigateway-default-route-authorization decides it from its API's protocol.
+    if not _may_take_authorizer(props, route_key):
         return
     if props.text("authorizationType", "NONE").upper() == "NONE":
+        catch_all = " (the catch-all for every request no other route matches)" if route_key == "$default" else ""
         yield (
-            f"route {route_key!r} has authorizationType 'NONE': use JWT, IAM or a Lambda authorizer, "
+            f"route {route_key!r}{catch_all} has authorizationType 'NONE': use JWT, IAM or a Lambda authorizer, "
             "or list it in exemptRouteKeys if it is public on purpose"
         )
+
+
+# Route properties only WebSocket APIs accept (AWS::ApiGatewayV2::Route: "supported only for WebSocket APIs").
+_WEBSOCKET_ROUTE_PROPERTIES: Final = ("routeResponseSelectionExpression", "modelSelectionExpression", "requestModels")
+
+
+def _may_take_authorizer(props: Props, route_key: str) -> bool:
+    """Whether a route, judged alone, is one that can take an authorizer.
+
+    HTTP routes (``METHOD /path``, ``$default``) and a WebSocket API's ``$connect`` can; other WebSocket routes
+    (``$disconnect``, custom keys, and a ``$default`` that sets a WebSocket-only property) cannot.
+    """
+    if " " in route_key or route_key == "$connect":
+        return True
+    if route_key != "$default":
+        return False
+    return not any(props.is_set(key) for key in _WEBSOCKET_ROUTE_PROPERTIES)
 
 
 def _no_data_trace(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
@@ -189,36 +210,20 @@ def _no_data_trace(props: Props, config: Mapping[str, Any], resource_type: str) 
             yield f"{path}.dataTraceEnabled is true: full messages go to the logs"
 
 
+def _domain_tls(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
+    # A REST custom domain without securityPolicy gets TLS_1_0; an HTTP API domain states it per configuration.
+    path = "securityPolicy" if resource_type == REST_DOMAIN else "domainNameConfiguration.securityPolicy"
+    policy = props.text(path, "TLS_1_0")
+    if not MODERN_TLS_POLICY.match(policy):
+        yield f"{path} is {policy!r}: clients may connect with TLS 1.0 or 1.1; use 'TLS_1_2' or a TLS 1.3 policy"
+
+
 # ---- stack rules -------------------------------------------------------------------------------------------
 
 
 def _api_of(stack: StackView, node: Node) -> Node | None:
     apis = ref(stack, node, "apiId", (HTTP_API,))
     return apis[0] if apis else None
-
-
-def _default_route_authorized(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
-    for route in stack.of_type(HTTP_ROUTE):
-        if read_str(route, "routeKey") != "$default":
-            continue
-        api = _api_of(stack, route)
-        protocol = read_str(api, "protocolType") if api is not None else None
-        if protocol is None:
-            if api is None:
-                stack.cannot_evaluate(f"API of {route.name}")
-            continue
-        if protocol.upper() != "HTTP" or "$default" in set(config["exemptRouteKeys"]):
-            continue
-        try:
-            authorization = route.props.text("authorizationType", "NONE")
-        except CannotEvaluateError:
-            continue
-        if authorization.upper() == "NONE":
-            yield Finding(
-                f"route {route.name} is the $default route of HTTP API {api.name if api else '?'}: the catch-all for "
-                "every request no other route matches, and it has no authorizer; give it one (or remove it)",
-                route.urn,
-            )
 
 
 def _throttled(settings: Props) -> bool:
@@ -395,8 +400,8 @@ RULES: Final = [
     ResourceRule(
         name="apigateway-route-authorization",
         summary=(
-            "API Gateway methods, routes, OpenAPI body operations and quick-create APIs require authorization "
-            "(CORS preflight and listed public routes aside)"
+            "API Gateway methods, routes (the $default catch-all included), OpenAPI body operations and quick-create "
+            "APIs require authorization (CORS preflight and listed public routes aside)"
         ),
         anchors=("cdk-nag AwsSolutions-APIG4", "checkov CKV_AWS_59", "checkov CKV_AWS_309"),
         severity=Severity.HIGH,
@@ -416,6 +421,22 @@ RULES: Final = [
         resource_types=(REST_METHOD_SETTINGS, HTTP_STAGE),
         check=_no_data_trace,
     ),
+    ResourceRule(
+        name="apigateway-domain-tls",
+        summary=(
+            "API Gateway custom domain names accept TLS 1.2 or later only (securityPolicy TLS_1_2 or a TLS 1.3 policy)"
+        ),
+        anchors=(
+            "checkov CKV_AWS_206",
+            "Pulumi CP aws-apigateway-domainname-configure-security-policy, "
+            "aws-apigatewayv2-domainname-configure-domain-name-security-policy",
+        ),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(REST_DOMAIN, HTTP_DOMAIN),
+        check=_domain_tls,
+    ),
     StackRule(
         name="apigateway-default-throttling",
         summary=(
@@ -432,17 +453,6 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(REST_STAGE, HTTP_STAGE, HTTP_API, REST_METHOD_SETTINGS),
         check=_throttling,
-    ),
-    StackRule(
-        name="apigateway-default-route-authorization",
-        summary="An HTTP API's $default route, the catch-all for unmatched requests, has an authorizer",
-        anchors=("cdk-nag AwsSolutions-APIG4 ($default route)", "checkov CKV_AWS_309 ($default route)"),
-        severity=Severity.HIGH,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        service=SERVICE,
-        resource_types=(HTTP_ROUTE, HTTP_API),
-        check=_default_route_authorized,
-        config={"exemptRouteKeys": {"type": "array", "items": {"type": "string"}, "default": []}},
     ),
     StackRule(
         name="apigateway-integration-timeout",

@@ -1,4 +1,4 @@
-"""Amazon DynamoDB: on-demand capacity, point-in-time recovery, deletion protection."""
+"""Amazon DynamoDB: on-demand capacity, point-in-time recovery, deletion protection, customer-managed keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from policy_pack._core import Props, ResourceRule, must_be_true, plain
 
 TABLE: Final = "aws:dynamodb/table:Table"
+TABLE_REPLICA: Final = "aws:dynamodb/tableReplica:TableReplica"
 
 SERVICE: Final = "dynamodb"
 
@@ -30,6 +31,25 @@ def _fix_pitr(props: Props, config: Mapping[str, Any], _: str) -> Mapping[str, A
     if props.flag("pointInTimeRecovery.enabled", False) is True:
         return None
     return {"pointInTimeRecovery": {**plain(props.get("pointInTimeRecovery", {})), "enabled": True}}
+
+
+def _customer_managed_key(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
+    # Tables are always encrypted at rest; without a key ARN they use an AWS owned or AWS managed key, whose
+    # use cannot be audited or revoked by the stack's owner.
+    if resource_type == TABLE_REPLICA:
+        if not props.is_set("kmsKeyArn"):
+            yield "kmsKeyArn is not set: the replica is encrypted with an AWS managed key, not the stack's own key"
+        return
+    if props.flag("serverSideEncryption.enabled", False) is not True or not props.is_set(
+        "serverSideEncryption.kmsKeyArn"
+    ):
+        yield (
+            "serverSideEncryption does not name a kmsKeyArn: the table is encrypted with an AWS owned or managed "
+            "key; set enabled and a customer-managed key (billed monthly: see kms-customer-managed-key-opt-in)"
+        )
+    for index, replica in enumerate(props.each("replicas")):
+        if not replica.is_set("kmsKeyArn"):
+            yield f"replicas.{index}.kmsKeyArn is not set: that replica is encrypted with an AWS managed key"
 
 
 RULES: Final = [
@@ -74,5 +94,18 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(TABLE,),
         check=must_be_true("deletionProtectionEnabled", "one mistaken delete destroys the table and its data"),
+    ),
+    ResourceRule(
+        name="dynamodb-customer-managed-key",
+        summary=(
+            "DynamoDB tables and replicas are encrypted with a customer-managed KMS key (advisory by default: "
+            "each key is billed monthly)"
+        ),
+        anchors=("checkov CKV_AWS_119", "checkov CKV_AWS_271"),
+        severity=Severity.LOW,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        service=SERVICE,
+        resource_types=(TABLE, TABLE_REPLICA),
+        check=_customer_managed_key,
     ),
 ]

@@ -87,6 +87,13 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
         "aws:SourceOwner",
         "aws:SourceVpc",
         "aws:SourceVpce",
+        "aws:VpceAccount",
+        "aws:VpceOrgID",
+        "aws:VpceOrgPaths",
+        "aws:Ec2InstanceSourceVpc",
+        "ec2:SourceInstanceArn",
+        "lambda:SourceFunctionArn",
+        "ssm:SourceInstanceArn",
         "aws:SourceOrgID",
         "aws:SourceOrgPaths",
         "aws:PrincipalOrgID",
@@ -102,8 +109,14 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
         "s3:DataAccessPointAccount",
     )
 )
+# Operators that narrow only when the key is present: IfExists and ForAllValues pass a request without the key
+# (a caller outside any VPC endpoint has no aws:SourceVpce), so they restrict nothing.
 _POSITIVE_OPERATORS: Final = re.compile(
-    r"^(ForAnyValue:|ForAllValues:)?(StringEquals|StringLike|ArnEquals|ArnLike|IpAddress)(IgnoreCase)?(IfExists)?$"
+    r"^(ForAnyValue:)?(StringEquals|StringLike|ArnEquals|ArnLike|IpAddress)(IgnoreCase)?$"
+)
+# Their negations, which narrow an Allow only from a Deny statement (Deny everyone not from this endpoint).
+_NEGATIVE_OPERATORS: Final = re.compile(
+    r"^(StringNotEquals|StringNotLike|ArnNotEquals|ArnNotLike|NotIpAddress)(IgnoreCase)?$"
 )
 
 # AWS managed policies whose grants the pack knows (name after ``policy/`` -> actions, all on "*").
@@ -263,19 +276,24 @@ def open_principals(principal: Any) -> list[str]:
     return found
 
 
-def restricting_conditions(condition: Mapping[str, Any]) -> list[str]:
+def restricting_conditions(
+    condition: Mapping[str, Any],
+    operators: re.Pattern[str] = _POSITIVE_OPERATORS,
+    restricting: frozenset[str] = RESTRICTING_CONDITION_KEYS,
+) -> list[str]:
     """The condition keys that really restrict who the caller is (a fixed account, org, source or network).
 
-    A key counts under a positive operator (``StringEquals``, ``ArnLike``…) with values that are not
-    ``*`` and, for ARNs, keep the account fixed; ``aws:SecureTransport`` or a ``Null`` test restrict
-    nothing.
+    A key counts under a positive operator (``StringEquals``, ``ArnLike``…, not ``IfExists``) with values
+    that are not ``*`` and, for ARNs, keep the account (or, for S3, the bucket) fixed; ``aws:SecureTransport``,
+    a date or a ``Null`` test restrict nothing. ``operators`` selects the negated forms instead, for the keys
+    of a Deny statement; ``restricting`` (lower case) the keys that count.
     """
     keys = []
     for operator, entries in condition.items():
-        if not _POSITIVE_OPERATORS.match(str(operator)) or not isinstance(entries, Mapping):
+        if not operators.match(str(operator)) or not isinstance(entries, Mapping):
             continue
         for key, values in entries.items():
-            if str(key).lower() not in RESTRICTING_CONDITION_KEYS:
+            if str(key).lower() not in restricting:
                 continue
             texts = [str(value) for value in as_list(values)]
             if texts and all(_restrictive_value(text) for text in texts):
@@ -287,9 +305,36 @@ def _restrictive_value(value: str) -> bool:
     if value in ("", "*") or value.startswith("*"):
         return False
     if value.startswith("arn:"):
-        parts = value.split(":")
-        return len(parts) > 4 and "*" not in parts[4] and parts[4] != ""
+        parts = value.split(":", 5)
+        if len(parts) < 6:
+            return False
+        account, resource = parts[4], parts[5]
+        if account == "":
+            # S3 ARNs carry no account: the bucket name, globally unique, fixes the source instead.
+            return bool(resource) and "*" not in resource.split("/", 1)[0] and "?" not in resource.split("/", 1)[0]
+        return "*" not in account and "?" not in account
     return value not in ("0.0.0.0/0", "::/0")
+
+
+def _denied_unless_restricted(document: Any, allowed: Statement) -> list[str]:
+    """Keys of Deny-everyone statements that refuse every action of ``allowed`` unless the caller is restricted.
+
+    ``Deny * s3:* unless aws:SourceVpce = vpce-1`` narrows an ``Allow *`` to callers through that endpoint, the
+    pattern AWS documents for buckets and APIs reachable only from a VPC.
+    """
+    keys: list[str] = []
+    for deny in statements(document):
+        if deny.effect != "Deny" or not open_principals(deny.principal) or deny.not_actions or deny.not_resources:
+            continue
+        covers_actions = bool(allowed.actions) and all(
+            any(action_matches(pattern, action) for pattern in deny.actions) for action in allowed.actions
+        )
+        covers_resources = "*" in deny.resources or all(
+            any(arn_matches(pattern, resource) for pattern in deny.resources) for resource in allowed.resources
+        )
+        if covers_actions and covers_resources:
+            keys += restricting_conditions(deny.condition, _NEGATIVE_OPERATORS)
+    return keys
 
 
 def public_statements(document: Any) -> list[str]:
@@ -302,9 +347,18 @@ def public_statements(document: Any) -> list[str]:
             found.append(f"{statement.label} (Allow with NotPrincipal: everyone but the listed principals)")
             continue
         opened = open_principals(statement.principal)
-        if opened and not restricting_conditions(statement.condition):
+        if (
+            opened
+            and not restricting_conditions(statement.condition)
+            and not _denied_unless_restricted(document, statement)
+        ):
             found.append(f"{statement.label} ({', '.join(opened)})")
     return found
+
+
+def is_wildcard_action(action: str) -> bool:
+    """Whether an action is ``*``, ``service:*`` or ``service:*Suffix`` (every action of a service, or most)."""
+    return action == "*" or action.split(":", 1)[-1].startswith("*")
 
 
 def wildcard_actions(document: Any, allowed: frozenset[str] = frozenset()) -> list[str]:
@@ -316,7 +370,7 @@ def wildcard_actions(document: Any, allowed: frozenset[str] = frozenset()) -> li
         if statement.not_actions:
             found.append(f"NotAction {list(statement.not_actions)!r}")
         for action in statement.actions:
-            if (action == "*" or action.endswith(":*")) and action not in allowed:
+            if is_wildcard_action(action) and action not in allowed:
                 found.append(repr(action))
     return found
 
@@ -448,7 +502,7 @@ def scopable_actions_on_any_resource(document: Any, allowed: frozenset[str]) -> 
         if statement.effect != "Allow" or "*" not in statement.resources or statement.principal is not None:
             continue
         for action in statement.actions:
-            if action == "*" or action.endswith(":*") or action in allowed:
+            if is_wildcard_action(action) or action in allowed:
                 continue  # wildcard actions are iam-no-wildcard-actions' finding
             _, matched = lookup_action(action)
             if matched and any(info.requires_resource for info in matched):
@@ -537,6 +591,39 @@ def _no_broad_managed_policies(props: Props, config: Mapping[str, Any], resource
             )
 
 
+# A trust principal that is a whole account: its root ARN or its bare id (IAM stores the id as the root ARN).
+_ACCOUNT_PRINCIPAL: Final = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$")
+# Condition keys that narrow a whole-account trust to some of that account's callers, or to one caller's handshake.
+_TRUST_NARROWING_KEYS: Final = frozenset(
+    key.lower()
+    for key in (
+        "sts:ExternalId",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:userid",
+        "aws:SourceIp",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+    )
+)
+
+
+def trust_narrowing_conditions(condition: Mapping[str, Any]) -> list[str]:
+    """The conditions that narrow a whole-account trust: a named caller, an external id, an org, MFA, a network."""
+    keys = restricting_conditions(condition, restricting=_TRUST_NARROWING_KEYS)
+    for operator, entries in condition.items():
+        if not isinstance(entries, Mapping):
+            continue
+        for key, values in entries.items():
+            lowered, texts = str(key).lower(), [str(v).lower() for v in as_list(values)]
+            mfa_present = lowered == "aws:multifactorauthpresent" and operator == "Bool" and texts == ["true"]
+            recent_mfa = lowered == "aws:multifactorauthage" and str(operator).startswith("NumericLessThan")
+            if mfa_present or recent_mfa:
+                keys.append(str(key))
+    return keys
+
+
 def _trust_scoped(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
     document = props.json("assumeRolePolicy")
     if document is ABSENT:
@@ -555,6 +642,16 @@ def _trust_scoped(props: Props, config: Mapping[str, Any], resource_type: str) -
                 yield f"assumeRolePolicy {statement.label} lets anyone assume the role (Principal {kind} '*')"
             elif kind == "AWS" and _WILDCARD_ACCOUNT.match(value):
                 yield f"assumeRolePolicy {statement.label} trusts {value!r}: an account wildcard reads as any account"
+            elif (
+                kind == "AWS"
+                and _ACCOUNT_PRINCIPAL.match(value)
+                and not trust_narrowing_conditions(statement.condition)
+            ):
+                yield (
+                    f"assumeRolePolicy {statement.label} trusts the whole account {value!r}: any of its users and "
+                    "roles allowed sts:AssumeRole can assume this role; name the role that assumes it, or narrow "
+                    "with sts:ExternalId, aws:PrincipalArn, aws:PrincipalOrgID or MFA"
+                )
 
 
 def _no_public_principal(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
@@ -776,7 +873,7 @@ RULES: Final = [
     ResourceRule(
         name="iam-no-wildcard-resource",
         summary='IAM policies scope actions that support resource-level permissions to named resources, not "*"',
-        anchors=("checkov CKV_AWS_355", "cdk-nag AwsSolutions-IAM5 (resources)", "serverless-rules WS1003 (resources)"),
+        anchors=("checkov CKV_AWS_355", "cdk-nag AwsSolutions-IAM5 (resources)"),
         severity=Severity.HIGH,
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
@@ -819,8 +916,8 @@ RULES: Final = [
     ResourceRule(
         name="iam-trust-policy-scoped",
         summary=(
-            "Role trust policies name the services and accounts that assume them: no '*', no service or account "
-            "wildcard"
+            "Role trust policies name who assumes them: no '*', no service or account wildcard, no whole account "
+            "unless a condition narrows it (sts:ExternalId, aws:PrincipalArn, aws:PrincipalOrgID, MFA)"
         ),
         anchors=("checkov CKV_AWS_60", "checkov CKV_AWS_61"),
         severity=Severity.CRITICAL,
@@ -842,7 +939,6 @@ RULES: Final = [
             "checkov CKV_AWS_70",
             "checkov CKV_AWS_33",
             "checkov CKV_AWS_387",
-            "checkov CKV_AWS_385",
             "cdk-nag AwsSolutions-EVB1",
             "Pulumi BP pubsub-least-privilege-iam, s3-bucket-least-privilege",
         ),

@@ -541,6 +541,25 @@ def _tracing_permissions(stack: StackView, config: Mapping[str, Any]) -> Iterato
     )
 
 
+def _code_signing(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    # Code signing applies to .zip packages only; Lambda verifies container images through ECR instead.
+    if props.text("packageType", "Zip") != "Image" and not props.is_set("codeSigningConfigArn"):
+        yield (
+            "codeSigningConfigArn is not set: Lambda deploys whatever code it is given; sign the package with an "
+            "AWS Signer profile and attach a code signing config that enforces it"
+        )
+
+
+def _function_url_cors(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    origins = [str(origin) for origin in props.seq("cors.allowOrigins")]
+    methods = [str(method) for method in props.seq("cors.allowMethods")]
+    if "*" in origins and "*" in methods:
+        yield (
+            "cors.allowOrigins and cors.allowMethods are both '*': any web page can send any request to the "
+            "function URL from its visitors' browsers; name the origins (and methods) that call it"
+        )
+
+
 RULES: Final = [
     ResourceRule(
         name="lambda-memory-size-set",
@@ -815,5 +834,28 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(FUNCTION, LOG_GROUP),
         check=_log_group_retention,
+    ),
+    ResourceRule(
+        name="lambda-code-signing",
+        summary=(
+            "Lambda functions deployed as .zip packages enforce code signing (advisory by default: it needs an AWS "
+            "Signer profile and signed artifacts)"
+        ),
+        anchors=("checkov CKV_AWS_272",),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        service=SERVICE,
+        resource_types=(FUNCTION,),
+        check=_code_signing,
+    ),
+    ResourceRule(
+        name="lambda-function-url-cors",
+        summary="Lambda function URLs do not open CORS to every origin with every method",
+        anchors=("checkov CKV2_AWS_75",),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(FUNCTION_URL,),
+        check=_function_url_cors,
     ),
 ]

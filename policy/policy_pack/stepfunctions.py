@@ -65,7 +65,10 @@ def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
     if not props.is_set("loggingConfiguration.logDestination"):
         yield "loggingConfiguration.logDestination is not set: name the log group executions log to"
     if config["requireExecutionData"] and props.flag("loggingConfiguration.includeExecutionData", False) is not True:
-        yield "loggingConfiguration.includeExecutionData is not true"
+        yield (
+            "loggingConfiguration.includeExecutionData is not true: the logs say a state failed but not with which "
+            "input (set requireExecutionData: false where inputs must stay out of logs)"
+        )
 
 
 def task_states(definition: Any, prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -205,8 +208,8 @@ RULES: Final = [
     ResourceRule(
         name="sfn-logging-enabled",
         summary=(
-            "Step Functions state machines log executions to CloudWatch Logs at the configured level "
-            "or more (ALL gives AwsSolutions-SF1 parity)"
+            "Step Functions state machines log executions, with their execution data, to CloudWatch Logs at the "
+            "configured level or more (ALL gives AwsSolutions-SF1 parity)"
         ),
         anchors=("cdk-nag AwsSolutions-SF1", "checkov CKV_AWS_285"),
         severity=Severity.MEDIUM,
@@ -216,7 +219,7 @@ RULES: Final = [
         check=_logging,
         config={
             "minimumLevel": {"type": "string", "enum": ["FATAL", "ERROR", "ALL"], "default": "ERROR"},
-            "requireExecutionData": {"type": "boolean", "default": False},
+            "requireExecutionData": {"type": "boolean", "default": True},
         },
     ),
     ResourceRule(

@@ -183,6 +183,7 @@ BASELINES: dict[str, dict[str, Any]] = {
         "reservedConcurrentExecutions": 5,
         "loggingConfig": {"logFormat": "JSON", "logGroup": "/aws/lambda/orderflow-dev-notify"},
         "architectures": ["arm64"],
+        "codeSigningConfigArn": "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0a1b2c3d4e5f6a7b8",
     },
     PERMISSION: {
         "action": "lambda:InvokeFunction",
@@ -1190,3 +1191,7 @@ CASES: list[Case] = [
 from policy_cloudfront_cases import CLOUDFRONT_CASES  # noqa: E402
 
 CASES += CLOUDFRONT_CASES
+# The verdicts the public rule sets' own tests decide, and the rules added with them (issue 25).
+from policy_verdict_cases import VERDICT_CASES  # noqa: E402
+
+CASES += VERDICT_CASES

@@ -713,13 +713,6 @@ STACK_CASES: list[StackCase] = [
         lambda: replace(baseline(), "audit", redrivePolicy=dumps({"deadLetterTargetArn": queue_arn("audit-dlq")})),
         "no maxReceiveCount",
     ),
-    ok("apigateway-default-route-authorization", "authorized-catch-all", lambda: http_api("$default", "JWT")),
-    ok(
-        "apigateway-default-route-authorization",
-        "websocket-default",
-        lambda: http_api("$default", protocol="WEBSOCKET"),
-    ),
-    bad("apigateway-default-route-authorization", "open-catch-all", lambda: http_api("$default"), "catch-all"),
     ok(
         "apigateway-default-throttling",
         "per-route-throttling",
