@@ -861,6 +861,7 @@ RULES: Final = [
             "checkov CKV_AWS_63",
             "checkov CKV_AWS_62",
             "checkov CKV_AWS_72",
+            "checkov CKV2_AWS_40",
             "Pulumi BP iam-role-least-privilege, iam-policy-least-privilege",
         ),
         severity=Severity.HIGH,
@@ -899,7 +900,7 @@ RULES: Final = [
         summary=(
             "Roles, users and groups never get AdministratorAccess, PowerUserAccess or a *FullAccess managed policy"
         ),
-        anchors=("checkov CKV_AWS_274", "cdk-nag AwsSolutions-IAM4 (broad policies)"),
+        anchors=("checkov CKV_AWS_274", "checkov CKV2_AWS_56", "cdk-nag AwsSolutions-IAM4 (broad policies)"),
         severity=Severity.HIGH,
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
