@@ -114,9 +114,10 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
 _POSITIVE_OPERATORS: Final = re.compile(
     r"^(ForAnyValue:)?(StringEquals|StringLike|ArnEquals|ArnLike|IpAddress)(IgnoreCase)?$"
 )
-# Their negations, which narrow an Allow only from a Deny statement (Deny everyone not from this endpoint).
+# Their negations narrow an Allow only from a Deny statement ("Deny everyone not from this endpoint"); there an
+# IfExists also refuses callers that lack the key, so it narrows too.
 _NEGATIVE_OPERATORS: Final = re.compile(
-    r"^(StringNotEquals|StringNotLike|ArnNotEquals|ArnNotLike|NotIpAddress)(IgnoreCase)?$"
+    r"^(StringNotEquals|StringNotLike|ArnNotEquals|ArnNotLike|NotIpAddress)(IgnoreCase)?(IfExists)?$"
 )
 
 # AWS managed policies whose grants the pack knows (name after ``policy/`` -> actions, all on "*").

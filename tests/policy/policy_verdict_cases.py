@@ -267,6 +267,12 @@ VERDICT_CASES: list[Case] = [
         "deny-outside-the-endpoint",
         bucket_grant(None, deny_unless("StringNotEquals", "aws:SourceVpce", "vpce-1a2b3c4d")),
     ),
+    ok(
+        PUBLIC,
+        BUCKET_POLICY,
+        "deny-outside-the-vpc-if-exists",
+        bucket_grant(None, deny_unless("StringNotEqualsIfExists", "aws:SourceVpc", "vpc-0a1b2c3d")),
+    ),
     bad(
         PUBLIC,
         BUCKET_POLICY,
