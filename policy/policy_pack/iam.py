@@ -333,8 +333,11 @@ def _denied_unless_restricted(document: Any, allowed: Statement) -> list[str]:
         covers_resources = "*" in deny.resources or all(
             any(arn_matches(pattern, resource) for pattern in deny.resources) for resource in allowed.resources
         )
-        if covers_actions and covers_resources:
-            keys += restricting_conditions(deny.condition, _NEGATIVE_OPERATORS)
+        restricting = restricting_conditions(deny.condition, _NEGATIVE_OPERATORS)
+        # Every condition of a Deny must hold for it to apply: one more (aws:SecureTransport false) weakens it.
+        entries = sum(len(e) if isinstance(e, Mapping) else 1 for e in deny.condition.values())
+        if covers_actions and covers_resources and restricting and len(restricting) == entries:
+            keys += restricting
     return keys
 
 

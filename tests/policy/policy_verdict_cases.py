@@ -318,6 +318,22 @@ VERDICT_CASES: list[Case] = [
     bad(
         PUBLIC,
         BUCKET_POLICY,
+        "deny-outside-the-endpoint-only-over-http",
+        bucket_grant(
+            None,
+            deny_unless("StringNotEquals", "aws:SourceVpce", "vpce-1a2b3c4d")
+            | {
+                "Condition": {
+                    "StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"},
+                    "Bool": {"aws:SecureTransport": "false"},
+                }
+            },
+        ),
+        "allows anyone",
+    ),
+    bad(
+        PUBLIC,
+        BUCKET_POLICY,
         "source-arn-of-any-bucket",
         bucket_grant({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}),
         "allows anyone",

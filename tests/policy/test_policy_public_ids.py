@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from policy_cases import BUCKET_POLICY, HTTP_ROUTE, ROLE, TOPIC_POLICY, policy_doc
+from policy_testkit import UNKNOWN, findings
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy_pack import ALL_RULES
-from policy_pack._core import ResourceRule
+from policy_pack._core import CannotEvaluateError, ResourceRule
 
 README = Path(__file__).resolve().parents[2] / "policy" / "README.md"
 
@@ -191,3 +192,12 @@ def test_policy_rules_claiming_an_id_agree_with_its_own_cases(
         assert any(found.values()), found
     else:
         assert not any(found.values()), found
+
+
+def test_policy_cross_account_grant_waits_for_an_unknown_topic_arn() -> None:
+    # During a first preview the topic's ARN (so its account) is unknown: a grant to an account is undecided,
+    # never a finding the update might not make.
+    props = topic_policy({"AWS": "arn:aws:iam::123456789012:role/publisher"}) | {"arn": UNKNOWN}
+    props["policy"] = props["policy"].replace('"Resource": "arn:aws:sns:eu-west-1:123456789012:t"', '"Resource": "*"')
+    with pytest.raises(CannotEvaluateError, match="the topic's account"):
+        findings("sns-topic-policy-no-cross-account", TOPIC_POLICY, props)
