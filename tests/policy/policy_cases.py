@@ -1190,3 +1190,7 @@ CASES: list[Case] = [
 from policy_cloudfront_cases import CLOUDFRONT_CASES  # noqa: E402
 
 CASES += CLOUDFRONT_CASES
+# So do the cases of the rules on AppSync, ECS, load balancers, RDS, EKS, EC2 and runtime dates.
+from policy_coverage_cases import COVERAGE_CASES  # noqa: E402
+
+CASES += COVERAGE_CASES
