@@ -81,8 +81,8 @@ def _runtime_supported(props: Props, config: Mapping[str, Any], _: str) -> Itera
     if row is not None and row.deprecated_on <= today_utc():
         yield (
             f"runtime {runtime!r} was deprecated on {row.deprecated_on.isoformat()} (per {row.source} as of "
-            f"{row.as_of}): Lambda no longer patches it and blocks creating, then updating, functions on it; "
-            "move to a supported runtime of the same family"
+            f"{row.as_of}): Lambda no longer patches it, and blocks creating, then updating, functions on it "
+            "weeks after that date; move to a supported runtime of the same family"
         )
     elif runtime in set(config["additionalDeprecatedRuntimes"]):
         yield f"runtime {runtime!r} is deprecated by this stack's policy config: move to a supported runtime"

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
@@ -34,42 +35,43 @@ class RuntimeLifecycle:
 
     runtime: str
     deprecated_on: date
-    """The day Lambda stops patching the runtime and blocks new functions on it (end of support, phase 1)."""
+    """The day Lambda stops patching the runtime (creating, then updating, functions on it is blocked weeks later)."""
     source: str
     as_of: str
 
 
-@cache
-def runtime_table() -> Mapping[str, RuntimeLifecycle]:
-    """The runtime table, by runtime identifier.
+def load_runtime_table(path: Path) -> Mapping[str, RuntimeLifecycle]:
+    """A runtime table read from ``path`` (``#`` lines are comments), by runtime identifier.
 
     Raises
     ------
     FigureFileError
-        When the file's header is not :data:`COLUMNS`, a date does not parse, or a runtime repeats.
+        When the header is not :data:`COLUMNS`, a row has the wrong number of cells, a date does not
+        parse, or a runtime repeats; the message names the file and the row.
     """
-    lines = [line for line in RUNTIMES_FILE.read_text().splitlines() if not line.startswith("#")]
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     rows = csv.reader(lines)
     header = next(rows, None)
     if tuple(header or ()) != COLUMNS:
-        raise FigureFileError(f"{RUNTIMES_FILE.name}: header must be {','.join(COLUMNS)}, got {header}")
+        raise FigureFileError(f"{path.name}: header must be {','.join(COLUMNS)}, got {header}")
     table: dict[str, RuntimeLifecycle] = {}
     for number, row in enumerate(rows, start=2):
         if len(row) != len(COLUMNS):
-            raise FigureFileError(f"{RUNTIMES_FILE.name}: row {number} has {len(row)} cells, expected {len(COLUMNS)}")
+            raise FigureFileError(f"{path.name}: row {number} has {len(row)} cells, expected {len(COLUMNS)}")
         runtime, deprecated_on, source, as_of = (cell.strip() for cell in row)
         if runtime in table:
-            raise FigureFileError(f"{RUNTIMES_FILE.name}: row {number} repeats {runtime}")
+            raise FigureFileError(f"{path.name}: row {number} repeats {runtime}")
         try:
             table[runtime] = RuntimeLifecycle(runtime, date.fromisoformat(deprecated_on), source, as_of)
         except ValueError as error:
-            raise FigureFileError(f"{RUNTIMES_FILE.name}: row {number}: {error}") from error
+            raise FigureFileError(f"{path.name}: row {number}: {error}") from error
     return table
 
 
-def deprecated_runtimes(today: date) -> frozenset[str]:
-    """The runtimes whose deprecation date is ``today`` or earlier."""
-    return frozenset(row.runtime for row in runtime_table().values() if row.deprecated_on <= today)
+@cache
+def runtime_table() -> Mapping[str, RuntimeLifecycle]:
+    """The pack's runtime table (``data/lambda_runtimes.csv``)."""
+    return load_runtime_table(RUNTIMES_FILE)
 
 
 def zip_runtime(props: Props) -> Any:
@@ -90,7 +92,8 @@ def _deprecation_soon(props: Props, config: Mapping[str, Any], _: str) -> Iterat
     if 0 < days <= config["withinDays"]:
         yield (
             f"runtime {runtime!r} is deprecated on {row.deprecated_on.isoformat()} ({days} days from today, per "
-            f"{row.source} as of {row.as_of}): Lambda then stops patching it and blocks new functions on it; "
+            f"{row.source} as of {row.as_of}): Lambda then stops patching it, and blocks creating and then updating "
+            "functions on it weeks later; "
             "move to the newest runtime of the same language"
         )
 
