@@ -316,6 +316,13 @@ def _glue_trigger(props: Props, resources: list[CostInput]) -> Iterator[tuple[st
                 dpus, minimum, rate = GLUE_DEFAULT_DPUS, GLUE_MINIMUM_SECONDS_PER_RUN, PRICES["glue_dpu_hour"]
             else:
                 dpus, minimum, rate = _glue_job_dpus(Props(job.props))
+                if Props(job.props).text("command.name", "glueetl") == "gluestreaming":
+                    # A streaming job, once started, runs until someone stops it.
+                    yield (
+                        f"Glue streaming job {name} started on a schedule: runs 730 h x {dpus:g} DPU",
+                        (HOURS_PER_MONTH * dpus * rate),
+                    )
+                    continue
             yield _scheduled_glue(f"Glue job {name} on a schedule ({schedule})", schedule, dpus, minimum, rate)
         elif action.has("crawlerName"):
             name = str(action.text("crawlerName"))

@@ -17,6 +17,8 @@ SERVICE: Final = "ec2"
 
 
 def _imdsv2_required(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    if not props.is_set("metadataOptions") and props.is_set("launchTemplate"):
+        return  # the instance takes its metadata options from the launch template, checked on its own
     options = props.child("metadataOptions")
     if options.text("httpEndpoint", "enabled") == "disabled":
         return  # no metadata service at all

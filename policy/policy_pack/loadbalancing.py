@@ -20,6 +20,8 @@ def _redirects_to_https(action: Props) -> bool:
 
 
 def _http_redirects(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    if not props.is_set("protocol") and not props.is_set("port"):
+        return  # a Gateway Load Balancer listener: it takes neither, and carries no HTTP
     # An Application Load Balancer listener without a protocol is HTTP (the ELB API default).
     protocol = props.text("protocol", "HTTP")
     if protocol != "HTTP":
@@ -28,9 +30,9 @@ def _http_redirects(props: Props, config: Mapping[str, Any], _: str) -> Iterator
     if not actions or not all(_redirects_to_https(action) for action in actions):
         kinds = ", ".join(str(action.text("type", "?")) for action in actions) or "none"
         yield (
-            f"the listener serves plain HTTP on port {props.get('port', '?')} (default action: {kinds}): requests "
-            "and cookies cross the network in clear; make its default action a redirect with protocol 'HTTPS' "
-            "(statusCode 'HTTP_301') and serve on an HTTPS listener"
+            f"the listener serves plain HTTP (default action: {kinds}): requests and cookies cross the network in "
+            "clear; make its default action a redirect with protocol 'HTTPS' (statusCode 'HTTP_301') and serve on "
+            "an HTTPS listener"
         )
 
 

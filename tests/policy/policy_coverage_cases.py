@@ -210,7 +210,7 @@ COVERAGE_CASES: list[Case] = [
         LISTENER,
         "http-forward",
         {"defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:tg"}]},
-        "serves plain HTTP on port 80 (default action: forward)",
+        "serves plain HTTP (default action: forward)",
     ),
     bad(
         "lb-http-redirects-to-https",
@@ -218,6 +218,19 @@ COVERAGE_CASES: list[Case] = [
         "alb-alias-redirect-to-http",
         {"defaultActions": [{"type": "redirect", "redirect": {"port": "8080", "protocol": "HTTP"}}]},
         "plain HTTP",
+    ),
+    ok(
+        "lb-http-redirects-to-https",
+        LISTENER,
+        "gateway-load-balancer-listener",
+        {"protocol": DELETE, "port": DELETE, "defaultActions": [{"type": "forward", "targetGroupArn": "tg"}]},
+    ),
+    bad(
+        "lb-http-redirects-to-https",
+        ALB_LISTENER,
+        "alb-default-protocol-forward",
+        {"defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:tg"}]},
+        "serves plain HTTP",
     ),
     # ---- rds
     ok("rds-storage-encrypted", RDS_INSTANCE, "encrypted-instance", ENCRYPTED),
@@ -253,6 +266,14 @@ COVERAGE_CASES: list[Case] = [
     ok("ec2-imdsv2-required", EC2, "imds-disabled", {"metadataOptions": {"httpEndpoint": "disabled"}}),
     bad("ec2-imdsv2-required", EC2, "instance-default", {}, "metadataOptions.httpTokens is 'optional' (not set"),
     bad("ec2-imdsv2-required", EC2, "instance-optional", {"metadataOptions": {"httpTokens": "optional"}}, "'optional'"),
+    ok("ec2-imdsv2-required", EC2, "options-from-launch-template", {"launchTemplate": {"id": "lt-1"}}),
+    bad(
+        "ec2-imdsv2-required",
+        EC2,
+        "own-options-override-template",
+        {"launchTemplate": {"id": "lt-1"}, "metadataOptions": {"httpTokens": "optional"}},
+        "'optional'",
+    ),
     ok("ec2-imdsv2-required", LAUNCH_TEMPLATE),
     bad(
         "ec2-imdsv2-required",

@@ -133,6 +133,28 @@ def test_policy_cost_job_started_by_a_scheduled_trigger(job: dict[str, object], 
     assert [item.name for item in items] == ["nightly"] and "Glue job etl on a schedule" in items[0].what
 
 
+def test_policy_cost_streaming_job_started_on_a_schedule_runs_all_month() -> None:
+    glue_job = _resource(
+        "aws:glue/job:Job",
+        "stream",
+        name="stream",
+        command={"name": "gluestreaming"},
+        glueVersion="4.0",
+        workerType="G.025X",
+        numberOfWorkers=2,
+    )
+    trigger = _resource(
+        "aws:glue/trigger:Trigger",
+        "start",
+        type="SCHEDULED",
+        schedule="cron(0 0 1 1 ? *)",
+        actions=[{"jobName": "stream"}],
+    )
+    total, items = estimate_idle_cost([glue_job, trigger])
+    assert total == pytest.approx(730 * 0.5 * 0.44, abs=0.01)
+    assert "runs 730 h x 0.5 DPU" in items[0].what
+
+
 def test_policy_cost_unscheduled_or_disabled_triggers_cost_nothing() -> None:
     actions = [{"jobName": "etl"}]
     total, items = estimate_idle_cost(
