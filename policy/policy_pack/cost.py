@@ -420,13 +420,22 @@ RULES: Final = [
         name="idle-cost-budget",
         summary=(
             "The stack's monthly bill with zero traffic (provisioned concurrency and capacity, keys, alarms, "
-            "NAT, endpoints, caches, WAF, streams…) stays within the configured budget"
+            "NAT, endpoints, caches, WAF, streams, EKS control planes, scheduled Glue runs…) stays within the "
+            "configured budget"
         ),
         anchors=(),
         severity=Severity.HIGH,
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
-        resource_types=tuple(sorted({PROVISIONED_CONCURRENCY, NAT_GATEWAY, VPC_ENDPOINT, KINESIS_STREAM})),
+        resource_types=(
+            EKS_CLUSTER,
+            GLUE_CRAWLER,
+            GLUE_TRIGGER,
+            KINESIS_STREAM,
+            PROVISIONED_CONCURRENCY,
+            NAT_GATEWAY,
+            VPC_ENDPOINT,
+        ),
         check=_budget,
         config={
             "monthlyBudgetUsd": {"type": "number", "default": 0, "minimum": 0},
