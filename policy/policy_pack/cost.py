@@ -143,11 +143,12 @@ def estimate_idle_cost(resources: Iterable[CostInput]) -> tuple[float, list[Idle
     """
     resources = list(resources)
     functions = [resource for resource in resources if resource.type == FUNCTION]
+    glue = GlueIndex.of(resources)
     items: list[IdleCostItem] = []
     for resource in resources:
         props = Props(resource.props)
         try:
-            found = list(_price(resource, props, functions, resources))
+            found = list(_price(resource, props, functions, glue))
         except CannotEvaluateError as error:
             found = [(f"{resource.type} with values unknown until the update ({error.message})", None)]
         except (ValueError, TypeError) as error:
@@ -163,7 +164,7 @@ def _num(props: Props, path: str, default: float = 0.0) -> float:
 
 
 def _price(
-    resource: CostInput, props: Props, functions: list[CostInput], resources: list[CostInput]
+    resource: CostInput, props: Props, functions: list[CostInput], glue: GlueIndex
 ) -> Iterator[tuple[str, float | None]]:
     kind = resource.type
     if kind == PROVISIONED_CONCURRENCY:
@@ -234,7 +235,7 @@ def _price(
                 PRICES["glue_dpu_hour"],
             )
     elif kind == GLUE_TRIGGER:
-        yield from _glue_trigger(props, resources)
+        yield from _glue_trigger(props, glue)
     elif kind in UNPRICED_IDLE_TYPES:
         yield UNPRICED_IDLE_TYPES[kind], None
 
@@ -302,31 +303,59 @@ def _worker_size(digits: str) -> float:
     return 0.25 if digits == "025" else float(digits)
 
 
-def _glue_trigger(props: Props, resources: list[CostInput]) -> Iterator[tuple[str, float | None]]:
+@dataclass(frozen=True)
+class GlueIndex:
+    """The stack's Glue jobs by name, and the names of crawlers that run on their own schedule."""
+
+    jobs: Mapping[str, Props]
+    scheduled_crawlers: frozenset[str]
+
+    @classmethod
+    def of(cls, resources: Iterable[CostInput]) -> GlueIndex:
+        """Index ``resources`` (a job or crawler whose name is unknown until the update is left out)."""
+        jobs: dict[str, Props] = {}
+        crawlers: set[str] = set()
+        for resource in resources:
+            if resource.type not in (GLUE_JOB, GLUE_CRAWLER):
+                continue
+            props = Props(resource.props)
+            try:
+                name = props.get("name", None)
+                scheduled = props.is_set("schedule")
+            except CannotEvaluateError:
+                continue
+            if not isinstance(name, str):
+                continue
+            if resource.type == GLUE_JOB:
+                jobs[name] = props
+            elif scheduled:
+                crawlers.add(name)
+        return cls(jobs, frozenset(crawlers))
+
+
+def _glue_trigger(props: Props, glue: GlueIndex) -> Iterator[tuple[str, float | None]]:
     if props.text("type", "") != "SCHEDULED" or props.flag("enabled", True) is False:
         return
     schedule = str(props.text("schedule", ""))
-    jobs = {str(Props(r.props).get("name", "")): r for r in resources if r.type == GLUE_JOB}
-    crawlers = {str(Props(r.props).get("name", "")): r for r in resources if r.type == GLUE_CRAWLER}
     for action in props.each("actions"):
         if action.has("jobName"):
             name = str(action.text("jobName"))
-            job = jobs.get(name)
+            job = glue.jobs.get(name)
             if job is None:  # a job defined outside the stack: its defaults
                 dpus, minimum, rate = GLUE_DEFAULT_DPUS, GLUE_MINIMUM_SECONDS_PER_RUN, PRICES["glue_dpu_hour"]
             else:
-                dpus, minimum, rate = _glue_job_dpus(Props(job.props))
-                if Props(job.props).text("command.name", "glueetl") == "gluestreaming":
+                dpus, minimum, rate = _glue_job_dpus(job)
+                if job.text("command.name", "glueetl") == "gluestreaming":
                     # A streaming job, once started, runs until someone stops it.
                     yield (
                         f"Glue streaming job {name} started on a schedule: runs 730 h x {dpus:g} DPU",
-                        (HOURS_PER_MONTH * dpus * rate),
+                        HOURS_PER_MONTH * dpus * rate,
                     )
                     continue
             yield _scheduled_glue(f"Glue job {name} on a schedule ({schedule})", schedule, dpus, minimum, rate)
         elif action.has("crawlerName"):
             name = str(action.text("crawlerName"))
-            if name not in crawlers or not Props(crawlers[name].props).has("schedule"):
+            if name not in glue.scheduled_crawlers:  # a crawler with its own schedule is priced on its own
                 yield _scheduled_glue(
                     f"Glue crawler {name} on a schedule ({schedule})",
                     schedule,

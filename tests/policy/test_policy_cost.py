@@ -184,3 +184,24 @@ def test_policy_cost_idle_budget_names_the_eks_cluster_not_zero() -> None:
 
     found = stack_findings("idle-cost-budget", Res("aws:eks/cluster:Cluster", "k8s", {"roleArn": "r"}))
     assert found and "idle cost $73.00/month is over the $0.00 budget" in found[0][1], found
+
+
+def test_policy_cost_a_glue_job_with_an_unknown_name_does_not_hide_the_others() -> None:
+    pending = _resource("aws:glue/job:Job", "pending", name=UNKNOWN, command={"name": "glueetl"})
+    named = _resource("aws:glue/job:Job", "etl", name="etl", glueVersion="4.0", workerType="G.1X", numberOfWorkers=2)
+    trigger = _resource(
+        "aws:glue/trigger:Trigger", "hourly", type="SCHEDULED", schedule="rate(1 hour)", actions=[{"jobName": "etl"}]
+    )
+    total, items = estimate_idle_cost([pending, named, trigger])
+    assert total == pytest.approx(730 * 2 / 60 * 0.44, abs=0.01)
+    assert [item.name for item in items] == ["hourly"]
+
+
+def test_policy_cost_a_trigger_starting_a_scheduled_crawler_is_not_counted_twice() -> None:
+    crawler = _resource("aws:glue/crawler:Crawler", "c", name="c", schedule="rate(1 day)")
+    trigger = _resource(
+        "aws:glue/trigger:Trigger", "t", type="SCHEDULED", schedule="rate(1 day)", actions=[{"crawlerName": "c"}]
+    )
+    total, items = estimate_idle_cost([crawler, trigger])
+    assert [item.name for item in items] == ["c"]
+    assert total == pytest.approx(730 / 24 * 10 / 60 * 0.44, abs=0.01)
