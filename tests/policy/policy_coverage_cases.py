@@ -239,6 +239,7 @@ COVERAGE_CASES: list[Case] = [
     ok("rds-storage-encrypted", RDS_INSTANCE, "read-replica-follows-source", {"replicateSourceDb": "db-1"}),
     ok("rds-storage-encrypted", RDS_CLUSTER, "encrypted-cluster", ENCRYPTED),
     bad("rds-storage-encrypted", RDS_CLUSTER, "cluster-default", {}, "storageEncrypted is not true"),
+    ok("rds-storage-encrypted", RDS_CLUSTER, "aurora-serverless-v1-always-encrypted", {"engineMode": "serverless"}),
     # ---- eks
     ok("eks-endpoint-not-public", EKS_CLUSTER),
     ok(
