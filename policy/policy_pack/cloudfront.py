@@ -11,10 +11,11 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Props, ResourceRule
+from policy_pack._core import ABSENT, Finding, Props, ResourceRule, StackRule, StackView, ref
 
 DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 RESPONSE_HEADERS_POLICY: Final = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
+LOG_DELIVERY_SOURCE: Final = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 
 SERVICE: Final = "cloudfront"
 
@@ -112,6 +113,27 @@ def _response_headers(props: Props, config: Mapping[str, Any], resource_type: st
             yield f"{label} has no responseHeadersPolicyId: responses carry no CSP, HSTS or framing headers"
 
 
+def _access_logging(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    # Standard logging v2 is a CloudWatch log delivery source on the distribution; legacy logging is loggingConfig.
+    delivered: set[str] = set()
+    for source in stack.of_type(LOG_DELIVERY_SOURCE):
+        if source.props.text("logType", "") != "ACCESS_LOGS":
+            continue
+        targets = ref(stack, source, "resourceArn", (DISTRIBUTION,))
+        if targets is None:
+            stack.cannot_evaluate(f"resourceArn of {source.name}")
+            continue
+        delivered |= {target.urn for target in targets}
+    for distribution in stack.of_type(DISTRIBUTION):
+        if distribution.urn in delivered or distribution.props.is_set("loggingConfig.bucket"):
+            continue
+        yield Finding(
+            f"distribution {distribution.name} keeps no access logs: set loggingConfig (legacy standard logs to S3) "
+            "or add a CloudWatch log delivery source with logType 'ACCESS_LOGS' (standard logging v2)",
+            distribution.urn,
+        )
+
+
 RULES: Final = [
     ResourceRule(
         name="cloudfront-origin-access-control",
@@ -184,5 +206,15 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(DISTRIBUTION, RESPONSE_HEADERS_POLICY),
         check=_response_headers,
+    ),
+    StackRule(
+        name="cloudfront-access-logging",
+        summary="CloudFront distributions keep access logs (legacy loggingConfig, or standard logging v2)",
+        anchors=("checkov CKV_AWS_86", "AWS Security Hub CloudFront.5", "cdk-nag AwsSolutions-CFR3"),
+        severity=Severity.LOW,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        service=SERVICE,
+        resource_types=(DISTRIBUTION, LOG_DELIVERY_SOURCE),
+        check=_access_logging,
     ),
 ]

@@ -11,6 +11,7 @@ invoice. Anything that bills while idle but has no fixed price here is listed as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -30,6 +31,7 @@ from policy_pack._core import (
 from policy_pack.compute import RDS_CLUSTER_INSTANCE, RDS_INSTANCE, SERVER_TYPES
 from policy_pack.figures import REFERENCE_REGION, prices
 from policy_pack.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
+from policy_pack.schedules import ScheduleError, runs_per_month
 
 SERVICE: Final = "cost"
 
@@ -40,6 +42,22 @@ NAT_GATEWAY: Final = "aws:ec2/natGateway:NatGateway"
 VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
 KINESIS_STREAM: Final = "aws:kinesis/stream:Stream"
 ECS_SERVICE: Final = "aws:ecs/service:Service"
+EKS_CLUSTER: Final = "aws:eks/cluster:Cluster"
+GLUE_JOB: Final = "aws:glue/job:Job"
+GLUE_TRIGGER: Final = "aws:glue/trigger:Trigger"
+GLUE_CRAWLER: Final = "aws:glue/crawler:Crawler"
+
+# Glue bills each run for at least this long (https://aws.amazon.com/glue/pricing/): a scheduled run is
+# priced at its minimum, the least it can cost, since the pack cannot know how long it really runs.
+GLUE_MINIMUM_SECONDS_PER_RUN: Final = 60
+GLUE_LEGACY_MINIMUM_SECONDS_PER_RUN: Final = 600
+"""Glue 0.9 and 1.0 jobs."""
+GLUE_CRAWLER_MINIMUM_SECONDS_PER_RUN: Final = 600
+GLUE_CRAWLER_ASSUMED_DPUS: Final = 1
+"""A crawler's DPUs are AWS's choice; one is the least a run can use."""
+# DPUs a job gets when it names no worker type: maxCapacity's defaults (CreateJob API reference).
+GLUE_DEFAULT_DPUS: Final = 10.0
+GLUE_PYTHON_SHELL_DEFAULT_DPUS: Final = 0.0625
 
 # name -> USD per month (or per unit-month where the name says so), from the shared price file.
 PRICES: Final[Mapping[str, float]] = {
@@ -125,11 +143,12 @@ def estimate_idle_cost(resources: Iterable[CostInput]) -> tuple[float, list[Idle
     """
     resources = list(resources)
     functions = [resource for resource in resources if resource.type == FUNCTION]
+    glue = GlueIndex.of(resources)
     items: list[IdleCostItem] = []
     for resource in resources:
         props = Props(resource.props)
         try:
-            found = list(_price(resource, props, functions))
+            found = list(_price(resource, props, functions, glue))
         except CannotEvaluateError as error:
             found = [(f"{resource.type} with values unknown until the update ({error.message})", None)]
         except (ValueError, TypeError) as error:
@@ -144,7 +163,9 @@ def _num(props: Props, path: str, default: float = 0.0) -> float:
     return float(value)
 
 
-def _price(resource: CostInput, props: Props, functions: list[CostInput]) -> Iterator[tuple[str, float | None]]:
+def _price(
+    resource: CostInput, props: Props, functions: list[CostInput], glue: GlueIndex
+) -> Iterator[tuple[str, float | None]]:
     kind = resource.type
     if kind == PROVISIONED_CONCURRENCY:
         yield _provisioned_concurrency(props, functions)
@@ -202,6 +223,19 @@ def _price(resource: CostInput, props: Props, functions: list[CostInput]) -> Ite
     elif kind == ECS_SERVICE:
         if _num(props, "desiredCount", 0) > 0:
             yield "ECS service with running tasks (priced by task size)", None
+    elif kind == EKS_CLUSTER:
+        yield "EKS cluster control plane", PRICES["eks_cluster"]
+    elif kind == GLUE_CRAWLER:
+        if props.has("schedule"):
+            yield _scheduled_glue(
+                f"scheduled Glue crawler ({props.text('schedule')})",
+                props.text("schedule"),
+                GLUE_CRAWLER_ASSUMED_DPUS,
+                GLUE_CRAWLER_MINIMUM_SECONDS_PER_RUN,
+                PRICES["glue_dpu_hour"],
+            )
+    elif kind == GLUE_TRIGGER:
+        yield from _glue_trigger(props, glue)
     elif kind in UNPRICED_IDLE_TYPES:
         yield UNPRICED_IDLE_TYPES[kind], None
 
@@ -230,6 +264,105 @@ def _provisioned_concurrency(props: Props, functions: list[CostInput]) -> tuple[
     ]
     price = executions * (memory_mb / 1024) * SECONDS_PER_MONTH * rate
     return f"Lambda provisioned concurrency ({executions:g} x {memory_mb:g} MB, {architecture})", price
+
+
+def _scheduled_glue(
+    what: str, schedule: str, dpus: float, minimum_seconds: int, rate: float
+) -> tuple[str, float | None]:
+    """A scheduled Glue run priced at its minimum billed duration, times the runs a month."""
+    try:
+        runs = runs_per_month(schedule)
+    except ScheduleError as error:
+        return f"{what}: the schedule cannot be read ({error})", None
+    price = runs * dpus * minimum_seconds / 3600 * rate
+    assumption = f"{runs:,.0f} runs/month x {dpus:g} DPU x the {minimum_seconds // 60} min minimum billed per run"
+    return f"{what}: at least {assumption}", price
+
+
+def _glue_job_dpus(job: Props) -> tuple[float, int, float]:
+    """A job's DPUs, minimum billed seconds per run and DPU-hour rate."""
+    command = str(job.text("command.name", "glueetl"))
+    version = str(job.text("glueVersion", "0.9"))
+    legacy = command != "pythonshell" and version in ("0.9", "1.0")
+    minimum = GLUE_LEGACY_MINIMUM_SECONDS_PER_RUN if legacy else GLUE_MINIMUM_SECONDS_PER_RUN
+    rate = PRICES["glue_dpu_hour_flex" if job.text("executionClass", "STANDARD") == "FLEX" else "glue_dpu_hour"]
+    worker_type = job.text("workerType", "")
+    if worker_type and job.has("numberOfWorkers"):
+        per_worker = _WORKER_DPUS.match(str(worker_type))
+        size = 1.0 if worker_type == "Standard" or not per_worker else _worker_size(per_worker[1])
+        return _num(job, "numberOfWorkers") * size, minimum, rate
+    default = GLUE_PYTHON_SHELL_DEFAULT_DPUS if command == "pythonshell" else GLUE_DEFAULT_DPUS
+    return _num(job, "maxCapacity", default), minimum, rate
+
+
+_WORKER_DPUS: Final = re.compile(r"^[GRZ]\.(\d+)X$")
+
+
+def _worker_size(digits: str) -> float:
+    """DPUs of a worker from its type's number: ``025`` is a quarter DPU (G.025X), otherwise the number."""
+    return 0.25 if digits == "025" else float(digits)
+
+
+@dataclass(frozen=True)
+class GlueIndex:
+    """The stack's Glue jobs by name, and the names of crawlers that run on their own schedule."""
+
+    jobs: Mapping[str, Props]
+    scheduled_crawlers: frozenset[str]
+
+    @classmethod
+    def of(cls, resources: Iterable[CostInput]) -> GlueIndex:
+        """Index ``resources`` (a job or crawler whose name is unknown until the update is left out)."""
+        jobs: dict[str, Props] = {}
+        crawlers: set[str] = set()
+        for resource in resources:
+            if resource.type not in (GLUE_JOB, GLUE_CRAWLER):
+                continue
+            props = Props(resource.props)
+            try:
+                name = props.get("name", None)
+                scheduled = props.is_set("schedule")
+            except CannotEvaluateError:
+                continue
+            if not isinstance(name, str):
+                continue
+            if resource.type == GLUE_JOB:
+                jobs[name] = props
+            elif scheduled:
+                crawlers.add(name)
+        return cls(jobs, frozenset(crawlers))
+
+
+def _glue_trigger(props: Props, glue: GlueIndex) -> Iterator[tuple[str, float | None]]:
+    if props.text("type", "") != "SCHEDULED" or props.flag("enabled", True) is False:
+        return
+    schedule = str(props.text("schedule", ""))
+    for action in props.each("actions"):
+        if action.has("jobName"):
+            name = str(action.text("jobName"))
+            job = glue.jobs.get(name)
+            if job is None:  # a job defined outside the stack: its defaults
+                dpus, minimum, rate = GLUE_DEFAULT_DPUS, GLUE_MINIMUM_SECONDS_PER_RUN, PRICES["glue_dpu_hour"]
+            else:
+                dpus, minimum, rate = _glue_job_dpus(job)
+                if job.text("command.name", "glueetl") == "gluestreaming":
+                    # A streaming job, once started, runs until someone stops it.
+                    yield (
+                        f"Glue streaming job {name} started on a schedule: runs 730 h x {dpus:g} DPU",
+                        HOURS_PER_MONTH * dpus * rate,
+                    )
+                    continue
+            yield _scheduled_glue(f"Glue job {name} on a schedule ({schedule})", schedule, dpus, minimum, rate)
+        elif action.has("crawlerName"):
+            name = str(action.text("crawlerName"))
+            if name not in glue.scheduled_crawlers:  # a crawler with its own schedule is priced on its own
+                yield _scheduled_glue(
+                    f"Glue crawler {name} on a schedule ({schedule})",
+                    schedule,
+                    GLUE_CRAWLER_ASSUMED_DPUS,
+                    GLUE_CRAWLER_MINIMUM_SECONDS_PER_RUN,
+                    PRICES["glue_dpu_hour"],
+                )
 
 
 def _alarm(props: Props) -> tuple[str, float]:
@@ -316,13 +449,22 @@ RULES: Final = [
         name="idle-cost-budget",
         summary=(
             "The stack's monthly bill with zero traffic (provisioned concurrency and capacity, keys, alarms, "
-            "NAT, endpoints, caches, WAF, streams…) stays within the configured budget"
+            "NAT, endpoints, caches, WAF, streams, EKS control planes, scheduled Glue runs…) stays within the "
+            "configured budget"
         ),
         anchors=(),
         severity=Severity.HIGH,
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
-        resource_types=tuple(sorted({PROVISIONED_CONCURRENCY, NAT_GATEWAY, VPC_ENDPOINT, KINESIS_STREAM})),
+        resource_types=(
+            EKS_CLUSTER,
+            GLUE_CRAWLER,
+            GLUE_TRIGGER,
+            KINESIS_STREAM,
+            PROVISIONED_CONCURRENCY,
+            NAT_GATEWAY,
+            VPC_ENDPOINT,
+        ),
         check=_budget,
         config={
             "monthlyBudgetUsd": {"type": "number", "default": 0, "minimum": 0},

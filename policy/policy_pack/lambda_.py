@@ -24,8 +24,10 @@ from policy_pack._core import (
     node_identities,
     read_str,
     ref,
+    today_utc,
 )
 from policy_pack.iam import role_of, role_permissions
+from policy_pack.runtimes import runtime_table, zip_runtime
 
 FUNCTION: Final = "aws:lambda/function:Function"
 PERMISSION: Final = "aws:lambda/permission:Permission"
@@ -37,37 +39,6 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 IOT_AUTHORIZER: Final = "aws:iot/authorizer:Authorizer"
 
 SERVICE: Final = "lambda"
-
-# Runtimes past their deprecation date in the AWS Lambda runtime table (creating or updating a
-# function on them is blocked or about to be). Extend per stack with config ``deprecatedRuntimes``.
-DEPRECATED_RUNTIMES: Final = (
-    "python2.7",
-    "python3.6",
-    "python3.7",
-    "python3.8",
-    "nodejs",
-    "nodejs4.3",
-    "nodejs4.3-edge",
-    "nodejs6.10",
-    "nodejs8.10",
-    "nodejs10.x",
-    "nodejs12.x",
-    "nodejs14.x",
-    "nodejs16.x",
-    "java8",
-    "dotnetcore1.0",
-    "dotnetcore2.0",
-    "dotnetcore2.1",
-    "dotnetcore3.1",
-    "dotnet5.0",
-    "dotnet6",
-    "dotnet7",
-    "go1.x",
-    "ruby2.5",
-    "ruby2.7",
-    "ruby3.2",
-    "provided",
-)
 
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 3
 LAMBDA_DEFAULT_MEMORY_MB: Final = 128
@@ -100,15 +71,21 @@ def _tracing_active(props: Props, config: Mapping[str, Any], _: str) -> Iterator
 
 
 def _runtime_supported(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
-    if props.text("packageType", "Zip") == "Image":
-        return  # container images carry their own runtime
-    runtime = props.text("runtime")
+    runtime = zip_runtime(props)
+    if runtime is None:
+        return
     if runtime is ABSENT:
         yield "runtime is not set for a Zip package"
         return
-    deprecated = set(config["deprecatedRuntimes"]) | set(config["additionalDeprecatedRuntimes"])
-    if runtime in deprecated:
-        yield f"runtime {runtime!r} is deprecated: move to a supported runtime of the same family"
+    row = runtime_table().get(runtime)
+    if row is not None and row.deprecated_on <= today_utc():
+        yield (
+            f"runtime {runtime!r} was deprecated on {row.deprecated_on.isoformat()} (per {row.source} as of "
+            f"{row.as_of}): Lambda no longer patches it, and blocks creating, then updating, functions on it "
+            "weeks after that date; move to a supported runtime of the same family"
+        )
+    elif runtime in set(config["additionalDeprecatedRuntimes"]):
+        yield f"runtime {runtime!r} is deprecated by this stack's policy config: move to a supported runtime"
 
 
 def _reserved_concurrency(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -619,14 +596,7 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(FUNCTION,),
         check=_runtime_supported,
-        config={
-            "deprecatedRuntimes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": list(DEPRECATED_RUNTIMES),
-            },
-            "additionalDeprecatedRuntimes": {"type": "array", "items": {"type": "string"}, "default": []},
-        },
+        config={"additionalDeprecatedRuntimes": {"type": "array", "items": {"type": "string"}, "default": []}},
     ),
     ResourceRule(
         name="lambda-reserved-concurrency",

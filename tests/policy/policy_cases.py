@@ -1195,3 +1195,7 @@ CASES += CLOUDFRONT_CASES
 from policy_verdict_cases import VERDICT_CASES  # noqa: E402
 
 CASES += VERDICT_CASES
+# So do the cases of the rules on AppSync, ECS, load balancers, RDS, EKS, EC2 and runtime dates.
+from policy_coverage_cases import COVERAGE_CASES  # noqa: E402
+
+CASES += COVERAGE_CASES

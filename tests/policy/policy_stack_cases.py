@@ -826,3 +826,8 @@ STACK_CASES += [
         lambda: replace(baseline(), "audit", reservedConcurrentExecutions=2),
     ),
 ]
+# The cases of the stack rules on Secrets Manager, CloudFront access logs and DLQs without alarms live in their own
+# module (it builds on the helpers above); they run and count with these.
+from policy_coverage_stack_cases import COVERAGE_STACK_CASES  # noqa: E402
+
+STACK_CASES += COVERAGE_STACK_CASES

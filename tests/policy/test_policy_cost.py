@@ -83,3 +83,125 @@ def test_policy_cost_unpriced_and_unknown_items_are_listed_not_raised() -> None:
     assert [item.monthly_usd for item in items] == [None, None]
     assert "cannot evaluate" in items[1].what
     assert describe_items(items)[0].split() == ["unpriced", "an", "EC2", "instance", "(box)"]
+
+
+def test_policy_cost_eks_control_plane_bills_every_hour() -> None:
+    total, items = estimate_idle_cost([_resource("aws:eks/cluster:Cluster", "k8s", roleArn="r")])
+    assert total == pytest.approx(0.10 * 730, abs=0.01)
+    assert items[0].what == "EKS cluster control plane"
+
+
+def test_policy_cost_scheduled_crawler_is_priced_at_its_minimum_per_run() -> None:
+    hourly = _resource("aws:glue/crawler:Crawler", "crawl", name="crawl", schedule="cron(0 * * * ? *)")
+    total, items = estimate_idle_cost([hourly, _resource("aws:glue/crawler:Crawler", "on-demand", name="od")])
+    # 730 runs x 1 DPU x 10 min x $0.44 per DPU-hour
+    assert total == pytest.approx(730 * 1 * 10 / 60 * PRICES["glue_dpu_hour"], abs=0.01)
+    assert total == pytest.approx(53.53, abs=0.01)
+    assert len(items) == 1 and "730 runs/month x 1 DPU x the 10 min minimum billed per run" in items[0].what
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        # 30.4 runs (daily) x 2 workers x 2 DPU (G.2X) x 1 min x $0.44
+        ({"glueVersion": "4.0", "workerType": "G.2X", "numberOfWorkers": 2}, 30.4167 * 4 / 60 * 0.44),
+        # Glue 1.0 without workers: 10 DPU, 10 min minimum
+        ({"glueVersion": "1.0"}, 30.4167 * 10 * 10 / 60 * 0.44),
+        # Python shell: 1/16 DPU, 1 min minimum
+        ({"command": {"name": "pythonshell"}, "glueVersion": "3.0"}, 30.4167 * 0.0625 / 60 * 0.44),
+        # Flex execution: the flex rate
+        (
+            {"glueVersion": "4.0", "workerType": "G.1X", "numberOfWorkers": 10, "executionClass": "FLEX"},
+            30.4167 * 10 / 60 * 0.29,
+        ),
+        # A quarter-DPU worker (G.025X)
+        ({"glueVersion": "4.0", "workerType": "G.025X", "numberOfWorkers": 2}, 30.4167 * 0.5 / 60 * 0.44),
+    ],
+    ids=["g2x-workers", "glue-1.0-default", "python-shell", "flex", "g025x"],
+)
+def test_policy_cost_job_started_by_a_scheduled_trigger(job: dict[str, object], expected: float) -> None:
+    glue_job = _resource("aws:glue/job:Job", "etl", **{"name": "etl", "command": {"name": "glueetl"}, **job})
+    trigger = _resource(
+        "aws:glue/trigger:Trigger",
+        "nightly",
+        type="SCHEDULED",
+        schedule="cron(0 2 * * ? *)",
+        actions=[{"jobName": "etl"}],
+    )
+    total, items = estimate_idle_cost([glue_job, trigger])
+    assert total == pytest.approx(expected, abs=0.01)
+    assert [item.name for item in items] == ["nightly"] and "Glue job etl on a schedule" in items[0].what
+
+
+def test_policy_cost_streaming_job_started_on_a_schedule_runs_all_month() -> None:
+    glue_job = _resource(
+        "aws:glue/job:Job",
+        "stream",
+        name="stream",
+        command={"name": "gluestreaming"},
+        glueVersion="4.0",
+        workerType="G.025X",
+        numberOfWorkers=2,
+    )
+    trigger = _resource(
+        "aws:glue/trigger:Trigger",
+        "start",
+        type="SCHEDULED",
+        schedule="cron(0 0 1 1 ? *)",
+        actions=[{"jobName": "stream"}],
+    )
+    total, items = estimate_idle_cost([glue_job, trigger])
+    assert total == pytest.approx(730 * 0.5 * 0.44, abs=0.01)
+    assert "runs 730 h x 0.5 DPU" in items[0].what
+
+
+def test_policy_cost_unscheduled_or_disabled_triggers_cost_nothing() -> None:
+    actions = [{"jobName": "etl"}]
+    total, items = estimate_idle_cost(
+        [
+            _resource("aws:glue/job:Job", "etl", name="etl", command={"name": "glueetl"}),
+            _resource("aws:glue/trigger:Trigger", "manual", type="ON_DEMAND", actions=actions),
+            _resource(
+                "aws:glue/trigger:Trigger",
+                "off",
+                type="SCHEDULED",
+                schedule="rate(1 hour)",
+                enabled=False,
+                actions=actions,
+            ),
+        ]
+    )
+    assert (total, items) == (0.0, [])
+
+
+def test_policy_cost_unreadable_schedule_is_unpriced_not_zero() -> None:
+    total, items = estimate_idle_cost([_resource("aws:glue/crawler:Crawler", "c", schedule="every tuesday")])
+    assert total == 0.0 and items[0].monthly_usd is None and "cannot be read" in items[0].what
+
+
+def test_policy_cost_idle_budget_names_the_eks_cluster_not_zero() -> None:
+    from policy_testkit import Res, stack_findings
+
+    found = stack_findings("idle-cost-budget", Res("aws:eks/cluster:Cluster", "k8s", {"roleArn": "r"}))
+    assert found and "idle cost $73.00/month is over the $0.00 budget" in found[0][1], found
+
+
+def test_policy_cost_a_glue_job_with_an_unknown_name_does_not_hide_the_others() -> None:
+    pending = _resource("aws:glue/job:Job", "pending", name=UNKNOWN, command={"name": "glueetl"})
+    named = _resource("aws:glue/job:Job", "etl", name="etl", glueVersion="4.0", workerType="G.1X", numberOfWorkers=2)
+    trigger = _resource(
+        "aws:glue/trigger:Trigger", "hourly", type="SCHEDULED", schedule="rate(1 hour)", actions=[{"jobName": "etl"}]
+    )
+    total, items = estimate_idle_cost([pending, named, trigger])
+    assert total == pytest.approx(730 * 2 / 60 * 0.44, abs=0.01)
+    assert [item.name for item in items] == ["hourly"]
+
+
+def test_policy_cost_a_trigger_starting_a_scheduled_crawler_is_not_counted_twice() -> None:
+    crawler = _resource("aws:glue/crawler:Crawler", "c", name="c", schedule="rate(1 day)")
+    trigger = _resource(
+        "aws:glue/trigger:Trigger", "t", type="SCHEDULED", schedule="rate(1 day)", actions=[{"crawlerName": "c"}]
+    )
+    total, items = estimate_idle_cost([crawler, trigger])
+    assert [item.name for item in items] == ["c"]
+    assert total == pytest.approx(730 / 24 * 10 / 60 * 0.44, abs=0.01)

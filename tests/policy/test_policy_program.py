@@ -407,6 +407,23 @@ MUTATIONS = [
         "payments-table",
     ),
     Mutation(
+        "function-on-python3.9",
+        "prod",
+        change("notify-function", "Function", {"runtime": "python3.9"}),
+        "lambda-runtime-supported",
+        "notify-function",
+    ),
+    Mutation(
+        "drop-every-prod-alarm",
+        "prod",
+        lambda run: dataclasses.replace(
+            run, resources=[r for r in run.resources if r.type != "aws:cloudwatch/metricAlarm:MetricAlarm"]
+        ),
+        "dead-letter-queue-alarm-suggested",
+        "order-audit-dlq",
+        level="advisory",
+    ),
+    Mutation(
         "drop-prod-dlq-alarm",
         "prod",
         drop("ops-dlq-order-audit", "MetricAlarm"),

@@ -1,0 +1,95 @@
+"""Amazon ECS task definitions: no credentials in container environment variables, every container logged.
+
+``containerDefinitions`` is a JSON string (a list of container definitions); each container is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from policy_pack._core import ABSENT, BadValueError, Props, ResourceRule
+from policy_pack.lambda_ import _REFERENCE_VALUE as REFERENCE_VALUE
+from policy_pack.lambda_ import REFERENCE_NAME, SECRET_NAME
+
+TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
+
+SERVICE: Final = "ecs"
+
+# An AWS access key id (long-term AKIA, temporary ASIA): a credential whatever the variable is called.
+AWS_ACCESS_KEY_ID: Final = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
+def containers(props: Props) -> list[tuple[str, Props]]:
+    """``(name, definition)`` of every container in ``containerDefinitions``.
+
+    Raises
+    ------
+    CannotEvaluateError
+        When the document is unknown during preview.
+    BadValueError
+        When it is not JSON, or not a list of objects.
+    """
+    document = props.json("containerDefinitions")
+    if document is ABSENT:
+        return []
+    if not isinstance(document, list) or not all(isinstance(item, Mapping) for item in document):
+        raise BadValueError("containerDefinitions should be a JSON list of container definitions")
+    return [(str(item.get("name") or f"#{index}"), Props(item)) for index, item in enumerate(document)]
+
+
+def _no_secrets_in_environment(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    allowed = set(config["allowedNames"])
+    for container, definition in containers(props):
+        for variable in definition.each("environment"):
+            name, value = str(variable.get("name", "")), variable.get("value")
+            if name in allowed or not isinstance(value, str) or not value.strip():
+                continue
+            if AWS_ACCESS_KEY_ID.search(value):
+                yield f"container {container}: environment variable {name} holds an AWS access key id"
+            elif SECRET_NAME.search(name) and not REFERENCE_NAME.search(name) and not REFERENCE_VALUE.match(value):
+                yield (
+                    f"container {container}: environment variable {name} holds a literal that looks like a "
+                    "credential: anyone who can describe the task definition reads it; pass it in the container's "
+                    "secrets (valueFrom a Secrets Manager or SSM Parameter Store ARN) instead"
+                )
+
+
+def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    for container, definition in containers(props):
+        if not definition.has("logConfiguration.logDriver"):
+            yield (
+                f"container {container} has no logConfiguration: its output is lost; set logDriver 'awslogs' "
+                "(with awslogs-group, awslogs-region and awslogs-stream-prefix) or 'awsfirelens'"
+            )
+
+
+RULES: Final = [
+    ResourceRule(
+        name="ecs-no-secrets-in-environment",
+        summary=(
+            "ECS container environment variables hold no literal credentials (AWS access keys, names like "
+            "*PASSWORD*, *SECRET*, *TOKEN*, *API_KEY*): use the container's secrets with valueFrom"
+        ),
+        anchors=("AWS Security Hub ECS.8", "cdk-nag AwsSolutions-ECS2 (credential part)"),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(TASK_DEFINITION,),
+        check=_no_secrets_in_environment,
+        config={"allowedNames": {"type": "array", "items": {"type": "string"}, "default": []}},
+    ),
+    ResourceRule(
+        name="ecs-container-logging",
+        summary="Every container of an ECS task definition has a logConfiguration",
+        anchors=("AWS Security Hub ECS.9", "cdk-nag AwsSolutions-ECS7"),
+        severity=Severity.MEDIUM,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(TASK_DEFINITION,),
+        check=_logging,
+    ),
+]
