@@ -38,6 +38,7 @@ def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
         ("POST", "/orders"),
         ("GET", "/orders"),
         ("GET", "/orders/{orderId}"),
+        ("GET", "/orders/{orderId}/receipt"),
     }
     assert {m.type for m in system.state_machines} == {"STANDARD", "EXPRESS"}
     assert any(rule.pattern and rule.targets for rule in system.rules)

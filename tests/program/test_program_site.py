@@ -52,7 +52,8 @@ def test_the_api_is_served_on_the_sites_origin_uncached_with_the_bearer_token(st
         assert behavior["originRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID
         assert {"POST", "GET", "OPTIONS"} <= set(behavior["allowedMethods"])
     routes = {r.inputs["routeKey"] for r in stack_run.of_type("aws:apigatewayv2/route:Route")}
-    assert routes == {"POST /orders", "GET /orders", "GET /orders/{orderId}"}
+    # CloudFront's "/orders/*" matches any depth, the receipt link's route too.
+    assert routes == {"POST /orders", "GET /orders", "GET /orders/{orderId}", "GET /orders/{orderId}/receipt"}
 
 
 def test_managed_login_returns_to_the_site_with_the_code_grant(stack_run: ProgramRun) -> None:
