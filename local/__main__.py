@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("amqtt", "transitions", "moto", "botocore", "websockets", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     if not args.verbose:
-        # A page reload closes its sockets mid-reply: the broker's transport reports that as an error.
-        logging.getLogger("websockets").addFilter(ClosedByBrowser())
+        # A page reload closes its sockets mid-reply: the broker's transport reports that as an error. On the
+        # console's handler, since a logger's own filter does not see its children's records (websockets.server).
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(ClosedByBrowser())
         # Powertools reads this when it flushes metrics (each invocation), not at the function's init: set here,
         # the functions' CloudWatch metric (EMF) lines stay off the console.
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"

@@ -495,7 +495,7 @@ class OrderPage {
       className: "link",
       textContent: "View receipt",
     });
-    button.setAttribute("aria-label", `View the receipt of order ${orderReference(orderId)} (opens a new tab)`);
+    button.setAttribute("aria-label", `View receipt of order ${orderReference(orderId)} (opens a new tab)`);
     button.addEventListener("click", async () => {
       // Opened now, while the click counts as the customer's, then pointed at the link once it is made.
       const tab = window.open("", "_blank");
@@ -574,7 +574,14 @@ class OrderPage {
     try {
       const page = await this.api.listOrders(more ? this.nextToken : null);
       this.nextToken = page.nextToken;
-      const items = page.orders.map((order) => this.orderItem(order));
+      // A row already shown is kept (with its open details), only brought up to date.
+      const shown = new Map([...$("orders").children].map((row) => [row.dataset.orderId, row]));
+      const items = page.orders.map((order) => {
+        const row = shown.get(order.orderId);
+        if (!row) return this.orderItem(order);
+        if (order.status in STAGE) this.updateHistoryRow(order.orderId, order.status);
+        return row;
+      });
       if (more) $("orders").append(...items);
       else $("orders").replaceChildren(...items);
       $("history-empty").hidden = $("orders").children.length > 0;
