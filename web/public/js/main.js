@@ -456,7 +456,8 @@ class OrderPage {
     element.textContent = STATUS_LABEL[status];
     const reason = reasonText(source);
     if (reason && (status === "FAILED" || status === "REJECTED")) {
-      $("current-reason").textContent = `Reason: ${reason}. Your cart is kept below: change it and order again.`;
+      const sentence = reason.replace(/\.$/, "");
+      $("current-reason").textContent = `Reason: ${sentence}. Your cart is kept below: change it and order again.`;
       $("current-reason").hidden = false;
     }
     announce(`Order ${orderReference(current.orderId)}: ${STATUS_LABEL[status]}${reason ? `. ${reason}` : ""}`);
