@@ -213,11 +213,23 @@ create_order = function(
 )
 get_order = function(
     "get-order",
-    "GET /orders/{orderId} and GET /orders: the caller's own order with its timeline, and their order list.",
+    "GET /orders/{orderId}, GET /orders and GET /orders/{orderId}/receipt: the caller's own order with its timeline,"
+    " their order list, a short-lived link to their receipt.",
     reserved_concurrency=settings.api_reserved_concurrency,
-    environment={"ORDERS_TABLE_NAME": orders.name, "TIMELINE_TABLE_NAME": timeline.name},
+    environment={
+        "ORDERS_TABLE_NAME": orders.name,
+        "TIMELINE_TABLE_NAME": timeline.name,
+        "RECEIPTS_BUCKET_NAME": receipts.name,
+    },
     policy_statements=[
         table_access("ReadOrders", orders, ["dynamodb:GetItem"]),
+        # GET /orders/{orderId}/receipt presigns a GetObject with this role: receipts only, nothing else in the bucket.
+        {
+            "Sid": "ReadReceipts",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": receipts.arn.apply(lambda arn: f"{arn}/{routing.RECEIPTS_KEY_PREFIX}*"),
+        },
         # GET /orders: the caller's orders from the byCustomer index.
         {
             **table_access("ListOrders", orders, ["dynamodb:Query"]),
@@ -386,7 +398,12 @@ with deferred_output("the order page's URL") as (site_url, resolve_site_url):
     api = HttpApi(
         "orders-api",
         HttpApiArgs(
-            routes={"POST /orders": create_order, "GET /orders": get_order, "GET /orders/{orderId}": get_order},
+            routes={
+                "POST /orders": create_order,
+                "GET /orders": get_order,
+                "GET /orders/{orderId}": get_order,
+                "GET /orders/{orderId}/receipt": get_order,
+            },
             authorizer=JwtAuthorizerArgs(issuer=identity.issuer, audiences=[identity.client_id]),
             throttling_burst_limit=settings.api_throttle_burst,
             throttling_rate_limit=settings.api_throttle_rate,

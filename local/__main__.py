@@ -12,6 +12,7 @@ import argparse
 import errno
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -19,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+
+from websockets.exceptions import ConnectionClosedOK
 
 from local.system import Ports, running_system
 
@@ -43,8 +46,20 @@ def check_ports(host: str, ports: dict[str, int]) -> str | None:
                 reason = (
                     "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
                 )
-                return f"port {port} on {host} {reason}: stop what uses it, or pass {option} with another port"
+                return (
+                    f"port {port} on {host} {reason}: stop what uses it, or choose another port: "
+                    f'make local ARGS="{option} N"'
+                )
     return None
+
+
+class ClosedByBrowser(logging.Filter):
+    """Drops the records of a connection the browser closed (a reload, a closed tab): ordinary, not errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record whose exception is such a close."""
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionError | ConnectionClosedOK)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)-12s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("amqtt", "transitions", "moto", "botocore", "websockets", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
+    if not args.verbose:
+        # A page reload closes its sockets mid-reply: the broker's transport reports that as an error. On the
+        # console's handler, since a logger's own filter does not see its children's records (websockets.server).
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(ClosedByBrowser())
+        # Powertools reads this when it flushes metrics (each invocation), not at the function's init: set here,
+        # the functions' CloudWatch metric (EMF) lines stay off the console.
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 
     stop = threading.Event()
 

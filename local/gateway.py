@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -135,6 +136,13 @@ class PageServer(ThreadingHTTPServer):
         self.throttle = TokenBucket(system.throttle_burst, system.throttle_rate)
         self.page_config: dict[str, Any] = {}
         self.csp = content_security_policy([])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that left mid-reply (a reload, a click away) is ordinary; anything else is reported."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("%s closed the connection mid-reply", client_address[0])
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

@@ -160,24 +160,45 @@ class SignIn:
         }
 
 
-_PAGE: Final = """<!doctype html>
+# The look of Cognito managed login's form (a card with the shop's name), kept in one style element that the
+# page's CSP allows by its hash: nothing else may style or script the page.
+_PAGE_STYLE: Final = (
+    "body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f6f7fa;color:#1d2330;"
+    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;line-height:1.45}"
+    "main{width:min(24rem,calc(100% - 2rem));background:#fff;border:1px solid #d7dbe3;border-radius:.75rem;"
+    "padding:1.5rem;box-shadow:0 2px 12px rgb(29 35 48/8%)}"
+    "h1{font-size:1.4rem;margin:0 0 .25rem}p.note{color:#535b6b;font-size:.9rem;margin:0 0 1rem}"
+    "label{display:block;font-weight:600;margin:.75rem 0 .25rem}"
+    "input{box-sizing:border-box;width:100%;min-height:2.75rem;font:inherit;padding:.35rem .5rem;"
+    "border:1px solid #8a93a3;border-radius:.35rem}"
+    "button{width:100%;min-height:2.75rem;margin-top:1.25rem;font:inherit;font-weight:600;color:#fff;"
+    "background:#1f5fbf;border:1px solid #1f5fbf;border-radius:.4rem;cursor:pointer}"
+    "input:focus-visible,button:focus-visible{outline:3px solid #f2b400;outline-offset:2px}"
+    "[role=alert]{color:#b3261e;background:#fdecea;border:1px solid #b3261e;border-radius:.4rem;padding:.5rem .75rem}"
+)
+_PAGE: Final = (
+    """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in (local)</title></head>
+<title>Sign in: orderflow shop (local)</title><style>"""
+    + _PAGE_STYLE.replace("{", "{{").replace("}", "}}")
+    + """</style></head>
 <body><main>
-<h1>Sign in to orderflow</h1>
-<p>Local sign-in standing in for Cognito managed login.</p>
+<h1>Sign in to orderflow shop</h1>
+<p class="note">Local sign-in standing in for Cognito managed login.</p>
 {error}
 <form method="post" action="/login">
 {hidden}
-<p><label for="email">E-mail</label><br>
-<input id="email" name="email" type="email" autocomplete="username" required></p>
-<p><label for="password">Password</label><br>
-<input id="password" name="password" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Sign in</button></p>
+<label for="email">E-mail</label>
+<input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
 </form></main></body></html>
 """
+)
 _PAGE_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'none'; form-action 'self' http://127.0.0.1:* http://localhost:*; "
+    f"style-src 'sha256-{base64.b64encode(hashlib.sha256(_PAGE_STYLE.encode()).digest()).decode()}'; "
     "frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",

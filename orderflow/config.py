@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.util
 import json
 import math
 import re
@@ -228,6 +229,27 @@ def config_keys_in_use(sources: dict[str, ConfigSource]) -> set[str]:
     return keys
 
 
+@functools.cache
+def aws_provider_keys() -> frozenset[str]:
+    """The ``aws:`` settings the installed AWS provider reads (its SDK's ``pulumi_aws/config/vars.py``).
+
+    The provider's generated SDK reads each of its settings as ``__config__.get...('<key>')``; reading the
+    file (not importing it) keeps the list the pinned provider version's own.
+    """
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackConfigError("the pulumi_aws package is not installed: run `make install`")
+    source = (Path(next(iter(spec.submodule_search_locations))) / "config" / "vars.py").read_text()
+    return frozenset(re.findall(r"__config__\.get\w*\('(\w+)'", source))
+
+
+def _nearest(key: str, candidates: Collection[str]) -> str | None:
+    """The candidate closest to ``key`` (case-insensitive), if one is close enough to be a typo of it."""
+    by_lower = {candidate.lower(): candidate for candidate in candidates}
+    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
+
+
 def _edit_distance(first: str, second: str) -> int:
     """Edits (insert, delete, substitute, swap two neighbours) turning ``first`` into ``second``."""
     previous2: list[int] = []
@@ -244,7 +266,7 @@ def _edit_distance(first: str, second: str) -> int:
 
 
 def check_known_keys(keys: Collection[str], declared: Collection[str], project: str = PROJECT) -> None:
-    """Refuse project keys that ``Pulumi.yaml`` does not declare, and namespaces that look like typos.
+    """Refuse unknown keys: the project's undeclared ones, ``aws:`` ones the provider ignores, typo namespaces.
 
     Parameters
     ----------
@@ -261,17 +283,23 @@ def check_known_keys(keys: Collection[str], declared: Collection[str], project: 
         One line per unknown key, each naming the nearest declared key when one is close.
     """
     problems: list[str] = []
-    known = {key.lower(): key for key in declared}
     for full_key in sorted(keys):
         namespace, _, key = full_key.partition(":")
         if namespace == project:
             if key in declared:
                 continue
-            close = difflib.get_close_matches(key.lower(), list(known), n=1, cutoff=0.6)
-            hint = f"did you mean '{project}:{known[close[0]]}'?" if close else "no declared key is close"
+            close = _nearest(key, declared)
+            hint = f"did you mean '{project}:{close}'?" if close else "no declared key is close"
             problems.append(
                 f"config '{full_key}': unknown key; {hint} (every key is declared in Pulumi.yaml's config block)"
             )
+        elif namespace == "aws":
+            provider_keys = aws_provider_keys()
+            if key in provider_keys:
+                continue
+            close = _nearest(key, provider_keys)
+            hint = f"did you mean 'aws:{close}'?" if close else "no setting of the AWS provider is close"
+            problems.append(f"config '{full_key}': unknown key; {hint} (the AWS provider reads no such setting)")
         elif namespace not in OTHER_NAMESPACES:
             # Another provider's namespace is fine; one or two typos away from a known one is not.
             nearest = min((project, *OTHER_NAMESPACES), key=lambda candidate: _edit_distance(namespace, candidate))

@@ -13,6 +13,11 @@ from components.identity import OAUTH_SCOPES
 PRICE_CURRENCY: Final = "EUR"
 """ISO 4217 currency of every catalogue price (``handlers/shared/catalogue.py``'s ``CURRENCY``; a test keeps
 them equal)."""
+MAX_LINE_QUANTITY: Final = 100
+"""Most of one product in an order: ``handlers/shared/models/api.py``'s ``MAX_LINE_QUANTITY`` (a test keeps them
+equal), so the form refuses what the API would."""
+MAX_ORDER_LINES: Final = 50
+"""Most lines in an order: ``handlers/shared/models/api.py``'s ``MAX_ORDER_LINES`` (a test keeps them equal)."""
 API_PATHS: Final = ("/orders", "/orders/*")
 """Paths of the order API, served on the page's own origin."""
 
@@ -58,6 +63,7 @@ def page_config(
         "signIn": {"url": sign_in_url, "clientId": client_id, "scopes": list(OAUTH_SCOPES)},
         "realtime": {"url": realtime, "topicPrefix": topic_prefix},
         "currency": PRICE_CURRENCY,
+        "limits": {"maxLineQuantity": MAX_LINE_QUANTITY, "maxOrderLines": MAX_ORDER_LINES},
         "catalogue": [
             {"sku": product["sku"], "name": product["name"], "unitPriceCents": product["unitPriceCents"]}
             for product in catalogue

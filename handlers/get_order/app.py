@@ -1,5 +1,7 @@
 """``GET /orders/{orderId}``: an order and its timeline, to its owner only; ``GET /orders``: the caller's orders.
 
+``GET /orders/{orderId}/receipt`` gives the owner a short-lived link to the order's receipt.
+
 Anyone else, like a caller asking for an order that does not exist, gets the same 404: the reply never
 reveals whether another customer's order exists. The list (newest first, a page at a time) reads the
 ``byCustomer`` index with the caller's ``sub`` as the key, so it can only ever hold the caller's orders.
@@ -22,6 +24,7 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
+from botocore.config import Config
 
 from shared import TRACED_MODULES
 from shared.dynamo import from_item, to_item
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
 ORDERS_TABLE_NAME: Final = os.environ["ORDERS_TABLE_NAME"]
 TIMELINE_TABLE_NAME: Final = os.environ["TIMELINE_TABLE_NAME"]
+RECEIPTS_BUCKET_NAME: Final = os.environ["RECEIPTS_BUCKET_NAME"]
 
 ORDER_ID: Final = re.compile(ORDER_ID_PATTERN)
 CUSTOMER_ORDER_ATTRIBUTES: Final = (
@@ -67,6 +71,10 @@ LIFECYCLE_ORDER: Final = {
     "OrderFailed": 2,
     "ReceiptReady": 3,
 }
+# Receipts live at receipts/<customerId>/<orderId>.json (the fulfillment workflow writes them).
+RECEIPTS_KEY_PREFIX: Final = "receipts/"
+# Long enough to open the receipt from the page, short enough that a shared link soon stops working.
+RECEIPT_LINK_SECONDS: Final = 300
 BY_CUSTOMER_INDEX: Final = "byCustomer"
 # What a list entry shows; the page asks GET /orders/{orderId} for the rest (address, timeline).
 SUMMARY_ATTRIBUTES: Final = ("orderId", "status", "createdAt", "updatedAt", "totalCents", "currency", "items")
@@ -80,6 +88,8 @@ tracer = Tracer(patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver()
 
 dynamodb = boto3.client("dynamodb")
+# Signature version 4 on the regional endpoint: what a presigned URL for a new bucket needs.
+s3 = boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
 
 
 @tracer.capture_method
@@ -217,6 +227,37 @@ def list_orders() -> Response:
             "nextToken": encode_page_token(from_item(last_key)) if last_key else None,
         },
     )
+
+
+@app.get("/orders/<order_id>/receipt")
+@tracer.capture_method
+def get_receipt_link(order_id: str) -> Response:
+    """A short-lived link to the caller's own receipt (200 ``{"url", "expiresInSeconds"}``), or 404.
+
+    The link is a presigned ``GetObject`` URL: the browser fetches the receipt from S3 directly, for
+    :data:`RECEIPT_LINK_SECONDS` only. Another customer's order, and an order without a receipt yet, get 404.
+    """
+    caller = app.current_event.request_context.authorizer.jwt_claim.get("sub")
+    not_found = error_response(HTTPStatus.NOT_FOUND, "receipt not found")
+    if not caller or not ORDER_ID.match(order_id):
+        return not_found
+    with transient_dependency_errors("orders table"):
+        response = dynamodb.get_item(
+            TableName=ORDERS_TABLE_NAME,
+            Key=to_item({"orderId": order_id}),
+            ProjectionExpression="customerId, receiptKey",
+        )
+    order = from_item(response["Item"]) if "Item" in response else {}
+    key = str(order.get("receiptKey", ""))
+    # The key names its customer too: a link is only ever made inside the caller's own prefix.
+    if order.get("customerId") != caller or not key.startswith(f"{RECEIPTS_KEY_PREFIX}{caller}/"):
+        return not_found
+    url = s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": RECEIPTS_BUCKET_NAME, "Key": key, "ResponseContentType": "application/json"},
+        ExpiresIn=RECEIPT_LINK_SECONDS,
+    )
+    return json_response(HTTPStatus.OK, {"url": url, "expiresInSeconds": RECEIPT_LINK_SECONDS})
 
 
 @app.exception_handler(TransientDependencyError)

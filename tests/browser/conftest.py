@@ -50,7 +50,7 @@ FAILED = pytest.StashKey[bool]()
 
 @pytest.fixture(scope="session")
 def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """``make local``'s system on free ports: its URLs and demo users."""
+    """``make local``'s system on free ports: its URLs, demo users and console log (``log``, a path)."""
     ready_file = tmp_path_factory.mktemp("local") / "ready.json"
     log_path = ready_file.with_name("local.log")
     with log_path.open("w") as log:
@@ -67,7 +67,7 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"make local did not start:\n{log_path.read_text()[-4000:]}")
                 time.sleep(0.2)
-            yield json.loads(ready_file.read_text())
+            yield json.loads(ready_file.read_text()) | {"log": str(log_path)}
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -89,12 +89,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[[], Page]]:
-    """Pages in fresh contexts (separate storage: one per customer); screenshots of each if the test fails."""
+def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh contexts (separate storage: one per customer); screenshots of each if the test fails.
+
+    ``make(width, height, **context_options)`` sizes the window (a phone: 390×844) and sets other context options.
+    """
     pages: list[Page] = []
 
-    def make() -> Page:
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
+    def make(width: int = 1100, height: int = 900, **options: Any) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(20_000)
         page = context.new_page()
         pages.append(page)

@@ -7,68 +7,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, Request, WebSocketRoute, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
-TERMINAL = ("FULFILLED", "FAILED", "REJECTED")
-MQTT_URL = re.compile(r"/mqtt")
-
-
-def sign_in(page: Page, system: dict[str, Any], user: dict[str, str]) -> None:
-    page.goto(system["url"])
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("E-mail").fill(user["email"])
-    page.get_by_label("Password").fill(user["password"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Catalogue")).to_be_visible()
-    expect(page.get_by_text(f"Signed in as {user['email']}")).to_be_visible()
-
-
-def fill_order(page: Page, product: str, quantity: int) -> None:
-    page.get_by_label(f"Quantity of {product}").fill(str(quantity))
-    page.get_by_label("Full name").fill("Alice Example")
-    page.get_by_label("Address line 1").fill("1 Main Street")
-    page.get_by_label("City").fill("Dublin")
-    page.get_by_label("Postal code").fill("D01 F5P2")
-    page.get_by_label("Country code (two letters, e.g. IE)").fill("IE")
-
-
-def watch_statuses(page: Page) -> None:
-    """Record every status the page shows, in order, from now on (without reloading)."""
-    page.evaluate(
-        """() => {
-            window.seenStatuses = [];
-            const status = document.getElementById("current-status");
-            new MutationObserver(() => {
-                const value = status.dataset.status;
-                if (value && window.seenStatuses.at(-1) !== value) window.seenStatuses.push(value);
-            }).observe(status, { attributes: true, attributeFilter: ["data-status"] });
-        }"""
-    )
-
-
-def final_status(page: Page, timeout_s: float = 45) -> str:
-    page.wait_for_function(
-        f"() => {list(TERMINAL)!r}.includes(document.getElementById('current-status').dataset.status)",
-        timeout=timeout_s * 1000,
-    )
-    return str(page.get_attribute("#current-status", "data-status"))
-
-
-def current_order_id(page: Page) -> str:
-    expect(page.locator("#current-id")).not_to_be_empty()
-    return str(page.text_content("#current-id"))
-
-
-def order_gets(page: Page) -> list[str]:
-    """Every GET /orders/{orderId} the page sends, from now on."""
-    urls: list[str] = []
-
-    def record(request: Request) -> None:
-        if request.method == "GET" and re.search(r"/orders/[^/?]+$", request.url):
-            urls.append(request.url)
-
-    page.on("request", record)
-    return urls
+from tests.browser.pagekit import (
+    MQTT_URL,
+    current_order_id,
+    fill_order,
+    final_status,
+    order_gets,
+    sign_in,
+    watch_statuses,
+)
 
 
 def test_a_customer_watches_the_order_go_through_to_fulfilled_without_reloading(

@@ -42,6 +42,7 @@ FUNCTION_ENVIRONMENT = {
     "NOTIFICATIONS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}",
     "COGNITO_ISSUER": COGNITO_ISSUER,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT_ID,
+    "RECEIPTS_BUCKET_NAME": "orderflow-test-receipts",
 }
 """What a deployed function finds in its environment (docs/contracts.md), with this kit's values."""
 ENVIRONMENT = {

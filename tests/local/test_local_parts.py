@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import jwt
 import pytest
+from websockets.exceptions import ConnectionClosedOK
+from websockets.frames import Close
 
-from local.__main__ import check_ports
+from local.__main__ import ClosedByBrowser, check_ports
 from local.broker import authorizer_request, policy_allows
-from local.gateway import JwtAuthorizer, TokenBucket, route_parameters
+from local.gateway import JwtAuthorizer, PageServer, TokenBucket, route_parameters
 from local.recorded import Route, read_system
 from local.signin import DemoUser, SignIn, s256
 from local.system import iot_resource_prefix
@@ -34,6 +38,7 @@ def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
         ("POST", "/orders"),
         ("GET", "/orders"),
         ("GET", "/orders/{orderId}"),
+        ("GET", "/orders/{orderId}/receipt"),
     }
     assert {m.type for m in system.state_machines} == {"STANDARD", "EXPRESS"}
     assert any(rule.pattern and rule.targets for rule in system.rules)
@@ -148,5 +153,36 @@ def test_a_taken_port_is_named_with_the_option_to_change_it() -> None:
         message = check_ports("127.0.0.1", {"--port": 0, "--sign-in-port": port})
 
     assert message is not None
-    assert f"port {port}" in message and "in use" in message and "--sign-in-port" in message
+    assert f"port {port}" in message and "in use" in message
+    assert message.endswith('make local ARGS="--sign-in-port N"')  # the make form, not a bare option
     assert check_ports("127.0.0.1", {"--port": 0}) is None
+
+
+def test_a_connection_the_browser_closed_is_kept_off_the_console_and_other_errors_are_not() -> None:
+    def record(error: BaseException) -> logging.LogRecord:
+        return logging.LogRecord(
+            "websockets.server", logging.ERROR, __file__, 1, "failed", None, (type(error), error, None)
+        )
+
+    quiet = ClosedByBrowser()
+    assert not quiet.filter(record(ConnectionClosedOK(Close(1001, "going away"), Close(1001, "going away"), True)))
+    assert not quiet.filter(record(BrokenPipeError(32, "Broken pipe")))
+    assert quiet.filter(record(ValueError("a real failure")))
+
+
+def test_the_page_server_reports_a_real_error_but_not_a_browser_leaving_mid_reply(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    system = SimpleNamespace(throttle_burst=1, throttle_rate=1.0)
+    server = PageServer(("127.0.0.1", 0), system=system, runtime=None, site_dir=Path("."), authorizer=None)  # type: ignore[arg-type]
+    try:
+        for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"), KeyError("boom")):
+            try:
+                raise error
+            except Exception:
+                server.handle_error(None, ("127.0.0.1", 5))
+    finally:
+        server.server_close()
+    reported = capsys.readouterr().err
+    assert "KeyError" in reported
+    assert "BrokenPipeError" not in reported and "ConnectionResetError" not in reported

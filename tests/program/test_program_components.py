@@ -249,7 +249,12 @@ def test_workflow_roles_allow_exactly_what_the_definitions_call(stack_run: Progr
 # ---- API, identity, realtime --------------------------------------------------------------------
 def test_every_route_requires_a_jwt(stack_run: ProgramRun) -> None:
     routes = stack_run.of_type("aws:apigatewayv2/route:Route")
-    assert {r.inputs["routeKey"] for r in routes} == {"POST /orders", "GET /orders", "GET /orders/{orderId}"}
+    assert {r.inputs["routeKey"] for r in routes} == {
+        "POST /orders",
+        "GET /orders",
+        "GET /orders/{orderId}",
+        "GET /orders/{orderId}/receipt",
+    }
     (authorizer,) = stack_run.of_type("aws:apigatewayv2/authorizer:Authorizer")
     assert authorizer.inputs["authorizerType"] == "JWT"
     assert authorizer.inputs["jwtConfiguration"]["audiences"] == [stack_run.outputs["userPoolClientId"]]
@@ -275,6 +280,7 @@ def test_api_stage_is_throttled_logged_and_cors_limited(stack_run: ProgramRun) -
         "POST/orders",
         "GET/orders",
         "GET/orders/*",
+        "GET/orders/*/receipt",
     }
 
 

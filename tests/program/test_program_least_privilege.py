@@ -111,3 +111,15 @@ def test_the_fulfillment_writes_only_under_the_receipts_prefix(stack_run: Progra
     bucket = stack_run.outputs["receiptsBucketName"]
 
     assert as_list(statement["Resource"]) == [f"arn:aws:s3:::{bucket}/receipts/*"]
+
+
+def test_the_receipt_link_reader_may_get_receipts_and_nothing_else_of_the_bucket(stack_run: ProgramRun) -> None:
+    bucket = str(stack_run.outputs["receiptsBucketName"])
+    readers = {
+        name: [s for s in policy if any(bucket in str(r) for r in as_list(s["Resource"]))]
+        for name, policy in role_policies(stack_run).items()
+    }
+
+    [statement] = readers["get-order-policy"]
+    assert as_list(statement["Action"]) == ["s3:GetObject"]
+    assert as_list(statement["Resource"]) == [f"arn:aws:s3:::{bucket}/receipts/*"]

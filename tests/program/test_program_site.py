@@ -15,6 +15,7 @@ from components.static_site import (
 from offline.diagram import build_diagram
 from offline.recording import ProgramRun
 from shared.catalogue import CURRENCY
+from shared.models.api import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SITE_DIR = PROJECT_DIR / "web" / "public"
@@ -52,7 +53,8 @@ def test_the_api_is_served_on_the_sites_origin_uncached_with_the_bearer_token(st
         assert behavior["originRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID
         assert {"POST", "GET", "OPTIONS"} <= set(behavior["allowedMethods"])
     routes = {r.inputs["routeKey"] for r in stack_run.of_type("aws:apigatewayv2/route:Route")}
-    assert routes == {"POST /orders", "GET /orders", "GET /orders/{orderId}"}
+    # CloudFront's "/orders/*" matches any depth, the receipt link's route too.
+    assert routes == {"POST /orders", "GET /orders", "GET /orders/{orderId}", "GET /orders/{orderId}/receipt"}
 
 
 def test_managed_login_returns_to_the_site_with_the_code_grant(stack_run: ProgramRun) -> None:
@@ -92,6 +94,8 @@ def test_the_runtime_config_is_written_from_the_stacks_own_values(stack_run: Pro
     assert [product["sku"] for product in config["catalogue"]] == [product["sku"] for product in catalogue]
     assert all(set(product) == {"sku", "name", "unitPriceCents"} for product in config["catalogue"])
     assert config["currency"] == CURRENCY
+    # The form applies the API's own limits (the request models').
+    assert config["limits"] == {"maxLineQuantity": MAX_LINE_QUANTITY, "maxOrderLines": MAX_ORDER_LINES}
 
 
 def test_every_page_file_is_uploaded_with_its_type_and_the_documents_are_revalidated(stack_run: ProgramRun) -> None:

@@ -11,6 +11,7 @@ import pytest
 from orderflow.config import (
     REMOVED_KEYS,
     StackConfigError,
+    aws_provider_keys,
     check_known_keys,
     declared_keys,
     default_tags,
@@ -130,6 +131,22 @@ def test_a_namespace_close_to_a_known_one_is_a_typo() -> None:
     check_known_keys({"aws:region", "pulumi:disable-default-providers", "acme:anything"}, declared_keys())
     with pytest.raises(StackConfigError, match=re.escape("unknown namespace 'asw'; did you mean 'aws:region'?")):
         check_known_keys({"asw:region"}, declared_keys())
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [("aws:regoin", "did you mean 'aws:region'?"), ("aws:profle", "did you mean 'aws:profile'?")],
+)
+def test_an_aws_key_the_provider_does_not_read_names_the_nearest_one(key: str, hint: str) -> None:
+    with pytest.raises(StackConfigError) as raised:
+        check_known_keys({key, "aws:region", "aws:defaultTags"}, declared_keys())
+    assert str(raised.value) == f"config '{key}': unknown key; {hint} (the AWS provider reads no such setting)"
+
+
+def test_the_aws_keys_are_the_installed_providers_own() -> None:
+    keys = aws_provider_keys()
+    assert {"region", "profile", "defaultTags", "assumeRoles", "skipCredentialsValidation"} <= keys
+    assert "regoin" not in keys and len(keys) > 30
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity", ".nan", ".inf", "+.inf"])

@@ -1,4 +1,5 @@
-// The order API: POST /orders, GET /orders, GET /orders/{orderId}, with a clear message for every error.
+// The order API: POST /orders, GET /orders, GET /orders/{orderId} and its receipt link, with a clear message for
+// every error (never the server's own wording: it is written for developers).
 
 const MAX_PLACE_ATTEMPTS = 4;
 
@@ -11,14 +12,6 @@ export class ApiError extends Error {
     this.retryable = retryable;
     this.retryAfterSeconds = retryAfterSeconds;
   }
-}
-
-/** A readable name for an error field: `items.0.quantity` → `quantity of line 1`, `shippingAddress.city` → `city`. */
-export function fieldLabel(field) {
-  const line = /^items\.(\d+)\.(\w+)$/.exec(field);
-  if (line) return `${line[2]} of line ${Number(line[1]) + 1}`;
-  if (field.startsWith("shippingAddress.")) return field.slice("shippingAddress.".length);
-  return field;
 }
 
 async function errorFrom(response) {
@@ -48,9 +41,10 @@ async function errorFrom(response) {
       retryAfterSeconds,
     });
   }
-  const details = fields.map((f) => `${fieldLabel(f.field)}: ${f.message}`);
-  const message = body.error ? `${body.error[0].toUpperCase()}${body.error.slice(1)}.` : `The request was refused (${status}).`;
-  return new ApiError(details.length ? `${message} ${details.join("; ")}.` : message, { status, fields });
+  if (status === 404) return new ApiError("We could not find that order.", { status });
+  // The server names each wrong field; the page words each one for the customer (main.js).
+  if (fields.length) return new ApiError("Please correct the marked fields.", { status, fields });
+  return new ApiError("The shop could not take this request. Check your order and try again.", { status });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,6 +102,11 @@ export class Api {
   /** `{order, timeline}` of one of the customer's orders. */
   getOrder(orderId) {
     return this.#call("GET", `/orders/${encodeURIComponent(orderId)}`);
+  }
+
+  /** `{url, expiresInSeconds}`: a short-lived link to the receipt of one of the customer's orders. */
+  receiptLink(orderId) {
+    return this.#call("GET", `/orders/${encodeURIComponent(orderId)}/receipt`);
   }
 
   /** `{orders, nextToken}`: the customer's orders, newest first. */
