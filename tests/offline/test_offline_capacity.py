@@ -95,14 +95,15 @@ def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_t
     profile = load_profile()
     before_run = run_program("prod", config_overrides=NO_EMAIL)
     before = capacity.analyse(before_run, profile, 100)
-    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "5"})
+    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "2"})
     after = capacity.analyse(after_run, profile, 100)
-    create_order = "orderflow-prod-create-order (Lambda, sync)"
-    assert before.bottleneck.name != create_order
-    assert after.bottleneck.name == create_order
+    # get_order serves three of the page's four API calls per order: it chokes first.
+    get_order = "orderflow-prod-get-order (Lambda, sync)"
+    assert before.bottleneck.name != get_order
+    assert after.bottleneck.name == get_order
     assert after.bottleneck.ceiling_orders < before.bottleneck.ceiling_orders
     assert "orderflow:apiReservedConcurrency" in after.bottleneck.change
-    assert "First bottleneck: orderflow-prod-create-order" in capacity.format_report(after)
+    assert "First bottleneck: orderflow-prod-get-order" in capacity.format_report(after)
 
     config = POLICY_DIR / "config" / "prod.json"
     guardrail = "capacity-no-silent-choke-point"
