@@ -20,9 +20,11 @@ Exit status: 0, or 2 when the stack, its config or the profile is wrong (the mes
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import math
 import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
@@ -52,6 +54,7 @@ from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas 
 SECONDS_PER_MONTH: Final = 730 * 3600
 EXPRESS_MEMORY_GB: Final = 0.0625  # EXPRESS executions are billed in 64 MB steps; small payloads use one
 ACCOUNT_LAMBDA_POOL: Final = "Lambda concurrent executions (account)"
+DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 
 
 @dataclass
@@ -553,6 +556,7 @@ def costs(context: Context, rate: float) -> list[CostItem]:
         items.append(CostItem(service, what, quantity, found.value, found.figure.unit, found.fallback))
 
     add("API Gateway", "HTTP API requests", sum(usage.routes.values()), "apigateway", "http_api_request")
+    add("CloudFront", "HTTPS requests (API calls)", cloudfront_requests(context), "cloudfront", "https_request")
 
     requests = 0.0
     gb_seconds: dict[str, float] = defaultdict(float)
@@ -659,6 +663,26 @@ def costs(context: Context, rate: float) -> list[CostItem]:
         "trace_recorded",
     )
     return items
+
+
+def cloudfront_requests(context: Context) -> float:
+    """The page's API requests per order that reach the API through a CloudFront distribution.
+
+    A request whose path a distribution's cache behaviour matches (``pathPattern``: ``*`` and ``?``
+    wildcards, case-sensitive) passes through CloudFront on its way to the API, and is billed there too.
+    """
+    patterns = [
+        str(behaviour.get("pathPattern", ""))
+        for distribution in context.run.of_type(DISTRIBUTION)
+        for behaviour in _value(distribution, "orderedCacheBehaviors", []) or []
+    ]
+    total = 0.0
+    for urn, requests in context.usage.routes.items():
+        path = str(_value(context.usage.route_resources[urn], "routeKey", "")).split(" ", 1)[-1]
+        sample = re.sub(r"\{[^}]+\}", "x", path)  # a path parameter stands for one segment
+        if any(pattern and fnmatch.fnmatchcase(sample, pattern) for pattern in patterns):
+            total += requests
+    return total
 
 
 def sampled_share(context: Context, traces_per_second: float) -> float:

@@ -85,6 +85,8 @@ class FunctionProfile:
     calls: tuple[Call, ...] = ()
     per_record_calls: tuple[Call, ...] = ()
     listed: bool = True
+    failed_calls: tuple[Call, ...] | None = None
+    """The calls of an invocation that raises the error an outcome names (``None``: the same as ``calls``)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class Profile:
     sqs_poll_seconds: float
     defaults: FunctionProfile
     functions: Mapping[str, FunctionProfile]
+    route_calls: Mapping[str, tuple[Call, ...]] = field(default_factory=dict)
+    """The calls a route's function makes for that route, where they differ from the function's ``calls``."""
 
     def function(self, package: str) -> FunctionProfile:
         """The profile of a handler package (the defaults, marked unlisted, when the file has none)."""
@@ -196,7 +200,7 @@ def _call(where: str, raw: Any) -> Call:
 
 def _function_profile(where: str, raw: Any) -> FunctionProfile:
     spec = _mapping(where, raw)
-    unknown = sorted(set(spec) - {"cpuMs", "initMs", "calls", "perRecordCalls"})
+    unknown = sorted(set(spec) - {"cpuMs", "initMs", "calls", "perRecordCalls", "failedCalls"})
     if unknown:
         raise ProfileError(f"{where} has unknown keys {unknown}")
     return FunctionProfile(
@@ -205,6 +209,11 @@ def _function_profile(where: str, raw: Any) -> FunctionProfile:
         calls=tuple(_call(f"{where}.calls[{i}]", c) for i, c in enumerate(spec.get("calls") or [])),
         per_record_calls=tuple(
             _call(f"{where}.perRecordCalls[{i}]", c) for i, c in enumerate(spec.get("perRecordCalls") or [])
+        ),
+        failed_calls=(
+            tuple(_call(f"{where}.failedCalls[{i}]", c) for i, c in enumerate(spec.get("failedCalls") or []))
+            if "failedCalls" in spec
+            else None
         ),
     )
 
@@ -232,11 +241,17 @@ def load_profile(path: Path = DEFAULT_PROFILE) -> Profile:
     workload, page, logs, xray, sqs = (section(k) for k in ("workload", "page", "logs", "xray", "sqs"))
     realtime = _mapping(f"{name}: page.realtime", page.get("realtime", {}))
     requests = []
+    route_calls: dict[str, tuple[Call, ...]] = {}
     for index, raw in enumerate(page.get("requests") or []):
         entry = _mapping(f"{name}: page.requests[{index}]", raw)
         requests.append(
             (str(entry.get("route")), _number(f"{name}: page.requests[{index}].perOrder", entry.get("perOrder")))
         )
+        if "calls" in entry:
+            where = f"{name}: page.requests[{index}].calls"
+            route_calls[str(entry.get("route"))] = tuple(
+                _call(f"{where}[{i}]", c) for i, c in enumerate(entry["calls"])
+            )
     outcomes = []
     for index, raw in enumerate(root.get("outcomes") or []):
         entry = _mapping(f"{name}: outcomes[{index}]", raw)
@@ -291,6 +306,7 @@ def load_profile(path: Path = DEFAULT_PROFILE) -> Profile:
         sqs_poll_seconds=_number(f"{name}: sqs.pollSeconds", sqs.get("pollSeconds", 0.1)),
         defaults=_function_profile(f"{name}: defaults", root.get("defaults", {"cpuMs": 30})),
         functions=functions,
+        route_calls=route_calls,
     )
 
 
@@ -574,7 +590,7 @@ class _Walker:
             self.usage.note(f"route {route_key} has no Lambda integration in this stack: its backend is not counted")
             return
         self.usage.trace_roots += self.weight * per_order
-        self.invoke(function, per_order, "sync", f"route {route_key}")
+        self.invoke(function, per_order, "sync", f"route {route_key}", calls=self.profile.route_calls.get(route_key))
 
     def _access_log_bytes(self, route: RecordedResource) -> float:
         api_id = _out(route, "apiId")
@@ -597,7 +613,16 @@ class _Walker:
             self.invoke(function, per_order, "sync", "IoT authorizer")
 
     # -- functions
-    def invoke(self, function: RecordedResource, count: float, mode: str, caller: str) -> None:
+    def invoke(
+        self,
+        function: RecordedResource,
+        count: float,
+        mode: str,
+        caller: str,
+        *,
+        failing: bool = False,
+        calls: tuple[Call, ...] | None = None,
+    ) -> None:
         entry = self.invocations(function)
         weighted = self.weight * count
         if mode == "sync":
@@ -608,7 +633,9 @@ class _Walker:
         spec = self.profile.function(entry.package)
         self.step(f"{function.name} (Lambda, {mode})")
         self.depth += 1
-        self.function_calls(function, spec.calls, count)
+        if calls is None:
+            calls = spec.failed_calls if failing and spec.failed_calls is not None else spec.calls
+        self.function_calls(function, calls, count)
         self.depth -= 1
 
     def consume(
@@ -880,7 +907,8 @@ class _Walker:
             if function is None:
                 self.usage.note(f"{machine.name}.{name} invokes a function outside this stack")
                 return 0.0
-            self.invoke(function, count, "sync", f"{machine.name}.{name}")
+            # A step that raises the outcome's error makes only the calls before the raise (failedCalls).
+            self.invoke(function, count, "sync", f"{machine.name}.{name}", failing=name in self.outcome.failures)
             return self.profile.duration_ms(_package(function))
         if service.startswith("dynamodb:"):
             table = self.stack.find(parameters.get("TableName"), TABLE)

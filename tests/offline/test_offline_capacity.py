@@ -95,14 +95,15 @@ def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_t
     profile = load_profile()
     before_run = run_program("prod", config_overrides=NO_EMAIL)
     before = capacity.analyse(before_run, profile, 100)
-    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "5"})
+    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "2"})
     after = capacity.analyse(after_run, profile, 100)
-    create_order = "orderflow-prod-create-order (Lambda, sync)"
-    assert before.bottleneck.name != create_order
-    assert after.bottleneck.name == create_order
+    # get_order serves three of the page's four API calls per order: it chokes first.
+    get_order = "orderflow-prod-get-order (Lambda, sync)"
+    assert before.bottleneck.name != get_order
+    assert after.bottleneck.name == get_order
     assert after.bottleneck.ceiling_orders < before.bottleneck.ceiling_orders
     assert "orderflow:apiReservedConcurrency" in after.bottleneck.change
-    assert "First bottleneck: orderflow-prod-create-order" in capacity.format_report(after)
+    assert "First bottleneck: orderflow-prod-get-order" in capacity.format_report(after)
 
     config = POLICY_DIR / "config" / "prod.json"
     guardrail = "capacity-no-silent-choke-point"
@@ -171,3 +172,47 @@ def test_burst_throttled_workflow_steps_end_on_their_catch_path() -> None:
     assert "ReserveInventory Catch" in reserve.failure_path and "(compensation)" in reserve.failure_path
     assert result.compensated >= reserve.to_failure_path and result.lost == 0
     assert result.completed + result.refused_at_edge + result.parked + result.compensated == result.orders
+
+
+def test_capacity_cloudfront_requests_are_the_page_api_calls_it_serves(
+    prod: ProgramRun, profile_document: dict[str, Any]
+) -> None:
+    report = capacity.analyse(prod, load_profile(), 100)
+    # Every route of the page is under the distribution's /orders and /orders/* behaviours.
+    behaviours = prod.named("web-distribution").inputs["orderedCacheBehaviors"]
+    assert sorted(b["pathPattern"] for b in behaviours) == ["/orders", "/orders/*"]
+    requests_per_order = sum(r["perOrder"] for r in profile_document["page"]["requests"])
+    assert requests_per_order == 4  # place, read the order, list the orders twice (web/public/js/main.js)
+    price = figure("prices.csv", "cloudfront", "https_request", "eu-west-1")
+    assert dict(report.by_service())["CloudFront"] == pytest.approx(1000 * requests_per_order * price)
+
+
+def test_capacity_cloudfront_leaves_out_a_route_no_behaviour_serves(prod: ProgramRun) -> None:
+    usage = walk_order(prod, load_profile())
+    context = capacity.Context(prod, usage, load_profile(), capacity.prices(), capacity.quotas())
+    all_routes = capacity.cloudfront_requests(context)
+    [distribution] = prod.of_type(capacity.DISTRIBUTION)
+    recorded = [p for p in (distribution.inputs, distribution.outputs) if "orderedCacheBehaviors" in p]
+    behaviours = distribution.inputs["orderedCacheBehaviors"]
+    for properties in recorded:
+        properties["orderedCacheBehaviors"] = [b for b in behaviours if b["pathPattern"] == "/orders"]
+    try:
+        only_list_and_place = capacity.cloudfront_requests(context)
+    finally:
+        for properties in recorded:
+            properties["orderedCacheBehaviors"] = behaviours
+    # GET /orders/{orderId} (once per order) matches only /orders/*.
+    assert all_routes - only_list_and_place == pytest.approx(1.0)
+
+
+def test_capacity_declined_payment_is_not_charged_a_write(tmp_path: Path, prod: ProgramRun) -> None:
+    document = yaml.safe_load(DEFAULT_PROFILE.read_text())
+    declined = next(o["share"] for o in document["outcomes"] if "ProcessPayment" in o.get("failures", {}))
+    del document["functions"]["process_payment"]["failedCalls"]
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(document))
+    charged_always = walk_order(prod, load_profile(path))
+    as_the_code_does = walk_order(prod, load_profile())
+    payments = next(urn for urn, t in as_the_code_does.tables.items() if "payments" in t.name)
+    # process_payment writes one unit when it charges, nothing when the charge is declined.
+    assert charged_always.write_units[payments] - as_the_code_does.write_units[payments] == pytest.approx(declined)
