@@ -29,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from offline.paths import POLICY_DIR, importable
+from offline.paths import POLICY_DIR, import_package
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 
 PACK_DIR: Final = POLICY_DIR
@@ -131,6 +132,15 @@ class PolicyViolation:
 
 
 @dataclass(frozen=True)
+class PropertyChange:
+    """One top-level input a remediation changed: its value before and after (``None``: absent)."""
+
+    key: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class AppliedRemediation:
     """A remediation the engine would apply before creating the resource."""
 
@@ -139,6 +149,21 @@ class AppliedRemediation:
     pack_version: str
     urn: str
     changed_keys: tuple[str, ...]
+    changes: tuple[PropertyChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyDescription:
+    """A policy as the pack describes it in ``GetAnalyzerInfo``."""
+
+    name: str
+    description: str
+    enforcement_level: str
+    severity: str
+    tags: tuple[str, ...]
+    """The pack's tags; this project's pack puts the service first, then the public rule ids it covers."""
+    remediation_steps: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,8 @@ class PolicyReport:
     idle_cost: IdleCost | None = None
     final_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """URN → the inputs ``Analyze`` saw (after remediations), as plain values."""
+    policies: dict[str, PolicyDescription] = field(default_factory=dict)
+    """Policy name → what the pack says of it (for rule metadata in reports)."""
 
     @property
     def mandatory(self) -> list[PolicyViolation]:
@@ -605,6 +632,18 @@ def run_policy_pack(
         )
         report.pack_name = info.name
         report.pack_version = version or info.version
+        report.policies = {
+            policy.name: PolicyDescription(
+                name=policy.name,
+                description=policy.description,
+                enforcement_level=_LEVELS.get(policy.enforcementLevel, "advisory"),
+                severity=_SEVERITIES.get(policy.severity, ""),
+                tags=tuple(policy.tags),
+                remediation_steps=policy.remediation_steps,
+                url=policy.url,
+            )
+            for policy in info.policies
+        }
         final_structs: dict[str, struct_pb2.Struct] = {}
         for record in run.resources:
             inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
@@ -645,6 +684,7 @@ def run_policy_pack(
                             report.pack_version,
                             record.urn,
                             changed,
+                            tuple(PropertyChange(key, before.get(key), after.get(key)) for key in changed),
                         )
                     )
             request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
@@ -688,8 +728,8 @@ def run_policy_pack(
 
 def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]], pack_dir: Path = PACK_DIR) -> IdleCost:
     """The stack's idle monthly cost, from the pack's own ``policy_pack.cost.estimate_idle_cost``."""
-    importable(pack_dir)
-    from policy_pack.cost import CostedResource, describe_items, estimate_idle_cost
+    import_package("policy_pack", pack_dir)
+    from policy_pack.cost import CostedResource, estimate_idle_cost
 
     resources = [
         CostedResource(
@@ -701,17 +741,70 @@ def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]],
         for record in run.resources
     ]
     total, items = estimate_idle_cost(resources)
-    return IdleCost(total, tuple(describe_items(items)), sum(1 for item in items if item.monthly_usd is None))
+    return IdleCost(total, tuple(grouped_cost_lines(items)), sum(1 for item in items if item.monthly_usd is None))
+
+
+def grouped_cost_lines(items: Sequence[Any]) -> list[str]:
+    """One line per priced thing, dearest first; the same item on several resources once, with their names.
+
+    ``items`` are the pack's ``IdleCostItem`` (``monthly_usd``, ``what``, ``name``).
+    """
+    groups: dict[tuple[float | None, str], list[str]] = {}
+    for item in items:
+        groups.setdefault((item.monthly_usd, item.what), []).append(item.name)
+    lines = []
+    for (monthly, what), names in sorted(groups.items(), key=lambda g: (-((g[0][0] or 0.0) * len(g[1])), g[0][1])):
+        price = f"${monthly:,.2f}" if monthly is not None else "unpriced"
+        if len(names) == 1:
+            lines.append(f"{price:>10}  {what}  ({names[0]})")
+        else:
+            total = f"${monthly * len(names):,.2f}" if monthly is not None else "unpriced"
+            lines.append(f"{total:>10}  {len(names)} x {price} {what}  ({', '.join(sorted(names))})")
+    return lines
 
 
 # ---- the CLI's "Policies:" section -----------------------------------------------------------------
+
+
+REPORT_WIDTH: Final = 100
+"""Lines of the printed report are wrapped to this many characters."""
+
+
+def _wrapped(text: str, indent: str, width: int = REPORT_WIDTH) -> list[str]:
+    """``text``'s lines wrapped to ``width`` under ``indent`` (continuations indented two more)."""
+    lines: list[str] = []
+    for line in text.rstrip("\n").split("\n"):
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent + "  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [indent]
+        )
+    return lines
+
+
+def _resource_list(violations: Sequence[PolicyViolation], indent: str) -> list[str]:
+    """``type: name, name…`` per resource type, wrapped."""
+    by_type: dict[str, list[str]] = {}
+    for violation in violations:
+        by_type.setdefault(violation.resource_type, []).append(violation.resource_name)
+    lines: list[str] = []
+    for resource_type, names in sorted(by_type.items()):
+        lines.extend(_wrapped(f"{resource_type}: {', '.join(sorted(names))}", indent))
+    return lines
 
 
 def format_report(report: PolicyReport, *, local_path: str | None = None) -> str:
     """The report the way ``pulumi preview`` prints its ``Policies:`` section, then the idle cost.
 
     Remediations are summarised per policy, then violations sorted by enforcement level, policy name and
-    URN, each with the resource's type and name and the message indented under it.
+    URN. A finding several resources share (same level, policy and message) is printed once, with the list
+    of its resources; long lines are wrapped to :data:`REPORT_WIDTH`.
     """
     key = f"{report.pack_name}@v{report.pack_version}"
     mark = "✅"
@@ -725,20 +818,24 @@ def format_report(report: PolicyReport, *, local_path: str | None = None) -> str
     for name in sorted(counts):
         count = counts[name]
         lines.append(f"{indent}- [remediate]  {name}  ({count} resource{'s' if count != 1 else ''})")
-    ordered = sorted(report.violations, key=lambda v: (v.enforcement_level, v.policy_name, v.urn))
-    for violation in ordered:
-        lines.append(
-            f"{indent}- [{violation.enforcement_level}]  {violation.policy_name}  "
-            f"({violation.resource_type}: {violation.resource_name})"
-        )
-        for message_line in violation.message.rstrip("\n").split("\n"):
-            lines.append(f"{indent}  {message_line}")
+    groups: dict[tuple[str, str, str], list[PolicyViolation]] = {}
+    for violation in sorted(report.violations, key=lambda v: (v.enforcement_level, v.policy_name, v.urn)):
+        groups.setdefault((violation.enforcement_level, violation.policy_name, violation.message), []).append(violation)
+    for (level, policy_name, message), shared in groups.items():
+        if len(shared) == 1:
+            lines.append(f"{indent}- [{level}]  {policy_name}  ({shared[0].resource_type}: {shared[0].resource_name})")
+        else:
+            lines.append(f"{indent}- [{level}]  {policy_name}  ({len(shared)} resources)")
+        lines.extend(_wrapped(message, indent + "  "))
+        if len(shared) > 1:
+            lines.extend(_resource_list(shared, indent + "  on "))
     lines.append("")
     if report.idle_cost is not None:
         cost = report.idle_cost
         qualifier = f" (+ {cost.unpriced} unpriced item(s))" if cost.unpriced else ""
         lines.append(f"Idle cost (zero traffic): ${cost.total_usd:,.2f}/month{qualifier}")
-        lines.extend(f"    {line}" for line in cost.lines)
+        for line in cost.lines:
+            lines.extend(_wrapped(line, "    "))
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import traceback
 from collections import Counter
 from pathlib import Path
@@ -97,10 +98,42 @@ def format_counts(resources: list[RecordedResource]) -> str:
     return "\n".join(lines)
 
 
-def format_outputs(outputs: dict[str, Any]) -> str:
-    """Stack outputs, one per line, as ``pulumi stack output`` lists them."""
-    width = max((len(k) for k in outputs), default=0)
-    return "\n".join(f"    {key:<{width}}  {value}" for key, value in sorted(outputs.items()))
+OUTPUT_WIDTH = 100
+"""Printed lines are kept to this width; a longer scalar is shortened in the middle."""
+
+
+def _shortened(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: room // 2 - 1] + "…" + text[-(room - room // 2) :]
+
+
+def format_outputs(outputs: dict[str, Any], width: int = OUTPUT_WIDTH) -> str:
+    """Stack outputs as a person reads them: ``key: value`` per scalar, a structure as indented JSON.
+
+    Nothing is printed as a Python ``repr``; a scalar too long for the line is shortened in the middle.
+    """
+    lines: list[str] = []
+    for key, value in sorted(outputs.items()):
+        if isinstance(value, dict | list | tuple) and value:
+            lines.append(f"    {key}:")
+            for text in json.dumps(value, indent=2, sort_keys=True, default=str).splitlines():
+                lines.append(_shortened(f"        {text}", width))
+        else:
+            shown = json.dumps(value) if not isinstance(value, str) else value
+            lines.append(_shortened(f"    {key}: {shown}", width))
+    return "\n".join(lines)
+
+
+def format_notes(run: ProgramRun) -> str:
+    """What the offline engine could not model, said once: remote components and data sources it guessed."""
+    lines: list[str] = []
+    remote = [record for record in run.resources if record.remote]
+    if remote:
+        lines.append("Remote components (built by their provider plugin, which does not run offline; outputs unknown):")
+        lines.extend(f"    {record.type}  {record.name}" for record in remote)
+    if run.generic_invokes:
+        lines.append("Data sources answered with placeholder values of their result type:")
+        lines.extend(f"    {token}" for token in run.generic_invokes)
+    return "\n".join(lines)
 
 
 def print_plan(run: ProgramRun, heading: str) -> None:
@@ -111,9 +144,12 @@ def print_plan(run: ProgramRun, heading: str) -> None:
     print(format_counts(run.resources))
     print("\nOutputs:")
     print(format_outputs(run.outputs))
+    notes = format_notes(run)
+    if notes:
+        print(f"\n{notes}")
 
 
-def offline_plan(stack: str) -> int:
+def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
     """Run the program offline, print the plan and the policy results; return the exit status."""
     try:
         run = run_program(stack)
@@ -131,7 +167,7 @@ def offline_plan(stack: str) -> int:
 
     print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
     print_versions(run)
-    return policy_gate(run)
+    return policy_gate(run, json_path=json_path, sarif_path=sarif_path)
 
 
 def print_versions(run: ProgramRun) -> None:
@@ -158,7 +194,7 @@ def program_frame(error: BaseException, project_dir: Path = PROJECT_DIR) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-def policy_gate(run: ProgramRun) -> int:
+def policy_gate(run: ProgramRun, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
     """Send the recorded resources to the policy pack as the engine does; 1 on a mandatory violation."""
     if not (POLICY_DIR / "PulumiPolicy.yaml").is_file():
         return 0
@@ -168,16 +204,45 @@ def policy_gate(run: ProgramRun) -> int:
     report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None)
     print()
     print(format_report(report))
+    write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=PROJECT_DIR / "__main__.py")
     return EXIT_POLICY_VIOLATION if report.has_mandatory_violations else EXIT_CLEAN
 
 
+def write_reports(
+    run: ProgramRun, report: PolicyReport, *, json_path: Path | None, sarif_path: Path | None, entry: Path
+) -> None:
+    """Write the findings for CI: ``--json`` (findings and remediations) and ``--sarif`` (code scanning)."""
+    if json_path is not None:
+        json_path.write_text(json.dumps(json_report(run, report), indent=2, default=str) + "\n")
+    if sarif_path is not None:
+        from offline.sarif import sarif_log
+
+        log = sarif_log(run, report, root=Path.cwd(), entry=entry)
+        sarif_path.write_text(json.dumps(log, indent=2, default=str) + "\n")
+
+
 def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
-    """The machine-readable result of a gate: resource count, every violation, the idle cost."""
+    """The machine-readable result of a gate: resource count, every violation and remediation, the idle cost."""
+    sources = {record.urn: record.source for record in run.resources}
+
+    def where(urn: str) -> dict[str, Any] | None:
+        source = sources.get(urn)
+        return {"file": source.path, "line": source.line} if source else None
+
     return {
         "resources": sum(1 for r in run.resources if r.custom and not r.is_provider),
         "violations": [
-            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message}
+            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message, "source": where(v.urn)}
             for v in sorted(report.violations, key=lambda v: (v.enforcement_level, v.rule, v.urn))
+        ],
+        "remediations": [
+            {
+                "rule": r.policy_name,
+                "urn": r.urn,
+                "source": where(r.urn),
+                "changes": [{"property": c.key, "old": c.old, "new": c.new} for c in r.changes],
+            }
+            for r in sorted(report.remediations, key=lambda r: (r.policy_name, r.urn))
         ],
         "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
     }
@@ -190,22 +255,31 @@ def program_plan(
     policy_config: Path | None = None,
     first_preview: bool = False,
     json_path: Path | None = None,
+    sarif_path: Path | None = None,
+    watchdog_seconds: float | None = None,
 ) -> int:
     """Run any program folder offline, gate it with the pack, print the CLI-style report; return the exit status."""
-    from offline.harness import ProgramError, run_program_dir
+    from offline.harness import DEFAULT_WATCHDOG_SECONDS, ProgramError, ProgramHangError, run_program_dir
     from offline.policy_client import PolicyConfigError, PolicyPackError, format_report, run_policy_pack
+    from orderflow import pulumi_files
 
     if not program_dir.is_dir():
         print(f"error: --program {program_dir}: not a folder", file=sys.stderr)
         return 2
+    seconds = watchdog_seconds or DEFAULT_WATCHDOG_SECONDS
+    backstop = _backstop(seconds)
     try:
-        run = run_program_dir(program_dir, stack, first_preview=first_preview)
-    except ProgramError as error:
+        run = run_program_dir(
+            program_dir, stack, files=pulumi_files, first_preview=first_preview, watchdog_seconds=seconds
+        )
+    except (ProgramError, ProgramHangError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception:  # the program's own failure: show it as the CLI would
         print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
         return 2
+    finally:
+        backstop.cancel()
     mode = "first preview: every computed output unknown" if first_preview else "update: outputs known as mocked"
     print_plan(run, f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)")
     try:
@@ -215,9 +289,31 @@ def program_plan(
         return 2
     print()
     print(format_report(report))
-    if json_path is not None:
-        json_path.write_text(json.dumps(json_report(run, report), indent=2) + "\n")
+    write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=program_dir / "__main__.py")
     return 1 if report.has_mandatory_violations else 0
+
+
+def _backstop(seconds: float) -> threading.Timer:
+    """A last resort for a program blocked in a call that never returns: say where, and exit 2.
+
+    The watchdog of :func:`offline.harness.run_program_dir` needs the event loop to run; this one does not.
+    """
+    main_thread = threading.main_thread()
+
+    def give_up() -> None:
+        frame = sys._current_frames().get(main_thread.ident or 0)
+        where = "".join(traceback.format_stack(frame, limit=3)) if frame is not None else ""
+        sys.stderr.write(f"error: the program did not finish within {seconds:g} s; it is blocked in:\n{where}")
+        sys.stderr.flush()
+        os._exit(2)
+
+    timer = threading.Timer(seconds + BACKSTOP_GRACE_SECONDS, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+BACKSTOP_GRACE_SECONDS = 15.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", type=Path, help="run this Pulumi Python program folder instead of ours")
     parser.add_argument("--policy-config", type=Path, help="--policy-pack-config file for --program")
     parser.add_argument("--first-preview", action="store_true", help="with --program: every computed output unknown")
-    parser.add_argument("--json", type=Path, dest="json_path", help="with --program: write the findings as JSON")
+    parser.add_argument("--json", type=Path, dest="json_path", help="write the findings and remediations as JSON")
+    parser.add_argument("--sarif", type=Path, dest="sarif_path", help="write the findings as SARIF 2.1.0")
+    parser.add_argument(
+        "--watchdog", type=float, help="with --program: seconds before a program still waiting is stopped (exit 2)"
+    )
     parser.add_argument(
         "--uses-real-cli",
         action="store_true",
@@ -243,16 +343,18 @@ def main(argv: list[str] | None = None) -> int:
             policy_config=args.policy_config,
             first_preview=args.first_preview,
             json_path=args.json_path,
+            sarif_path=args.sarif_path,
+            watchdog_seconds=args.watchdog,
         )
-    if args.policy_config or args.first_preview or args.json_path:
-        parser.error("--policy-config, --first-preview and --json go with --program")
+    if args.policy_config or args.first_preview or args.watchdog:
+        parser.error("--policy-config, --first-preview and --watchdog go with --program")
     args.stack = args.stack or os.environ.get("STACK", "dev")
     real_cli = not args.offline and shutil.which("pulumi") is not None and has_aws_credentials()
     if args.uses_real_cli:
         return 0 if real_cli else 1
     if real_cli:
         return subprocess.call(pulumi_preview_command(args.stack), cwd=PROJECT_DIR)
-    return offline_plan(args.stack)
+    return offline_plan(args.stack, json_path=args.json_path, sarif_path=args.sarif_path)
 
 
 if __name__ == "__main__":
