@@ -788,14 +788,23 @@ def _wrapped(text: str, indent: str, width: int = REPORT_WIDTH) -> list[str]:
     return lines
 
 
-def _resource_list(violations: Sequence[PolicyViolation], indent: str) -> list[str]:
-    """``type: name, name…`` per resource type, wrapped."""
+def _resource_list(violations: Sequence[PolicyViolation], indent: str, width: int = REPORT_WIDTH) -> list[str]:
+    """``on <type>: name, name…`` per resource type, wrapped under ``indent``."""
     by_type: dict[str, list[str]] = {}
     for violation in violations:
         by_type.setdefault(violation.resource_type, []).append(violation.resource_name)
     lines: list[str] = []
     for resource_type, names in sorted(by_type.items()):
-        lines.extend(_wrapped(f"{resource_type}: {', '.join(sorted(names))}", indent))
+        lines.extend(
+            textwrap.wrap(
+                f"on {resource_type}: {', '.join(sorted(names))}",
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent + "     ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
     return lines
 
 
@@ -828,7 +837,7 @@ def format_report(report: PolicyReport, *, local_path: str | None = None) -> str
             lines.append(f"{indent}- [{level}]  {policy_name}  ({len(shared)} resources)")
         lines.extend(_wrapped(message, indent + "  "))
         if len(shared) > 1:
-            lines.extend(_resource_list(shared, indent + "  on "))
+            lines.extend(_resource_list(shared, indent + "  "))
     lines.append("")
     if report.idle_cost is not None:
         cost = report.idle_cost

@@ -99,27 +99,36 @@ def format_counts(resources: list[RecordedResource]) -> str:
 
 
 OUTPUT_WIDTH = 100
-"""Printed lines are kept to this width; a longer scalar is shortened in the middle."""
+"""Printed lines are kept to this width where a value allows: a value that does not fit goes on its own line."""
 
 
-def _shortened(text: str, room: int) -> str:
-    return text if len(text) <= room else text[: room // 2 - 1] + "…" + text[-(room - room // 2) :]
+def _value_lines(key: str, value: Any, indent: str, width: int) -> list[str]:
+    """``key: value`` for a scalar, nested lines for a map or a list: YAML-like, never a Python ``repr``.
+
+    A pair too wide for ``width`` puts the value on the next line.
+    """
+    if isinstance(value, dict) and value:
+        lines = [f"{indent}{key}:"]
+        for inner_key, inner in sorted(value.items()):
+            lines.extend(_value_lines(str(inner_key), inner, indent + "  ", width))
+        return lines
+    if isinstance(value, list | tuple) and value:
+        lines = [f"{indent}{key}:"]
+        for item in value:
+            lines.extend(_value_lines("-", item, indent + "  ", width))
+        return lines
+    shown = value if isinstance(value, str) else json.dumps(value, default=str)
+    label = f"{indent}{key}" if key == "-" else f"{indent}{key}:"
+    if len(label) + 1 + len(shown) <= width:
+        return [f"{label} {shown}"]
+    return [label, f"{indent}    {shown}"]
 
 
 def format_outputs(outputs: dict[str, Any], width: int = OUTPUT_WIDTH) -> str:
-    """Stack outputs as a person reads them: ``key: value`` per scalar, a structure as indented JSON.
-
-    Nothing is printed as a Python ``repr``; a scalar too long for the line is shortened in the middle.
-    """
+    """Stack outputs as a person reads them: ``key: value`` lines, maps and lists nested under their key."""
     lines: list[str] = []
     for key, value in sorted(outputs.items()):
-        if isinstance(value, dict | list | tuple) and value:
-            lines.append(f"    {key}:")
-            for text in json.dumps(value, indent=2, sort_keys=True, default=str).splitlines():
-                lines.append(_shortened(f"        {text}", width))
-        else:
-            shown = json.dumps(value) if not isinstance(value, str) else value
-            lines.append(_shortened(f"    {key}: {shown}", width))
+        lines.extend(_value_lines(key, value, "    ", width))
     return "\n".join(lines)
 
 
