@@ -478,7 +478,38 @@ _NAMED.update(
         "aws:s3/bucketV2:BucketV2": ("bucket", "arn:aws:s3:::{name}"),
     }
 )
-_COMPUTED.update({"aws:s3/bucketV2:BucketV2": _bucket})
+
+
+# Regions whose S3 website endpoint is s3-website-<region> (the others use s3-website.<region>); see
+# https://docs.aws.amazon.com/general/latest/gr/s3.html#s3_website_region_endpoints
+_DASHED_WEBSITE_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+        "sa-east-1",
+    }
+)
+
+
+def _website(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    bucket = str(state.get("bucket", "bucket"))
+    separator = "-" if mocks.region in _DASHED_WEBSITE_REGIONS else "."
+    domain = f"s3-website{separator}{mocks.region}.amazonaws.com"
+    return bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"}
+
+
+_COMPUTED.update(
+    {
+        "aws:s3/bucketV2:BucketV2": _bucket,
+        "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration": _website,
+        "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2": _website,
+    }
+)
 
 
 # ---- any data source: plausible values of the provider's own result type ----------------------------------

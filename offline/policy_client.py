@@ -31,7 +31,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -305,7 +305,12 @@ def reconcile_policy_config(info: analyzer_pb2.AnalyzerInfo, given: Mapping[str,
     apply(given)
     for name, entry in result.items():
         try:
-            jsonschema.validate(entry["properties"], schemas[name])
+            # The engine checks values, not the pack's schemas: no meta-schema check (jsonschema.validate's
+            # cost, 76 times over) here.
+            validator = jsonschema.validators.validator_for(schemas[name])(schemas[name])
+            error = jsonschema.exceptions.best_match(validator.iter_errors(entry["properties"]))
+            if error is not None:
+                raise error
         except jsonschema.ValidationError as error:
             where = ".".join(str(part) for part in error.absolute_path) or "(config)"
             raise PolicyConfigError(f"{name}.{where}: {error.message}") from error
@@ -394,14 +399,45 @@ def _pack_version(pack_dir: Path) -> str:
 # ---- the pack process ---------------------------------------------------------------------------------
 
 
-@dataclass
 class PolicyPackProcess:
-    """A running pack and a stub connected to it (use :func:`launch_pack`)."""
+    """A started pack; its stub connects on first use (use :func:`launch_pack`).
 
-    process: subprocess.Popen[bytes]
-    channel: grpc.Channel
-    stub: analyzer_pb2_grpc.AnalyzerStub
-    port: int
+    Starting the process and connecting are apart so that the pack can import its rules while the caller
+    still works (the offline plan runs the program meanwhile).
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], pack_dir: Path) -> None:
+        self.process = process
+        self.pack_dir = pack_dir
+        self.channel: grpc.Channel | None = None
+        self.port = 0
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """The Analyzer stub, connected once the pack has printed its port.
+
+        Raises
+        ------
+        PolicyPackError
+            When the pack exits or prints no port (its stderr is in the message).
+        """
+        if self._stub is None:
+            assert self.process.stdout is not None
+            first_line = self.process.stdout.readline().decode().strip()
+            if not first_line.isdigit():
+                self.process.kill()
+                _, stderr = self.process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
+                raise PolicyPackError(
+                    f"policy pack in {self.pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
+                )
+            self.port = int(first_line)
+            self.channel = grpc.insecure_channel(
+                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+            )
+            grpc.channel_ready_future(self.channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
 
 
 @contextmanager
@@ -416,7 +452,7 @@ def launch_pack(
     python: str = sys.executable,
     engine_address: str = "127.0.0.1:0",
 ) -> Iterator[PolicyPackProcess]:
-    """Start the pack as the engine does and yield a connected stub; stop it on exit.
+    """Start the pack as the engine does and yield it (its stub connects on first use); stop it on exit.
 
     Raises
     ------
@@ -440,25 +476,12 @@ def launch_pack(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    channel: grpc.Channel | None = None
+    pack = PolicyPackProcess(process, Path(pack_dir))
     try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline().decode().strip()
-        if not first_line.isdigit():
-            process.kill()
-            _, stderr = process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
-            raise PolicyPackError(
-                f"policy pack in {pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
-            )
-        port = int(first_line)
-        channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-        )
-        grpc.channel_ready_future(channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
-        yield PolicyPackProcess(process, channel, analyzer_pb2_grpc.AnalyzerStub(channel), port)
+        yield pack
     finally:
-        if channel is not None:
-            channel.close()
+        if pack.channel is not None:
+            pack.channel.close()
         if process.poll() is None:
             process.terminate()
             try:
@@ -572,6 +595,7 @@ def run_policy_pack(
     dry_run: bool | None = None,
     organization: str = "organization",
     python: str = sys.executable,
+    started: PolicyPackProcess | None = None,
 ) -> PolicyReport:
     """Send a recorded program run to a policy pack exactly as the engine would, and collect the results.
 
@@ -590,6 +614,9 @@ def run_policy_pack(
         ``PULUMI_ORGANIZATION``.
     python:
         Interpreter that runs the pack (it needs ``pulumi`` and ``pulumi-policy``).
+    started:
+        A pack launched ahead for this run (:func:`launch_pack` with the run's project, stack, config and
+        dry-run flag); the caller stops it. By default the pack is launched and stopped here.
 
     Returns
     -------
@@ -612,24 +639,17 @@ def run_policy_pack(
     ids = {record.urn: record.id for record in run.resources}
     stack_urn = run.stack_urn
 
-    with launch_pack(
-        pack_dir,
-        project=run.project,
-        stack=run.stack,
-        config=run.config,
-        dry_run=dry_run,
-        organization=organization,
-        python=python,
-    ) as pack:
-        info = configure(
-            pack.stub,
-            project=run.project,
-            stack=run.stack,
-            config=run.config,
-            dry_run=dry_run,
-            organization=organization,
-            policy_config=given,
-        )
+    # What the engine tells the pack, at launch (environment) and again in ConfigureStack.
+    engine: dict[str, Any] = {
+        "project": run.project,
+        "stack": run.stack,
+        "config": run.config,
+        "dry_run": dry_run,
+        "organization": organization,
+    }
+    launched = nullcontext(started) if started is not None else launch_pack(pack_dir, python=python, **engine)
+    with launched as pack:
+        info = configure(pack.stub, policy_config=given, **engine)
         report.pack_name = info.name
         report.pack_version = version or info.version
         report.policies = {

@@ -19,13 +19,16 @@ plan's own status survives in make's last line, ``make: *** [Makefile:…: previ
 ``--program DIR`` runs *any* Pulumi Python program folder the same way (its own ``Pulumi.yaml``, a stack
 file optional) and gates it with the pack: how to check a fork's pull request without cloud
 credentials. ``--first-preview`` records it as a first ``pulumi preview`` sees it (every computed output
-unknown); ``--json FILE`` writes the findings for CI. There, exit 2 also when the program itself fails
-(its traceback is printed): it is someone else's program, not a bug of ours.
+unknown); ``--json FILE`` writes the findings and remediations for CI, ``--sarif FILE`` the findings as
+SARIF 2.1.0 for code scanning (both also for our own stacks). There, exit 2 also when the program itself
+fails (its traceback is printed) or is still waiting after ``--watchdog`` seconds (what it waits on is
+printed): it is someone else's program, not a bug of ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -34,6 +37,7 @@ import sys
 import threading
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +48,7 @@ from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 from orderflow.pulumi_files import ProjectFileError
 
 if TYPE_CHECKING:
-    from offline.policy_client import PolicyReport
+    from offline.policy_client import PolicyPackProcess, PolicyReport
 
 POLICY_DIR = PROJECT_DIR / "policy"
 EXIT_CLEAN = 0
@@ -159,24 +163,47 @@ def print_plan(run: ProgramRun, heading: str) -> None:
 
 
 def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
-    """Run the program offline, print the plan and the policy results; return the exit status."""
-    try:
-        run = run_program(stack)
-    except (StackNotFoundError, ProjectFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_STACK_OR_CONFIG
-    except pulumi.RunError as error:  # a bad config value, naming its key
-        print(f"error: stack {stack!r}: {error}", file=sys.stderr)
-        return EXIT_STACK_OR_CONFIG
-    except Exception as error:  # a bug in the program: where it happened matters more than the message
-        traceback.print_exception(error, file=sys.stderr)
-        print(f"error: stack {stack!r}: the program raised {program_frame(error)}", file=sys.stderr)
-        print(f"(a bug in the program, not a config error: exit {EXIT_PROGRAM_ERROR})", file=sys.stderr)
-        return EXIT_PROGRAM_ERROR
+    """Run the program offline, print the plan and the policy results; return the exit status.
 
-    print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
-    print_versions(run)
-    return policy_gate(run, json_path=json_path, sarif_path=sarif_path)
+    The pack process starts first: it imports its rules while the program runs.
+    """
+    with contextlib.ExitStack() as cleanup:
+        pack = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
+        try:
+            run = run_program(stack)
+        except (StackNotFoundError, ProjectFileError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
+        except pulumi.RunError as error:  # a bad config value, naming its key
+            print(f"error: stack {stack!r}: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
+        except Exception as error:  # a bug in the program: where it happened matters more than the message
+            traceback.print_exception(error, file=sys.stderr)
+            print(f"error: stack {stack!r}: the program raised {program_frame(error)}", file=sys.stderr)
+            print(f"(a bug in the program, not a config error: exit {EXIT_PROGRAM_ERROR})", file=sys.stderr)
+            return EXIT_PROGRAM_ERROR
+
+        print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
+        print_versions(run)
+        return policy_gate(run, json_path=json_path, sarif_path=sarif_path, started=pack)
+
+
+@contextlib.contextmanager
+def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
+    """The policy pack started for ``stack`` as the engine will configure it.
+
+    ``None`` when the stack cannot be read: the program run then reports why.
+    """
+    from offline.harness import load_stack_config, project_name
+    from offline.policy_client import launch_pack
+
+    try:
+        config, project = load_stack_config(stack), project_name()
+    except (StackNotFoundError, ProjectFileError):
+        yield None
+        return
+    with launch_pack(POLICY_DIR, project=project, stack=stack, config=config, dry_run=False) as pack:
+        yield pack
 
 
 def print_versions(run: ProgramRun) -> None:
@@ -203,14 +230,20 @@ def program_frame(error: BaseException, project_dir: Path = PROJECT_DIR) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-def policy_gate(run: ProgramRun, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
+def policy_gate(
+    run: ProgramRun,
+    *,
+    json_path: Path | None = None,
+    sarif_path: Path | None = None,
+    started: PolicyPackProcess | None = None,
+) -> int:
     """Send the recorded resources to the policy pack as the engine does; 1 on a mandatory violation."""
     if not (POLICY_DIR / "PulumiPolicy.yaml").is_file():
         return 0
     from offline.policy_client import format_report, run_policy_pack
 
     config = POLICY_DIR / "config" / f"{run.stack}.json"
-    report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None)
+    report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None, started=started)
     print()
     print(format_report(report))
     write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=PROJECT_DIR / "__main__.py")

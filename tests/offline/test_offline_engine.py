@@ -249,3 +249,21 @@ def test_sarif_is_valid_2_1_0_with_rule_help_and_each_result_at_the_line_that_cr
             "changes": [{"property": "sqsManagedSseEnabled", "old": False, "new": True}],
         }
     ]
+
+
+def test_a_bucket_website_endpoint_has_the_regions_documented_shape(tmp_path: Path) -> None:
+    # A CloudFront origin on it must be recognised as a website endpoint (a public bucket), not left unknown.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+
+        site = aws.s3.BucketWebsiteConfiguration("site", bucket="shop-content", index_document={"suffix": "i.html"})
+        pulumi.export("endpoint", site.website_endpoint)
+        """,
+    )
+    (folder / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n")
+    assert run(folder).outputs["endpoint"] == "shop-content.s3-website.eu-central-1.amazonaws.com"
+    (folder / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    assert run(folder).outputs["endpoint"] == "shop-content.s3-website-us-east-1.amazonaws.com"
