@@ -176,8 +176,11 @@ def test_an_output_the_mocks_do_not_model_reaches_the_pack_as_unknown_never_null
     result = preview("--program", str(folder), "--json", str(report))
     assert result.returncode in (0, 1), result.stderr
     violations = json.loads(report.read_text())["violations"]
-    # The certificate is set (unknown), so no rule may say the distribution has none.
+    # The certificate is set (unknown), so no rule may say the distribution has none; and what is known
+    # decides: the http-only origin fails the TLS rule even though the certificate is unknown.
     assert not any("viewerCertificate" in v["message"] and "not set" in v["message"] for v in violations)
+    [tls] = [v for v in violations if v["rule"] == "cloudfront-minimum-tls"]
+    assert tls["level"] == "mandatory" and "custom origin 'site' is not 'https-only'" in tls["message"]
 
 
 def test_a_program_that_waits_for_ever_is_stopped_naming_what_it_waits_on(tmp_path: Path) -> None:
