@@ -278,6 +278,7 @@ class RecordingMonitor(MockMonitor):
 
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"
+_SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 _SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 
@@ -289,11 +290,14 @@ def _plain_value(value: Any) -> Any:
     if value.get(_SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
         # What a provider receives for a resource argument: the resource's id, or a component's URN.
         return value.get("id") or value.get("urn", "")
+    if value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
+        # A secret not known yet (a random password) is unknown; the SDK would deserialize it as None.
+        return rpc.UNKNOWN
     return {key: _plain_value(item) for key, item in value.items()}
 
 
 def _plain_references(source: struct_pb2.Struct) -> struct_pb2.Struct:
-    """``source`` with resource references replaced by the referenced id (custom) or URN (component).
+    """``source`` with resource references as ids (custom) or URNs (component), unknown secrets as unknown.
 
     The mock monitor deserializes on a worker thread with a loop of its own; a resource reference would be
     rehydrated there (``get_resource``) and the program's loop would wait on a task of that other loop.

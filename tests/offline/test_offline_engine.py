@@ -147,7 +147,8 @@ certificate = aws.acm.Certificate("cert", domain_name="example.com", validation_
 aws.ecs.TaskDefinition(
     "app",
     family="app",
-    container_definitions=certificate.arn.apply(lambda arn: json.dumps(
+    # As a random password would be: a secret, unknown until the update.
+    container_definitions=pulumi.Output.secret(certificate.arn).apply(lambda arn: json.dumps(
         [{"name": "app", "image": "nginx", "essential": True, "environment": [{"name": "CERT", "value": arn}]}]
     )),
 )
