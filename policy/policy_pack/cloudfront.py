@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Props, ResourceRule
+from policy_pack._core import ABSENT, CannotEvaluateError, Props, ResourceRule
 
 DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 RESPONSE_HEADERS_POLICY: Final = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
@@ -45,9 +45,17 @@ def _behaviors(props: Props) -> Iterator[tuple[str, Props]]:
         yield f"orderedCacheBehaviors[{index}] ({behavior.text('pathPattern', '?')})", behavior
 
 
+def _origin_id(origin: Props) -> str:
+    """An origin's id for a message; an id not known yet (a bucket's ARN) must not leave the rule undecided."""
+    try:
+        return str(origin.text("originId", "?"))
+    except CannotEvaluateError:
+        return "(id known after the update)"
+
+
 def _origin_access_control(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
     for origin in props.each("origins"):
-        origin_id = origin.text("originId", "?")
+        origin_id = _origin_id(origin)
         # An origin access identity decides the rule by its presence, even while its value is unknown.
         if origin.is_set("s3OriginConfig.originAccessIdentity"):
             yield (
@@ -80,7 +88,7 @@ def _minimum_tls(props: Props, config: Mapping[str, Any], _: str) -> Iterator[st
     for origin in props.each("origins"):
         if not origin.has("customOriginConfig"):
             continue
-        origin_id = origin.text("originId", "?")
+        origin_id = _origin_id(origin)
         if origin.text("customOriginConfig.originProtocolPolicy", "") != "https-only":
             yield f"custom origin {origin_id!r} is not 'https-only': traffic to it may travel unencrypted"
         deprecated = sorted(

@@ -94,6 +94,7 @@ CLOUDFRONT_CASES: list[Case] = [
         "legacy-oai-unknown",
         {
             "origins.0.originAccessControlId": DELETE,
+            "origins.0.originId": UNKNOWN,
             "origins.0.domainName": UNKNOWN,
             "origins.0.s3OriginConfig": {"originAccessIdentity": UNKNOWN},
         },
@@ -144,6 +145,7 @@ CLOUDFRONT_CASES: list[Case] = [
         "origin-over-http-certificate-unknown",
         {
             "viewerCertificate.acmCertificateArn": UNKNOWN,
+            "origins.1.originId": UNKNOWN,
             "origins.1.customOriginConfig.originProtocolPolicy": "http-only",
         },
         "not 'https-only'",
