@@ -73,10 +73,9 @@ def test_unmodelled_outputs_are_unknown_never_none(tmp_path: Path) -> None:
         """
         import pulumi
         import pulumi_aws as aws
-        bucket = aws.s3.Bucket("site")
-        site = aws.s3.BucketWebsiteConfiguration("web", bucket=bucket.id, index_document={"suffix": "index.html"})
-        aws.sqs.Queue("q", name=site.website_endpoint.apply(lambda endpoint: endpoint.replace(".", "-")))
-        pulumi.export("endpoint", site.website_endpoint)
+        certificate = aws.acm.Certificate("cert", domain_name="example.com", validation_method="DNS")
+        aws.sqs.Queue("q", name=certificate.arn.apply(lambda arn: arn.replace(":", "-")))
+        pulumi.export("endpoint", certificate.arn)
         """,
     )
     run = run_program_dir(folder, files=pulumi_files)  # .replace on None would raise
