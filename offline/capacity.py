@@ -44,11 +44,11 @@ from offline.order_path import (
     load_profile,
     walk_order,
 )
-from offline.paths import POLICY_DIR, importable
+from offline.paths import POLICY_DIR, import_package
 from offline.recording import ProgramRun, RecordedResource
 
-importable(POLICY_DIR)  # the pack's own price and quota tables, imported as the policy engine imports them
-from policy_pack.cost import CostedResource, estimate_idle_cost  # noqa: E402 - the pack is importable now
+import_package("policy_pack", POLICY_DIR)  # the pack's own price and quota tables, from the pack's folder
+from policy_pack.cost import CostedResource, estimate_idle_cost  # noqa: E402 - the pack is imported now
 from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas  # noqa: E402
 
 SECONDS_PER_MONTH: Final = 730 * 3600

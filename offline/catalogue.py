@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.harness import run_program
-from offline.paths import HANDLERS_DIR, PROJECT_DIR, importable
+from offline.paths import HANDLERS_DIR, PROJECT_DIR, import_package
 from offline.recording import ProgramRun, as_list, json_input
 
 OUT_DIR = PROJECT_DIR / "docs" / "events"
@@ -43,7 +43,7 @@ class CatalogueEntry:
 
 def _event_models() -> list[tuple[str, str, str, Any]]:
     """(detail-type, source, constant name, detail model) of every event on the bus."""
-    importable(HANDLERS_DIR)
+    import_package("shared", HANDLERS_DIR)  # as Lambda imports it from the functions' task root
     from shared.models import events
 
     return [

@@ -17,60 +17,96 @@ import json
 import os
 import runpy
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
 
 import pulumi
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
-from offline.paths import PROJECT_DIR, importable
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
-from orderflow import pulumi_files
+from offline.paths import PROJECT_DIR
+from offline.recording import STACK_TYPE, ProgramRun, RecordedResource, SourceLocation
 
 
 class StackNotFoundError(Exception):
     """No ``Pulumi.<stack>.yaml`` exists for the requested stack."""
 
 
-def project_name(project_dir: Path = PROJECT_DIR) -> str:
+class ProgramHangError(Exception):
+    """The program did not finish in time; the message names what it was still waiting on."""
+
+
+class ProjectFiles(Protocol):
+    """Reads a program's ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the Pulumi CLI does.
+
+    The harness records any program; the reader is passed in (the project's is ``orderflow.pulumi_files``).
+    """
+
+    def load_yaml(self, text: str) -> Any:
+        """The YAML document as the CLI parses it."""
+
+    def project_name(self, project_file: Path) -> str:
+        """``name`` in ``Pulumi.yaml``."""
+
+    def project_config_defaults(self, project_file: Path) -> dict[str, str]:
+        """The config values ``Pulumi.yaml`` declares, fully qualified."""
+
+    def read_stack_config(self, path: Path, project: str, *, secret_placeholder: str | None = None) -> dict[str, str]:
+        """The stack file's config map, fully qualified, as the engine receives it."""
+
+
+def project_files() -> ModuleType:
+    """The project's reader of its Pulumi files, the default of :func:`run_program` (its own stacks only)."""
+    from orderflow import pulumi_files
+
+    return pulumi_files
+
+
+def project_name(project_dir: Path = PROJECT_DIR, files: ProjectFiles | None = None) -> str:
     """The ``name`` in ``Pulumi.yaml``."""
-    return pulumi_files.project_name(project_dir / "Pulumi.yaml")
+    return (files or project_files()).project_name(project_dir / "Pulumi.yaml")
 
 
 def load_stack_config(
-    stack: str, project_dir: Path = PROJECT_DIR, *, secret_placeholder: str | None = None
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    *,
+    secret_placeholder: str | None = None,
+    files: ProjectFiles | None = None,
 ) -> dict[str, str]:
     """Read ``Pulumi.<stack>.yaml`` into the engine's config map, as the Pulumi CLI does.
 
     Keys are fully qualified (``project:key``); scalars are passed as written (YAML 1.2: ``yes`` is a
     string), lists and maps as JSON; ``Pulumi.yaml``'s declared defaults fill the keys the stack does not
-    set (see :mod:`orderflow.pulumi_files`).
+    set.
 
     Raises
     ------
     StackNotFoundError
         When the stack file does not exist.
-    orderflow.pulumi_files.SecretConfigError
-        When the stack file holds ``secure:`` values (only the CLI can decrypt them) and no
-        ``secret_placeholder`` is given to read them as.
-    orderflow.pulumi_files.ProjectFileError
-        When the stack file cannot be read as the CLI reads it.
+    ValueError
+        From the reader: the stack file holds ``secure:`` values (only the CLI can decrypt them) and no
+        ``secret_placeholder`` is given to read them as, or it cannot be read as the CLI reads it.
     """
+    files = files or project_files()
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
-    config = pulumi_files.project_config_defaults(project_dir / "Pulumi.yaml")
+    config = files.project_config_defaults(project_dir / "Pulumi.yaml")
     config.update(
-        pulumi_files.read_stack_config(path, project_name(project_dir), secret_placeholder=secret_placeholder)
+        files.read_stack_config(path, project_name(project_dir, files), secret_placeholder=secret_placeholder)
     )
     return config
 
@@ -161,14 +197,25 @@ class RecordingMonitor(MockMonitor):
         return self._default_providers[key]
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        """Register through the mock monitor, then keep the request as the engine receives it."""
-        response = super().RegisterResource(request)
-        if self.unknown_outputs and request.custom:
-            response.unknown = True
+        """Register through the mock monitor, then keep the request as the engine receives it.
+
+        A remote component (``remote=True``: awsx, synced-folder, aws-apigateway…) is built by its
+        provider plugin, which does not run here: it is recorded, and every output of it resolves as
+        unknown (as for a create the engine could not report), so the program goes on.
+        """
+        if request.remote:
+            response = resource_pb2.RegisterResourceResponse(
+                urn=self.make_urn(request.parent, request.type, request.name), result=resource_pb2.Result.FAIL
+            )
+            state: dict[str, Any] = {}
+        else:
+            response = super().RegisterResource(_with_plain_references(request, "object"))
+            if self.unknown_outputs and request.custom:
+                response.unknown = True
+            state = self.resources[response.urn].state if request.type != STACK_TYPE else {}
         provider = request.provider
         if request.custom and not provider:
             provider = self._default_provider(request.type, request.version)
-        state = self.resources[response.urn].state if request.type != STACK_TYPE else {}
         inputs_struct = struct_pb2.Struct()
         inputs_struct.CopyFrom(request.object)
         self.records.append(
@@ -196,13 +243,98 @@ class RecordingMonitor(MockMonitor):
                         "delete": request.customTimeouts.delete,
                     },
                 },
-                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                inputs=rpc.deserialize_properties(_plain_references(request.object), keep_unknowns=True),
                 inputs_struct=inputs_struct,
                 id=str(response.id),
                 outputs=dict(state),
+                remote=bool(request.remote),
+                source=user_frame(request.stackTrace),
             )
         )
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """``Resource.get``: the resource keeps the id asked for; what the cloud would return is unknown here."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        state = {**rpc.deserialize_properties(_plain_references(request.properties)), "id": request.id}
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, state)
+        properties = struct_pb2.Struct()
+        properties.update(_plain_value(json_format.MessageToDict(_plain_references(request.properties))))
+        return resource_pb2.ReadResourceResponse(urn=urn, id=request.id, properties=properties, unknown=True)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """An invoke, with resource references passed as ids.
+
+        ``get_resource`` of a URN the program did not register is answered as a resource whose id and
+        outputs are unknown.
+        """
+        if request.tok == "pulumi:pulumi:getResource":
+            urn = str(rpc.deserialize_properties(request.args).get("urn", ""))
+            if urn not in self.resources:
+                answer = struct_pb2.Struct()
+                answer.update({"urn": urn, "id": "", "state": {}})
+                return resource_pb2.ResourceInvokeResponse(**{"return": answer})
+        return super().Invoke(_with_plain_references(request, "args"))
+
+
+_RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"
+_SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain_value(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value.get(_SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
+        # What a provider receives for a resource argument: the resource's id, or a component's URN.
+        return value.get("id") or value.get("urn", "")
+    if value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
+        # A secret not known yet (a random password) is unknown; the SDK would deserialize it as None.
+        return rpc.UNKNOWN
+    return {key: _plain_value(item) for key, item in value.items()}
+
+
+def _plain_references(source: struct_pb2.Struct) -> struct_pb2.Struct:
+    """``source`` with resource references as ids (custom) or URNs (component), unknown secrets as unknown.
+
+    The mock monitor deserializes on a worker thread with a loop of its own; a resource reference would be
+    rehydrated there (``get_resource``) and the program's loop would wait on a task of that other loop.
+    """
+    plain = struct_pb2.Struct()
+    plain.update(_plain_value(json_format.MessageToDict(source)))
+    return plain
+
+
+def _with_plain_references(request: Any, field: str) -> Any:
+    """A copy of ``request`` whose struct ``field`` holds no resource references."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    getattr(copy, field).CopyFrom(_plain_references(getattr(request, field)))
+    return copy
+
+
+_LIBRARY_MARKERS = ("site-packages", "dist-packages", f"{os.sep}lib{os.sep}python")
+
+
+def user_frame(stack_trace: Any) -> SourceLocation | None:
+    """The program's own file and line that created a resource, from the ``stackTrace`` of its registration.
+
+    The SDK sends the frames below the resource constructor, innermost first; the first one outside the
+    SDK, installed packages and the standard library is the line a reviewer should see.
+    """
+    for frame in stack_trace.frames:
+        uri = frame.pc.uri
+        if not uri or not frame.pc.line:
+            continue
+        path = unquote(urlparse(uri).path)
+        if any(marker in path for marker in _LIBRARY_MARKERS) or path.startswith(str(Path(__file__).parent)):
+            continue
+        if path.startswith("<"):
+            continue
+        return SourceLocation(path, int(frame.pc.line))
+    return None
 
 
 def run_program(
@@ -211,6 +343,7 @@ def run_program(
     project_dir: Path = PROJECT_DIR,
     config_overrides: dict[str, str] | None = None,
     preview: bool = False,
+    files: ProjectFiles | None = None,
 ) -> ProgramRun:
     """Run ``__main__.py`` for ``stack`` under the mock monitor and record every resource.
 
@@ -224,6 +357,8 @@ def run_program(
         Extra or replaced config entries (fully qualified keys), as ``pulumi config set`` would make.
     preview:
         Run as a preview (``pulumi.runtime.is_dry_run()`` is then true).
+    files:
+        Reader of the Pulumi files (default: this project's, :func:`project_files`).
 
     Returns
     -------
@@ -237,8 +372,9 @@ def run_program(
     Exception
         Whatever the program raised (a bad config value raises ``pulumi.RunError`` naming the key).
     """
-    project = project_name(project_dir)
-    config = load_stack_config(stack, project_dir)
+    files = files or project_files()
+    project = project_name(project_dir, files)
+    config = load_stack_config(stack, project_dir, files=files)
     config.update(config_overrides or {})
     region = config.get("aws:region", "us-east-1")
 
@@ -249,9 +385,8 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
 
-    importable(project_dir)  # as the language host runs the program: its folder first on the import path
-    program = str(project_dir / "__main__.py")
-    _sync_await(_run_main(lambda: runpy.run_path(program, run_name="__main__")))
+    # A folder runs as the language host runs it: runpy puts it first on the import path for the run.
+    _sync_await(_run_main(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
     exports: dict[str, Any] = getattr(root, "outputs", {})
     outputs = _sync_await(_resolve_outputs(exports))
     return ProgramRun(
@@ -259,18 +394,29 @@ def run_program(
     )
 
 
-async def _run_main(main: Callable[[], object]) -> None:
+async def _run_main(main: Callable[[], object], deadline_seconds: float | None = None) -> None:
     """Run the program and wait for its registrations, as ``run_pulumi_func`` does, or raise what it raised.
 
     When the program raises after registering resources, the SDK would wait for every pending output first;
     one that the rest of the program was to resolve (a ``pulumi.deferred_output``) never resolves, and the run
     would hang. So a failed program's pending work is cancelled, and forgotten by the SDK's output tracking
     (``set_mocks`` does not renew it) so that the next run does not wait on it, and its exception raised at once.
+    With ``deadline_seconds``, a program still waiting then is stopped the same way, with a
+    :class:`ProgramHangError` naming what it waits on.
     """
     # Only the program's own work is cancelled: the loop may also be running someone else's (Playwright's, in tests).
     earlier = asyncio.all_tasks()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
         main()
+        finished = asyncio.ensure_future(run_pulumi_func(lambda: None))
+        remaining = None if deadline_seconds is None else max(0.0, deadline_seconds - (loop.time() - started))
+        done, _ = await asyncio.wait({finished}, timeout=remaining)
+        if not done:
+            waits = describe_waits(asyncio.all_tasks() - earlier - {finished, asyncio.current_task()})
+            raise ProgramHangError(hang_message(deadline_seconds or 0.0, waits))
+        finished.result()
     except BaseException:
         # Cancelling a task can start others (an output's callbacks): repeat until none is left.
         while pending := [task for task in asyncio.all_tasks() - earlier if task is not asyncio.current_task()]:
@@ -280,7 +426,52 @@ async def _run_main(main: Callable[[], object]) -> None:
         with settings.SETTINGS.lock:
             settings.SETTINGS.outputs.clear()
         raise
-    await run_pulumi_func(lambda: None)
+
+
+def hang_message(seconds: float, waits: list[str]) -> str:
+    """What the watchdog says when a program has not finished in time."""
+    listed = "\n".join(f"  - {wait}" for wait in waits) or "  - (nothing the SDK tracks: a blocking call)"
+    return f"the program did not finish within {seconds:g} s; it was waiting on:\n{listed}"
+
+
+_WAIT_KINDS = {
+    "do_register": "registration of {ty} {name!r}: its inputs never resolved",
+    "do_read": "read of {ty} {name!r}: its inputs never resolved",
+    "do_get": "get_resource of {urn}",
+    "do_invoke": "invoke {tok}",
+}
+
+
+def describe_waits(tasks: set[asyncio.Task[Any]]) -> list[str]:
+    """What each pending task of a program waits on, counted.
+
+    The registration or invoke a task belongs to, else the program's own line that awaits (an output or
+    future nobody resolves).
+    """
+    waits: Counter[str] = Counter()
+    for task in tasks:
+        if not task.done():
+            waits[_describe_wait(task)] += 1
+    return [f"{wait}" + (f" (x{count})" if count > 1 else "") for wait, count in sorted(waits.items())]
+
+
+def _describe_wait(task: asyncio.Task[Any]) -> str:
+    awaited: Any = task.get_coro()
+    where = ""
+    while awaited is not None and hasattr(awaited, "cr_frame"):
+        frame = awaited.cr_frame
+        if frame is not None:
+            template = _WAIT_KINDS.get(frame.f_code.co_name)
+            if template is not None:
+                names = {key: frame.f_locals.get(key, "?") for key in ("ty", "name", "urn", "tok")}
+                return template.format(**names)
+            path = frame.f_code.co_filename
+            if not where and not any(marker in path for marker in _LIBRARY_MARKERS):
+                where = f" at {path}:{frame.f_lineno}"
+        awaited = awaited.cr_await
+    if isinstance(awaited, asyncio.Future) and not isinstance(awaited, asyncio.Task):
+        return f"a future or output nobody resolves{where}"
+    return f"{getattr(task.get_coro(), '__qualname__', task.get_name())}{where}"
 
 
 async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +496,7 @@ class ProgramError(Exception):
     """The folder is not a Pulumi Python program the offline engine can run; the message says why."""
 
 
-def program_entry(program_dir: Path) -> tuple[str, Path]:
+def program_entry(program_dir: Path, files: ProjectFiles) -> tuple[str, Path]:
     """The project name and the folder holding ``__main__.py`` (``main:`` in ``Pulumi.yaml`` may move it).
 
     Raises
@@ -316,7 +507,7 @@ def program_entry(program_dir: Path) -> tuple[str, Path]:
     manifest = program_dir / "Pulumi.yaml"
     if not manifest.is_file():
         raise ProgramError(f"{program_dir}: no Pulumi.yaml (is this a Pulumi program folder?)")
-    document = pulumi_files.load_yaml(manifest.read_text()) or {}
+    document = files.load_yaml(manifest.read_text()) or {}
     runtime = document.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
@@ -338,17 +529,14 @@ def pick_stack(program_dir: Path, stack: str | None) -> str:
 
 @contextlib.contextmanager
 def _inside(program_dir: Path) -> Iterator[None]:
-    """Run with the program's folder as working directory and first on the import path, then undo both."""
+    """Run with the program's folder as working directory, then go back and forget the program's modules."""
     previous_cwd = Path.cwd()
     before = set(sys.modules)
-    sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
     try:
         yield
     finally:
         os.chdir(previous_cwd)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(program_dir))
         # Forget the program's own modules, so another program with a module of the same name imports its own.
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None) or ""
@@ -356,7 +544,18 @@ def _inside(program_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def run_program_dir(program_dir: Path, stack: str | None = None, *, first_preview: bool = False) -> ProgramRun:
+DEFAULT_WATCHDOG_SECONDS = 120.0
+"""How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
+
+
+def run_program_dir(
+    program_dir: Path,
+    stack: str | None = None,
+    *,
+    files: ProjectFiles,
+    first_preview: bool = False,
+    watchdog_seconds: float | None = DEFAULT_WATCHDOG_SECONDS,
+) -> ProgramRun:
     """Run any Pulumi Python program folder under mocks and record what the engine would receive.
 
     Parameters
@@ -365,24 +564,30 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
         Folder with the program's own ``Pulumi.yaml``; a ``Pulumi.<stack>.yaml`` is optional.
     stack:
         Stack name (default: the program's only stack file, else ``dev``).
+    files:
+        Reader of the Pulumi files (``Pulumi.yaml``, ``Pulumi.<stack>.yaml``), as the CLI reads them.
     first_preview:
         Record a first ``pulumi preview``: nothing exists yet, every computed output is unknown.
         Otherwise the run is what ``pulumi up`` sends: outputs the mocks model are known, the others unknown.
+    watchdog_seconds:
+        Stop a program still waiting after this long (``None``: wait for ever).
 
     Raises
     ------
     ProgramError
         When the folder is not a Python Pulumi program.
+    ProgramHangError
+        When the program is still waiting after ``watchdog_seconds``; the message names what it waits on.
     Exception
         Whatever the program raised.
     """
     program_dir = Path(program_dir).resolve()
-    project, entry = program_entry(program_dir)
+    project, entry = program_entry(program_dir, files)
     stack = pick_stack(program_dir, stack)
     if (program_dir / f"Pulumi.{stack}.yaml").is_file():
-        config = load_stack_config(stack, program_dir, secret_placeholder=SECRET_PLACEHOLDER)
+        config = load_stack_config(stack, program_dir, secret_placeholder=SECRET_PLACEHOLDER, files=files)
     else:
-        config = pulumi_files.project_config_defaults(program_dir / "Pulumi.yaml")
+        config = files.project_config_defaults(program_dir / "Pulumi.yaml")
     secret_keys = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
     region = config.setdefault("aws:region", DEFAULT_REGION)
 
@@ -394,9 +599,16 @@ def run_program_dir(program_dir: Path, stack: str | None = None, *, first_previe
     root = settings.get_root_resource()
 
     with _inside(entry):
-        _sync_await(_run_main(lambda: runpy.run_path(str(entry / "__main__.py"), run_name="__main__")))
+        # As the language host runs a program folder: runpy puts it first on the import path for the run.
+        _sync_await(_run_main(lambda: runpy.run_path(str(entry), run_name="__main__"), watchdog_seconds))
         outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
     known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
     return ProgramRun(
-        project=project, stack=stack, config=config, resources=monitor.records, outputs=known, preview=first_preview
+        project=project,
+        stack=stack,
+        config=config,
+        resources=monitor.records,
+        outputs=known,
+        preview=first_preview,
+        generic_invokes=sorted(set(mocks.generic_invokes)),
     )

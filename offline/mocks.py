@@ -9,8 +9,11 @@ program cannot silently come back empty.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
-from collections.abc import Callable
+import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -372,6 +375,7 @@ class ProgramMocks(AwsMocks):
     def __init__(self, region: str, *, first_preview: bool = False) -> None:
         super().__init__(region)
         self.first_preview = first_preview
+        self.generic_invokes: list[str] = []
         self._invokes.update(
             {
                 "aws:iam/getPolicyDocument:getPolicyDocument": policy_document,
@@ -387,6 +391,13 @@ class ProgramMocks(AwsMocks):
                 "aws:kms/getAlias:getAlias": self._get_alias,
             }
         )
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        """Answer a known invoke; any other gets plausible values of its provider's result type."""
+        if args.token in self._invokes:
+            return super().call(args)
+        self.generic_invokes.append(args.token)
+        return generic_invoke_result(args.token, args.args, self.region)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """After a create (known outputs), or during a first preview (inputs only, no id)."""
@@ -467,4 +478,118 @@ _NAMED.update(
         "aws:s3/bucketV2:BucketV2": ("bucket", "arn:aws:s3:::{name}"),
     }
 )
-_COMPUTED.update({"aws:s3/bucketV2:BucketV2": _bucket})
+
+
+# Regions whose S3 website endpoint is s3-website-<region> (the others use s3-website.<region>); see
+# https://docs.aws.amazon.com/general/latest/gr/s3.html#s3_website_region_endpoints
+_DASHED_WEBSITE_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+        "sa-east-1",
+    }
+)
+
+
+def _website(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    bucket = str(state.get("bucket", "bucket"))
+    separator = "-" if mocks.region in _DASHED_WEBSITE_REGIONS else "."
+    domain = f"s3-website{separator}{mocks.region}.amazonaws.com"
+    return bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"}
+
+
+_COMPUTED.update(
+    {
+        "aws:s3/bucketV2:BucketV2": _bucket,
+        "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration": _website,
+        "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2": _website,
+    }
+)
+
+
+# ---- any data source: plausible values of the provider's own result type ----------------------------------
+
+
+def invoke_result_type(token: str) -> type | None:
+    """The SDK's result class of an invoke token (``aws:route53/getZone:getZone`` → ``GetZoneResult``), if any.
+
+    Pulumi's Python SDKs generate ``pulumi_<package>.<module>.<Function>Result`` for every data source; the
+    ``index`` module is the package itself and a module named like a keyword ends with ``_``.
+    """
+    package, _, rest = token.partition(":")
+    module_path, _, function = rest.partition(":")
+    module_name = module_path.split("/", 1)[0]
+    if not package or not function:
+        return None
+    import keyword
+
+    parts = [f"pulumi_{package.replace('-', '_')}"]
+    if module_name and module_name != "index":
+        parts.append(module_name + "_" if keyword.iskeyword(module_name) else module_name)
+    try:
+        module = importlib.import_module(".".join(part.replace("-", "_") for part in parts))
+    except ImportError:
+        return None
+    result = getattr(module, function[:1].upper() + function[1:] + "Result", None)
+    return result if isinstance(result, type) else None
+
+
+def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
+    """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union:
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _plausible(key, options[0], token, region) if options else None
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return {}
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
+        return []
+    if hint is bool:
+        return False
+    if hint is int or hint is float:
+        return 0
+    if hint is not str:
+        return None  # a nested result type: absent, as for an optional block
+    service = token.split(":", 1)[1].split("/", 1)[0] if ":" in token else "service"
+    lowered = key.lower()
+    if lowered == "arn" or lowered.endswith("arn"):
+        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{re.sub(r'arn$', '', lowered) or service}/offline"
+    if lowered in ("region", "awsregion"):
+        return region
+    if lowered in ("accountid", "ownerid"):
+        return ACCOUNT_ID
+    if "cidr" in lowered:
+        return "10.0.0.0/16"
+    if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname")):
+        return f"offline.{service}.{region}.amazonaws.com"
+    if lowered.endswith("url"):
+        return f"https://offline.{service}.{region}.amazonaws.com/"
+    return f"offline-{key}"
+
+
+def generic_invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """A data source the mocks do not model, answered with plausible known values of its result type.
+
+    A preview runs data sources for real, so their values are known: every output of the SDK's result class
+    gets a value shaped by its type and name (an ARN, an id, an empty list…), and an output the program
+    asked by (``name``, ``zoneId``…) is what it asked for. An unknown token (no SDK result class) echoes the
+    arguments only.
+    """
+    result_type = invoke_result_type(token)
+    answer: dict[str, Any] = {}
+    if result_type is not None:
+        for attribute in vars(result_type).values():
+            if not isinstance(attribute, property) or attribute.fget is None:
+                continue
+            wire_name = getattr(attribute.fget, "_pulumi_name", None)
+            if wire_name:
+                hint = attribute.fget.__annotations__.get("return")
+                answer[wire_name] = _plausible(wire_name, hint, token, region)
+    answer.update({key: value for key, value in args.items() if value is not None})
+    answer.setdefault("id", f"offline-{token.rsplit(':', 1)[-1]}")
+    return answer

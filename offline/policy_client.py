@@ -29,8 +29,9 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -41,7 +42,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from offline.paths import POLICY_DIR, importable
+from offline.paths import POLICY_DIR, import_package
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 
 PACK_DIR: Final = POLICY_DIR
@@ -131,6 +132,15 @@ class PolicyViolation:
 
 
 @dataclass(frozen=True)
+class PropertyChange:
+    """One top-level input a remediation changed: its value before and after (``None``: absent)."""
+
+    key: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class AppliedRemediation:
     """A remediation the engine would apply before creating the resource."""
 
@@ -139,6 +149,21 @@ class AppliedRemediation:
     pack_version: str
     urn: str
     changed_keys: tuple[str, ...]
+    changes: tuple[PropertyChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyDescription:
+    """A policy as the pack describes it in ``GetAnalyzerInfo``."""
+
+    name: str
+    description: str
+    enforcement_level: str
+    severity: str
+    tags: tuple[str, ...]
+    """The pack's tags; this project's pack puts the service first, then the public rule ids it covers."""
+    remediation_steps: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,8 @@ class PolicyReport:
     idle_cost: IdleCost | None = None
     final_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """URN → the inputs ``Analyze`` saw (after remediations), as plain values."""
+    policies: dict[str, PolicyDescription] = field(default_factory=dict)
+    """Policy name → what the pack says of it (for rule metadata in reports)."""
 
     @property
     def mandatory(self) -> list[PolicyViolation]:
@@ -278,7 +305,12 @@ def reconcile_policy_config(info: analyzer_pb2.AnalyzerInfo, given: Mapping[str,
     apply(given)
     for name, entry in result.items():
         try:
-            jsonschema.validate(entry["properties"], schemas[name])
+            # The engine checks values, not the pack's schemas: no meta-schema check (jsonschema.validate's
+            # cost, 76 times over) here.
+            validator = jsonschema.validators.validator_for(schemas[name])(schemas[name])
+            error = jsonschema.exceptions.best_match(validator.iter_errors(entry["properties"]))
+            if error is not None:
+                raise error
         except jsonschema.ValidationError as error:
             where = ".".join(str(part) for part in error.absolute_path) or "(config)"
             raise PolicyConfigError(f"{name}.{where}: {error.message}") from error
@@ -367,14 +399,45 @@ def _pack_version(pack_dir: Path) -> str:
 # ---- the pack process ---------------------------------------------------------------------------------
 
 
-@dataclass
 class PolicyPackProcess:
-    """A running pack and a stub connected to it (use :func:`launch_pack`)."""
+    """A started pack; its stub connects on first use (use :func:`launch_pack`).
 
-    process: subprocess.Popen[bytes]
-    channel: grpc.Channel
-    stub: analyzer_pb2_grpc.AnalyzerStub
-    port: int
+    Starting the process and connecting are apart so that the pack can import its rules while the caller
+    still works (the offline plan runs the program meanwhile).
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], pack_dir: Path) -> None:
+        self.process = process
+        self.pack_dir = pack_dir
+        self.channel: grpc.Channel | None = None
+        self.port = 0
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """The Analyzer stub, connected once the pack has printed its port.
+
+        Raises
+        ------
+        PolicyPackError
+            When the pack exits or prints no port (its stderr is in the message).
+        """
+        if self._stub is None:
+            assert self.process.stdout is not None
+            first_line = self.process.stdout.readline().decode().strip()
+            if not first_line.isdigit():
+                self.process.kill()
+                _, stderr = self.process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
+                raise PolicyPackError(
+                    f"policy pack in {self.pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
+                )
+            self.port = int(first_line)
+            self.channel = grpc.insecure_channel(
+                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+            )
+            grpc.channel_ready_future(self.channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
 
 
 @contextmanager
@@ -389,7 +452,7 @@ def launch_pack(
     python: str = sys.executable,
     engine_address: str = "127.0.0.1:0",
 ) -> Iterator[PolicyPackProcess]:
-    """Start the pack as the engine does and yield a connected stub; stop it on exit.
+    """Start the pack as the engine does and yield it (its stub connects on first use); stop it on exit.
 
     Raises
     ------
@@ -413,25 +476,12 @@ def launch_pack(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    channel: grpc.Channel | None = None
+    pack = PolicyPackProcess(process, Path(pack_dir))
     try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline().decode().strip()
-        if not first_line.isdigit():
-            process.kill()
-            _, stderr = process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
-            raise PolicyPackError(
-                f"policy pack in {pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
-            )
-        port = int(first_line)
-        channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-        )
-        grpc.channel_ready_future(channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
-        yield PolicyPackProcess(process, channel, analyzer_pb2_grpc.AnalyzerStub(channel), port)
+        yield pack
     finally:
-        if channel is not None:
-            channel.close()
+        if pack.channel is not None:
+            pack.channel.close()
         if process.poll() is None:
             process.terminate()
             try:
@@ -545,6 +595,7 @@ def run_policy_pack(
     dry_run: bool | None = None,
     organization: str = "organization",
     python: str = sys.executable,
+    started: PolicyPackProcess | None = None,
 ) -> PolicyReport:
     """Send a recorded program run to a policy pack exactly as the engine would, and collect the results.
 
@@ -563,6 +614,9 @@ def run_policy_pack(
         ``PULUMI_ORGANIZATION``.
     python:
         Interpreter that runs the pack (it needs ``pulumi`` and ``pulumi-policy``).
+    started:
+        A pack launched ahead for this run (:func:`launch_pack` with the run's project, stack, config and
+        dry-run flag); the caller stops it. By default the pack is launched and stopped here.
 
     Returns
     -------
@@ -585,26 +639,31 @@ def run_policy_pack(
     ids = {record.urn: record.id for record in run.resources}
     stack_urn = run.stack_urn
 
-    with launch_pack(
-        pack_dir,
-        project=run.project,
-        stack=run.stack,
-        config=run.config,
-        dry_run=dry_run,
-        organization=organization,
-        python=python,
-    ) as pack:
-        info = configure(
-            pack.stub,
-            project=run.project,
-            stack=run.stack,
-            config=run.config,
-            dry_run=dry_run,
-            organization=organization,
-            policy_config=given,
-        )
+    # What the engine tells the pack, at launch (environment) and again in ConfigureStack.
+    engine: dict[str, Any] = {
+        "project": run.project,
+        "stack": run.stack,
+        "config": run.config,
+        "dry_run": dry_run,
+        "organization": organization,
+    }
+    launched = nullcontext(started) if started is not None else launch_pack(pack_dir, python=python, **engine)
+    with launched as pack:
+        info = configure(pack.stub, policy_config=given, **engine)
         report.pack_name = info.name
         report.pack_version = version or info.version
+        report.policies = {
+            policy.name: PolicyDescription(
+                name=policy.name,
+                description=policy.description,
+                enforcement_level=_LEVELS.get(policy.enforcementLevel, "advisory"),
+                severity=_SEVERITIES.get(policy.severity, ""),
+                tags=tuple(policy.tags),
+                remediation_steps=policy.remediation_steps,
+                url=policy.url,
+            )
+            for policy in info.policies
+        }
         final_structs: dict[str, struct_pb2.Struct] = {}
         for record in run.resources:
             inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
@@ -645,6 +704,7 @@ def run_policy_pack(
                             report.pack_version,
                             record.urn,
                             changed,
+                            tuple(PropertyChange(key, before.get(key), after.get(key)) for key in changed),
                         )
                     )
             request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
@@ -688,8 +748,8 @@ def run_policy_pack(
 
 def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]], pack_dir: Path = PACK_DIR) -> IdleCost:
     """The stack's idle monthly cost, from the pack's own ``policy_pack.cost.estimate_idle_cost``."""
-    importable(pack_dir)
-    from policy_pack.cost import CostedResource, describe_items, estimate_idle_cost
+    import_package("policy_pack", pack_dir)
+    from policy_pack.cost import CostedResource, estimate_idle_cost
 
     resources = [
         CostedResource(
@@ -701,17 +761,79 @@ def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]],
         for record in run.resources
     ]
     total, items = estimate_idle_cost(resources)
-    return IdleCost(total, tuple(describe_items(items)), sum(1 for item in items if item.monthly_usd is None))
+    return IdleCost(total, tuple(grouped_cost_lines(items)), sum(1 for item in items if item.monthly_usd is None))
+
+
+def grouped_cost_lines(items: Sequence[Any]) -> list[str]:
+    """One line per priced thing, dearest first; the same item on several resources once, with their names.
+
+    ``items`` are the pack's ``IdleCostItem`` (``monthly_usd``, ``what``, ``name``).
+    """
+    groups: dict[tuple[float | None, str], list[str]] = {}
+    for item in items:
+        groups.setdefault((item.monthly_usd, item.what), []).append(item.name)
+    lines = []
+    for (monthly, what), names in sorted(groups.items(), key=lambda g: (-((g[0][0] or 0.0) * len(g[1])), g[0][1])):
+        price = f"${monthly:,.2f}" if monthly is not None else "unpriced"
+        if len(names) == 1:
+            lines.append(f"{price:>10}  {what}  ({names[0]})")
+        else:
+            total = f"${monthly * len(names):,.2f}" if monthly is not None else "unpriced"
+            lines.append(f"{total:>10}  {len(names)} x {price} {what}  ({', '.join(sorted(names))})")
+    return lines
 
 
 # ---- the CLI's "Policies:" section -----------------------------------------------------------------
+
+
+REPORT_WIDTH: Final = 100
+"""Lines of the printed report are wrapped to this many characters."""
+
+
+def _wrapped(text: str, indent: str, width: int = REPORT_WIDTH) -> list[str]:
+    """``text``'s lines wrapped to ``width`` under ``indent`` (continuations indented two more)."""
+    lines: list[str] = []
+    for line in text.rstrip("\n").split("\n"):
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent + "  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [indent]
+        )
+    return lines
+
+
+def _resource_list(violations: Sequence[PolicyViolation], indent: str, width: int = REPORT_WIDTH) -> list[str]:
+    """``on <type>: name, name…`` per resource type, wrapped under ``indent``."""
+    by_type: dict[str, list[str]] = {}
+    for violation in violations:
+        by_type.setdefault(violation.resource_type, []).append(violation.resource_name)
+    lines: list[str] = []
+    for resource_type, names in sorted(by_type.items()):
+        lines.extend(
+            textwrap.wrap(
+                f"on {resource_type}: {', '.join(sorted(names))}",
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent + "     ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return lines
 
 
 def format_report(report: PolicyReport, *, local_path: str | None = None) -> str:
     """The report the way ``pulumi preview`` prints its ``Policies:`` section, then the idle cost.
 
     Remediations are summarised per policy, then violations sorted by enforcement level, policy name and
-    URN, each with the resource's type and name and the message indented under it.
+    URN. A finding several resources share (same level, policy and message) is printed once, with the list
+    of its resources; long lines are wrapped to :data:`REPORT_WIDTH`.
     """
     key = f"{report.pack_name}@v{report.pack_version}"
     mark = "✅"
@@ -725,20 +847,24 @@ def format_report(report: PolicyReport, *, local_path: str | None = None) -> str
     for name in sorted(counts):
         count = counts[name]
         lines.append(f"{indent}- [remediate]  {name}  ({count} resource{'s' if count != 1 else ''})")
-    ordered = sorted(report.violations, key=lambda v: (v.enforcement_level, v.policy_name, v.urn))
-    for violation in ordered:
-        lines.append(
-            f"{indent}- [{violation.enforcement_level}]  {violation.policy_name}  "
-            f"({violation.resource_type}: {violation.resource_name})"
-        )
-        for message_line in violation.message.rstrip("\n").split("\n"):
-            lines.append(f"{indent}  {message_line}")
+    groups: dict[tuple[str, str, str], list[PolicyViolation]] = {}
+    for violation in sorted(report.violations, key=lambda v: (v.enforcement_level, v.policy_name, v.urn)):
+        groups.setdefault((violation.enforcement_level, violation.policy_name, violation.message), []).append(violation)
+    for (level, policy_name, message), shared in groups.items():
+        if len(shared) == 1:
+            lines.append(f"{indent}- [{level}]  {policy_name}  ({shared[0].resource_type}: {shared[0].resource_name})")
+        else:
+            lines.append(f"{indent}- [{level}]  {policy_name}  ({len(shared)} resources)")
+        lines.extend(_wrapped(message, indent + "  "))
+        if len(shared) > 1:
+            lines.extend(_resource_list(shared, indent + "  "))
     lines.append("")
     if report.idle_cost is not None:
         cost = report.idle_cost
         qualifier = f" (+ {cost.unpriced} unpriced item(s))" if cost.unpriced else ""
         lines.append(f"Idle cost (zero traffic): ${cost.total_usd:,.2f}/month{qualifier}")
-        lines.extend(f"    {line}" for line in cost.lines)
+        for line in cost.lines:
+            lines.extend(_wrapped(line, "    "))
     return "\n".join(lines)
 
 

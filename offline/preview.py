@@ -19,20 +19,25 @@ plan's own status survives in make's last line, ``make: *** [Makefile:…: previ
 ``--program DIR`` runs *any* Pulumi Python program folder the same way (its own ``Pulumi.yaml``, a stack
 file optional) and gates it with the pack: how to check a fork's pull request without cloud
 credentials. ``--first-preview`` records it as a first ``pulumi preview`` sees it (every computed output
-unknown); ``--json FILE`` writes the findings for CI. There, exit 2 also when the program itself fails
-(its traceback is printed): it is someone else's program, not a bug of ours.
+unknown); ``--json FILE`` writes the findings and remediations for CI, ``--sarif FILE`` the findings as
+SARIF 2.1.0 for code scanning (both also for our own stacks). There, exit 2 also when the program itself
+fails (its traceback is printed) or is still waiting after ``--watchdog`` seconds (what it waits on is
+printed): it is someone else's program, not a bug of ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +48,7 @@ from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 from orderflow.pulumi_files import ProjectFileError
 
 if TYPE_CHECKING:
-    from offline.policy_client import PolicyReport
+    from offline.policy_client import PolicyPackProcess, PolicyReport
 
 POLICY_DIR = PROJECT_DIR / "policy"
 EXIT_CLEAN = 0
@@ -97,10 +102,51 @@ def format_counts(resources: list[RecordedResource]) -> str:
     return "\n".join(lines)
 
 
-def format_outputs(outputs: dict[str, Any]) -> str:
-    """Stack outputs, one per line, as ``pulumi stack output`` lists them."""
-    width = max((len(k) for k in outputs), default=0)
-    return "\n".join(f"    {key:<{width}}  {value}" for key, value in sorted(outputs.items()))
+OUTPUT_WIDTH = 100
+"""Printed lines are kept to this width where a value allows: a value that does not fit goes on its own line."""
+
+
+def _value_lines(key: str, value: Any, indent: str, width: int) -> list[str]:
+    """``key: value`` for a scalar, nested lines for a map or a list: YAML-like, never a Python ``repr``.
+
+    A pair too wide for ``width`` puts the value on the next line.
+    """
+    if isinstance(value, dict) and value:
+        lines = [f"{indent}{key}:"]
+        for inner_key, inner in sorted(value.items()):
+            lines.extend(_value_lines(str(inner_key), inner, indent + "  ", width))
+        return lines
+    if isinstance(value, list | tuple) and value:
+        lines = [f"{indent}{key}:"]
+        for item in value:
+            lines.extend(_value_lines("-", item, indent + "  ", width))
+        return lines
+    shown = value if isinstance(value, str) else json.dumps(value, default=str)
+    label = f"{indent}{key}" if key == "-" else f"{indent}{key}:"
+    if len(label) + 1 + len(shown) <= width:
+        return [f"{label} {shown}"]
+    return [label, f"{indent}    {shown}"]
+
+
+def format_outputs(outputs: dict[str, Any], width: int = OUTPUT_WIDTH) -> str:
+    """Stack outputs as a person reads them: ``key: value`` lines, maps and lists nested under their key."""
+    lines: list[str] = []
+    for key, value in sorted(outputs.items()):
+        lines.extend(_value_lines(key, value, "    ", width))
+    return "\n".join(lines)
+
+
+def format_notes(run: ProgramRun) -> str:
+    """What the offline engine could not model, said once: remote components and data sources it guessed."""
+    lines: list[str] = []
+    remote = [record for record in run.resources if record.remote]
+    if remote:
+        lines.append("Remote components (built by their provider plugin, which does not run offline; outputs unknown):")
+        lines.extend(f"    {record.type}  {record.name}" for record in remote)
+    if run.generic_invokes:
+        lines.append("Data sources answered with placeholder values of their result type:")
+        lines.extend(f"    {token}" for token in run.generic_invokes)
+    return "\n".join(lines)
 
 
 def print_plan(run: ProgramRun, heading: str) -> None:
@@ -111,27 +157,53 @@ def print_plan(run: ProgramRun, heading: str) -> None:
     print(format_counts(run.resources))
     print("\nOutputs:")
     print(format_outputs(run.outputs))
+    notes = format_notes(run)
+    if notes:
+        print(f"\n{notes}")
 
 
-def offline_plan(stack: str) -> int:
-    """Run the program offline, print the plan and the policy results; return the exit status."""
+def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
+    """Run the program offline, print the plan and the policy results; return the exit status.
+
+    The pack process starts first: it imports its rules while the program runs.
+    """
+    with contextlib.ExitStack() as cleanup:
+        pack = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
+        try:
+            run = run_program(stack)
+        except (StackNotFoundError, ProjectFileError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
+        except pulumi.RunError as error:  # a bad config value, naming its key
+            print(f"error: stack {stack!r}: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
+        except Exception as error:  # a bug in the program: where it happened matters more than the message
+            traceback.print_exception(error, file=sys.stderr)
+            print(f"error: stack {stack!r}: the program raised {program_frame(error)}", file=sys.stderr)
+            print(f"(a bug in the program, not a config error: exit {EXIT_PROGRAM_ERROR})", file=sys.stderr)
+            return EXIT_PROGRAM_ERROR
+
+        print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
+        print_versions(run)
+        return policy_gate(run, json_path=json_path, sarif_path=sarif_path, started=pack)
+
+
+@contextlib.contextmanager
+def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
+    """The policy pack started for ``stack`` as the engine will configure it.
+
+    ``None`` when the stack cannot be read: the program run then reports why.
+    """
+    from offline.harness import load_stack_config, project_name
+    from offline.policy_client import launch_pack
+
     try:
-        run = run_program(stack)
-    except (StackNotFoundError, ProjectFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_STACK_OR_CONFIG
-    except pulumi.RunError as error:  # a bad config value, naming its key
-        print(f"error: stack {stack!r}: {error}", file=sys.stderr)
-        return EXIT_STACK_OR_CONFIG
-    except Exception as error:  # a bug in the program: where it happened matters more than the message
-        traceback.print_exception(error, file=sys.stderr)
-        print(f"error: stack {stack!r}: the program raised {program_frame(error)}", file=sys.stderr)
-        print(f"(a bug in the program, not a config error: exit {EXIT_PROGRAM_ERROR})", file=sys.stderr)
-        return EXIT_PROGRAM_ERROR
-
-    print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
-    print_versions(run)
-    return policy_gate(run)
+        config, project = load_stack_config(stack), project_name()
+    except (StackNotFoundError, ProjectFileError):
+        yield None
+        return
+    with launch_pack(POLICY_DIR, project=project, stack=stack, config=config, dry_run=False) as pack:
+        yield pack
 
 
 def print_versions(run: ProgramRun) -> None:
@@ -158,26 +230,61 @@ def program_frame(error: BaseException, project_dir: Path = PROJECT_DIR) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-def policy_gate(run: ProgramRun) -> int:
+def policy_gate(
+    run: ProgramRun,
+    *,
+    json_path: Path | None = None,
+    sarif_path: Path | None = None,
+    started: PolicyPackProcess | None = None,
+) -> int:
     """Send the recorded resources to the policy pack as the engine does; 1 on a mandatory violation."""
     if not (POLICY_DIR / "PulumiPolicy.yaml").is_file():
         return 0
     from offline.policy_client import format_report, run_policy_pack
 
     config = POLICY_DIR / "config" / f"{run.stack}.json"
-    report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None)
+    report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None, started=started)
     print()
     print(format_report(report))
+    write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=PROJECT_DIR / "__main__.py")
     return EXIT_POLICY_VIOLATION if report.has_mandatory_violations else EXIT_CLEAN
 
 
+def write_reports(
+    run: ProgramRun, report: PolicyReport, *, json_path: Path | None, sarif_path: Path | None, entry: Path
+) -> None:
+    """Write the findings for CI: ``--json`` (findings and remediations) and ``--sarif`` (code scanning)."""
+    if json_path is not None:
+        json_path.write_text(json.dumps(json_report(run, report), indent=2, default=str) + "\n")
+    if sarif_path is not None:
+        from offline.sarif import sarif_log
+
+        log = sarif_log(run, report, root=Path.cwd(), entry=entry)
+        sarif_path.write_text(json.dumps(log, indent=2, default=str) + "\n")
+
+
 def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
-    """The machine-readable result of a gate: resource count, every violation, the idle cost."""
+    """The machine-readable result of a gate: resource count, every violation and remediation, the idle cost."""
+    sources = {record.urn: record.source for record in run.resources}
+
+    def where(urn: str) -> dict[str, Any] | None:
+        source = sources.get(urn)
+        return {"file": source.path, "line": source.line} if source else None
+
     return {
         "resources": sum(1 for r in run.resources if r.custom and not r.is_provider),
         "violations": [
-            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message}
+            {"rule": v.rule, "level": v.enforcement_level, "urn": v.urn, "message": v.message, "source": where(v.urn)}
             for v in sorted(report.violations, key=lambda v: (v.enforcement_level, v.rule, v.urn))
+        ],
+        "remediations": [
+            {
+                "rule": r.policy_name,
+                "urn": r.urn,
+                "source": where(r.urn),
+                "changes": [{"property": c.key, "old": c.old, "new": c.new} for c in r.changes],
+            }
+            for r in sorted(report.remediations, key=lambda r: (r.policy_name, r.urn))
         ],
         "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
     }
@@ -190,22 +297,31 @@ def program_plan(
     policy_config: Path | None = None,
     first_preview: bool = False,
     json_path: Path | None = None,
+    sarif_path: Path | None = None,
+    watchdog_seconds: float | None = None,
 ) -> int:
     """Run any program folder offline, gate it with the pack, print the CLI-style report; return the exit status."""
-    from offline.harness import ProgramError, run_program_dir
+    from offline.harness import DEFAULT_WATCHDOG_SECONDS, ProgramError, ProgramHangError, run_program_dir
     from offline.policy_client import PolicyConfigError, PolicyPackError, format_report, run_policy_pack
+    from orderflow import pulumi_files
 
     if not program_dir.is_dir():
         print(f"error: --program {program_dir}: not a folder", file=sys.stderr)
         return 2
+    seconds = watchdog_seconds or DEFAULT_WATCHDOG_SECONDS
+    backstop = _backstop(seconds)
     try:
-        run = run_program_dir(program_dir, stack, first_preview=first_preview)
-    except ProgramError as error:
+        run = run_program_dir(
+            program_dir, stack, files=pulumi_files, first_preview=first_preview, watchdog_seconds=seconds
+        )
+    except (ProgramError, ProgramHangError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception:  # the program's own failure: show it as the CLI would
         print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
         return 2
+    finally:
+        backstop.cancel()
     mode = "first preview: every computed output unknown" if first_preview else "update: outputs known as mocked"
     print_plan(run, f"Offline plan for {run.project} stack {run.stack!r} ({mode}; no Pulumi engine or AWS account)")
     try:
@@ -215,9 +331,31 @@ def program_plan(
         return 2
     print()
     print(format_report(report))
-    if json_path is not None:
-        json_path.write_text(json.dumps(json_report(run, report), indent=2) + "\n")
+    write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=program_dir / "__main__.py")
     return 1 if report.has_mandatory_violations else 0
+
+
+def _backstop(seconds: float) -> threading.Timer:
+    """A last resort for a program blocked in a call that never returns: say where, and exit 2.
+
+    The watchdog of :func:`offline.harness.run_program_dir` needs the event loop to run; this one does not.
+    """
+    main_thread = threading.main_thread()
+
+    def give_up() -> None:
+        frame = sys._current_frames().get(main_thread.ident or 0)
+        where = "".join(traceback.format_stack(frame, limit=3)) if frame is not None else ""
+        sys.stderr.write(f"error: the program did not finish within {seconds:g} s; it is blocked in:\n{where}")
+        sys.stderr.flush()
+        os._exit(2)
+
+    timer = threading.Timer(seconds + BACKSTOP_GRACE_SECONDS, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+BACKSTOP_GRACE_SECONDS = 15.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", type=Path, help="run this Pulumi Python program folder instead of ours")
     parser.add_argument("--policy-config", type=Path, help="--policy-pack-config file for --program")
     parser.add_argument("--first-preview", action="store_true", help="with --program: every computed output unknown")
-    parser.add_argument("--json", type=Path, dest="json_path", help="with --program: write the findings as JSON")
+    parser.add_argument("--json", type=Path, dest="json_path", help="write the findings and remediations as JSON")
+    parser.add_argument("--sarif", type=Path, dest="sarif_path", help="write the findings as SARIF 2.1.0")
+    parser.add_argument(
+        "--watchdog", type=float, help="with --program: seconds before a program still waiting is stopped (exit 2)"
+    )
     parser.add_argument(
         "--uses-real-cli",
         action="store_true",
@@ -243,16 +385,18 @@ def main(argv: list[str] | None = None) -> int:
             policy_config=args.policy_config,
             first_preview=args.first_preview,
             json_path=args.json_path,
+            sarif_path=args.sarif_path,
+            watchdog_seconds=args.watchdog,
         )
-    if args.policy_config or args.first_preview or args.json_path:
-        parser.error("--policy-config, --first-preview and --json go with --program")
+    if args.policy_config or args.first_preview or args.watchdog:
+        parser.error("--policy-config, --first-preview and --watchdog go with --program")
     args.stack = args.stack or os.environ.get("STACK", "dev")
     real_cli = not args.offline and shutil.which("pulumi") is not None and has_aws_credentials()
     if args.uses_real_cli:
         return 0 if real_cli else 1
     if real_cli:
         return subprocess.call(pulumi_preview_command(args.stack), cwd=PROJECT_DIR)
-    return offline_plan(args.stack)
+    return offline_plan(args.stack, json_path=args.json_path, sarif_path=args.sarif_path)
 
 
 if __name__ == "__main__":

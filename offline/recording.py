@@ -17,6 +17,14 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
+class SourceLocation:
+    """Where the program created a resource: a file (absolute path) and a 1-based line."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
 class RecordedResource:
     """One ``RegisterResource`` call, as the engine receives it.
 
@@ -50,6 +58,11 @@ class RecordedResource:
         Physical id the mocks returned.
     outputs:
         State the mocks returned (inputs plus computed ids, names and ARNs).
+    remote:
+        A component built by its provider plugin (``remote=True``: awsx, synced-folder…); its children are
+        not recorded offline and its outputs are unknown.
+    source:
+        The program's own file and line that created the resource (from the registration's stack trace).
     """
 
     urn: str
@@ -65,6 +78,8 @@ class RecordedResource:
     inputs_struct: struct_pb2.Struct
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    remote: bool = False
+    source: SourceLocation | None = None
 
     @property
     def is_component(self) -> bool:
@@ -88,6 +103,8 @@ class ProgramRun:
     outputs: dict[str, Any]
     preview: bool = False
     """Whether the program ran as a preview (computed outputs unknown), or as an update sees it."""
+    generic_invokes: list[str] = field(default_factory=list)
+    """Data sources the mocks answered generically (plausible values from the provider's result type)."""
 
     def __iter__(self) -> Iterator[RecordedResource]:
         return iter(self.resources)

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, Finding, Props, ResourceRule, StackRule, StackView, ref
+from policy_pack._core import ABSENT, CannotEvaluateError, Finding, Props, ResourceRule, StackRule, StackView, ref
 
 DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 RESPONSE_HEADERS_POLICY: Final = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
@@ -46,26 +46,35 @@ def _behaviors(props: Props) -> Iterator[tuple[str, Props]]:
         yield f"orderedCacheBehaviors[{index}] ({behavior.text('pathPattern', '?')})", behavior
 
 
+def _origin_id(origin: Props) -> str:
+    """An origin's id for a message; an id not known yet (a bucket's ARN) must not leave the rule undecided."""
+    try:
+        return str(origin.text("originId", "?"))
+    except CannotEvaluateError:
+        return "(id known after the update)"
+
+
 def _origin_access_control(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
     for origin in props.each("origins"):
-        origin_id = origin.text("originId", "?")
+        origin_id = _origin_id(origin)
+        # An origin access identity decides the rule by its presence, even while its value is unknown.
+        if origin.is_set("s3OriginConfig.originAccessIdentity"):
+            yield (
+                f"origin {origin_id!r} reads S3 through a legacy origin access identity: "
+                "use an aws.cloudfront.OriginAccessControl (originAccessControlId) instead"
+            )
+            continue
         domain = origin.text("domainName", "")
         if _S3_WEBSITE.search(domain):
             yield (
                 f"origin {origin_id!r} is the S3 website endpoint {domain}: the bucket must be public; "
                 "use the bucket's regional domain with Origin Access Control instead"
             )
-        elif _S3_DOMAIN.search(domain):
-            if origin.has("s3OriginConfig.originAccessIdentity"):
-                yield (
-                    f"origin {origin_id!r} reads S3 through a legacy origin access identity: "
-                    "use an aws.cloudfront.OriginAccessControl (originAccessControlId) instead"
-                )
-            elif not origin.has("originAccessControlId"):
-                yield (
-                    f"S3 origin {origin_id!r} has no originAccessControlId: the bucket must be public for "
-                    "CloudFront to read it; sign requests with an Origin Access Control"
-                )
+        elif _S3_DOMAIN.search(domain) and not origin.is_set("originAccessControlId"):
+            yield (
+                f"S3 origin {origin_id!r} has no originAccessControlId: the bucket must be public for "
+                "CloudFront to read it; sign requests with an Origin Access Control"
+            )
 
 
 def _viewer_https(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
@@ -76,8 +85,21 @@ def _viewer_https(props: Props, config: Mapping[str, Any], _: str) -> Iterator[s
 
 
 def _minimum_tls(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    # Origins first: an http-only origin decides the rule whatever the (possibly unknown) certificate is.
+    for origin in props.each("origins"):
+        if not origin.has("customOriginConfig"):
+            continue
+        origin_id = _origin_id(origin)
+        if origin.text("customOriginConfig.originProtocolPolicy", "") != "https-only":
+            yield f"custom origin {origin_id!r} is not 'https-only': traffic to it may travel unencrypted"
+        deprecated = sorted(
+            set(map(str, origin.seq("customOriginConfig.originSslProtocols"))) & DEPRECATED_ORIGIN_PROTOCOLS
+        )
+        if deprecated:
+            yield f"custom origin {origin_id!r} allows {', '.join(deprecated)}: allow TLSv1.2 only"
     minimum = str(config["minimumProtocolVersion"])
-    custom = props.has("viewerCertificate.acmCertificateArn") or props.has("viewerCertificate.iamCertificateId")
+    # A certificate ARN not known until the update (an aws.acm.Certificate's) is still a custom certificate.
+    custom = props.is_set("viewerCertificate.acmCertificateArn") or props.is_set("viewerCertificate.iamCertificateId")
     if custom:
         version = props.text("viewerCertificate.minimumProtocolVersion", "TLSv1")
         rank = VIEWER_TLS_POLICIES.index(version) if version in VIEWER_TLS_POLICIES else -1
@@ -88,17 +110,6 @@ def _minimum_tls(props: Props, config: Mapping[str, Any], _: str) -> Iterator[st
                 "viewerCertificate.sslSupportMethod is 'vip': dedicated IP addresses cost $600 a month "
                 "even with no traffic; use 'sni-only'"
             )
-    for origin in props.each("origins"):
-        if not origin.has("customOriginConfig"):
-            continue
-        origin_id = origin.text("originId", "?")
-        if origin.text("customOriginConfig.originProtocolPolicy", "") != "https-only":
-            yield f"custom origin {origin_id!r} is not 'https-only': traffic to it may travel unencrypted"
-        deprecated = sorted(
-            set(map(str, origin.seq("customOriginConfig.originSslProtocols"))) & DEPRECATED_ORIGIN_PROTOCOLS
-        )
-        if deprecated:
-            yield f"custom origin {origin_id!r} allows {', '.join(deprecated)}: allow TLSv1.2 only"
 
 
 def _response_headers(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:

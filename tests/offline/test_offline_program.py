@@ -12,6 +12,7 @@ import pytest
 
 from offline.harness import ProgramError, run_program_dir
 from offline.mocks import policy_document
+from orderflow import pulumi_files
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -43,7 +44,7 @@ def test_program_runs_in_its_folder_with_its_modules_then_leaves_no_trace(tmp_pa
     )
     (folder / "helper.py").write_text("GREETING = 'hi'\n")
     before_path, before_cwd = list(sys.path), Path.cwd()
-    run = run_program_dir(folder)
+    run = run_program_dir(folder, files=pulumi_files)
     assert run.outputs == {"cwd": str(folder.resolve()), "greeting": "hi"}
     assert (run.project, run.stack, run.config["aws:region"]) == ("probe", "dev", "us-east-1")
     assert sys.path == before_path and Path.cwd() == before_cwd and "helper" not in sys.modules
@@ -61,7 +62,7 @@ def test_program_config_from_project_defaults_and_stack_file(tmp_path: Path) -> 
         "name: probe\nruntime: python\nconfig:\n  size:\n    default: 3\n  aws:region: eu-north-1\n",
     )
     (folder / "Pulumi.qa.yaml").write_text("config:\n  probe:password:\n    secure: v1:AAAABBBB\n")
-    run = run_program_dir(folder)  # the only stack file picks the stack
+    run = run_program_dir(folder, files=pulumi_files)  # the only stack file picks the stack
     assert run.stack == "qa" and run.config["aws:region"] == "eu-north-1"
     assert run.outputs["size"] == 3 and run.outputs["password"] == "offline-secret-placeholder"
 
@@ -72,13 +73,12 @@ def test_unmodelled_outputs_are_unknown_never_none(tmp_path: Path) -> None:
         """
         import pulumi
         import pulumi_aws as aws
-        bucket = aws.s3.Bucket("site")
-        site = aws.s3.BucketWebsiteConfiguration("web", bucket=bucket.id, index_document={"suffix": "index.html"})
-        aws.sqs.Queue("q", name=site.website_endpoint.apply(lambda endpoint: endpoint.replace(".", "-")))
-        pulumi.export("endpoint", site.website_endpoint)
+        certificate = aws.acm.Certificate("cert", domain_name="example.com", validation_method="DNS")
+        aws.sqs.Queue("q", name=certificate.arn.apply(lambda arn: arn.replace(":", "-")))
+        pulumi.export("endpoint", certificate.arn)
         """,
     )
-    run = run_program_dir(folder)  # .replace on None would raise
+    run = run_program_dir(folder, files=pulumi_files)  # .replace on None would raise
     assert run.outputs["endpoint"] == "(known after the update)"
     queue = run.named("q")  # its name is unknown, and goes to the pack as the engine's unknown sentinel
     assert queue.inputs_struct.fields["name"].string_value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -94,8 +94,8 @@ def test_first_preview_leaves_every_computed_output_unknown(tmp_path: Path) -> N
         pulumi.export("arn", queue.arn)
         """,
     )
-    assert run_program_dir(folder).outputs["arn"].startswith("arn:aws:sqs:us-east-1:")
-    first = run_program_dir(folder, first_preview=True)
+    assert run_program_dir(folder, files=pulumi_files).outputs["arn"].startswith("arn:aws:sqs:us-east-1:")
+    first = run_program_dir(folder, files=pulumi_files, first_preview=True)
     assert first.preview and first.outputs["arn"] == "(known after the update)"
     assert first.named("q").outputs == {}
 
@@ -135,10 +135,10 @@ def test_policy_document_is_rendered_as_the_provider_does() -> None:
 
 def test_a_folder_that_is_not_a_python_program_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ProgramError, match=r"no Pulumi\.yaml"):
-        run_program_dir(tmp_path)
+        run_program_dir(tmp_path, files=pulumi_files)
     folder = program(tmp_path, "", "name: probe\nruntime: nodejs\n")
     with pytest.raises(ProgramError, match="Python programs only"):
-        run_program_dir(folder)
+        run_program_dir(folder, files=pulumi_files)
 
 
 def test_cli_exit_2_with_the_traceback_when_the_program_fails(tmp_path: Path) -> None:
@@ -169,15 +169,16 @@ def test_a_program_that_fails_after_registering_raises_promptly_and_the_next_run
 import asyncio
 import pulumi
 from offline.harness import run_program_dir
+from orderflow import pulumi_files
 loop = asyncio.new_event_loop()
 asyncio.set_event_loop(loop)
 bystander = loop.create_task(asyncio.sleep(3600))
 try:
-    run_program_dir({str(failing)!r})
+    run_program_dir({str(failing)!r}, files=pulumi_files)
 except pulumi.RunError as error:
     print("raised:", error)
 print("bystander cancelled:", bystander.cancelled())
-print("next run:", [r.type for r in run_program_dir({str(healthy)!r}).resources])
+print("next run:", [r.type for r in run_program_dir({str(healthy)!r}, files=pulumi_files).resources])
 """
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120
@@ -190,7 +191,7 @@ print("next run:", [r.type for r in run_program_dir({str(healthy)!r}).resources]
 
 def test_cli_exit_2_on_bad_arguments(tmp_path: Path) -> None:
     assert preview("--program", str(tmp_path / "missing")).returncode == 2
-    assert preview("--json", str(tmp_path / "x.json")).returncode == 2  # --json goes with --program
+    assert preview("--watchdog", "3").returncode == 2  # --watchdog goes with --program
     folder = program(tmp_path, "import pulumi\n")
     bad_config = tmp_path / "bad.json"
     bad_config.write_text('{"sqs-redrive-policy": {"waivers": [{"resource": "q"}]}}')
@@ -204,7 +205,7 @@ def test_cli_json_report_and_exit_1_on_a_mandatory_violation(tmp_path: Path) -> 
     result = preview("--program", str(folder), "--json", str(report))
     assert result.returncode == 1, result.stderr
     document = json.loads(report.read_text())
-    assert set(document) == {"resources", "violations", "idleCostUsd"}
+    assert set(document) == {"resources", "violations", "remediations", "idleCostUsd"}
     assert document["resources"] == 1 and document["idleCostUsd"] == 0
     [violation] = [v for v in document["violations"] if v["level"] == "mandatory"]
     assert violation["rule"] == "sqs-redrive-policy" and violation["urn"].endswith("::orders")

@@ -7,7 +7,7 @@ count with the others.
 from __future__ import annotations
 
 from policy_cases import BASELINES, Case, bad, ok
-from policy_testkit import DELETE
+from policy_testkit import DELETE, UNKNOWN
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 HEADERS = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
@@ -87,6 +87,19 @@ CLOUDFRONT_CASES: list[Case] = [
         },
         "legacy origin access identity",
     ),
+    # An OAI decides the rule by its presence, while it and the bucket's domain are still unknown.
+    bad(
+        OAC,
+        DISTRIBUTION,
+        "legacy-oai-unknown",
+        {
+            "origins.0.originAccessControlId": DELETE,
+            "origins.0.originId": UNKNOWN,
+            "origins.0.domainName": UNKNOWN,
+            "origins.0.s3OriginConfig": {"originAccessIdentity": UNKNOWN},
+        },
+        "legacy origin access identity",
+    ),
     bad(OAC, DISTRIBUTION, "public-bucket", {"origins.0.originAccessControlId": DELETE}, "no originAccessControlId"),
     bad(
         OAC,
@@ -125,6 +138,19 @@ CLOUDFRONT_CASES: list[Case] = [
         {"origins.1.customOriginConfig.originProtocolPolicy": "match-viewer"},
         "not 'https-only'",
     ),
+    # An http-only origin decides the rule while the certificate (an aws.acm.Certificate's ARN) is unknown.
+    bad(
+        TLS,
+        DISTRIBUTION,
+        "origin-over-http-certificate-unknown",
+        {
+            "viewerCertificate.acmCertificateArn": UNKNOWN,
+            "origins.1.originId": UNKNOWN,
+            "origins.1.customOriginConfig.originProtocolPolicy": "http-only",
+        },
+        "not 'https-only'",
+    ),
+    ok(TLS, DISTRIBUTION, "certificate-unknown", {"viewerCertificate.acmCertificateArn": UNKNOWN}),
     bad(
         TLS,
         DISTRIBUTION,
