@@ -301,9 +301,10 @@ def _reject(
     message: str,
     fields: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    total: int | None = None,
 ) -> Response:
     metrics.add_metric(name="OrderRequestsRejected", unit=MetricUnit.Count, value=1)
-    return error_response(status, message, fields or [], headers)
+    return error_response(status, message, fields or [], headers, total=total)
 
 
 @app.post("/orders")
@@ -344,7 +345,7 @@ def create_order() -> Response:
     try:
         order = CreateOrderRequest.model_validate_json(body)
     except ValidationError as error:
-        return _reject(HTTPStatus.BAD_REQUEST, "the order is invalid", field_errors(error))
+        return _reject(HTTPStatus.BAD_REQUEST, "the order is invalid", field_errors(error), total=error.error_count())
 
     try:
         price_lines(order)

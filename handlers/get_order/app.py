@@ -74,6 +74,10 @@ DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 50
 # The index's key of the last order of a page: where the next page starts.
 PAGE_KEY_ATTRIBUTES: Final = frozenset({"orderId", "customerId", "createdAt"})
+# ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses.
+PAGE_SIZE_TEXT: Final = re.compile(r"[0-9]{1,3}")
+MAX_PAGE_TOKEN_LENGTH: Final = 1024
+"""Longest ``nextToken`` accepted; the tokens this API hands out are a few hundred characters."""
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -140,7 +144,7 @@ def page_size(raw: str | None) -> int:
     """
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not PAGE_SIZE_TEXT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidListRequestError("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
 
@@ -158,9 +162,11 @@ def decode_page_token(raw: str, caller: str) -> dict[str, Any]:
     InvalidListRequestError
         When the token was not made by :func:`encode_page_token` for this caller.
     """
+    if len(raw) > MAX_PAGE_TOKEN_LENGTH:
+        raise InvalidListRequestError("nextToken", "is not a token this API returned")
     try:
         key = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except (binascii.Error, UnicodeError, ValueError) as error:
+    except (binascii.Error, UnicodeError, ValueError, RecursionError) as error:
         raise InvalidListRequestError("nextToken", "is not a token this API returned") from error
     if (
         not isinstance(key, dict)
