@@ -456,6 +456,14 @@ bus = EventBus(
         rules={rule.name: RuleArgs(rule.pattern, rule_targets[rule.name], rule.description) for rule in bus_rules},
         forward_from_default={rule.name: rule.pattern for rule in routing_rules if rule.bus == routing.DEFAULT_BUS},
         reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
+        # Only the order system puts order events: create-order (OrderPlaced) and the two workflows (the rest).
+        source_publishers={
+            routing.ORDER_EVENT_SOURCE: [
+                create_order.role_arn,
+                customer_status_workflow.role.arn,
+                fulfillment.role.arn,
+            ]
+        },
     ),
 )
 

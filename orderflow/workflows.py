@@ -23,7 +23,9 @@ Events carry a reason code and a customer-safe message (:data:`CUSTOMER_BLOCKED`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from components.asl import STATES_ALL, TRANSIENT_LAMBDA_ERRORS, jittered_retry, no_retry, validate_definition
@@ -66,19 +68,23 @@ class CustomerReason:
     message: str
 
 
-CUSTOMER_BLOCKED: Final = CustomerReason(
-    "CUSTOMER_BLOCKED", "We can't accept orders from this account at the moment. Please contact customer support."
-)
+CUSTOMER_MESSAGES_PATH: Final = Path(__file__).resolve().parents[1] / "handlers" / "shared" / "customer_messages.json"
+"""Reason code → customer sentence; the consumers (``notify``, ``get_order``) show only these sentences."""
+_MESSAGES: Final[dict[str, str]] = json.loads(CUSTOMER_MESSAGES_PATH.read_text())
+
+
+def _reason(code: str) -> CustomerReason:
+    return CustomerReason(code, _MESSAGES[code])
+
+
+CUSTOMER_BLOCKED: Final = _reason("CUSTOMER_BLOCKED")
 """``reason``/``message`` of ``OrderRejected`` and of the REJECTED order row."""
 FAILURE_REASONS: Final[dict[str, CustomerReason]] = {
-    "OutOfStock": CustomerReason("OUT_OF_STOCK", "Part of your order is out of stock. You have not been charged."),
-    "PaymentDeclined": CustomerReason("PAYMENT_DECLINED", "Your payment was declined. You have not been charged."),
+    "OutOfStock": _reason("OUT_OF_STOCK"),
+    "PaymentDeclined": _reason("PAYMENT_DECLINED"),
 }
 """``reason``/``message`` of ``OrderFailed`` for each business error a step raises."""
-FULFILLMENT_ERROR: Final = CustomerReason(
-    "FULFILLMENT_ERROR",
-    "We couldn't complete your order because of a problem on our side. Any payment has been refunded.",
-)
+FULFILLMENT_ERROR: Final = _reason("FULFILLMENT_ERROR")
 """``reason``/``message`` of ``OrderFailed`` for any other error (the cause stays in the execution history)."""
 
 # Key of the receipt object, as a States.Format call on the fulfillment state.

@@ -29,7 +29,7 @@ from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, json_response
 from shared.models.api import FieldError
 from shared.models.common import ORDER_ID_PATTERN
-from shared.models.events import customer_view
+from shared.models.events import customer_message, customer_view
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -123,6 +123,9 @@ def get_order(order_id: str) -> Response:
     with transient_dependency_errors("timeline table"):
         timeline = read_timeline(order_id)
     view = {name: order[name] for name in CUSTOMER_ORDER_ATTRIBUTES if name in order}
+    if "reason" in view:
+        # Our sentence for the code, whatever text the row holds.
+        view["message"] = customer_message(view["reason"])
     return json_response(HTTPStatus.OK, {"order": view, "timeline": timeline})
 
 

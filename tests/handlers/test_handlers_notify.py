@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -26,9 +27,12 @@ from tests.handlers.handlers_testkit import (
 )
 
 HANDLER = "notify"
+CUSTOMER_MESSAGES = json.loads(
+    (Path(__file__).parents[2] / "handlers" / "shared" / "customer_messages.json").read_text()
+)
 
 
-FAILED: dict[str, Any] = {"reason": "OUT_OF_STOCK", "message": "Part of your order is out of stock."}
+FAILED: dict[str, Any] = {"reason": "OUT_OF_STOCK", "message": CUSTOMER_MESSAGES["OUT_OF_STOCK"]}
 
 
 def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
@@ -47,9 +51,9 @@ def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
     ("detail_type", "extra", "status"),
     [
         ("OrderAccepted", {"tier": "VIP"}, "ACCEPTED"),
-        ("OrderRejected", {"reason": "CUSTOMER_BLOCKED", "message": "Please contact us."}, "REJECTED"),
+        ("OrderRejected", {"reason": "CUSTOMER_BLOCKED", "message": CUSTOMER_MESSAGES["CUSTOMER_BLOCKED"]}, "REJECTED"),
         ("OrderFulfilled", {"shipmentId": "shp_1", "receiptKey": "receipts/a/b.json"}, "FULFILLED"),
-        ("OrderFailed", {"reason": "PAYMENT_DECLINED", "message": "Your payment was declined."}, "FAILED"),
+        ("OrderFailed", {"reason": "PAYMENT_DECLINED", "message": CUSTOMER_MESSAGES["PAYMENT_DECLINED"]}, "FAILED"),
     ],
 )
 def test_a_status_event_reaches_the_customers_topic_and_sns(
