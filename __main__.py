@@ -229,7 +229,8 @@ get_order = function(
 customer_status = function(
     "customer-status",
     "Classifies the customer (NEW, RETURNING, VIP, BLOCKED) from their order history.",
-    environment={"ORDERS_TABLE_NAME": orders.name},
+    # Only declined payments block a customer: this many within this many days (docs/operations.md, unblock).
+    environment={"ORDERS_TABLE_NAME": orders.name, "BLOCK_AFTER_DECLINES": "3", "DECLINE_WINDOW_DAYS": "30"},
     policy_statements=[table_access("ReadOrderHistory", orders, ["dynamodb:Query"], indexes=True)],
 )
 # TransactWriteItems is authorised per action: Put and Update here; nothing ever deletes a stock row.

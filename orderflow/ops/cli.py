@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orderflow.ops import executions, queues, reconcile, replay
+from orderflow.ops import customers, executions, queues, reconcile, replay
 from orderflow.ops.aws import (
     EXIT_AWS,
     EXIT_INTERRUPTED,
@@ -102,6 +102,12 @@ def parser() -> argparse.ArgumentParser:
 
     reconcile_ = commands.add_parser("reconcile", parents=[common], help="stuck orders and the next safe action")
     reconcile_.add_argument("--stuck-after", type=int, default=15, metavar="MINUTES")
+
+    unblock = commands.add_parser(
+        "unblock", parents=[common], help="waive a customer's declined payments so they may order again"
+    )
+    unblock.add_argument("--customer", required=True, help="the customer's id (the JWT sub)")
+    unblock.add_argument("--reason", required=True, help="why (kept on each waived order, with who and when)")
     return root
 
 
@@ -246,6 +252,17 @@ def cmd_reconcile(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now
     return {"stack": outputs.stack, "orders": report}, lines, EXIT_OK
 
 
+def cmd_unblock(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: datetime) -> Result:
+    """Waive the declined payments that block a customer."""
+    result = customers.unblock(aws, outputs.orders_table, args.customer, args.reason, now)
+    lines = [
+        f"customer {args.customer}: {len(result['waived'])} declined payment(s) waived; their next order is "
+        "classified without them"
+    ]
+    lines += [f"  {order_id}" for order_id in result["waived"]]
+    return result, lines, EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Aws, StackOutputs, argparse.Namespace, datetime], Result]] = {
     "status": cmd_status,
     "dlq show": cmd_dlq_show,
@@ -253,6 +270,7 @@ COMMANDS: dict[str, Callable[[Aws, StackOutputs, argparse.Namespace, datetime], 
     "replay": cmd_replay,
     "redrive-execution": cmd_redrive_execution,
     "reconcile": cmd_reconcile,
+    "unblock": cmd_unblock,
 }
 
 
