@@ -503,7 +503,8 @@ failure_queues: dict[str, dict[str, Any]] = {
     "notify-failures": parked_on(notify_failures, "lambda-destination", notify.arn),
     "customer-status-failures": parked_on(customer_status_failures, "workflow", customer_status_workflow.arn),
     # Parked fulfillment state: finished by the operator (ops redrive-execution), never re-sent as it is.
-    "fulfillment-attention": parked_on(fulfillment_attention, "workflow", None),
+    # A parked state is redriven as a new fulfillment execution resuming at its stage (orderflow.ops).
+    "fulfillment-attention": parked_on(fulfillment_attention, "workflow", fulfillment.arn),
 }
 if audit_buffer.dead_letter_queue is not None:
     failure_queues["order-audit"] = parked_on(audit_buffer.dead_letter_queue, "sqs", audit_buffer.arn)

@@ -114,6 +114,9 @@ class CustomerStatusStates:
 class FulfillmentStates:
     """State names of the fulfillment workflow."""
 
+    START_OR_RESUME: Final = "StartOrResume"
+    RESUME_AT_STAGE: Final = "ResumeAtStage"
+    UNKNOWN_RESUME_STAGE: Final = "UnknownResumeStage"
     RESERVE_INVENTORY: Final = "ReserveInventory"
     KEEP_RESERVATION: Final = "KeepReservation"
     PROCESS_PAYMENT: Final = "ProcessPayment"
@@ -144,6 +147,41 @@ class FulfillmentStates:
     def explain(error: str) -> str:
         """Name of the Pass state that sets the customer reason for business error ``error``."""
         return f"Explain{error}"
+
+
+class ResumeStage:
+    """Where a resumed fulfillment (input ``resume: {stage}``) picks up a parked order.
+
+    Each stage's steps are idempotent, so running them again after a partial run changes nothing done.
+    """
+
+    FINISH: Final = "finish"
+    """The shipment is booked: write the receipt, mark FULFILLED, put OrderFulfilled (never compensate)."""
+    COMPENSATE: Final = "compensate"
+    """A step failed before booking and a compensation kept failing: cancel, refund, release, record."""
+    RECORD_FAILURE: Final = "record-failure"
+    """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
+
+
+def resume_stage(parked_state: dict[str, Any]) -> str:
+    """The :class:`ResumeStage` of a state parked by ``ParkForOperator``, from what the state holds.
+
+    A booked shipment (``shipment``) always means :data:`ResumeStage.FINISH`, whatever else is there: a
+    shipped order is never refunded. Otherwise a described failure (``failure``) is recorded, and a caught
+    error (``error``) is compensated.
+
+    Raises
+    ------
+    ValueError
+        When the state holds none of them (not a state this workflow parks).
+    """
+    if isinstance(parked_state.get("shipment"), dict):
+        return ResumeStage.FINISH
+    if isinstance(parked_state.get("failure"), dict):
+        return ResumeStage.RECORD_FAILURE
+    if isinstance(parked_state.get("error"), dict):
+        return ResumeStage.COMPENSATE
+    raise ValueError("the parked state holds no shipment, failure or error: it cannot be resumed")
 
 
 @dataclass(frozen=True)
@@ -535,6 +573,10 @@ def fulfillment_definition(
     Business failures end in Succeed (``FailedAndCompensated``), anything else in Fail
     (``FailedUnexpectedly``, whose cause is the raw error: execution history only).
 
+    An input with ``resume: {stage}`` (:class:`ResumeStage`, started by ``python -m orderflow.ops dlq redrive
+    fulfillment-attention`` from a parked state) enters at that stage instead: the receipt (``finish``), the
+    compensations (``compensate``) or recording the failure (``record-failure``).
+
     Booking the shipment is the point of no return: after it the workflow only moves forward. Writing the
     receipt, marking the order FULFILLED and putting ``OrderFulfilled`` retry with the long recovery
     budget, and whatever still fails is parked for an operator, never refunded. Recording a failure
@@ -654,10 +696,35 @@ def fulfillment_definition(
             "since": {"S.$": "$$.State.EnteredTime"},
         }
     }
+    resume_at = {
+        ResumeStage.FINISH: s.BUILD_RECEIPT,
+        ResumeStage.COMPENSATE: s.CANCEL_SHIPMENT,
+        ResumeStage.RECORD_FAILURE: s.MARK_FAILED,
+    }
     definition: dict[str, Any] = {
         "Comment": "orderflow fulfillment: reserve, pay, ship, receipt; compensate before shipping, recover after",
-        "StartAt": s.RESERVE_INVENTORY,
+        "StartAt": s.START_OR_RESUME,
         "States": {
+            s.START_OR_RESUME: {
+                "Type": "Choice",
+                "Comment": "An operator's resume of a parked order (input resume.stage) skips what is done.",
+                "Choices": [{"Variable": "$.resume", "IsPresent": True, "Next": s.RESUME_AT_STAGE}],
+                "Default": s.RESERVE_INVENTORY,
+            },
+            s.RESUME_AT_STAGE: {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.resume.stage", "StringEquals": stage, "Next": state}
+                    for stage, state in resume_at.items()
+                ],
+                "Default": s.UNKNOWN_RESUME_STAGE,
+            },
+            s.UNKNOWN_RESUME_STAGE: {
+                "Type": "Fail",
+                "Comment": "Nothing was done: a resume names a stage this workflow does not have.",
+                "Error": "UnknownResumeStage",
+                "Cause": "resume.stage is not finish, compensate or record-failure",
+            },
             # Nothing charged yet: a failed reservation only needs its own release.
             s.RESERVE_INVENTORY: forward_step(
                 reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_INVENTORY

@@ -89,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("--limit", type=_positive, help="redrive at most this many")
     redrive.add_argument("--dry-run", action="store_true", help="say what would go where; consume nothing")
     redrive.add_argument("--one-by-one", action="store_true", help="receive/deliver/delete even where SQS can move")
+    redrive.add_argument(
+        "--allow-foreign-target", action="store_true", help="accept a --to outside the stack (refused by default)"
+    )
 
     replay_ = commands.add_parser("replay", parents=[common], help="replay archived events to the bus's rules")
     replay_.add_argument("--from", dest="start", required=True, help="ISO 8601, 'now' or an age (2h)")
@@ -191,6 +194,7 @@ def cmd_dlq_redrive(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, n
         dry_run=args.dry_run,
         one_by_one=args.one_by_one,
         progress=_progress,
+        allow_foreign_target=args.allow_foreign_target,
     )
     if report.dry_run:
         lines = [f"dry run: {len(report.would_move)} message(s) of {queue.role} would be delivered:"]
@@ -231,7 +235,7 @@ def cmd_replay(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: d
 
 def cmd_redrive_execution(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: datetime) -> Result:
     """Redrive an order's failed fulfillment execution from the state that failed."""
-    result = executions.redrive_execution(aws, outputs.fulfillment_arn, args.order_id)
+    result = executions.redrive_execution(aws, outputs.fulfillment_arn, args.order_id, outputs.orders_table)
     lines = [
         f"order {args.order_id}: execution {result['execution']} ({result['status']}, {result['error']}) redriven at "
         f"{result['redriveDate']}; follow it with `status`"
