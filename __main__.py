@@ -290,7 +290,8 @@ audit = function(
     "audit",
     "Appends every order event to the order timeline (SQS batch consumer).",
     environment={"TIMELINE_TABLE_NAME": timeline.name},
-    policy_statements=[table_access("AppendTimeline", timeline, ["dynamodb:PutItem"])],
+    # GetItem: a throttled write checks whether another copy of the event is on the timeline already.
+    policy_statements=[table_access("AppendTimeline", timeline, ["dynamodb:PutItem", "dynamodb:GetItem"])],
 )
 audit_buffer = Queue(
     "order-audit",
