@@ -36,8 +36,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyItemNotFoundError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.parser import event_parser, parse
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import TRACED_MODULES
 from shared.clock import utc_timestamp
@@ -174,6 +179,15 @@ def topic_of(notification: CustomerNotification) -> str:
     return f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
 
 
+def published_already(notification: CustomerNotification) -> bool:
+    """Whether Powertools holds a completed record for this notification (False when it cannot tell)."""
+    try:
+        record = persistence_layer.get_record(notification.model_dump(mode="json"))
+    except (IdempotencyItemNotFoundError, ClientError, BotoCoreError):
+        return False
+    return record is not None and record.status == "COMPLETED" and not record.is_expired
+
+
 @tracer.capture_method
 @idempotent_function(
     data_keyword_argument="notification",
@@ -217,10 +231,20 @@ def lambda_handler(event: NotifiedEvent, context: LambdaContext) -> dict[str, An
     notification = notification_for(event)
     try:
         return publish(notification=notification)
+    except IdempotencyPersistenceLayerError:
+        # The idempotency table refused this copy (throttled); if another copy published it, this one is done.
+        if not published_already(notification):
+            raise
+        return _duplicate(notification, "already published by another copy")
     except IdempotencyAlreadyInProgressError:
         # Another copy of this notification is being published right now: it is done or being done. If that
         # invocation fails, Powertools drops its record and Lambda retries it; if it dies, its record expires
         # with its timeout (10 s), well before Lambda's first retry (1 min), so nothing waits on a dead owner.
-        metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
-        logger.info("Notification already being published; this copy is a duplicate", type=notification.type)
-        return {"type": notification.type, "topic": topic_of(notification)}
+        return _duplicate(notification, "being published by another copy")
+
+
+def _duplicate(notification: CustomerNotification, why: str) -> dict[str, Any]:
+    """The answer for a copy whose notification another copy owns: a success, counted as deduplicated."""
+    metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
+    logger.info(f"Notification {why}; this copy is a duplicate", type=notification.type)
+    return {"type": notification.type, "topic": topic_of(notification)}

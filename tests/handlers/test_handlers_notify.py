@@ -287,3 +287,33 @@ def test_idempotency_records_start_with_the_function_name_its_role_is_limited_to
 
     [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
     assert record["id"].startswith("orderflow-dev-notify.")
+
+
+def test_a_copy_the_idempotency_table_refuses_after_the_other_copy_published_succeeds_without_publishing(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # EventBridge delivered the event twice; the first copy published, the second copy's in-progress record is
+    # throttled. That copy is a duplicate of delivered work: done, not a failure for notify-failures.
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    first = app.lambda_handler(event, context)
+    make_calls_fail(monkeypatch, app.persistence_layer.client, "put_item", client_error("ThrottlingException"))
+
+    second = app.lambda_handler(eventbridge_event(event["detail-type"], event["detail"]), context)
+
+    assert second == first
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_copy_the_idempotency_table_refuses_before_anyone_published_fails_for_a_retry(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    make_calls_fail(monkeypatch, app.persistence_layer.client, "put_item", client_error("ThrottlingException"))
+
+    with pytest.raises(Exception) as raised:
+        app.lambda_handler(event, context)
+
+    assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
+    assert aws.iot_publishes() == []
