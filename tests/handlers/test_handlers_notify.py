@@ -317,3 +317,27 @@ def test_a_copy_the_idempotency_table_refuses_before_anyone_published_fails_for_
 
     assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
     assert aws.iot_publishes() == []
+
+
+def test_a_completion_record_written_with_its_response_lost_is_done_and_a_redelivery_publishes_nothing(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    event = eventbridge_event("OrderFulfilled", correlated(new_order_id()) | {"shipmentId": "s", "receiptKey": "r"})
+    update_item = app.persistence_layer.client.update_item
+
+    def applied_then_lost(**request: Any) -> Any:
+        update_item(**request)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(app.persistence_layer.client, "update_item", applied_then_lost)
+        # Powertools could not confirm the completion, but the record says it: the invocation succeeds.
+        first = app.lambda_handler(event, context)
+
+    redelivered = app.lambda_handler(event, context)
+
+    assert first == redelivered == {"type": "OrderFulfilled", "topic": first["topic"]}
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
