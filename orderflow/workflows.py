@@ -116,7 +116,6 @@ class FulfillmentStates:
 
     START_OR_RESUME: Final = "StartOrResume"
     RESUME_AT_STAGE: Final = "ResumeAtStage"
-    UNKNOWN_RESUME_STAGE: Final = "UnknownResumeStage"
     RESERVE_INVENTORY: Final = "ReserveInventory"
     KEEP_RESERVATION: Final = "KeepReservation"
     PROCESS_PAYMENT: Final = "ProcessPayment"
@@ -717,13 +716,7 @@ def fulfillment_definition(
                     {"Variable": "$.resume.stage", "StringEquals": stage, "Next": state}
                     for stage, state in resume_at.items()
                 ],
-                "Default": s.UNKNOWN_RESUME_STAGE,
-            },
-            s.UNKNOWN_RESUME_STAGE: {
-                "Type": "Fail",
-                "Comment": "Nothing was done: a resume names a stage this workflow does not have.",
-                "Error": "UnknownResumeStage",
-                "Cause": "resume.stage is not finish, compensate or record-failure",
+                # No Default: an unknown stage fails the execution (States.NoChoiceMatched) before any step runs.
             },
             # Nothing charged yet: a failed reservation only needs its own release.
             s.RESERVE_INVENTORY: forward_step(
