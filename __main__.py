@@ -241,7 +241,8 @@ get_order = function(
 customer_status = function(
     "customer-status",
     "Classifies the customer (NEW, RETURNING, VIP, BLOCKED) from their order history.",
-    environment={"ORDERS_TABLE_NAME": orders.name},
+    # Only declined payments block a customer: this many within this many days (docs/operations.md, unblock).
+    environment={"ORDERS_TABLE_NAME": orders.name, "BLOCK_AFTER_DECLINES": "3", "DECLINE_WINDOW_DAYS": "30"},
     policy_statements=[table_access("ReadOrderHistory", orders, ["dynamodb:Query"], indexes=True)],
 )
 # TransactWriteItems is authorised per action: Put and Update here; nothing ever deletes a stock row.
@@ -301,7 +302,8 @@ audit = function(
     "audit",
     "Appends every order event to the order timeline (SQS batch consumer).",
     environment={"TIMELINE_TABLE_NAME": timeline.name},
-    policy_statements=[table_access("AppendTimeline", timeline, ["dynamodb:PutItem"])],
+    # GetItem: a throttled write checks whether another copy of the event is on the timeline already.
+    policy_statements=[table_access("AppendTimeline", timeline, ["dynamodb:PutItem", "dynamodb:GetItem"])],
 )
 audit_buffer = Queue(
     "order-audit",
@@ -473,6 +475,14 @@ bus = EventBus(
         rules={rule.name: RuleArgs(rule.pattern, rule_targets[rule.name], rule.description) for rule in bus_rules},
         forward_from_default={rule.name: rule.pattern for rule in routing_rules if rule.bus == routing.DEFAULT_BUS},
         reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
+        # Only the order system puts order events: create-order (OrderPlaced) and the two workflows (the rest).
+        source_publishers={
+            routing.ORDER_EVENT_SOURCE: [
+                create_order.role_arn,
+                customer_status_workflow.role.arn,
+                fulfillment.role.arn,
+            ]
+        },
     ),
 )
 
@@ -511,7 +521,8 @@ failure_queues: dict[str, dict[str, Any]] = {
     "notify-failures": parked_on(notify_failures, "lambda-destination", notify.arn),
     "customer-status-failures": parked_on(customer_status_failures, "workflow", customer_status_workflow.arn),
     # Parked fulfillment state: finished by the operator (ops redrive-execution), never re-sent as it is.
-    "fulfillment-attention": parked_on(fulfillment_attention, "workflow", None),
+    # A parked state is redriven as a new fulfillment execution resuming at its stage (orderflow.ops).
+    "fulfillment-attention": parked_on(fulfillment_attention, "workflow", fulfillment.arn),
 }
 if audit_buffer.dead_letter_queue is not None:
     failure_queues["order-audit"] = parked_on(audit_buffer.dead_letter_queue, "sqs", audit_buffer.arn)

@@ -4,7 +4,8 @@ Every rule target gets a RetryPolicy (bounded attempts and event age) and a dead
 policy lets EventBridge deliver only on behalf of that rule; Lambda targets get a permission scoped to
 the rule's ARN; Step Functions and cross-bus targets use one invoke role limited to exactly those
 targets (forwarding limited to the sources and detail-types the rule matches). Detail-types a source
-reserves are refused by the bus policy with any other source, whoever puts them. Patterns are linted
+reserves are refused by the bus policy with any other source, whoever puts them, and a source with named
+publishers is refused to any other principal, in the bus's own account too. Patterns are linted
 once their values resolve (a pattern may hold Outputs, such as a bucket name known only once the account
 is), so a typo in an operator fails the program, naming the rule, instead of silently matching everything
 (or nothing).
@@ -47,11 +48,14 @@ def bus_policy(
     put_from_accounts: Sequence[str],
     reserved_detail_types: Mapping[str, Sequence[str]] | None = None,
     partition: str = "aws",
+    source_publishers: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """Bus resource policy: named accounts may put events, and reserved detail-types need their own source.
+    """Bus resource policy: named accounts may put events; reserved detail-types and sources are guarded.
 
     No ``*`` principal is ever allowed. Each reserved detail-type is refused, whoever the caller is, unless
-    it carries the source that owns it.
+    it carries the source that owns it. Each source in ``source_publishers`` is refused to every principal
+    but its publishers (``aws:PrincipalArn``, the role ARN of an assumed-role caller), so another role of
+    the same account cannot forge our events.
 
     Parameters
     ----------
@@ -65,6 +69,8 @@ def bus_policy(
         Source → the detail-types only that source may carry on this bus.
     partition:
         The accounts' partition (``aws``, ``aws-cn``, ``aws-us-gov``…).
+    source_publishers:
+        Source → ARNs of the only principals (IAM roles) that may put events with that source.
     """
     accounts = sorted({account, *put_from_accounts})
     statements: list[dict[str, Any]] = [
@@ -79,21 +85,34 @@ def bus_policy(
     for index, (source, detail_types) in enumerate(sorted((reserved_detail_types or {}).items())):
         if not detail_types:
             raise ValueError(f"reserved_detail_types: source {source!r} reserves no detail-type")
-        statements.append(
-            {
-                # EventBridge authorises each entry of a PutEvents call with its own source and detail-type.
-                "Sid": f"DenyForeignSourceForReservedDetailTypes{index}",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "events:PutEvents",
-                "Resource": bus_arn,
-                "Condition": {
-                    "StringEquals": {"events:detail-type": sorted(detail_types)},
-                    "StringNotEquals": {"events:source": source},
-                },
-            }
-        )
+        # EventBridge authorises each entry of a PutEvents call with its own source and detail-type.
+        condition = {
+            "StringEquals": {"events:detail-type": sorted(detail_types)},
+            "StringNotEquals": {"events:source": source},
+        }
+        statements.append(_deny_put(f"DenyForeignSourceForReservedDetailTypes{index}", bus_arn, condition))
+    for index, (source, publishers) in enumerate(sorted((source_publishers or {}).items())):
+        if not publishers:
+            raise ValueError(f"source_publishers: source {source!r} names no publisher")
+        # aws:PrincipalArn is the caller's role (not its session), so a Lambda or state machine role matches.
+        condition = {
+            "StringEquals": {"events:source": source},
+            "ArnNotEquals": {"aws:PrincipalArn": sorted(publishers)},
+        }
+        statements.append(_deny_put(f"DenySourceToOtherPrincipals{index}", bus_arn, condition))
     return policy_document(statements)
+
+
+def _deny_put(sid: str, bus_arn: Any, condition: dict[str, Any]) -> dict[str, Any]:
+    """A statement refusing PutEvents on the bus to anyone when ``condition`` holds."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": bus_arn,
+        "Condition": condition,
+    }
 
 
 def pattern_put_condition(pattern: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -202,6 +221,9 @@ class EventBusArgs:
     reserved_detail_types: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Source → detail-types only that source may put: the bus policy denies them with any other source,
     so a publisher allowed to put anything on the bus still cannot forge another's events."""
+    source_publishers: Mapping[str, Sequence[pulumi.Input[str]]] = field(default_factory=dict)
+    """Source → ARNs of the roles that alone may put events with it: the bus policy denies it to every other
+    principal, in this account too, so a role allowed to put events cannot forge this source."""
     dead_letter_retention_seconds: int = FOURTEEN_DAYS
     """Retention of the rules' DLQs."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -262,15 +284,25 @@ class EventBus(pulumi.ComponentResource):
         )
         context = aws_context(self)
 
-        def policy_json(bus_arn: str, aws_: AwsContext) -> str:
+        def policy_json(bus_arn: str, aws_: AwsContext, publishers: Mapping[str, Sequence[str]]) -> str:
             return json.dumps(
-                bus_policy(bus_arn, aws_.account, args.put_from_accounts, args.reserved_detail_types, aws_.partition)
+                bus_policy(
+                    bus_arn,
+                    aws_.account,
+                    args.put_from_accounts,
+                    args.reserved_detail_types,
+                    aws_.partition,
+                    publishers,
+                )
             )
 
+        publishers = pulumi.Output.all(
+            **{source: pulumi.Output.all(*arns) for source, arns in args.source_publishers.items()}
+        )
         aws.cloudwatch.EventBusPolicy(
             f"{name}-policy",
             event_bus_name=self.bus.name,
-            policy=pulumi.Output.all(self.bus.arn, context).apply(lambda values: policy_json(*values)),
+            policy=pulumi.Output.all(self.bus.arn, context, publishers).apply(lambda values: policy_json(*values)),
             opts=child,
         )
 

@@ -23,7 +23,9 @@ Events carry a reason code and a customer-safe message (:data:`CUSTOMER_BLOCKED`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from components.asl import STATES_ALL, TRANSIENT_LAMBDA_ERRORS, jittered_retry, no_retry, validate_definition
@@ -66,19 +68,23 @@ class CustomerReason:
     message: str
 
 
-CUSTOMER_BLOCKED: Final = CustomerReason(
-    "CUSTOMER_BLOCKED", "We can't accept orders from this account at the moment. Please contact customer support."
-)
+CUSTOMER_MESSAGES_PATH: Final = Path(__file__).resolve().parents[1] / "handlers" / "shared" / "customer_messages.json"
+"""Reason code → customer sentence; the consumers (``notify``, ``get_order``) show only these sentences."""
+_MESSAGES: Final[dict[str, str]] = json.loads(CUSTOMER_MESSAGES_PATH.read_text())
+
+
+def _reason(code: str) -> CustomerReason:
+    return CustomerReason(code, _MESSAGES[code])
+
+
+CUSTOMER_BLOCKED: Final = _reason("CUSTOMER_BLOCKED")
 """``reason``/``message`` of ``OrderRejected`` and of the REJECTED order row."""
 FAILURE_REASONS: Final[dict[str, CustomerReason]] = {
-    "OutOfStock": CustomerReason("OUT_OF_STOCK", "Part of your order is out of stock. You have not been charged."),
-    "PaymentDeclined": CustomerReason("PAYMENT_DECLINED", "Your payment was declined. You have not been charged."),
+    "OutOfStock": _reason("OUT_OF_STOCK"),
+    "PaymentDeclined": _reason("PAYMENT_DECLINED"),
 }
 """``reason``/``message`` of ``OrderFailed`` for each business error a step raises."""
-FULFILLMENT_ERROR: Final = CustomerReason(
-    "FULFILLMENT_ERROR",
-    "We couldn't complete your order because of a problem on our side. Any payment has been refunded.",
-)
+FULFILLMENT_ERROR: Final = _reason("FULFILLMENT_ERROR")
 """``reason``/``message`` of ``OrderFailed`` for any other error (the cause stays in the execution history)."""
 
 # Key of the receipt object, as a States.Format call on the fulfillment state.
@@ -108,6 +114,8 @@ class CustomerStatusStates:
 class FulfillmentStates:
     """State names of the fulfillment workflow."""
 
+    START_OR_RESUME: Final = "StartOrResume"
+    RESUME_AT_STAGE: Final = "ResumeAtStage"
     RESERVE_INVENTORY: Final = "ReserveInventory"
     KEEP_RESERVATION: Final = "KeepReservation"
     PROCESS_PAYMENT: Final = "ProcessPayment"
@@ -138,6 +146,41 @@ class FulfillmentStates:
     def explain(error: str) -> str:
         """Name of the Pass state that sets the customer reason for business error ``error``."""
         return f"Explain{error}"
+
+
+class ResumeStage:
+    """Where a resumed fulfillment (input ``resume: {stage}``) picks up a parked order.
+
+    Each stage's steps are idempotent, so running them again after a partial run changes nothing done.
+    """
+
+    FINISH: Final = "finish"
+    """The shipment is booked: write the receipt, mark FULFILLED, put OrderFulfilled (never compensate)."""
+    COMPENSATE: Final = "compensate"
+    """A step failed before booking and a compensation kept failing: cancel, refund, release, record."""
+    RECORD_FAILURE: Final = "record-failure"
+    """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
+
+
+def resume_stage(parked_state: dict[str, Any]) -> str:
+    """The :class:`ResumeStage` of a state parked by ``ParkForOperator``, from what the state holds.
+
+    A booked shipment (``shipment``) always means :data:`ResumeStage.FINISH`, whatever else is there: a
+    shipped order is never refunded. Otherwise a described failure (``failure``) is recorded, and a caught
+    error (``error``) is compensated.
+
+    Raises
+    ------
+    ValueError
+        When the state holds none of them (not a state this workflow parks).
+    """
+    if isinstance(parked_state.get("shipment"), dict):
+        return ResumeStage.FINISH
+    if isinstance(parked_state.get("failure"), dict):
+        return ResumeStage.RECORD_FAILURE
+    if isinstance(parked_state.get("error"), dict):
+        return ResumeStage.COMPENSATE
+    raise ValueError("the parked state holds no shipment, failure or error: it cannot be resumed")
 
 
 @dataclass(frozen=True)
@@ -529,6 +572,10 @@ def fulfillment_definition(
     Business failures end in Succeed (``FailedAndCompensated``), anything else in Fail
     (``FailedUnexpectedly``, whose cause is the raw error: execution history only).
 
+    An input with ``resume: {stage}`` (:class:`ResumeStage`, started by ``python -m orderflow.ops dlq redrive
+    fulfillment-attention`` from a parked state) enters at that stage instead: the receipt (``finish``), the
+    compensations (``compensate``) or recording the failure (``record-failure``).
+
     Booking the shipment is the point of no return: after it the workflow only moves forward. Writing the
     receipt, marking the order FULFILLED and putting ``OrderFulfilled`` retry with the long recovery
     budget, and whatever still fails is parked for an operator, never refunded. Recording a failure
@@ -648,10 +695,29 @@ def fulfillment_definition(
             "since": {"S.$": "$$.State.EnteredTime"},
         }
     }
+    resume_at = {
+        ResumeStage.FINISH: s.BUILD_RECEIPT,
+        ResumeStage.COMPENSATE: s.CANCEL_SHIPMENT,
+        ResumeStage.RECORD_FAILURE: s.MARK_FAILED,
+    }
     definition: dict[str, Any] = {
         "Comment": "orderflow fulfillment: reserve, pay, ship, receipt; compensate before shipping, recover after",
-        "StartAt": s.RESERVE_INVENTORY,
+        "StartAt": s.START_OR_RESUME,
         "States": {
+            s.START_OR_RESUME: {
+                "Type": "Choice",
+                "Comment": "An operator's resume of a parked order (input resume.stage) skips what is done.",
+                "Choices": [{"Variable": "$.resume", "IsPresent": True, "Next": s.RESUME_AT_STAGE}],
+                "Default": s.RESERVE_INVENTORY,
+            },
+            s.RESUME_AT_STAGE: {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.resume.stage", "StringEquals": stage, "Next": state}
+                    for stage, state in resume_at.items()
+                ],
+                # No Default: an unknown stage fails the execution (States.NoChoiceMatched) before any step runs.
+            },
             # Nothing charged yet: a failed reservation only needs its own release.
             s.RESERVE_INVENTORY: forward_step(
                 reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_INVENTORY

@@ -2,9 +2,10 @@
 
 Each SQS message body is an EventBridge event envelope. One row per event, key ``orderId`` +
 ``eventKey``, written only if absent: a redelivered message (SQS is at-least-once) finds its row and adds
-nothing. The lifecycle events that happen once per order (``OrderPlaced``, ``OrderAccepted``...) are
-keyed by their detail-type, so a second copy put after a lost PutEvents response, with another event id,
-is a duplicate too; any other event is keyed ``<event time>#<event id>``.
+nothing, and so does a copy whose write is throttled while the other copy's row is there already (a
+duplicate is done, never a dead letter). The lifecycle events that happen once per order (``OrderPlaced``,
+``OrderAccepted``...) are keyed by their detail-type, so a second copy put after a lost PutEvents response,
+with another event id, is a duplicate too; any other event is keyed ``<event time>#<event id>``.
 
 Only events of the order system's own source are recorded: anything else fails (to the dead-letter
 queue, where an operator sees it) instead of reaching a customer's timeline.
@@ -33,7 +34,8 @@ from pydantic import ConfigDict, Field, Json
 
 from shared import TRACED_MODULES
 from shared.clock import utc_timestamp
-from shared.dynamo import put_if_absent
+from shared.dynamo import put_if_absent, read_item
+from shared.errors import TransientDependencyError
 from shared.models.common import IDENTIFIER_MAX_LENGTH, ContractModel
 from shared.models.envelope import BusEvent
 from shared.models.events import EVENT_SOURCE, ONCE_PER_ORDER
@@ -102,6 +104,18 @@ def timeline_row(event: TimelineEvent) -> dict[str, Any]:
     }
 
 
+def _already_recorded(row: dict[str, Any]) -> bool:
+    """Whether the row's key is on the timeline already (after this write was throttled); False if unknown."""
+    key = {"orderId": row["orderId"], "eventKey": row["eventKey"]}
+    try:
+        return (
+            read_item(dynamodb, TIMELINE_TABLE_NAME, key, dependency="timeline table", ProjectionExpression="eventKey")
+            is not None
+        )
+    except TransientDependencyError:
+        return False
+
+
 @tracer.capture_method
 def record_handler(record: AuditMessage) -> str:
     """Write one message's event to the timeline, once.
@@ -129,7 +143,13 @@ def record_handler(record: AuditMessage) -> str:
         raise ForeignEvent(f"event {event.id} has source {event.source!r}, not {EVENT_SOURCE!r}")
     logger.set_correlation_id(event.detail.correlation_id or event.id)
     row = timeline_row(event)
-    if put_if_absent(dynamodb, TIMELINE_TABLE_NAME, row, key="eventKey", dependency="timeline table") is not None:
+    try:
+        existing = put_if_absent(dynamodb, TIMELINE_TABLE_NAME, row, key="eventKey", dependency="timeline table")
+    except TransientDependencyError:
+        if not _already_recorded(row):
+            raise
+        existing = row  # another copy wrote it: this one is done, not a message for the dead-letter queue
+    if existing is not None:
         logger.info("Event already on the timeline", order_id=row["orderId"], event_key=row["eventKey"])
         metrics.add_metric(name="TimelineDuplicates", unit=MetricUnit.Count, value=1)
         return "duplicate"

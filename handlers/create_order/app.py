@@ -41,14 +41,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from shared import TRACED_MODULES
 from shared.bus import EventPublisher, EventPublishError
 from shared.catalogue import CURRENCY, load_catalogue
 from shared.clock import utc_timestamp
-from shared.dynamo import put_if_absent, to_item
+from shared.dynamo import put_if_absent, to_item, write_if
 from shared.errors import TransientDependencyError
 from shared.http import error_response, field_errors, json_response
 from shared.models.api import CreateOrderRequest, CreateOrderResponse, FieldError
@@ -183,6 +182,23 @@ def _announce(order_row: dict[str, Any]) -> None:
     publisher.publish(ORDER_PLACED, detail)
 
 
+def _remove_unannounced(order_row: dict[str, Any]) -> None:
+    """Delete the row this run wrote, only while it is still that PENDING row (EventBridge refused its event)."""
+    removed = write_if(
+        dynamodb.delete_item,
+        "orders table",
+        TableName=ORDERS_TABLE_NAME,
+        Key=to_item({"orderId": order_row["orderId"]}),
+        ConditionExpression="#status = :pending AND createdAt = :created_at",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=to_item(
+            {":pending": OrderStatus.PENDING.value, ":created_at": order_row["createdAt"]}
+        ),
+    )
+    if not removed:
+        logger.warning("The order moved on meanwhile; it is kept", order_id=order_row["orderId"])
+
+
 def _reply(order_row: dict[str, Any], api_domain_name: str) -> dict[str, Any]:
     order_id = order_row["orderId"]
     reply = CreateOrderResponse(
@@ -205,10 +221,12 @@ def _reply(order_row: dict[str, Any], api_domain_name: str) -> dict[str, Any]:
 def place_order(*, request: PlaceOrder) -> dict[str, Any]:
     """Store the order PENDING and put ``OrderPlaced``; runs once per (customer, Idempotency-Key).
 
-    If the event cannot be put, the new order row is deleted again and the error propagates, so
-    Powertools forgets the key and a retry starts afresh: nothing is left half-written. If the row is
-    already there (an earlier run stored it, then failed before Powertools recorded the reply), that
-    order is the answer.
+    If EventBridge refuses the event, the new order row is deleted again (only while it is still this
+    run's PENDING row) and the error propagates, so Powertools forgets the key and a retry starts afresh.
+    If the outcome of PutEvents is unknown (a timeout, a lost connection, a 5xx), the event may be on the
+    bus and the order is kept PENDING: an announced order is never deleted. Either way a retry with the
+    same key finds the row (if any) and announces it again. If the row is already there (an earlier run
+    stored it, then failed before Powertools recorded the reply), that order is the answer.
 
     Parameters
     ----------
@@ -225,7 +243,7 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
     TransientDependencyError
         When the orders table throttled or failed.
     EventPublishError
-        When EventBridge did not take the event (after a new order row was removed).
+        When EventBridge did not confirm the event (a new order row is removed only if it was refused).
     KeyUsedForAnotherOrder
         When the key's order differs from this request.
     """
@@ -264,13 +282,14 @@ def place_order(*, request: PlaceOrder) -> dict[str, Any]:
         return _reply(existing, request.api_domain_name)
     try:
         _announce(order_row)
-    except EventPublishError:
-        logger.exception("OrderPlaced not accepted; removing the order so a retry starts clean", order_id=order_id)
-        try:
-            dynamodb.delete_item(TableName=ORDERS_TABLE_NAME, Key=to_item({"orderId": order_id}))
-        except ClientError:
-            # The publish failure is what the caller must see; the orphan PENDING row is logged for ops.
-            logger.exception("Could not remove the unannounced order", order_id=order_id)
+    except EventPublishError as error:
+        if error.maybe_accepted:
+            # The event may be on the bus: the workflow may charge and ship this order, so the row stays
+            # PENDING. A retry with the same key finds it and announces it again (consumers keep one).
+            logger.exception("OrderPlaced not confirmed; keeping the order for the retry", order_id=order_id)
+        else:
+            logger.exception("OrderPlaced refused; removing the order so a retry starts clean", order_id=order_id)
+            _remove_unannounced(order_row)
         raise
     logger.info("Order placed", order_id=order_id, total_cents=order_row["totalCents"], lines=len(lines))
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
@@ -282,9 +301,10 @@ def _reject(
     message: str,
     fields: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    total: int | None = None,
 ) -> Response:
     metrics.add_metric(name="OrderRequestsRejected", unit=MetricUnit.Count, value=1)
-    return error_response(status, message, fields or [], headers)
+    return error_response(status, message, fields or [], headers, total=total)
 
 
 @app.post("/orders")
@@ -325,7 +345,7 @@ def create_order() -> Response:
     try:
         order = CreateOrderRequest.model_validate_json(body)
     except ValidationError as error:
-        return _reject(HTTPStatus.BAD_REQUEST, "the order is invalid", field_errors(error))
+        return _reject(HTTPStatus.BAD_REQUEST, "the order is invalid", field_errors(error), total=error.error_count())
 
     try:
         price_lines(order)

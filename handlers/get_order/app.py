@@ -32,7 +32,7 @@ from shared.errors import TransientDependencyError, transient_dependency_errors
 from shared.http import error_response, json_response
 from shared.models.api import FieldError
 from shared.models.common import ORDER_ID_PATTERN
-from shared.models.events import customer_view
+from shared.models.events import customer_message, customer_view
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -82,6 +82,10 @@ DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 50
 # The index's key of the last order of a page: where the next page starts.
 PAGE_KEY_ATTRIBUTES: Final = frozenset({"orderId", "customerId", "createdAt"})
+# ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses.
+PAGE_SIZE_TEXT: Final = re.compile(r"[0-9]{1,3}")
+MAX_PAGE_TOKEN_LENGTH: Final = 1024
+"""Longest ``nextToken`` accepted; the tokens this API hands out are a few hundred characters."""
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -129,6 +133,9 @@ def get_order(order_id: str) -> Response:
     with transient_dependency_errors("timeline table"):
         timeline = read_timeline(order_id)
     view = {name: order[name] for name in CUSTOMER_ORDER_ATTRIBUTES if name in order}
+    if "reason" in view:
+        # Our sentence for the code, whatever text the row holds.
+        view["message"] = customer_message(view["reason"])
     return json_response(HTTPStatus.OK, {"order": view, "timeline": timeline})
 
 
@@ -150,7 +157,7 @@ def page_size(raw: str | None) -> int:
     """
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not PAGE_SIZE_TEXT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidListRequestError("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
 
@@ -168,9 +175,11 @@ def decode_page_token(raw: str, caller: str) -> dict[str, Any]:
     InvalidListRequestError
         When the token was not made by :func:`encode_page_token` for this caller.
     """
+    if len(raw) > MAX_PAGE_TOKEN_LENGTH:
+        raise InvalidListRequestError("nextToken", "is not a token this API returned")
     try:
         key = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except (binascii.Error, UnicodeError, ValueError) as error:
+    except (binascii.Error, UnicodeError, ValueError, RecursionError) as error:
         raise InvalidListRequestError("nextToken", "is not a token this API returned") from error
     if (
         not isinstance(key, dict)

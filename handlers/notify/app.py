@@ -18,6 +18,8 @@ Any failure raises, so Lambda retries and then hands the event to the on-failure
 Exactly once per order and notification type: each happens once in an order's life, so a duplicate
 (the same event delivered twice, or put twice after a lost PutEvents response, or a receipt written
 twice) publishes nothing: Powertools Idempotency records each ``[orderId, type]`` once it was published.
+A duplicate is done, never a failure: one that arrives while the first copy is still publishing succeeds
+too (that copy owns the work), so the on-failure queue only ever holds notifications nobody delivered.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyItemNotFoundError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.parser import event_parser, parse
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import TRACED_MODULES
 from shared.clock import utc_timestamp
@@ -166,6 +174,20 @@ def notification_for(event: NotifiedEvent) -> CustomerNotification:
     raise UnsupportedEvent(f"no notification for {event.source} / {event.detail_type}")
 
 
+def topic_of(notification: CustomerNotification) -> str:
+    """The customer's IoT topic for this order: ``<REALTIME_TOPIC_PREFIX>/<customerId>/<orderId>``."""
+    return f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
+
+
+def published_already(notification: CustomerNotification) -> bool:
+    """Whether Powertools holds a completed record for this notification (False when it cannot tell)."""
+    try:
+        record = persistence_layer.get_record(notification.model_dump(mode="json"))
+    except (IdempotencyItemNotFoundError, ClientError, BotoCoreError):
+        return False
+    return record is not None and record.status == "COMPLETED" and not record.is_expired
+
+
 @tracer.capture_method
 @idempotent_function(
     data_keyword_argument="notification",
@@ -185,7 +207,7 @@ def publish(*, notification: CustomerNotification) -> dict[str, Any]:
     dict[str, Any]
         ``{"type": ..., "topic": ...}`` (stored by Powertools and returned again for a duplicate).
     """
-    topic = f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
+    topic = topic_of(notification)
     message = notification.model_dump_json()
     iot_data.publish(topic=topic, qos=1, payload=message.encode())
     sns.publish(
@@ -206,4 +228,23 @@ def publish(*, notification: CustomerNotification) -> dict[str, Any]:
 def lambda_handler(event: NotifiedEvent, context: LambdaContext) -> dict[str, Any]:
     """EventBridge (asynchronous) entry point: one status event or receipt in, ``{type, topic}`` out."""
     idempotency_config.register_lambda_context(context)
-    return publish(notification=notification_for(event))
+    notification = notification_for(event)
+    try:
+        return publish(notification=notification)
+    except IdempotencyPersistenceLayerError:
+        # The idempotency table refused this copy (throttled); if another copy published it, this one is done.
+        if not published_already(notification):
+            raise
+        return _duplicate(notification, "already published by another copy")
+    except IdempotencyAlreadyInProgressError:
+        # Another copy of this notification is being published right now: it is done or being done. If that
+        # invocation fails, Powertools drops its record and Lambda retries it; if it dies, its record expires
+        # with its timeout (10 s), well before Lambda's first retry (1 min), so nothing waits on a dead owner.
+        return _duplicate(notification, "being published by another copy")
+
+
+def _duplicate(notification: CustomerNotification, why: str) -> dict[str, Any]:
+    """The answer for a copy whose notification another copy owns: a success, counted as deduplicated."""
+    metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
+    logger.info(f"Notification {why}; this copy is a duplicate", type=notification.type)
+    return {"type": notification.type, "topic": topic_of(notification)}

@@ -13,7 +13,16 @@ if TYPE_CHECKING:
 
 
 class EventPublishError(Exception):
-    """EventBridge did not accept an event; the message carries its error code. Safe to retry."""
+    """EventBridge did not confirm an event; the message carries its error code. Safe to retry.
+
+    ``maybe_accepted`` is False only when EventBridge answered that it did not take the event (the entry
+    was rejected, or the call was refused with a 4xx); after a timeout, a lost connection or a 5xx the
+    event may have been put all the same.
+    """
+
+    def __init__(self, message: str, *, maybe_accepted: bool) -> None:
+        super().__init__(message)
+        self.maybe_accepted = maybe_accepted
 
 
 class EventPublisher:
@@ -62,11 +71,17 @@ class EventPublisher:
         }
         try:
             response = self._client.put_events(Entries=[entry])
-        except (ClientError, BotoCoreError) as error:
-            raise EventPublishError(f"PutEvents failed for {detail_type}: {error}") from error
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            message = f"PutEvents failed for {detail_type}: {error}"
+            raise EventPublishError(message, maybe_accepted=status >= 500) from error
+        except BotoCoreError as error:
+            # A timeout or a lost connection: the request may have reached EventBridge and been put.
+            raise EventPublishError(f"PutEvents failed for {detail_type}: {error}", maybe_accepted=True) from error
         if response.get("FailedEntryCount", 0):
             failed = response["Entries"][0]
             raise EventPublishError(
-                f"EventBridge rejected {detail_type}: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
+                f"EventBridge rejected {detail_type}: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}",
+                maybe_accepted=False,
             )
         return str(response["Entries"][0]["EventId"])

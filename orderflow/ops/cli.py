@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orderflow.ops import executions, queues, reconcile, replay
+from orderflow.ops import customers, executions, queues, reconcile, replay
 from orderflow.ops.aws import (
     EXIT_AWS,
     EXIT_INTERRUPTED,
@@ -89,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("--limit", type=_positive, help="redrive at most this many")
     redrive.add_argument("--dry-run", action="store_true", help="say what would go where; consume nothing")
     redrive.add_argument("--one-by-one", action="store_true", help="receive/deliver/delete even where SQS can move")
+    redrive.add_argument(
+        "--allow-foreign-target", action="store_true", help="accept a --to outside the stack (refused by default)"
+    )
 
     replay_ = commands.add_parser("replay", parents=[common], help="replay archived events to the bus's rules")
     replay_.add_argument("--from", dest="start", required=True, help="ISO 8601, 'now' or an age (2h)")
@@ -102,6 +105,12 @@ def parser() -> argparse.ArgumentParser:
 
     reconcile_ = commands.add_parser("reconcile", parents=[common], help="stuck orders and the next safe action")
     reconcile_.add_argument("--stuck-after", type=int, default=15, metavar="MINUTES")
+
+    unblock = commands.add_parser(
+        "unblock", parents=[common], help="waive a customer's declined payments so they may order again"
+    )
+    unblock.add_argument("--customer", required=True, help="the customer's id (the JWT sub)")
+    unblock.add_argument("--reason", required=True, help="why (kept on each waived order, with who and when)")
     return root
 
 
@@ -185,6 +194,7 @@ def cmd_dlq_redrive(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, n
         dry_run=args.dry_run,
         one_by_one=args.one_by_one,
         progress=_progress,
+        allow_foreign_target=args.allow_foreign_target,
     )
     if report.dry_run:
         lines = [f"dry run: {len(report.would_move)} message(s) of {queue.role} would be delivered:"]
@@ -225,7 +235,7 @@ def cmd_replay(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: d
 
 def cmd_redrive_execution(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: datetime) -> Result:
     """Redrive an order's failed fulfillment execution from the state that failed."""
-    result = executions.redrive_execution(aws, outputs.fulfillment_arn, args.order_id)
+    result = executions.redrive_execution(aws, outputs.fulfillment_arn, args.order_id, outputs.orders_table)
     lines = [
         f"order {args.order_id}: execution {result['execution']} ({result['status']}, {result['error']}) redriven at "
         f"{result['redriveDate']}; follow it with `status`"
@@ -246,6 +256,17 @@ def cmd_reconcile(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now
     return {"stack": outputs.stack, "orders": report}, lines, EXIT_OK
 
 
+def cmd_unblock(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: datetime) -> Result:
+    """Waive the declined payments that block a customer."""
+    result = customers.unblock(aws, outputs.orders_table, args.customer, args.reason, now)
+    lines = [
+        f"customer {args.customer}: {len(result['waived'])} declined payment(s) waived; their next order is "
+        "classified without them"
+    ]
+    lines += [f"  {order_id}" for order_id in result["waived"]]
+    return result, lines, EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Aws, StackOutputs, argparse.Namespace, datetime], Result]] = {
     "status": cmd_status,
     "dlq show": cmd_dlq_show,
@@ -253,6 +274,7 @@ COMMANDS: dict[str, Callable[[Aws, StackOutputs, argparse.Namespace, datetime], 
     "replay": cmd_replay,
     "redrive-execution": cmd_redrive_execution,
     "reconcile": cmd_reconcile,
+    "unblock": cmd_unblock,
 }
 
 

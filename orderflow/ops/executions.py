@@ -6,6 +6,7 @@ under that name, so an order is never fulfilled twice); that is how orders and e
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, Final
@@ -16,11 +17,24 @@ from orderflow.ops.aws import EXIT_NOT_DONE, Aws, OpsError, error_code
 
 EXECUTION_NAME_PREFIX: Final = "order-"
 FAILED_STATUSES: Final = ("FAILED", "TIMED_OUT", "ABORTED")
+RESUMED_NAME: Final = re.compile(r"-resume-(?P<attempt>[0-9]+)$")
 
 
 def execution_name(order_id: str) -> str:
     """The fulfillment execution's name for an order."""
     return f"{EXECUTION_NAME_PREFIX}{order_id}"
+
+
+def resume_execution_name(order_id: str, parked_execution_arn: str) -> str:
+    """``order-<orderId>-resume-<n>``: the execution resuming the order parked by ``parked_execution_arn``.
+
+    ``n`` is one more than the parked execution's own (0 for the order's first execution), so each parking
+    is resumed by exactly one execution: redriving the same parked message again finds it already started.
+    """
+    parked_name = parked_execution_arn.rsplit(":", 1)[-1]
+    found = RESUMED_NAME.search(parked_name)
+    attempt = int(found["attempt"]) + 1 if found else 1
+    return f"{execution_name(order_id)}-resume-{attempt}"
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -33,7 +47,9 @@ def _summary(described: dict[str, Any]) -> dict[str, Any]:
     name = str(described["name"])
     stop = described.get("stopDate")
     return {
-        "orderId": name.removeprefix(EXECUTION_NAME_PREFIX) if name.startswith(EXECUTION_NAME_PREFIX) else None,
+        "orderId": RESUMED_NAME.sub("", name.removeprefix(EXECUTION_NAME_PREFIX))
+        if name.startswith(EXECUTION_NAME_PREFIX)
+        else None,
         "execution": name,
         "executionArn": described["executionArn"],
         "status": described["status"],
@@ -73,14 +89,34 @@ def order_execution(aws: Aws, state_machine_arn: str, order_id: str) -> dict[str
         raise
 
 
-def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str) -> dict[str, Any]:
+def parked_by(aws: Aws, orders_table: str, order_id: str) -> str | None:
+    """The ARN of the execution that parked the order for an operator (its ``attention``), if any."""
+    item = (
+        aws.client("dynamodb")
+        .get_item(
+            TableName=orders_table,
+            Key={"orderId": {"S": order_id}},
+            ProjectionExpression="attention",
+            ConsistentRead=True,
+        )
+        .get("Item", {})
+    )
+    arn = item.get("attention", {}).get("M", {}).get("executionArn", {}).get("S")
+    return str(arn) if arn else None
+
+
+def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str, orders_table: str) -> dict[str, Any]:
     """``redrive-execution``: Step Functions restarts the order's failed execution from the failed state.
+
+    An execution that parked its order for an operator is refused: it ended in the ``ParkedForOperator``
+    Fail state, where a redrive would restart and fail again; ``dlq redrive fulfillment-attention`` resumes
+    the parked order instead.
 
     Raises
     ------
     OpsError
-        (exit 1) Why it cannot be redriven: no execution, still running, succeeded, or AWS says it is not
-        redrivable (older than 14 days, or redriven too often), with AWS's reason.
+        (exit 1) Why it cannot be redriven: no execution, still running, succeeded, parked for an operator,
+        or AWS says it is not redrivable (older than 14 days, or redriven too often), with AWS's reason.
     """
     execution = order_execution(aws, state_machine_arn, order_id)
     if execution is None:
@@ -93,6 +129,13 @@ def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str) -> dict[s
         raise OpsError(
             f"order {order_id}'s execution is {execution['status']}: only a failed, timed-out or aborted execution "
             "can be redriven",
+            EXIT_NOT_DONE,
+        )
+    if execution["status"] == "FAILED" and parked_by(aws, orders_table, order_id) == execution["executionArn"]:
+        raise OpsError(
+            f"order {order_id}'s execution parked it for an operator (ParkedForOperator): a redrive would restart "
+            "at that Fail state and fail again; once the cause is fixed, `dlq redrive fulfillment-attention` "
+            "resumes it where it stopped",
             EXIT_NOT_DONE,
         )
     if execution.get("redriveStatus") == "NOT_REDRIVABLE":

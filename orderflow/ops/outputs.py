@@ -113,6 +113,13 @@ class StackOutputs:
             functions={str(k): str(v) for k, v in dict(values["functions"]).items()},
         )
 
+    def own_arns(self) -> frozenset[str]:
+        """ARNs of the stack's resources a redrive may deliver to: functions, state machines, bus, queues."""
+        queues = {queue.arn for queue in self.failure_queues.values()}
+        sources = {queue.redrive_to for queue in self.failure_queues.values() if queue.redrive_to}
+        machines = {self.fulfillment_arn, self.customer_status_arn}
+        return frozenset({*self.functions.values(), *machines, self.bus_arn, *queues, *sources})
+
     def queue(self, name: str) -> FailureQueue:
         """A failure queue by role (``order-audit``), queue name or URL.
 

@@ -21,7 +21,9 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from orderflow.ops.aws import EXIT_AWS, EXIT_INTERRUPTED, EXIT_NOT_DONE, Aws, OpsError, error_code
+from orderflow.ops.executions import resume_execution_name
 from orderflow.ops.outputs import FailureQueue, StackOutputs
+from orderflow.workflows import resume_stage
 
 Progress = Callable[[str], None]
 
@@ -110,6 +112,11 @@ class ParkedMessage:
     target: str | None = None
     payload: str = ""
     sns: dict[str, Any] | None = None
+    execution_name: str | None = None
+    """For a parked fulfillment: the name of the execution that resumes it (one per parking, so a second
+    redrive of the same message starts nothing)."""
+    not_deliverable: str | None = None
+    """Why this message cannot be delivered anywhere (e.g. a parked state that cannot be resumed)."""
 
     def summary(self) -> dict[str, Any]:
         """The JSON form ``dlq show`` prints."""
@@ -149,6 +156,31 @@ def _is_event(value: Any) -> bool:
     return isinstance(value, dict) and {"detail-type", "source", "detail"} <= set(value)
 
 
+PARKED_STATE_KEYS: Final = frozenset({"executionArn", "orderId", "error", "state"})
+"""The body ``ParkForOperator`` sends to ``fulfillment-attention``."""
+# What parking added to the state; a resumed execution starts without it.
+_PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume")
+
+
+def _decode_parked_fulfillment(parked: ParkedMessage, body: dict[str, Any]) -> None:
+    """A parked fulfillment state becomes the input of the execution that resumes it at its stage."""
+    state, error = body["state"], body["error"] if isinstance(body["error"], dict) else {}
+    cause = _json_or_text(str(error.get("Cause", "")))
+    if isinstance(cause, dict) and "errorMessage" in cause:
+        cause = cause["errorMessage"]
+    parked.failure = {"error": error.get("Error"), "cause": cause, "execution": body["executionArn"]}
+    try:
+        stage = resume_stage(state)
+    except ValueError as problem:
+        parked.not_deliverable = f"order {body['orderId']}: {problem}"
+        return
+    resumed = {key: value for key, value in state.items() if key not in _PARKING_FIELDS}
+    resumed["resume"] = {"stage": stage, "parkedExecutionArn": body["executionArn"]}
+    parked.payload = json.dumps(resumed)
+    parked.execution_name = resume_execution_name(str(body["orderId"]), str(body["executionArn"]))
+    parked.failure["resumeAt"] = stage
+
+
 def decode(message: dict[str, Any], queue: FailureQueue) -> ParkedMessage:
     """Decode a parked message by what parked it (see :class:`~orderflow.ops.outputs.FailureQueue`)."""
     system = message.get("Attributes") or {}
@@ -180,6 +212,8 @@ def decode(message: dict[str, Any], queue: FailureQueue) -> ParkedMessage:
         request = body["requestPayload"]
         parked.event = request if _is_event(request) else None
         parked.payload = json.dumps(request)
+    elif isinstance(body, dict) and set(body) >= PARKED_STATE_KEYS and isinstance(body["state"], dict):
+        _decode_parked_fulfillment(parked, body)
     elif isinstance(body, dict) and body.get("Type") == "Notification" and "TopicArn" in body:
         # An SNS subscription's DLQ holds the notification envelope.
         parked.sns = body
@@ -270,24 +304,35 @@ def show(aws: Aws, queue: FailureQueue, limit: int) -> list[dict[str, Any]]:
 # ---- delivering again --------------------------------------------------------------------------------
 
 
-def resolve_destination(outputs: StackOutputs, to: str) -> str:
+def resolve_destination(outputs: StackOutputs, to: str, *, allow_foreign_target: bool = False) -> str:
     """``--to``: an ARN, a queue URL, a function's role (``notify``) or a failure queue's role's source.
+
+    Only the stack's own resources (:meth:`StackOutputs.own_arns`) are accepted unless
+    ``allow_foreign_target``: a typo or a pasted ARN of another stack must not receive its messages.
 
     Raises
     ------
     OpsError
-        For a name the stack's outputs do not know.
+        For a name the stack's outputs do not know, or an ARN outside the stack.
     """
     if to.startswith("arn:"):
-        return to
-    if to.startswith("https://sqs.") or to.startswith("https://queue."):
+        destination = to
+    elif to.startswith("https://sqs.") or to.startswith("https://queue."):
         account, name = to.rstrip("/").split("/")[-2:]
-        return f"arn:{outputs.partition}:sqs:{outputs.region}:{account}:{name}"
-    if to in outputs.functions:
-        return outputs.functions[to]
-    raise OpsError(
-        f"--to {to!r}: give an ARN, a queue URL, or a function of the stack ({', '.join(sorted(outputs.functions))})"
-    )
+        destination = f"arn:{outputs.partition}:sqs:{outputs.region}:{account}:{name}"
+    elif to in outputs.functions:
+        destination = outputs.functions[to]
+    else:
+        raise OpsError(
+            f"--to {to!r}: give an ARN, a queue URL, or a function of the stack "
+            f"({', '.join(sorted(outputs.functions))})"
+        )
+    if destination not in outputs.own_arns() and not allow_foreign_target:
+        raise OpsError(
+            f"--to {to!r} is not a resource of stack {outputs.stack!r} (its functions, state machines, bus and "
+            "queues): give --allow-foreign-target to deliver there anyway"
+        )
+    return destination
 
 
 def _queue_url(arn: str) -> str:
@@ -306,6 +351,8 @@ def deliver(aws: Aws, message: ParkedMessage, destination: str) -> None:
     ClientError
         When the service refuses the delivery.
     """
+    if message.not_deliverable:
+        raise OpsError(f"message {message.message_id}: {message.not_deliverable}", EXIT_NOT_DONE)
     service = destination.split(":")[2]
     if service == "sqs":
         attributes = {
@@ -321,11 +368,11 @@ def deliver(aws: Aws, message: ParkedMessage, destination: str) -> None:
     elif service == "lambda":
         aws.client("lambda").invoke(FunctionName=destination, InvocationType="Event", Payload=message.payload.encode())
     elif service == "states":
-        # Named after the parked message: a STANDARD workflow refuses a second start of the same message.
+        # Named after the parking (or the parked message): a STANDARD workflow refuses a second start of the
+        # same name, so redriving one message twice starts one execution.
+        name = message.execution_name or f"redrive-{message.message_id}"[:80]
         try:
-            aws.client("stepfunctions").start_execution(
-                stateMachineArn=destination, name=f"redrive-{message.message_id}"[:80], input=message.payload
-            )
+            aws.client("stepfunctions").start_execution(stateMachineArn=destination, name=name, input=message.payload)
         except ClientError as error:
             if error_code(error) != "ExecutionAlreadyExists":
                 raise
@@ -411,6 +458,7 @@ def redrive(
     progress: Progress,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    allow_foreign_target: bool = False,
 ) -> RedriveReport:
     """``dlq redrive``: deliver what is parked on ``queue`` again, then remove it from the queue.
 
@@ -419,6 +467,8 @@ def redrive(
     to:
         Destination (see :func:`resolve_destination`); by default the queue's source, or for a rule DLQ
         each message's own target.
+    allow_foreign_target:
+        Accept a ``to`` outside the stack.
     rate:
         Messages per second at most.
     limit:
@@ -434,7 +484,9 @@ def redrive(
     clock, sleep:
         Time, for pacing (``time.monotonic`` and ``time.sleep``).
     """
-    destination = resolve_destination(outputs, to) if to else queue.redrive_to
+    destination = (
+        resolve_destination(outputs, to, allow_foreign_target=allow_foreign_target) if to else queue.redrive_to
+    )
     use_move_task = queue.kind == "sqs" and not one_by_one and not dry_run and limit is None
     if use_move_task:
         return _move_task(aws, queue, destination, rate, progress, sleep)

@@ -32,14 +32,16 @@ def stuck_orders(aws: Aws, table: str, older_than: datetime, progress: Progress)
     pages = paginator.paginate(
         TableName=table,
         FilterExpression="#status IN (:pending, :accepted)",
-        ProjectionExpression="orderId, customerId, #status, createdAt, updatedAt",
+        ProjectionExpression="orderId, customerId, #status, createdAt, updatedAt, attention",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={":pending": {"S": "PENDING"}, ":accepted": {"S": "ACCEPTED"}},
     )
     for page in pages:
         scanned += int(page.get("ScannedCount", 0))
         for item in page.get("Items", []):
-            order = {key: next(iter(value.values())) for key, value in item.items()}
+            order = {key: next(iter(value.values())) for key, value in item.items() if key != "attention"}
+            if "attention" in item:
+                order["parkedBy"] = item["attention"].get("M", {}).get("executionArn", {}).get("S")
             created = datetime.fromisoformat(str(order.get("createdAt", "")).replace("Z", "+00:00"))
             if created <= older_than:
                 stuck.append({**order, "createdAt": created.isoformat()})
@@ -80,7 +82,8 @@ def next_action(order: dict[str, Any], execution: dict[str, Any] | None, parked_
             }
         return {
             "command": _replay_order_placed(order),
-            "why": "customer-status never finished for it and nothing is parked: replay its OrderPlaced",
+            "why": "customer-status never finished for it and nothing is parked: replay its OrderPlaced (if the "
+            "archive has none, EventBridge never took it: the client's retry with its Idempotency-Key puts it)",
         }
     status = execution["status"]
     if order["status"] == "PENDING":
@@ -90,6 +93,12 @@ def next_action(order: dict[str, Any], execution: dict[str, Any] | None, parked_
         }
     if status == "RUNNING":
         return {"command": "", "why": f"wait: fulfillment is running since {execution['startDate']}"}
+    if status in FAILED_STATUSES and order.get("parkedBy") == execution.get("executionArn"):
+        return {
+            "command": "dlq redrive fulfillment-attention",
+            "why": f"fulfillment parked it for an operator ({execution.get('error')}): once the cause is fixed, "
+            "the redrive resumes it at the parked stage (a Step Functions redrive would fail again)",
+        }
     if status in FAILED_STATUSES:
         if execution.get("redriveStatus") == "NOT_REDRIVABLE":
             return {

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 from pulumi.runtime import settings
 
-from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget
+from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget, bus_policy
 from components.event_patterns import EventPatternError
 from orderflow import routing
 from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
@@ -236,3 +236,27 @@ def test_an_unknown_target_kind_fails_naming_rule_and_target() -> None:
 
     with pytest.raises(ValueError, match="'happened' target 'worker' has unknown kind 'ecs'"):
         build(lambda: bus(rules=rules))
+
+
+def test_a_source_with_named_publishers_is_refused_to_every_other_principal() -> None:
+    publisher = f"arn:{PARTITION}:iam::{ACCOUNT}:role/probe-publisher"
+    workflow = pulumi.Output.from_input(f"arn:{PARTITION}:iam::{ACCOUNT}:role/probe-flow")
+    built = build(lambda: bus(source_publishers={"probe": [workflow, publisher]}))
+
+    deny = json.loads(built.inputs("events-policy")["policy"])["Statement"][1]
+    assert deny == {
+        "Sid": "DenySourceToOtherPrincipals0",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": BUS_ARN,
+        "Condition": {
+            "StringEquals": {"events:source": "probe"},
+            "ArnNotEquals": {"aws:PrincipalArn": [f"arn:{PARTITION}:iam::{ACCOUNT}:role/probe-flow", publisher]},
+        },
+    }
+
+
+def test_a_source_without_publishers_fails_naming_it() -> None:
+    with pytest.raises(ValueError, match="source 'probe' names no publisher"):
+        bus_policy(BUS_ARN, ACCOUNT, [], source_publishers={"probe": []})

@@ -220,3 +220,42 @@ def test_event_times_are_recorded_in_utc_and_a_time_without_a_zone_fails(
     assert failed_ids(response) == [event["Records"][1]["messageId"]]
     [row] = aws.scan("TIMELINE_TABLE_NAME")
     assert (row["eventKey"], row["time"]) == ("2026-01-01T12:00:00Z#e1", "2026-01-01T12:00:00Z")
+
+
+def test_a_copy_whose_write_is_throttled_after_the_other_copy_recorded_it_is_done_not_failed(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # EventBridge delivered the event twice; the first copy was recorded, the second copy's write is throttled.
+    body = order_event(new_order_id(), "e1")
+    app.lambda_handler(sqs_event([body]), context)
+    monkeypatch.setattr(
+        app.dynamodb, "put_item", lambda **request: (_ for _ in ()).throw(client_error("ThrottlingException"))
+    )
+
+    event = sqs_event([body, order_event(new_order_id(), "e2")])
+
+    response = app.lambda_handler(event, context)
+
+    # The duplicate is done; only the new event, which is not on the timeline, fails (and is retried).
+    assert failed_ids(response) == [event["Records"][1]["messageId"]]
+    assert [row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")] == ["e1"]
+
+
+def test_a_write_whose_response_was_lost_is_recorded_once_and_the_message_succeeds(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    put_item = app.dynamodb.put_item
+
+    def applied_then_lost(**request: Any) -> Any:
+        put_item(**request)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+
+    monkeypatch.setattr(app.dynamodb, "put_item", applied_then_lost)
+    event = sqs_event([order_event(new_order_id(), "e1")])
+
+    response = app.lambda_handler(event, context)
+
+    assert failed_ids(response) == []
+    assert [row["eventId"] for row in aws.scan("TIMELINE_TABLE_NAME")] == ["e1"]

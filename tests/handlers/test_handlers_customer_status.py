@@ -21,8 +21,14 @@ from tests.handlers.handlers_testkit import (
 HANDLER = "customer_status"
 
 
+DECLINED = {"status": "FAILED", "reason": "PAYMENT_DECLINED"}
+
+
 def orders(*statuses: str, total_cents: int = 1_000) -> list[dict[str, Any]]:
-    return [{"status": status, "totalCents": total_cents} for status in statuses]
+    """Orders in these statuses; ``DECLINED`` is a FAILED order whose payment was declined."""
+    return [
+        (DECLINED if status == "DECLINED" else {"status": status}) | {"totalCents": total_cents} for status in statuses
+    ]
 
 
 @pytest.mark.parametrize(
@@ -35,9 +41,9 @@ def orders(*statuses: str, total_cents: int = 1_000) -> list[dict[str, Any]]:
         (orders(*["FULFILLED"] * 10), "VIP"),
         (orders("FULFILLED", total_cents=99_999), "RETURNING"),
         (orders("FULFILLED", total_cents=100_000), "VIP"),
-        (orders("FAILED", "FAILED", "FULFILLED"), "RETURNING"),
-        (orders("FAILED", "FAILED", "FAILED"), "BLOCKED"),
-        (orders(*["FULFILLED"] * 12, "FAILED", "FAILED", "FAILED"), "BLOCKED"),
+        (orders("DECLINED", "DECLINED", "FULFILLED"), "RETURNING"),
+        (orders("DECLINED", "DECLINED", "DECLINED"), "BLOCKED"),
+        (orders(*["FULFILLED"] * 12, "DECLINED", "DECLINED", "DECLINED"), "BLOCKED"),
     ],
     ids=[
         "no-history",
@@ -47,8 +53,8 @@ def orders(*statuses: str, total_cents: int = 1_000) -> list[dict[str, Any]]:
         "ten-fulfilled",
         "spend-just-below-vip",
         "spend-at-vip",
-        "two-failures",
-        "three-failures",
+        "two-declines",
+        "three-declines",
         "blocked-beats-vip",
     ],
 )
@@ -64,7 +70,7 @@ def test_the_rules_are_documented_in_the_module_docstring(app: ModuleType) -> No
         assert name in app.__doc__
 
 
-def seed(aws: AwsWorld, customer_id: str, status: str, created_at: str, total_cents: int = 5_000) -> str:
+def seed(aws: AwsWorld, customer_id: str, status: str, created_at: str, total_cents: int = 5_000, **more: Any) -> str:
     order_id = new_order_id()
     aws.put(
         "ORDERS_TABLE_NAME",
@@ -74,6 +80,7 @@ def seed(aws: AwsWorld, customer_id: str, status: str, created_at: str, total_ce
             "createdAt": created_at,
             "status": status,
             "totalCents": total_cents,
+            **more,
         },
     )
     return order_id
@@ -83,9 +90,9 @@ def test_the_handler_classifies_from_the_customers_other_orders(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
     seed(aws, ALICE, "FULFILLED", "2026-01-01T10:00:00.000Z")
-    seed(aws, ALICE, "FAILED", "2026-01-02T10:00:00.000Z")
-    for day in range(3, 6):  # Bob's failures must not count against Alice
-        seed(aws, BOB, "FAILED", f"2026-01-0{day}T10:00:00.000Z")
+    seed(aws, ALICE, "FAILED", "2026-01-02T10:00:00.000Z", reason="PAYMENT_DECLINED")
+    for day in range(3, 6):  # Bob's declines must not count against Alice
+        seed(aws, BOB, "FAILED", f"2026-01-0{day}T10:00:00.000Z", reason="PAYMENT_DECLINED")
     current = seed(aws, ALICE, "PENDING", "2026-01-09T10:00:00.000Z")
 
     result = app.lambda_handler({"orderId": current, "customerId": ALICE, "correlationId": "c-1"}, context)
@@ -106,7 +113,7 @@ def test_a_repeated_step_gives_the_same_answer_and_writes_nothing(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
     for day in range(1, 4):
-        seed(aws, ALICE, "FAILED", f"2026-01-0{day}T10:00:00.000Z")
+        seed(aws, ALICE, "FAILED", f"2026-01-0{day}T10:00:00.000Z", reason="PAYMENT_DECLINED")
     current = seed(aws, ALICE, "PENDING", "2026-01-09T10:00:00.000Z")
     request = {"orderId": current, "customerId": ALICE, "correlationId": "c", "extra": "ignored"}
     before = aws.scan("ORDERS_TABLE_NAME")

@@ -214,7 +214,9 @@ def test_only_allow_listed_fields_reach_the_customer(app: ModuleType, aws: AwsWo
 
     assert set(body) == {"order", "timeline"}
     assert not set(body["order"]) & set(internal)
-    assert (body["order"]["reason"], body["order"]["message"]) == ("OUT_OF_STOCK", "Sorry.")
+    # The row's own text is not shown: the sentence of customer_messages.json for its reason code is.
+    assert body["order"]["reason"] == "OUT_OF_STOCK"
+    assert body["order"]["message"] == "Part of your order is out of stock. You have not been charged."
     [event] = body["timeline"]
     assert event["detail"] == {"orderId": order_id, "customerId": ALICE, "reason": "OutOfStock"}
     assert "stackTrace" not in json.dumps(body) and "/var/task" not in json.dumps(body)

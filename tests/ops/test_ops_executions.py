@@ -35,13 +35,13 @@ def failed_fulfillment(flow: OrderFlow) -> tuple[str, Throttled]:
 def test_a_failed_fulfillment_is_redriven_by_step_functions(
     flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
-    # moto 5.2.5 has no RedriveExecution: Step Functions' answers are the execution as moto ran it, plus the
-    # redrive fields and response the Step Functions API reference documents.
-    order_id, _ = failed_fulfillment(flow)
+    # moto 5.2.5 has no RedriveExecution (nor time limits): Step Functions' answers are the execution as moto
+    # ran it, timed out, plus the redrive fields and response the Step Functions API reference documents.
+    [order_id] = place_orders(flow, 1)
     arn = execution_arn(recorded_program.outputs["fulfillmentStateMachineArn"], f"order-{order_id}")
     described = flow.sfn.describe_execution(executionArn=arn)
-    assert described["status"] == "FAILED"
     described.pop("ResponseMetadata")
+    described |= {"status": "TIMED_OUT", "error": "States.Timeout"}
     sfn, stubber = stubbed("stepfunctions", flow.system.region)
     stubber.add_response("describe_execution", {**described, "redriveStatus": "REDRIVABLE"}, {"executionArn": arn})
     redriven_at = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -78,7 +78,12 @@ def test_an_execution_that_cannot_be_redriven_says_why(
     described = flow.sfn.describe_execution(executionArn=arn)
     described.pop("ResponseMetadata")
     sfn, stubber = stubbed("stepfunctions", flow.system.region)
-    too_old = {**described, "redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": "Execution is older than 14 days"}
+    too_old = {
+        **described,
+        "status": "TIMED_OUT",
+        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveStatusReason": "Execution is older than 14 days",
+    }
     stubber.add_response("describe_execution", too_old, {"executionArn": arn})
     stubber.add_response("describe_execution", too_old, {"executionArn": arn})
 
@@ -113,7 +118,8 @@ def test_reconcile_gives_each_stuck_order_its_next_safe_action(
     assert run.code == 0, run.err
     actions = {order["orderId"]: order["action"]["command"] for order in run.json["orders"]}
     assert done not in actions
-    assert actions[failed] == f"redrive-execution {failed}"
+    # Parked for an operator: resumed from the attention queue, not redriven into its Fail state.
+    assert actions[failed] == "dlq redrive fulfillment-attention"
     assert actions[parked] == "dlq redrive customer-status-failures"
     start, end = placed - timedelta(minutes=1), placed + timedelta(minutes=2)
     window = f"--from {start:%Y-%m-%dT%H:%M:%SZ} --to {end:%Y-%m-%dT%H:%M:%SZ}"
@@ -123,7 +129,7 @@ def test_reconcile_gives_each_stuck_order_its_next_safe_action(
     assert {queue["queue"]: queue["visible"] for queue in status["failureQueues"]}["customer-status-failures"] == 1
 
     text = ops(capsys, outputs, "reconcile", "--stuck-after", "0")
-    assert f'run: make ops ARGS="redrive-execution {failed} --stack dev"' in text.out
+    assert 'run: make ops ARGS="dlq redrive fulfillment-attention --stack dev"' in text.out
 
     # Each suggested command, run, moves its order on.
     faults.heal()

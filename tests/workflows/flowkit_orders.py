@@ -11,6 +11,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from tests.workflows.flowkit import HANDLERS_DIR, OrderFlow, RecordedSystem
@@ -91,18 +92,23 @@ def place_order(
 def seed_history(
     flow: OrderFlow, customer: str, *, fulfilled: int = 0, failed: int = 0, fulfilled_cents: int = 2_000
 ) -> None:
-    """Write earlier orders of ``customer`` (what ``customer_status`` classifies from)."""
+    """Write earlier orders of ``customer`` (what ``customer_status`` classifies from).
+
+    The failed ones are recent declined payments: the only failures that count towards ``BLOCKED``.
+    """
     statuses = ["FULFILLED"] * fulfilled + ["FAILED"] * failed
     for index, status in enumerate(statuses):
+        declined_at = (datetime.now(UTC) - timedelta(hours=index + 1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         flow.put_item(
             "orders",
             {
                 "orderId": str(uuid.uuid4()),
                 "customerId": customer,
-                "createdAt": f"2025-06-{index % 28 + 1:02d}T10:00:00.000Z",
+                "createdAt": f"2025-06-{index % 28 + 1:02d}T10:00:00.000Z" if status == "FULFILLED" else declined_at,
                 "status": status,
                 "totalCents": fulfilled_cents if status == "FULFILLED" else 1_000,
                 "currency": "EUR",
+                **({"reason": "PAYMENT_DECLINED"} if status == "FAILED" else {}),
             },
         )
 

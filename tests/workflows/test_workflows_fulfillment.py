@@ -85,6 +85,7 @@ def test_the_happy_path_reserves_charges_ships_and_writes_the_receipt(flow: Orde
     execution = only_fulfilment(flow)
     assert execution.status == "SUCCEEDED"
     assert execution.states == (
+        S.START_OR_RESUME,
         S.RESERVE_INVENTORY,
         S.KEEP_RESERVATION,
         S.PROCESS_PAYMENT,

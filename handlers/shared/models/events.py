@@ -5,7 +5,10 @@ The detail-types and their fields are fixed by docs/contracts.md (Events).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 from pydantic import BaseModel, Field
@@ -25,6 +28,14 @@ S3_OBJECT_CREATED: Final = "Object Created"
 RECEIPT_READY: Final = "ReceiptReady"
 """Notification type ``notify`` derives from an ``Object Created`` event of the receipts bucket."""
 
+CUSTOMER_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
+    json.loads(Path(__file__).parents[1].joinpath("customer_messages.json").read_text())
+)
+"""Reason code → the one sentence a customer is shown for it; ``*`` for a code without its own sentence.
+
+The workflows write these codes and sentences (``orderflow/workflows.py`` reads the same file), and the
+customer is only ever shown a sentence from here: never an event's own ``message``, which anyone able to
+put an event could have written."""
 REASON_CODE_PATTERN: Final = r"^[A-Z][A-Z0-9_]*$"
 """A stable upper-snake reason code (``OUT_OF_STOCK``); new codes may appear, so consumers accept any."""
 CUSTOMER_MESSAGE_MAX_LENGTH: Final = 200
@@ -100,6 +111,11 @@ CUSTOMER_VISIBLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 """Detail fields, besides :data:`CORRELATION_FIELDS`, that may reach a customer (timeline, live updates)."""
 
 
+def customer_message(reason: Any) -> str:
+    """Our sentence for a reason code (:data:`CUSTOMER_MESSAGES`), the generic one for any other code."""
+    return CUSTOMER_MESSAGES.get(str(reason), CUSTOMER_MESSAGES["*"])
+
+
 def customer_view(detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
     """The allow-listed part of an event detail: what a customer may be shown.
 
@@ -114,10 +130,14 @@ def customer_view(detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]
     -------
     dict
         The correlation fields and the type's customer-visible fields that are present; nothing else, so
-        a field added for operators (or a legacy ``error``) never reaches a browser.
+        a field added for operators (or a legacy ``error``) never reaches a browser. ``message`` is our
+        sentence for the event's ``reason`` (:func:`customer_message`), never the event's own text.
     """
     allowed = (*CORRELATION_FIELDS, *CUSTOMER_VISIBLE_FIELDS.get(detail_type, ()))
-    return {name: detail[name] for name in allowed if name in detail}
+    view = {name: detail[name] for name in allowed if name in detail}
+    if "message" in view:
+        view["message"] = customer_message(view.get("reason"))
+    return view
 
 
 class S3Bucket(BaseModel):
