@@ -57,7 +57,7 @@ from tests.workflows.flowkit import (
     running_flow,
 )
 from tests.workflows.flowkit_faults import call_name, order_of_call
-from tests.workflows.flowkit_orders import CATALOGUE, TERMINAL_ORDER_STATUSES, claims_for, order_body
+from tests.workflows.flowkit_orders import CATALOGUE, TERMINAL_ORDER_STATUSES, api_request, claims_for, order_body
 
 REPORTED_LINES: list[str] = []
 """Lines the e2e conftest prints in the terminal summary (filled by the fault run test)."""
@@ -371,7 +371,8 @@ def _redrive_parked(flow: OrderFlow) -> int:
 def _place_with_retries(flow: OrderFlow, planned: PlannedOrder, attempts: int) -> dict[str, Any] | None:
     """``POST /orders`` until 202, reusing the Idempotency-Key as the API asks clients to (503, 409, 500)."""
     for _ in range(attempts):
-        response = flow.api.request(
+        response = api_request(
+            flow,
             "POST",
             "/orders",
             claims=claims_for(flow.system, planned.customer),
@@ -676,8 +677,8 @@ def _what_customers_see(
     customers = sorted({planned_customer for planned_customer in result.customers.values()})
     for sequence, order_id in result.placed.items():
         owner = result.customers[sequence]
-        reply = flow.api.request(
-            "GET", f"/orders/{order_id}", claims=claims_for(flow.system, owner, "GET /orders/{orderId}")
+        reply = api_request(
+            flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, owner, "GET /orders/{orderId}")
         )
         body = reply["body"]
         if reply["statusCode"] != 200 or json.loads(body)["order"]["customerId"] != owner:
@@ -688,8 +689,8 @@ def _what_customers_see(
             problems.append(f"order #{sequence}: GET /orders shows another order's events")
         stranger = customers[(customers.index(owner) + 1) % len(customers)]
         if stranger != owner:
-            other = flow.api.request(
-                "GET", f"/orders/{order_id}", claims=claims_for(flow.system, stranger, "GET /orders/{orderId}")
+            other = api_request(
+                flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, stranger, "GET /orders/{orderId}")
             )
             if other["statusCode"] != 404:
                 problems.append(f"order #{sequence}: another customer got {other['statusCode']}")
