@@ -259,15 +259,26 @@ def transform_input(transformation: Mapping[str, Any], event: dict[str, Any]) ->
     values = {name: _json_path(event, str(path)) for name, path in (transformer.get("inputPaths") or {}).items()}
     template = str(transformer["inputTemplate"])
 
-    def quoted(match: re.Match[str]) -> str:
-        return json.dumps(values.get(match.group(1)))
-
-    def bare(match: re.Match[str]) -> str:
-        # Within a longer string a string value is inserted as is; anything else as JSON.
-        value = values.get(match.group(1))
-        return value if isinstance(value, str) else json.dumps(value)
-
-    filled = re.sub(r"<([A-Za-z0-9_.-]+)>", bare, re.sub(r'"<([A-Za-z0-9_.-]+)>"', quoted, template))
+    # Inside a JSON string a value is inserted as text; outside one, as JSON (a string gets its quotes).
+    pieces: list[str] = []
+    in_string = escaped = False
+    position = 0
+    while position < len(template):
+        char = template[position]
+        variable = re.match(r"<([A-Za-z0-9_.-]+)>", template[position:]) if char == "<" else None
+        if variable is not None and variable.group(1) in values:
+            value = values[variable.group(1)]
+            pieces.append(str(value) if in_string and isinstance(value, str) else json.dumps(value))
+            position += len(variable.group(0))
+            continue
+        if in_string and not escaped and char == "\\":
+            escaped = True
+        else:
+            in_string ^= char == '"' and not escaped
+            escaped = False
+        pieces.append(char)
+        position += 1
+    filled = "".join(pieces)
     try:
         return json.loads(filled)
     except ValueError:
