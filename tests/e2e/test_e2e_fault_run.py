@@ -60,7 +60,15 @@ def test_a_seeded_fault_run_keeps_every_invariant(background_fault_run: Backgrou
 def test_the_every_call_mode_faults_any_call_of_any_handler_and_every_hop(system: RecordedSystem) -> None:
     # Issue 20: the kit used to fault only the first AWS call of each invocation. A short run at high rates
     # shows each kind of call fault and the hops, named by call site; the invariants are the long run's.
-    config = FaultRunConfig(orders=8, customers=4, every_call=True, call_fault_rate=0.4, transient_rate=0.3)
+    config = FaultRunConfig(
+        orders=5,
+        customers=3,
+        deliveries_per_event=1,
+        poison_events=1,
+        every_call=True,
+        call_fault_rate=0.4,
+        transient_rate=0.3,
+    )
 
     report = run_fault_run(system, config)
 
