@@ -174,3 +174,31 @@ def test_the_virtual_clock_runs_timers_in_time_order_and_only_skips_when_asked()
     clock.advance(60)
     clock.run_due()
     assert ran == ["one minute", "two minutes"] and not clock.skip_to_next()
+
+
+def test_the_sqs_poller_fills_batches_and_waits_out_the_batching_window_for_the_rest(flow: OrderFlow) -> None:
+    # Before: local took one batch per round, the tests up to four at once and never waited for a window.
+    consumer = flow.system.queue_consumers[0]
+    queue = flow.system.queue_by_arn(consumer.queue_arn)
+    count = 2 * consumer.batch_size + 3
+    for n in range(count):
+        event = {
+            "version": "0",
+            "id": f"e-{n}",
+            "detail-type": "OrderNoted",
+            "source": "orderflow.orders",
+            "account": flow.system.account,
+            "time": "2026-12-06T12:00:00Z",
+            "region": flow.system.region,
+            "resources": [],
+            "detail": {"orderId": f"o-{n}"},
+        }
+        flow.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(event))
+    started = flow.clock.now()
+
+    flow.router.pump()
+
+    sizes = [len(run.event["Records"]) for run in flow.runtime.of("audit")]
+    assert sizes == [consumer.batch_size, consumer.batch_size, 3]
+    assert flow.clock.now() - started >= consumer.maximum_batching_window_seconds > 0
+    assert len(flow.scan("timeline")) == count
