@@ -4,9 +4,9 @@
   Content-Security-Policy builder as the stack's response headers policy (with the local sign-in and
   broker as the allowed connections); extension-less paths load ``index.html``, like the SPA function.
 - ``/config.json`` is written with :func:`orderflow.page.page_config`, as the stack writes it.
-- Requests on the recorded routes go through an emulation of the HTTP API's JWT authorizer (signature
-  against the issuer's JWKS, issuer, expiry, and ``client_id``/``aud`` among the route's audiences) and of
-  the stage's default route throttling, then become the payload 2.0 event of the function behind the route.
+- Requests on the recorded routes go to the emulator's HTTP API (:mod:`offline.emulator.api`): the stage's
+  default route throttling, the JWT authorizer (signature against the issuer's JWKS, issuer, expiry, and
+  ``client_id``/``aud`` among the route's audiences), then the payload 2.0 event of the function behind the route.
 """
 
 from __future__ import annotations
@@ -15,22 +15,16 @@ import base64
 import json
 import logging
 import sys
-import threading
-import time
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
-
-import jwt
+from urllib.parse import urlsplit
 
 from components.static_site import INDEX_DOCUMENT, cache_control, content_security_policy, content_type
-from local.lambdas import LambdaRuntime
-from local.recorded import Route, System
+from offline.emulator.api import HttpApi, JwtAuthorizer
+from offline.emulator.recorded import RouteSpec
 
 logger = logging.getLogger("local.api")
 
@@ -41,66 +35,6 @@ SECURITY_HEADERS: Final = {
 }
 
 
-class TokenBucket:
-    """The stage's default route throttling: ``burst`` requests at once, refilled at ``rate`` per second."""
-
-    def __init__(self, burst: int, rate: float) -> None:
-        self.capacity = float(burst)
-        self.rate = rate
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        """Whether one more request may pass now."""
-        with self._lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
-
-
-class JwtAuthorizer:
-    """What API Gateway's JWT authorizer checks, against the local issuer."""
-
-    def __init__(self, issuer: str) -> None:
-        self.issuer = issuer
-        self.jwks = jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json", lifespan=3600, timeout=2)
-
-    def claims(self, authorization: str | None, audiences: tuple[str, ...]) -> dict[str, Any] | None:
-        """The token's claims when it is valid for one of ``audiences``, else None."""
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        token = authorization.removeprefix("Bearer ").strip()
-        try:
-            key = self.jwks.get_signing_key_from_jwt(token)
-            claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer, options={"verify_aud": False})
-        except jwt.PyJWTError:
-            return None
-        audience = claims.get("aud")
-        presented = {claims.get("client_id"), *(audience if isinstance(audience, list) else [audience])}
-        return claims if presented & set(audiences) else None
-
-
-def route_parameters(route: Route, method: str, path: str) -> dict[str, str] | None:
-    """The path parameters when ``method path`` matches the route, else None."""
-    if route.method != method:
-        return None
-    expected, actual = route.path.strip("/").split("/"), path.strip("/").split("/")
-    if len(expected) != len(actual):
-        return None
-    parameters = {}
-    for pattern, segment in zip(expected, actual, strict=True):
-        if pattern.startswith("{") and pattern.endswith("}"):
-            parameters[pattern[1:-1]] = segment
-        elif pattern != segment:
-            return None
-    return parameters
-
-
 class PageServer(ThreadingHTTPServer):
     """Serves the site and the API on one local origin.
 
@@ -108,12 +42,12 @@ class PageServer(ThreadingHTTPServer):
     ----------
     address:
         ``(host, port)``; port 0 picks a free one.
-    system, runtime:
-        The recorded program and the functions' runtime.
+    api:
+        The emulator's HTTP API (routes, throttling, the functions behind them).
     site_dir:
         The page's files.
     authorizer:
-        The JWT authorizer emulation.
+        Verifies bearer tokens against the local sign-in.
     """
 
     daemon_threads = True
@@ -122,18 +56,15 @@ class PageServer(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         *,
-        system: System,
-        runtime: LambdaRuntime,
+        api: HttpApi,
         site_dir: Path,
         authorizer: JwtAuthorizer,
     ) -> None:
         super().__init__(address, PageHandler)
         self.host = address[0]
-        self.system = system
-        self.runtime = runtime
+        self.api = api
         self.site_dir = site_dir.resolve()
         self.authorizer = authorizer
-        self.throttle = TokenBucket(system.throttle_burst, system.throttle_rate)
         self.page_config: dict[str, Any] = {}
         self.csp = content_security_policy([])
 
@@ -190,11 +121,10 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
-        for route in self.server.system.routes:
-            parameters = route_parameters(route, self.command, url.path)
-            if parameters is not None:
-                self._api(route, parameters, url.path, url.query)
-                return
+        matched = self.server.api.match(self.command, url.path)
+        if matched is not None:
+            self._api(matched[0], url.path, url.query)
+            return
         if self.command == "POST":
             self._json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         elif url.path == "/config.json":
@@ -214,81 +144,21 @@ class PageHandler(BaseHTTPRequestHandler):
             HTTPStatus.OK, target.read_bytes(), {"Content-Type": content_type(key), "Cache-Control": cache_control(key)}
         )
 
-    def _api(self, route: Route, parameters: dict[str, str], path: str, query: str) -> None:
-        request_id = base64.b64encode(uuid.uuid4().bytes[:10]).decode()
+    def _api(self, route: RouteSpec, path: str, query: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else None
-        if not self.server.throttle.take():
-            self._json(HTTPStatus.TOO_MANY_REQUESTS, {"message": "Too Many Requests"}, {"apigw-requestid": request_id})
-            return
         claims = self.server.authorizer.claims(self.headers.get("Authorization"), route.jwt_audiences)
-        if claims is None:
-            self._json(
-                HTTPStatus.UNAUTHORIZED,
-                {"message": "Unauthorized"},
-                {"apigw-requestid": request_id, "www-authenticate": "Bearer"},
-            )
-            return
-        event = self._event(route, parameters, path, query, body, claims, request_id)
-        outcome = self.server.runtime.invoke(route.function_name, event)
-        logger.info("%s %s → %s", self.command, path, outcome.result.get("statusCode") if outcome.succeeded else 500)
-        if not outcome.succeeded:
-            # A function error reaches the client as API Gateway's generic 500.
-            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
-            return
-        result = outcome.result
+        result = self.server.api.request(
+            self.command,
+            path,
+            claims=claims,
+            body=body,
+            headers=dict(self.headers.items()),
+            query=query,
+            source_ip=self.client_address[0],
+        )
+        logger.info("%s %s → %s", self.command, path, result.get("statusCode"))
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-        self._send(int(result.get("statusCode", 200)), payload, {**headers, "apigw-requestid": request_id})
-
-    def _event(
-        self,
-        route: Route,
-        parameters: dict[str, str],
-        path: str,
-        query: str,
-        body: str | None,
-        claims: Mapping[str, Any],
-        request_id: str,
-    ) -> dict[str, Any]:
-        """The payload 2.0 event API Gateway sends for this request."""
-        now = datetime.now(UTC)
-        host = self.headers.get("Host", "localhost")
-        route_key = f"{route.method} {route.path}"
-        query_parameters = dict(parse_qsl(query))
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": {name.lower(): value for name, value in self.headers.items()},
-            "requestContext": {
-                "accountId": self.server.system.account,
-                "apiId": "local",
-                # The JWT authorizer passes every claim as a string.
-                "authorizer": {"jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}},
-                "domainName": host,
-                "domainPrefix": host.split(".", 1)[0],
-                "http": {
-                    "method": self.command,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": self.client_address[0],
-                    "userAgent": self.headers.get("User-Agent", ""),
-                },
-                "requestId": request_id,
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(now.timestamp() * 1000),
-            },
-            "isBase64Encoded": False,
-        }
-        if query_parameters:
-            event["queryStringParameters"] = query_parameters
-        if parameters:
-            event["pathParameters"] = parameters
-        if body is not None:
-            event["body"] = body
-        return event
+        self._send(int(result.get("statusCode", 200)), payload, headers)

@@ -24,6 +24,8 @@ from typing import Any, Final
 
 import yaml
 
+from offline.emulator.recorded import read_rules
+from offline.emulator.router import event_matches
 from offline.recording import ProgramRun, RecordedResource
 
 DEFAULT_PROFILE: Final = Path(__file__).resolve().parent / "capacity-profile.yaml"
@@ -386,6 +388,7 @@ class Stack:
     def __init__(self, run: ProgramRun) -> None:
         self.run = run
         self.region = str(run.config.get("aws:region", "us-east-1"))
+        self.rules = read_rules(run)
         self._by_value: dict[str, list[RecordedResource]] = defaultdict(list)
         for resource in run.resources:
             if not resource.custom or resource.is_provider:
@@ -425,72 +428,6 @@ def _environment(function: RecordedResource) -> Mapping[str, Any]:
     environment = _out(function, "environment", {}) or {}
     variables = environment.get("variables", {}) if isinstance(environment, Mapping) else {}
     return variables if isinstance(variables, Mapping) else {}
-
-
-# ---- event patterns --------------------------------------------------------------------------------
-
-
-def pattern_matches(pattern: Any, event: Any) -> bool:
-    """Whether an EventBridge event pattern matches an event (the documented comparison operators).
-
-    Supports exact values, ``prefix``, ``suffix``, ``anything-but``, ``exists``, ``equals-ignore-case``,
-    ``wildcard``, ``numeric`` and ``$or``; an unknown operator raises rather than guessing.
-
-    Raises
-    ------
-    ValueError
-        On an operator this function does not know.
-    """
-    if not isinstance(pattern, Mapping):
-        return False
-    for key, expected in pattern.items():
-        if key == "$or":
-            if not any(pattern_matches(branch, event) for branch in expected):
-                return False
-            continue
-        present = isinstance(event, Mapping) and key in event
-        value = event.get(key) if present else None
-        if isinstance(expected, Mapping):
-            if not present or not pattern_matches(expected, value):
-                return False
-        elif isinstance(expected, list):
-            values = value if isinstance(value, list) else [value]
-            if not any(_leaf_matches(option, candidate, present) for option in expected for candidate in values):
-                return False
-        else:
-            return False
-    return True
-
-
-def _leaf_matches(option: Any, value: Any, present: bool) -> bool:
-    if not isinstance(option, Mapping):
-        return present and option == value
-    (operator, operand), *_ = option.items()
-    if operator == "exists":
-        return bool(operand) == present
-    if not present:
-        return False
-    if operator == "prefix":
-        return isinstance(value, str) and value.startswith(str(operand))
-    if operator == "suffix":
-        return isinstance(value, str) and value.endswith(str(operand))
-    if operator == "equals-ignore-case":
-        return isinstance(value, str) and value.lower() == str(operand).lower()
-    if operator == "wildcard":
-        regex = "^" + ".*".join(re.escape(part) for part in str(operand).split("*")) + "$"
-        return isinstance(value, str) and re.match(regex, value) is not None
-    if operator == "anything-but":
-        if isinstance(operand, Mapping):
-            return not _leaf_matches(operand, value, present)
-        excluded = operand if isinstance(operand, list) else [operand]
-        return value not in excluded
-    if operator == "numeric":
-        if not isinstance(value, int | float):
-            return False
-        checks = list(operand)
-        comparisons = {"<": value.__lt__, "<=": value.__le__, ">": value.__gt__, ">=": value.__ge__, "=": value.__eq__}
-        return all(comparisons[op](limit) for op, limit in zip(checks[::2], checks[1::2], strict=True))
-    raise ValueError(f"event pattern operator {operator!r} is not supported by the capacity walk")
 
 
 # ---- Choice rules ---------------------------------------------------------------------------------
@@ -758,26 +695,24 @@ class _Walker:
             self.usage.archived_events += self.weight * count
         self.step(f"{detail_type} on bus {bus_name}")
         event = {"source": source, "detail-type": detail_type, "detail": dict(detail)}
-        for rule in self.stack.of_type(RULE):
-            if str(_out(rule, "eventBusName", DEFAULT_BUS)) != bus_name:
+        # The emulator's rules and matcher: the walk routes as make local and the tests do.
+        for rule in self.stack.rules:
+            if rule.bus != bus_name:
                 continue
             try:
-                pattern = json.loads(str(_out(rule, "eventPattern", "null")))
-            except json.JSONDecodeError:
+                matches = event_matches(rule.pattern, event)
+            except ValueError:
                 self.usage.note(f"rule {rule.name} has no readable event pattern: not followed")
                 continue
-            if not pattern_matches(pattern, event):
+            if not matches:
                 continue
-            rule_name = _out(rule, "name")
-            for target in self.stack.of_type(TARGET):
-                if _out(target, "rule") == rule_name and str(_out(target, "eventBusName", DEFAULT_BUS)) == bus_name:
-                    self.usage.rule_invocations += self.weight * count
-                    self.depth += 1
-                    self.deliver(target, event, count, f"rule {rule_name}")
-                    self.depth -= 1
+            for target in rule.targets:
+                self.usage.rule_invocations += self.weight * count
+                self.depth += 1
+                self.deliver(target.arn, target.target_id, event, count, f"rule {rule.name}")
+                self.depth -= 1
 
-    def deliver(self, target: RecordedResource, event: Mapping[str, Any], count: float, caller: str) -> None:
-        arn = _out(target, "arn")
+    def deliver(self, arn: str, target_name: str, event: Mapping[str, Any], count: float, caller: str) -> None:
         if (function := self.stack.find(arn, FUNCTION)) is not None:
             self.usage.trace_roots += self.weight * count
             self.invoke(function, count, "async", caller)
@@ -794,7 +729,7 @@ class _Walker:
         elif (topic := self.stack.find(arn, TOPIC)) is not None:
             self.publish(topic, count)
         else:
-            self.usage.note(f"target {target.name} ({arn}) is outside this stack or of a kind not modelled")
+            self.usage.note(f"target {target_name} ({arn}) is outside this stack or of a kind not modelled")
 
     # -- workflows
     def execute(self, machine: RecordedResource, count: float, caller: str) -> None:

@@ -45,11 +45,3 @@ def import_package(name: str, root: Path) -> ModuleType:
         raise
     return module
 
-
-def importable(folder: Path) -> None:
-    """Put ``folder`` first on the import path unless it is on it already, as Lambda and the policy engine do.
-
-    Kept for ``local/`` only (the offline tools use :func:`import_package`); remove it with its last caller.
-    """
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))

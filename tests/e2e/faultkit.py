@@ -18,6 +18,13 @@ Faults injected:
   the order is parked (the receipt bucket, the bus, the orders table down for longer than any retry
   budget), so the parking paths, and the rule that a shipped order is never refunded, are exercised.
 
+With ``every_call`` (``--config '{"every_call": true}'``), faults reach every AWS call instead of the first
+of each step: any handler's n-th call of an operation (``<function>:<service>.<Operation>#<n>``) fails at
+``call_fault_rate`` per attempt with an error, a throttle, a lost response (applied, answer lost), a
+timeout or an out-of-memory kill mid-run (the calls before it applied); invocations are throttled before
+they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
+destinations) fails at ``transient_rate``. The report's ``call_sites`` counts each faulted call site and hop.
+
 Every event is delivered ``deliveries_per_event`` times, the copies processed at the same time. Plus, by
 construction of the order mix: permanent declines (large orders of customers without history),
 stock-outs (scarce SKUs run out), customers blocked after repeated failures, and poison events without
@@ -46,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+from offline.emulator.lambdas import CallFaultKind
 from tests.workflows.flowkit import (
     PROJECT_DIR,
     FaultInjector,
@@ -57,7 +65,7 @@ from tests.workflows.flowkit import (
     running_flow,
 )
 from tests.workflows.flowkit_faults import call_name, order_of_call
-from tests.workflows.flowkit_orders import CATALOGUE, TERMINAL_ORDER_STATUSES, claims_for, order_body
+from tests.workflows.flowkit_orders import CATALOGUE, TERMINAL_ORDER_STATUSES, api_request, claims_for, order_body
 
 REPORTED_LINES: list[str] = []
 """Lines the e2e conftest prints in the terminal summary (filled by the fault run test)."""
@@ -79,6 +87,9 @@ ONCE_PER_ORDER: Final = frozenset({"OrderPlaced", "OrderAccepted", *TERMINAL_EVE
 SERVICES: Final = ("dynamodb", "events", "s3", "sqs", "stepfunctions")
 """Services the state machines call directly (Lambda faults are injected in the handlers' runtime)."""
 SERVICE_FAULT_KINDS: Final[tuple[ServiceFaultKind, ...]] = ("error", "throttle", "lost-response")
+CALL_FAULT_KINDS: Final[tuple[CallFaultKind, ...]] = ("error", "throttle", "lost-response", "timeout", "out-of-memory")
+EVERY_CALL_EXEMPT: Final = frozenset({"get_order", "realtime_authorizer"})
+"""Read-only handlers the invariants read the outcome through; their faults would test the checker, not the flow."""
 OUTAGE_CALLS: Final = (
     "dynamodb:UpdateItem:ACCEPTED",
     "s3:PutObject",
@@ -113,6 +124,10 @@ class FaultRunConfig:
     scarce_sku_share: float = 0.06
     poison_events: int = 6
     client_attempts: int = 6
+    every_call: bool = False
+    """Fault every AWS call of every handler, invocations before they run, and every delivery hop."""
+    call_fault_rate: float = 0.05
+    """With ``every_call``: the share of handler AWS call attempts that fail."""
 
     @classmethod
     def long(cls, seed: int) -> FaultRunConfig:
@@ -182,7 +197,12 @@ class FaultPlan(FaultInjector):
         self.outages: dict[int, str] = {}
         """Order sequence number → the call name that is down for it until the order is parked."""
         self.services = ServiceFaultPlan(self)
+        self.settled = False
+        """Set once the orders are placed and settled: the invariants' reads are not faulted."""
+        self.lambda_call_sites: Counter[str] = Counter()
+        """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
         self._lock = threading.Lock()
+        self._current = threading.local()
 
     def _draw(self, *identity: str) -> float:
         digest = hashlib.sha256("|".join((str(self.config.seed), *identity)).encode()).digest()
@@ -223,7 +243,13 @@ class FaultPlan(FaultInjector):
                 self.outages[sequence] = OUTAGE_CALLS[int(pick * len(OUTAGE_CALLS))]
 
     def decide(self, package: str, event: Any) -> FaultKind | None:
-        """Throttle or lose the response of ``transient_rate`` of the Lambda steps' attempts."""
+        """Throttle or lose the response of ``transient_rate`` of the Lambda steps' attempts.
+
+        In the every-call mode: refuse the invocation (throttled before it runs) or lose its response,
+        at ``transient_rate`` for any handler; the calls it makes are decided by :meth:`call_fault`.
+        """
+        if self.config.every_call:
+            return self._decide_every_call(package, event)
         if package not in LAMBDA_STEPS:
             return None
         subject = self._subject(package, event)
@@ -236,6 +262,64 @@ class FaultPlan(FaultInjector):
         )
         self.count("lambda", kind)
         return kind
+
+    def _decide_every_call(self, package: str, event: Any) -> FaultKind | None:
+        self._current.subject = None
+        if self.settled or package in EVERY_CALL_EXEMPT:
+            return None
+        subject = self._subject_of_any(package, event)
+        self._current.subject = subject
+        if not self._faulty("invoke", package, subject, rate=self.config.transient_rate / 2):
+            return None
+        kind: FaultKind = (
+            "refused"
+            if self._draw("invoke-kind", package, subject, str(self.attempts[("invoke", package, subject)])) < 0.5
+            else "lost-response"
+        )
+        self.count("lambda", kind)
+        with self._lock:
+            self.lambda_call_sites[f"{package}:lambda.Invoke#{kind}"] += 1
+        return kind
+
+    def _subject_of_any(self, package: str, event: Any) -> str:
+        """:meth:`_subject`, for any handler's event (SQS batches are named by their first record's order)."""
+        if isinstance(event, Mapping) and isinstance(event.get("Records"), list):
+            records = event["Records"]
+            first = records[0] if records else {}
+            try:
+                body = json.loads(first.get("body") or "{}")
+            except ValueError:
+                body = {}
+            inner = body.get("detail") if isinstance(body, Mapping) else None
+            order_id = (inner or {}).get("orderId") if isinstance(inner, Mapping) else None
+            return f"batch-{self.sequence_of.get(str(order_id), -1)}-{len(records)}"
+        return self._subject(package, event) if isinstance(event, Mapping) else "?"
+
+    def call_fault(self, package: str, call_site: str, request: Mapping[str, Any]) -> CallFaultKind | None:
+        """In the every-call mode, fail ``call_fault_rate`` of every handler's call attempts, by call site."""
+        subject = getattr(self._current, "subject", None)
+        if not self.config.every_call or subject is None:
+            return None
+        if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
+            return None
+        attempt = str(self.attempts[("call", package, call_site, subject)])
+        kind = CALL_FAULT_KINDS[
+            int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
+        ]
+        self.count("lambda", f"call {kind}")
+        return kind
+
+    def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
+        """In the every-call mode, fail ``transient_rate`` of the deliveries on every hop."""
+        if not self.config.every_call or self.settled:
+            return False
+        with self._lock:
+            self.attempts[("hop", hop)] += 1
+            occurrence = self.attempts[("hop", hop)]
+        if self._draw("hop", hop, str(occurrence)) >= self.config.transient_rate:
+            return False
+        self.count(hop.split(":", 1)[0], "delivery")
+        return True
 
     def throttle_call(self, package: str, service: str, operation: str, request: Mapping[str, Any]) -> bool:
         """Throttle ``transient_rate`` of the timeline writes, record by record."""
@@ -250,7 +334,9 @@ class FaultPlan(FaultInjector):
         return False
 
     def delivery_fault(self, rule: Any, target: Any, event: dict[str, Any], attempt: int) -> bool:
-        """Fail ``transient_rate`` of the EventBridge target deliveries."""
+        """Fail ``transient_rate`` of the EventBridge target deliveries (in the every-call mode, :meth:`hop_fault`)."""
+        if self.config.every_call:
+            return False
         if self._faulty("delivery", rule.name, target.target_id, self._subject("", event)):
             self.count("eventbridge", "delivery")
             return True
@@ -321,6 +407,7 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     flow.seams.service_faults = plan.services
     flow.router.deliveries_per_event = config.deliveries_per_event
     flow.router.delivery_fault = plan.delivery_fault
+    flow.router.hop_fault = plan.hop_fault
     result = FaultRunResult(config)
     started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
@@ -350,6 +437,7 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
             result.poison_event_ids.append(response["Entries"][0]["EventId"])
         flow.router.pump()
     result.dead_letters = flow.queue_depths(sorted(flow.system.dead_letter_queues))
+    plan.settled = True
     result.redriven = _redrive_parked(flow)
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - started_cpu
@@ -371,7 +459,8 @@ def _redrive_parked(flow: OrderFlow) -> int:
 def _place_with_retries(flow: OrderFlow, planned: PlannedOrder, attempts: int) -> dict[str, Any] | None:
     """``POST /orders`` until 202, reusing the Idempotency-Key as the API asks clients to (503, 409, 500)."""
     for _ in range(attempts):
-        response = flow.api.request(
+        response = api_request(
+            flow,
             "POST",
             "/orders",
             claims=claims_for(flow.system, planned.customer),
@@ -676,8 +765,8 @@ def _what_customers_see(
     customers = sorted({planned_customer for planned_customer in result.customers.values()})
     for sequence, order_id in result.placed.items():
         owner = result.customers[sequence]
-        reply = flow.api.request(
-            "GET", f"/orders/{order_id}", claims=claims_for(flow.system, owner, "GET /orders/{orderId}")
+        reply = api_request(
+            flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, owner, "GET /orders/{orderId}")
         )
         body = reply["body"]
         if reply["statusCode"] != 200 or json.loads(body)["order"]["customerId"] != owner:
@@ -688,8 +777,8 @@ def _what_customers_see(
             problems.append(f"order #{sequence}: GET /orders shows another order's events")
         stranger = customers[(customers.index(owner) + 1) % len(customers)]
         if stranger != owner:
-            other = flow.api.request(
-                "GET", f"/orders/{order_id}", claims=claims_for(flow.system, stranger, "GET /orders/{orderId}")
+            other = api_request(
+                flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, stranger, "GET /orders/{orderId}")
             )
             if other["statusCode"] != 404:
                 problems.append(f"order #{sequence}: another customer got {other['statusCode']}")
@@ -766,6 +855,8 @@ class FaultRunReport:
     violations: list[str]
     seconds: float
     cpu_seconds: float
+    call_sites: dict[str, int] = field(default_factory=dict)
+    """Faulted call sites (``<function>:<service>.<Operation>#<n>``) and delivery hops → times faulted."""
 
 
 def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunReport:
@@ -774,7 +865,15 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
         result, plan = run_faults(flow, config)
         figures = measure(flow, result, plan)
         violations = invariant_violations(flow, result, figures)
+        call_sites = dict(
+            sorted((Counter(flow.runtime.faulted_calls) + plan.lambda_call_sites + flow.router.faulted_hops).items())
+        )
     lines = figures.lines(result)
+    if config.every_call:
+        lines.append(
+            f"call sites faulted (every-call mode): {len(call_sites)} sites, {sum(call_sites.values())} faults; "
+            + ", ".join(f"{site} {count}" for site, count in sorted(call_sites.items(), key=lambda kv: -kv[1])[:12])
+        )
     lines.append(f"invariants checked on {len(result.placed)} orders: {len(violations)} violations")
     lines.extend(f"  violation: {violation}" for violation in violations[:20])
     return FaultRunReport(
@@ -793,6 +892,7 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
         violations=violations,
         seconds=result.seconds,
         cpu_seconds=result.cpu_seconds,
+        call_sites=call_sites,
     )
 
 

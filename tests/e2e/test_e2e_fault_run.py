@@ -16,10 +16,16 @@ A longer run over other seeds is ``benchmarks/fault_run.py`` (``make bench``).
 
 from __future__ import annotations
 
-from tests.e2e.faultkit import REPORTED_LINES, SERVICES, BackgroundFaultRun, FaultRunConfig
+import re
+
+from tests.e2e.faultkit import REPORTED_LINES, SERVICES, BackgroundFaultRun, FaultRunConfig, run_fault_run
+from tests.workflows.flowkit import RecordedSystem
 
 # Far above the run's ~1 minute on 2 cores: a hung run fails here instead of hanging CI.
 REPORT_TIMEOUT_SECONDS = 900
+CALL_SITE = re.compile(r"[a-z_]+:[a-z0-9-]+\.[A-Za-z]+#(\d+|refused|lost-response)")
+"""``<function>:<service>.<Operation>#<n>``, or ``<function>:lambda.Invoke#<kind>`` for a whole invocation."""
+HOP_KINDS = frozenset({"eventbridge", "sqs-poller", "sns", "s3-eventbridge", "destination"})
 
 
 def test_a_seeded_fault_run_keeps_every_invariant(background_fault_run: BackgroundFaultRun) -> None:
@@ -49,3 +55,38 @@ def test_a_seeded_fault_run_keeps_every_invariant(background_fault_run: Backgrou
     }
     assert min(report.duplicates_suppressed.values()) > 0
     assert sum(report.dead_letters.values()) >= config.deliveries_per_event * config.poison_events
+
+
+def test_the_every_call_mode_faults_any_call_of_any_handler_and_every_hop(system: RecordedSystem) -> None:
+    # Issue 20: the kit used to fault only the first AWS call of each invocation. A short run at high rates
+    # shows each kind of call fault and the hops, named by call site; the invariants are the long run's.
+    config = FaultRunConfig(
+        orders=5,
+        customers=3,
+        deliveries_per_event=1,
+        poison_events=1,
+        every_call=True,
+        call_fault_rate=0.4,
+        transient_rate=0.3,
+    )
+
+    report = run_fault_run(system, config)
+
+    calls = [site for site in report.call_sites if CALL_SITE.fullmatch(site)]
+    hops = [site for site in report.call_sites if site.split(":", 1)[0] in HOP_KINDS]
+    assert calls and hops and len(calls) + len(hops) == len(report.call_sites), report.call_sites
+    operations: dict[str, set[str]] = {}
+    for site in calls:
+        function, call = site.split(":", 1)
+        operations.setdefault(function, set()).add(call.split("#", 1)[0])
+    # Faults beyond each invocation's first call: some handler failed at two different operations.
+    assert max(len(ops) for ops in operations.values()) >= 2, operations
+    assert {name.removeprefix("lambda call ") for name in report.faults if name.startswith("lambda call ")} == {
+        "error",
+        "throttle",
+        "lost-response",
+        "timeout",
+        "out-of-memory",
+    }
+    assert {hop.split(":", 1)[0] for hop in hops} >= {"eventbridge", "sqs-poller"}
+    assert any(site.endswith(":lambda.Invoke#refused") for site in report.call_sites)

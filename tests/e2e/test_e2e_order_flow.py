@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from tests.workflows.flowkit import DEFAULT_BUS, OrderFlow
-from tests.workflows.flowkit_orders import claims_for, new_customer, order_body, total_cents
+from tests.workflows.flowkit_orders import api_request, claims_for, new_customer, order_body, total_cents
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -22,7 +22,8 @@ LINES = {"MUG-BLK": 2, "TEE-L": 1}
 
 
 def post_order(flow: OrderFlow, customer: str, key: str, **headers: str) -> dict:
-    return flow.api.request(
+    return api_request(
+        flow,
         "POST",
         "/orders",
         claims=claims_for(flow.system, customer),
@@ -91,8 +92,8 @@ def test_an_order_placed_through_the_api_is_fulfilled_announced_and_recorded(flo
     assert flow.queue_depths(flow.system.dead_letter_queues) == dict.fromkeys(flow.system.dead_letter_queues, 0)
 
     # Read back through the API, by its owner only.
-    mine = flow.api.request(
-        "GET", f"/orders/{order_id}", claims=claims_for(flow.system, customer, "GET /orders/{orderId}")
+    mine = api_request(
+        flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, customer, "GET /orders/{orderId}")
     )
     assert mine["statusCode"] == 200
     body = json.loads(mine["body"])
@@ -102,8 +103,8 @@ def test_an_order_placed_through_the_api_is_fulfilled_announced_and_recorded(flo
         "OrderFulfilled",
         "OrderPlaced",
     ]
-    theirs = flow.api.request(
-        "GET", f"/orders/{order_id}", claims=claims_for(flow.system, new_customer(), "GET /orders/{orderId}")
+    theirs = api_request(
+        flow, "GET", f"/orders/{order_id}", claims=claims_for(flow.system, new_customer(), "GET /orders/{orderId}")
     )
     assert theirs["statusCode"] == 404
 
@@ -136,11 +137,24 @@ def test_a_retried_request_returns_the_same_order_and_places_nothing_new(flow: O
 def test_a_token_from_another_issuer_is_refused_before_any_code_runs(flow: OrderFlow) -> None:
     claims = {**claims_for(flow.system, new_customer()), "iss": "https://issuer.example.com/other"}
 
-    response = flow.api.request(
-        "POST", "/orders", claims=claims, body=order_body(LINES), headers={"Idempotency-Key": "e2e-forged"}
+    response = api_request(
+        flow, "POST", "/orders", claims=claims, body=order_body(LINES), headers={"Idempotency-Key": "e2e-forged"}
     )
     flow.router.pump()
 
     assert response["statusCode"] == 401
     assert flow.runtime.invocations == []
     assert flow.scan("orders") == []
+
+
+def test_the_stage_throttles_a_burst_beyond_its_limit_until_the_bucket_refills(flow: OrderFlow) -> None:
+    # The emulator's HTTP API throttles like the stage (token bucket, Pulumi.dev.yaml's burst and rate) on
+    # the virtual clock; before the copies merged, the tests' API never throttled.
+    customer = new_customer()
+    claims = claims_for(flow.system, customer, "GET /orders/{orderId}")
+    burst = flow.system.throttle_burst
+    statuses = [flow.api.request("GET", "/orders/none", claims=claims)["statusCode"] for _ in range(burst + 1)]
+    assert statuses[:burst] == [404] * burst
+    assert statuses[burst] == 429
+    flow.clock.advance(1 / flow.system.throttle_rate)
+    assert flow.api.request("GET", "/orders/none", claims=claims)["statusCode"] == 404

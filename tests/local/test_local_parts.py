@@ -7,7 +7,6 @@ import base64
 import json
 import logging
 import socket
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,10 +17,12 @@ from websockets.frames import Close
 
 from local.__main__ import ClosedByBrowser, check_ports
 from local.broker import authorizer_request, policy_allows
-from local.gateway import JwtAuthorizer, PageServer, TokenBucket, route_parameters
-from local.recorded import Route, read_system
+from local.gateway import PageServer
 from local.signin import DemoUser, SignIn, s256
 from local.system import iot_resource_prefix
+from offline.emulator.api import JwtAuthorizer, TokenBucket, route_parameters
+from offline.emulator.clock import VirtualClock
+from offline.emulator.recorded import RecordedSystem, RouteSpec
 from offline.harness import run_program
 
 ALICE = DemoUser("alice@example.com", "secret-1")
@@ -29,7 +30,7 @@ ALICE = DemoUser("alice@example.com", "secret-1")
 
 @pytest.fixture(scope="module")
 def system():
-    return read_system(run_program("dev"))
+    return RecordedSystem.from_program(run_program("dev"))
 
 
 def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
@@ -40,11 +41,11 @@ def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
         ("GET", "/orders/{orderId}"),
         ("GET", "/orders/{orderId}/receipt"),
     }
-    assert {m.type for m in system.state_machines} == {"STANDARD", "EXPRESS"}
+    assert {m.type for m in system.machines.values()} == {"STANDARD", "EXPRESS"}
     assert any(rule.pattern and rule.targets for rule in system.rules)
-    orders = next(t for t in system.tables if any(i["IndexName"] == "byCustomer" for i in t.indexes))
-    assert orders.key_schema[0]["AttributeName"] == "orderId"
-    inventory = next(t for t in system.tables if t.seed_items)
+    orders = next(t for t in system.tables.values() if any(i.name == "byCustomer" for i in t.indexes))
+    assert orders.hash_key == "orderId"
+    inventory = next(t for t in system.tables.values() if t.seed_items)
     assert any(item["pk"]["S"].startswith("SKU#") for item in inventory.seed_items)
     assert system.throttle_burst == 10 and system.throttle_rate == 5  # Pulumi.dev.yaml
 
@@ -128,7 +129,7 @@ def test_the_authorizer_gets_the_password_base64_encoded_as_from_iot() -> None:
 
 
 def test_routes_match_their_own_paths_only() -> None:
-    route = Route("GET", "/orders/{orderId}", "get-order", ("client-1",))
+    route = RouteSpec("GET /orders/{orderId}", "get-order", "2.0", "JWT", None, ("client-1",))
 
     assert route_parameters(route, "GET", "/orders/abc") == {"orderId": "abc"}
     assert route_parameters(route, "POST", "/orders/abc") is None
@@ -136,13 +137,14 @@ def test_routes_match_their_own_paths_only() -> None:
     assert route_parameters(route, "GET", "/orders/abc/extra") is None
 
 
-def test_route_throttling_allows_the_burst_then_the_rate() -> None:
-    bucket = TokenBucket(burst=2, rate=1000)
-    assert bucket.take() and bucket.take()
-    bucket = TokenBucket(burst=2, rate=0.001)
+def test_route_throttling_allows_the_burst_then_the_rate_on_the_virtual_clock() -> None:
+    clock = VirtualClock(start=0)
+    bucket = TokenBucket(burst=2, rate=1, now=clock.now)
     assert bucket.take() and bucket.take() and not bucket.take()
-    time.sleep(0.01)
+    clock.advance(0.5)
     assert not bucket.take()
+    clock.advance(0.5)
+    assert bucket.take() and not bucket.take()
 
 
 def test_a_taken_port_is_named_with_the_option_to_change_it() -> None:
@@ -173,8 +175,7 @@ def test_a_connection_the_browser_closed_is_kept_off_the_console_and_other_error
 def test_the_page_server_reports_a_real_error_but_not_a_browser_leaving_mid_reply(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    system = SimpleNamespace(throttle_burst=1, throttle_rate=1.0)
-    server = PageServer(("127.0.0.1", 0), system=system, runtime=None, site_dir=Path("."), authorizer=None)  # type: ignore[arg-type]
+    server = PageServer(("127.0.0.1", 0), api=None, site_dir=Path("."), authorizer=None)  # type: ignore[arg-type]
     try:
         for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"), KeyError("boom")):
             try:

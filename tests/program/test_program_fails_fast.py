@@ -20,7 +20,8 @@ from pulumi.runtime.sync_await import _sync_await
 from components.static_site import StaticSite
 from offline.harness import RecordingMonitor, load_stack_config
 from offline.mocks import AwsMocks
-from offline.paths import PROJECT_DIR, importable
+import sys
+from offline.paths import PROJECT_DIR
 
 
 def refuse(self, name, args, opts=None):
@@ -33,7 +34,7 @@ mocks = AwsMocks(config["aws:region"], stack="dev")
 monitor = RecordingMonitor(mocks, "orderflow", "dev", config["aws:region"], config=config)
 pulumi.runtime.set_all_config(config)
 pulumi.runtime.set_mocks(mocks, project="orderflow", stack="dev", preview=True, monitor=monitor)
-importable(PROJECT_DIR)
+sys.path.insert(0, str(PROJECT_DIR))  # as the language host runs the program: its folder first
 try:
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")))
 except Exception as error:

@@ -61,6 +61,16 @@ def total_cents(lines: Mapping[str, int]) -> int:
     return sum(CATALOGUE[sku]["unitPriceCents"] * quantity for sku, quantity in lines.items())
 
 
+def api_request(flow: OrderFlow, method: str, path: str, **request: Any) -> dict[str, Any]:
+    """One request through the recorded HTTP API from a client that keeps to the stage's rate limit.
+
+    The stage throttles on the emulator's virtual clock; a well-behaved client sends at most ``rate``
+    requests a second, so each request here lets ``1 / rate`` seconds pass first.
+    """
+    flow.clock.advance(1 / flow.system.throttle_rate)
+    return flow.api.request(method, path, **request)
+
+
 def place_order(
     flow: OrderFlow,
     customer: str,
@@ -76,7 +86,8 @@ def place_order(
     AssertionError
         When the API does not answer 202 (the message carries the reply).
     """
-    response = flow.api.request(
+    response = api_request(
+        flow,
         "POST",
         "/orders",
         claims=claims_for(flow.system, customer),

@@ -1,11 +1,11 @@
-"""Every moto internal the workflow and end-to-end tests patch or read, in one place (moto 5.2.5 pinned).
+"""Every moto internal the emulator bends or reads, in one place (moto 5.2.5, pinned in local/requirements.txt).
 
 moto's bundled ASL interpreter runs the recorded state machines, but a few of its seams must be bent
-to run them the way AWS would, and each bend is listed here with the reason (the Lambda, startExecution
-and S3 bends are the local system's own, imported from :mod:`local.moto_seams`):
+to run them the way AWS would; each bend is listed here with the reason:
 
 * ``LambdaSimpleBackend.invoke`` never runs code: it is replaced by a dispatcher that runs the real
-  handler in-process (:class:`LambdaReply` is what the dispatcher answers).
+  handler in-process (:class:`LambdaReply` is what the dispatcher answers; a function error, or a
+  failure of the Lambda service itself, is reported as Lambda does, so the state machines' Retry/Catch apply).
 * ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so ``StateMachineArn``/``Name``/
   ``Input`` reach botocore unchanged and fail validation; the patch maps them to the API's members.
 * ``retrier_decl.time`` really sleeps between retries and ``jitter_strategy_decl.random`` draws the
@@ -24,7 +24,7 @@ and S3 bends are the local system's own, imported from :mod:`local.moto_seams`):
   and ``reason`` spelled differently, delivered to every bus): the wrapper emits the documented shape
   to the default bus only, through a sink the router drains.
 * ``moto.stepfunctions.parser.utils.TMP_THREADS`` (read only) lists the interpreter's worker threads,
-  so a test can wait for executions to finish by joining them instead of polling.
+  so the emulator can wait for executions to finish by joining them instead of polling.
 
 Three more patches only make the interpreter fast enough for a 500-order run, without changing what it
 does: ``AmazonStateLanguageParser.parse`` parses each definition once per process instead of at every
@@ -34,12 +34,12 @@ and ``result_path`` are memoised (jsonpath_ng rebuilds its parser tables on ever
 That last seam is also where faults are injected into the state machines' own service calls
 (:class:`ServiceFaultInjector`: an error or throttle before the call, or a response lost after it).
 
-One patch makes moto behave like AWS under concurrency, as the fault run needs:
+One patch makes moto behave like AWS under concurrency:
 ``BotocoreStubber.process_request`` serves one AWS call at a time (moto checks a DynamoDB condition and
 then writes, and two threads could interleave between the two; AWS applies each request atomically),
 except Lambda's Invoke, which runs a handler in-process whose own calls are served one at a time.
 
-``tests/workflows/test_workflows_canaries.py`` checks that each internal still exists with the shape
+``tests/offline/test_emulator_canaries.py`` checks that each internal still exists with the shape
 relied on here, and that the moto gaps the patches close are still open.
 """
 
@@ -57,9 +57,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast
 
+import botocore.session
 from botocore.exceptions import ClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import utils as sfn_parser_utils
@@ -86,16 +88,139 @@ from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
-from local.moto_seams import (
-    MOTO_CONFIG,
-    LambdaDispatcher,
-    LambdaReply,
-    dispatching_invoke,
-    normalise_sfn_parameters,
-    object_created_sender,
-)
+MOTO_CONFIG: Final[Any] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+"""``mock_aws`` config: run ASL definitions, keep Lambda in-process (its invoke is dispatched here)."""
 
-__all__ = ["MOTO_CONFIG", "LambdaReply"]  # the kit's other modules import them from here
+# S3 names the API that created the object in ``detail.reason``.
+_CREATE_REASONS: Final = {
+    "s3:ObjectCreated:Put": "PutObject",
+    "s3:ObjectCreated:Post": "PostObject",
+    "s3:ObjectCreated:Copy": "CopyObject",
+    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+
+
+@dataclass(frozen=True)
+class LambdaReply:
+    """What Lambda's Invoke API answers for one synchronous invocation.
+
+    Attributes
+    ----------
+    payload:
+        The response payload (the handler's return value, or the error document Lambda writes for an
+        unhandled exception).
+    function_error:
+        True when the function raised: Lambda then sets ``X-Amz-Function-Error: Unhandled``.
+    service_error:
+        ``(code, message)`` when the Lambda *service* failed the call (HTTP 500), e.g. ``ServiceException``.
+    """
+
+    payload: bytes = b"null"
+    function_error: bool = False
+    service_error: tuple[str, str] | None = None
+
+
+LambdaDispatcher = Callable[[str, bytes], LambdaReply]
+"""``(function name or ARN, request payload) -> LambdaReply``."""
+
+
+class LambdaServiceError(JsonRESTError):
+    """An HTTP 500 from the Lambda API; Step Functions names it ``Lambda.<code>``."""
+
+    code = 500
+
+
+def dispatching_invoke(dispatch: LambdaDispatcher) -> Callable[..., bytes]:
+    """``LambdaSimpleBackend.invoke`` answering with what ``dispatch`` replies."""
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        reply = dispatch(function_name, body if isinstance(body, bytes) else (body or "").encode())
+        if reply.service_error is not None:
+            raise LambdaServiceError(*reply.service_error)
+        if reply.function_error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return reply.payload
+
+    return invoke
+
+
+def _start_execution_members() -> dict[str, str]:
+    input_shape = botocore.session.get_session().get_service_model("stepfunctions").operation_model("StartExecution")
+    return {name.lower(): name for name in input_shape.input_shape.members}
+
+
+def normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., None]:
+    """``StateTaskServiceSfn._normalise_parameters`` mapping ``startExecution``'s ASL names to the API's members."""
+    members = _start_execution_members()
+
+    def normalise(
+        self: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        # moto first serialises a non-string Input; then the ASL names (StateMachineArn) become the API's
+        # member names (stateMachineArn), as the real integration does before calling StartExecution.
+        original(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is not None or self._get_boto_service_action() != "start_execution":
+            return
+        for key in list(parameters):
+            member = members.get(key.lower())
+            if member is None:
+                raise ValueError(f"states:startExecution has no parameter {key!r}")
+            parameters[member] = parameters.pop(key)
+
+    return normalise
+
+
+def object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
+    """The ``Object Created`` event S3 puts on the default bus (S3 user guide, EventBridge message structure)."""
+    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.strip('"')}
+    if key.version_id not in (None, "null"):
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = uuid.uuid4().hex[:18].upper()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account,
+            "source-ip-address": "127.0.0.1",
+            "reason": _CREATE_REASONS.get(event_name, "PutObject"),
+        },
+    }
+
+
+def object_created_sender(sink: Callable[[dict[str, Any]], None], buckets: frozenset[str]) -> Callable[..., None]:
+    """``moto.s3.notifications.send_event`` handing ``buckets``' ``Object Created`` events to ``sink``."""
+
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        name = str(getattr(event_name, "value", event_name))
+        if bucket.name in buckets and name.startswith("s3:ObjectCreated:"):
+            sink(
+                object_created_event(
+                    account=account_id, region=bucket.region_name, bucket=bucket, key=key, event_name=name
+                )
+            )
+
+    return send_event
+
 
 # ---------------------------------------------------------------------------------------------------
 # Lambda: run the real handler instead of moto's echo

@@ -1,0 +1,204 @@
+"""The emulator's delivery semantics (``offline/emulator``), each as the AWS page it cites documents it.
+
+Each test pins a behaviour that changed for ``make local`` or the tests when their two emulations merged:
+retries that used to run at once now wait their documented backoff on the virtual clock, a failed SQS
+message waits out its visibility timeout, and the kinds of delivery one copy lacked (input transformers,
+SNS filter policies, on-success destinations, reserved concurrency) exist once for both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from offline.emulator.clock import VirtualClock
+from offline.emulator.lambdas import FaultInjector, FaultKind, LambdaRuntime
+from offline.emulator.recorded import SubscriptionSpec
+from offline.emulator.router import transform_input
+from tests.workflows.flowkit import OrderFlow, RecordedSystem, aws_client, running_flow
+from tests.workflows.flowkit_orders import api_request, claims_for, new_customer, place_order
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+class LoseEveryResponse(FaultInjector):
+    """Every invocation of one function runs, then Lambda loses its response (a failed attempt)."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def decide(self, package: str, event: Any) -> FaultKind | None:
+        return "lost-response" if package == self.package else None
+
+
+def test_a_failing_async_event_is_retried_a_minute_then_two_later_then_sent_to_its_destination(
+    flow: OrderFlow,
+) -> None:
+    # Before: local retried at once, the tests in the next round. Lambda waits about 1 and 2 minutes.
+    flow.runtime.faults = LoseEveryResponse("notify")
+    notify = flow.system.function("notify")
+    destination = flow.system.queue_by_arn(str(flow.system.async_invokes[notify.name].on_failure_destination))
+    started = flow.clock.now()
+
+    place_order(flow, new_customer(), {"MUG-BLK": 1})
+
+    assert flow.clock.now() - started >= 60 + 120
+    records = [message["body"] for message in flow.peek_queue(destination.name)]
+    assert records, "no on-failure record"
+    assert {record["requestContext"]["condition"] for record in records} == {"RetriesExhausted"}
+    assert {record["requestContext"]["approximateInvokeCount"] for record in records} == {3}
+    assert all(record["responseContext"]["functionError"] == "Unhandled" for record in records)
+
+
+def test_a_failed_sqs_message_comes_back_only_after_its_visibility_timeout(flow: OrderFlow) -> None:
+    # Before: the tests made a failed message visible at once; local waited the timeout in real time.
+    audit_queue = flow.system.queue_by_arn(flow.system.queue_consumers[0].queue_arn)
+    flow.runtime.throttle("audit", "PutItem", times=1)
+    started = flow.clock.now()
+
+    place_order(flow, new_customer(), {"MUG-BLK": 1})
+
+    audit_runs = flow.runtime.of("audit")
+    retried = [
+        run
+        for run in audit_runs
+        if any(r["attributes"]["ApproximateReceiveCount"] != "1" for r in run.event["Records"])
+    ]
+    assert retried, "the throttled record was never received again"
+    assert flow.clock.now() - started >= audit_queue.visibility_timeout_seconds
+    assert flow.queue_depths([audit_queue.name]) == {audit_queue.name: 0}
+
+
+def test_a_target_that_keeps_failing_is_retried_with_backoff_then_dead_lettered(flow: OrderFlow) -> None:
+    # Before: both copies retried in a tight loop. EventBridge backs off, then writes the DLQ.
+    rule = next(r for r in flow.system.rules if r.name.endswith("order-placed"))
+    target = rule.targets[0]
+    flow.router.delivery_fault = lambda failing_rule, *_: failing_rule.name == rule.name
+    started = flow.clock.now()
+
+    place_order(flow, new_customer(), {"MUG-BLK": 1})
+
+    [dead] = [d for d in flow.router.deliveries if d.rule == rule.name]
+    assert (dead.outcome, dead.attempts) == ("dead-lettered", target.maximum_retry_attempts + 1)
+    # 1 + 2 + 4 + ... seconds between the attempts
+    assert flow.clock.now() - started >= sum(2**n for n in range(target.maximum_retry_attempts))
+    [message] = flow.peek_queue(flow.system.queue_by_arn(str(target.dead_letter_arn)).name)
+    assert message["attributes"]["RETRY_ATTEMPTS"]["StringValue"] == str(target.maximum_retry_attempts)
+    assert message["attributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumRetryAttempts"
+
+
+def test_the_api_passes_every_jwt_claim_as_a_string(flow: OrderFlow) -> None:
+    # Before: the tests' API passed claims as given; local's (and API Gateway's) pass strings.
+    claims = claims_for(flow.system, new_customer(), "GET /orders/{orderId}") | {"auth_time": 1_700_000_000}
+    api_request(flow, "GET", "/orders/none", claims=claims)
+
+    event = flow.runtime.of("get_order")[-1].event
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"]["auth_time"] == "1700000000"
+    assert "body" not in event  # API Gateway sends no body for a request without one
+
+
+def test_input_transformers_shape_what_the_target_receives() -> None:
+    # Before: local refused to start and the tests raised on a target with an input transformation.
+    event = {"id": "e-1", "detail-type": "OrderPlaced", "detail": {"orderId": "o-1", "totalCents": 1299}}
+
+    assert transform_input({}, event) == event
+    assert transform_input({"inputPath": "$.detail"}, event) == event["detail"]
+    assert transform_input({"input": '{"fixed": true}'}, event) == {"fixed": True}
+    transformer = {
+        "inputPaths": {"order": "$.detail.orderId", "cents": "$.detail.totalCents"},
+        "inputTemplate": '{"id": <order>, "text": "order <order> costs <cents>", "cents": <cents>}',
+    }
+    assert transform_input({"inputTransformer": transformer}, event) == {
+        "id": "o-1",
+        "text": "order o-1 costs 1299",
+        "cents": 1299,
+    }
+
+
+def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(system: RecordedSystem) -> None:
+    # Before: neither copy delivered SNS subscriptions (the program declares none yet).
+    topic_name, topic_arn = next(iter(system.topics.items()))
+    target = next(iter(system.dead_letter_queues.values()))
+    subscription = SubscriptionSpec(
+        arn=f"{topic_arn}:sub-1",
+        topic_arn=topic_arn,
+        protocol="sqs",
+        endpoint=target.arn,
+        filter_policy=json.dumps({"kind": ["refund"]}),
+        filter_policy_scope=None,
+        raw_message_delivery=True,
+        dead_letter_arn=None,
+    )
+    with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
+        sns = aws_client("sns", system.region)
+        for kind in ("refund", "shipment"):
+            sns.publish(
+                TopicArn=topic_arn,
+                Message=json.dumps(kind),
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}},
+            )
+        flow.router.pump()
+
+        assert [message["body"] for message in flow.peek_queue(target.name)] == ["refund"]
+        assert len(flow.sns_messages()) == 2, topic_name
+
+
+def test_a_function_without_reserved_concurrency_left_is_throttled_before_it_runs(system: RecordedSystem) -> None:
+    # Before: neither copy knew reserved concurrency.
+    get_order = system.function("get_order")
+    functions = dict(system.functions) | {get_order.name: dataclasses.replace(get_order, reserved_concurrency=0)}
+    runtime = LambdaRuntime(dataclasses.replace(system, functions=functions))
+
+    invocation = runtime.invoke("get_order", {}, source="test")
+
+    assert (invocation.error_type, invocation.fault) == ("TooManyRequestsException", "refused")
+    assert runtime.dispatch(get_order.name, b"{}").service_error == (
+        "TooManyRequestsException",
+        invocation.error_message,
+    )
+
+
+def test_the_virtual_clock_runs_timers_in_time_order_and_only_skips_when_asked() -> None:
+    clock = VirtualClock(start=100)
+    ran: list[str] = []
+    clock.call_later(120, lambda: ran.append("two minutes"))
+    clock.call_later(60, lambda: ran.append("one minute"))
+
+    assert not clock.run_due() and ran == []
+    assert clock.skip_to_next() and clock.now() == 160
+    clock.run_due()
+    assert ran == ["one minute"]
+    clock.advance(60)
+    clock.run_due()
+    assert ran == ["one minute", "two minutes"] and not clock.skip_to_next()
+
+
+def test_the_sqs_poller_fills_batches_and_waits_out_the_batching_window_for_the_rest(flow: OrderFlow) -> None:
+    # Before: local took one batch per round, the tests up to four at once and never waited for a window.
+    consumer = flow.system.queue_consumers[0]
+    queue = flow.system.queue_by_arn(consumer.queue_arn)
+    count = 2 * consumer.batch_size + 3
+    for n in range(count):
+        event = {
+            "version": "0",
+            "id": f"e-{n}",
+            "detail-type": "OrderNoted",
+            "source": "orderflow.orders",
+            "account": flow.system.account,
+            "time": "2026-12-06T12:00:00Z",
+            "region": flow.system.region,
+            "resources": [],
+            "detail": {"orderId": f"o-{n}"},
+        }
+        flow.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(event))
+    started = flow.clock.now()
+
+    flow.router.pump()
+
+    sizes = [len(run.event["Records"]) for run in flow.runtime.of("audit")]
+    assert sizes == [consumer.batch_size, consumer.batch_size, 3]
+    assert flow.clock.now() - started >= consumer.maximum_batching_window_seconds > 0
+    assert len(flow.scan("timeline")) == count
