@@ -44,4 +44,3 @@ def import_package(name: str, root: Path) -> ModuleType:
         del sys.modules[name]
         raise
     return module
-
