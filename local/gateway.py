@@ -7,6 +7,9 @@
 - Requests on the recorded routes go to the emulator's HTTP API (:mod:`offline.emulator.api`): the stage's
   default route throttling, the JWT authorizer (signature against the issuer's JWKS, issuer, expiry, and
   ``client_id``/``aud`` among the route's audiences), then the payload 2.0 event of the function behind the route.
+- A presigned S3 ``GetObject`` link in an API reply (the receipt link) is served by this origin under ``/_s3/``
+  from the emulated bucket, until it expires: the browser cannot reach S3 from here. The expiry is checked as S3
+  checks it (``X-Amz-Date`` + ``X-Amz-Expires``); the signature is not, since the emulated S3 accepts any.
 """
 
 from __future__ import annotations
@@ -14,19 +17,57 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import boto3
+from botocore.exceptions import ClientError
 
 from components.static_site import INDEX_DOCUMENT, cache_control, content_security_policy, content_type
 from offline.emulator.api import HttpApi, JwtAuthorizer
 from offline.emulator.recorded import RouteSpec
 
 logger = logging.getLogger("local.api")
+
+# The S3 hosts a presigned link can name: virtual-hosted (``<bucket>.s3.<region>.amazonaws.com``) or path-style.
+S3_HOST: Final = re.compile(r"^(?:(?P<bucket>[a-z0-9.-]+)\.)?s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
+LOCAL_S3_PREFIX: Final = "/_s3/"
+
+
+def local_object_url(url: str) -> str | None:
+    """The local origin's path for a presigned S3 link (``/_s3/<bucket>/<key>?<query>``), or None if ``url`` is none."""
+    parts = urlsplit(url)
+    match = S3_HOST.match(parts.hostname or "")
+    if parts.scheme != "https" or match is None:
+        return None
+    path = parts.path.lstrip("/")
+    if match["bucket"] is None:  # path-style: the bucket is the first segment
+        bucket, _, key = path.partition("/")
+    else:
+        bucket, key = match["bucket"], path
+    return f"{LOCAL_S3_PREFIX}{bucket}/{key}?{parts.query}" if bucket and key else None
+
+
+def presigned_link_expired(query: Mapping[str, list[str]], now: datetime) -> bool:
+    """Whether a SigV4 presigned link has expired (or is not one): ``X-Amz-Date`` + ``X-Amz-Expires`` is past.
+
+    S3 refuses such a request with 403 AccessDenied, "Request has expired" (Amazon S3 User Guide, "Sharing objects
+    with presigned URLs").
+    """
+    try:
+        signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        lifetime = timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    except (KeyError, IndexError, ValueError):
+        return True
+    return now > signed + lifetime
+
 
 SECURITY_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
@@ -127,6 +168,8 @@ class PageHandler(BaseHTTPRequestHandler):
             return
         if self.command == "POST":
             self._json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+        elif url.path.startswith(LOCAL_S3_PREFIX):
+            self._object(url.path.removeprefix(LOCAL_S3_PREFIX), parse_qs(url.query))
         elif url.path == "/config.json":
             self._json(HTTPStatus.OK, self.server.page_config, {"Cache-Control": "no-cache"})
         else:
@@ -143,6 +186,22 @@ class PageHandler(BaseHTTPRequestHandler):
         self._send(
             HTTPStatus.OK, target.read_bytes(), {"Content-Type": content_type(key), "Cache-Control": cache_control(key)}
         )
+
+    def _object(self, path: str, query: Mapping[str, list[str]]) -> None:
+        """An object of the emulated S3, for a presigned link that has not expired (403 once it has, as S3 does)."""
+        bucket, _, key = path.partition("/")
+        if presigned_link_expired(query, datetime.now(UTC)):
+            self._send(HTTPStatus.FORBIDDEN, b"AccessDenied: Request has expired", {"Content-Type": "text/plain"})
+            return
+        try:
+            found = boto3.client("s3", region_name=self.server.api.system.region).get_object(
+                Bucket=bucket, Key=unquote(key)
+            )
+        except ClientError:
+            self._send(HTTPStatus.NOT_FOUND, b"NoSuchKey", {"Content-Type": "text/plain"})
+            return
+        content = query.get("response-content-type", [found.get("ContentType") or "application/octet-stream"])[0]
+        self._send(HTTPStatus.OK, found["Body"].read(), {"Content-Type": content, "Cache-Control": "no-store"})
 
     def _api(self, route: RouteSpec, path: str, query: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -161,4 +220,19 @@ class PageHandler(BaseHTTPRequestHandler):
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-        self._send(int(result.get("statusCode", 200)), payload, headers)
+        self._send(int(result.get("statusCode", 200)), _with_local_links(payload, headers), headers)
+
+
+def _with_local_links(payload: bytes, headers: Mapping[str, str]) -> bytes:
+    """A JSON reply whose ``url`` is a presigned S3 link, with the link served by this origin instead."""
+    content_types = [value for name, value in headers.items() if name.lower() == "content-type"]
+    if not content_types or not content_types[0].startswith("application/json"):
+        return payload
+    try:
+        reply = json.loads(payload)
+    except ValueError:
+        return payload
+    local = local_object_url(reply["url"]) if isinstance(reply, dict) and isinstance(reply.get("url"), str) else None
+    if local is None:
+        return payload
+    return json.dumps({**reply, "url": local}).encode()

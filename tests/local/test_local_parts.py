@@ -7,8 +7,10 @@ import base64
 import json
 import logging
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -17,7 +19,7 @@ from websockets.frames import Close
 
 from local.__main__ import ClosedByBrowser, check_ports
 from local.broker import authorizer_request, policy_allows
-from local.gateway import PageServer
+from local.gateway import PageServer, local_object_url, presigned_link_expired
 from local.signin import DemoUser, SignIn, s256
 from local.system import iot_resource_prefix
 from offline.emulator.api import JwtAuthorizer, TokenBucket, route_parameters
@@ -185,5 +187,26 @@ def test_the_page_server_reports_a_real_error_but_not_a_browser_leaving_mid_repl
     finally:
         server.server_close()
     reported = capsys.readouterr().err
-    assert "KeyError" in reported
-    assert "BrokenPipeError" not in reported and "ConnectionResetError" not in reported
+    # One report, the KeyError's (its traceback may quote the source line that names the other two errors).
+    assert reported.count("Traceback (most recent call last)") == 1
+    assert "KeyError: 'boom'" in reported
+    assert "BrokenPipeError: [Errno 32]" not in reported and "ConnectionResetError: [Errno 104]" not in reported
+
+
+def test_a_presigned_s3_link_is_served_by_the_local_origin_until_it_expires() -> None:
+    virtual = (
+        "https://receipts-1.s3.eu-west-1.amazonaws.com/receipts/a/o.json?X-Amz-Expires=300&X-Amz-Date=20261206T100000Z"
+    )
+    path_style = "https://s3.eu-west-1.amazonaws.com/receipts-1/receipts/a/o.json?X-Amz-Expires=300"
+    assert local_object_url(virtual) == (
+        "/_s3/receipts-1/receipts/a/o.json?X-Amz-Expires=300&X-Amz-Date=20261206T100000Z"
+    )
+    assert local_object_url(path_style) == "/_s3/receipts-1/receipts/a/o.json?X-Amz-Expires=300"
+    assert local_object_url("https://example.com/receipts/a/o.json") is None
+    assert local_object_url("http://receipts-1.s3.eu-west-1.amazonaws.com/k") is None
+
+    query = parse_qs(urlsplit(virtual).query)
+    signed = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    assert not presigned_link_expired(query, signed + timedelta(seconds=300))
+    assert presigned_link_expired(query, signed + timedelta(seconds=301))
+    assert presigned_link_expired({"X-Amz-Expires": ["300"]}, signed)  # not a SigV4 presigned link
