@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pulumi
 import pytest
@@ -36,11 +36,8 @@ PREFIX = f"{PROJECT}-{STACK}"
 IGNORED_INPUTS = frozenset({"tags", "tagsAll"})
 
 
-ComponentT = TypeVar("ComponentT", bound=pulumi.ComponentResource)
-
-
 @dataclass
-class Built(Generic[ComponentT]):
+class Built[ComponentT: pulumi.ComponentResource]:
     """One component's recording: the component and its direct children, in registration order."""
 
     run: ProgramRun
@@ -73,7 +70,7 @@ class Built(Generic[ComponentT]):
         return set(kinds)
 
 
-def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
+def build[ComponentT: pulumi.ComponentResource](construct: Callable[[], ComponentT]) -> Built[ComponentT]:
     """Run ``construct`` as a one-component program and record what it registers.
 
     ``construct`` may first make what the component needs (a function for an API); the component is
