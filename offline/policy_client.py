@@ -25,6 +25,7 @@ What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_g
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -277,12 +278,26 @@ def reconcile_policy_config(info: analyzer_pb2.AnalyzerInfo, given: Mapping[str,
     apply(initial)
     apply(given)
     for name, entry in result.items():
-        try:
-            jsonschema.validate(entry["properties"], schemas[name])
-        except jsonschema.ValidationError as error:
+        error = jsonschema.exceptions.best_match(
+            _validator(json.dumps(schemas[name], sort_keys=True)).iter_errors(entry["properties"])
+        )
+        if error is not None:
             where = ".".join(str(part) for part in error.absolute_path) or "(config)"
             raise PolicyConfigError(f"{name}.{where}: {error.message}") from error
     return result
+
+
+@functools.cache
+def _validator(schema_json: str) -> Any:
+    """A validator of this config schema, checked against its metaschema once per process.
+
+    What ``jsonschema.validate`` does per call, minus repeating the metaschema check (most of a run's time):
+    most policies share one schema, and a process often configures the pack many times.
+    """
+    schema = json.loads(schema_json)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
 
 
 # ---- wire conversions -----------------------------------------------------------------------------
