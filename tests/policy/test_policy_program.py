@@ -18,21 +18,21 @@ from google.protobuf import json_format, struct_pb2
 from policy_testkit import DELETE, patched
 from shared_pack import fresh_packs, one_pack_per_stack  # noqa: F401 (the module's fixture, by name)
 
-from offline.harness import run_program
 from offline.policy_client import PACK_DIR, PolicyReport, run_policy_pack
 from offline.recording import ProgramRun, RecordedResource
+from tests.recorded import recorded_program
 
 pytestmark = pytest.mark.usefixtures("one_pack_per_stack")
 
 
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    return run_program("dev")
+    return recorded_program("dev")
 
 
 @pytest.fixture(scope="module")
 def prod_run() -> ProgramRun:
-    return run_program("prod")
+    return recorded_program("prod")
 
 
 def _report(run: ProgramRun) -> PolicyReport:
