@@ -110,12 +110,14 @@ test:
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(WEB_VENDOR) browser
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suites lint
 
+XDIST := -n auto --dist loadfile
 test-suites: $(VENV)/.installed
-	$(PY) -m pytest -q -n auto --dist loadfile $(TESTS)
+	$(PY) -m pytest -q $(XDIST) $(TESTS)
 
 ## check: the edit loop (under a minute): lint, types, and the unit tests of the builders, rules and handlers.
+# These tests take ~20 s in one process; two workers would each pay the imports and finish later.
 check: $(VENV)/.installed
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint test-suites TESTS="tests/unit tests/handlers \
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint test-suites XDIST= TESTS="tests/unit tests/handlers \
 	  tests/policy/test_policy_resource_rules.py tests/policy/test_policy_stack_rules.py tests/policy/test_policy_core.py"
 
 lint: $(VENV)/.installed
