@@ -181,8 +181,8 @@ class StaticSiteArgs:
     force_destroy: bool = False
     """Let ``pulumi destroy`` empty the content bucket."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags of every taggable child (content bucket, distribution, edge function), on top of the provider's
-    default tags."""
+    """Tags of every taggable child (content bucket and its objects, distribution, edge function), on top of the
+    provider's default tags."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -341,6 +341,7 @@ class StaticSite(pulumi.ComponentResource):
                 source=pulumi.FileAsset(str(path)),
                 content_type=content_type(key),
                 cache_control=cache_control(key),
+                tags=tags_input(args.tags),
                 opts=child,
             )
         aws.s3.BucketObjectv2(
@@ -350,6 +351,7 @@ class StaticSite(pulumi.ComponentResource):
             content=pulumi.Output.json_dumps(dict(args.runtime_config)),
             content_type="application/json",
             cache_control=cache_control(RUNTIME_CONFIG_KEY),
+            tags=tags_input(args.tags),
             opts=child,
         )
 

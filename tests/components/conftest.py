@@ -8,10 +8,13 @@ partition, so the assertions hold wherever the component builds ARNs from the ca
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pulumi
 import pytest
@@ -32,15 +35,14 @@ PARTITION = "aws"
 """The partition the mocks' ``aws.get_partition`` answers."""
 PREFIX = f"{PROJECT}-{STACK}"
 """``<project>-<stack>``: the start of every physical name a component derives."""
-# Tags are the tagging change's to assert; here they are left out so "exact inputs" means the rest.
+TAGS = {"team": "orders", "cost-centre": "cc-42"}
+"""The tags every component is built with unless a test says otherwise (``build(..., tags=...)``)."""
+# ``build`` checks tags on every taggable child once; ``inputs`` leaves them out so "exact inputs" means the rest.
 IGNORED_INPUTS = frozenset({"tags", "tagsAll"})
 
 
-ComponentT = TypeVar("ComponentT", bound=pulumi.ComponentResource)
-
-
 @dataclass
-class Built(Generic[ComponentT]):
+class Built[ComponentT: pulumi.ComponentResource]:
     """One component's recording: the component and its direct children, in registration order."""
 
     run: ProgramRun
@@ -73,11 +75,15 @@ class Built(Generic[ComponentT]):
         return set(kinds)
 
 
-def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
-    """Run ``construct`` as a one-component program and record what it registers.
+def build[ComponentT: pulumi.ComponentResource](
+    construct: Callable[[], ComponentT], tags: Mapping[str, str] = TAGS
+) -> Built[ComponentT]:
+    """Run ``construct`` as a one-component program, record what it registers and check its children's tags.
 
     ``construct`` may first make what the component needs (a function for an API); the component is
-    the one it returns.
+    the one it returns. It gives the component ``tags`` (:data:`TAGS` unless the test names others):
+    every taggable resource below the component must carry exactly those (no ``tags`` input when empty,
+    so the provider's default tags are all it gets).
 
     Raises
     ------
@@ -99,7 +105,38 @@ def build(construct: Callable[[], ComponentT]) -> Built[ComponentT]:
         raise
     run = ProgramRun(project=PROJECT, stack=STACK, config={}, resources=monitor.records, outputs={})
     urn = _sync_await(built[0].urn.future())
-    return Built(run, run.by_urn(str(urn)), built[0])
+    recorded = Built(run, run.by_urn(str(urn)), built[0])
+    assert_tagged(run, recorded.component, tags)
+    return recorded
+
+
+def assert_tagged(run: ProgramRun, component: RecordedResource, tags: Mapping[str, str]) -> None:
+    """Every taggable resource below ``component`` has ``tags`` as its ``tags`` input (none when empty)."""
+    taggable = [child for child in run.descendants(component.urn) if is_taggable(child.type)]
+    wrong = {
+        child.name: child.inputs.get("tags") for child in taggable if child.inputs.get("tags") != (dict(tags) or None)
+    }
+    assert not wrong, f"children of {component.name} given tags {dict(tags)} carry other tags: {wrong}"
+
+
+@functools.cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the ``pulumi_aws`` resource of this type token (``aws:sqs/queue:Queue``) has a ``tags`` input.
+
+    Read from the provider SDK's own ``<Resource>Args`` signature, so a resource type that gains or lacks
+    tags in the pinned ``pulumi_aws`` is classified the way the provider sees it. Components are not taggable.
+    """
+    package, module_and_file, class_name = type_token.split(":")
+    if package != "aws":
+        return False
+    module_name = module_and_file.split("/")[0]
+    module = importlib.import_module(f"pulumi_aws.{PYTHON_MODULES.get(module_name, module_name)}")
+    args_class = getattr(module, f"{class_name}Args")
+    return "tags" in inspect.signature(args_class.__init__).parameters
+
+
+PYTHON_MODULES = {"lambda": "lambda_"}
+"""Type-token modules whose ``pulumi_aws`` module is named otherwise (a Python keyword gets a ``_``)."""
 
 
 async def _other_tasks() -> set[asyncio.Task[Any]]:

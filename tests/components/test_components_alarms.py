@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from components.alarms import Alarms, AlarmsArgs
-from tests.components.conftest import ACCOUNT, PARTITION, REGION, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, TAGS, Built, build
 
 MACHINE_ARN = f"arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:probe-test-flow"
 
@@ -33,7 +33,7 @@ def alarm(built: Built[Alarms], role: str, namespace: str, metric: str, statisti
 
 
 def test_defaults_only_the_ops_topic_and_its_own_dlq_alarm() -> None:
-    built = build(lambda: Alarms("ops", AlarmsArgs(email="ops@example.com")))
+    built = build(lambda: Alarms("ops", AlarmsArgs(email="ops@example.com", tags=TAGS)))
 
     assert built.component.type == "orderflow:observability:Alarms"
     assert built.kinds() == {
@@ -46,7 +46,7 @@ def test_defaults_only_the_ops_topic_and_its_own_dlq_alarm() -> None:
 
 
 def test_the_ops_topic_is_unencrypted_for_cloudwatch_and_mails_the_given_address() -> None:
-    built = build(lambda: Alarms("ops", AlarmsArgs(email="ops@example.com")))
+    built = build(lambda: Alarms("ops", AlarmsArgs(email="ops@example.com", tags=TAGS)))
 
     assert "kmsMasterKeyId" not in built.run.named("ops-ops-topic").inputs
     assert built.run.named("ops-ops-email").inputs["endpoint"] == "ops@example.com"
@@ -65,6 +65,7 @@ def test_every_signal_gets_its_alarms() -> None:
         state_machines={"flow": MACHINE_ARN},
         http_apis={"api": "a1b2c3"},
         period_seconds=60,
+        tags=TAGS,
     )
     built = build(lambda: Alarms("ops", args))
 

@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 from components.bucket import Bucket, BucketArgs, ServiceObjectReader
-from tests.components.conftest import ACCOUNT, PARTITION, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, TAGS, Built, build
 
 DISTRIBUTION_ARN = f"arn:{PARTITION}:cloudfront::{ACCOUNT}:distribution/E123"
 
 
 def test_defaults() -> None:
-    built = build(lambda: Bucket("files", BucketArgs()))
+    built = build(lambda: Bucket("files", BucketArgs(tags=TAGS)))
 
     assert built.component.type == "orderflow:storage:Bucket"
     assert built.kinds() == {
@@ -68,7 +68,7 @@ def policy(built: Built) -> dict[str, Any]:
 
 
 def test_defaults_the_policy_refuses_plain_http_and_waits_for_the_public_access_block() -> None:
-    built = build(lambda: Bucket("files", BucketArgs()))
+    built = build(lambda: Bucket("files", BucketArgs(tags=TAGS)))
 
     bucket_arn = built.child("files-bucket").outputs["arn"]
     assert policy(built) == {
@@ -89,7 +89,7 @@ def test_defaults_the_policy_refuses_plain_http_and_waits_for_the_public_access_
 
 def test_a_service_reader_may_get_objects_for_its_one_resource() -> None:
     reader = ServiceObjectReader("cloudfront.amazonaws.com", DISTRIBUTION_ARN)
-    built = build(lambda: Bucket("files", BucketArgs(object_readers=[reader])))
+    built = build(lambda: Bucket("files", BucketArgs(object_readers=[reader], tags=TAGS)))
 
     bucket_arn = built.child("files-bucket").outputs["arn"]
     assert policy(built)["Statement"][1] == {
@@ -103,7 +103,7 @@ def test_a_service_reader_may_get_objects_for_its_one_resource() -> None:
 
 
 def test_opt_outs_unversioned_without_events_and_destroyable() -> None:
-    args = BucketArgs(versioning=False, eventbridge_notifications=False, force_destroy=True)
+    args = BucketArgs(versioning=False, eventbridge_notifications=False, force_destroy=True, tags=TAGS)
     built = build(lambda: Bucket("files", args))
 
     assert built.inputs("files-versioning")["versioningConfiguration"] == {"status": "Suspended"}
@@ -112,7 +112,7 @@ def test_opt_outs_unversioned_without_events_and_destroyable() -> None:
 
 
 def test_kms_encryption_uses_a_bucket_key() -> None:
-    built = build(lambda: Bucket("files", BucketArgs(sse_algorithm="aws:kms")))
+    built = build(lambda: Bucket("files", BucketArgs(sse_algorithm="aws:kms", tags=TAGS)))
 
     assert built.inputs("files-encryption")["rules"] == [
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}
@@ -120,6 +120,6 @@ def test_kms_encryption_uses_a_bucket_key() -> None:
 
 
 def test_a_planned_name_is_the_physical_name() -> None:
-    built = build(lambda: Bucket("files", BucketArgs(bucket_name="probe-test-files-123")))
+    built = build(lambda: Bucket("files", BucketArgs(bucket_name="probe-test-files-123", tags=TAGS)))
 
     assert built.inputs("files-bucket")["bucket"] == "probe-test-files-123"

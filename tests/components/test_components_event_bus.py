@@ -12,7 +12,7 @@ from pulumi.runtime import settings
 from components.event_bus import EventBus, EventBusArgs, RuleArgs, RuleTarget, bus_policy
 from components.event_patterns import EventPatternError
 from orderflow import routing
-from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, TAGS, build
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
 ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive"
@@ -30,7 +30,7 @@ BUS_ARN = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{PREFIX}-events"
 
 
 def bus(**args: Any) -> EventBus:
-    return EventBus("events", EventBusArgs(archive_retention_days=7, **args))
+    return EventBus("events", EventBusArgs(archive_retention_days=7, **args, tags=TAGS))
 
 
 def test_defaults_a_bus_with_a_bounded_archive_and_a_policy_for_its_own_account_only() -> None:

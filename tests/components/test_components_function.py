@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from components.function import AsyncInvokeArgs, Function, FunctionArgs
-from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, PROJECT, REGION, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, PROJECT, REGION, TAGS, Built, build
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
@@ -22,7 +22,7 @@ FAILURES_ARN = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:failures"
 
 def worker(handlers: Path, **overrides: Any) -> Function:
     args: dict[str, Any] = {"reserved_concurrency": 5, "log_retention_days": 14, "handlers_dir": handlers}
-    return Function("worker", FunctionArgs("worker", **(args | overrides)))
+    return Function("worker", FunctionArgs("worker", **(args | overrides), tags=TAGS))
 
 
 def policy_statements(built: Built) -> list[dict[str, Any]]:

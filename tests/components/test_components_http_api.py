@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
-from tests.components.conftest import PREFIX, Built, build, worker_function
+from tests.components.conftest import PREFIX, TAGS, Built, build, worker_function
 
 ISSUER = "https://issuer.example.com/pool"
 AUDIENCE = "client-1"
@@ -24,6 +24,7 @@ def api(handlers: Path, **overrides: Any) -> HttpApi:
         throttling_burst_limit=20,
         throttling_rate_limit=10.0,
         log_retention_days=14,
+        tags=TAGS,
     )
     return HttpApi("shop", replace(args, **overrides))
 

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from components.identity import Identity, IdentityArgs
-from tests.components.conftest import PREFIX, REGION, build
+from tests.components.conftest import PREFIX, REGION, TAGS, build
 
 SITE = "https://shop.example.com/"
 
 
 def test_defaults_a_protected_pool_and_a_browser_client_without_hosted_pages() -> None:
-    built = build(lambda: Identity("users", IdentityArgs()))
+    built = build(lambda: Identity("users", IdentityArgs(tags=TAGS)))
 
     assert built.component.type == "orderflow:identity:Identity"
     assert built.kinds() == {
@@ -57,7 +57,7 @@ def test_defaults_a_protected_pool_and_a_browser_client_without_hosted_pages() -
 
 
 def test_opt_out_deletion_protection_off_and_token_lifetimes() -> None:
-    args = IdentityArgs(deletion_protection=False, access_token_minutes=5, refresh_token_days=1)
+    args = IdentityArgs(deletion_protection=False, access_token_minutes=5, refresh_token_days=1, tags=TAGS)
     built = build(lambda: Identity("users", args))
 
     assert built.inputs("users-user-pool")["deletionProtection"] == "INACTIVE"
@@ -66,7 +66,7 @@ def test_opt_out_deletion_protection_off_and_token_lifetimes() -> None:
 
 
 def test_managed_login_the_code_grant_back_to_the_site_only() -> None:
-    built = build(lambda: Identity("users", IdentityArgs(domain_prefix="probe-shop", callback_urls=[SITE])))
+    built = build(lambda: Identity("users", IdentityArgs(domain_prefix="probe-shop", callback_urls=[SITE], tags=TAGS)))
 
     assert ("aws:cognito/userPoolDomain:UserPoolDomain", "users-domain") in built.kinds()
     pool_id = built.child("users-user-pool").id
@@ -88,4 +88,4 @@ def test_managed_login_the_code_grant_back_to_the_site_only() -> None:
 @pytest.mark.parametrize("args", [{"domain_prefix": "probe-shop"}, {"callback_urls": [SITE]}])
 def test_managed_login_needs_both_a_domain_and_where_to_return(args: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="users: managed login needs both"):
-        build(lambda: Identity("users", IdentityArgs(**args)))
+        build(lambda: Identity("users", IdentityArgs(**args, tags=TAGS)))

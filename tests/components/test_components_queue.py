@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
-from tests.components.conftest import ACCOUNT, PARTITION, REGION, Built, build, worker_function
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, TAGS, Built, build, worker_function
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -42,7 +42,7 @@ def statements(built: Built, policy: str) -> list[dict[str, Any]]:
 
 
 def test_defaults_a_four_day_queue_with_a_fourteen_day_dlq_redriven_after_five_receives() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs()))
+    built = build(lambda: Queue("jobs", QueueArgs(tags=TAGS)))
 
     assert built.component.type == "orderflow:messaging:Queue"
     assert built.kinds() == {
@@ -66,7 +66,7 @@ def test_defaults_a_four_day_queue_with_a_fourteen_day_dlq_redriven_after_five_r
 
 
 def test_defaults_both_queues_refuse_plain_http() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs()))
+    built = build(lambda: Queue("jobs", QueueArgs(tags=TAGS)))
 
     assert built.inputs("jobs-policy")["queueUrl"] == url(built, "jobs-queue")
     assert statements(built, "jobs-policy") == [tls_only(arn(built, "jobs-queue"))]
@@ -76,7 +76,7 @@ def test_defaults_both_queues_refuse_plain_http() -> None:
 
 
 def test_defaults_only_this_queue_may_redrive_into_its_dlq() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs()))
+    built = build(lambda: Queue("jobs", QueueArgs(tags=TAGS)))
 
     allow = built.inputs("jobs-dlq-redrive-allow")
     assert allow["queueUrl"] == url(built, "jobs-dlq")
@@ -87,34 +87,34 @@ def test_defaults_only_this_queue_may_redrive_into_its_dlq() -> None:
 
 
 def test_dead_letter_tuned() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs(dead_letter=DeadLetterArgs(max_receive_count=2))))
+    built = build(lambda: Queue("jobs", QueueArgs(dead_letter=DeadLetterArgs(max_receive_count=2), tags=TAGS)))
 
     assert json.loads(built.inputs("jobs-queue")["redrivePolicy"])["maxReceiveCount"] == 2
 
 
 def test_opt_out_no_dead_letter_queue_for_a_queue_that_is_one() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs(dead_letter=None)))
+    built = build(lambda: Queue("jobs", QueueArgs(dead_letter=None, tags=TAGS)))
 
     assert built.kinds() == {(QUEUE, "jobs-queue"), (QUEUE_POLICY, "jobs-policy")}
     assert "redrivePolicy" not in built.inputs("jobs-queue")
 
 
 def test_opt_out_sqs_managed_encryption_off_on_both_queues() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs(sqs_managed_sse=False)))
+    built = build(lambda: Queue("jobs", QueueArgs(sqs_managed_sse=False, tags=TAGS)))
 
     assert built.inputs("jobs-queue")["sqsManagedSseEnabled"] is False
     assert built.inputs("jobs-dlq")["sqsManagedSseEnabled"] is False
 
 
 def test_visibility_timeout_of_an_unconsumed_queue_is_taken_as_given() -> None:
-    built = build(lambda: Queue("jobs", QueueArgs(visibility_timeout_seconds=45)))
+    built = build(lambda: Queue("jobs", QueueArgs(visibility_timeout_seconds=45, tags=TAGS)))
 
     assert built.inputs("jobs-queue")["visibilityTimeoutSeconds"] == 45
 
 
 def test_senders_may_send_only_on_behalf_of_their_source() -> None:
     rule = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/bus/r"
-    built = build(lambda: Queue("jobs", QueueArgs(senders=[QueueSender("events.amazonaws.com", rule)])))
+    built = build(lambda: Queue("jobs", QueueArgs(senders=[QueueSender("events.amazonaws.com", rule)], tags=TAGS)))
 
     queue_arn = arn(built, "jobs-queue")
     assert statements(built, "jobs-policy") == [
@@ -133,7 +133,7 @@ def test_senders_may_send_only_on_behalf_of_their_source() -> None:
 def test_a_consumer_reads_in_bounded_batches_reporting_item_failures(handlers: Path) -> None:
     def construct() -> Queue:
         consumer = QueueConsumerArgs(function=worker_function(handlers), maximum_concurrency=2, batch_size=5)
-        return Queue("jobs", QueueArgs(consumer=consumer))
+        return Queue("jobs", QueueArgs(consumer=consumer, tags=TAGS))
 
     built = build(construct)
 
@@ -170,7 +170,7 @@ def test_a_consumer_reads_in_bounded_batches_reporting_item_failures(handlers: P
 def test_a_consumed_queue_refuses_a_visibility_timeout_of_its_own(handlers: Path) -> None:
     def construct() -> Queue:
         consumer = QueueConsumerArgs(function=worker_function(handlers), maximum_concurrency=2)
-        return Queue("jobs", QueueArgs(consumer=consumer, visibility_timeout_seconds=30))
+        return Queue("jobs", QueueArgs(consumer=consumer, visibility_timeout_seconds=30, tags=TAGS))
 
     with pytest.raises(ValueError, match="jobs: the visibility timeout of a consumed queue is derived"):
         build(construct)

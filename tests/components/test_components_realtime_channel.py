@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
-from tests.components.conftest import ACCOUNT, PARTITION, REGION, build, worker_function
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, TAGS, build, worker_function
 
 
 def channel(handlers: Path, **args: str) -> RealtimeChannel:
-    return RealtimeChannel("live", RealtimeChannelArgs(authorizer_function=worker_function(handlers), **args))
+    return RealtimeChannel(
+        "live", RealtimeChannelArgs(authorizer_function=worker_function(handlers), **args, tags=TAGS)
+    )
 
 
 def test_defaults_a_signing_free_authorizer_invoked_only_by_iot(handlers: Path) -> None:

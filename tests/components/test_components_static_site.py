@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
-from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, Built, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, TAGS, Built, build
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy "CachingOptimized"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # "CachingDisabled"
@@ -32,7 +32,7 @@ def content(tmp_path: Path) -> Path:
 
 def site(content: Path, **overrides: Any) -> StaticSite:
     args = StaticSiteArgs(
-        content_dir=content, runtime_config={"clientId": "c-1"}, connect_sources=["wss://iot.example.com"]
+        content_dir=content, runtime_config={"clientId": "c-1"}, connect_sources=["wss://iot.example.com"], tags=TAGS
     )
     return StaticSite("web", replace(args, **overrides))
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from components.table import GlobalIndexArgs, KeyAttribute, Table, TableArgs
-from tests.components.conftest import build
+from tests.components.conftest import TAGS, build
 
 TABLE = "aws:dynamodb/table:Table"
 ITEM = "aws:dynamodb/tableItem:TableItem"
 
 
 def test_defaults_on_demand_recoverable_encrypted_protected_with_ttl() -> None:
-    built = build(lambda: Table("orders", TableArgs(hash_key=KeyAttribute("id"))))
+    built = build(lambda: Table("orders", TableArgs(hash_key=KeyAttribute("id"), tags=TAGS)))
 
     assert built.component.type == "orderflow:storage:Table"
     assert built.kinds() == {(TABLE, "orders-table")}
@@ -33,6 +33,7 @@ def test_sort_key_and_index_declare_each_attribute_once() -> None:
         hash_key=KeyAttribute("orderId"),
         range_key=KeyAttribute("at", "N"),
         global_indexes=[GlobalIndexArgs("byCustomer", KeyAttribute("customerId"), KeyAttribute("at", "N"))],
+        tags=TAGS,
     )
     inputs = build(lambda: Table("orders", args)).inputs("orders-table")
 
@@ -56,7 +57,11 @@ def test_sort_key_and_index_declare_each_attribute_once() -> None:
 
 def test_opt_outs_provisioned_without_recovery_or_protection() -> None:
     args = TableArgs(
-        hash_key=KeyAttribute("id"), point_in_time_recovery=False, deletion_protection=False, billing_mode="PROVISIONED"
+        hash_key=KeyAttribute("id"),
+        point_in_time_recovery=False,
+        deletion_protection=False,
+        billing_mode="PROVISIONED",
+        tags=TAGS,
     )
     inputs = build(lambda: Table("plain", args)).inputs("plain-table")
 
@@ -66,7 +71,7 @@ def test_opt_outs_provisioned_without_recovery_or_protection() -> None:
 
 
 def test_stream_on_request() -> None:
-    args = TableArgs(hash_key=KeyAttribute("id"), stream_view_type="NEW_AND_OLD_IMAGES")
+    args = TableArgs(hash_key=KeyAttribute("id"), stream_view_type="NEW_AND_OLD_IMAGES", tags=TAGS)
     inputs = build(lambda: Table("orders", args)).inputs("orders-table")
 
     assert inputs["streamEnabled"] is True
@@ -75,7 +80,7 @@ def test_stream_on_request() -> None:
 
 def test_seed_items_are_written_once_each_named_by_their_key() -> None:
     item = {"pk": {"S": "SKU#Tea-01"}, "available": {"N": "5"}}
-    built = build(lambda: Table("stock", TableArgs(hash_key=KeyAttribute("pk"), seed_items=[item])))
+    built = build(lambda: Table("stock", TableArgs(hash_key=KeyAttribute("pk"), seed_items=[item], tags=TAGS)))
 
     assert built.kinds() == {(TABLE, "stock-table"), (ITEM, "stock-item-sku-tea-01")}
     seeded = built.inputs("stock-item-sku-tea-01")

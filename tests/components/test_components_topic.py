@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from components.topic import SubscriptionArgs, Topic, TopicArgs, TopicPublisher
-from tests.components.conftest import ACCOUNT, PARTITION, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, REGION, TAGS, build
 
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
@@ -22,7 +22,7 @@ TLS_ONLY = {
 
 
 def test_defaults_an_encrypted_topic_published_to_over_tls_only() -> None:
-    built = build(lambda: Topic("alerts", TopicArgs()))
+    built = build(lambda: Topic("alerts", TopicArgs(tags=TAGS)))
 
     assert built.component.type == "orderflow:messaging:Topic"
     assert built.kinds() == {(TOPIC, "alerts-topic"), (TOPIC_POLICY, "alerts-policy")}
@@ -34,14 +34,16 @@ def test_defaults_an_encrypted_topic_published_to_over_tls_only() -> None:
 
 
 def test_opt_out_no_encryption_key() -> None:
-    built = build(lambda: Topic("clear", TopicArgs(kms_master_key_id=None)))
+    built = build(lambda: Topic("clear", TopicArgs(kms_master_key_id=None, tags=TAGS)))
 
     assert "kmsMasterKeyId" not in built.inputs("clear-topic")
 
 
 def test_publishers_may_publish_only_on_behalf_of_their_source() -> None:
     rule = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/r"
-    built = build(lambda: Topic("alerts", TopicArgs(publishers=[TopicPublisher("events.amazonaws.com", rule)])))
+    built = build(
+        lambda: Topic("alerts", TopicArgs(publishers=[TopicPublisher("events.amazonaws.com", rule)], tags=TAGS))
+    )
 
     topic_arn = built.child("alerts-topic").outputs["arn"]
     assert json.loads(built.inputs("alerts-policy")["policy"])["Statement"][1] == {
@@ -56,7 +58,7 @@ def test_publishers_may_publish_only_on_behalf_of_their_source() -> None:
 
 def test_every_subscription_redrives_to_its_own_dlq_only_the_topic_may_fill() -> None:
     subscriptions = {"email": SubscriptionArgs("email", "ops@example.com")}
-    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions)))
+    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions, tags=TAGS)))
 
     assert built.kinds() == {
         (TOPIC, "alerts-topic"),
@@ -81,7 +83,7 @@ def test_every_subscription_redrives_to_its_own_dlq_only_the_topic_may_fill() ->
 
 def test_a_lambda_subscription_may_invoke_only_from_this_topic() -> None:
     subscriptions = {"worker": SubscriptionArgs("lambda", FUNCTION_ARN, filter_policy={"kind": ["a"]})}
-    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions)))
+    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions, tags=TAGS)))
 
     topic_arn = built.child("alerts-topic").outputs["arn"]
     assert built.inputs("alerts-worker-invoke") == {
@@ -100,7 +102,7 @@ def test_raw_delivery_only_where_sns_has_it_for_queues() -> None:
         "queue": SubscriptionArgs("sqs", queue_arn, raw_message_delivery=True),
         "email": SubscriptionArgs("email", "ops@example.com", raw_message_delivery=True),
     }
-    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions)))
+    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions, tags=TAGS)))
 
     assert built.inputs("alerts-queue")["rawMessageDelivery"] is True
     assert "rawMessageDelivery" not in built.inputs("alerts-email")

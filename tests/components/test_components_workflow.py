@@ -9,7 +9,7 @@ import pytest
 
 from components.workflow import Workflow, WorkflowArgs
 from offline.mocks import AwsMocks
-from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, build
+from tests.components.conftest import ACCOUNT, PARTITION, PREFIX, REGION, TAGS, build
 
 FUNCTION_ARN = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:probe-test-step"
 
@@ -42,7 +42,7 @@ def flow(**overrides: Any) -> Workflow:
         "definition_inputs": {"step_function_arn": FUNCTION_ARN},
         "log_retention_days": 14,
     }
-    return Workflow("flow", WorkflowArgs(**(args | overrides)))
+    return Workflow("flow", WorkflowArgs(**(args | overrides), tags=TAGS))
 
 
 def test_defaults_a_standard_machine_logging_errors_with_data_and_traced() -> None:

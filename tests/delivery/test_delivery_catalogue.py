@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from offline.catalogue import build_catalogue, render_files
-from offline.harness import run_program
+from tests.recorded import recorded_program
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "events"
 
 
 @pytest.fixture(scope="module")
 def files() -> dict[str, str]:
-    return render_files(build_catalogue(run_program("dev")), "dev")
+    return render_files(build_catalogue(recorded_program("dev")), "dev")
 
 
 def test_committed_catalogue_matches_the_code(files: dict[str, str]) -> None:
@@ -24,7 +24,7 @@ def test_committed_catalogue_matches_the_code(files: dict[str, str]) -> None:
 
 
 def test_every_order_event_has_a_producer_consumers_and_a_schema() -> None:
-    entries = {e.detail_type: e for e in build_catalogue(run_program("dev"))}
+    entries = {e.detail_type: e for e in build_catalogue(recorded_program("dev"))}
     assert set(entries) >= {"OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"}
     for entry in entries.values():
         assert entry.producers, entry.detail_type

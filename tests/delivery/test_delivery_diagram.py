@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from offline.diagram import build_diagram, clusters, to_dot
-from offline.harness import run_program
 from offline.recording import ProgramRun
+from tests.recorded import recorded_program
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SEED_SERVICES = ["API Gateway", "Lambda", "EventBridge", "Step Functions", "SQS", "SNS", "DynamoDB", "S3", "IoT Core"]
@@ -17,7 +17,7 @@ TITLE = "orderflow (dev stack): event flow and failure paths"
 
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    return run_program("dev")
+    return recorded_program("dev")
 
 
 def test_committed_diagram_source_matches_the_program(dev_run: ProgramRun) -> None:

@@ -7,9 +7,9 @@ import shlex
 
 import pytest
 
-from offline.harness import run_program
 from orderflow.ops.cli import parser
 from tests.offline.newcomer import PROJECT_DIR
+from tests.recorded import recorded_program
 
 RUNBOOK = (PROJECT_DIR / "docs" / "operations.md").read_text()
 ENTRY = re.compile(r"^\| `(ops-[a-z0-9-]+)` \| (?P<means>[^|]+) \| (?P<run>[^|]+) \| (?P<done>[^|]+) \|$", re.MULTILINE)
@@ -20,7 +20,7 @@ PLACEHOLDERS = {"ORDER_ID": "0b9d9a4e", "…": "now", "0b9d9a4e-…": "0b9d9a4e"
 
 
 def prod_alarms() -> set[str]:
-    return {alarm.name for alarm in run_program("prod").of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    return {alarm.name for alarm in recorded_program("prod").of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
 
 
 def test_every_prod_alarm_has_one_runbook_entry() -> None:

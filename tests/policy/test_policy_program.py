@@ -16,20 +16,23 @@ from typing import Any
 import pytest
 from google.protobuf import json_format, struct_pb2
 from policy_testkit import DELETE, patched
+from shared_pack import fresh_packs, one_pack_per_stack  # noqa: F401 (the module's fixture, by name)
 
-from offline.harness import run_program
 from offline.policy_client import PACK_DIR, PolicyReport, run_policy_pack
 from offline.recording import ProgramRun, RecordedResource
+from tests.recorded import recorded_program
+
+pytestmark = pytest.mark.usefixtures("one_pack_per_stack")
 
 
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    return run_program("dev")
+    return recorded_program("dev")
 
 
 @pytest.fixture(scope="module")
 def prod_run() -> ProgramRun:
-    return run_program("prod")
+    return recorded_program("prod")
 
 
 def _report(run: ProgramRun) -> PolicyReport:
@@ -441,3 +444,12 @@ def test_policy_program_mutation_is_caught(mutation: Mutation, request: pytest.F
     report = _report(mutation.mutate(run))
     found = {(v.policy_name, v.resource_name) for v in report.violations if v.enforcement_level == mutation.level}
     assert (mutation.rule, mutation.resource) in found - before, sorted(found - before)
+
+
+def test_policy_program_a_reused_pack_reports_what_a_fresh_one_does(dev_run: ProgramRun) -> None:
+    mutation = next(mutation for mutation in MUTATIONS if mutation.stack == "dev")
+    assert _report(mutation.mutate(dev_run)).violations, "a run before, with findings, in the module's pack process"
+    reused = _report(dev_run)
+    with fresh_packs():
+        fresh = _report(dev_run)
+    assert reused == fresh

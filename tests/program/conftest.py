@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from offline.harness import run_program
 from offline.recording import ProgramRun
+from tests.recorded import recorded_program
 
 
 @pytest.fixture(scope="session")
 def dev() -> ProgramRun:
-    return run_program("dev")
+    return recorded_program("dev")
 
 
 @pytest.fixture(scope="session")
 def prod() -> ProgramRun:
-    return run_program("prod")
+    return recorded_program("prod")
 
 
 @pytest.fixture(params=["dev", "prod"], scope="session")
