@@ -54,6 +54,9 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from offline.emulator.lambdas import CallFaultKind
+from orderflow.ops import queues
+from orderflow.ops.aws import Aws
+from orderflow.ops.outputs import StackOutputs
 from tests.workflows.flowkit import (
     PROJECT_DIR,
     FaultInjector,
@@ -101,6 +104,10 @@ event for redrive), or, after the shipment is booked, the receipts bucket, the o
 INTERNAL_TEXT: Final = ("Traceback", "stackTrace", "errorMessage", "errorType", "/var/task", ".py", "Exception")
 """Markers of an internal error text (a Lambda error payload, a stack trace, a service exception)."""
 POISON_DETAIL_TYPE: Final = "InventoryAdjusted"
+RECEIPT_READY: Final = "ReceiptReady"
+"""The notification ``notify`` makes of a receipt's ``Object Created`` event."""
+AUDIT_FAILURE_QUEUE: Final = "order-audit"
+"""The audit DLQ's role in the stack outputs (``failureQueues``), as ``orderflow.ops`` names it."""
 COMMON_SKUS: Final = ("MUG-BLK", "MUG-WHT", "TEE-M", "TEE-L", "CAP-01", "BAG-TOTE")
 SCARCE_SKU: Final = "LAMP-DESK"
 LARGE_ORDER: Final = {"MUG-WHT": 45}
@@ -178,6 +185,36 @@ def plan_orders(config: FaultRunConfig) -> list[PlannedOrder]:
     return orders
 
 
+LIVE_UPDATE_STEP: Final = ".publish_live_update#"
+"""What the idempotency keys of ``notify``'s IoT step contain (``<function>.app.publish_live_update#<hash>``)."""
+COMPLETION_WRITE_FAILED: Final = "completion write failed"
+PUBLISH_RESPONSE_LOST: Final = "publish response lost"
+
+
+def unrecorded_live_update(package: str, call_site: str, request: Mapping[str, Any], kind: CallFaultKind) -> str | None:
+    """Why a call fault leaves a live update published but unrecorded, so Lambda's retry publishes it again.
+
+    No idempotency record can close this window (``handlers/notify/app.py``): IoT accepted the publish, and
+    either the step's completion record was never written (the UpdateItem failed unapplied, or the function
+    was killed at it), or the publish's own response was lost and the step failed. Any other fault of
+    ``notify`` must not publish twice, so only these are allowed a duplicate, and each is counted.
+
+    Returns
+    -------
+    str | None
+        :data:`COMPLETION_WRITE_FAILED`, :data:`PUBLISH_RESPONSE_LOST`, or None for any other fault.
+    """
+    if package != "notify":
+        return None
+    if call_site.startswith("iot-data-plane.Publish#"):
+        return PUBLISH_RESPONSE_LOST if kind == "lost-response" else None
+    if not call_site.startswith("dynamodb.UpdateItem#") or kind == "lost-response":
+        return None
+    key = str(((request.get("Key") or {}).get("id") or {}).get("S", ""))
+    status = ((request.get("ExpressionAttributeValues") or {}).get(":status") or {}).get("S")
+    return COMPLETION_WRITE_FAILED if LIVE_UPDATE_STEP in key and status == "COMPLETED" else None
+
+
 class FaultPlan(FaultInjector):
     """Seeded transient faults, decided per (step or call, order, attempt), and the outages.
 
@@ -201,6 +238,8 @@ class FaultPlan(FaultInjector):
         """Set once the orders are placed and settled: the invariants' reads are not faulted."""
         self.lambda_call_sites: Counter[str] = Counter()
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
+        self.unrecorded_live_updates: Counter[tuple[str, str]] = Counter()
+        """(subject, cause) of every fault that left an IoT publish of ``notify`` applied but unrecorded."""
         self._lock = threading.Lock()
         self._current = threading.local()
 
@@ -307,6 +346,10 @@ class FaultPlan(FaultInjector):
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
+        cause = unrecorded_live_update(package, call_site, request, kind)
+        if cause is not None:
+            with self._lock:
+                self.unrecorded_live_updates[(subject, cause)] += 1
         return kind
 
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
@@ -387,6 +430,12 @@ class FaultRunResult:
     dead_letters: dict[str, int] = field(default_factory=dict)
     """Depth of every dead-letter queue when the run settled, before the operator's redrive."""
     redriven: int = 0
+    audit_redriven: int = 0
+    """Messages the operator's ``dlq redrive order-audit`` moved back to the audit queue after the run settled."""
+    unrecorded_live_updates: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(orderId, notification type) → live updates published but unrecorded (:func:`unrecorded_live_update`)."""
+    unrecorded_causes: dict[str, int] = field(default_factory=dict)
+    """The same faults by cause: ``completion write failed``, ``publish response lost``."""
     outages: dict[int, str] = field(default_factory=dict)
     """Order sequence number → the call an outage took down for it."""
     seconds: float = 0.0
@@ -394,8 +443,9 @@ class FaultRunResult:
     """CPU time of the run (all threads): its duration on an otherwise idle machine, whatever the load."""
 
 
-def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult, FaultPlan]:
-    """Place every planned order through the API (retrying like a client), inject the faults, settle.
+def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -> tuple[FaultRunResult, FaultPlan]:
+    """Place every planned order through the API (retrying like a client), inject the faults, settle, then do
+    what the runbook asks of an operator (redrive parked inputs and the audit DLQ) and settle again.
 
     Returns
     -------
@@ -439,6 +489,13 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     result.dead_letters = flow.queue_depths(sorted(flow.system.dead_letter_queues))
     plan.settled = True
     result.redriven = _redrive_parked(flow)
+    result.audit_redriven = _redrive_audit_dead_letters(flow, outputs)
+    by_sequence = {f"order-{sequence}": order_id for sequence, order_id in result.placed.items()}
+    for (subject, cause), count in plan.unrecorded_live_updates.items():
+        sequence, _, detail_type = subject.partition("|")
+        notification = RECEIPT_READY if detail_type == "Object Created" else detail_type
+        result.unrecorded_live_updates[(by_sequence.get(sequence, sequence), notification)] += count
+        result.unrecorded_causes[cause] = result.unrecorded_causes.get(cause, 0) + count
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - started_cpu
     return result, plan
@@ -454,6 +511,28 @@ def _redrive_parked(flow: OrderFlow) -> int:
             redriven += 1
     flow.router.pump()
     return redriven
+
+
+def _redrive_audit_dead_letters(flow: OrderFlow, outputs: StackOutputs) -> int:
+    """The runbook's step for the audit DLQ: ``python -m orderflow.ops dlq redrive order-audit --one-by-one``.
+
+    The ops tool's own code path, on the emulator's moto (which has no StartMessageMoveTask, hence
+    ``--one-by-one``: receive, send to the source queue, delete); then the audit consumer takes them again.
+    Poison (no ``orderId``) goes back to the DLQ after ``maxReceiveCount`` receives, as it would on AWS.
+    """
+    report = queues.redrive(
+        Aws.connect(outputs.region, None),
+        outputs,
+        outputs.queue(AUDIT_FAILURE_QUEUE),
+        to=None,
+        rate=None,
+        limit=None,
+        dry_run=False,
+        one_by_one=True,
+        progress=lambda line: None,
+    )
+    flow.router.pump()
+    return report.moved
 
 
 def _place_with_retries(flow: OrderFlow, planned: PlannedOrder, attempts: int) -> dict[str, Any] | None:
@@ -706,7 +785,9 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
             problems.append(f"{sku}: {held[sku]} units reserved, {shipped[sku]} in booked shipments")
 
     # 4. Every terminal status: one timeline entry, one notification (or a dead letter), none twice. A parked
-    # order may not have published its event yet: none then, never two.
+    # order may not have published its event yet: none then, never two. The one duplicate allowed: a live
+    # update IoT accepted but that nothing could record (see unrecorded_live_update), once per such fault.
+    unrecorded = result.unrecorded_live_updates
     for sequence, order_id in result.placed.items():
         status = str(orders.get(order_id, {}).get("status"))
         event = TERMINAL_EVENTS.get(status)
@@ -716,13 +797,16 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
         entries, notifications = timeline[(order_id, event)], notified[(order_id, event)]
         if entries not in allowed:
             problems.append(f"order #{sequence} is {status} with {entries} {event} timeline entries")
-        if notifications not in allowed and (order_id, event) not in dead_notifications:
+        duplicates_allowed = 1 < notifications <= 1 + unrecorded[(order_id, event)]
+        if notifications not in allowed and not duplicates_allowed and (order_id, event) not in dead_notifications:
             problems.append(f"order #{sequence} is {status}, {event} was notified {notifications} times")
         others = {kind for (oid, kind) in timeline if oid == order_id} & set(TERMINAL_EVENTS.values()) - {event}
         if others:
             problems.append(f"order #{sequence} is {status} but its timeline also says {sorted(others)}")
     problems.extend(
-        f"{kind} of {order_id} was notified {count} times" for (order_id, kind), count in notified.items() if count > 1
+        f"{kind} of {order_id} was notified {count} times"
+        for (order_id, kind), count in notified.items()
+        if count > 1 + unrecorded[(order_id, kind)]
     )
 
     # 5. Nothing lost, nothing fulfilled twice, nothing still running.
@@ -737,6 +821,47 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
     # 6. What customers see.
     problems.extend(_what_customers_see(flow, result, orders, publishes))
     return problems
+
+
+def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
+    """What is left on each dead-letter queue once the operator's redrives settled, by kind.
+
+    ``poison`` is an audit message without an ``orderId`` (a producer's bug nobody can record);
+    ``duplicate of delivered work`` is an audit message whose event is on the timeline, or a notification
+    that was published; ``other`` is anything else (an order parked for an operator, or work not done).
+    """
+    timeline = flow.scan("timeline")
+    recorded_ids = {row["eventId"] for row in timeline}
+    recorded = {(row["orderId"], row["detailType"]) for row in timeline}
+    published = {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
+    audit_dlq = _audit_dead_letter_queue(flow)
+    contents: dict[str, dict[str, int]] = {}
+    for name in sorted(flow.system.dead_letter_queues):
+        kinds: Counter[str] = Counter()
+        for message in flow.peek_queue(name):
+            body = message["body"]
+            event = body.get("requestPayload", body) if isinstance(body, dict) else {}
+            detail = (event.get("detail") or {}) if isinstance(event, dict) else {}
+            key = (detail.get("orderId"), event.get("detail-type"))
+            if key[1] == "Object Created":
+                # notify's receipt event: receipts/<customerId>/<orderId>.json becomes ReceiptReady.
+                key = (str((detail.get("object") or {}).get("key", "")).rsplit("/", 1)[-1][:-5], RECEIPT_READY)
+            on_timeline = event.get("id") in recorded_ids or (key[1] in ONCE_PER_ORDER and key in recorded)
+            if name == audit_dlq and not detail.get("orderId"):
+                kinds["poison"] += 1
+            elif (name == audit_dlq and on_timeline) or ("requestPayload" in body and key in published):
+                kinds["duplicate of delivered work"] += 1
+            else:
+                kinds["other"] += 1
+        contents[name] = dict(sorted(kinds.items()))
+    return contents
+
+
+def _audit_dead_letter_queue(flow: OrderFlow) -> str:
+    """The name of the audit consumer's dead-letter queue."""
+    system = flow.system
+    audit_queue = next(queue for queue in system.queues.values() if queue.arn == system.queue_consumers[0].queue_arn)
+    return next(queue.name for queue in system.queues.values() if queue.arn == audit_queue.dead_letter_arn)
 
 
 def _dead_notifications(flow: OrderFlow) -> set[tuple[str, str]]:
@@ -789,8 +914,7 @@ def _lost_events(flow: OrderFlow, result: FaultRunResult) -> list[str]:
     problems = []
     system = flow.system
     dead: dict[str, list[dict[str, Any]]] = {name: flow.peek_queue(name) for name in system.dead_letter_queues}
-    audit_queue = next(queue for queue in system.queues.values() if queue.arn == system.queue_consumers[0].queue_arn)
-    audit_dlq = next(queue.name for queue in system.queues.values() if queue.arn == audit_queue.dead_letter_arn)
+    audit_dlq = _audit_dead_letter_queue(flow)
     dead_audit_ids = {message["body"].get("id") for message in dead[audit_dlq]}
     timeline = flow.scan("timeline")
     timeline_ids = {row["eventId"] for row in timeline}
@@ -857,14 +981,29 @@ class FaultRunReport:
     cpu_seconds: float
     call_sites: dict[str, int] = field(default_factory=dict)
     """Faulted call sites (``<function>:<service>.<Operation>#<n>``) and delivery hops → times faulted."""
+    audit_redriven: int = 0
+    """Messages the operator's ``dlq redrive order-audit`` moved back once the run settled."""
+    dead_letters_after_redrive: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each DLQ once the operator's redrives settled: ``poison``, ``duplicate of delivered work``, ``other``."""
+    unrecorded_live_updates: dict[str, int] = field(default_factory=dict)
+    """Faults that left a live update published but unrecorded (each allows one duplicate), by cause."""
 
 
-def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunReport:
-    """Run the whole fault run in a fresh moto account and report figures and broken invariants."""
+def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: StackOutputs) -> FaultRunReport:
+    """Run the whole fault run in a fresh moto account and report figures and broken invariants.
+
+    Parameters
+    ----------
+    system, outputs:
+        The recorded stack, and its outputs (what the operator's ``orderflow.ops`` commands read).
+    config:
+        The run's seed, size and rates.
+    """
     with running_flow(system) as flow:
-        result, plan = run_faults(flow, config)
+        result, plan = run_faults(flow, config, outputs)
         figures = measure(flow, result, plan)
         violations = invariant_violations(flow, result, figures)
+        left_over = dead_letters_after_redrive(flow)
         call_sites = dict(
             sorted((Counter(flow.runtime.faulted_calls) + plan.lambda_call_sites + flow.router.faulted_hops).items())
         )
@@ -874,6 +1013,11 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
             f"call sites faulted (every-call mode): {len(call_sites)} sites, {sum(call_sites.values())} faults; "
             + ", ".join(f"{site} {count}" for site, count in sorted(call_sites.items(), key=lambda kv: -kv[1])[:12])
         )
+    lines.append(
+        f"after the operator's redrives (audit DLQ: {result.audit_redriven} messages): "
+        + "; ".join(f"{name} {kinds}" for name, kinds in left_over.items() if kinds)
+        + f"; live updates published but unrecorded (one duplicate allowed each): {result.unrecorded_causes}"
+    )
     lines.append(f"invariants checked on {len(result.placed)} orders: {len(violations)} violations")
     lines.extend(f"  violation: {violation}" for violation in violations[:20])
     return FaultRunReport(
@@ -893,6 +1037,9 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
         seconds=result.seconds,
         cpu_seconds=result.cpu_seconds,
         call_sites=call_sites,
+        audit_redriven=result.audit_redriven,
+        dead_letters_after_redrive=left_over,
+        unrecorded_live_updates=dict(sorted(result.unrecorded_causes.items())),
     )
 
 
@@ -955,7 +1102,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     from offline.harness import run_program
 
-    report = run_fault_run(RecordedSystem.from_program(run_program("dev")), config)
+    program = run_program("dev")
+    outputs = StackOutputs.parse(program.outputs, source="the recorded dev stack")
+    report = run_fault_run(RecordedSystem.from_program(program), config, outputs)
     partial = arguments.output.with_suffix(".partial")
     partial.write_text(json.dumps(dataclasses.asdict(report)))
     os.replace(partial, arguments.output)
