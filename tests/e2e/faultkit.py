@@ -48,8 +48,9 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -185,6 +186,57 @@ def plan_orders(config: FaultRunConfig) -> list[PlannedOrder]:
     return orders
 
 
+RETRIED_AFTER_A_MINUTE: Final = frozenset({"notify"})
+"""Functions invoked asynchronously: Lambda retries a failed event after one minute, then two (Lambda developer
+guide, "Error handling and automatic retries"), longer than their timeout."""
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """A Powertools in-progress record an invocation wrote: its table, key and in-progress expiry (ms)."""
+
+    table: str
+    key: str
+    in_progress_expiry: str
+
+
+def idempotency_claim(call_site: str, request: Mapping[str, Any]) -> IdempotencyClaim | None:
+    """The in-progress record a handler's call writes, when it is Powertools' conditional PutItem."""
+    item = request.get("Item") or {}
+    if not call_site.startswith("dynamodb.PutItem#") or (item.get("status") or {}).get("S") != "INPROGRESS":
+        return None
+    expiry = (item.get("in_progress_expiration") or {}).get("N")
+    key = (item.get("id") or {}).get("S")
+    return IdempotencyClaim(str(request.get("TableName")), str(key), str(expiry)) if expiry and key else None
+
+
+def expire_claims(dynamodb: Any, claims: list[IdempotencyClaim]) -> None:
+    """Expire the in-progress records a killed invocation left, as they have expired when Lambda retries it.
+
+    On AWS, Powertools' in-progress record expires with the invocation's remaining time, so a timed-out
+    invocation's record has expired when it dies, and an asynchronous function's retry comes a minute later.
+    The emulator's clock is virtual but Powertools reads the wall clock, so the kit lets that time pass for
+    exactly these records (the condition leaves any record another invocation wrote since untouched).
+    """
+    past = str(int(time.time() * 1000) - 1)
+    for claim in claims:
+        try:
+            dynamodb.update_item(
+                TableName=claim.table,
+                Key={"id": {"S": claim.key}},
+                UpdateExpression="SET #in_progress_expiry = :past",
+                ConditionExpression="#status = :in_progress AND #in_progress_expiry = :claimed",
+                ExpressionAttributeNames={"#in_progress_expiry": "in_progress_expiration", "#status": "status"},
+                ExpressionAttributeValues={
+                    ":past": {"N": past},
+                    ":in_progress": {"S": "INPROGRESS"},
+                    ":claimed": {"N": claim.in_progress_expiry},
+                },
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            continue
+
+
 LIVE_UPDATE_STEP: Final = ".publish_live_update#"
 """What the idempotency keys of ``notify``'s IoT step contain (``<function>.app.publish_live_update#<hash>``)."""
 COMPLETION_WRITE_FAILED: Final = "completion write failed"
@@ -240,6 +292,10 @@ class FaultPlan(FaultInjector):
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
         self.unrecorded_live_updates: Counter[tuple[str, str]] = Counter()
         """(subject, cause) of every fault that left an IoT publish of ``notify`` applied but unrecorded."""
+        self.killed_claims: list[IdempotencyClaim] = []
+        """In-progress idempotency records of killed invocations, to expire before the next invocation runs."""
+        self.expire_claims: Callable[[list[IdempotencyClaim]], None] = lambda claims: None
+        """Expires the given in-progress records (set by :func:`run_faults` to a write with the flow's client)."""
         self._lock = threading.Lock()
         self._current = threading.local()
 
@@ -304,6 +360,10 @@ class FaultPlan(FaultInjector):
 
     def _decide_every_call(self, package: str, event: Any) -> FaultKind | None:
         self._current.subject = None
+        self._current.claims = []
+        with self._lock:
+            killed, self.killed_claims = self.killed_claims, []
+        self.expire_claims(killed)
         if self.settled or package in EVERY_CALL_EXEMPT:
             return None
         subject = self._subject_of_any(package, event)
@@ -340,12 +400,18 @@ class FaultPlan(FaultInjector):
         if not self.config.every_call or subject is None:
             return None
         if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
+            claim = idempotency_claim(call_site, request)
+            if claim is not None:
+                self._current.claims.append(claim)
             return None
         attempt = str(self.attempts[("call", package, call_site, subject)])
         kind = CALL_FAULT_KINDS[
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
+        if kind == "timeout" or (kind == "out-of-memory" and package in RETRIED_AFTER_A_MINUTE):
+            with self._lock:
+                self.killed_claims.extend(self._current.claims)
         cause = unrecorded_live_update(package, call_site, request, kind)
         if cause is not None:
             with self._lock:
@@ -458,6 +524,7 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     flow.router.deliveries_per_event = config.deliveries_per_event
     flow.router.delivery_fault = plan.delivery_fault
     flow.router.hop_fault = plan.hop_fault
+    plan.expire_claims = partial(expire_claims, flow.dynamodb)
     result = FaultRunResult(config)
     started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
