@@ -54,7 +54,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
-from offline.emulator.lambdas import CallFaultKind
+from offline.emulator.lambdas import CallFaultKind, Invocation
 from orderflow.ops import queues
 from orderflow.ops.aws import Aws
 from orderflow.ops.outputs import StackOutputs
@@ -211,7 +211,7 @@ def idempotency_claim(call_site: str, request: Mapping[str, Any]) -> Idempotency
 
 
 def expire_claims(dynamodb: Any, claims: list[IdempotencyClaim]) -> None:
-    """Expire the in-progress records a killed invocation left, as they have expired when Lambda retries it.
+    """Expire in-progress records an invocation left, as they have expired when Lambda retries it on AWS.
 
     On AWS, Powertools' in-progress record expires with the invocation's remaining time, so a timed-out
     invocation's record has expired when it dies, and an asynchronous function's retry comes a minute later.
@@ -292,8 +292,6 @@ class FaultPlan(FaultInjector):
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
         self.unrecorded_live_updates: Counter[tuple[str, str]] = Counter()
         """(subject, cause) of every fault that left an IoT publish of ``notify`` applied but unrecorded."""
-        self.killed_claims: list[IdempotencyClaim] = []
-        """In-progress idempotency records of killed invocations, to expire before the next invocation runs."""
         self.expire_claims: Callable[[list[IdempotencyClaim]], None] = lambda claims: None
         """Expires the given in-progress records (set by :func:`run_faults` to a write with the flow's client)."""
         self._lock = threading.Lock()
@@ -361,9 +359,6 @@ class FaultPlan(FaultInjector):
     def _decide_every_call(self, package: str, event: Any) -> FaultKind | None:
         self._current.subject = None
         self._current.claims = []
-        with self._lock:
-            killed, self.killed_claims = self.killed_claims, []
-        self.expire_claims(killed)
         if self.settled or package in EVERY_CALL_EXEMPT:
             return None
         subject = self._subject_of_any(package, event)
@@ -409,14 +404,24 @@ class FaultPlan(FaultInjector):
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
-        if kind == "timeout" or (kind == "out-of-memory" and package in RETRIED_AFTER_A_MINUTE):
-            with self._lock:
-                self.killed_claims.extend(self._current.claims)
         cause = unrecorded_live_update(package, call_site, request, kind)
         if cause is not None:
             with self._lock:
                 self.unrecorded_live_updates[(subject, cause)] += 1
         return kind
+
+    def after_invocation(self, invocation: Invocation) -> None:
+        """Expire the in-progress records a finished invocation left, where AWS would have by its retry.
+
+        A timed-out invocation's records expire when it dies; an asynchronous function's failed invocation is
+        retried a minute later, past its timeout, when its records have expired too (:func:`expire_claims`).
+        Called in the invocation's thread right after it returns, so the claims are exactly its own.
+        """
+        claims = getattr(self._current, "claims", [])
+        self._current.claims = []
+        retried_later = not invocation.succeeded and invocation.package in RETRIED_AFTER_A_MINUTE
+        if claims and (invocation.fault == "timeout" or retried_later):
+            self.expire_claims(claims)
 
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
         """In the every-call mode, fail ``transient_rate`` of the deliveries on every hop."""
@@ -525,6 +530,14 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     flow.router.delivery_fault = plan.delivery_fault
     flow.router.hop_fault = plan.hop_fault
     plan.expire_claims = partial(expire_claims, flow.dynamodb)
+    invoke = flow.runtime.invoke
+
+    def invoke_then_let_time_pass(*args: Any, **kwargs: Any) -> Invocation:
+        invocation = invoke(*args, **kwargs)
+        plan.after_invocation(invocation)
+        return invocation
+
+    flow.runtime.invoke = invoke_then_let_time_pass  # type: ignore[method-assign]
     result = FaultRunResult(config)
     started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
@@ -873,7 +886,7 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
     problems.extend(
         f"{kind} of {order_id} was notified {count} times"
         for (order_id, kind), count in notified.items()
-        if count > 1 + unrecorded[(order_id, kind)]
+        if count > 1 + unrecorded[(str(order_id), str(kind))]
     )
 
     # 5. Nothing lost, nothing fulfilled twice, nothing still running.
@@ -895,12 +908,18 @@ def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
 
     ``poison`` is an audit message without an ``orderId`` (a producer's bug nobody can record);
     ``duplicate of delivered work`` is an audit message whose event is on the timeline, or a notification
-    that was published; ``other`` is anything else (an order parked for an operator, or work not done).
+    published on both channels (IoT and SNS; reads the SNS messages, so call it last); ``other`` is anything
+    else (an order parked for an operator, or work not done).
     """
     timeline = flow.scan("timeline")
     recorded_ids = {row["eventId"] for row in timeline}
     recorded = {(row["orderId"], row["detailType"]) for row in timeline}
-    published = {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
+    emailed = {
+        (message.get("orderId"), message.get("type"))
+        for message in (json.loads(envelope["Message"]) for envelope in flow.sns_messages())
+    }
+    # A notification is delivered once both channels published it.
+    published = emailed & {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
     audit_dlq = _audit_dead_letter_queue(flow)
     contents: dict[str, dict[str, int]] = {}
     for name in sorted(flow.system.dead_letter_queues):
