@@ -25,6 +25,13 @@ timeout or an out-of-memory kill mid-run (the calls before it applied); invocati
 they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
 destinations) fails at ``transient_rate``. The report's ``call_sites`` counts each faulted call site and hop.
 
+Once the run settled, the kit does the runbook's operator steps (start parked customer-status inputs again,
+``orderflow.ops dlq redrive order-audit``), settles again, then checks the invariants and lists what each
+DLQ still holds. Emulated time: the emulator's clock is virtual but Powertools reads the wall clock, so the
+kit expires the in-progress idempotency records of an invocation Lambda would retry only after they expired
+(:meth:`FaultPlan.after_invocation`). The one duplicate allowed is a live update IoT accepted that nothing
+could record (:func:`unrecorded_live_update`), once per such fault, counted in the report.
+
 Every event is delivered ``deliveries_per_event`` times, the copies processed at the same time. Plus, by
 construction of the order mix: permanent declines (large orders of customers without history),
 stock-outs (scarce SKUs run out), customers blocked after repeated failures, and poison events without

@@ -7,7 +7,8 @@ publishes the figures to the terminal summary and asserts the invariants the run
 * every accepted order is terminal, or parked on an alarmed queue with its cause;
 * nobody is charged without an order, charged twice, refunded while shipped, or shipped without payment;
 * stock is never negative and always equals initial − what booked shipments hold;
-* every terminal status has exactly one timeline entry and one notification of its event;
+* every terminal status has exactly one timeline entry and one notification of its event (a second live
+  update only where a fault left the first one published but unrecorded, counted in the report);
 * no event is lost and a duplicated ``OrderPlaced`` never fulfils twice;
 * no customer sees another customer's data or an internal error text.
 
