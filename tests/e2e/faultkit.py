@@ -411,6 +411,10 @@ class FaultPlan(FaultInjector):
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
+        claim = idempotency_claim(call_site, request) if kind == "lost-response" else None
+        if claim is not None:
+            # Applied, its answer lost: Powertools raises, and the record stays in progress like any other.
+            self._current.claims.append(claim)
         cause = unrecorded_live_update(package, call_site, request, kind)
         if cause is not None:
             with self._lock:
