@@ -297,8 +297,8 @@ class FaultPlan(FaultInjector):
         """Set once the orders are placed and settled: the invariants' reads are not faulted."""
         self.lambda_call_sites: Counter[str] = Counter()
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
-        self.unrecorded_live_updates: Counter[tuple[str, str]] = Counter()
-        """(subject, cause) of every fault that left an IoT publish of ``notify`` applied but unrecorded."""
+        self.unrecorded_live_updates: Counter[tuple[str, str, str]] = Counter()
+        """(orderId, notification type, cause) of every fault that left a live update applied but unrecorded."""
         self.expire_claims: Callable[[list[IdempotencyClaim]], None] = lambda claims: None
         """Expires the given in-progress records (set by :func:`run_faults` to a write with the flow's client)."""
         self._lock = threading.Lock()
@@ -366,6 +366,7 @@ class FaultPlan(FaultInjector):
     def _decide_every_call(self, package: str, event: Any) -> FaultKind | None:
         self._current.subject = None
         self._current.claims = []
+        self._current.live_update = None
         if self.settled or package in EVERY_CALL_EXEMPT:
             return None
         subject = self._subject_of_any(package, event)
@@ -401,6 +402,9 @@ class FaultPlan(FaultInjector):
         subject = getattr(self._current, "subject", None)
         if not self.config.every_call or subject is None:
             return None
+        if package == "notify" and call_site.startswith("iot-data-plane.Publish#"):
+            # The live update this invocation publishes (its payload), named by the notification it carries.
+            self._current.live_update = (str(request.get("orderId")), str(request.get("type")))
         if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
             claim = idempotency_claim(call_site, request)
             if claim is not None:
@@ -416,9 +420,10 @@ class FaultPlan(FaultInjector):
             # Applied, its answer lost: Powertools raises, and the record stays in progress like any other.
             self._current.claims.append(claim)
         cause = unrecorded_live_update(package, call_site, request, kind)
-        if cause is not None:
+        live_update = getattr(self._current, "live_update", None)
+        if cause is not None and live_update is not None:
             with self._lock:
-                self.unrecorded_live_updates[(subject, cause)] += 1
+                self.unrecorded_live_updates[(*live_update, cause)] += 1
         return kind
 
     def after_invocation(self, invocation: Invocation) -> None:
@@ -581,11 +586,8 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     plan.settled = True
     result.redriven = _redrive_parked(flow)
     result.audit_redriven = _redrive_audit_dead_letters(flow, outputs)
-    by_sequence = {f"order-{sequence}": order_id for sequence, order_id in result.placed.items()}
-    for (subject, cause), count in plan.unrecorded_live_updates.items():
-        sequence, _, detail_type = subject.partition("|")
-        notification = RECEIPT_READY if detail_type == "Object Created" else detail_type
-        result.unrecorded_live_updates[(by_sequence.get(sequence, sequence), notification)] += count
+    for (order_id, notification, cause), count in plan.unrecorded_live_updates.items():
+        result.unrecorded_live_updates[(order_id, notification)] += count
         result.unrecorded_causes[cause] = result.unrecorded_causes.get(cause, 0) + count
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - started_cpu
