@@ -885,3 +885,76 @@ def fulfillment_definition(
     }
     validate_definition(definition)
     return definition
+
+
+DEFAULT_RETRY: Final = {"IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3}
+"""A Retrier's fields when absent (Amazon States Language: 1 s, rate 2.0, 3 attempts; no delay cap)."""
+
+
+def retrier_wait_seconds(retrier: dict[str, Any]) -> float:
+    """The longest a Retrier waits in all: every retry's interval, grown by the rate and capped, before jitter.
+
+    ``JitterStrategy: FULL`` draws each wait from ``[0, that interval]``, so this is an upper bound either way.
+    """
+    settings = DEFAULT_RETRY | retrier
+    cap = float(settings.get("MaxDelaySeconds", float("inf")))
+    interval, rate = float(settings["IntervalSeconds"]), float(settings["BackoffRate"])
+    return sum(min(interval * rate**retry, cap) for retry in range(int(settings["MaxAttempts"])))
+
+
+def worst_case_duration_seconds(definition: dict[str, Any]) -> float:
+    """The longest a run of ``definition`` can last: the slowest path, every Task exhausting every Retrier.
+
+    A Task lasts at most ``TimeoutSeconds`` per attempt; it makes one attempt plus each Retrier's
+    ``MaxAttempts`` (an error may match a different Retrier each time, and each counts its own), and waits
+    :func:`retrier_wait_seconds` for each. Choice, Pass, Succeed and Fail take no time; a Wait takes its
+    ``Seconds``. The path is the slowest of ``Next``, ``Default``, the Choices' and the Catchers' targets.
+    Use it to check an EXPRESS workflow stays within its 5-minute limit.
+
+    Parameters
+    ----------
+    definition:
+        An ASL document without Parallel or Map states.
+
+    Returns
+    -------
+    float
+        Seconds.
+
+    Raises
+    ------
+    ValueError
+        Naming the state: a Task without ``TimeoutSeconds`` (ASL sets no timeout, so nothing bounds it), a Wait
+        without ``Seconds``, a Parallel or Map state, or a loop.
+    """
+    states: dict[str, dict[str, Any]] = definition["States"]
+    longest: dict[str, float] = {}
+
+    def from_state(name: str, visiting: frozenset[str]) -> float:
+        if name in visiting:
+            raise ValueError(f"state {name!r} is on a loop: a run has no worst case")
+        if name in longest:
+            return longest[name]
+        state = states[name]
+        kind = state["Type"]
+        if kind == "Task":
+            if "TimeoutSeconds" not in state:
+                raise ValueError(f"Task {name!r} has no TimeoutSeconds: nothing bounds how long it runs")
+            retriers = state.get("Retry", [])
+            attempts = 1 + sum(int((DEFAULT_RETRY | retrier)["MaxAttempts"]) for retrier in retriers)
+            own = attempts * float(state["TimeoutSeconds"]) + sum(retrier_wait_seconds(r) for r in retriers)
+        elif kind == "Wait":
+            if "Seconds" not in state:
+                raise ValueError(f"Wait {name!r} has no Seconds: its duration depends on the input")
+            own = float(state["Seconds"])
+        elif kind in ("Choice", "Pass", "Succeed", "Fail"):
+            own = 0.0
+        else:
+            raise ValueError(f"state {name!r} is a {kind}: only Task, Wait, Choice, Pass, Succeed and Fail are known")
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [rule.get("Next") for rule in state.get("Choices", []) + state.get("Catch", [])]
+        after = [from_state(target, visiting | {name}) for target in targets if target]
+        longest[name] = own + max(after, default=0.0)
+        return longest[name]
+
+    return from_state(definition["StartAt"], frozenset())

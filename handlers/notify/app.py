@@ -15,17 +15,25 @@ Status events are accepted only from the order system's own source: the bus poli
 IAM conditions already refuse forged ones, and this check holds even if they are loosened.
 
 Any failure raises, so Lambda retries and then hands the event to the on-failure destination.
-Exactly once per order and notification type: each happens once in an order's life, so a duplicate
-(the same event delivered twice, or put twice after a lost PutEvents response, or a receipt written
-twice) publishes nothing: Powertools Idempotency records each ``[orderId, type]`` once it was published.
-A duplicate is done, never a failure: one that arrives while the first copy is still publishing succeeds
-too (that copy owns the work), so the on-failure queue only ever holds notifications nobody delivered.
+Once per order, notification type and channel: each notification happens once in an order's life, so a
+duplicate (the same event delivered twice, or put twice after a lost PutEvents response, or a receipt
+written twice) publishes nothing. Each channel is its own Powertools idempotent step, recording
+``[orderId, type]`` under its own key once it published, so a retry after the SNS publish failed skips the
+IoT publish that already went out. A duplicate is done, never a failure: one that arrives while the first
+copy is still publishing succeeds too (that copy owns the work), so the on-failure queue only ever holds
+notifications nobody delivered.
+
+One window stays open, as for any publish to a system outside the idempotency table: when a channel
+published but its completion record was never written (the UpdateItem failed unapplied, or the function
+was killed at it), the in-progress record expires and Lambda's retry publishes that channel again. Both
+channels carry ``orderId`` and ``type``, which identify a notification, so a subscriber can drop the copy.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -88,7 +96,7 @@ dynamodb = boto3.client("dynamodb")
 
 
 def _count_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    # Powertools calls this only when it skips a notification it already published.
+    # Powertools calls this only when it skips a channel it already published.
     metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
     return response
 
@@ -99,7 +107,9 @@ idempotency_config = IdempotencyConfig(
     expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
     response_hook=_count_duplicate,
 )
-persistence_layer = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
+# One store per channel: each idempotent step keeps its own records, "<function name>.app.<step>#<hash>".
+live_update_store = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
+subscriber_store = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
 
 
 class UnsupportedEvent(Exception):  # noqa: N818 - reads as the condition it reports
@@ -179,10 +189,10 @@ def topic_of(notification: CustomerNotification) -> str:
     return f"{REALTIME_TOPIC_PREFIX}/{notification.customer_id}/{notification.order_id}"
 
 
-def published_already(notification: CustomerNotification) -> bool:
-    """Whether Powertools holds a completed record for this notification (False when it cannot tell)."""
+def published_already(store: DynamoDBPersistenceLayer, notification: CustomerNotification) -> bool:
+    """Whether ``store`` holds a completed record for this notification (False when it cannot tell)."""
     try:
-        record = persistence_layer.get_record(notification.model_dump(mode="json"))
+        record = store.get_record(notification.model_dump(mode="json"))
     except (IdempotencyItemNotFoundError, ClientError, BotoCoreError):
         return False
     return record is not None and record.status == "COMPLETED" and not record.is_expired
@@ -191,11 +201,11 @@ def published_already(notification: CustomerNotification) -> bool:
 @tracer.capture_method
 @idempotent_function(
     data_keyword_argument="notification",
-    persistence_store=persistence_layer,
+    persistence_store=live_update_store,
     config=idempotency_config,
 )
-def publish(*, notification: CustomerNotification) -> dict[str, Any]:
-    """Publish to the customer's IoT topic and to the SNS topic, once per order and notification type.
+def publish_live_update(*, notification: CustomerNotification) -> dict[str, Any]:
+    """Publish to the customer's IoT topic, once per order and notification type.
 
     Parameters
     ----------
@@ -205,20 +215,48 @@ def publish(*, notification: CustomerNotification) -> dict[str, Any]:
     Returns
     -------
     dict[str, Any]
-        ``{"type": ..., "topic": ...}`` (stored by Powertools and returned again for a duplicate).
+        ``{"channel": "iot", "topic": ...}`` (stored by Powertools and returned again for a duplicate).
     """
     topic = topic_of(notification)
-    message = notification.model_dump_json()
-    iot_data.publish(topic=topic, qos=1, payload=message.encode())
-    sns.publish(
+    iot_data.publish(topic=topic, qos=1, payload=notification.model_dump_json().encode())
+    metrics.add_metric(name="LiveUpdatesPublished", unit=MetricUnit.Count, value=1)
+    return {"channel": "iot", "topic": topic}
+
+
+@tracer.capture_method
+@idempotent_function(
+    data_keyword_argument="notification",
+    persistence_store=subscriber_store,
+    config=idempotency_config,
+)
+def publish_to_subscribers(*, notification: CustomerNotification) -> dict[str, Any]:
+    """Publish to the SNS topic (email, services), once per order and notification type.
+
+    Parameters
+    ----------
+    notification:
+        What to send; passed by keyword, Powertools keys it on ``[orderId, type]``.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``{"channel": "sns", "messageId": ...}`` (stored by Powertools and returned again for a duplicate).
+    """
+    published = sns.publish(
         TopicArn=NOTIFICATIONS_TOPIC_ARN,
-        Message=message,
+        Message=notification.model_dump_json(),
         Subject=f"Order {notification.order_id}: {notification.type}",
         MessageAttributes={"detailType": {"DataType": "String", "StringValue": notification.type}},
     )
-    metrics.add_metric(name="NotificationsPublished", unit=MetricUnit.Count, value=1)
-    logger.info("Notification published", type=notification.type, topic=topic)
-    return {"type": notification.type, "topic": topic}
+    metrics.add_metric(name="SubscriberMessagesPublished", unit=MetricUnit.Count, value=1)
+    return {"channel": "sns", "messageId": published["MessageId"]}
+
+
+CHANNELS: Final = (
+    (publish_live_update, live_update_store),
+    (publish_to_subscribers, subscriber_store),
+)
+"""Each channel's idempotent step and its store, in publishing order (the browser's live update first)."""
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.correlationId || id")
@@ -229,22 +267,48 @@ def lambda_handler(event: NotifiedEvent, context: LambdaContext) -> dict[str, An
     """EventBridge (asynchronous) entry point: one status event or receipt in, ``{type, topic}`` out."""
     idempotency_config.register_lambda_context(context)
     notification = notification_for(event)
-    try:
-        return publish(notification=notification)
-    except IdempotencyPersistenceLayerError:
-        # The idempotency table refused this copy (throttled); if another copy published it, this one is done.
-        if not published_already(notification):
-            raise
-        return _duplicate(notification, "already published by another copy")
-    except IdempotencyAlreadyInProgressError:
-        # Another copy of this notification is being published right now: it is done or being done. If that
-        # invocation fails, Powertools drops its record and Lambda retries it; if it dies, its record expires
-        # with its timeout (10 s), well before Lambda's first retry (1 min), so nothing waits on a dead owner.
-        return _duplicate(notification, "being published by another copy")
-
-
-def _duplicate(notification: CustomerNotification, why: str) -> dict[str, Any]:
-    """The answer for a copy whose notification another copy owns: a success, counted as deduplicated."""
-    metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
-    logger.info(f"Notification {why}; this copy is a duplicate", type=notification.type)
+    for publish, store in CHANNELS:
+        publish_once(publish, store, notification)
+    logger.info("Notification handled", type=notification.type, topic=topic_of(notification))
     return {"type": notification.type, "topic": topic_of(notification)}
+
+
+def publish_once(
+    publish: Callable[..., dict[str, Any]], store: DynamoDBPersistenceLayer, notification: CustomerNotification
+) -> None:
+    """Run one channel's idempotent step; a copy whose channel another copy owns is done, not a failure.
+
+    Parameters
+    ----------
+    publish:
+        The channel's idempotent step.
+    store:
+        Its Powertools persistence layer (read when the idempotency table refused this copy).
+    notification:
+        What to send.
+
+    Raises
+    ------
+    Exception
+        Whatever the publish raised, or ``IdempotencyPersistenceLayerError`` when the table refused this copy
+        and no completed record shows the channel published: Lambda retries the event.
+    """
+    try:
+        publish(notification=notification)
+    except IdempotencyPersistenceLayerError:
+        # The idempotency table refused this copy (throttled), or the completion write failed: if a completed
+        # record shows the channel published (another copy, or this one's write applied), this one is done.
+        if not published_already(store, notification):
+            raise
+        _count_skipped(notification, publish.__name__, "already published")
+    except IdempotencyAlreadyInProgressError:
+        # Another copy is publishing this channel right now: it is done or being done. If that invocation
+        # fails, Powertools drops its record and Lambda retries it; if it dies, its record expires with its
+        # timeout (10 s), well before Lambda's first retry (1 min), so nothing waits on a dead owner.
+        _count_skipped(notification, publish.__name__, "being published by another copy")
+
+
+def _count_skipped(notification: CustomerNotification, step: str, why: str) -> None:
+    """Count a channel this copy skipped because another copy owns it."""
+    metrics.add_metric(name="NotificationsDeduplicated", unit=MetricUnit.Count, value=1)
+    logger.info(f"Notification {why}; this copy is a duplicate", type=notification.type, step=step)

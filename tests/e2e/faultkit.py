@@ -25,6 +25,13 @@ timeout or an out-of-memory kill mid-run (the calls before it applied); invocati
 they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
 destinations) fails at ``transient_rate``. The report's ``call_sites`` counts each faulted call site and hop.
 
+Once the run settled, the kit does the runbook's operator steps (start parked customer-status inputs again,
+``orderflow.ops dlq redrive order-audit``), settles again, then checks the invariants and lists what each
+DLQ still holds. Emulated time: the emulator's clock is virtual but Powertools reads the wall clock, so the
+kit expires the in-progress idempotency records of an invocation Lambda would retry only after they expired
+(:meth:`FaultPlan.after_invocation`). The one duplicate allowed is a live update IoT accepted that nothing
+could record (:func:`unrecorded_live_update`), once per such fault, counted in the report.
+
 Every event is delivered ``deliveries_per_event`` times, the copies processed at the same time. Plus, by
 construction of the order mix: permanent declines (large orders of customers without history),
 stock-outs (scarce SKUs run out), customers blocked after repeated failures, and poison events without
@@ -48,12 +55,16 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
-from offline.emulator.lambdas import CallFaultKind
+from offline.emulator.lambdas import CallFaultKind, Invocation
+from orderflow.ops import queues
+from orderflow.ops.aws import Aws
+from orderflow.ops.outputs import StackOutputs
 from tests.workflows.flowkit import (
     PROJECT_DIR,
     FaultInjector,
@@ -101,6 +112,10 @@ event for redrive), or, after the shipment is booked, the receipts bucket, the o
 INTERNAL_TEXT: Final = ("Traceback", "stackTrace", "errorMessage", "errorType", "/var/task", ".py", "Exception")
 """Markers of an internal error text (a Lambda error payload, a stack trace, a service exception)."""
 POISON_DETAIL_TYPE: Final = "InventoryAdjusted"
+RECEIPT_READY: Final = "ReceiptReady"
+"""The notification ``notify`` makes of a receipt's ``Object Created`` event."""
+AUDIT_FAILURE_QUEUE: Final = "order-audit"
+"""The audit DLQ's role in the stack outputs (``failureQueues``), as ``orderflow.ops`` names it."""
 COMMON_SKUS: Final = ("MUG-BLK", "MUG-WHT", "TEE-M", "TEE-L", "CAP-01", "BAG-TOTE")
 SCARCE_SKU: Final = "LAMP-DESK"
 LARGE_ORDER: Final = {"MUG-WHT": 45}
@@ -178,6 +193,87 @@ def plan_orders(config: FaultRunConfig) -> list[PlannedOrder]:
     return orders
 
 
+RETRIED_AFTER_A_MINUTE: Final = frozenset({"notify"})
+"""Functions invoked asynchronously: Lambda retries a failed event after one minute, then two (Lambda developer
+guide, "Error handling and automatic retries"), longer than their timeout."""
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """A Powertools in-progress record an invocation wrote: its table, key and in-progress expiry (ms)."""
+
+    table: str
+    key: str
+    in_progress_expiry: str
+
+
+def idempotency_claim(call_site: str, request: Mapping[str, Any]) -> IdempotencyClaim | None:
+    """The in-progress record a handler's call writes, when it is Powertools' conditional PutItem."""
+    item = request.get("Item") or {}
+    if not call_site.startswith("dynamodb.PutItem#") or (item.get("status") or {}).get("S") != "INPROGRESS":
+        return None
+    expiry = (item.get("in_progress_expiration") or {}).get("N")
+    key = (item.get("id") or {}).get("S")
+    return IdempotencyClaim(str(request.get("TableName")), str(key), str(expiry)) if expiry and key else None
+
+
+def expire_claims(dynamodb: Any, claims: list[IdempotencyClaim]) -> None:
+    """Expire in-progress records an invocation left, as they have expired when Lambda retries it on AWS.
+
+    On AWS, Powertools' in-progress record expires with the invocation's remaining time, so a timed-out
+    invocation's record has expired when it dies, and an asynchronous function's retry comes a minute later.
+    The emulator's clock is virtual but Powertools reads the wall clock, so the kit lets that time pass for
+    exactly these records (the condition leaves any record another invocation wrote since untouched).
+    """
+    past = str(int(time.time() * 1000) - 1)
+    for claim in claims:
+        try:
+            dynamodb.update_item(
+                TableName=claim.table,
+                Key={"id": {"S": claim.key}},
+                UpdateExpression="SET #in_progress_expiry = :past",
+                ConditionExpression="#status = :in_progress AND #in_progress_expiry = :claimed",
+                ExpressionAttributeNames={"#in_progress_expiry": "in_progress_expiration", "#status": "status"},
+                ExpressionAttributeValues={
+                    ":past": {"N": past},
+                    ":in_progress": {"S": "INPROGRESS"},
+                    ":claimed": {"N": claim.in_progress_expiry},
+                },
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            continue
+
+
+LIVE_UPDATE_STEP: Final = ".publish_live_update#"
+"""What the idempotency keys of ``notify``'s IoT step contain (``<function>.app.publish_live_update#<hash>``)."""
+COMPLETION_WRITE_FAILED: Final = "completion write failed"
+PUBLISH_RESPONSE_LOST: Final = "publish response lost"
+
+
+def unrecorded_live_update(package: str, call_site: str, request: Mapping[str, Any], kind: CallFaultKind) -> str | None:
+    """Why a call fault leaves a live update published but unrecorded, so Lambda's retry publishes it again.
+
+    No idempotency record can close this window (``handlers/notify/app.py``): IoT accepted the publish, and
+    either the step's completion record was never written (the UpdateItem failed unapplied, or the function
+    was killed at it), or the publish's own response was lost and the step failed. Any other fault of
+    ``notify`` must not publish twice, so only these are allowed a duplicate, and each is counted.
+
+    Returns
+    -------
+    str | None
+        :data:`COMPLETION_WRITE_FAILED`, :data:`PUBLISH_RESPONSE_LOST`, or None for any other fault.
+    """
+    if package != "notify":
+        return None
+    if call_site.startswith("iot-data-plane.Publish#"):
+        return PUBLISH_RESPONSE_LOST if kind == "lost-response" else None
+    if not call_site.startswith("dynamodb.UpdateItem#") or kind == "lost-response":
+        return None
+    key = str(((request.get("Key") or {}).get("id") or {}).get("S", ""))
+    status = ((request.get("ExpressionAttributeValues") or {}).get(":status") or {}).get("S")
+    return COMPLETION_WRITE_FAILED if LIVE_UPDATE_STEP in key and status == "COMPLETED" else None
+
+
 class FaultPlan(FaultInjector):
     """Seeded transient faults, decided per (step or call, order, attempt), and the outages.
 
@@ -201,6 +297,10 @@ class FaultPlan(FaultInjector):
         """Set once the orders are placed and settled: the invariants' reads are not faulted."""
         self.lambda_call_sites: Counter[str] = Counter()
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
+        self.unrecorded_live_updates: Counter[tuple[str, str, str]] = Counter()
+        """(orderId, notification type, cause) of every fault that left a live update applied but unrecorded."""
+        self.expire_claims: Callable[[list[IdempotencyClaim]], None] = lambda claims: None
+        """Expires the given in-progress records (set by :func:`run_faults` to a write with the flow's client)."""
         self._lock = threading.Lock()
         self._current = threading.local()
 
@@ -265,6 +365,8 @@ class FaultPlan(FaultInjector):
 
     def _decide_every_call(self, package: str, event: Any) -> FaultKind | None:
         self._current.subject = None
+        self._current.claims = []
+        self._current.live_update = None
         if self.settled or package in EVERY_CALL_EXEMPT:
             return None
         subject = self._subject_of_any(package, event)
@@ -300,14 +402,42 @@ class FaultPlan(FaultInjector):
         subject = getattr(self._current, "subject", None)
         if not self.config.every_call or subject is None:
             return None
+        if package == "notify" and call_site.startswith("iot-data-plane.Publish#"):
+            # The live update this invocation publishes (its payload), named by the notification it carries.
+            self._current.live_update = (str(request.get("orderId")), str(request.get("type")))
         if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
+            claim = idempotency_claim(call_site, request)
+            if claim is not None:
+                self._current.claims.append(claim)
             return None
         attempt = str(self.attempts[("call", package, call_site, subject)])
         kind = CALL_FAULT_KINDS[
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
+        claim = idempotency_claim(call_site, request) if kind == "lost-response" else None
+        if claim is not None:
+            # Applied, its answer lost: Powertools raises, and the record stays in progress like any other.
+            self._current.claims.append(claim)
+        cause = unrecorded_live_update(package, call_site, request, kind)
+        live_update = getattr(self._current, "live_update", None)
+        if cause is not None and live_update is not None:
+            with self._lock:
+                self.unrecorded_live_updates[(*live_update, cause)] += 1
         return kind
+
+    def after_invocation(self, invocation: Invocation) -> None:
+        """Expire the in-progress records a finished invocation left, where AWS would have by its retry.
+
+        A timed-out invocation's records expire when it dies; an asynchronous function's failed invocation is
+        retried a minute later, past its timeout, when its records have expired too (:func:`expire_claims`).
+        Called in the invocation's thread right after it returns, so the claims are exactly its own.
+        """
+        claims = getattr(self._current, "claims", [])
+        self._current.claims = []
+        retried_later = not invocation.succeeded and invocation.package in RETRIED_AFTER_A_MINUTE
+        if claims and (invocation.fault == "timeout" or retried_later):
+            self.expire_claims(claims)
 
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
         """In the every-call mode, fail ``transient_rate`` of the deliveries on every hop."""
@@ -387,6 +517,12 @@ class FaultRunResult:
     dead_letters: dict[str, int] = field(default_factory=dict)
     """Depth of every dead-letter queue when the run settled, before the operator's redrive."""
     redriven: int = 0
+    audit_redriven: int = 0
+    """Messages the operator's ``dlq redrive order-audit`` moved back to the audit queue after the run settled."""
+    unrecorded_live_updates: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(orderId, notification type) → live updates published but unrecorded (:func:`unrecorded_live_update`)."""
+    unrecorded_causes: dict[str, int] = field(default_factory=dict)
+    """The same faults by cause: ``completion write failed``, ``publish response lost``."""
     outages: dict[int, str] = field(default_factory=dict)
     """Order sequence number → the call an outage took down for it."""
     seconds: float = 0.0
@@ -394,8 +530,9 @@ class FaultRunResult:
     """CPU time of the run (all threads): its duration on an otherwise idle machine, whatever the load."""
 
 
-def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult, FaultPlan]:
-    """Place every planned order through the API (retrying like a client), inject the faults, settle.
+def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -> tuple[FaultRunResult, FaultPlan]:
+    """Place every planned order through the API (retrying like a client), inject the faults, settle, then do
+    what the runbook asks of an operator (redrive parked inputs and the audit DLQ) and settle again.
 
     Returns
     -------
@@ -408,6 +545,15 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     flow.router.deliveries_per_event = config.deliveries_per_event
     flow.router.delivery_fault = plan.delivery_fault
     flow.router.hop_fault = plan.hop_fault
+    plan.expire_claims = partial(expire_claims, flow.dynamodb)
+    invoke = flow.runtime.invoke
+
+    def invoke_then_let_time_pass(*args: Any, **kwargs: Any) -> Invocation:
+        invocation = invoke(*args, **kwargs)
+        plan.after_invocation(invocation)
+        return invocation
+
+    flow.runtime.invoke = invoke_then_let_time_pass  # type: ignore[method-assign]
     result = FaultRunResult(config)
     started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
@@ -439,6 +585,10 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig) -> tuple[FaultRunResult,
     result.dead_letters = flow.queue_depths(sorted(flow.system.dead_letter_queues))
     plan.settled = True
     result.redriven = _redrive_parked(flow)
+    result.audit_redriven = _redrive_audit_dead_letters(flow, outputs)
+    for (order_id, notification, cause), count in plan.unrecorded_live_updates.items():
+        result.unrecorded_live_updates[(order_id, notification)] += count
+        result.unrecorded_causes[cause] = result.unrecorded_causes.get(cause, 0) + count
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - started_cpu
     return result, plan
@@ -454,6 +604,28 @@ def _redrive_parked(flow: OrderFlow) -> int:
             redriven += 1
     flow.router.pump()
     return redriven
+
+
+def _redrive_audit_dead_letters(flow: OrderFlow, outputs: StackOutputs) -> int:
+    """The runbook's step for the audit DLQ: ``python -m orderflow.ops dlq redrive order-audit --one-by-one``.
+
+    The ops tool's own code path, on the emulator's moto (which has no StartMessageMoveTask, hence
+    ``--one-by-one``: receive, send to the source queue, delete); then the audit consumer takes them again.
+    Poison (no ``orderId``) goes back to the DLQ after ``maxReceiveCount`` receives, as it would on AWS.
+    """
+    report = queues.redrive(
+        Aws.connect(outputs.region, None),
+        outputs,
+        outputs.queue(AUDIT_FAILURE_QUEUE),
+        to=None,
+        rate=None,
+        limit=None,
+        dry_run=False,
+        one_by_one=True,
+        progress=lambda line: None,
+    )
+    flow.router.pump()
+    return report.moved
 
 
 def _place_with_retries(flow: OrderFlow, planned: PlannedOrder, attempts: int) -> dict[str, Any] | None:
@@ -706,7 +878,9 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
             problems.append(f"{sku}: {held[sku]} units reserved, {shipped[sku]} in booked shipments")
 
     # 4. Every terminal status: one timeline entry, one notification (or a dead letter), none twice. A parked
-    # order may not have published its event yet: none then, never two.
+    # order may not have published its event yet: none then, never two. The one duplicate allowed: a live
+    # update IoT accepted but that nothing could record (see unrecorded_live_update), once per such fault.
+    unrecorded = result.unrecorded_live_updates
     for sequence, order_id in result.placed.items():
         status = str(orders.get(order_id, {}).get("status"))
         event = TERMINAL_EVENTS.get(status)
@@ -716,13 +890,16 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
         entries, notifications = timeline[(order_id, event)], notified[(order_id, event)]
         if entries not in allowed:
             problems.append(f"order #{sequence} is {status} with {entries} {event} timeline entries")
-        if notifications not in allowed and (order_id, event) not in dead_notifications:
+        duplicates_allowed = 1 < notifications <= 1 + unrecorded[(order_id, event)]
+        if notifications not in allowed and not duplicates_allowed and (order_id, event) not in dead_notifications:
             problems.append(f"order #{sequence} is {status}, {event} was notified {notifications} times")
         others = {kind for (oid, kind) in timeline if oid == order_id} & set(TERMINAL_EVENTS.values()) - {event}
         if others:
             problems.append(f"order #{sequence} is {status} but its timeline also says {sorted(others)}")
     problems.extend(
-        f"{kind} of {order_id} was notified {count} times" for (order_id, kind), count in notified.items() if count > 1
+        f"{kind} of {order_id} was notified {count} times"
+        for (order_id, kind), count in notified.items()
+        if count > 1 + unrecorded[(str(order_id), str(kind))]
     )
 
     # 5. Nothing lost, nothing fulfilled twice, nothing still running.
@@ -737,6 +914,53 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
     # 6. What customers see.
     problems.extend(_what_customers_see(flow, result, orders, publishes))
     return problems
+
+
+def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
+    """What is left on each dead-letter queue once the operator's redrives settled, by kind.
+
+    ``poison`` is an audit message without an ``orderId`` (a producer's bug nobody can record);
+    ``duplicate of delivered work`` is an audit message whose event is on the timeline, or a notification
+    published on both channels (IoT and SNS; reads the SNS messages, so call it last); ``other`` is anything
+    else (an order parked for an operator, or work not done).
+    """
+    timeline = flow.scan("timeline")
+    recorded_ids = {row["eventId"] for row in timeline}
+    recorded = {(row["orderId"], row["detailType"]) for row in timeline}
+    emailed = {
+        (message.get("orderId"), message.get("type"))
+        for message in (json.loads(envelope["Message"]) for envelope in flow.sns_messages())
+    }
+    # A notification is delivered once both channels published it.
+    published = emailed & {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
+    audit_dlq = _audit_dead_letter_queue(flow)
+    contents: dict[str, dict[str, int]] = {}
+    for name in sorted(flow.system.dead_letter_queues):
+        kinds: Counter[str] = Counter()
+        for message in flow.peek_queue(name):
+            body = message["body"]
+            event = body.get("requestPayload", body) if isinstance(body, dict) else {}
+            detail = (event.get("detail") or {}) if isinstance(event, dict) else {}
+            key = (detail.get("orderId"), event.get("detail-type"))
+            if key[1] == "Object Created":
+                # notify's receipt event: receipts/<customerId>/<orderId>.json becomes ReceiptReady.
+                key = (str((detail.get("object") or {}).get("key", "")).rsplit("/", 1)[-1][:-5], RECEIPT_READY)
+            on_timeline = event.get("id") in recorded_ids or (key[1] in ONCE_PER_ORDER and key in recorded)
+            if name == audit_dlq and not detail.get("orderId"):
+                kinds["poison"] += 1
+            elif (name == audit_dlq and on_timeline) or ("requestPayload" in body and key in published):
+                kinds["duplicate of delivered work"] += 1
+            else:
+                kinds["other"] += 1
+        contents[name] = dict(sorted(kinds.items()))
+    return contents
+
+
+def _audit_dead_letter_queue(flow: OrderFlow) -> str:
+    """The name of the audit consumer's dead-letter queue."""
+    system = flow.system
+    audit_queue = next(queue for queue in system.queues.values() if queue.arn == system.queue_consumers[0].queue_arn)
+    return next(queue.name for queue in system.queues.values() if queue.arn == audit_queue.dead_letter_arn)
 
 
 def _dead_notifications(flow: OrderFlow) -> set[tuple[str, str]]:
@@ -789,8 +1013,7 @@ def _lost_events(flow: OrderFlow, result: FaultRunResult) -> list[str]:
     problems = []
     system = flow.system
     dead: dict[str, list[dict[str, Any]]] = {name: flow.peek_queue(name) for name in system.dead_letter_queues}
-    audit_queue = next(queue for queue in system.queues.values() if queue.arn == system.queue_consumers[0].queue_arn)
-    audit_dlq = next(queue.name for queue in system.queues.values() if queue.arn == audit_queue.dead_letter_arn)
+    audit_dlq = _audit_dead_letter_queue(flow)
     dead_audit_ids = {message["body"].get("id") for message in dead[audit_dlq]}
     timeline = flow.scan("timeline")
     timeline_ids = {row["eventId"] for row in timeline}
@@ -857,14 +1080,29 @@ class FaultRunReport:
     cpu_seconds: float
     call_sites: dict[str, int] = field(default_factory=dict)
     """Faulted call sites (``<function>:<service>.<Operation>#<n>``) and delivery hops → times faulted."""
+    audit_redriven: int = 0
+    """Messages the operator's ``dlq redrive order-audit`` moved back once the run settled."""
+    dead_letters_after_redrive: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each DLQ once the operator's redrives settled: ``poison``, ``duplicate of delivered work``, ``other``."""
+    unrecorded_live_updates: dict[str, int] = field(default_factory=dict)
+    """Faults that left a live update published but unrecorded (each allows one duplicate), by cause."""
 
 
-def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunReport:
-    """Run the whole fault run in a fresh moto account and report figures and broken invariants."""
+def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: StackOutputs) -> FaultRunReport:
+    """Run the whole fault run in a fresh moto account and report figures and broken invariants.
+
+    Parameters
+    ----------
+    system, outputs:
+        The recorded stack, and its outputs (what the operator's ``orderflow.ops`` commands read).
+    config:
+        The run's seed, size and rates.
+    """
     with running_flow(system) as flow:
-        result, plan = run_faults(flow, config)
+        result, plan = run_faults(flow, config, outputs)
         figures = measure(flow, result, plan)
         violations = invariant_violations(flow, result, figures)
+        left_over = dead_letters_after_redrive(flow)
         call_sites = dict(
             sorted((Counter(flow.runtime.faulted_calls) + plan.lambda_call_sites + flow.router.faulted_hops).items())
         )
@@ -874,6 +1112,11 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
             f"call sites faulted (every-call mode): {len(call_sites)} sites, {sum(call_sites.values())} faults; "
             + ", ".join(f"{site} {count}" for site, count in sorted(call_sites.items(), key=lambda kv: -kv[1])[:12])
         )
+    lines.append(
+        f"after the operator's redrives (audit DLQ: {result.audit_redriven} messages): "
+        + "; ".join(f"{name} {kinds}" for name, kinds in left_over.items() if kinds)
+        + f"; live updates published but unrecorded (one duplicate allowed each): {result.unrecorded_causes}"
+    )
     lines.append(f"invariants checked on {len(result.placed)} orders: {len(violations)} violations")
     lines.extend(f"  violation: {violation}" for violation in violations[:20])
     return FaultRunReport(
@@ -893,6 +1136,9 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig) -> FaultRunRep
         seconds=result.seconds,
         cpu_seconds=result.cpu_seconds,
         call_sites=call_sites,
+        audit_redriven=result.audit_redriven,
+        dead_letters_after_redrive=left_over,
+        unrecorded_live_updates=dict(sorted(result.unrecorded_causes.items())),
     )
 
 
@@ -955,7 +1201,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     from offline.harness import run_program
 
-    report = run_fault_run(RecordedSystem.from_program(run_program("dev")), config)
+    program = run_program("dev")
+    outputs = StackOutputs.parse(program.outputs, source="the recorded dev stack")
+    report = run_fault_run(RecordedSystem.from_program(program), config, outputs)
     partial = arguments.output.with_suffix(".partial")
     partial.write_text(json.dumps(dataclasses.asdict(report)))
     os.replace(partial, arguments.output)

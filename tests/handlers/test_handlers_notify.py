@@ -219,8 +219,9 @@ def test_a_publish_failure_raises_and_a_retry_publishes(
         make_calls_fail(patched, app.sns, "publish", client_error("InternalError", 500))
         with pytest.raises(Exception, match="InternalError"):
             app.lambda_handler(event, context)
-        # Powertools forgets the key of a failed run, so Lambda's retry is not skipped.
-        assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
+        # Powertools forgets the key of the failed SNS step, so Lambda's retry is not skipped; the IoT step's stays.
+        [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
+        assert ".publish_live_update#" in record["id"] and record["status"] == "COMPLETED"
 
     app.lambda_handler(event, context)
 
@@ -285,8 +286,9 @@ def test_idempotency_records_start_with_the_function_name_its_role_is_limited_to
 
     app.lambda_handler(eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"}), context)
 
-    [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
-    assert record["id"].startswith("orderflow-dev-notify.")
+    records = aws.scan("IDEMPOTENCY_TABLE_NAME")
+    assert len(records) == 2  # one per channel
+    assert all(record["id"].startswith("orderflow-dev-notify.") for record in records)
 
 
 def test_a_copy_the_idempotency_table_refuses_after_the_other_copy_published_succeeds_without_publishing(
@@ -296,7 +298,7 @@ def test_a_copy_the_idempotency_table_refuses_after_the_other_copy_published_suc
     # throttled. That copy is a duplicate of delivered work: done, not a failure for notify-failures.
     event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
     first = app.lambda_handler(event, context)
-    make_calls_fail(monkeypatch, app.persistence_layer.client, "put_item", client_error("ThrottlingException"))
+    make_calls_fail(monkeypatch, app.dynamodb, "put_item", client_error("ThrottlingException"))
 
     second = app.lambda_handler(eventbridge_event(event["detail-type"], event["detail"]), context)
 
@@ -310,7 +312,7 @@ def test_a_copy_the_idempotency_table_refuses_before_anyone_published_fails_for_
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
-    make_calls_fail(monkeypatch, app.persistence_layer.client, "put_item", client_error("ThrottlingException"))
+    make_calls_fail(monkeypatch, app.dynamodb, "put_item", client_error("ThrottlingException"))
 
     with pytest.raises(Exception) as raised:
         app.lambda_handler(event, context)
@@ -325,14 +327,14 @@ def test_a_completion_record_written_with_its_response_lost_is_done_and_a_redeli
     from botocore.exceptions import ReadTimeoutError
 
     event = eventbridge_event("OrderFulfilled", correlated(new_order_id()) | {"shipmentId": "s", "receiptKey": "r"})
-    update_item = app.persistence_layer.client.update_item
+    update_item = app.dynamodb.update_item
 
     def applied_then_lost(**request: Any) -> Any:
         update_item(**request)
         raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
 
     with monkeypatch.context() as patched:
-        patched.setattr(app.persistence_layer.client, "update_item", applied_then_lost)
+        patched.setattr(app.dynamodb, "update_item", applied_then_lost)
         # Powertools could not confirm the completion, but the record says it: the invocation succeeds.
         first = app.lambda_handler(event, context)
 
@@ -341,3 +343,94 @@ def test_a_completion_record_written_with_its_response_lost_is_done_and_a_redeli
     assert first == redelivered == {"type": "OrderFulfilled", "topic": first["topic"]}
     assert len(aws.iot_publishes()) == 1
     assert len(aws.sns_messages()) == 1
+
+
+# ---- each channel is its own idempotent step: a retry skips a channel that already published ----------------
+
+DYING_CONTEXT = LambdaContext(remaining_millis=0)
+"""The context of an invocation that fails: its in-progress records have expired when Lambda retries (1 min
+later, past the function's timeout), as they have on AWS."""
+
+
+def fail_nth_call(monkeypatch: pytest.MonkeyPatch, client: Any, method: str, nth: int, error: Exception) -> None:
+    """Make the ``nth`` call of ``client.<method>`` raise ``error`` (unapplied); the others go through."""
+    original = getattr(client, method)
+    calls = 0
+
+    def failing_once(**kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == nth:
+            raise error
+        return original(**kwargs)
+
+    monkeypatch.setattr(client, method, failing_once)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_retry_after_the_sns_publish_failed_does_not_publish_the_live_update_again(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED)
+    with monkeypatch.context() as patched:
+        make_calls_fail(patched, app.sns, "publish", client_error("InternalError", 500))
+        with pytest.raises(Exception, match="InternalError"):
+            app.lambda_handler(event, DYING_CONTEXT)
+
+    app.lambda_handler(event, context)
+
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_retry_after_the_sns_completion_write_failed_does_not_publish_the_live_update_again(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second UpdateItem is the SNS step's completion record (the first one is the IoT step's).
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    with monkeypatch.context() as patched:
+        fail_nth_call(patched, app.dynamodb, "update_item", 2, client_error("InternalServerError", 500))
+        with pytest.raises(Exception) as raised:
+            app.lambda_handler(event, DYING_CONTEXT)
+    assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
+
+    app.lambda_handler(event, context)
+
+    assert len(aws.iot_publishes()) == 1
+    # The window no idempotency record can close: SNS published, its completion was never written.
+    assert len(aws.sns_messages()) == 2
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
+def test_a_retry_after_the_live_update_completion_write_failed_publishes_it_again_and_sns_once(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one duplicate left on the live channel: IoT accepted the publish, the record saying so was never
+    # written, so nothing can tell the retry it went out. The fault run allows exactly this case and counts it.
+    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
+    with monkeypatch.context() as patched:
+        fail_nth_call(patched, app.dynamodb, "update_item", 1, client_error("InternalServerError", 500))
+        with pytest.raises(Exception) as raised:
+            app.lambda_handler(event, DYING_CONTEXT)
+    assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
+    assert aws.sns_messages() == []
+
+    app.lambda_handler(event, context)
+
+    assert len(aws.iot_publishes()) == 2
+    assert len(aws.sns_messages()) == 1
+
+
+def test_a_redelivery_after_both_channels_published_publishes_nothing_and_counts_each_skip(
+    app: ModuleType, aws: AwsWorld, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = eventbridge_event("OrderFulfilled", correlated(new_order_id()) | {"shipmentId": "s", "receiptKey": "r"})
+    app.lambda_handler(event, context)
+    capsys.readouterr()
+
+    app.lambda_handler(event, context)
+
+    assert len(aws.iot_publishes()) == 1
+    assert len(aws.sns_messages()) == 1
+    assert "LiveUpdatesPublished" not in metric_names(capsys.readouterr().out)

@@ -22,6 +22,7 @@ from orderflow.workflows import (
     FulfillmentStates,
     customer_status_definition,
     fulfillment_definition,
+    worst_case_duration_seconds,
 )
 
 ACCOUNT = "123456789012"
@@ -575,3 +576,55 @@ def test_customer_status_parks_whatever_its_retries_leave_for_redrive() -> None:
     assert park["Parameters"] == {"QueueUrl": CUSTOMER_STATUS_INPUTS["failure_queue_url"], "MessageBody.$": "$"}
     assert park["Next"] == CS.PARKED and states[CS.PARKED]["Type"] == "Fail"
     assert park["Catch"][0]["Next"] == CS.PARKING_FAILED and states[CS.PARKING_FAILED]["Type"] == "Fail"
+
+
+# ---- the worst-case duration of a run (issue 20: the EXPRESS workflow's 5-minute limit) -----------------------
+
+
+def _task(next_state: str | None = None, **fields: Any) -> dict[str, Any]:
+    task: dict[str, Any] = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", **fields}
+    return task | ({"Next": next_state} if next_state else {"End": True})
+
+
+def test_a_task_lasts_its_timeout_per_attempt_plus_every_capped_wait() -> None:
+    retry = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3.0, "MaxAttempts": 3}
+    definition = {
+        "StartAt": "A",
+        "States": {"A": _task(TimeoutSeconds=10, Retry=[retry | {"MaxDelaySeconds": 5}])},
+    }
+
+    # 4 attempts of 10 s, waits 2, min(6, 5), min(18, 5).
+    assert worst_case_duration_seconds(definition) == 4 * 10 + 2 + 5 + 5
+
+
+def test_the_slowest_branch_and_the_catchers_path_count() -> None:
+    definition = {
+        "StartAt": "Pick",
+        "States": {
+            "Pick": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.x", "StringEquals": "a", "Next": "Fast"}],
+                "Default": "Slow",
+            },
+            "Fast": _task(TimeoutSeconds=1),
+            "Slow": _task("Done", TimeoutSeconds=5, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Park"}]),
+            "Park": _task(TimeoutSeconds=7, Retry=[{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}]),
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+    assert worst_case_duration_seconds(definition) == 5 + (2 * 7 + 1)
+
+
+@pytest.mark.parametrize(
+    ("states", "named"),
+    [
+        ({"A": _task()}, "Task 'A' has no TimeoutSeconds"),
+        ({"A": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}, "Wait 'A' has no Seconds"),
+        ({"A": _task("A", TimeoutSeconds=1)}, "state 'A' is on a loop"),
+        ({"A": {"Type": "Map", "End": True}}, "state 'A' is a Map"),
+    ],
+)
+def test_an_unbounded_definition_is_refused_naming_the_state(states: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        worst_case_duration_seconds({"StartAt": "A", "States": states})
