@@ -169,6 +169,7 @@ def running_system(
             settings=quiet,
             pace_seconds=pace_seconds,
             issuer=sign_in_server.url,
+            follow_wall_clock=True,
         ) as emulator:
             # On the default session (moto starts a fresh one) before any handler creates its clients, so
             # theirs carry these handlers too.

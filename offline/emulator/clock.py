@@ -22,10 +22,15 @@ class VirtualClock:
     ----------
     start:
         The starting time (defaults to the wall clock, so timestamps look real).
+    follow_wall_clock:
+        Never run behind real time (``make local``): a person's requests refill the API's token bucket as
+        they would on AWS, while idle waits still jump ahead. Tests leave it off, so no result depends on how
+        fast the machine is.
     """
 
-    def __init__(self, start: float | None = None) -> None:
+    def __init__(self, start: float | None = None, *, follow_wall_clock: bool = False) -> None:
         self._now = time.time() if start is None else float(start)
+        self._follow_wall_clock = follow_wall_clock
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = itertools.count()
         self._lock = threading.Lock()
@@ -33,6 +38,8 @@ class VirtualClock:
     def now(self) -> float:
         """The emulated time."""
         with self._lock:
+            if self._follow_wall_clock:
+                self._now = max(self._now, time.time())
             return self._now
 
     def call_at(self, when: float, action: Callable[[], None]) -> None:
@@ -48,8 +55,9 @@ class VirtualClock:
         """Run every timer due now, in time order; whether any ran."""
         ran = False
         while True:
+            now = self.now()
             with self._lock:
-                if not self._timers or self._timers[0][0] > self._now:
+                if not self._timers or self._timers[0][0] > now:
                     return ran
                 _, _, action = heapq.heappop(self._timers)
             action()

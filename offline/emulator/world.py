@@ -401,6 +401,7 @@ def running_emulator(
     settings: Mapping[str, str] | None = None,
     pace_seconds: float = 0.0,
     issuer: str | None = None,
+    follow_wall_clock: bool = False,
 ) -> Iterator[Emulator]:
     """Create the recorded system in a fresh moto account and run it with the real handlers.
 
@@ -414,6 +415,8 @@ def running_emulator(
         For the Lambda runtime (see :class:`~offline.emulator.lambdas.LambdaRuntime`).
     issuer:
         The token issuer the HTTP API's authorizer accepts instead of the recorded one.
+    follow_wall_clock:
+        Keep the virtual clock from running behind real time (see :class:`VirtualClock`): ``make local``.
 
     Yields
     ------
@@ -422,7 +425,7 @@ def running_emulator(
     """
     runtime = LambdaRuntime(system, overrides=overrides, settings=settings, pace_seconds=pace_seconds)
     seams = MotoSeams(retry_clock=RetryClock(jitter_seed))
-    clock = VirtualClock()
+    clock = VirtualClock(follow_wall_clock=follow_wall_clock)
     router_box: list[EventRouter] = []
 
     def s3_sink(event: dict[str, Any]) -> None:

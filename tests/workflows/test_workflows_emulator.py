@@ -176,6 +176,20 @@ def test_the_virtual_clock_runs_timers_in_time_order_and_only_skips_when_asked()
     assert ran == ["one minute", "two minutes"] and not clock.skip_to_next()
 
 
+def test_the_local_systems_clock_never_runs_behind_real_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # make local: a person's requests refill the API's token bucket in real time (it stood still before).
+    wall = [1_000.0]
+    monkeypatch.setattr("offline.emulator.clock.time.time", lambda: wall[0])
+    followed, virtual = VirtualClock(follow_wall_clock=True), VirtualClock()
+    ran: list[str] = []
+    followed.call_later(5, lambda: ran.append("due"))
+    wall[0] += 10
+    assert followed.now() == 1_010 and virtual.now() == 1_000
+    assert followed.run_due() and ran == ["due"]
+    followed.call_later(60, lambda: ran.append("idle"))
+    assert followed.skip_to_next() and followed.now() == 1_070  # idle waits still jump ahead
+
+
 def test_the_sqs_poller_fills_batches_and_waits_out_the_batching_window_for_the_rest(flow: OrderFlow) -> None:
     # Before: local took one batch per round, the tests up to four at once and never waited for a window.
     consumer = flow.system.queue_consumers[0]
