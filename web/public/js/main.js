@@ -531,7 +531,7 @@ class OrderPage {
       const { order, timeline } = await this.api.getOrder(current.orderId);
       if (this.current !== current) return;
       if (Array.isArray(order.items)) this.renderItems($("current-items"), $("current-total"), order.items);
-      for (const row of withReceipt(order, timeline)) this.addEvent(row.detailType, row.time, row.detail);
+      for (const row of storyOf(order, timeline)) this.addEvent(row.detailType, row.time, row.detail);
       const failure = timeline.find((row) => row.detailType === "OrderFailed" || row.detailType === "OrderRejected");
       this.setStatus(order.status, failure?.detail ?? order);
     } catch (error) {
@@ -637,7 +637,7 @@ class OrderPage {
         this.renderItems(items, total, full.items ?? []);
         const events = Object.assign(document.createElement("ol"), { className: "timeline" });
         events.setAttribute("aria-label", "What happened");
-        events.append(...withReceipt(full, timeline).map((row) =>
+        events.append(...storyOf(full, timeline).map((row) =>
           this.timelineEntry(order.orderId, row.detailType, row.time, row.detail)));
         details.replaceChildren(items, events);
         if (full.status in STAGE) this.updateHistoryRow(order.orderId, full.status);
@@ -652,13 +652,21 @@ class OrderPage {
 }
 
 /**
- * The order's timeline rows, with its receipt: the receipt's own event goes to the live channel only, so an
- * order that has a receipt gets a "Receipt ready" row (at the time it was shipped) when the audit has none.
+ * The order's whole story from what the API knows: an order that exists was received, so it gets an "Order
+ * received" row (at its creation) while the audit has not recorded OrderPlaced yet; and the receipt's own event
+ * goes to the live channel only, so an order that has a receipt gets a "Receipt ready" row (at the time it was
+ * shipped) when the audit has none.
  */
-function withReceipt(order, timeline) {
-  if (!order.receiptKey || timeline.some((row) => row.detailType === "ReceiptReady")) return timeline;
-  const shipped = timeline.find((row) => row.detailType === "OrderFulfilled");
-  return [...timeline, { detailType: "ReceiptReady", time: shipped?.time ?? order.updatedAt, detail: null }];
+function storyOf(order, timeline) {
+  const story = [...timeline];
+  if (order.createdAt && !story.some((row) => row.detailType === "OrderPlaced")) {
+    story.unshift({ detailType: "OrderPlaced", time: order.createdAt, detail: null });
+  }
+  if (order.receiptKey && !story.some((row) => row.detailType === "ReceiptReady")) {
+    const shipped = story.find((row) => row.detailType === "OrderFulfilled");
+    story.push({ detailType: "ReceiptReady", time: shipped?.time ?? order.updatedAt, detail: null });
+  }
+  return story;
 }
 
 async function main() {
