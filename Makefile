@@ -105,14 +105,17 @@ local: $(VENV)/.installed $(WEB_VENDOR)
 ## test: every suite (unit, program, policy, handlers, workflows, end to end), and lint and types.
 # The installs are independent and mostly wait on the network, so they run side by side. The suites run on
 # every core (pytest-xdist), a test file per worker so its module fixtures (programs, pack processes) are
-# shared, with lint beside them in the gaps; each one's output is printed whole when it ends.
+# shared, with lint beside them in the gaps; each one's output is printed whole when it ends. The browser tests
+# run in a process of their own: Playwright's event loop must not be the one the other suites' in-process Pulumi
+# programs run on (one full run hung recording a program in the worker that had driven the browser).
 test:
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(WEB_VENDOR) browser
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suites lint
+	$(PY) -m pytest -q tests/browser
 
 XDIST := -n auto --dist loadfile
 test-suites: $(VENV)/.installed
-	$(PY) -m pytest -q $(XDIST) $(TESTS)
+	$(PY) -m pytest -q $(XDIST) $(or $(TESTS),--ignore=tests/browser)
 
 ## check: the edit loop (under a minute): lint, types, and the unit tests of the builders, rules and handlers.
 # These tests take ~20 s in one process; two workers would each pay the imports and finish later.
