@@ -18,7 +18,7 @@ UV := uv==0.13.8
 # The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
 WEB_VENDOR := web/public/vendor/mqtt.esm.js
 
-.PHONY: install policy-venv preview test test-suites check lint bench diagram docs ops capacity burst clean web browser local
+.PHONY: install policy-venv preview test test-suites test-browser check lint bench diagram docs ops capacity burst clean web browser local
 
 # The interpreter on .python-version's version, into $$interpreter: PYTHON= when given, else the first candidate
 # on that version; without one on PATH or in pyenv, Debian's package where the release has one. Otherwise one
@@ -106,11 +106,14 @@ local: $(VENV)/.installed $(WEB_VENDOR)
 # The installs are independent and mostly wait on the network, so they run side by side. The suites run on
 # every core (pytest-xdist), a test file per worker so its module fixtures (programs, pack processes) are
 # shared, with lint beside them in the gaps; each one's output is printed whole when it ends. The browser tests
-# run in a process of their own: Playwright's event loop must not be the one the other suites' in-process Pulumi
-# programs run on (one full run hung recording a program in the worker that had driven the browser).
+# run beside them in a process of their own: Playwright's event loop must not be the one the other suites'
+# in-process Pulumi programs run on (one full run hung recording a program in the worker that had driven the
+# browser), and they mostly wait on the page.
 test:
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(WEB_VENDOR) browser
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suites lint
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-suites test-browser lint
+
+test-browser: $(VENV)/.installed $(WEB_VENDOR) browser
 	$(PY) -m pytest -q tests/browser
 
 XDIST := -n auto --dist loadfile
