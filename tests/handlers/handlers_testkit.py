@@ -141,6 +141,11 @@ def http_event(
     }
 
 
+def body_of(response: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of an HTTP API reply."""
+    return json.loads(response["body"])
+
+
 def order_request(body: str | dict[str, Any] | None, key: str | None = "key-1", **kwargs: Any) -> dict[str, Any]:
     """A ``POST /orders`` event with an Idempotency-Key header (unless ``key`` is None)."""
     headers = dict(kwargs.pop("headers", {}))

@@ -18,6 +18,7 @@ from tests.handlers.handlers_testkit import (
     VALID_ORDER_BODY,
     AwsWorld,
     LambdaContext,
+    body_of,
     client_error,
     make_calls_fail,
     metric_names,
@@ -25,10 +26,6 @@ from tests.handlers.handlers_testkit import (
 )
 
 HANDLER = "create_order"
-
-
-def body_of(response: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(response["body"])
 
 
 def named_fields(response: dict[str, Any]) -> list[str]:

@@ -8,7 +8,6 @@ and only while it is still the row this run wrote.
 
 from __future__ import annotations
 
-import json
 from types import ModuleType
 from typing import Any
 
@@ -21,15 +20,12 @@ from tests.handlers.handlers_testkit import (
     VALID_ORDER_BODY,
     AwsWorld,
     LambdaContext,
+    body_of,
     client_error,
     order_request,
 )
 
 HANDLER = "create_order"
-
-
-def body_of(response: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(response["body"])
 
 
 def put_then_lose_the_response(monkeypatch: pytest.MonkeyPatch, events: Any, error: Exception) -> None:
