@@ -21,6 +21,7 @@ from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 SUBSCRIPTION_PROTOCOLS = frozenset({"sqs", "lambda", "email"})
+FILTER_POLICY_SCOPES = ("MessageAttributes", "MessageBody")
 
 
 def topic_policy(topic_arn: Any, publishers: Sequence[TopicPublisher]) -> dict[str, Any]:
@@ -59,7 +60,9 @@ class SubscriptionArgs:
     endpoint: pulumi.Input[str]
     """Queue ARN, function ARN or e-mail address."""
     filter_policy: Mapping[str, Any] | None = None
-    """Message-attribute filter policy."""
+    """Filter policy: which messages this subscriber gets (on their attributes, or on their body: see scope)."""
+    filter_policy_scope: str | None = None
+    """``MessageAttributes`` (AWS's default) or ``MessageBody`` (the message must then be a JSON object)."""
     raw_message_delivery: bool = False
     """Deliver the bare message to SQS (no SNS envelope)."""
 
@@ -98,6 +101,7 @@ class Topic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:messaging:Topic", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
             f"{name}-topic", kms_master_key_id=args.kms_master_key_id, tags=tags_input(args.tags), opts=child
@@ -109,39 +113,62 @@ class Topic(pulumi.ComponentResource):
             opts=child,
         )
 
+        self._dead_letter_args = args.dead_letter
+        self._tags = args.tags
         self.subscriptions = {}
         self.dead_letter_queues = {}
         for role, subscription in args.subscriptions.items():
-            if subscription.protocol not in SUBSCRIPTION_PROTOCOLS:
-                raise ValueError(f"{name}: subscription {role!r} has unsupported protocol {subscription.protocol!r}")
-            dead_letter = Queue(
-                f"{name}-{role}-dlq",
-                QueueArgs(
-                    dead_letter=None,
-                    message_retention_seconds=args.dead_letter.message_retention_seconds,
-                    senders=[QueueSender("sns.amazonaws.com", self.topic.arn)],
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            self.dead_letter_queues[role] = dead_letter
-            depends_on: list[pulumi.Resource] = [dead_letter]
-            if subscription.protocol == "lambda":
-                depends_on.append(
-                    invoke_permission(
-                        f"{name}-{role}-invoke", subscription.endpoint, "sns.amazonaws.com", self.topic.arn, child
-                    )
-                )
-            self.subscriptions[role] = aws.sns.TopicSubscription(
-                f"{name}-{role}",
-                topic=self.topic.arn,
-                protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
-                raw_message_delivery=subscription.raw_message_delivery if subscription.protocol == "sqs" else None,
-                filter_policy=json.dumps(subscription.filter_policy) if subscription.filter_policy else None,
-                redrive_policy=dead_letter.arn.apply(subscription_redrive_policy),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
-            )
+            self.subscribe(role, subscription)
 
         self.arn = self.topic.arn
         self.register_outputs({"arn": self.arn})
+
+    def subscribe(self, role: str, subscription: SubscriptionArgs) -> aws.sns.TopicSubscription:
+        """Add a subscription with its own dead-letter queue (child ``<name>-<role>``).
+
+        Also for an endpoint that needs the topic's ARN first (a queue whose policy names this topic).
+
+        Raises
+        ------
+        ValueError
+            For a protocol outside :data:`SUBSCRIPTION_PROTOCOLS`, or a filter policy scope SNS does not know.
+        """
+        name = self._name
+        if subscription.protocol not in SUBSCRIPTION_PROTOCOLS:
+            raise ValueError(f"{name}: subscription {role!r} has unsupported protocol {subscription.protocol!r}")
+        if subscription.filter_policy_scope not in (None, *FILTER_POLICY_SCOPES):
+            raise ValueError(
+                f"{name}: subscription {role!r} has filter policy scope {subscription.filter_policy_scope!r}, "
+                f"not one of {', '.join(FILTER_POLICY_SCOPES)}"
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        dead_letter = Queue(
+            f"{name}-{role}-dlq",
+            QueueArgs(
+                dead_letter=None,
+                message_retention_seconds=self._dead_letter_args.message_retention_seconds,
+                senders=[QueueSender("sns.amazonaws.com", self.topic.arn)],
+                tags=self._tags,
+            ),
+            opts=child,
+        )
+        self.dead_letter_queues[role] = dead_letter
+        depends_on: list[pulumi.Resource] = [dead_letter]
+        if subscription.protocol == "lambda":
+            depends_on.append(
+                invoke_permission(
+                    f"{name}-{role}-invoke", subscription.endpoint, "sns.amazonaws.com", self.topic.arn, child
+                )
+            )
+        self.subscriptions[role] = aws.sns.TopicSubscription(
+            f"{name}-{role}",
+            topic=self.topic.arn,
+            protocol=subscription.protocol,
+            endpoint=subscription.endpoint,
+            raw_message_delivery=subscription.raw_message_delivery if subscription.protocol == "sqs" else None,
+            filter_policy=json.dumps(subscription.filter_policy) if subscription.filter_policy else None,
+            filter_policy_scope=subscription.filter_policy_scope if subscription.filter_policy else None,
+            redrive_policy=dead_letter.arn.apply(subscription_redrive_policy),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        return self.subscriptions[role]

@@ -16,7 +16,6 @@ from offline.order_path import DEFAULT_PROFILE, ProfileError, load_profile, walk
 from offline.recording import ProgramRun
 
 DATA = PROJECT_DIR / "policy" / "policy_pack" / "data"
-NO_EMAIL = {"orderflow:notificationEmail": ""}
 
 
 def data_rows(name: str) -> list[dict[str, str]]:
@@ -81,10 +80,12 @@ def test_capacity_api_gateway_cost_matches_a_hand_computation(
     assert "prices: no eu-west-1 figure: the us-east-1 figure is used" in report.notes
 
 
-def test_capacity_prod_names_the_email_subscription_first(prod: ProgramRun) -> None:
+def test_capacity_prod_has_no_hop_below_its_api_limit_and_no_email_per_order(prod: ProgramRun) -> None:
     report = capacity.analyse(prod, load_profile(), 100)
-    assert report.bottleneck.kind == "sns-email"
-    assert report.bottleneck.ceiling_orders == pytest.approx(10 / report.bottleneck.demand_per_order)
+    assert [hop.name for hop in report.hops if hop.ceiling_orders < 100] == []
+    # No order e-mails anyone: the operators' e-mail gets alarm digests, which no order's path publishes.
+    assert not [hop for hop in report.hops if hop.kind in ("sns-email", "sns-publish")]
+    assert "SNS" not in dict(report.by_service())
     assert report.idle_monthly > 0 and report.monthly > report.idle_monthly
 
 
@@ -93,17 +94,17 @@ def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_t
     from offline.preview import POLICY_DIR
 
     profile = load_profile()
-    before_run = run_program("prod", config_overrides=NO_EMAIL)
+    before_run = run_program("prod")
     before = capacity.analyse(before_run, profile, 100)
-    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "2"})
+    after_run = run_program("prod", config_overrides={"orderflow:apiReservedConcurrency": "2"})
     after = capacity.analyse(after_run, profile, 100)
-    # get_order serves three of the page's four API calls per order: it chokes first.
-    get_order = "orderflow-prod-get-order (Lambda, sync)"
-    assert before.bottleneck.name != get_order
-    assert after.bottleneck.name == get_order
+    # create_order is the slowest API function (one call per order, 57 ms): it chokes first.
+    create_order = "orderflow-prod-create-order (Lambda, sync)"
+    assert before.bottleneck.name != create_order
+    assert after.bottleneck.name == create_order
     assert after.bottleneck.ceiling_orders < before.bottleneck.ceiling_orders
     assert "orderflow:apiReservedConcurrency" in after.bottleneck.change
-    assert "First bottleneck: orderflow-prod-get-order" in capacity.format_report(after)
+    assert "First bottleneck: orderflow-prod-create-order" in capacity.format_report(after)
 
     config = POLICY_DIR / "config" / "prod.json"
     guardrail = "capacity-no-silent-choke-point"
@@ -163,7 +164,7 @@ def test_burst_is_deterministic_and_accounts_for_every_order(prod: ProgramRun) -
 
 
 def test_burst_throttled_workflow_steps_end_on_their_catch_path() -> None:
-    run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:reservedConcurrency": "1"})
+    run = run_program("prod", config_overrides={"orderflow:reservedConcurrency": "1"})
     result = burst.simulate(run, load_profile(), rate=100, factor=10, seconds=5, seed=3)
     reserve = next(s for s in result.stages if "reserve-inventory" in s.name)
     # One execution at a time cannot keep up with the 100 orders/s the edge admits: the Task's Retry runs
@@ -182,7 +183,7 @@ def test_capacity_cloudfront_requests_are_the_page_api_calls_it_serves(
     behaviours = prod.named("web-distribution").inputs["orderedCacheBehaviors"]
     assert sorted(b["pathPattern"] for b in behaviours) == ["/orders", "/orders/*"]
     requests_per_order = sum(r["perOrder"] for r in profile_document["page"]["requests"])
-    assert requests_per_order == 4  # place, read the order, list the orders twice (web/public/js/main.js)
+    assert requests_per_order == 3  # place, read the order, list the orders once (web/public/js/main.js)
     price = figure("prices.csv", "cloudfront", "https_request", "eu-west-1")
     assert dict(report.by_service())["CloudFront"] == pytest.approx(1000 * requests_per_order * price)
 
