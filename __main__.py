@@ -61,12 +61,17 @@ receipts_bucket_name = in_account(
 bus_arn = EventBus.planned_arn(BUS)
 
 # ---- state ------------------------------------------------------------------------------------
+# Every table: the stack's deletion protection and pre-warmed write throughput (docs/scaling.md, 1,000 orders/s).
+table_settings: dict[str, Any] = {
+    "deletion_protection": settings.deletion_protection,
+    "warm_write_units_per_second": settings.table_warm_write_units,
+}
 orders = Table(
     "orders",
     TableArgs(
         hash_key=KeyAttribute("orderId"),
         global_indexes=[GlobalIndexArgs("byCustomer", KeyAttribute("customerId"), KeyAttribute("createdAt"))],
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
     ),
 )
 timeline = Table(
@@ -74,7 +79,7 @@ timeline = Table(
     TableArgs(
         hash_key=KeyAttribute("orderId"),
         range_key=KeyAttribute("eventKey"),
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
     ),
 )
 catalogue = json.loads((HANDLERS / "shared" / "catalogue.json").read_text())
@@ -82,7 +87,7 @@ inventory = Table(
     "inventory",
     TableArgs(
         hash_key=KeyAttribute("pk"),
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
         seed_items=[
             {"pk": {"S": f"SKU#{product['sku']}"}, "available": {"N": str(product["initialStock"])}}
             for product in catalogue
@@ -90,13 +95,15 @@ inventory = Table(
     ),
 )
 payments = Table(
-    "payments", TableArgs(hash_key=KeyAttribute("orderId"), deletion_protection=settings.deletion_protection)
+    "payments",
+    TableArgs(
+        hash_key=KeyAttribute("orderId"),
+        **table_settings,
+    ),
 )
 idempotency = Table(
     "idempotency",
-    TableArgs(
-        hash_key=KeyAttribute("id"), ttl_attribute="expiration", deletion_protection=settings.deletion_protection
-    ),
+    TableArgs(hash_key=KeyAttribute("id"), ttl_attribute="expiration", **table_settings),
 )
 receipts = Bucket("receipts", BucketArgs(bucket_name=receipts_bucket_name))
 

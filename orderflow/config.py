@@ -105,6 +105,7 @@ class StackSettings:
     alarm_email: str | None
     operator_email: str | None
     notify_reserved_concurrency: int | None
+    table_warm_write_units: int | None
     powertools_layer_arn: str | None
     default_tags: tuple[tuple[str, str], ...] = ()
     """``aws:defaultTags``' tags (the provider applies them; validated here so a typo names the key)."""
@@ -420,6 +421,8 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource, stack:
         alarm_email=alarm_email,
         operator_email=cfg.string("operatorEmail", pattern=_EMAIL, kind="an e-mail address"),
         notify_reserved_concurrency=cfg.optional_integer("notifyReservedConcurrency", minimum=1, maximum=1000),
+        # DynamoDB's bounds: a new on-demand table's 4,000 writes/s up to its 40,000 table default.
+        table_warm_write_units=cfg.optional_integer("tableWarmWriteUnits", minimum=4000, maximum=40000),
         powertools_layer_arn=cfg.string(
             "powertoolsLayerArn", pattern=_LAYER_VERSION_ARN, kind="a layer version ARN (…:layer:<name>:<n>)"
         ),

@@ -217,3 +217,48 @@ def test_capacity_declined_payment_is_not_charged_a_write(tmp_path: Path, prod: 
     payments = next(urn for urn, t in as_the_code_does.tables.items() if "payments" in t.name)
     # process_payment writes one unit when it charges, nothing when the charge is declined.
     assert charged_always.write_units[payments] - as_the_code_does.write_units[payments] == pytest.approx(declined)
+
+
+SCALE_1000 = [
+    *("--config", "orderflow:apiThrottleRate=1000", "--config", "orderflow:apiThrottleBurst=2000"),
+    *("--config", "orderflow:apiReservedConcurrency=100", "--config", "orderflow:reservedConcurrency=40"),
+    *("--config", "orderflow:notifyReservedConcurrency=200", "--config", "orderflow:queueConsumerMaxConcurrency=30"),
+    *("--config", "orderflow:tableWarmWriteUnits=12000"),
+    *("--quota", "stepfunctions.standard_state_transition_rate=15000"),
+    *("--quota", "stepfunctions.standard_start_execution_rate=1500", "--quota", "iot.connect_rate=1500"),
+]
+"""docs/scaling.md, "1,000 orders/s": the settings and the quota increases, as ARGS of make capacity."""
+
+
+def test_capacity_at_1000_orders_with_the_documented_settings_stops_only_at_the_apis_own_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.json"
+
+    assert capacity.main(["--stack", "prod", "--rate", "1000", *SCALE_1000, "--json", str(out)]) == 0
+
+    hops = json.loads(out.read_text())["hops"]
+    assert [hop["name"] for hop in hops if hop["ceilingOrdersPerSecond"] < 1000] == []
+    assert {hop["kind"] for hop in hops if hop["ceilingOrdersPerSecond"] == 1000} == {"api-route"}
+    origins = {hop["name"]: hop["origin"] for hop in hops}
+    assert origins["IoT Core connects (account)"] == "requested quota increase (--quota)"
+    assert {origin for name, origin in origins.items() if name.endswith(" writes")} == {
+        "configured warm throughput 12000 WRU/s"
+    }
+    assert "First bottleneck: API route" in capsys.readouterr().out
+
+
+def test_capacity_without_the_increases_names_a_quota_first_at_1000_orders(prod: ProgramRun) -> None:
+    run = run_program("prod", config_overrides={"orderflow:apiThrottleRate": "1000"})
+    report = capacity.analyse(run, load_profile(), 1000)
+    assert report.bottleneck.origin.startswith("AWS default quota")
+    assert report.bottleneck.kind.startswith(("sfn-", "iot-", "dynamodb-"))
+
+
+def test_capacity_cli_refuses_a_quota_or_config_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert capacity.main(["--stack", "prod", "--quota", "sns.email=100"]) == 2
+    assert "quotas.csv has no figure for sns email" in capsys.readouterr().err
+    assert capacity.main(["--stack", "prod", "--quota", "iot.connect_rate=-1"]) == 2
+    assert "expected a positive number" in capsys.readouterr().err
+    assert capacity.main(["--stack", "prod", "--config", "apiThrottleRate=1000"]) == 2
+    assert "--config 'apiThrottleRate=1000': expected NAME:NAME=VALUE" in capsys.readouterr().err
