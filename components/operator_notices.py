@@ -60,7 +60,8 @@ def failure_notice_transformer() -> dict[str, Any]:
         "input_template": (
             f'{{"notice": "{FAILURE_NOTICE}", "orderId": <orderId>, "reason": <reason>, '
             '"detailType": <detailType>, "occurredAt": <time>, "correlationId": <correlationId>, '
-            '"text": "Order <orderId> failed (<reason>) at <time>: python -m orderflow.ops reconcile shows it"}'
+            '"text": "Order <orderId> failed (<reason>) at <time>: '
+            'python -m orderflow.ops status lists the failed executions"}'
         ),
     }
 

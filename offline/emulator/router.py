@@ -869,7 +869,9 @@ class EventRouter:
             queue = self.system.queue_by_arn(target.arn)
             self.world.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(payload))
         elif service == "sns":
-            # An input transformer's JSON object arrives as its JSON text, a text template as the text.
+            # EventBridge user guide, "Event bus targets" (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+            # eb-targets.html): the event, or its transformed input, is published as the message; a JSON object
+            # arrives as its JSON text, a text template as the text.
             message = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
             self.world.sns.publish(TopicArn=target.arn, Message=message)
         elif service == "events" and ":event-bus/" in target.arn:

@@ -100,6 +100,6 @@ def test_the_notice_is_a_json_object_with_the_order_and_reason_and_no_customer()
         "occurredAt": "2026-12-06T22:00:00Z",
         "correlationId": "corr-1",
         "text": "Order o-1 failed (FULFILLMENT_ERROR) at 2026-12-06T22:00:00Z: "
-        "python -m orderflow.ops reconcile shows it",
+        "python -m orderflow.ops status lists the failed executions",
     }
     assert "c-1" not in json.dumps(notice)

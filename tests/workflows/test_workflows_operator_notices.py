@@ -96,7 +96,7 @@ def test_an_order_that_fails_on_our_side_is_one_notice_to_operators_and_no_email
         "occurredAt": failed["time"],
         "correlationId": failed["detail"]["correlationId"],
         "text": f"Order {order_id} failed (FULFILLMENT_ERROR) at {failed['time']}: "
-        "python -m orderflow.ops reconcile shows it",
+        "python -m orderflow.ops status lists the failed executions",
     }
     assert operator_notices(flow) == [notice]
     # The operator's work queue receives it; the customer's id and the raw cause stay out of it.
