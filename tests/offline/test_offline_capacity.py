@@ -248,11 +248,26 @@ def test_capacity_at_1000_orders_with_the_documented_settings_stops_only_at_the_
     assert "First bottleneck: API route" in capsys.readouterr().out
 
 
-def test_capacity_without_the_increases_names_a_quota_first_at_1000_orders(prod: ProgramRun) -> None:
-    run = run_program("prod", config_overrides={"orderflow:apiThrottleRate": "1000"})
-    report = capacity.analyse(run, load_profile(), 1000)
-    assert report.bottleneck.origin.startswith("AWS default quota")
-    assert report.bottleneck.kind.startswith(("sfn-", "iot-", "dynamodb-"))
+def test_capacity_with_the_settings_but_without_the_increases_names_a_quota_first_at_1000_orders(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "report.json"
+    settings = [
+        argument
+        for pair in zip(SCALE_1000[::2], SCALE_1000[1::2], strict=True)
+        if pair[0] == "--config"
+        for argument in pair
+    ]
+
+    assert capacity.main(["--stack", "prod", "--rate", "1000", *settings, "--json", str(out)]) == 0
+
+    document = json.loads(out.read_text())
+    first = document["hops"][0]
+    assert first["name"] == document["bottleneck"]["hop"]
+    assert first["origin"].startswith("AWS default quota") and first["ceilingOrdersPerSecond"] < 1000
+    # What is left below 1,000 orders/s is quotas only: the stack config has done its part.
+    below = [hop for hop in document["hops"] if hop["ceilingOrdersPerSecond"] < 1000]
+    assert all(hop["origin"].startswith("AWS default quota") for hop in below), below
 
 
 def test_capacity_cli_refuses_a_quota_or_config_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
