@@ -101,7 +101,6 @@ class Topic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:messaging:Topic", name, None, opts)
-        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
             f"{name}-topic", kms_master_key_id=args.kms_master_key_id, tags=tags_input(args.tags), opts=child
@@ -113,62 +112,45 @@ class Topic(pulumi.ComponentResource):
             opts=child,
         )
 
-        self._dead_letter_args = args.dead_letter
-        self._tags = args.tags
         self.subscriptions = {}
         self.dead_letter_queues = {}
         for role, subscription in args.subscriptions.items():
-            self.subscribe(role, subscription)
+            if subscription.protocol not in SUBSCRIPTION_PROTOCOLS:
+                raise ValueError(f"{name}: subscription {role!r} has unsupported protocol {subscription.protocol!r}")
+            if subscription.filter_policy_scope not in (None, *FILTER_POLICY_SCOPES):
+                raise ValueError(
+                    f"{name}: subscription {role!r} has filter policy scope {subscription.filter_policy_scope!r}, "
+                    f"not one of {', '.join(FILTER_POLICY_SCOPES)}"
+                )
+            dead_letter = Queue(
+                f"{name}-{role}-dlq",
+                QueueArgs(
+                    dead_letter=None,
+                    message_retention_seconds=args.dead_letter.message_retention_seconds,
+                    senders=[QueueSender("sns.amazonaws.com", self.topic.arn)],
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            self.dead_letter_queues[role] = dead_letter
+            depends_on: list[pulumi.Resource] = [dead_letter]
+            if subscription.protocol == "lambda":
+                depends_on.append(
+                    invoke_permission(
+                        f"{name}-{role}-invoke", subscription.endpoint, "sns.amazonaws.com", self.topic.arn, child
+                    )
+                )
+            self.subscriptions[role] = aws.sns.TopicSubscription(
+                f"{name}-{role}",
+                topic=self.topic.arn,
+                protocol=subscription.protocol,
+                endpoint=subscription.endpoint,
+                raw_message_delivery=subscription.raw_message_delivery if subscription.protocol == "sqs" else None,
+                filter_policy=json.dumps(subscription.filter_policy) if subscription.filter_policy else None,
+                filter_policy_scope=subscription.filter_policy_scope if subscription.filter_policy else None,
+                redrive_policy=dead_letter.arn.apply(subscription_redrive_policy),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            )
 
         self.arn = self.topic.arn
         self.register_outputs({"arn": self.arn})
-
-    def subscribe(self, role: str, subscription: SubscriptionArgs) -> aws.sns.TopicSubscription:
-        """Add a subscription with its own dead-letter queue (child ``<name>-<role>``).
-
-        Also for an endpoint that needs the topic's ARN first (a queue whose policy names this topic).
-
-        Raises
-        ------
-        ValueError
-            For a protocol outside :data:`SUBSCRIPTION_PROTOCOLS`, or a filter policy scope SNS does not know.
-        """
-        name = self._name
-        if subscription.protocol not in SUBSCRIPTION_PROTOCOLS:
-            raise ValueError(f"{name}: subscription {role!r} has unsupported protocol {subscription.protocol!r}")
-        if subscription.filter_policy_scope not in (None, *FILTER_POLICY_SCOPES):
-            raise ValueError(
-                f"{name}: subscription {role!r} has filter policy scope {subscription.filter_policy_scope!r}, "
-                f"not one of {', '.join(FILTER_POLICY_SCOPES)}"
-            )
-        child = pulumi.ResourceOptions(parent=self)
-        dead_letter = Queue(
-            f"{name}-{role}-dlq",
-            QueueArgs(
-                dead_letter=None,
-                message_retention_seconds=self._dead_letter_args.message_retention_seconds,
-                senders=[QueueSender("sns.amazonaws.com", self.topic.arn)],
-                tags=self._tags,
-            ),
-            opts=child,
-        )
-        self.dead_letter_queues[role] = dead_letter
-        depends_on: list[pulumi.Resource] = [dead_letter]
-        if subscription.protocol == "lambda":
-            depends_on.append(
-                invoke_permission(
-                    f"{name}-{role}-invoke", subscription.endpoint, "sns.amazonaws.com", self.topic.arn, child
-                )
-            )
-        self.subscriptions[role] = aws.sns.TopicSubscription(
-            f"{name}-{role}",
-            topic=self.topic.arn,
-            protocol=subscription.protocol,
-            endpoint=subscription.endpoint,
-            raw_message_delivery=subscription.raw_message_delivery if subscription.protocol == "sqs" else None,
-            filter_policy=json.dumps(subscription.filter_policy) if subscription.filter_policy else None,
-            filter_policy_scope=subscription.filter_policy_scope if subscription.filter_policy else None,
-            redrive_policy=dead_letter.arn.apply(subscription_redrive_policy),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
-        )
-        return self.subscriptions[role]
