@@ -2,8 +2,9 @@
 
 No resource is declared here: every one lives in a component (``components/``). The flow is the one of
 ``docs/contracts.md``: API → ``create_order`` → bus → customer-status (EXPRESS) → fulfillment
-(STANDARD) → status events → ``notify`` (IoT Core + SNS) and the audit buffer → ``audit``; receipts
-land in S3, whose object events reach the bus through the default bus.
+(STANDARD) → status events → ``notify`` (IoT Core) and the audit buffer → ``audit``; orders failed on our
+side → the operators' topic (an inbox queue, and an e-mail digest); receipts land in S3, whose object events
+reach the bus through the default bus.
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ from components.function import AsyncInvokeArgs, Function, FunctionArgs, with_ov
 from components.http_api import HttpApi, HttpApiArgs, JwtAuthorizerArgs
 from components.identity import Identity, IdentityArgs
 from components.layer import DependencyLayer, DependencyLayerArgs, pinned_versions
-from components.naming import function_name
+from components.naming import event_rule_name, function_name
+from components.operator_notices import (
+    OperatorNotices,
+    OperatorNoticesArgs,
+    failure_digest,
+    failure_notice_transformer,
+    parked_digest,
+)
 from components.queue import DeadLetterArgs, Queue, QueueArgs, QueueConsumerArgs, QueueSender
 from components.realtime_channel import RealtimeChannel, RealtimeChannelArgs
 from components.static_site import ApiOriginArgs, StaticSite, StaticSiteArgs
 from components.table import GlobalIndexArgs, KeyAttribute, Table, TableArgs
-from components.topic import SubscriptionArgs, Topic, TopicArgs
 from components.workflow import Workflow, WorkflowArgs
 from orderflow import routing, workflows
 from orderflow.config import load_settings
@@ -54,12 +61,17 @@ receipts_bucket_name = in_account(
 bus_arn = EventBus.planned_arn(BUS)
 
 # ---- state ------------------------------------------------------------------------------------
+# Every table: the stack's deletion protection and pre-warmed write throughput (docs/scaling.md, 1,000 orders/s).
+table_settings: dict[str, Any] = {
+    "deletion_protection": settings.deletion_protection,
+    "warm_write_units_per_second": settings.table_warm_write_units,
+}
 orders = Table(
     "orders",
     TableArgs(
         hash_key=KeyAttribute("orderId"),
         global_indexes=[GlobalIndexArgs("byCustomer", KeyAttribute("customerId"), KeyAttribute("createdAt"))],
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
     ),
 )
 timeline = Table(
@@ -67,7 +79,7 @@ timeline = Table(
     TableArgs(
         hash_key=KeyAttribute("orderId"),
         range_key=KeyAttribute("eventKey"),
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
     ),
 )
 catalogue = json.loads((HANDLERS / "shared" / "catalogue.json").read_text())
@@ -75,7 +87,7 @@ inventory = Table(
     "inventory",
     TableArgs(
         hash_key=KeyAttribute("pk"),
-        deletion_protection=settings.deletion_protection,
+        **table_settings,
         seed_items=[
             {"pk": {"S": f"SKU#{product['sku']}"}, "available": {"N": str(product["initialStock"])}}
             for product in catalogue
@@ -83,13 +95,15 @@ inventory = Table(
     ),
 )
 payments = Table(
-    "payments", TableArgs(hash_key=KeyAttribute("orderId"), deletion_protection=settings.deletion_protection)
+    "payments",
+    TableArgs(
+        hash_key=KeyAttribute("orderId"),
+        **table_settings,
+    ),
 )
 idempotency = Table(
     "idempotency",
-    TableArgs(
-        hash_key=KeyAttribute("id"), ttl_attribute="expiration", deletion_protection=settings.deletion_protection
-    ),
+    TableArgs(hash_key=KeyAttribute("id"), ttl_attribute="expiration", **table_settings),
 )
 receipts = Bucket("receipts", BucketArgs(bucket_name=receipts_bucket_name))
 
@@ -182,17 +196,6 @@ def function(name: str, description: str, **overrides: Any) -> Function:
     )
     return Function(name, with_overrides(defaults, name, overrides))
 
-
-notifications = Topic(
-    "order-notifications",
-    TopicArgs(
-        subscriptions=(
-            {"email": SubscriptionArgs(protocol="email", endpoint=settings.notification_email)}
-            if settings.notification_email
-            else {}
-        )
-    ),
-)
 
 create_order = function(
     "create-order",
@@ -434,24 +437,37 @@ with deferred_output("the order page's URL") as (site_url, resolve_site_url):
     )
     resolve_site_url(site.url)
 
-# ---- notifications: to the customer's real-time topic and the notifications topic ---------------
+# ---- notifications: the customer's real-time topic; the operators' topic -------------------------
 # A status update that still fails after Lambda's retries lands here instead of being dropped.
 notify_failures = Queue("notify-failures", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600))
 notify = function(
     "notify",
-    "Pushes order status to the customer's IoT topic and to the notifications topic.",
+    "Pushes order status and receipts to the customer's IoT topic (the order page's live channel).",
+    # About three invocations per order (each status, the receipt): its own ceiling where the stack sets one.
+    reserved_concurrency=settings.notify_reserved_concurrency or settings.reserved_concurrency,
     environment={
         "IOT_DATA_ENDPOINT": realtime.endpoint,
-        "NOTIFICATIONS_TOPIC_ARN": notifications.arn,
         "REALTIME_TOPIC_PREFIX": TOPIC_PREFIX,
         "IDEMPOTENCY_TABLE_NAME": idempotency.name,
     },
-    policy_statements=[
-        realtime.publisher_statement(),
-        {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": notifications.arn},
-        idempotency_records("notify"),
-    ],
+    policy_statements=[realtime.publisher_statement(), idempotency_records("notify")],
     async_invoke=AsyncInvokeArgs(on_failure_destination_arn=notify_failures.arn, destination_service="sqs"),
+)
+# Operators hear of failed and parked orders, never of each status: one notice per order that failed on our
+# side in the inbox queue (any rate), and by e-mail only the digests (alarm state changes), so an outage
+# that fails every order cannot outrun SNS's e-mail rate.
+OPERATOR_RULE = "operator-failures"
+operators = OperatorNotices(
+    "operators",
+    OperatorNoticesArgs(
+        failure_rule_arn=EventBus.planned_rule_arn(BUS, OPERATOR_RULE),
+        email=settings.operator_email,
+        digests={
+            "failed-orders": failure_digest(bus_name, event_rule_name(bus_name, OPERATOR_RULE)),
+            "parked-fulfillment": parked_digest(fulfillment_attention.name),
+            "parked-customer-status": parked_digest(customer_status_failures.name),
+        },
+    ),
 )
 
 # ---- routing ----------------------------------------------------------------------------------
@@ -460,6 +476,7 @@ rule_targets = {
     "order-placed": {"customer-status": RuleTarget("sfn", customer_status_workflow.arn)},
     "order-status": {"notify": RuleTarget("lambda", notify.arn)},
     "audit": {"buffer": RuleTarget("sqs", audit_buffer.arn)},
+    OPERATOR_RULE: {"operators": RuleTarget("sns", operators.arn, input_transformer=failure_notice_transformer())},
     "receipt-ready": {"notify": RuleTarget("lambda", notify.arn)},
 }
 routing_rules = routing.routing_rules(receipts_bucket_name)
@@ -531,8 +548,8 @@ failure_queues.update(
 )
 failure_queues.update(
     {
-        f"notifications-{role}": parked_on(queue, "sns-subscription", notifications.arn)
-        for role, queue in notifications.dead_letter_queues.items()
+        f"operators-{role}": parked_on(queue, "sns-subscription", operators.arn)
+        for role, queue in operators.topic.dead_letter_queues.items()
     }
 )
 
@@ -571,6 +588,7 @@ pulumi.export("timelineTableName", timeline.name)
 pulumi.export("receiptsBucketName", receipts.name)
 pulumi.export("stack", pulumi.get_stack())
 pulumi.export("failureQueues", failure_queues)
+pulumi.export("operatorTopicArn", operators.arn)
 pulumi.export("eventBusArn", bus.arn)
 pulumi.export("eventArchiveArn", bus.archive.arn)
 pulumi.export("eventRules", {rule: event_rule.arn for rule, event_rule in bus.rules.items()})

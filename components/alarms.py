@@ -67,6 +67,39 @@ def alarm_plan(
     return plan
 
 
+def above_zero_alarm(
+    name: str,
+    spec: AlarmSpec,
+    dimensions: Mapping[str, pulumi.Input[str]],
+    period_seconds: int,
+    topic_arn: pulumi.Input[str],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """A "greater than zero in one period" alarm on ``spec``'s metric, telling ``topic_arn`` when it fires and clears.
+
+    Missing data is not breaching: a metric AWS publishes only when non-zero stays OK.
+    """
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        namespace=spec.namespace,
+        metric_name=spec.metric_name,
+        dimensions=dict(dimensions),
+        statistic=spec.statistic,
+        period=period_seconds,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_description=spec.description,
+        actions_enabled=True,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags_input(tags),
+        opts=opts,
+    )
+
+
 @dataclass
 class AlarmsArgs:
     """Inputs of :class:`Alarms`; each mapping is role name → the resource's metric dimension value."""
@@ -120,22 +153,7 @@ class Alarms(pulumi.ComponentResource):
             dimensions: dict[str, pulumi.Input[str]] = {spec.dimension: dimension_value}  # type: ignore[dict-item]
             if spec.namespace == "AWS/ApiGateway":
                 dimensions["Stage"] = "$default"
-            self.alarms[role] = aws.cloudwatch.MetricAlarm(
-                f"{name}-{role}",
-                namespace=spec.namespace,
-                metric_name=spec.metric_name,
-                dimensions=dimensions,
-                statistic=spec.statistic,
-                period=args.period_seconds,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_description=spec.description,
-                actions_enabled=True,
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
-                tags=tags_input(args.tags),
-                opts=child,
+            self.alarms[role] = above_zero_alarm(
+                f"{name}-{role}", spec, dimensions, args.period_seconds, self.topic.arn, args.tags, child
             )
         self.register_outputs({"topicArn": self.topic.arn})

@@ -21,6 +21,7 @@ from components.queue import FOURTEEN_DAYS, Queue, QueueArgs, QueueSender
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 SUBSCRIPTION_PROTOCOLS = frozenset({"sqs", "lambda", "email"})
+FILTER_POLICY_SCOPES = ("MessageAttributes", "MessageBody")
 
 
 def topic_policy(topic_arn: Any, publishers: Sequence[TopicPublisher]) -> dict[str, Any]:
@@ -59,7 +60,9 @@ class SubscriptionArgs:
     endpoint: pulumi.Input[str]
     """Queue ARN, function ARN or e-mail address."""
     filter_policy: Mapping[str, Any] | None = None
-    """Message-attribute filter policy."""
+    """Filter policy: which messages this subscriber gets (on their attributes, or on their body: see scope)."""
+    filter_policy_scope: str | None = None
+    """``MessageAttributes`` (AWS's default) or ``MessageBody`` (the message must then be a JSON object)."""
     raw_message_delivery: bool = False
     """Deliver the bare message to SQS (no SNS envelope)."""
 
@@ -114,6 +117,11 @@ class Topic(pulumi.ComponentResource):
         for role, subscription in args.subscriptions.items():
             if subscription.protocol not in SUBSCRIPTION_PROTOCOLS:
                 raise ValueError(f"{name}: subscription {role!r} has unsupported protocol {subscription.protocol!r}")
+            if subscription.filter_policy_scope not in (None, *FILTER_POLICY_SCOPES):
+                raise ValueError(
+                    f"{name}: subscription {role!r} has filter policy scope {subscription.filter_policy_scope!r}, "
+                    f"not one of {', '.join(FILTER_POLICY_SCOPES)}"
+                )
             dead_letter = Queue(
                 f"{name}-{role}-dlq",
                 QueueArgs(
@@ -139,6 +147,7 @@ class Topic(pulumi.ComponentResource):
                 endpoint=subscription.endpoint,
                 raw_message_delivery=subscription.raw_message_delivery if subscription.protocol == "sqs" else None,
                 filter_policy=json.dumps(subscription.filter_policy) if subscription.filter_policy else None,
+                filter_policy_scope=subscription.filter_policy_scope if subscription.filter_policy else None,
                 redrive_policy=dead_letter.arn.apply(subscription_redrive_policy),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )

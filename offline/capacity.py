@@ -28,7 +28,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,6 +54,8 @@ from policy_pack.figures import ANY_REGION, FigureTable, Lookup, prices, quotas 
 SECONDS_PER_MONTH: Final = 730 * 3600
 EXPRESS_MEMORY_GB: Final = 0.0625  # EXPRESS executions are billed in 64 MB steps; small payloads use one
 ACCOUNT_LAMBDA_POOL: Final = "Lambda concurrent executions (account)"
+REQUESTED_INCREASE: Final = "requested increase (make capacity --quota)"
+"""``source`` of a quota row that ``--quota`` put in place of AWS's default."""
 DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 
 
@@ -227,6 +229,8 @@ class Context:
     def quota(self, service: str, item: str) -> tuple[float, str]:
         """A quota's value and where it came from."""
         found = self.quotas.find(service, item, self.region)
+        if found.figure.source == REQUESTED_INCREASE:
+            return found.value, "requested quota increase (--quota)"
         if found.figure.region == ANY_REGION:
             return found.value, "AWS default quota"
         if found.fallback is None:
@@ -392,17 +396,23 @@ def hops(context: Context, rate: float) -> list[Hop]:
     partition_write, partition_origin = context.quota("dynamodb", "partition_write_rate")
     for urn, table in usage.tables.items():
         label = str(_value(table, "name", table.name))
+        # A pre-warmed table takes its warm throughput from the start (docs/scaling.md, 1,000 orders/s).
+        warm_write = float((_value(table, "warmThroughput", {}) or {}).get("writeUnitsPerSecond") or 0)
         if usage.write_units[urn]:
             found.append(
                 Hop(
                     f"DynamoDB {label} writes",
                     "dynamodb-write",
                     usage.write_units[urn],
-                    initial_write,
+                    max(initial_write, warm_write),
                     "WRU/s",
-                    f"{write_origin} (new on-demand table)",
+                    (
+                        f"configured warm throughput {warm_write:g} WRU/s"
+                        if warm_write > initial_write
+                        else f"{write_origin} (new on-demand table)"
+                    ),
                     "ThrottlingException: handlers raise TransientDependencyError and the workflow retries",
-                    "pre-warm the table (warm throughput) or let it adapt to a higher peak",
+                    "raise stack config orderflow:tableWarmWriteUnits (pre-warmed throughput), or let the table adapt",
                 )
             )
         if usage.read_units[urn]:
@@ -804,6 +814,41 @@ def format_report(report: Report, *, show_path: bool = False) -> str:
     return "\n".join(lines)
 
 
+def with_quota_increases(table: FigureTable, increases: Mapping[tuple[str, str], float], region: str) -> FigureTable:
+    """The quota table with increases assumed granted in ``region``: ``(service, item)`` → the new value.
+
+    Raises
+    ------
+    KeyError
+        When the table has no such quota (the message names it).
+    """
+    replaced = [table.find(service, item, region).figure for service, item in increases]
+    kept = [figure for figure in table if not (figure in replaced and figure.region == region)]
+    granted = [
+        replace(figure, region=region, value=value, source=REQUESTED_INCREASE)
+        for figure, value in zip(replaced, increases.values(), strict=True)
+    ]
+    return FigureTable([*kept, *granted], table.name)
+
+
+def assignments(texts: list[str], option: str, separator: str | None = None) -> dict[str, str]:
+    """``KEY=VALUE`` arguments of a repeatable option, checked for shape.
+
+    Raises
+    ------
+    ValueError
+        For an argument without ``=``, or a key without ``separator`` when one is required.
+    """
+    parsed: dict[str, str] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        if not equals or not key or (separator and separator not in key):
+            shape = f"NAME{separator}NAME=VALUE" if separator else "KEY=VALUE"
+            raise ValueError(f"{option} {text!r}: expected {shape}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
 def positive_number(text: str) -> float:
     """An argparse type: a finite number above zero."""
     try:
@@ -824,11 +869,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE, help="workload profile (YAML)")
     parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
     parser.add_argument("--path", action="store_true", help="print the order's path through the stack")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack config value for this run only, as `pulumi config set` would make it (repeatable)",
+    )
+    parser.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="SERVICE.ITEM=VALUE",
+        help="a quota increase assumed granted, named as in policy/policy_pack/data/quotas.csv (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
+        overrides = assignments(args.config, "--config", ":")
+        increases: dict[tuple[str, str], float] = {}
+        for key, value in assignments(args.quota, "--quota", ".").items():
+            service, item = key.split(".", 1)
+            quotas().find(service, item, ANY_REGION)  # a name the table does not know fails here
+            increases[(service, item)] = positive_number(value)
+    except (ValueError, argparse.ArgumentTypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyError as error:
+        print(f"error: --quota: {error.args[0]} (see policy/policy_pack/data/quotas.csv)", file=sys.stderr)
+        return 2
+    try:
         profile = load_profile(args.profile)
-        run = run_program(args.stack)
-        report = analyse(run, profile, args.rate, args.monthly)
+        run = run_program(args.stack, config_overrides=overrides)
+        region = str(run.config.get("aws:region", "us-east-1"))
+        report = analyse(
+            run, profile, args.rate, args.monthly, quota_table=with_quota_increases(quotas(), increases, region)
+        )
     except (StackNotFoundError, ProfileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -110,6 +110,7 @@ def build_catalogue(run: ProgramRun) -> list[CatalogueEntry]:
         ("aws:sfn/stateMachine:StateMachine", "state machine"),
         ("aws:sqs/queue:Queue", "queue"),
         ("aws:cloudwatch/eventBus:EventBus", "bus"),
+        ("aws:sns/topic:Topic", "topic"),
     ):
         for resource in run.of_type(type_):
             by_arn[resource.outputs["arn"]] = f"{kind} `{run.component_name(resource)}`"

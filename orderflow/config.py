@@ -54,6 +54,9 @@ REMOVED_KEYS = {
     "powertoolsLayerVersion": "was removed: Powertools and Pydantic now come from a layer built from "
     "handlers/requirements.txt (the versions the tests run); delete the key, or set orderflow:powertoolsLayerArn "
     "to deploy your own",
+    "notificationEmail": "was removed: customers are no longer e-mailed each status (the order page shows it, live "
+    "over IoT Core); set orderflow:operatorEmail for a digest of failed and parked orders (docs/operations.md, "
+    '"Who is told what"), or delete the key',
 }
 """Keys earlier versions read, each with what to do instead."""
 
@@ -100,7 +103,9 @@ class StackSettings:
     workflow_log_level: str
     alarms_enabled: bool
     alarm_email: str | None
-    notification_email: str | None
+    operator_email: str | None
+    notify_reserved_concurrency: int | None
+    table_warm_write_units: int | None
     powertools_layer_arn: str | None
     default_tags: tuple[tuple[str, str], ...] = ()
     """``aws:defaultTags``' tags (the provider applies them; validated here so a typo names the key)."""
@@ -414,7 +419,10 @@ def load_settings(project_config: ConfigSource, aws_config: ConfigSource, stack:
         workflow_log_level=cfg.choice("workflowLogLevel", WORKFLOW_LOG_LEVELS),
         alarms_enabled=alarms_enabled,
         alarm_email=alarm_email,
-        notification_email=cfg.string("notificationEmail", pattern=_EMAIL, kind="an e-mail address"),
+        operator_email=cfg.string("operatorEmail", pattern=_EMAIL, kind="an e-mail address"),
+        notify_reserved_concurrency=cfg.optional_integer("notifyReservedConcurrency", minimum=1, maximum=1000),
+        # DynamoDB's bounds: a new on-demand table's 4,000 writes/s up to its 40,000 table default.
+        table_warm_write_units=cfg.optional_integer("tableWarmWriteUnits", minimum=4000, maximum=40000),
         powertools_layer_arn=cfg.string(
             "powertoolsLayerArn", pattern=_LAYER_VERSION_ARN, kind="a layer version ARN (…:layer:<name>:<n>)"
         ),

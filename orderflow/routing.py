@@ -25,6 +25,9 @@ ORDER_FAILED: Final = "OrderFailed"
 ORDER_STATUS_DETAIL_TYPES: Final[tuple[str, ...]] = (ORDER_ACCEPTED, ORDER_REJECTED, ORDER_FULFILLED, ORDER_FAILED)
 """Status changes a customer is told about (the notify rule)."""
 
+BUSINESS_FAILURE_REASONS: Final[tuple[str, ...]] = ("OUT_OF_STOCK", "PAYMENT_DECLINED")
+"""``OrderFailed`` reasons that are the customer's outcome, not a fault: the page tells them, operators are not."""
+
 S3_EVENT_SOURCE: Final = "aws.s3"
 S3_OBJECT_CREATED: Final = "Object Created"
 RECEIPTS_KEY_PREFIX: Final = "receipts/"
@@ -78,6 +81,24 @@ def order_status_changed_pattern() -> dict[str, Any]:
         The event pattern.
     """
     return {"source": [ORDER_EVENT_SOURCE], "detail-type": list(ORDER_STATUS_DETAIL_TYPES)}
+
+
+def order_failed_on_our_side_pattern() -> dict[str, Any]:
+    """Match ``OrderFailed`` for any reason but a decline or a stock-out: a notice to the operators.
+
+    A reason code added later is an operator's business until it is listed in
+    :data:`BUSINESS_FAILURE_REASONS`.
+
+    Returns
+    -------
+    dict
+        The event pattern.
+    """
+    return {
+        "source": [ORDER_EVENT_SOURCE],
+        "detail-type": [ORDER_FAILED],
+        "detail": {"reason": [{"anything-but": list(BUSINESS_FAILURE_REASONS)}]},
+    }
 
 
 def order_audit_pattern() -> dict[str, Any]:
@@ -145,7 +166,8 @@ def routing_rules(receipts_bucket_name: pulumi.Input[str]) -> tuple[RoutingRule,
     Returns
     -------
     tuple of RoutingRule
-        order-placed, order-status, audit, receipt-ready (orderflow bus) and forward-receipts (default bus).
+        order-placed, order-status, audit, operator-failures, receipt-ready (orderflow bus) and forward-receipts
+        (default bus).
 
     Raises
     ------
@@ -163,6 +185,12 @@ def routing_rules(receipts_bucket_name: pulumi.Input[str]) -> tuple[RoutingRule,
             "Order status changes are pushed to the customer",
         ),
         RoutingRule("audit", CUSTOM_BUS, order_audit_pattern(), "Every order event is buffered for the timeline"),
+        RoutingRule(
+            "operator-failures",
+            CUSTOM_BUS,
+            order_failed_on_our_side_pattern(),
+            "Orders that failed on our side are a notice to the operators",
+        ),
         RoutingRule(
             "receipt-ready",
             CUSTOM_BUS,

@@ -1,4 +1,4 @@
-"""Tell the customer about their order: IoT Core (the browser's live channel) and SNS (email, services).
+"""Tell the customer about their order on their live channel: IoT Core (the browser's MQTT connection).
 
 Triggered asynchronously by bus rules with:
 
@@ -6,10 +6,10 @@ Triggered asynchronously by bus rules with:
 - S3 ``Object Created`` events of the receipts bucket (key ``receipts/<customerId>/<orderId>.json``),
   forwarded from the default bus, which become a ``ReceiptReady`` notification.
 
-Each notification goes to the IoT topic ``<REALTIME_TOPIC_PREFIX>/<customerId>/<orderId>`` and to the
-SNS topic, with a ``detailType`` message attribute for subscription filters. It carries only the
-allow-listed fields of its event (``shared.models.events.customer_view``), never anything else a
-producer may add.
+Each notification goes to the IoT topic ``<REALTIME_TOPIC_PREFIX>/<customerId>/<orderId>``. It carries only
+the allow-listed fields of its event (``shared.models.events.customer_view``), never anything else a
+producer may add. Nothing is e-mailed per status: the page shows the status, and operators hear of failed
+and parked orders from their own topic (``docs/operations.md``, "Who is told what").
 
 Status events are accepted only from the order system's own source: the bus policy and the publishers'
 IAM conditions already refuse forged ones, and this check holds even if they are loosened.
@@ -17,16 +17,16 @@ IAM conditions already refuse forged ones, and this check holds even if they are
 Any failure raises, so Lambda retries and then hands the event to the on-failure destination.
 Once per order, notification type and channel: each notification happens once in an order's life, so a
 duplicate (the same event delivered twice, or put twice after a lost PutEvents response, or a receipt
-written twice) publishes nothing. Each channel is its own Powertools idempotent step, recording
-``[orderId, type]`` under its own key once it published, so a retry after the SNS publish failed skips the
-IoT publish that already went out. A duplicate is done, never a failure: one that arrives while the first
-copy is still publishing succeeds too (that copy owns the work), so the on-failure queue only ever holds
-notifications nobody delivered.
+written twice) publishes nothing. Each channel (:data:`CHANNELS`) is its own Powertools idempotent step,
+recording ``[orderId, type]`` under its own key once it published, so a channel added later never makes a
+retry publish again on a channel that already went out. A duplicate is done, never a failure: one that
+arrives while the first copy is still publishing succeeds too (that copy owns the work), so the on-failure
+queue only ever holds notifications nobody delivered.
 
 One window stays open, as for any publish to a system outside the idempotency table: when a channel
 published but its completion record was never written (the UpdateItem failed unapplied, or the function
-was killed at it), the in-progress record expires and Lambda's retry publishes that channel again. Both
-channels carry ``orderId`` and ``type``, which identify a notification, so a subscriber can drop the copy.
+was killed at it), the in-progress record expires and Lambda's retry publishes that channel again. Every
+notification carries ``orderId`` and ``type``, which identify it, so the page drops the copy.
 """
 
 from __future__ import annotations
@@ -71,7 +71,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 IOT_DATA_ENDPOINT: Final = os.environ["IOT_DATA_ENDPOINT"]
-NOTIFICATIONS_TOPIC_ARN: Final = os.environ["NOTIFICATIONS_TOPIC_ARN"]
 REALTIME_TOPIC_PREFIX: Final = os.environ["REALTIME_TOPIC_PREFIX"]
 IDEMPOTENCY_TABLE_NAME: Final = os.environ["IDEMPOTENCY_TABLE_NAME"]
 
@@ -91,7 +90,6 @@ tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 iot_data = boto3.client("iot-data", endpoint_url=f"https://{IOT_DATA_ENDPOINT}")
-sns = boto3.client("sns")
 dynamodb = boto3.client("dynamodb")
 
 
@@ -109,7 +107,6 @@ idempotency_config = IdempotencyConfig(
 )
 # One store per channel: each idempotent step keeps its own records, "<function name>.app.<step>#<hash>".
 live_update_store = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
-subscriber_store = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE_NAME, boto3_client=dynamodb)
 
 
 class UnsupportedEvent(Exception):  # noqa: N818 - reads as the condition it reports
@@ -123,7 +120,7 @@ class NotifiedEvent(BusEvent):
 
 
 class CustomerNotification(ContractModel):
-    """What the customer's browser and the SNS subscribers receive."""
+    """What the customer's browser receives on its order's IoT topic."""
 
     type: str
     order_id: str
@@ -223,40 +220,8 @@ def publish_live_update(*, notification: CustomerNotification) -> dict[str, Any]
     return {"channel": "iot", "topic": topic}
 
 
-@tracer.capture_method
-@idempotent_function(
-    data_keyword_argument="notification",
-    persistence_store=subscriber_store,
-    config=idempotency_config,
-)
-def publish_to_subscribers(*, notification: CustomerNotification) -> dict[str, Any]:
-    """Publish to the SNS topic (email, services), once per order and notification type.
-
-    Parameters
-    ----------
-    notification:
-        What to send; passed by keyword, Powertools keys it on ``[orderId, type]``.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``{"channel": "sns", "messageId": ...}`` (stored by Powertools and returned again for a duplicate).
-    """
-    published = sns.publish(
-        TopicArn=NOTIFICATIONS_TOPIC_ARN,
-        Message=notification.model_dump_json(),
-        Subject=f"Order {notification.order_id}: {notification.type}",
-        MessageAttributes={"detailType": {"DataType": "String", "StringValue": notification.type}},
-    )
-    metrics.add_metric(name="SubscriberMessagesPublished", unit=MetricUnit.Count, value=1)
-    return {"channel": "sns", "messageId": published["MessageId"]}
-
-
-CHANNELS: Final = (
-    (publish_live_update, live_update_store),
-    (publish_to_subscribers, subscriber_store),
-)
-"""Each channel's idempotent step and its store, in publishing order (the browser's live update first)."""
+CHANNELS: Final = ((publish_live_update, live_update_store),)
+"""Each channel's idempotent step and its store, in publishing order: the browser's live update only."""
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.correlationId || id")

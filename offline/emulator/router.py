@@ -650,6 +650,8 @@ class TopicSubscriptions(Trigger):
         super().__init__(router)
         self.published: list[dict[str, Any]] = []
         """Every message the topics published (SNS envelopes), oldest first."""
+        self.emailed: list[tuple[str, dict[str, Any]]] = []
+        """Every e-mail delivery: (address, SNS envelope), oldest first."""
         self.matchers = {
             sub.arn: FilterPolicyMatcher(json.loads(sub.filter_policy), sub.filter_policy_scope)
             for sub in router.system.subscriptions
@@ -696,7 +698,10 @@ class TopicSubscriptions(Trigger):
                 record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription.arn}
                 spec = router.system.function_named(subscription.endpoint)
                 router.asyncs.enqueue(spec, {"Records": [record | {"Sns": envelope}]})
-            # Other protocols (email, https) leave AWS: nothing to emulate.
+            elif subscription.protocol in ("email", "email-json"):
+                # The message leaves AWS here: kept for the tests, as the mailbox would receive it.
+                self.emailed.append((subscription.endpoint, envelope))
+            # Other protocols (https, sms) leave AWS: nothing to emulate.
         except ClientError:
             if attempt <= len(self.RETRY_DELAYS):
                 router.clock.call_later(
@@ -863,6 +868,12 @@ class EventRouter:
         elif service == "sqs":
             queue = self.system.queue_by_arn(target.arn)
             self.world.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(payload))
+        elif service == "sns":
+            # EventBridge user guide, "Event bus targets" (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+            # eb-targets.html): the event, or its transformed input, is published as the message; a JSON object
+            # arrives as its JSON text, a text template as the text.
+            message = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+            self.world.sns.publish(TopicArn=target.arn, Message=message)
         elif service == "events" and ":event-bus/" in target.arn:
             # Same account and region: the event arrives on the target bus unchanged.
             self.accept(target.arn.rsplit("/", 1)[-1], payload)

@@ -116,6 +116,7 @@ class Emulator:
     sfn: Any
     s3: Any
     events: Any
+    sns: Any = None
     issuer: str | None = None
     capture_queue_urls: dict[str, str] = field(default_factory=dict)
     notification_queue_url: str = ""
@@ -180,6 +181,12 @@ class Emulator:
         self.router.topics.poll()
         messages, self.router.topics.published = self.router.topics.published, []
         return messages
+
+    def emails(self) -> list[tuple[str, dict[str, Any]]]:
+        """E-mails SNS sent since the last call: ``(address, SNS envelope)``, after the subscriptions' filters."""
+        self.router.topics.poll()
+        sent, self.router.topics.emailed = self.router.topics.emailed, []
+        return sent
 
     # ---- tables -------------------------------------------------------------------------------
 
@@ -452,6 +459,7 @@ def running_emulator(
             sfn=aws_client("stepfunctions", region),
             s3=aws_client("s3", region),
             events=aws_client("events", region),
+            sns=aws_client("sns", region),
             issuer=issuer,
         )
         router_box.append(emulator.router)

@@ -36,6 +36,10 @@ REPLAY_SAFETY: Final[dict[str, str]] = {
         "(Powertools idempotency on [orderId, type]); an older one notifies the customer again"
     ),
     "receipt-ready": "notify: as for order-status, one ReceiptReady per order for 25 hours",
+    "operator-failures": (
+        "the operators' topic: a replayed OrderFailed is a second notice naming the same orderId (a work queue "
+        "drops the copy by it) and counts again in the failed-orders digest; no customer is told anything"
+    ),
     "audit": (
         "audit: one timeline row per lifecycle event of an order (any other event: per event time and id), "
         "written only if absent: a replay adds nothing"

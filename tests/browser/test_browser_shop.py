@@ -157,6 +157,33 @@ def test_the_history_row_follows_the_order_to_its_final_status(local_system: dic
     expect(row).to_contain_text("Fulfilled")
 
 
+def test_an_order_is_followed_to_its_end_without_reading_the_order_list_again(
+    local_system: dict[str, Any], new_page: NewPage
+) -> None:
+    # The list is read when the page opens; each order placed adds its own row from the API's reply (issue 23:
+    # two list reads per order made GET /orders the API's first choke point).
+    page = new_page()
+    sign_in(page, local_system, local_system["users"][0])
+    expect(page.locator("#connection")).to_have_text("Live updates: on")
+    listed: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            listed.append(request.url) if request.method == "GET" and ORDER_LIST.search(request.url) else None
+        ),
+    )
+    fill_order(page, "Canvas tote bag", 2)
+
+    order_id = place(page)
+
+    assert final_status(page) == "FULFILLED"
+    row = page.locator(f'#orders li[data-order-id="{order_id}"]')
+    expect(row).to_contain_text("Fulfilled")
+    expect(row).to_contain_text("2 items")
+    expect(page.locator("#orders li").first).to_have_attribute("data-order-id", order_id)
+    assert listed == []
+
+
 def test_an_expanded_past_order_shows_its_items_and_its_receipt(
     local_system: dict[str, Any], new_page: NewPage
 ) -> None:

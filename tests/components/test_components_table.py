@@ -86,3 +86,17 @@ def test_seed_items_are_written_once_each_named_by_their_key() -> None:
     seeded = built.inputs("stock-item-sku-tea-01")
     assert json.loads(seeded.pop("item")) == item
     assert seeded == {"tableName": built.child("stock-table").outputs["name"], "hashKey": "pk"}
+
+
+def test_warm_throughput_on_request_for_the_table_and_each_index() -> None:
+    args = TableArgs(
+        hash_key=KeyAttribute("id"),
+        global_indexes=[GlobalIndexArgs("byCustomer", KeyAttribute("customerId"))],
+        warm_write_units_per_second=12000,
+        tags=TAGS,
+    )
+
+    inputs = build(lambda: Table("orders", args)).inputs("orders-table")
+
+    assert inputs["warmThroughput"] == {"writeUnitsPerSecond": 12000}
+    assert [index["warmThroughput"] for index in inputs["globalSecondaryIndexes"]] == [{"writeUnitsPerSecond": 12000}]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components.topic import SubscriptionArgs, Topic, TopicArgs, TopicPublisher
 from tests.components.conftest import ACCOUNT, PARTITION, REGION, TAGS, build
 
@@ -106,3 +108,20 @@ def test_raw_delivery_only_where_sns_has_it_for_queues() -> None:
 
     assert built.inputs("alerts-queue")["rawMessageDelivery"] is True
     assert "rawMessageDelivery" not in built.inputs("alerts-email")
+
+
+def test_a_body_filter_says_its_scope() -> None:
+    subscriptions = {
+        "mail": SubscriptionArgs("email", "ops@example.com", {"a": ["b"]}, filter_policy_scope="MessageBody")
+    }
+
+    built = build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions, tags=TAGS)))
+
+    assert built.inputs("alerts-mail")["filterPolicyScope"] == "MessageBody"
+
+
+def test_an_unknown_filter_scope_fails_naming_the_subscription() -> None:
+    subscriptions = {"mail": SubscriptionArgs("email", "ops@example.com", {"a": ["b"]}, filter_policy_scope="Body")}
+
+    with pytest.raises(Exception, match="subscription 'mail' has filter policy scope 'Body'"):
+        build(lambda: Topic("alerts", TopicArgs(subscriptions=subscriptions, tags=TAGS)))

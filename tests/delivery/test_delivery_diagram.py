@@ -75,7 +75,7 @@ def test_each_concern_is_one_cluster(dev_run: ProgramRun) -> None:
             "sqs_order_audit",
             "lambda_audit",
             "lambda_notify",
-            "sns_order_notifications",
+            "sns_operators_notices",
         },
         "orchestration": {
             "states_customer_status_workflow",

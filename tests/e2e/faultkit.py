@@ -921,18 +921,14 @@ def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
 
     ``poison`` is an audit message without an ``orderId`` (a producer's bug nobody can record);
     ``duplicate of delivered work`` is an audit message whose event is on the timeline, or a notification
-    published on both channels (IoT and SNS; reads the SNS messages, so call it last); ``other`` is anything
+    published on its channel (IoT); ``other`` is anything
     else (an order parked for an operator, or work not done).
     """
     timeline = flow.scan("timeline")
     recorded_ids = {row["eventId"] for row in timeline}
     recorded = {(row["orderId"], row["detailType"]) for row in timeline}
-    emailed = {
-        (message.get("orderId"), message.get("type"))
-        for message in (json.loads(envelope["Message"]) for envelope in flow.sns_messages())
-    }
-    # A notification is delivered once both channels published it.
-    published = emailed & {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
+    # A notification is delivered once its channel (the customer's IoT topic) published it.
+    published = {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
     audit_dlq = _audit_dead_letter_queue(flow)
     contents: dict[str, dict[str, int]] = {}
     for name in sorted(flow.system.dead_letter_queues):

@@ -22,7 +22,6 @@ import pytest
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 IOT_DATA_ENDPOINT = f"data-ats.iot.{REGION}.amazonaws.com"  # an endpoint moto serves
-TOPIC_NAME = "order-notifications"
 COGNITO_ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_TestPool"
 COGNITO_CLIENT_ID = "4example0client0id0000000"
 
@@ -39,7 +38,6 @@ FUNCTION_ENVIRONMENT = {
     "EVENT_BUS_NAME": "orderflow",
     "REALTIME_TOPIC_PREFIX": "orders",
     "IOT_DATA_ENDPOINT": IOT_DATA_ENDPOINT,
-    "NOTIFICATIONS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}",
     "COGNITO_ISSUER": COGNITO_ISSUER,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT_ID,
     "RECEIPTS_BUCKET_NAME": "orderflow-test-receipts",
@@ -220,7 +218,6 @@ class AwsWorld:
     dynamodb: Any
     sqs: Any
     bus_queue_url: str
-    sns_queue_url: str
 
     def scan(self, table_env: str) -> list[dict[str, Any]]:
         """Every item of a table, as plain Python values."""
@@ -260,10 +257,6 @@ class AwsWorld:
         """
         return [{"account": ACCOUNT} | event for event in self._drain(self.bus_queue_url)]
 
-    def sns_messages(self) -> list[dict[str, Any]]:
-        """SNS notifications delivered to the test subscription queue since the last call."""
-        return self._drain(self.sns_queue_url)
-
     @staticmethod
     def iot_publishes() -> list[tuple[str, dict[str, Any]]]:
         """Every IoT publish (topic, decoded JSON payload) so far in this test."""
@@ -279,7 +272,7 @@ def _client(service: str) -> Any:
 
 
 def create_world() -> AwsWorld:
-    """Create the tables, bus, topic and queues of docs/contracts.md inside an active moto mock."""
+    """Create the tables, bus and queues of docs/contracts.md inside an active moto mock."""
     dynamodb = _client("dynamodb")
 
     def table(name: str, hash_key: str, range_key: str | None = None, **extra: Any) -> None:
@@ -332,15 +325,7 @@ def create_world() -> AwsWorld:
         Targets=[{"Id": "queue", "Arn": bus_queue_arn}],
     )
 
-    sns = _client("sns")
-    topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
-    assert topic_arn == ENVIRONMENT["NOTIFICATIONS_TOPIC_ARN"]
-    sns_queue_url = sqs.create_queue(QueueName="sns-capture")["QueueUrl"]
-    sns_queue_arn = sqs.get_queue_attributes(QueueUrl=sns_queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=sns_queue_arn)
-    return AwsWorld(dynamodb=dynamodb, sqs=sqs, bus_queue_url=bus_queue_url, sns_queue_url=sns_queue_url)
+    return AwsWorld(dynamodb=dynamodb, sqs=sqs, bus_queue_url=bus_queue_url)
 
 
 def seed_inventory(world: AwsWorld, stock: dict[str, int]) -> None:

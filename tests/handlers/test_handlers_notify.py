@@ -1,4 +1,4 @@
-"""``notify`` against moto: IoT + SNS per status event and receipt, once per order and notification type."""
+"""``notify`` against moto: one IoT publish per status event and receipt, once per order and notification type."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def receipt_created(key: str, event_id: str = "s3-event-1") -> dict[str, Any]:
         ("OrderFailed", {"reason": "PAYMENT_DECLINED", "message": CUSTOMER_MESSAGES["PAYMENT_DECLINED"]}, "FAILED"),
     ],
 )
-def test_a_status_event_reaches_the_customers_topic_and_sns(
+def test_a_status_event_reaches_the_customers_topic(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, detail_type: str, extra: dict[str, Any], status: str
 ) -> None:
     order_id = new_order_id()
@@ -76,10 +76,6 @@ def test_a_status_event_reaches_the_customers_topic_and_sns(
         "details": extra,
     }
     assert aws.iot_publishes() == [(topic, expected)]
-    [envelope] = aws.sns_messages()
-    assert json.loads(envelope["Message"]) == expected
-    assert envelope["MessageAttributes"]["detailType"] == {"Type": "String", "Value": detail_type}
-    assert order_id in envelope["Subject"]
 
 
 def test_a_duplicate_delivery_publishes_once(
@@ -92,7 +88,6 @@ def test_a_duplicate_delivery_publishes_once(
 
     assert second == first
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
     assert "NotificationsDeduplicated" in metric_names(capsys.readouterr().out)
 
 
@@ -114,7 +109,6 @@ def test_an_event_put_twice_with_new_ids_is_published_once(
     app.lambda_handler(eventbridge_event(detail_type, detail, event_id="put-2"), context)
 
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
 
 
 def test_each_notification_type_and_each_order_is_published(
@@ -136,7 +130,7 @@ def test_each_notification_type_and_each_order_is_published(
 def test_only_customer_visible_fields_reach_the_customer(
     app: ModuleType, aws: AwsWorld, context: LambdaContext
 ) -> None:
-    # Whatever a producer adds (a raw cause, an operator's note) stays out of the browser and the email.
+    # Whatever a producer adds (a raw cause, an operator's note) stays out of the browser.
     leaked = {"error": '{"errorMessage": "boom", "stackTrace": ["File \\"/var/task/app.py\\""]}', "internal": 1}
     event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED | leaked)
 
@@ -144,8 +138,7 @@ def test_only_customer_visible_fields_reach_the_customer(
 
     [(_, message)] = aws.iot_publishes()
     assert message["details"] == FAILED
-    [envelope] = aws.sns_messages()
-    assert "stackTrace" not in envelope["Message"] and "boom" not in envelope["Message"]
+    assert "stackTrace" not in json.dumps(message) and "boom" not in json.dumps(message)
 
 
 def test_a_new_receipt_becomes_a_receipt_ready_notification(
@@ -165,8 +158,6 @@ def test_a_new_receipt_becomes_a_receipt_ready_notification(
     assert (message["orderId"], message["customerId"], message["correlationId"]) == (order_id, ALICE, "s3-1")
     # The bucket's name (account id and region) is infrastructure, not the customer's business.
     assert message["details"] == {"receiptKey": key}
-    [envelope] = aws.sns_messages()
-    assert envelope["MessageAttributes"]["detailType"]["Value"] == "ReceiptReady"
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
@@ -194,7 +185,6 @@ def test_an_event_it_does_not_handle_fails_and_publishes_nothing(
 
     assert type(raised.value).__name__ == "UnsupportedEvent"
     assert aws.iot_publishes() == []
-    assert aws.sns_messages() == []
     assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
 
 
@@ -216,16 +206,15 @@ def test_a_publish_failure_raises_and_a_retry_publishes(
 ) -> None:
     event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED)
     with monkeypatch.context() as patched:
-        make_calls_fail(patched, app.sns, "publish", client_error("InternalError", 500))
+        make_calls_fail(patched, app.iot_data, "publish", client_error("InternalError", 500))
         with pytest.raises(Exception, match="InternalError"):
             app.lambda_handler(event, context)
-        # Powertools forgets the key of the failed SNS step, so Lambda's retry is not skipped; the IoT step's stays.
-        [record] = aws.scan("IDEMPOTENCY_TABLE_NAME")
-        assert ".publish_live_update#" in record["id"] and record["status"] == "COMPLETED"
+        # Powertools forgets the key of the failed step, so Lambda's retry is not skipped as a duplicate.
+        assert aws.scan("IDEMPOTENCY_TABLE_NAME") == []
 
     app.lambda_handler(event, context)
 
-    assert len(aws.sns_messages()) == 1
+    assert len(aws.iot_publishes()) == 1
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
@@ -263,7 +252,6 @@ def test_a_concurrent_duplicate_succeeds_without_publishing(
     assert duplicates == [first]
     assert later == first
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
 
 
 def test_moto_records_iot_publishes_where_the_tests_read_them(aws: AwsWorld) -> None:
@@ -287,7 +275,7 @@ def test_idempotency_records_start_with_the_function_name_its_role_is_limited_to
     app.lambda_handler(eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"}), context)
 
     records = aws.scan("IDEMPOTENCY_TABLE_NAME")
-    assert len(records) == 2  # one per channel
+    assert len(records) == len(app.CHANNELS) == 1  # one per channel: the live update
     assert all(record["id"].startswith("orderflow-dev-notify.") for record in records)
 
 
@@ -304,7 +292,6 @@ def test_a_copy_the_idempotency_table_refuses_after_the_other_copy_published_suc
 
     assert second == first
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
@@ -342,10 +329,9 @@ def test_a_completion_record_written_with_its_response_lost_is_done_and_a_redeli
 
     assert first == redelivered == {"type": "OrderFulfilled", "topic": first["topic"]}
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
 
 
-# ---- each channel is its own idempotent step: a retry skips a channel that already published ----------------
+# ---- the live update is its own idempotent step: a retry skips it once it published ---------------------------
 
 DYING_CONTEXT = LambdaContext(remaining_millis=0)
 """The context of an invocation that fails: its in-progress records have expired when Lambda retries (1 min
@@ -368,42 +354,7 @@ def fail_nth_call(monkeypatch: pytest.MonkeyPatch, client: Any, method: str, nth
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
-def test_a_retry_after_the_sns_publish_failed_does_not_publish_the_live_update_again(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    event = eventbridge_event("OrderFailed", correlated(new_order_id()) | FAILED)
-    with monkeypatch.context() as patched:
-        make_calls_fail(patched, app.sns, "publish", client_error("InternalError", 500))
-        with pytest.raises(Exception, match="InternalError"):
-            app.lambda_handler(event, DYING_CONTEXT)
-
-    app.lambda_handler(event, context)
-
-    assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
-
-
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
-def test_a_retry_after_the_sns_completion_write_failed_does_not_publish_the_live_update_again(
-    app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The second UpdateItem is the SNS step's completion record (the first one is the IoT step's).
-    event = eventbridge_event("OrderAccepted", correlated(new_order_id()) | {"tier": "NEW"})
-    with monkeypatch.context() as patched:
-        fail_nth_call(patched, app.dynamodb, "update_item", 2, client_error("InternalServerError", 500))
-        with pytest.raises(Exception) as raised:
-            app.lambda_handler(event, DYING_CONTEXT)
-    assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
-
-    app.lambda_handler(event, context)
-
-    assert len(aws.iot_publishes()) == 1
-    # The window no idempotency record can close: SNS published, its completion was never written.
-    assert len(aws.sns_messages()) == 2
-
-
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # a failed event emits none
-def test_a_retry_after_the_live_update_completion_write_failed_publishes_it_again_and_sns_once(
+def test_a_retry_after_the_live_update_completion_write_failed_publishes_it_again(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The one duplicate left on the live channel: IoT accepted the publish, the record saying so was never
@@ -414,15 +365,13 @@ def test_a_retry_after_the_live_update_completion_write_failed_publishes_it_agai
         with pytest.raises(Exception) as raised:
             app.lambda_handler(event, DYING_CONTEXT)
     assert type(raised.value).__name__ == "IdempotencyPersistenceLayerError"
-    assert aws.sns_messages() == []
 
     app.lambda_handler(event, context)
 
     assert len(aws.iot_publishes()) == 2
-    assert len(aws.sns_messages()) == 1
 
 
-def test_a_redelivery_after_both_channels_published_publishes_nothing_and_counts_each_skip(
+def test_a_redelivery_after_the_live_update_published_publishes_nothing_and_counts_the_skip(
     app: ModuleType, aws: AwsWorld, context: LambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = eventbridge_event("OrderFulfilled", correlated(new_order_id()) | {"shipmentId": "s", "receiptKey": "r"})
@@ -432,5 +381,4 @@ def test_a_redelivery_after_both_channels_published_publishes_nothing_and_counts
     app.lambda_handler(event, context)
 
     assert len(aws.iot_publishes()) == 1
-    assert len(aws.sns_messages()) == 1
     assert "LiveUpdatesPublished" not in metric_names(capsys.readouterr().out)

@@ -16,7 +16,6 @@ from offline.order_path import DEFAULT_PROFILE, ProfileError, load_profile, walk
 from offline.recording import ProgramRun
 
 DATA = PROJECT_DIR / "policy" / "policy_pack" / "data"
-NO_EMAIL = {"orderflow:notificationEmail": ""}
 
 
 def data_rows(name: str) -> list[dict[str, str]]:
@@ -81,10 +80,12 @@ def test_capacity_api_gateway_cost_matches_a_hand_computation(
     assert "prices: no eu-west-1 figure: the us-east-1 figure is used" in report.notes
 
 
-def test_capacity_prod_names_the_email_subscription_first(prod: ProgramRun) -> None:
+def test_capacity_prod_has_no_hop_below_its_api_limit_and_no_email_per_order(prod: ProgramRun) -> None:
     report = capacity.analyse(prod, load_profile(), 100)
-    assert report.bottleneck.kind == "sns-email"
-    assert report.bottleneck.ceiling_orders == pytest.approx(10 / report.bottleneck.demand_per_order)
+    assert [hop.name for hop in report.hops if hop.ceiling_orders < 100] == []
+    # No order e-mails anyone: the operators' e-mail gets alarm digests, which no order's path publishes.
+    assert not [hop for hop in report.hops if hop.kind in ("sns-email", "sns-publish")]
+    assert "SNS" not in dict(report.by_service())
     assert report.idle_monthly > 0 and report.monthly > report.idle_monthly
 
 
@@ -93,17 +94,17 @@ def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_t
     from offline.preview import POLICY_DIR
 
     profile = load_profile()
-    before_run = run_program("prod", config_overrides=NO_EMAIL)
+    before_run = run_program("prod")
     before = capacity.analyse(before_run, profile, 100)
-    after_run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:apiReservedConcurrency": "2"})
+    after_run = run_program("prod", config_overrides={"orderflow:apiReservedConcurrency": "2"})
     after = capacity.analyse(after_run, profile, 100)
-    # get_order serves three of the page's four API calls per order: it chokes first.
-    get_order = "orderflow-prod-get-order (Lambda, sync)"
-    assert before.bottleneck.name != get_order
-    assert after.bottleneck.name == get_order
+    # create_order is the slowest API function (one call per order, 57 ms): it chokes first.
+    create_order = "orderflow-prod-create-order (Lambda, sync)"
+    assert before.bottleneck.name != create_order
+    assert after.bottleneck.name == create_order
     assert after.bottleneck.ceiling_orders < before.bottleneck.ceiling_orders
     assert "orderflow:apiReservedConcurrency" in after.bottleneck.change
-    assert "First bottleneck: orderflow-prod-get-order" in capacity.format_report(after)
+    assert "First bottleneck: orderflow-prod-create-order" in capacity.format_report(after)
 
     config = POLICY_DIR / "config" / "prod.json"
     guardrail = "capacity-no-silent-choke-point"
@@ -163,7 +164,7 @@ def test_burst_is_deterministic_and_accounts_for_every_order(prod: ProgramRun) -
 
 
 def test_burst_throttled_workflow_steps_end_on_their_catch_path() -> None:
-    run = run_program("prod", config_overrides={**NO_EMAIL, "orderflow:reservedConcurrency": "1"})
+    run = run_program("prod", config_overrides={"orderflow:reservedConcurrency": "1"})
     result = burst.simulate(run, load_profile(), rate=100, factor=10, seconds=5, seed=3)
     reserve = next(s for s in result.stages if "reserve-inventory" in s.name)
     # One execution at a time cannot keep up with the 100 orders/s the edge admits: the Task's Retry runs
@@ -182,7 +183,7 @@ def test_capacity_cloudfront_requests_are_the_page_api_calls_it_serves(
     behaviours = prod.named("web-distribution").inputs["orderedCacheBehaviors"]
     assert sorted(b["pathPattern"] for b in behaviours) == ["/orders", "/orders/*"]
     requests_per_order = sum(r["perOrder"] for r in profile_document["page"]["requests"])
-    assert requests_per_order == 4  # place, read the order, list the orders twice (web/public/js/main.js)
+    assert requests_per_order == 3  # place, read the order, list the orders once (web/public/js/main.js)
     price = figure("prices.csv", "cloudfront", "https_request", "eu-west-1")
     assert dict(report.by_service())["CloudFront"] == pytest.approx(1000 * requests_per_order * price)
 
@@ -216,3 +217,63 @@ def test_capacity_declined_payment_is_not_charged_a_write(tmp_path: Path, prod: 
     payments = next(urn for urn, t in as_the_code_does.tables.items() if "payments" in t.name)
     # process_payment writes one unit when it charges, nothing when the charge is declined.
     assert charged_always.write_units[payments] - as_the_code_does.write_units[payments] == pytest.approx(declined)
+
+
+SCALE_1000 = [
+    *("--config", "orderflow:apiThrottleRate=1000", "--config", "orderflow:apiThrottleBurst=2000"),
+    *("--config", "orderflow:apiReservedConcurrency=100", "--config", "orderflow:reservedConcurrency=40"),
+    *("--config", "orderflow:notifyReservedConcurrency=200", "--config", "orderflow:queueConsumerMaxConcurrency=30"),
+    *("--config", "orderflow:tableWarmWriteUnits=12000"),
+    *("--quota", "stepfunctions.standard_state_transition_rate=15000"),
+    *("--quota", "stepfunctions.standard_start_execution_rate=1500", "--quota", "iot.connect_rate=1500"),
+]
+"""docs/scaling.md, "1,000 orders/s": the settings and the quota increases, as ARGS of make capacity."""
+
+
+def test_capacity_at_1000_orders_with_the_documented_settings_stops_only_at_the_apis_own_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.json"
+
+    assert capacity.main(["--stack", "prod", "--rate", "1000", *SCALE_1000, "--json", str(out)]) == 0
+
+    hops = json.loads(out.read_text())["hops"]
+    assert [hop["name"] for hop in hops if hop["ceilingOrdersPerSecond"] < 1000] == []
+    assert {hop["kind"] for hop in hops if hop["ceilingOrdersPerSecond"] == 1000} == {"api-route"}
+    origins = {hop["name"]: hop["origin"] for hop in hops}
+    assert origins["IoT Core connects (account)"] == "requested quota increase (--quota)"
+    assert {origin for name, origin in origins.items() if name.endswith(" writes")} == {
+        "configured warm throughput 12000 WRU/s"
+    }
+    assert "First bottleneck: API route" in capsys.readouterr().out
+
+
+def test_capacity_with_the_settings_but_without_the_increases_names_a_quota_first_at_1000_orders(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "report.json"
+    settings = [
+        argument
+        for pair in zip(SCALE_1000[::2], SCALE_1000[1::2], strict=True)
+        if pair[0] == "--config"
+        for argument in pair
+    ]
+
+    assert capacity.main(["--stack", "prod", "--rate", "1000", *settings, "--json", str(out)]) == 0
+
+    document = json.loads(out.read_text())
+    first = document["hops"][0]
+    assert first["name"] == document["bottleneck"]["hop"]
+    assert first["origin"].startswith("AWS default quota") and first["ceilingOrdersPerSecond"] < 1000
+    # What is left below 1,000 orders/s is quotas only: the stack config has done its part.
+    below = [hop for hop in document["hops"] if hop["ceilingOrdersPerSecond"] < 1000]
+    assert all(hop["origin"].startswith("AWS default quota") for hop in below), below
+
+
+def test_capacity_cli_refuses_a_quota_or_config_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert capacity.main(["--stack", "prod", "--quota", "sns.email=100"]) == 2
+    assert "quotas.csv has no figure for sns email" in capsys.readouterr().err
+    assert capacity.main(["--stack", "prod", "--quota", "iot.connect_rate=-1"]) == 2
+    assert "expected a positive number" in capsys.readouterr().err
+    assert capacity.main(["--stack", "prod", "--config", "apiThrottleRate=1000"]) == 2
+    assert "--config 'apiThrottleRate=1000': expected NAME:NAME=VALUE" in capsys.readouterr().err

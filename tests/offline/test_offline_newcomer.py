@@ -75,13 +75,12 @@ def test_yes_is_a_string_as_the_pulumi_cli_reads_yaml(project: Path) -> None:
 
 
 def test_a_secret_is_reported_as_unreadable_offline_not_as_a_bad_value(project: Path) -> None:
-    stack_file = DEV_STACK + "  orderflow:notificationEmail:\n    secure: AAABAMq2ZlF3iV0KzgXQvW0=\n"
+    stack_file = DEV_STACK + "  orderflow:operatorEmail:\n    secure: AAABAMq2ZlF3iV0KzgXQvW0=\n"
     result = preview_with(project, "secret", stack_file)
     assert_failed_with(
         result,
         2,
-        "config 'orderflow:notificationEmail' in Pulumi.secret.yaml is a secret (secure:), which cannot be read "
-        "offline",
+        "config 'orderflow:operatorEmail' in Pulumi.secret.yaml is a secret (secure:), which cannot be read offline",
     )
     assert "e-mail" not in result.stderr
 

@@ -12,7 +12,9 @@ from tests.offline.newcomer import PROJECT_DIR
 from tests.recorded import recorded_program
 
 RUNBOOK = (PROJECT_DIR / "docs" / "operations.md").read_text()
-ENTRY = re.compile(r"^\| `(ops-[a-z0-9-]+)` \| (?P<means>[^|]+) \| (?P<run>[^|]+) \| (?P<done>[^|]+) \|$", re.MULTILINE)
+ENTRY = re.compile(
+    r"^\| `((?:ops|operators)-[a-z0-9-]+)` \| (?P<means>[^|]+) \| (?P<run>[^|]+) \| (?P<done>[^|]+) \|$", re.MULTILINE
+)
 MAKE_OPS = re.compile(r'^make ops ARGS="([^"]+)"', re.MULTILINE)
 # Commands written in the runbook's table cells: `status --since 1h`, `dlq redrive order-audit`...
 CELL_COMMAND = re.compile(r"`((?:status|dlq show|dlq redrive|replay|redrive-execution|reconcile)\b[^`]*)`")

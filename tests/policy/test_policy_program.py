@@ -59,7 +59,7 @@ def test_policy_program_has_no_mandatory_violations(stack: str, request: pytest.
 
 def test_policy_program_idle_cost_fits_each_stack(dev_report: PolicyReport, prod_report: PolicyReport) -> None:
     assert dev_report.idle_cost is not None and dev_report.idle_cost.total_usd == 0.0
-    assert prod_report.idle_cost is not None and 0 < prod_report.idle_cost.total_usd <= 4.0
+    assert prod_report.idle_cost is not None and prod_report.idle_cost.total_usd > 0
     budget = json.loads((PACK_DIR / "config" / "prod.json").read_text())["idle-cost-budget"]["monthlyBudgetUsd"]
     assert prod_report.idle_cost.total_usd <= budget
 

@@ -108,11 +108,9 @@ def test_every_queue_is_encrypted_and_tls_only(stack_run: ProgramRun) -> None:
 
 
 # ---- Topic --------------------------------------------------------------------------------------
-def test_topics_use_sse_and_every_subscription_redrives_to_a_dlq_the_topic_may_write(prod: ProgramRun) -> None:
-    topic = prod.named("order-notifications-topic")
-    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
+def test_every_subscription_redrives_to_a_dlq_the_topic_may_write(prod: ProgramRun) -> None:
     subscriptions = prod.of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert subscriptions, "prod subscribes people to notifications and alarms"
+    assert subscriptions, "prod subscribes operators to notices and alarms"
     policies = {p.inputs["queueUrl"]: p for p in prod.of_type("aws:sqs/queuePolicy:QueuePolicy")}
     for subscription in subscriptions:
         dead_letter = prod.find_by_output("arn", document(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
@@ -120,6 +118,27 @@ def test_topics_use_sse_and_every_subscription_redrives_to_a_dlq_the_topic_may_w
         allow = statements(policies[dead_letter.outputs["url"]].inputs["policy"])[1]
         assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
         assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == subscription.inputs["topic"]
+
+
+def test_the_operators_e_mail_gets_alarm_digests_only_and_only_aws_services_of_this_stack_publish(
+    prod: ProgramRun,
+) -> None:
+    email = prod.named("operators-notices-email")
+    assert email.inputs["protocol"] == "email"
+    assert email.inputs["filterPolicyScope"] == "MessageBody"
+    assert document(email.inputs["filterPolicy"]) == {"AlarmName": [{"exists": True}]}
+    topic = prod.named("operators-notices-topic")
+    # EventBridge and CloudWatch cannot publish to a topic under the AWS-managed key.
+    assert topic.inputs.get("kmsMasterKeyId") is None
+    policy = next(p for p in prod.of_type("aws:sns/topicPolicy:TopicPolicy") if p.inputs["arn"] == topic.outputs["arn"])
+    allows = [statement for statement in statements(policy.inputs["policy"]) if statement["Effect"] == "Allow"]
+    assert sorted(statement["Principal"]["Service"] for statement in allows) == [
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    ]
+    rule = next(r for r in prod.of_type("aws:cloudwatch/eventRule:EventRule") if "operator-failures" in r.name)
+    events = next(s for s in allows if s["Principal"]["Service"] == "events.amazonaws.com")
+    assert events["Condition"]["ArnEquals"]["aws:SourceArn"] == rule.outputs["arn"]
 
 
 # ---- Table and bucket ---------------------------------------------------------------------------
@@ -342,7 +361,13 @@ def test_prod_alarms_every_dlq_function_workflow_and_api(prod: ProgramRun) -> No
     assert failed == {m.outputs["arn"] for m in prod.of_type("aws:sfn/stateMachine:StateMachine")}
     assert any(a.inputs["metricName"] == "5xx" for a in alarms)
     ops_topic = prod.named("ops-ops-topic").outputs["arn"]
-    assert all(a.inputs["alarmActions"] == [ops_topic] for a in alarms)
+    operators_topic = prod.named("operators-notices-topic").outputs["arn"]
+    # The operators' digests go to the operators' topic (its e-mail takes only them); every other alarm to ops.
+    assert {a.name: a.inputs["alarmActions"] for a in alarms if a.inputs["alarmActions"] != [ops_topic]} == {
+        "operators-failed-orders": [operators_topic],
+        "operators-parked-fulfillment": [operators_topic],
+        "operators-parked-customer-status": [operators_topic],
+    }
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def function_by_reference(run: ProgramRun, reference: str) -> RecordedResource:
 
 def test_every_rule_target_has_retry_policy_and_dlq(stack_run: ProgramRun) -> None:
     targets = stack_run.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert len(targets) == 5
+    assert len(targets) == 6
     for target in targets:
         assert target.inputs["retryPolicy"]["maximumRetryAttempts"] >= 0, target.name
         queue_by_arn(stack_run, target.inputs["deadLetterConfig"]["arn"])

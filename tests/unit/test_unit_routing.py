@@ -22,7 +22,7 @@ BUCKET = "orderflow-dev-receipts-1a2b3c4"
 ORDER_ID = "0b7c1c8e-0f6e-4e8a-9d0c-2f3c4d5e6f70"
 
 
-def order_event(detail_type: str, source: str = routing.ORDER_EVENT_SOURCE) -> dict[str, Any]:
+def order_event(detail_type: str, source: str = routing.ORDER_EVENT_SOURCE, **detail: Any) -> dict[str, Any]:
     return {
         "version": "0",
         "id": f"id-{detail_type}",
@@ -32,7 +32,7 @@ def order_event(detail_type: str, source: str = routing.ORDER_EVENT_SOURCE) -> d
         "time": "2026-01-31T12:00:00Z",
         "region": "eu-west-1",
         "resources": [],
-        "detail": {"orderId": ORDER_ID, "customerId": "c-1", "correlationId": "r-1"},
+        "detail": {"orderId": ORDER_ID, "customerId": "c-1", "correlationId": "r-1", **detail},
     }
 
 
@@ -63,6 +63,9 @@ EVENTS: dict[str, dict[str, Any]] = {
     "OrderRejected": order_event("OrderRejected"),
     "OrderFulfilled": order_event("OrderFulfilled"),
     "OrderFailed": order_event("OrderFailed"),
+    "OrderFailed on our side": order_event("OrderFailed", reason="FULFILLMENT_ERROR"),
+    "OrderFailed declined": order_event("OrderFailed", reason="PAYMENT_DECLINED"),
+    "OrderFailed out of stock": order_event("OrderFailed", reason="OUT_OF_STOCK"),
     "foreign OrderPlaced": order_event("OrderPlaced", source="payments.orders"),
     "receipt created": s3_event(BUCKET, f"receipts/c-1/{ORDER_ID}.json"),
     "other prefix in receipts bucket": s3_event(BUCKET, "exports/today.csv"),
@@ -70,11 +73,14 @@ EVENTS: dict[str, dict[str, Any]] = {
     "receipt deleted": s3_event(BUCKET, f"receipts/c-1/{ORDER_ID}.json", detail_type="Object Deleted"),
 }
 
-ORDER_EVENTS = {"OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"}
+FAILURES = {"OrderFailed", "OrderFailed on our side", "OrderFailed declined", "OrderFailed out of stock"}
+ORDER_EVENTS = {"OrderPlaced", "OrderAccepted", "OrderRejected", "OrderFulfilled", *FAILURES}
 EXPECTED_MATCHES: dict[str, set[str]] = {
     "order-placed": {"OrderPlaced"},
-    "order-status": {"OrderAccepted", "OrderRejected", "OrderFulfilled", "OrderFailed"},
+    "order-status": {"OrderAccepted", "OrderRejected", "OrderFulfilled", *FAILURES},
     "audit": ORDER_EVENTS,
+    # A failure on our side, not a decline or a stock-out (an OrderFailed without a reason breaks the contract).
+    "operator-failures": {"OrderFailed on our side"},
     "receipt-ready": {"receipt created"},
     "forward-receipts": {"receipt created"},
 }
@@ -91,6 +97,7 @@ def test_every_rule_is_listed_once_on_its_bus() -> None:
         "order-placed",
         "order-status",
         "audit",
+        "operator-failures",
         "receipt-ready",
         "forward-receipts",
     ]
@@ -98,6 +105,7 @@ def test_every_rule_is_listed_once_on_its_bus() -> None:
         "order-placed": routing.CUSTOM_BUS,
         "order-status": routing.CUSTOM_BUS,
         "audit": routing.CUSTOM_BUS,
+        "operator-failures": routing.CUSTOM_BUS,
         "receipt-ready": routing.CUSTOM_BUS,
         "forward-receipts": routing.DEFAULT_BUS,
     }
@@ -232,5 +240,6 @@ def test_what_the_publisher_puts_reaches_exactly_its_rules_through_moto_put_even
         "order-placed": ["OrderPlaced"],
         "order-status": sorted(STATUS_DETAILS),
         "audit": sorted(["OrderPlaced", *STATUS_DETAILS]),
+        "operator-failures": [],  # the OrderFailed put here is a stock-out: the customer's outcome
         "receipt-ready": [],
     }

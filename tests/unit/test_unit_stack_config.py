@@ -61,6 +61,14 @@ def test_defaults_are_safe_and_explicit() -> None:
             "orderflow:powertoolsLayerArn",
         ),
         ("powertoolsLayerVersion", "27", "orderflow:powertoolsLayerVersion': was removed"),
+        (
+            "notificationEmail",
+            "orders@example.com",
+            "orderflow:notificationEmail': was removed: customers are no longer e-mailed",
+        ),
+        ("operatorEmail", "not-an-address", "orderflow:operatorEmail"),
+        ("notifyReservedConcurrency", "1001", "orderflow:notifyReservedConcurrency': must be at most 1000"),
+        ("tableWarmWriteUnits", "3999", "orderflow:tableWarmWriteUnits': must be at least 4000"),
     ],
 )
 def test_bad_value_names_its_key(key: str, value: str, message: str) -> None:

@@ -384,7 +384,7 @@ class OrderPage {
       const reply = await this.api.placeOrder(request, idempotencyKey, (error) => announce(error.message));
       this.track(reply.orderId, reply.status, request.items, { placedNow: true });
       reveal($("current-title"));
-      this.loadOrders();
+      this.showPlacedOrder(reply, request.items);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       // The cart and the address stay as they are: the customer corrects them and tries again.
@@ -468,7 +468,7 @@ class OrderPage {
       if (status === "FULFILLED" && current.cartPending) this.emptyCart();
       current.cartPending = false;
       this.rememberWatched();
-      this.loadOrders();
+      // Its history row was brought up to date above: the list is not read again for it.
     }
   }
 
@@ -591,6 +591,20 @@ class OrderPage {
       if (!(error instanceof ApiError)) throw error;
       this.showAlert(error.message);
     }
+  }
+
+  /**
+   * Put the order just placed at the top of the history, from the API's reply: the list is read when the page
+   * opens (and on "more"), never again per order. A submit retried after a lost reply finds its row there.
+   */
+  showPlacedOrder(reply, items) {
+    if (document.querySelector(`#orders li[data-order-id="${CSS.escape(reply.orderId)}"]`)) return;
+    const now = new Date().toISOString();
+    $("orders").prepend(this.orderItem({
+      orderId: reply.orderId, status: reply.status, createdAt: now, updatedAt: now,
+      totalCents: reply.totalCents, currency: reply.currency, items,
+    }));
+    $("history-empty").hidden = true;
   }
 
   /** Show a status on the order's history row; a list read earlier never takes a row back to an older status. */
