@@ -245,6 +245,8 @@ FaultKind = Literal["throttle", "lost-response", "refused"]
 """Faults of a whole invocation: ``throttle`` (the handler's first AWS call is throttled),
 ``lost-response`` (the function ran to the end, then the service fails the call) and ``refused`` (Lambda
 throttles the invocation before the function runs: ``TooManyRequestsException``)."""
+LAMBDA_SYSTEM_ERROR: Final = "Lambda.ServiceException"
+"""The error of an invocation whose response the Lambda service lost (a 500-series system error)."""
 CallFaultKind = Literal["error", "throttle", "lost-response", "timeout", "out-of-memory"]
 """Faults of one AWS call a handler makes: ``error`` (5xx, not applied), ``throttle`` (refused),
 ``lost-response`` (applied, then a 5xx reaches the handler), ``timeout`` and ``out-of-memory`` (the
@@ -636,7 +638,7 @@ class LambdaRuntime:
             with self._lock:
                 self._running[spec.name] -= 1
         if fault == "lost-response" and error_type is None:
-            error_type, error_message = "Lambda.ServiceException", "injected: the response was lost"
+            error_type, error_message = LAMBDA_SYSTEM_ERROR, "injected: the response was lost"
         invocation = Invocation(
             spec.package,
             source,
@@ -657,7 +659,7 @@ class LambdaRuntime:
         """Answer a synchronous Invoke from Step Functions (the patched moto Lambda backend calls this)."""
         event = json.loads(payload) if payload else {}
         invocation = self.invoke(function_name, event, source="states")
-        if invocation.fault == "lost-response" and invocation.error_type == "Lambda.ServiceException":
+        if invocation.fault == "lost-response" and invocation.error_type == LAMBDA_SYSTEM_ERROR:
             return LambdaReply(service_error=("ServiceException", invocation.error_message or ""))
         if invocation.fault == "refused":
             return LambdaReply(service_error=("TooManyRequestsException", invocation.error_message or ""))
