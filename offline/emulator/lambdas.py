@@ -12,7 +12,8 @@ invocation (``Rate exceeded`` before the function runs, Lambda developer guide, 
 any AWS call of a handler by its ordinal (a botocore ``before-call``/``after-call`` hook on the handler's own
 clients: an error or throttle before moto is reached, a response lost after the call was applied, the
 function killed by its timeout or by running out of memory after some calls succeeded), or a response the
-Lambda service loses after the handler ran.
+Lambda service loses after the handler ran; the injector hears of every invocation as it ends
+(:meth:`FaultInjector.after_invocation`).
 """
 
 from __future__ import annotations
@@ -323,6 +324,13 @@ class FaultInjector:
         """
         return None
 
+    def after_invocation(self, invocation: Invocation) -> None:
+        """Called once per invocation as it ends (refused ones too), on the thread that ran it.
+
+        A fault plan that follows an invocation's calls in thread-local state can act on what it did here
+        (e.g. let time pass for what it left behind) before anyone retries it.
+        """
+
 
 class FunctionKilled(BaseException):
     """Lambda stopped the function mid-run (timeout or out of memory); no handler code can catch it."""
@@ -578,8 +586,13 @@ class LambdaRuntime:
             f"Rate exceeded: {spec.name} is throttled",
             "refused",
         )
+        return self._ended(invocation)
+
+    def _ended(self, invocation: Invocation) -> Invocation:
+        """Record an invocation that ended and tell the fault injector (:meth:`FaultInjector.after_invocation`)."""
         with self._lock:
             self.invocations.append(invocation)
+        self.faults.after_invocation(invocation)
         return invocation
 
     def invoke(self, function: str, event: Any, *, source: InvocationSource) -> Invocation:
@@ -651,9 +664,7 @@ class LambdaRuntime:
             stack_trace=stack_trace,
             calls=tuple(calls.sites),
         )
-        with self._lock:
-            self.invocations.append(invocation)
-        return invocation
+        return self._ended(invocation)
 
     def dispatch(self, function_name: str, payload: bytes) -> LambdaReply:
         """Answer a synchronous Invoke from Step Functions (the patched moto Lambda backend calls this)."""

@@ -793,6 +793,8 @@ class EventRouter:
         self.hop_fault: HopFault = lambda *_: False
         self.faulted_hops: Counter[str] = Counter()
         """Hop → how many deliveries on it were failed by :attr:`hop_fault`."""
+        self.hop_deliveries: Counter[str] = Counter()
+        """Hop → how many deliveries were attempted on it (faulted or not)."""
         self.inbox = BusInbox(self.system.account)
         self.workers = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="emulator-worker")
         self.triggers: list[Trigger] = [trigger for kind in TRIGGERS for trigger in kind.build(self)]
@@ -808,6 +810,8 @@ class EventRouter:
 
     def fails(self, hop: str, delivered: Any, attempt: int) -> bool:
         """Whether the fault hook fails this delivery on ``hop`` (and count it when it does)."""
+        with self._lock:
+            self.hop_deliveries[hop] += 1
         if not self.hop_fault(hop, delivered, attempt):
             return False
         with self._lock:

@@ -182,6 +182,30 @@ def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(syst
         assert len(flow.sns_messages()) == 2, topic_name
 
 
+def test_a_faulted_sns_delivery_is_counted_on_its_hop_and_delivered_by_the_retry(system: RecordedSystem) -> None:
+    # The fault run's hook reaches SNS deliveries whenever the program subscribes something (dev has none yet).
+    topic_name, topic_arn = next(iter(system.topics.items()))
+    target = next(iter(system.dead_letter_queues.values()))
+    subscription = SubscriptionSpec(
+        arn=f"{topic_arn}:sub-1",
+        topic_arn=topic_arn,
+        protocol="sqs",
+        endpoint=target.arn,
+        filter_policy=None,
+        filter_policy_scope=None,
+        raw_message_delivery=True,
+        dead_letter_arn=None,
+    )
+    with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
+        flow.router.hop_fault = lambda hop, delivered, attempt: hop.startswith("sns:") and attempt == 1
+        aws_client("sns", system.region).publish(TopicArn=topic_arn, Message=json.dumps("hello"))
+        flow.router.pump()
+
+        hop = f"sns:{topic_name}:sqs"
+        assert (flow.router.faulted_hops[hop], flow.router.hop_deliveries[hop]) == (1, 2)
+        assert [message["body"] for message in flow.peek_queue(target.name)] == ["hello"]
+
+
 def test_a_function_without_reserved_concurrency_left_is_throttled_before_it_runs(system: RecordedSystem) -> None:
     # Before: neither copy knew reserved concurrency.
     get_order = system.function("get_order")
