@@ -154,8 +154,8 @@ def test_input_transformers_shape_what_the_target_receives() -> None:
     }
 
 
-def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(system: RecordedSystem) -> None:
-    # Before: neither copy delivered SNS subscriptions (the program declares none yet).
+def queue_subscription(system: RecordedSystem, filter_policy: str | None) -> tuple[str, str, Any, SubscriptionSpec]:
+    """The program's first topic (name, ARN), a queue, and a raw-delivery subscription of the queue to the topic."""
     topic_name, topic_arn = next(iter(system.topics.items()))
     target = next(iter(system.dead_letter_queues.values()))
     subscription = SubscriptionSpec(
@@ -163,11 +163,17 @@ def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(syst
         topic_arn=topic_arn,
         protocol="sqs",
         endpoint=target.arn,
-        filter_policy=json.dumps({"kind": ["refund"]}),
+        filter_policy=filter_policy,
         filter_policy_scope=None,
         raw_message_delivery=True,
         dead_letter_arn=None,
     )
+    return topic_name, topic_arn, target, subscription
+
+
+def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(system: RecordedSystem) -> None:
+    # Before: neither copy delivered SNS subscriptions (the program declares none yet).
+    topic_name, topic_arn, target, subscription = queue_subscription(system, json.dumps({"kind": ["refund"]}))
     with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
         sns = aws_client("sns", system.region)
         for kind in ("refund", "shipment"):
@@ -184,18 +190,7 @@ def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(syst
 
 def test_a_faulted_sns_delivery_is_counted_on_its_hop_and_delivered_by_the_retry(system: RecordedSystem) -> None:
     # The fault run's hook reaches SNS deliveries whenever the program subscribes something (dev has none yet).
-    topic_name, topic_arn = next(iter(system.topics.items()))
-    target = next(iter(system.dead_letter_queues.values()))
-    subscription = SubscriptionSpec(
-        arn=f"{topic_arn}:sub-1",
-        topic_arn=topic_arn,
-        protocol="sqs",
-        endpoint=target.arn,
-        filter_policy=None,
-        filter_policy_scope=None,
-        raw_message_delivery=True,
-        dead_letter_arn=None,
-    )
+    topic_name, topic_arn, target, subscription = queue_subscription(system, None)
     with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
         flow.router.hop_fault = lambda hop, delivered, attempt: hop.startswith("sns:") and attempt == 1
         aws_client("sns", system.region).publish(TopicArn=topic_arn, Message=json.dumps("hello"))
