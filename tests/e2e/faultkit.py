@@ -23,7 +23,10 @@ of each step: any handler's n-th call of an operation (``<function>:<service>.<O
 ``call_fault_rate`` per attempt with an error, a throttle, a lost response (applied, answer lost), a
 timeout or an out-of-memory kill mid-run (the calls before it applied); invocations are throttled before
 they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
-destinations) fails at ``transient_rate``. The report's ``call_sites`` counts each faulted call site and hop.
+destinations) fails at ``transient_rate``. The first call at every call site and the first delivery on every
+hop the run reaches are always faulted, so each is covered whatever the seed (a rarely run compensation, the
+on-failure destination). The report's ``call_sites`` counts each faulted call site and hop, ``hop_deliveries``
+every delivery on each hop.
 
 Once the run settled, the kit does the runbook's operator steps through ``orderflow.ops``' own code: start
 parked customer-status inputs again, ``dlq redrive fulfillment-attention`` (each parked order resumes at its
@@ -409,14 +412,16 @@ class FaultPlan(FaultInjector):
         return self._subject(package, event) if isinstance(event, Mapping) else "?"
 
     def call_fault(self, package: str, call_site: str, request: Mapping[str, Any]) -> CallFaultKind | None:
-        """In the every-call mode, fail ``call_fault_rate`` of every handler's call attempts, by call site."""
+        """In the every-call mode, fail each call site's first call and ``call_fault_rate`` of the later ones."""
         subject = getattr(self._current, "subject", None)
         if not self.config.every_call or subject is None:
             return None
         if package == "notify" and call_site.startswith("iot-data-plane.Publish#"):
             # The live update this invocation publishes (its payload), named by the notification it carries.
             self._current.live_update = (str(request.get("orderId")), str(request.get("type")))
-        if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
+        # The first call the run makes at each call site is faulted, so every site it reaches is covered.
+        first = self._attempt("call-site", package, call_site) == 1
+        if not first and not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
             claim = idempotency_claim(call_site, request)
             if claim is not None:
                 self._current.claims.append(claim)
@@ -456,13 +461,13 @@ class FaultPlan(FaultInjector):
             self.expire_claims(claims)
 
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
-        """In the every-call mode, fail ``transient_rate`` of the deliveries on every hop."""
+        """In the every-call mode, fail the first delivery on every hop and ``transient_rate`` of the later ones."""
         if not self.config.every_call or self.settled:
             return False
         with self._lock:
             self.attempts[("hop", hop)] += 1
             occurrence = self.attempts[("hop", hop)]
-        if self._draw("hop", hop, str(occurrence)) >= self.config.transient_rate:
+        if occurrence > 1 and self._draw("hop", hop, str(occurrence)) >= self.config.transient_rate:
             return False
         self.count(hop.split(":", 1)[0], "delivery")
         return True
