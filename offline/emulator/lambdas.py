@@ -12,7 +12,8 @@ invocation (``Rate exceeded`` before the function runs, Lambda developer guide, 
 any AWS call of a handler by its ordinal (a botocore ``before-call``/``after-call`` hook on the handler's own
 clients: an error or throttle before moto is reached, a response lost after the call was applied, the
 function killed by its timeout or by running out of memory after some calls succeeded), or a response the
-Lambda service loses after the handler ran.
+Lambda service loses after the handler ran; the injector hears of every invocation as it ends
+(:meth:`FaultInjector.after_invocation`).
 """
 
 from __future__ import annotations
@@ -245,6 +246,8 @@ FaultKind = Literal["throttle", "lost-response", "refused"]
 """Faults of a whole invocation: ``throttle`` (the handler's first AWS call is throttled),
 ``lost-response`` (the function ran to the end, then the service fails the call) and ``refused`` (Lambda
 throttles the invocation before the function runs: ``TooManyRequestsException``)."""
+LAMBDA_SYSTEM_ERROR: Final = "Lambda.ServiceException"
+"""The error of an invocation whose response the Lambda service lost (a 500-series system error)."""
 CallFaultKind = Literal["error", "throttle", "lost-response", "timeout", "out-of-memory"]
 """Faults of one AWS call a handler makes: ``error`` (5xx, not applied), ``throttle`` (refused),
 ``lost-response`` (applied, then a 5xx reaches the handler), ``timeout`` and ``out-of-memory`` (the
@@ -320,6 +323,13 @@ class FaultInjector:
         ``n`` counts the calls of that operation within one invocation, from 1.
         """
         return None
+
+    def after_invocation(self, invocation: Invocation) -> None:
+        """Called once per invocation as it ends (refused ones too), on the thread that ran it.
+
+        A fault plan that follows an invocation's calls in thread-local state can act on what it did here
+        (e.g. let time pass for what it left behind) before anyone retries it.
+        """
 
 
 class FunctionKilled(BaseException):
@@ -576,8 +586,13 @@ class LambdaRuntime:
             f"Rate exceeded: {spec.name} is throttled",
             "refused",
         )
+        return self._ended(invocation)
+
+    def _ended(self, invocation: Invocation) -> Invocation:
+        """Record an invocation that ended and tell the fault injector (:meth:`FaultInjector.after_invocation`)."""
         with self._lock:
             self.invocations.append(invocation)
+        self.faults.after_invocation(invocation)
         return invocation
 
     def invoke(self, function: str, event: Any, *, source: InvocationSource) -> Invocation:
@@ -636,7 +651,7 @@ class LambdaRuntime:
             with self._lock:
                 self._running[spec.name] -= 1
         if fault == "lost-response" and error_type is None:
-            error_type, error_message = "Lambda.ServiceException", "injected: the response was lost"
+            error_type, error_message = LAMBDA_SYSTEM_ERROR, "injected: the response was lost"
         invocation = Invocation(
             spec.package,
             source,
@@ -649,15 +664,13 @@ class LambdaRuntime:
             stack_trace=stack_trace,
             calls=tuple(calls.sites),
         )
-        with self._lock:
-            self.invocations.append(invocation)
-        return invocation
+        return self._ended(invocation)
 
     def dispatch(self, function_name: str, payload: bytes) -> LambdaReply:
         """Answer a synchronous Invoke from Step Functions (the patched moto Lambda backend calls this)."""
         event = json.loads(payload) if payload else {}
         invocation = self.invoke(function_name, event, source="states")
-        if invocation.fault == "lost-response" and invocation.error_type == "Lambda.ServiceException":
+        if invocation.fault == "lost-response" and invocation.error_type == LAMBDA_SYSTEM_ERROR:
             return LambdaReply(service_error=("ServiceException", invocation.error_message or ""))
         if invocation.fault == "refused":
             return LambdaReply(service_error=("TooManyRequestsException", invocation.error_message or ""))

@@ -40,7 +40,7 @@ from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 from moto.sns.utils import FilterPolicyMatcher
 
-from offline.emulator.lambdas import Invocation
+from offline.emulator.lambdas import LAMBDA_SYSTEM_ERROR, Invocation
 from offline.emulator.moto_seams import join_interpreter_threads
 from offline.emulator.recorded import (
     FunctionSpec,
@@ -426,8 +426,10 @@ class AsyncInvocations(Trigger):
 
     Lambda developer guide, "Invoking a Lambda function asynchronously" and "Configuring error handling
     for asynchronous invocation" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html):
-    a function error is retried up to ``MaximumRetryAttempts`` times (default 2), one minute, then two
-    minutes later; a throttled event is retried with backoff until ``MaximumEventAgeInSeconds`` (default 6 h);
+    a function error (the handler's, or the runtime's: a timeout, out of memory) is retried up to
+    ``MaximumRetryAttempts`` times (default 2), one minute, then two minutes later; a throttled event (429)
+    or a system error (500-series: the service lost the invocation's response) goes back to the queue and is
+    retried with backoff until ``MaximumEventAgeInSeconds`` (default 6 h), without counting as an attempt;
     then the record goes to the on-failure destination. A success goes to the on-success destination.
     """
 
@@ -467,12 +469,12 @@ class AsyncInvocations(Trigger):
             if invocation.succeeded:
                 self._finish(queued, invocation, "Success")
                 continue
-            if invocation.fault == "refused":
+            if invocation.fault == "refused" or invocation.error_type == LAMBDA_SYSTEM_ERROR:
                 delay = min(
                     self.THROTTLE_BACKOFF_SECONDS[0] * 2 ** (queued.attempts - 1), self.THROTTLE_BACKOFF_SECONDS[1]
                 )
                 if age + delay <= max_age:
-                    # Throttled events do not count against the retry attempts.
+                    # Throttled events and system errors do not count against the retry attempts.
                     queued.attempts -= 1
                     router.clock.call_later(delay, partial(self._requeue, queued))
                     continue
@@ -796,6 +798,8 @@ class EventRouter:
         self.hop_fault: HopFault = lambda *_: False
         self.faulted_hops: Counter[str] = Counter()
         """Hop → how many deliveries on it were failed by :attr:`hop_fault`."""
+        self.hop_deliveries: Counter[str] = Counter()
+        """Hop → how many deliveries were attempted on it (faulted or not)."""
         self.inbox = BusInbox(self.system.account)
         self.workers = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="emulator-worker")
         self.triggers: list[Trigger] = [trigger for kind in TRIGGERS for trigger in kind.build(self)]
@@ -811,6 +815,8 @@ class EventRouter:
 
     def fails(self, hop: str, delivered: Any, attempt: int) -> bool:
         """Whether the fault hook fails this delivery on ``hop`` (and count it when it does)."""
+        with self._lock:
+            self.hop_deliveries[hop] += 1
         if not self.hop_fault(hop, delivered, attempt):
             return False
         with self._lock:

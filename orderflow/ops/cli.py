@@ -236,6 +236,13 @@ def cmd_replay(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: d
 def cmd_redrive_execution(aws: Aws, outputs: StackOutputs, args: argparse.Namespace, now: datetime) -> Result:
     """Redrive an order's failed fulfillment execution from the state that failed."""
     result = executions.redrive_execution(aws, outputs.fulfillment_arn, args.order_id, outputs.orders_table)
+    if "resumedAs" in result:
+        started = "started" if result["started"] else "already started earlier: nothing new"
+        lines = [
+            f"order {args.order_id}: execution {result['execution']} ended NotParked ({result['error']}); "
+            f"{result['resumedAs']} resumes it at {result['resumeAt']} ({started}); follow it with `status`"
+        ]
+        return result, lines, EXIT_OK
     lines = [
         f"order {args.order_id}: execution {result['execution']} ({result['status']}, {result['error']}) redriven at "
         f"{result['redriveDate']}; follow it with `status`"

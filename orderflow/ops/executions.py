@@ -6,14 +6,17 @@ under that name, so an order is never fulfilled twice); that is how orders and e
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
 from orderflow.ops.aws import EXIT_NOT_DONE, Aws, OpsError, error_code
+from orderflow.workflows import FulfillmentStates, resume_stage
 
 EXECUTION_NAME_PREFIX: Final = "order-"
 FAILED_STATUSES: Final = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -35,6 +38,36 @@ def resume_execution_name(order_id: str, parked_execution_arn: str) -> str:
     found = RESUMED_NAME.search(parked_name)
     attempt = int(found["attempt"]) + 1 if found else 1
     return f"{execution_name(order_id)}-resume-{attempt}"
+
+
+PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume")
+"""What parking added to a fulfillment's state; the execution that resumes it starts without them."""
+
+
+@dataclass(frozen=True)
+class ResumeRequest:
+    """The execution that resumes an order parked (or left unparked) by a failed fulfillment execution."""
+
+    name: str
+    """``order-<orderId>-resume-<n>`` (:func:`resume_execution_name`): one per parking."""
+    stage: str
+    """Where it enters the workflow (:func:`orderflow.workflows.resume_stage`)."""
+    payload: str
+    """Its input: the parked state without what parking added, plus ``resume``."""
+
+
+def resume_request(order_id: str, state: dict[str, Any], parked_execution_arn: str) -> ResumeRequest:
+    """The execution that resumes ``state``, which ``parked_execution_arn`` failed with.
+
+    Raises
+    ------
+    ValueError
+        When the state cannot be resumed (it holds no shipment, failure or error; the message says so).
+    """
+    stage = resume_stage(state)
+    resumed = {key: value for key, value in state.items() if key not in PARKING_FIELDS}
+    resumed["resume"] = {"stage": stage, "parkedExecutionArn": parked_execution_arn}
+    return ResumeRequest(resume_execution_name(order_id, parked_execution_arn), stage, json.dumps(resumed))
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -105,12 +138,67 @@ def parked_by(aws: Aws, orders_table: str, order_id: str) -> str | None:
     return str(arn) if arn else None
 
 
+def unparked_state(aws: Aws, arn: str) -> dict[str, Any] | None:
+    """The state a fulfillment execution could not park (the input of its ``NotParked`` Fail state), if it ended there.
+
+    Read from the execution's history (``states:GetExecutionHistory``): the last state it entered.
+    """
+    sfn = aws.client("stepfunctions")
+    last_entered: dict[str, Any] | None = None
+    token: str | None = None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        for event in page["events"]:
+            last_entered = event.get("stateEnteredEventDetails") or last_entered
+        token = page.get("nextToken")
+        if not token:
+            break
+    if last_entered is None or last_entered.get("name") != FulfillmentStates.NOT_PARKED:
+        return None
+    state = json.loads(str(last_entered.get("input") or "{}"))
+    return state if isinstance(state, dict) else None
+
+
+def resume_unparked(
+    aws: Aws, state_machine_arn: str, order_id: str, execution: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Resume an order whose execution ended in ``NotParked`` (even the attention queue refused it), once.
+
+    Its state exists only in the execution's history, so it is resumed from there at its stage, like a parked
+    message (``order-<orderId>-resume-<n>``; a second run finds that execution started and starts nothing).
+    Returns None when the execution did not end in ``NotParked``.
+
+    Raises
+    ------
+    OpsError
+        (exit 1) When the unparked state cannot be resumed.
+    """
+    state = unparked_state(aws, execution["executionArn"])
+    if state is None:
+        return None
+    try:
+        request = resume_request(order_id, state, execution["executionArn"])
+    except ValueError as problem:
+        raise OpsError(f"order {order_id}'s execution ended NotParked: {problem}", EXIT_NOT_DONE) from problem
+    started = True
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=request.name, input=request.payload
+        )
+    except ClientError as error:
+        if error_code(error) != "ExecutionAlreadyExists":
+            raise
+        started = False
+    return {**execution, "resumedAs": request.name, "resumeAt": request.stage, "started": started}
+
+
 def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str, orders_table: str) -> dict[str, Any]:
     """``redrive-execution``: Step Functions restarts the order's failed execution from the failed state.
 
     An execution that parked its order for an operator is refused: it ended in the ``ParkedForOperator``
     Fail state, where a redrive would restart and fail again; ``dlq redrive fulfillment-attention`` resumes
-    the parked order instead.
+    the parked order instead. An execution that ended in ``NotParked`` (the attention queue refused the
+    order too) is resumed at its stage from its history (:func:`resume_unparked`), for the same reason.
 
     Raises
     ------
@@ -138,6 +226,10 @@ def redrive_execution(aws: Aws, state_machine_arn: str, order_id: str, orders_ta
             "resumes it where it stopped",
             EXIT_NOT_DONE,
         )
+    if execution["status"] == "FAILED":
+        resumed = resume_unparked(aws, state_machine_arn, order_id, execution)
+        if resumed is not None:
+            return resumed
     if execution.get("redriveStatus") == "NOT_REDRIVABLE":
         reason = (
             aws.client("stepfunctions")

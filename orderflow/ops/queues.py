@@ -21,9 +21,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from orderflow.ops.aws import EXIT_AWS, EXIT_INTERRUPTED, EXIT_NOT_DONE, Aws, OpsError, error_code
-from orderflow.ops.executions import resume_execution_name
+from orderflow.ops.executions import resume_request
 from orderflow.ops.outputs import FailureQueue, StackOutputs
-from orderflow.workflows import resume_stage
 
 Progress = Callable[[str], None]
 
@@ -158,8 +157,6 @@ def _is_event(value: Any) -> bool:
 
 PARKED_STATE_KEYS: Final = frozenset({"executionArn", "orderId", "error", "state"})
 """The body ``ParkForOperator`` sends to ``fulfillment-attention``."""
-# What parking added to the state; a resumed execution starts without it.
-_PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume")
 
 
 def _decode_parked_fulfillment(parked: ParkedMessage, body: dict[str, Any]) -> None:
@@ -170,15 +167,13 @@ def _decode_parked_fulfillment(parked: ParkedMessage, body: dict[str, Any]) -> N
         cause = cause["errorMessage"]
     parked.failure = {"error": error.get("Error"), "cause": cause, "execution": body["executionArn"]}
     try:
-        stage = resume_stage(state)
+        request = resume_request(str(body["orderId"]), state, str(body["executionArn"]))
     except ValueError as problem:
         parked.not_deliverable = f"order {body['orderId']}: {problem}"
         return
-    resumed = {key: value for key, value in state.items() if key not in _PARKING_FIELDS}
-    resumed["resume"] = {"stage": stage, "parkedExecutionArn": body["executionArn"]}
-    parked.payload = json.dumps(resumed)
-    parked.execution_name = resume_execution_name(str(body["orderId"]), str(body["executionArn"]))
-    parked.failure["resumeAt"] = stage
+    parked.payload = request.payload
+    parked.execution_name = request.name
+    parked.failure["resumeAt"] = request.stage
 
 
 def decode(message: dict[str, Any], queue: FailureQueue) -> ParkedMessage:

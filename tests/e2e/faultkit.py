@@ -23,11 +23,17 @@ of each step: any handler's n-th call of an operation (``<function>:<service>.<O
 ``call_fault_rate`` per attempt with an error, a throttle, a lost response (applied, answer lost), a
 timeout or an out-of-memory kill mid-run (the calls before it applied); invocations are throttled before
 they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
-destinations) fails at ``transient_rate``. The report's ``call_sites`` counts each faulted call site and hop.
+destinations) fails at ``transient_rate``. The first call at every call site and the first delivery on every
+hop the run reaches are always faulted, so each is covered whatever the seed (a rarely run compensation, the
+on-failure destination). The report's ``call_sites`` counts each faulted call site and hop, ``hop_deliveries``
+every delivery on each hop.
 
-Once the run settled, the kit does the runbook's operator steps (start parked customer-status inputs again,
-``orderflow.ops dlq redrive order-audit``), settles again, then checks the invariants and lists what each
-DLQ still holds. Emulated time: the emulator's clock is virtual but Powertools reads the wall clock, so the
+Once the run settled, the kit does the runbook's operator steps through ``orderflow.ops``' own code: start
+parked customer-status inputs again, ``dlq redrive fulfillment-attention`` (each parked order resumes at its
+stage), ``redrive-execution`` for an order whose execution ended ``NotParked`` (resumed from its history),
+``dlq redrive notify-failures`` and ``dlq redrive order-audit``; it settles again, then checks the invariants
+(every parked order recovered, or still parked and named with the stock it holds) and lists what each DLQ
+still holds. Emulated time: the emulator's clock is virtual but Powertools reads the wall clock, so the
 kit expires the in-progress idempotency records of an invocation Lambda would retry only after they expired
 (:meth:`FaultPlan.after_invocation`). The one duplicate allowed is a live update IoT accepted that nothing
 could record (:func:`unrecorded_live_update`), once per such fault, counted in the report.
@@ -55,15 +61,17 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
+from botocore.exceptions import ClientError
+
 from offline.emulator.lambdas import CallFaultKind, Invocation
-from orderflow.ops import queues
-from orderflow.ops.aws import Aws
+from orderflow.ops import executions, queues
+from orderflow.ops.aws import Aws, OpsError
 from orderflow.ops.outputs import StackOutputs
 from tests.workflows.flowkit import (
     PROJECT_DIR,
@@ -116,6 +124,9 @@ RECEIPT_READY: Final = "ReceiptReady"
 """The notification ``notify`` makes of a receipt's ``Object Created`` event."""
 AUDIT_FAILURE_QUEUE: Final = "order-audit"
 """The audit DLQ's role in the stack outputs (``failureQueues``), as ``orderflow.ops`` names it."""
+ATTENTION_QUEUE: Final = "fulfillment-attention"
+NOTIFY_FAILURES: Final = "notify-failures"
+"""The roles of fulfillment's attention queue and notify's on-failure destination (``failureQueues``)."""
 COMMON_SKUS: Final = ("MUG-BLK", "MUG-WHT", "TEE-M", "TEE-L", "CAP-01", "BAG-TOTE")
 SCARCE_SKU: Final = "LAMP-DESK"
 LARGE_ORDER: Final = {"MUG-WHT": 45}
@@ -297,6 +308,8 @@ class FaultPlan(FaultInjector):
         """Set once the orders are placed and settled: the invariants' reads are not faulted."""
         self.lambda_call_sites: Counter[str] = Counter()
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
+        self.failed_unfaulted: Counter[str] = Counter()
+        """Event id → ``notify`` invocations on it that failed though no fault was injected into them (a bug)."""
         self.unrecorded_live_updates: Counter[tuple[str, str, str]] = Counter()
         """(orderId, notification type, cause) of every fault that left a live update applied but unrecorded."""
         self.expire_claims: Callable[[list[IdempotencyClaim]], None] = lambda claims: None
@@ -367,6 +380,7 @@ class FaultPlan(FaultInjector):
         self._current.subject = None
         self._current.claims = []
         self._current.live_update = None
+        self._current.call_faulted = False
         if self.settled or package in EVERY_CALL_EXEMPT:
             return None
         subject = self._subject_of_any(package, event)
@@ -398,14 +412,16 @@ class FaultPlan(FaultInjector):
         return self._subject(package, event) if isinstance(event, Mapping) else "?"
 
     def call_fault(self, package: str, call_site: str, request: Mapping[str, Any]) -> CallFaultKind | None:
-        """In the every-call mode, fail ``call_fault_rate`` of every handler's call attempts, by call site."""
+        """In the every-call mode, fail each call site's first call and ``call_fault_rate`` of the later ones."""
         subject = getattr(self._current, "subject", None)
         if not self.config.every_call or subject is None:
             return None
         if package == "notify" and call_site.startswith("iot-data-plane.Publish#"):
             # The live update this invocation publishes (its payload), named by the notification it carries.
             self._current.live_update = (str(request.get("orderId")), str(request.get("type")))
-        if not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
+        # The first call the run makes at each call site is faulted, so every site it reaches is covered.
+        first = self._attempt("call-site", package, call_site) == 1
+        if not first and not self._faulty("call", package, call_site, subject, rate=self.config.call_fault_rate):
             claim = idempotency_claim(call_site, request)
             if claim is not None:
                 self._current.claims.append(claim)
@@ -415,6 +431,7 @@ class FaultPlan(FaultInjector):
             int(self._draw("call-kind", package, call_site, subject, attempt) * len(CALL_FAULT_KINDS))
         ]
         self.count("lambda", f"call {kind}")
+        self._current.call_faulted = True
         claim = idempotency_claim(call_site, request) if kind == "lost-response" else None
         if claim is not None:
             # Applied, its answer lost: Powertools raises, and the record stays in progress like any other.
@@ -435,18 +452,22 @@ class FaultPlan(FaultInjector):
         """
         claims = getattr(self._current, "claims", [])
         self._current.claims = []
+        faulted = invocation.fault is not None or getattr(self._current, "call_faulted", False)
+        if invocation.package == "notify" and not invocation.succeeded and not faulted:
+            with self._lock:
+                self.failed_unfaulted[str((invocation.event or {}).get("id"))] += 1
         retried_later = not invocation.succeeded and invocation.package in RETRIED_AFTER_A_MINUTE
         if claims and (invocation.fault == "timeout" or retried_later):
             self.expire_claims(claims)
 
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
-        """In the every-call mode, fail ``transient_rate`` of the deliveries on every hop."""
+        """In the every-call mode, fail the first delivery on every hop and ``transient_rate`` of the later ones."""
         if not self.config.every_call or self.settled:
             return False
         with self._lock:
             self.attempts[("hop", hop)] += 1
             occurrence = self.attempts[("hop", hop)]
-        if self._draw("hop", hop, str(occurrence)) >= self.config.transient_rate:
+        if occurrence > 1 and self._draw("hop", hop, str(occurrence)) >= self.config.transient_rate:
             return False
         self.count(hop.split(":", 1)[0], "delivery")
         return True
@@ -519,6 +540,16 @@ class FaultRunResult:
     redriven: int = 0
     audit_redriven: int = 0
     """Messages the operator's ``dlq redrive order-audit`` moved back to the audit queue after the run settled."""
+    parked_when_settled: dict[str, int] = field(default_factory=dict)
+    """Orders parked for an operator when the run settled (after the customer-status redrive), by queue."""
+    parked_before_recovery: dict[str, str] = field(default_factory=dict)
+    """Order id → the stage its parked fulfillment resumes at, for every order parked when the run settled."""
+    resumed: int = 0
+    """Parked messages ``dlq redrive fulfillment-attention`` delivered (a parking sent twice starts one execution)."""
+    not_parked: dict[str, str] = field(default_factory=dict)
+    """Order id → what ``redrive-execution`` did for an order whose execution ended ``NotParked``."""
+    notify_redriven: dict[str, int] = field(default_factory=dict)
+    """What ``dlq redrive notify-failures`` delivered again, by what it was when the run settled."""
     unrecorded_live_updates: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(orderId, notification type) → live updates published but unrecorded (:func:`unrecorded_live_update`)."""
     unrecorded_causes: dict[str, int] = field(default_factory=dict)
@@ -546,14 +577,6 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     flow.router.delivery_fault = plan.delivery_fault
     flow.router.hop_fault = plan.hop_fault
     plan.expire_claims = partial(expire_claims, flow.dynamodb)
-    invoke = flow.runtime.invoke
-
-    def invoke_then_let_time_pass(*args: Any, **kwargs: Any) -> Invocation:
-        invocation = invoke(*args, **kwargs)
-        plan.after_invocation(invocation)
-        return invocation
-
-    flow.runtime.invoke = invoke_then_let_time_pass  # type: ignore[method-assign]
     result = FaultRunResult(config)
     started, started_cpu = time.perf_counter(), time.process_time()
     poison_every = max(1, config.orders // max(1, config.poison_events))
@@ -585,7 +608,14 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     result.dead_letters = flow.queue_depths(sorted(flow.system.dead_letter_queues))
     plan.settled = True
     result.redriven = _redrive_parked(flow)
-    result.audit_redriven = _redrive_audit_dead_letters(flow, outputs)
+    result.parked_when_settled = {name: len(order_ids) for name, order_ids in parked_orders(flow).items()}
+    result.parked_before_recovery = _parked_stages(flow, outputs)
+    result.resumed = redrive_failure_queue(flow, outputs, ATTENTION_QUEUE)
+    result.not_parked = _resume_not_parked(flow, outputs, result)
+    kinds = notify_failure_kinds(flow, result, set(plan.failed_unfaulted))
+    result.notify_redriven = dict(sorted(Counter(kinds).items()))
+    redrive_failure_queue(flow, outputs, NOTIFY_FAILURES)
+    result.audit_redriven = redrive_failure_queue(flow, outputs, AUDIT_FAILURE_QUEUE)
     for (order_id, notification, cause), count in plan.unrecorded_live_updates.items():
         result.unrecorded_live_updates[(order_id, notification)] += count
         result.unrecorded_causes[cause] = result.unrecorded_causes.get(cause, 0) + count
@@ -606,17 +636,18 @@ def _redrive_parked(flow: OrderFlow) -> int:
     return redriven
 
 
-def _redrive_audit_dead_letters(flow: OrderFlow, outputs: StackOutputs) -> int:
-    """The runbook's step for the audit DLQ: ``python -m orderflow.ops dlq redrive order-audit --one-by-one``.
+def redrive_failure_queue(flow: OrderFlow, outputs: StackOutputs, role: str) -> int:
+    """The runbook's ``python -m orderflow.ops dlq redrive <role> --one-by-one``, then settle; how many it moved.
 
     The ops tool's own code path, on the emulator's moto (which has no StartMessageMoveTask, hence
-    ``--one-by-one``: receive, send to the source queue, delete); then the audit consumer takes them again.
-    Poison (no ``orderId``) goes back to the DLQ after ``maxReceiveCount`` receives, as it would on AWS.
+    ``--one-by-one``: receive, deliver, delete). ``order-audit`` goes back to the audit queue (poison, with no
+    ``orderId``, returns to the DLQ after ``maxReceiveCount`` receives, as on AWS); ``fulfillment-attention``
+    starts one ``order-<id>-resume-<n>`` per parked order, at its stage; ``notify-failures`` invokes notify again.
     """
     report = queues.redrive(
         Aws.connect(outputs.region, None),
         outputs,
-        outputs.queue(AUDIT_FAILURE_QUEUE),
+        outputs.queue(role),
         to=None,
         rate=None,
         limit=None,
@@ -626,6 +657,83 @@ def _redrive_audit_dead_letters(flow: OrderFlow, outputs: StackOutputs) -> int:
     )
     flow.router.pump()
     return report.moved
+
+
+def _parked_stages(flow: OrderFlow, outputs: StackOutputs) -> dict[str, str]:
+    """Order id → the stage each parked fulfillment resumes at (what ``dlq show fulfillment-attention`` says)."""
+    shown = queues.show(Aws.connect(outputs.region, None), outputs.queue(ATTENTION_QUEUE), limit=1000)
+    return {
+        str(message["body"].get("orderId")): str(message["failure"].get("resumeAt", "not resumable"))
+        for message in shown
+        if isinstance(message["body"], dict)
+    }
+
+
+def _resume_not_parked(flow: OrderFlow, outputs: StackOutputs, result: FaultRunResult) -> dict[str, str]:
+    """``redrive-execution`` for every accepted order still not terminal whose fulfillment failed unparked.
+
+    What ``reconcile`` tells an operator to run for a failed execution that parked nothing: the ops tool resumes
+    one that ended ``NotParked`` from its history. Returns order id → what it did (or why it could not).
+    """
+    aws = Aws.connect(outputs.region, None)
+    orders = {row["orderId"]: row for row in flow.scan("orders")}
+    done: dict[str, str] = {}
+    for order_id in result.placed.values():
+        order = orders.get(order_id, {})
+        if order.get("status") != "ACCEPTED" or order.get("attention"):
+            continue
+        execution = executions.order_execution(aws, outputs.fulfillment_arn, order_id)
+        if execution is None or execution["status"] != "FAILED":
+            continue
+        try:
+            resumed = executions.redrive_execution(aws, outputs.fulfillment_arn, order_id, outputs.orders_table)
+        except (OpsError, ClientError, NotImplementedError) as refused:
+            done[order_id] = f"not recoverable: {refused}"
+            continue
+        done[order_id] = f"resumed as {resumed.get('resumedAs')} at {resumed.get('resumeAt')}"
+    flow.router.pump()
+    return done
+
+
+DUPLICATE_KILLED: Final = "copy of delivered work, every attempt faulted"
+"""A notify-failures record whose notification another copy delivered, after each of its own attempts failed on
+an injected fault (a platform fault on every attempt: on AWS too it is a failure, the alarm is right)."""
+DUPLICATE_DEAD_LETTERED: Final = "duplicate of delivered work"
+"""A notify-failures record of a delivered notification with an attempt that failed though nothing was faulted:
+a duplicate notify failed on (the bug of issue 20, item 7); the run reports it."""
+
+
+def notify_failure_kinds(flow: OrderFlow, result: FaultRunResult, failed_unfaulted: Collection[str] = ()) -> list[str]:
+    """Each notify-failures record before the operator's redrive: :data:`DUPLICATE_KILLED`,
+    :data:`DUPLICATE_DEAD_LETTERED` (``failed_unfaulted`` holds its event id) or ``not delivered``."""
+    delivered = delivered_notifications(flow)
+    kinds = []
+    for message in flow.peek_queue(flow.system.queue_by_arn(_notify_on_failure_arn(flow)).name):
+        event = message["body"].get("requestPayload") or {}
+        if _notification_key(event) not in delivered:
+            kinds.append("not delivered")
+        else:
+            kinds.append(DUPLICATE_DEAD_LETTERED if str(event.get("id")) in failed_unfaulted else DUPLICATE_KILLED)
+    return kinds
+
+
+def _notify_on_failure_arn(flow: OrderFlow) -> str:
+    notify = flow.system.function("notify")
+    return str(flow.system.async_invokes[notify.name].on_failure_destination)
+
+
+def _notification_key(event: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(orderId, notification type) of an event notify handles (a receipt's ``Object Created`` is ReceiptReady)."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") == "Object Created":
+        # notify's receipt event: receipts/<customerId>/<orderId>.json becomes ReceiptReady.
+        return (str((detail.get("object") or {}).get("key", "")).rsplit("/", 1)[-1][:-5], RECEIPT_READY)
+    return (detail.get("orderId"), event.get("detail-type"))
+
+
+def delivered_notifications(flow: OrderFlow) -> set[tuple[Any, Any]]:
+    """(orderId, type) of every notification published on its channel (the customer's IoT topic): delivered."""
+    return {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
 
 
 def _place_with_retries(flow: OrderFlow, planned: PlannedOrder, attempts: int) -> dict[str, Any] | None:
@@ -709,7 +817,7 @@ def measure(flow: OrderFlow, result: FaultRunResult, plan: FaultPlan) -> FaultRu
         for order_id in result.placed.values()
         if orders.get(order_id, {}).get("status") == "FAILED"
     )
-    parked = {name: len(order_ids) for name, order_ids in parked_orders(flow).items()}
+    parked = dict(result.parked_when_settled)
     classifications = flow.list_executions("customer-status-workflow")
     decided = sum(count for status, count in statuses.items() if status != "PENDING")
     once_events = [event for event in flow.bus_events() if event["detail-type"] in ONCE_PER_ORDER]
@@ -819,12 +927,16 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
     notified = Counter((payload.get("orderId"), payload.get("type")) for _, payload in publishes)
     dead_notifications = _dead_notifications(flow)
 
-    # 1. Terminal, or parked with its cause.
+    # 1. Terminal, or parked with its cause; and every order parked (or left unparked) when the run settled was
+    # finished by the operator's recovery.
     for sequence, order_id in result.placed.items():
         status = orders.get(order_id, {}).get("status")
         if status in TERMINAL_ORDER_STATUSES:
             continue
-        if order_id not in parked:
+        if order_id in result.parked_before_recovery or order_id in result.not_parked:
+            how = result.not_parked.get(order_id) or f"resumed at {result.parked_before_recovery[order_id]}"
+            problems.append(f"order #{sequence} {order_id} was parked ({how}) and is still {status} after recovery")
+        elif order_id not in parked:
             problems.append(f"order #{sequence} {order_id} ended {status}: not terminal and not parked")
         elif not parked[order_id].get("Error"):
             problems.append(f"order #{sequence} {order_id} is parked without its cause")
@@ -856,17 +968,24 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
         if booked and order.get("status") != "FULFILLED" and order_id not in parked:
             problems.append(f"order {order_id} is shipped but {order.get('status')} and not parked")
 
-    # 3. Stock: what left the shelves is what booked shipments hold, never below zero.
+    # 3. Stock: what left the shelves is what booked shipments hold, plus what orders still parked (named) hold,
+    # never below zero.
     shipped: Counter[str] = Counter()
     for order in orders.values():
         if (order.get("shipment") or {}).get("status") == "BOOKED":
             for line in order["items"]:
                 shipped[line["sku"]] += int(line["quantity"])
     held: Counter[str] = Counter()
+    held_by_parked: dict[str, Counter[str]] = defaultdict(Counter)
     for row in flow.scan("inventory"):
         if str(row["pk"]).startswith("RESERVATION#") and row.get("status") == "RESERVED":
             for item in row.get("items") or []:
                 held[item["sku"]] += int(item["quantity"])
+                if (
+                    row.get("orderId") in parked
+                    and (orders.get(row["orderId"], {}).get("shipment") or {}).get("status") != "BOOKED"
+                ):
+                    held_by_parked[item["sku"]][str(row["orderId"])] += int(item["quantity"])
     for sku, product in CATALOGUE.items():
         available = flow.item("inventory", {"pk": f"SKU#{sku}"})
         left = int(available["available"]) if available else -1
@@ -874,8 +993,12 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
             problems.append(f"{sku}: stock is negative ({left})")
         if product["initialStock"] - left != held[sku]:
             problems.append(f"{sku}: {product['initialStock'] - left} units left the stock, {held[sku]} are reserved")
-        if held[sku] != shipped[sku]:
-            problems.append(f"{sku}: {held[sku]} units reserved, {shipped[sku]} in booked shipments")
+        parked_hold = held_by_parked[sku]
+        if held[sku] != shipped[sku] + sum(parked_hold.values()):
+            problems.append(
+                f"{sku}: {held[sku]} units reserved, {shipped[sku]} in booked shipments"
+                + (f" and {dict(parked_hold)} held by parked orders" if parked_hold else "")
+            )
 
     # 4. Every terminal status: one timeline entry, one notification (or a dead letter), none twice. A parked
     # order may not have published its event yet: none then, never two. The one duplicate allowed: a live
@@ -902,8 +1025,13 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
         if count > 1 + unrecorded[(str(order_id), str(kind))]
     )
 
-    # 5. Nothing lost, nothing fulfilled twice, nothing still running.
+    # 5. Nothing lost, nothing fulfilled twice, nothing still running; no duplicate dead-lettered for being one.
     problems.extend(_lost_events(flow, result))
+    if result.notify_redriven.get(DUPLICATE_DEAD_LETTERED):
+        problems.append(
+            f"{result.notify_redriven[DUPLICATE_DEAD_LETTERED]} notify-failures records are duplicates of delivered "
+            "notifications that failed without an injected fault"
+        )
     fulfilments = Counter(item["name"] for item in flow.list_executions("fulfillment"))
     for sequence, order_id in result.placed.items():
         if fulfilments[f"order-{order_id}"] > 1:
@@ -916,7 +1044,7 @@ def invariant_violations(flow: OrderFlow, result: FaultRunResult, figures: Fault
     return problems
 
 
-def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
+def dead_letters_after_redrive(flow: OrderFlow, result: FaultRunResult) -> dict[str, dict[str, int]]:
     """What is left on each dead-letter queue once the operator's redrives settled, by kind.
 
     ``poison`` is an audit message without an ``orderId`` (a producer's bug nobody can record);
@@ -927,8 +1055,7 @@ def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
     timeline = flow.scan("timeline")
     recorded_ids = {row["eventId"] for row in timeline}
     recorded = {(row["orderId"], row["detailType"]) for row in timeline}
-    # A notification is delivered once its channel (the customer's IoT topic) published it.
-    published = {(payload.get("orderId"), payload.get("type")) for _, payload in flow.iot_publishes()}
+    published = delivered_notifications(flow)
     audit_dlq = _audit_dead_letter_queue(flow)
     contents: dict[str, dict[str, int]] = {}
     for name in sorted(flow.system.dead_letter_queues):
@@ -937,10 +1064,7 @@ def dead_letters_after_redrive(flow: OrderFlow) -> dict[str, dict[str, int]]:
             body = message["body"]
             event = body.get("requestPayload", body) if isinstance(body, dict) else {}
             detail = (event.get("detail") or {}) if isinstance(event, dict) else {}
-            key = (detail.get("orderId"), event.get("detail-type"))
-            if key[1] == "Object Created":
-                # notify's receipt event: receipts/<customerId>/<orderId>.json becomes ReceiptReady.
-                key = (str((detail.get("object") or {}).get("key", "")).rsplit("/", 1)[-1][:-5], RECEIPT_READY)
+            key = _notification_key(event) if isinstance(event, dict) else (None, None)
             on_timeline = event.get("id") in recorded_ids or (key[1] in ONCE_PER_ORDER and key in recorded)
             if name == audit_dlq and not detail.get("orderId"):
                 kinds["poison"] += 1
@@ -1041,11 +1165,12 @@ def _lost_events(flow: OrderFlow, result: FaultRunResult) -> list[str]:
         if event_id not in dead_audit_ids:
             problems.append(f"poison event {event_id} is not in {audit_dlq}")
     failed_async = sum(1 for outcome in flow.router.async_outcomes if not outcome.succeeded)
-    if failed_async != len(
-        notify_failures_list := [m for ms in dead.values() for m in ms if "requestPayload" in m["body"]]
-    ):
+    on_failure = len([m for ms in dead.values() for m in ms if "requestPayload" in m["body"]])
+    redriven = sum(result.notify_redriven.values())
+    if failed_async != on_failure + redriven:
         problems.append(
-            f"{failed_async} notify events failed but {len(notify_failures_list)} are in the on-failure queue"
+            f"{failed_async} notify events failed but {on_failure} are in the on-failure queue "
+            f"and {redriven} were redriven from it"
         )
     return problems
 
@@ -1082,6 +1207,13 @@ class FaultRunReport:
     """Each DLQ once the operator's redrives settled: ``poison``, ``duplicate of delivered work``, ``other``."""
     unrecorded_live_updates: dict[str, int] = field(default_factory=dict)
     """Faults that left a live update published but unrecorded (each allows one duplicate), by cause."""
+    hop_deliveries: dict[str, int] = field(default_factory=dict)
+    """Every delivery hop the run reached → deliveries attempted on it (``call_sites`` has those faulted)."""
+    poison_events: int = 0
+    """Distinct events among the audit DLQ's poison messages (each copy EventBridge delivered is its own message)."""
+    recovery: dict[str, Any] = field(default_factory=dict)
+    """The operator's recovery once the run settled: parked orders by resume stage, resumed, recovered,
+    still parked, ``NotParked`` executions resumed, notify-failures redriven by kind."""
 
 
 def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: StackOutputs) -> FaultRunReport:
@@ -1098,7 +1230,10 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: Stack
         result, plan = run_faults(flow, config, outputs)
         figures = measure(flow, result, plan)
         violations = invariant_violations(flow, result, figures)
-        left_over = dead_letters_after_redrive(flow)
+        left_over = dead_letters_after_redrive(flow, result)
+        recovery = _recovery(flow, result)
+        hop_deliveries = dict(sorted(flow.router.hop_deliveries.items()))
+        poison_events = len({message["body"].get("id") for message in flow.peek_queue(_audit_dead_letter_queue(flow))})
         call_sites = dict(
             sorted((Counter(flow.runtime.faulted_calls) + plan.lambda_call_sites + flow.router.faulted_hops).items())
         )
@@ -1108,10 +1243,22 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: Stack
             f"call sites faulted (every-call mode): {len(call_sites)} sites, {sum(call_sites.values())} faults; "
             + ", ".join(f"{site} {count}" for site, count in sorted(call_sites.items(), key=lambda kv: -kv[1])[:12])
         )
+        lines.append(
+            "delivery hops (faulted / delivered): "
+            + ", ".join(f"{hop} {call_sites.get(hop, 0)}/{count}" for hop, count in hop_deliveries.items())
+        )
     lines.append(
         f"after the operator's redrives (audit DLQ: {result.audit_redriven} messages): "
         + "; ".join(f"{name} {kinds}" for name, kinds in left_over.items() if kinds)
+        + f" (poison: {poison_events} distinct events, each copy delivered is dead-lettered)"
         + f"; live updates published but unrecorded (one duplicate allowed each): {result.unrecorded_causes}"
+    )
+    lines.append(
+        f"operator's recovery: {len(result.parked_before_recovery)} parked fulfillments "
+        f"{recovery['parked_by_stage']} ({result.resumed} parked messages redriven), NotParked resumed "
+        f"{len(result.not_parked)}; "
+        f"recovered {recovery['recovered']} ({recovery['ended']}), still parked {len(recovery['still_parked'])}; "
+        f"notify-failures redriven {result.notify_redriven}"
     )
     lines.append(f"invariants checked on {len(result.placed)} orders: {len(violations)} violations")
     lines.extend(f"  violation: {violation}" for violation in violations[:20])
@@ -1135,7 +1282,26 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: Stack
         audit_redriven=result.audit_redriven,
         dead_letters_after_redrive=left_over,
         unrecorded_live_updates=dict(sorted(result.unrecorded_causes.items())),
+        hop_deliveries=hop_deliveries,
+        poison_events=poison_events,
+        recovery=recovery,
     )
+
+
+def _recovery(flow: OrderFlow, result: FaultRunResult) -> dict[str, Any]:
+    """What the operator's recovery did: the orders parked when the run settled and where they are now."""
+    statuses = {row["orderId"]: row.get("status") for row in flow.scan("orders")}
+    still = {order_id for queue in parked_orders(flow).values() for order_id in queue}
+    parked = {**result.parked_before_recovery, **dict.fromkeys(result.not_parked, "not parked")}
+    return {
+        "parked_by_stage": dict(sorted(Counter(result.parked_before_recovery.values()).items())),
+        "resumed": result.resumed,
+        "not_parked": result.not_parked,
+        "recovered": sum(statuses.get(order_id) in TERMINAL_ORDER_STATUSES for order_id in parked),
+        "ended": dict(sorted(Counter(str(statuses.get(order_id)) for order_id in parked).items())),
+        "still_parked": sorted(still),
+        "notify_failures_redriven": result.notify_redriven,
+    }
 
 
 class BackgroundFaultRun:

@@ -4,9 +4,11 @@ The run itself happens in a background process (see ``conftest.py``); this test 
 publishes the figures to the terminal summary and asserts the invariants the run checked (see
 ``faultkit.invariant_violations``):
 
-* every accepted order is terminal, or parked on an alarmed queue with its cause;
+* every accepted order is terminal, or parked on an alarmed queue with its cause; and every order parked (or
+  left unparked) when the run settled is finished by the runbook's recovery (``dlq redrive
+  fulfillment-attention``, ``redrive-execution`` for ``NotParked``), which the kit runs as an operator would;
 * nobody is charged without an order, charged twice, refunded while shipped, or shipped without payment;
-* stock is never negative and always equals initial − what booked shipments hold;
+* stock is never negative and always equals initial − what booked shipments (and orders still parked) hold;
 * every terminal status has exactly one timeline entry and one notification of its event (a second live
   update only where a fault left the first one published but unrecorded, counted in the report);
 * no event is lost and a duplicated ``OrderPlaced`` never fulfils twice;
@@ -18,11 +20,29 @@ A longer run over other seeds is ``benchmarks/fault_run.py`` (``make bench``).
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
+from offline.emulator.lambdas import CallFaultKind
 from offline.recording import ProgramRun
 from orderflow.ops.outputs import StackOutputs
-from tests.e2e.faultkit import REPORTED_LINES, SERVICES, BackgroundFaultRun, FaultRunConfig, run_fault_run
-from tests.workflows.flowkit import RecordedSystem
+from tests.e2e.faultkit import (
+    DUPLICATE_KILLED,
+    NOTIFY_FAILURES,
+    REPORTED_LINES,
+    SERVICES,
+    BackgroundFaultRun,
+    FaultRunConfig,
+    FaultRunResult,
+    dead_letters_after_redrive,
+    notify_failure_kinds,
+    redrive_failure_queue,
+    run_fault_run,
+)
+from tests.workflows.flowkit import FaultInjector, FaultKind, OrderFlow, RecordedSystem
+from tests.workflows.flowkit_orders import new_customer, place_order
 
 # Far above the run's ~1 minute on 2 cores: a hung run fails here instead of hanging CI.
 REPORT_TIMEOUT_SECONDS = 900
@@ -47,6 +67,8 @@ def test_a_seeded_fault_run_keeps_every_invariant(background_fault_run: Backgrou
     assert all(report.terminal[status] > 0 for status in ("FULFILLED", "FAILED", "REJECTED"))
     assert {"OUT_OF_STOCK", "PAYMENT_DECLINED"} <= set(report.failure_reasons)
     assert sum(report.parked.values()) > 0
+    assert report.recovery["recovered"] == sum(report.recovery["parked_by_stage"].values()) > 0
+    assert report.recovery["still_parked"] == []
     assert min(report.faults[f"lambda {kind}"] for kind in ("throttle", "lost-response")) > 0
     assert report.faults["eventbridge delivery"] > 0
     for service in SERVICES:
@@ -96,3 +118,46 @@ def test_the_every_call_mode_faults_any_call_of_any_handler_and_every_hop(
     }
     assert {hop.split(":", 1)[0] for hop in hops} >= {"eventbridge", "sqs-poller"}
     assert any(site.endswith(":lambda.Invoke#refused") for site in report.call_sites)
+
+
+class KillEveryLaterCopy(FaultInjector):
+    """notify's first run on each event goes through; every later run of it is killed by its timeout at its
+    first AWS call (a function error, so each uses up one of Lambda's three attempts)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.healed = False
+        self._current = threading.local()
+
+    def decide(self, package: str, event: Any) -> FaultKind | None:
+        event_id = str(event.get("id")) if package == "notify" and isinstance(event, dict) else ""
+        self._current.kill = bool(event_id) and event_id in self.seen and not self.healed
+        self.seen.add(event_id)
+        return None
+
+    def call_fault(self, package: str, call_site: str, request: Mapping[str, Any]) -> CallFaultKind | None:
+        return "timeout" if getattr(self._current, "kill", False) else None
+
+
+def test_a_copy_of_delivered_work_killed_on_every_attempt_is_named_so_and_done_by_the_operators_redrive(
+    flow: OrderFlow, recorded_program: ProgramRun
+) -> None:
+    # Issue 20, item 7: such a copy used to be counted as a "duplicate of delivered work" left on notify-failures.
+    # Its three attempts really failed (as on AWS), so it is dead-lettered; it is named for what it is, and the
+    # runbook's redrive finds the notification delivered and publishes nothing twice.
+    outputs = StackOutputs.parse(recorded_program.outputs, source="the recorded dev stack")
+    faults = KillEveryLaterCopy()
+    flow.runtime.faults = faults
+    flow.router.deliveries_per_event = 2
+    result = FaultRunResult(FaultRunConfig())
+
+    order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
+    kinds = notify_failure_kinds(flow, result)
+
+    # Every later copy of OrderAccepted, OrderFulfilled and the receipt's Object Created, each after 3 attempts.
+    assert len(kinds) >= 3 and set(kinds) == {DUPLICATE_KILLED}, kinds
+    faults.healed = True
+    assert redrive_failure_queue(flow, outputs, NOTIFY_FAILURES) == len(kinds)
+    assert dead_letters_after_redrive(flow, result)[outputs.queue(NOTIFY_FAILURES).name] == {}
+    told = Counter(payload["type"] for _, payload in flow.iot_publishes() if payload["orderId"] == order_id)
+    assert told == {"OrderAccepted": 1, "OrderFulfilled": 1, "ReceiptReady": 1}

@@ -156,3 +156,39 @@ def test_each_parking_is_resumed_by_its_own_execution_name() -> None:
     machine = "arn:aws:states:eu-west-1:123456789012:execution:orderflow-dev-fulfillment"
     assert resume_execution_name("o-1", f"{machine}:order-o-1") == "order-o-1-resume-1"
     assert resume_execution_name("o-1", f"{machine}:order-o-1-resume-1") == "order-o-1-resume-2"
+
+
+def test_an_order_the_attention_queue_refused_too_is_resumed_once_from_its_history(
+    flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
+) -> None:
+    # The receipt bucket is down after booking, and the attention queue refuses the order too: the execution
+    # ends NotParked, and its state is only in the execution's history. Before: redrive-execution asked Step
+    # Functions to redrive it, which would restart at the NotParked Fail state and fail again.
+    flow.seams.service_faults = ScriptedServiceFaults({"s3:PutObject": "error", "sqs:SendMessage": "error"})
+    order_id = place_order(flow, new_customer(), {"TEE-M": 1})["orderId"]
+    failed = fulfilments(flow)[f"order-{order_id}"]
+    assert (failed.status, failed.final_state) == ("FAILED", S.NOT_PARKED)
+    assert visible(flow, attention_url(recorded_program)) == 0
+
+    flow.seams.service_faults = ScriptedServiceFaults({})
+    run = ops(capsys, outputs, "redrive-execution", order_id, "--json")
+    flow.router.pump()
+
+    assert run.code == 0, run.err
+    assert (run.json["resumedAs"], run.json["resumeAt"], run.json["started"]) == (
+        f"order-{order_id}-resume-1",
+        ResumeStage.FINISH,
+        True,
+    )
+    resumed = fulfilments(flow)[f"order-{order_id}-resume-1"]
+    assert resumed.status == "SUCCEEDED"
+    assert resumed.states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.BUILD_RECEIPT)
+    assert flow.item("orders", {"orderId": order_id})["status"] == "FULFILLED"
+    assert events_of(flow, order_id)["OrderFulfilled"] == 1
+
+    # A second operator runs it again: the resume exists, nothing new starts.
+    again = ops(capsys, outputs, "redrive-execution", order_id, "--json")
+    flow.router.pump()
+    assert again.code == 0, again.err
+    assert again.json["started"] is False
+    assert sorted(fulfilments(flow)) == [f"order-{order_id}", f"order-{order_id}-resume-1"]

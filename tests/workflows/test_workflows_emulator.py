@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from offline.emulator.clock import VirtualClock
-from offline.emulator.lambdas import FaultInjector, FaultKind, LambdaRuntime
+from offline.emulator.lambdas import CallFaultKind, FaultInjector, FaultKind, LambdaRuntime
 from offline.emulator.recorded import SubscriptionSpec
 from offline.emulator.router import transform_input
 from tests.workflows.flowkit import OrderFlow, RecordedSystem, aws_client, running_flow
@@ -24,21 +26,36 @@ from tests.workflows.flowkit_orders import api_request, claims_for, new_customer
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
-class LoseEveryResponse(FaultInjector):
-    """Every invocation of one function runs, then Lambda loses its response (a failed attempt)."""
+class TimeOutEveryInvocation(FaultInjector):
+    """Every invocation of one function is killed by its timeout at its first AWS call (a function error)."""
 
     def __init__(self, package: str) -> None:
         self.package = package
 
+    def call_fault(self, package: str, call_site: str, request: Mapping[str, Any]) -> CallFaultKind | None:
+        return "timeout" if package == self.package else None
+
+
+class LoseResponses(FaultInjector):
+    """The first ``times`` invocations of one function on each event run, then Lambda loses their response."""
+
+    def __init__(self, package: str, times: int) -> None:
+        self.package = package
+        self.times = times
+        self.lost: Counter[str] = Counter()
+
     def decide(self, package: str, event: Any) -> FaultKind | None:
-        return "lost-response" if package == self.package else None
+        if package != self.package or self.lost[event["id"]] >= self.times:
+            return None
+        self.lost[event["id"]] += 1
+        return "lost-response"
 
 
 def test_a_failing_async_event_is_retried_a_minute_then_two_later_then_sent_to_its_destination(
     flow: OrderFlow,
 ) -> None:
     # Before: local retried at once, the tests in the next round. Lambda waits about 1 and 2 minutes.
-    flow.runtime.faults = LoseEveryResponse("notify")
+    flow.runtime.faults = TimeOutEveryInvocation("notify")
     notify = flow.system.function("notify")
     destination = flow.system.queue_by_arn(str(flow.system.async_invokes[notify.name].on_failure_destination))
     started = flow.clock.now()
@@ -51,6 +68,25 @@ def test_a_failing_async_event_is_retried_a_minute_then_two_later_then_sent_to_i
     assert {record["requestContext"]["condition"] for record in records} == {"RetriesExhausted"}
     assert {record["requestContext"]["approximateInvokeCount"] for record in records} == {3}
     assert all(record["responseContext"]["functionError"] == "Unhandled" for record in records)
+
+
+def test_an_async_event_whose_responses_the_service_loses_is_retried_without_using_up_its_attempts(
+    flow: OrderFlow,
+) -> None:
+    # A lost response is a system error (500-series): Lambda puts the event back on its queue and retries it
+    # with backoff for up to the maximum event age, without counting an attempt. Before: three lost responses
+    # used up the three attempts and sent a delivered notification to the on-failure destination.
+    faults = LoseResponses("notify", times=3)
+    flow.runtime.faults = faults
+    notify = flow.system.function("notify")
+    destination = flow.system.queue_by_arn(str(flow.system.async_invokes[notify.name].on_failure_destination))
+
+    order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
+
+    assert faults.lost and set(faults.lost.values()) == {3}
+    assert flow.peek_queue(destination.name) == []
+    told = sorted(payload["type"] for _, payload in flow.iot_publishes() if payload["orderId"] == order_id)
+    assert told == ["OrderAccepted", "OrderFulfilled", "ReceiptReady"]
 
 
 def test_a_failed_sqs_message_comes_back_only_after_its_visibility_timeout(flow: OrderFlow) -> None:
@@ -118,8 +154,8 @@ def test_input_transformers_shape_what_the_target_receives() -> None:
     }
 
 
-def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(system: RecordedSystem) -> None:
-    # Before: neither copy delivered SNS subscriptions (the program declares none yet).
+def queue_subscription(system: RecordedSystem, filter_policy: str | None) -> tuple[str, str, Any, SubscriptionSpec]:
+    """The program's first topic (name, ARN), a queue, and a raw-delivery subscription of the queue to the topic."""
     topic_name, topic_arn = next(iter(system.topics.items()))
     target = next(iter(system.dead_letter_queues.values()))
     subscription = SubscriptionSpec(
@@ -127,11 +163,17 @@ def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(syst
         topic_arn=topic_arn,
         protocol="sqs",
         endpoint=target.arn,
-        filter_policy=json.dumps({"kind": ["refund"]}),
+        filter_policy=filter_policy,
         filter_policy_scope=None,
         raw_message_delivery=True,
         dead_letter_arn=None,
     )
+    return topic_name, topic_arn, target, subscription
+
+
+def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(system: RecordedSystem) -> None:
+    # Before: neither copy delivered SNS subscriptions (the program declares none yet).
+    topic_name, topic_arn, target, subscription = queue_subscription(system, json.dumps({"kind": ["refund"]}))
     with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
         sns = aws_client("sns", system.region)
         for kind in ("refund", "shipment"):
@@ -144,6 +186,19 @@ def test_sns_delivers_to_a_subscription_only_what_its_filter_policy_selects(syst
 
         assert [message["body"] for message in flow.peek_queue(target.name)] == ["refund"]
         assert len(flow.sns_messages()) == 2, topic_name
+
+
+def test_a_faulted_sns_delivery_is_counted_on_its_hop_and_delivered_by_the_retry(system: RecordedSystem) -> None:
+    # The fault run's hook reaches SNS deliveries whenever the program subscribes something (dev has none yet).
+    topic_name, topic_arn, target, subscription = queue_subscription(system, None)
+    with running_flow(dataclasses.replace(system, subscriptions=(subscription,))) as flow:
+        flow.router.hop_fault = lambda hop, delivered, attempt: hop.startswith("sns:") and attempt == 1
+        aws_client("sns", system.region).publish(TopicArn=topic_arn, Message=json.dumps("hello"))
+        flow.router.pump()
+
+        hop = f"sns:{topic_name}:sqs"
+        assert (flow.router.faulted_hops[hop], flow.router.hop_deliveries[hop]) == (1, 2)
+        assert [message["body"] for message in flow.peek_queue(target.name)] == ["hello"]
 
 
 def test_a_function_without_reserved_concurrency_left_is_throttled_before_it_runs(system: RecordedSystem) -> None:
