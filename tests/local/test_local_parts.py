@@ -24,14 +24,14 @@ from local.signin import DemoUser, SignIn, s256
 from local.system import iot_resource_prefix
 from offline.emulator.api import JwtAuthorizer, route_parameters
 from offline.emulator.recorded import RecordedSystem, RouteSpec
-from offline.harness import run_program
+from tests.recorded import recorded_program
 
 ALICE = DemoUser("alice@example.com", "secret-1")
 
 
 @pytest.fixture(scope="module")
 def system():
-    return RecordedSystem.from_program(run_program("dev"))
+    return RecordedSystem.from_program(recorded_program("dev"))
 
 
 def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
