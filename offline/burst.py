@@ -23,10 +23,10 @@ Each stage takes the completions of the stage before it (a tandem of queues: dep
 side branches are not modelled). An item that exhausts a stage with no failure path is *lost*.
 
 The AWS rules themselves (token buckets, reserved-concurrency throttling, Lambda's asynchronous retries,
-EventBridge's target retries, SQS visibility timeout and ``maxReceiveCount``) are the emulator's
-(:mod:`offline.emulator.semantics`), read from the recording as the emulator reads it
-(:class:`~offline.emulator.recorded.RecordedSystem`); only Step Functions' Task Retry, which the emulator
-leaves to moto's interpreter, is read here.
+EventBridge's target retries, Step Functions Retriers, SQS visibility timeout and ``maxReceiveCount``) are
+the emulator's (:mod:`offline.emulator.semantics`), read from the recording as the emulator reads it
+(:class:`~offline.emulator.recorded.RecordedSystem`); only which Task calls a hop, and its Catch, are
+found here.
 
 Deterministic for a seed; 60 s of 10 x 100 orders/s runs in seconds.
 """
@@ -50,6 +50,7 @@ from offline.emulator.semantics import (
     NextAttempt,
     QueueRedrive,
     TargetRetryPolicy,
+    TaskRetrier,
     TokenBucket,
     within_reserved_concurrency,
 )
@@ -64,11 +65,7 @@ THROTTLE_ERRORS: Final = ("Lambda.TooManyRequestsException", "States.TaskFailed"
 
 @dataclass(frozen=True)
 class Retry:
-    """A Step Functions Retrier (or the page's retries): attempts after the first, backoff with full jitter, a cap.
-
-    Step Functions developer guide, "Handling errors in Step Functions workflows"
-    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
-    """
+    """The page's retries of a refused request: attempts after the first, backoff with full jitter, a cap."""
 
     attempts: int
     interval: float
@@ -79,10 +76,9 @@ class Retry:
         """Seconds before retry ``attempt`` (1-based)."""
         return rng.uniform(0, min(self.cap, self.interval * self.rate ** (attempt - 1)))
 
-    def after_failure(self, attempt: int, rng: random.Random) -> NextAttempt:
-        """After failed attempt ``attempt`` (the first is 1): the next one, or none once the retries are spent."""
-        return NextAttempt(self.delay(attempt, rng)) if attempt <= self.attempts else NextAttempt(None, "MaxAttempts")
 
+NO_RETRY: Final = TaskRetrier(max_attempts=0)
+"""A Task with no Retrier for throttling: the first throttle fails it."""
 
 NextAttemptOf = Callable[[int, float], NextAttempt]
 """``(failed attempts so far, seconds since the first) -> the next attempt``: one AWS retry rule."""
@@ -142,7 +138,7 @@ def _value(resource: RecordedResource, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry, str, str] | None:
+def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[TaskRetrier, str, str] | None:
     """How the first Task whose ``parameter`` names ``target_arn`` handles a throttle.
 
     Returns its Retry for throttling errors, where the order goes when the retries run out, and that
@@ -158,16 +154,14 @@ def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry
         for name, state in states.items():
             if state.get("Type") != "Task" or (state.get("Parameters") or {}).get(parameter) != target_arn:
                 continue
-            retry = Retry(0, 1, 2, 1)
-            for retrier in state.get("Retry", []):
-                if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS):
-                    retry = Retry(
-                        attempts=int(retrier.get("MaxAttempts", 3)),
-                        interval=float(retrier.get("IntervalSeconds", 1)),
-                        rate=float(retrier.get("BackoffRate", 2.0)),
-                        cap=float(retrier.get("MaxDelaySeconds", 3600)),
-                    )
-                    break
+            retry = next(
+                (
+                    TaskRetrier.from_asl(retrier)
+                    for retrier in state.get("Retry", [])
+                    if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS)
+                ),
+                NO_RETRY,
+            )
             label = f"{_value(machine, 'name', machine.name)}.{name}"
             catch = next(
                 (c for c in state.get("Catch", []) if any(e in c.get("ErrorEquals", []) for e in THROTTLE_ERRORS)),
@@ -440,7 +434,7 @@ def _chain_stage(
 
         else:
             found = _task_retry(run, machine_arn, "StateMachineArn") if machine_arn else None
-            retry, stage.failure_path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+            retry, stage.failure_path, outcome = found if found else (NO_RETRY, "", "lost")
 
             def next_attempt(attempt: int, age: float) -> NextAttempt:
                 return retry.after_failure(attempt, rng)
@@ -450,7 +444,7 @@ def _chain_stage(
     function = _function(system, hop)
     pool = _Pool(_reserved(function))
     found = _task_retry(run, function.arn, "FunctionName")
-    task_retry, stage.failure_path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+    task_retry, stage.failure_path, outcome = found if found else (NO_RETRY, "", "lost")
     mean = profile.duration_ms(function.package) / 1000
 
     def attempt(t: float) -> tuple[bool, float]:

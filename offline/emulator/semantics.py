@@ -10,8 +10,9 @@ a random number: the caller passes the time, and the jitter where AWS documents 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 AsyncGiveUp = Literal["RetriesExhausted", "EventAgeExceeded"]
 """Why Lambda stopped retrying an asynchronous event (the ``condition`` of its destination record)."""
@@ -200,3 +201,47 @@ class QueueRedrive:
     def dead_letters_after(self, receives: int) -> bool:
         """Whether a message received ``receives`` times without being deleted goes to the dead-letter queue next."""
         return self.max_receive_count is not None and receives >= self.max_receive_count
+
+
+ASL_MAX_DELAY_SECONDS: Final = 31_622_401.0
+"""The longest wait a Step Functions Retrier may ask for (``MaxDelaySeconds``' limit): no cap by default."""
+
+
+@dataclass(frozen=True)
+class TaskRetrier:
+    """A Step Functions Retrier: ``max_attempts`` retries, ``interval_seconds`` growing by ``backoff_rate``.
+
+    Step Functions developer guide, "Handling errors in Step Functions workflows"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): the n-th retry waits
+    ``IntervalSeconds * BackoffRate ** (n - 1)``, at most ``MaxDelaySeconds``; ``JitterStrategy: FULL`` waits
+    a random time up to that. The emulator runs Retriers in moto's interpreter, whose recorded waits the
+    workflow tests compare with :meth:`ceiling`.
+    """
+
+    max_attempts: int = 3
+    interval_seconds: float = 1.0
+    backoff_rate: float = 2.0
+    max_delay_seconds: float = ASL_MAX_DELAY_SECONDS
+    full_jitter: bool = False
+
+    @classmethod
+    def from_asl(cls, retrier: Mapping[str, Any]) -> TaskRetrier:
+        """The Retrier an ASL ``Retry`` entry declares (ASL's defaults for what it leaves out)."""
+        return cls(
+            max_attempts=int(retrier.get("MaxAttempts", 3)),
+            interval_seconds=float(retrier.get("IntervalSeconds", 1)),
+            backoff_rate=float(retrier.get("BackoffRate", 2.0)),
+            max_delay_seconds=float(retrier.get("MaxDelaySeconds", ASL_MAX_DELAY_SECONDS)),
+            full_jitter=retrier.get("JitterStrategy") == "FULL",
+        )
+
+    def ceiling(self, retry: int) -> float:
+        """The wait before retry ``retry`` (1-based), before jitter."""
+        return min(self.interval_seconds * self.backoff_rate ** (retry - 1), self.max_delay_seconds)
+
+    def after_failure(self, attempt: int, rng: random.Random) -> NextAttempt:
+        """After failed attempt ``attempt`` (the first is 1): the next one, or none once the retries are spent."""
+        if attempt > self.max_attempts:
+            return NextAttempt(None, "MaxAttempts")
+        ceiling = self.ceiling(attempt)
+        return NextAttempt(rng.uniform(0, ceiling) if self.full_jitter else ceiling)

@@ -23,11 +23,14 @@ from offline.emulator.semantics import (
     NextAttempt,
     QueueRedrive,
     TargetRetryPolicy,
+    TaskRetrier,
     TokenBucket,
     within_reserved_concurrency,
 )
+from offline.recording import ProgramRun
+from orderflow.workflows import TRANSIENT_DEPENDENCY_ERROR, FulfillmentStates
 from tests.workflows.flowkit import FaultInjector, FaultKind, OrderFlow, RecordedSystem, running_flow
-from tests.workflows.flowkit_orders import claims_for, new_customer, place_order
+from tests.workflows.flowkit_orders import claims_for, new_customer, place_order, retrier_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -120,6 +123,33 @@ def test_a_failing_rule_target_is_retried_on_one_schedule_then_dead_lettered(not
     assert all(0 <= drawn <= ceiling for drawn, ceiling in zip(gaps(burst_times), gaps(times), strict=True))
     [dead] = [d for d in flow.router.deliveries if d.rule == rule.name]
     assert (dead.outcome, dead.attempts) == ("dead-lettered", len(times)) and stage.to_failure_path == 1
+
+
+def test_a_throttled_task_is_retried_by_its_retrier_in_the_interpreter_and_in_the_burst(
+    notify_throttled: OrderFlow, recorded_program: ProgramRun
+) -> None:
+    flow = notify_throttled
+    shipment = flow.system.function("create_shipment")
+    declared = retrier_for(
+        flow.system.machine("fulfillment").document, FulfillmentStates.CREATE_SHIPMENT, TRANSIENT_DEPENDENCY_ERROR
+    )
+    found = burst._task_retry(recorded_program, shipment.arn, "FunctionName")
+    assert found is not None
+    retrier, failure_path, _ = found
+    assert retrier == TaskRetrier.from_asl(declared)
+    flow.seams.retry_clock.clear()
+    flow.runtime.throttle("create_shipment", "GetItem", times=retrier.max_attempts + 1)
+
+    place_order(flow, new_customer(), {"CAP-01": 1})
+
+    rng = random.Random(1)
+    burst_times, stage = burst_attempt_times(lambda n, _age: retrier.after_failure(n, rng))
+    ceilings = [retrier.ceiling(n) for n in range(1, retrier.max_attempts + 1)]
+    # moto's interpreter waited each ceiling (drawing its jitter below it); so does the burst.
+    assert [wait.ceiling for wait in flow.seams.retry_clock.waits] == ceilings
+    assert len(burst_times) == retrier.max_attempts + 1 and stage.to_failure_path == 1
+    assert all(0 <= drawn <= ceiling for drawn, ceiling in zip(gaps(burst_times), ceilings, strict=True))
+    assert "Catch" in failure_path
 
 
 def test_a_poison_message_is_received_until_max_receive_count_then_dead_lettered(notify_throttled: OrderFlow) -> None:
