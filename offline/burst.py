@@ -41,6 +41,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -573,24 +574,36 @@ def _queue_consumer(
         stage.backlog_peak = max(stage.backlog_peak, backlog)
         for arrival in group:
             stage.arrived += 1
-            receives, start, dead_lettered = 1, t, False
-            # A batch the function may not run (throttled) goes back to the queue: one more receive.
-            while backlog > batch and rng.random() < throttle_share:
-                stage.throttled += 1
-                if redrive.dead_letters_after(receives):
-                    dead_lettered = True
-                    break
-                receives += 1
-                start = redrive.visible_again_at(start)
-            if dead_lettered:
+            receives, processed = received(redrive, t, partial(_refused, backlog > batch, rng, throttle_share))
+            stage.throttled += len(receives) - processed
+            if not processed:
                 stage.to_failure_path += 1
                 continue
             stage.passed += 1
-            stage.max_wait = max(stage.max_wait, start - arrival)
-            done.append(start + duration)
+            stage.max_wait = max(stage.max_wait, receives[-1] - arrival)
+            done.append(receives[-1] + duration)
         pool.start(t, duration)
         index += len(group)
     return done
+
+
+def _refused(crowded: bool, rng: random.Random, throttle_share: float) -> bool:
+    """Whether a poll of a crowded queue fetched a batch the function may not run (a throttle)."""
+    return crowded and rng.random() < throttle_share
+
+
+def received(redrive: QueueRedrive, first: float, refused: Callable[[], bool]) -> tuple[list[float], bool]:
+    """The receives of one message whose batch the function may refuse (a throttle): when, and whether it ran.
+
+    A refused batch goes back to the queue until its visibility timeout ends; after ``maxReceiveCount``
+    receives SQS moves the message to the dead-letter queue instead (the result is then ``False``).
+    """
+    receives = [first]
+    while refused():
+        if redrive.dead_letters_after(len(receives)):
+            return receives, False
+        receives.append(redrive.visible_again_at(receives[-1]))
+    return receives, True
 
 
 def _peak_backlog(arrivals: Sequence[float], finishes: Sequence[float]) -> int:

@@ -170,6 +170,10 @@ def test_a_poison_message_is_received_until_max_receive_count_then_dead_lettered
         # Visible again when the timeout ends; the poller then gathers for at most its batching window.
         returned = redrive.visible_again_at(earlier)
         assert returned <= later <= returned + consumer.maximum_batching_window_seconds
+    # make burst: a message whose batch is refused every time is received as often, a timeout apart.
+    burst_receives, processed = burst.received(redrive, attempts.times[0], lambda: True)
+    assert len(burst_receives) == receives and not processed
+    assert gaps(burst_receives) == [queue.visibility_timeout_seconds] * (receives - 1)
     dead_letters = flow.peek_queue(flow.system.queue_by_arn(str(queue.dead_letter_arn)).name)
     assert [m["body"] for m in dead_letters if m["body"] == {"not": "an EventBridge event"}] == [
         {"not": "an EventBridge event"}
