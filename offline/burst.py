@@ -22,6 +22,12 @@ behaviour AWS has there:
 Each stage takes the completions of the stage before it (a tandem of queues: dependencies between
 side branches are not modelled). An item that exhausts a stage with no failure path is *lost*.
 
+The AWS rules themselves (token buckets, reserved-concurrency throttling, Lambda's asynchronous retries,
+EventBridge's target retries, Step Functions Retriers, SQS visibility timeout and ``maxReceiveCount``) are
+the emulator's (:mod:`offline.emulator.semantics`), read from the recording as the emulator reads it
+(:class:`~offline.emulator.recorded.RecordedSystem`); only which Task calls a hop, and its Catch, are
+found here.
+
 Deterministic for a seed; 60 s of 10 x 100 orders/s runs in seconds.
 """
 
@@ -30,28 +36,27 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import math
 import os
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 from offline.capacity import Hop, Report, analyse, positive_number, quotas
-from offline.harness import StackNotFoundError, run_program
-from offline.order_path import (
-    DEFAULT_PROFILE,
-    EVENT_SOURCE_MAPPING,
-    INVOKE_CONFIG,
-    STAGE,
-    STATE_MACHINE,
-    TARGET,
-    Profile,
-    ProfileError,
-    load_profile,
+from offline.emulator.recorded import FunctionSpec, RecordedSystem, RecordingError
+from offline.emulator.semantics import (
+    NextAttempt,
+    QueueRedrive,
+    TargetRetryPolicy,
+    TaskRetrier,
+    TokenBucket,
+    within_reserved_concurrency,
 )
+from offline.harness import StackNotFoundError, run_program
+from offline.order_path import DEFAULT_PROFILE, STATE_MACHINE, Profile, ProfileError, load_profile
 from offline.recording import ProgramRun, RecordedResource
 
 CHAIN_KINDS: Final = ("api-route", "lambda-sync", "sfn-start-express", "sfn-start-standard", "sfn-transitions")
@@ -61,17 +66,23 @@ THROTTLE_ERRORS: Final = ("Lambda.TooManyRequestsException", "States.TaskFailed"
 
 @dataclass(frozen=True)
 class Retry:
-    """A retry schedule: attempts after the first, exponential backoff with full jitter, a cap."""
+    """The page's retries of a refused request: attempts after the first, backoff with full jitter, a cap."""
 
     attempts: int
     interval: float
     rate: float
     cap: float
-    max_age: float = math.inf
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds before retry ``attempt`` (1-based)."""
         return rng.uniform(0, min(self.cap, self.interval * self.rate ** (attempt - 1)))
+
+
+NO_RETRY: Final = TaskRetrier(max_attempts=0)
+"""A Task with no Retrier for throttling: the first throttle fails it."""
+
+NextAttemptOf = Callable[[int, float], NextAttempt]
+"""``(failed attempts so far, seconds since the first) -> the next attempt``: one AWS retry rule."""
 
 
 @dataclass
@@ -128,7 +139,7 @@ def _value(resource: RecordedResource, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry, str, str] | None:
+def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[TaskRetrier, str, str] | None:
     """How the first Task whose ``parameter`` names ``target_arn`` handles a throttle.
 
     Returns its Retry for throttling errors, where the order goes when the retries run out, and that
@@ -144,16 +155,14 @@ def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry
         for name, state in states.items():
             if state.get("Type") != "Task" or (state.get("Parameters") or {}).get(parameter) != target_arn:
                 continue
-            retry = Retry(0, 1, 2, 1)
-            for retrier in state.get("Retry", []):
-                if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS):
-                    retry = Retry(
-                        attempts=int(retrier.get("MaxAttempts", 3)),
-                        interval=float(retrier.get("IntervalSeconds", 1)),
-                        rate=float(retrier.get("BackoffRate", 2.0)),
-                        cap=float(retrier.get("MaxDelaySeconds", 3600)),
-                    )
-                    break
+            retry = next(
+                (
+                    TaskRetrier.from_asl(retrier)
+                    for retrier in state.get("Retry", [])
+                    if any(error in retrier.get("ErrorEquals", []) for error in THROTTLE_ERRORS)
+                ),
+                NO_RETRY,
+            )
             label = f"{_value(machine, 'name', machine.name)}.{name}"
             catch = next(
                 (c for c in state.get("Catch", []) if any(e in c.get("ErrorEquals", []) for e in THROTTLE_ERRORS)),
@@ -168,63 +177,37 @@ def _task_retry(run: ProgramRun, target_arn: str, parameter: str) -> tuple[Retry
     return None
 
 
-def _rule_retry(run: ProgramRun, target_arn: str) -> tuple[Retry, str]:
-    for target in run.of_type(TARGET):
-        if _value(target, "arn") == target_arn:
-            policy = _value(target, "retryPolicy", {}) or {}
-            dlq = (_value(target, "deadLetterConfig", {}) or {}).get("arn", "")
-            # EventBridge backs off exponentially with jitter (it does not publish the schedule).
-            retry = Retry(
-                attempts=int(policy.get("maximumRetryAttempts", 185)),
-                interval=1.0,
-                rate=2.0,
-                cap=60.0,
-                max_age=float(policy.get("maximumEventAgeInSeconds", 86400)),
-            )
-            return retry, ("rule DLQ " + dlq.rsplit(":", 1)[-1]) if dlq else ""
-    return Retry(185, 1, 2, 60, 86400), ""
+def _rule_retry(system: RecordedSystem, target_arn: str) -> tuple[TargetRetryPolicy, str]:
+    """The retry policy of the rule target that starts ``target_arn``, and its dead-letter queue."""
+    for rule in system.rules:
+        for target in rule.targets:
+            if target.arn == target_arn:
+                dlq = target.dead_letter_arn or ""
+                return target.retry_policy, ("rule DLQ " + dlq.rsplit(":", 1)[-1]) if dlq else ""
+    return TargetRetryPolicy(), ""
 
 
-def _async_failure_path(run: ProgramRun, function: RecordedResource) -> tuple[float, str]:
-    name = _value(function, "name")
-    for config in run.of_type(INVOKE_CONFIG):
-        if _value(config, "functionName") in (name, _value(function, "arn")):
-            age = float(_value(config, "maximumEventAgeInSeconds", 21600))
-            destination = ((_value(config, "destinationConfig", {}) or {}).get("onFailure") or {}).get(
-                "destination", ""
-            )
-            return age, ("on-failure destination " + destination.rsplit(":", 1)[-1]) if destination else ""
-    return 21600.0, ""
+def _async_failure_path(system: RecordedSystem, function: str) -> str:
+    config = system.async_invokes.get(function)
+    destination = (config.on_failure_destination if config else None) or ""
+    return ("on-failure destination " + destination.rsplit(":", 1)[-1]) if destination else ""
 
 
 # ---- the stages ------------------------------------------------------------------------------------
 
 
-class _Bucket:
-    """A token bucket (API throttling, StartExecution, state transitions)."""
+ACCOUNT_CONCURRENCY: Final = 1000
+"""What a function without reserved concurrency may use: Lambda's default concurrency quota of an account."""
 
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst, self.tokens, self.time = rate, max(burst, 1.0), max(burst, 1.0), 0.0
 
-    def _refill(self, now: float) -> None:
-        if now > self.time:
-            self.tokens = min(self.burst, self.tokens + (now - self.time) * self.rate)
-            self.time = now
+def _function(system: RecordedSystem, hop: Hop) -> FunctionSpec:
+    """The recorded function a hop names."""
+    assert hop.resource is not None
+    return system.function_named(str(_value(hop.resource, "name", hop.resource.name)))
 
-    def take(self, now: float, amount: float = 1.0) -> bool:
-        self._refill(now)
-        if self.tokens >= amount:
-            self.tokens -= amount
-            return True
-        return False
 
-    def wait(self, now: float, amount: float = 1.0) -> float:
-        """Take ``amount`` tokens, waiting for them; the time they are taken."""
-        self._refill(now)
-        start = now if self.tokens >= amount else now + (amount - self.tokens) / self.rate
-        self._refill(start)
-        self.tokens -= amount
-        return start
+def _reserved(function: FunctionSpec) -> int:
+    return ACCOUNT_CONCURRENCY if function.reserved_concurrency is None else function.reserved_concurrency
 
 
 class _Pool:
@@ -237,7 +220,7 @@ class _Pool:
     def start(self, now: float, duration: float) -> bool:
         while self.busy and self.busy[0] <= now:
             heapq.heappop(self.busy)
-        if len(self.busy) >= self.size:
+        if not within_reserved_concurrency(len(self.busy), self.size):
             return False
         heapq.heappush(self.busy, now + duration)
         return True
@@ -246,14 +229,6 @@ class _Pool:
         while self.busy and self.busy[0] <= now:
             heapq.heappop(self.busy)
         return now if len(self.busy) < self.size else self.busy[0]
-
-
-def _route_burst(run: ProgramRun, hop: Hop) -> float:
-    route = hop.resource
-    for stage in run.of_type(STAGE):
-        if route is not None and _value(stage, "apiId") == _value(route, "apiId"):
-            return float((_value(stage, "defaultRouteSettings", {}) or {}).get("throttlingBurstLimit") or 1)
-    return 1.0
 
 
 def simulate(
@@ -289,6 +264,7 @@ def simulate(
     """
     rng = random.Random(seed)
     report = report or analyse(run, profile, rate)
+    system = RecordedSystem.from_program(run)
     burst_rate = rate * factor
     arrivals: list[float] = []
     now = 0.0
@@ -323,7 +299,11 @@ def simulate(
         ),
         key=order_of,
     )
-    fan_out = [h for h in report.hops if h.kind in FAN_OUT_KINDS]
+    # In a fixed order (the report's follows the walk, which differs between processes): the same seed draws
+    # the same numbers for each stage in every process.
+    fan_out = sorted(
+        (h for h in report.hops if h.kind in FAN_OUT_KINDS), key=lambda h: (FAN_OUT_KINDS.index(h.kind), h.name)
+    )
     for hop in report.hops:
         if hop not in chain and hop not in fan_out and hop.ceiling_orders < burst_rate:
             result.skipped.append(f"{hop.name}: not simulated (ceiling {hop.ceiling_orders:,.1f} orders/s)")
@@ -334,9 +314,9 @@ def simulate(
     while edge_index < len(chain) and chain[edge_index].kind == "api-route":
         edge_index += 1
     entry_index = edge_index + 1 if edge_index < len(chain) and chain[edge_index].kind == "lambda-sync" else edge_index
-    items = _edge(run, profile, chain[:entry_index], items, rng, fate, result)
+    items = _edge(system, profile, chain[:entry_index], items, rng, fate, result)
     for hop in chain[entry_index:]:
-        items = _chain_stage(run, profile, hop, items, rng, fate, result)
+        items = _chain_stage(run, system, profile, hop, items, rng, fate, result)
     done_times = [t for t, _ in items]
     result.orders_settled_after = max(done_times, default=0.0)
     for hop in fan_out:
@@ -346,7 +326,7 @@ def simulate(
             count = int(per_order) + (1 if rng.random() < per_order - int(per_order) else 0)
             events.extend((t + 0.05 * k, order) for k in range(count))
         events.sort()
-        done_times.extend(_fan_out_stage(run, profile, hop, events, rng, result))
+        done_times.extend(_fan_out_stage(system, profile, hop, events, rng, result))
     result.completed = len(items)
     result.refused_at_edge = sum(1 for f in fate.values() if f == "refused")
     result.parked = sum(1 for f in fate.values() if f == "parked")
@@ -359,7 +339,7 @@ def simulate(
 
 
 def _edge(
-    run: ProgramRun,
+    system: RecordedSystem,
     profile: Profile,
     hops: Sequence[Hop],
     items: list[tuple[float, int]],
@@ -373,20 +353,20 @@ def _edge(
     schedule = Retry(attempts - 1, retry.get("baseSeconds", 1.0), 2.0, retry.get("maxSeconds", 20.0))
     stages = [StageResult(h.name, h.kind, h.origin, failure_path="the page retries, then gives up") for h in hops]
     result.stages.extend(stages)
-    buckets: list[_Bucket | None] = []
+    buckets: list[TokenBucket | None] = []
     pools: list[_Pool | None] = []
     durations: list[float] = []
     for hop in hops:
         if hop.kind == "api-route":
-            buckets.append(_Bucket(hop.ceiling_units_per_second, _route_burst(run, hop)))
+            # The route's rate (a route setting may override the stage's) and the stage's burst.
+            buckets.append(TokenBucket(hop.ceiling_units_per_second, max(system.throttle_burst, 1)))
             pools.append(None)
             durations.append(0.0)
         else:
-            reserved = int(float(_value(hop.resource, "reservedConcurrentExecutions", 1))) if hop.resource else 1
-            package = str(_value(hop.resource, "handler", "")).split(".", 1)[0] if hop.resource else ""
+            function = _function(system, hop)
             buckets.append(None)
-            pools.append(_Pool(reserved))
-            durations.append(profile.duration_ms(package) / 1000)
+            pools.append(_Pool(_reserved(function)))
+            durations.append(profile.duration_ms(function.package) / 1000)
     heap = [(t, order, 1) for t, order in items]
     heapq.heapify(heap)
     passed: list[tuple[float, int]] = []
@@ -416,6 +396,7 @@ def _edge(
 
 def _chain_stage(
     run: ProgramRun,
+    system: RecordedSystem,
     profile: Profile,
     hop: Hop,
     items: list[tuple[float, int]],
@@ -428,7 +409,7 @@ def _chain_stage(
     region_quota = hop.ceiling_units_per_second
     if hop.kind == "sfn-transitions":
         # Throttled transitions slow executions down: wait for the tokens, never fail.
-        bucket = _Bucket(region_quota, _quota(run, "standard_state_transition_burst"))
+        bucket = TokenBucket(region_quota, _quota(run, "standard_state_transition_burst"))
         out = []
         for t, order in items:
             stage.arrived += 1
@@ -437,47 +418,57 @@ def _chain_stage(
             stage.passed += 1
             out.append((start, order))
         return out
+    next_attempt: NextAttemptOf
     if hop.kind.startswith("sfn-start"):
-        bucket = _Bucket(
+        bucket = TokenBucket(
             region_quota,
             region_quota if hop.kind == "sfn-start-express" else _quota(run, "standard_start_execution_burst"),
         )
-        machine = hop.resource
+        machine_arn = str(_value(hop.resource, "arn", "")) if hop.resource is not None else ""
         if hop.kind == "sfn-start-express":
-            retry, path = _rule_retry(run, str(_value(machine, "arn", ""))) if machine else (Retry(185, 1, 2, 60), "")
-        else:
-            found = _task_retry(run, str(_value(machine, "arn", "")), "StateMachineArn") if machine else None
-            retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
+            policy, path = _rule_retry(system, machine_arn)
             stage.failure_path = path
-            return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, outcome)
-        stage.failure_path = path
-        return _retrying(stage, items, lambda t: (bucket.take(t), 0.05), retry, rng, fate, "parked" if path else "lost")
+            outcome = "parked" if path else "lost"
+
+            def next_attempt(attempt: int, age: float) -> NextAttempt:
+                return policy.after_failure(attempt, age, rng=rng)
+
+        else:
+            found = _task_retry(run, machine_arn, "StateMachineArn") if machine_arn else None
+            retry, stage.failure_path, outcome = found if found else (NO_RETRY, "", "lost")
+
+            def next_attempt(attempt: int, age: float) -> NextAttempt:
+                return retry.after_failure(attempt, rng)
+
+        return through_retries(stage, items, lambda t: (bucket.take(t), 0.05), next_attempt, fate, outcome)
     # A function called by a workflow Task.
-    function = hop.resource
-    assert function is not None
-    package = str(_value(function, "handler", "")).split(".", 1)[0]
-    pool = _Pool(int(float(_value(function, "reservedConcurrentExecutions", 1000))))
-    found = _task_retry(run, str(_value(function, "arn", "")), "FunctionName")
-    retry, path, outcome = found if found else (Retry(0, 1, 2, 1), "", "lost")
-    stage.failure_path = path
-    mean = profile.duration_ms(package) / 1000
+    function = _function(system, hop)
+    pool = _Pool(_reserved(function))
+    found = _task_retry(run, function.arn, "FunctionName")
+    task_retry, stage.failure_path, outcome = found if found else (NO_RETRY, "", "lost")
+    mean = profile.duration_ms(function.package) / 1000
 
     def attempt(t: float) -> tuple[bool, float]:
         duration = mean * rng.uniform(0.7, 1.3)
         return pool.start(t, duration), duration
 
-    return _retrying(stage, items, attempt, retry, rng, fate, outcome)
+    return through_retries(stage, items, attempt, lambda n, _age: task_retry.after_failure(n, rng), fate, outcome)
 
 
-def _retrying(
+def through_retries(
     stage: StageResult,
     items: list[tuple[float, int]],
-    attempt: Any,
-    retry: Retry,
-    rng: random.Random,
+    attempt: Callable[[float], tuple[bool, float]],
+    next_attempt: NextAttemptOf,
     fate: dict[int, str],
     exhausted: str,
+    left: list[float] | None = None,
 ) -> list[tuple[float, int]]:
+    """Items through one throttled stage: each attempt admitted, or retried as ``next_attempt`` says.
+
+    Returns when each admitted item is done; ``left`` (when given) receives the time each item stopped
+    waiting (admitted or given up).
+    """
     heap = [(t, order, 0, t) for t, order in items]
     heapq.heapify(heap)
     out: list[tuple[float, int]] = []
@@ -490,22 +481,27 @@ def _retrying(
             stage.passed += 1
             stage.max_wait = max(stage.max_wait, t - first)
             out.append((t + duration, order))
+            if left is not None:
+                left.append(t)
             continue
         stage.throttled += 1
-        if tries < retry.attempts and t - first < retry.max_age:
-            heapq.heappush(heap, (t + retry.delay(tries + 1, rng), order, tries + 1, first))
+        following = next_attempt(tries + 1, t - first)
+        if following.delay is not None:
+            heapq.heappush(heap, (t + following.delay, order, tries + 1, first))
+            continue
+        fate[order] = exhausted
+        if exhausted == "lost":
+            stage.lost += 1
         else:
-            fate[order] = exhausted
-            if exhausted == "lost":
-                stage.lost += 1
-            else:
-                stage.to_failure_path += 1
+            stage.to_failure_path += 1
+        if left is not None:
+            left.append(t)
     out.sort()
     return out
 
 
 def _fan_out_stage(
-    run: ProgramRun,
+    system: RecordedSystem,
     profile: Profile,
     hop: Hop,
     events: list[tuple[float, int]],
@@ -516,7 +512,7 @@ def _fan_out_stage(
     result.stages.append(stage)
     done: list[float] = []
     if hop.kind == "sns-email":
-        bucket = _Bucket(hop.ceiling_units_per_second, 1)
+        bucket = TokenBucket(hop.ceiling_units_per_second, 1)
         stage.failure_path = "deliveries wait (SNS retries them)"
         for t, _ in events:
             stage.arrived += 1
@@ -526,70 +522,48 @@ def _fan_out_stage(
             done.append(start)
         stage.backlog_peak = _peak_backlog([t for t, _ in events], done)
         return done
-    function = hop.resource
-    assert function is not None
-    package = str(_value(function, "handler", "")).split(".", 1)[0]
-    reserved = int(float(_value(function, "reservedConcurrentExecutions", 1000)))
+    function = _function(system, hop)
     if hop.kind == "lambda-async":
-        max_age, path = _async_failure_path(run, function)
-        stage.failure_path = path
-        pool = _Pool(reserved)
-        mean = profile.duration_ms(package) / 1000
-        starts = []
-        for t, _ in events:
-            stage.arrived += 1
-            start = pool.next_free(t)
-            if start - t > max_age:
-                if path:
-                    stage.to_failure_path += 1
-                else:
-                    stage.lost += 1
-                continue
-            pool.start(start, mean * rng.uniform(0.7, 1.3))
-            stage.passed += 1
-            stage.max_wait = max(stage.max_wait, start - t)
-            starts.append(t)
-            done.append(start + mean)
-        stage.backlog_peak = _peak_backlog(starts, sorted(done))
-        return done
+        # Lambda's queue of asynchronous events: a throttled event is retried with backoff until it is too old.
+        policy = system.async_retry_policy(function.name)
+        stage.failure_path = _async_failure_path(system, function.name)
+        pool = _Pool(_reserved(function))
+        mean = profile.duration_ms(function.package) / 1000
+
+        def attempt(t: float) -> tuple[bool, float]:
+            duration = mean * rng.uniform(0.7, 1.3)
+            return pool.start(t, duration), duration
+
+        left: list[float] = []
+        finished = through_retries(
+            stage, events, attempt, policy.after_throttle, {}, "parked" if stage.failure_path else "lost", left
+        )
+        stage.backlog_peak = _peak_backlog([t for t, _ in events], sorted(left))
+        return [t for t, _ in finished]
     # An SQS consumer: batches of messages, maximum concurrency, throttled polls counting as receives.
-    return _queue_consumer(run, profile, hop, events, rng, stage, package, reserved)
+    return _queue_consumer(system, profile, function, events, rng, stage)
 
 
 def _queue_consumer(
-    run: ProgramRun,
+    system: RecordedSystem,
     profile: Profile,
-    hop: Hop,
+    function: FunctionSpec,
     events: list[tuple[float, int]],
     rng: random.Random,
     stage: StageResult,
-    package: str,
-    reserved: int,
 ) -> list[float]:
-    mapping = next(
-        (
-            m
-            for m in run.of_type(EVENT_SOURCE_MAPPING)
-            if m.name
-            and hop.resource is not None
-            and _value(m, "functionName") in (_value(hop.resource, "arn"), _value(hop.resource, "name"))
-        ),
-        None,
+    reserved = _reserved(function)
+    consumer = next(
+        (c for c in system.queue_consumers if system.function_named(c.function_name).name == function.name), None
     )
-    batch = int(float(_value(mapping, "batchSize", 10))) if mapping else 10
-    maximum = (
-        int(float((_value(mapping, "scalingConfig", {}) or {}).get("maximumConcurrency") or reserved))
-        if mapping
-        else reserved
-    )
-    queue = run.find_by_output("arn", _value(mapping, "eventSourceArn")) if mapping else None
-    visibility = float(_value(queue, "visibilityTimeoutSeconds", 30)) if queue else 30.0
-    redrive = json.loads(str(_value(queue, "redrivePolicy", "{}") or "{}")) if queue else {}
-    max_receives = int(redrive.get("maxReceiveCount", 0)) or 10**9
-    stage.failure_path = "queue DLQ" if redrive else "message expiry (no DLQ)"
+    batch = consumer.batch_size if consumer else 10
+    maximum = (consumer.maximum_concurrency if consumer else None) or reserved
+    queue = system.queue_by_arn(consumer.queue_arn) if consumer else None
+    redrive = queue.redrive if queue else QueueRedrive()
+    stage.failure_path = "queue DLQ" if queue and queue.redrive_policy else "message expiry (no DLQ)"
     throttle_share = max(0.0, (maximum - reserved) / maximum) if maximum > reserved else 0.0
     pool = _Pool(min(maximum, reserved))
-    duration = profile.duration_ms(package, batch) / 1000
+    duration = profile.duration_ms(function.package, batch) / 1000
     done: list[float] = []
     index = 0
     pending = [t for t, _ in events]
@@ -600,20 +574,36 @@ def _queue_consumer(
         stage.backlog_peak = max(stage.backlog_peak, backlog)
         for arrival in group:
             stage.arrived += 1
-            receives, start = 1, t
-            while backlog > batch and rng.random() < throttle_share and receives <= max_receives:
-                receives += 1
-                start += visibility
-                stage.throttled += 1
-            if receives > max_receives:
+            receives, processed = received(redrive, t, partial(_refused, backlog > batch, rng, throttle_share))
+            stage.throttled += len(receives) - processed
+            if not processed:
                 stage.to_failure_path += 1
                 continue
             stage.passed += 1
-            stage.max_wait = max(stage.max_wait, start - arrival)
-            done.append(start + duration)
+            stage.max_wait = max(stage.max_wait, receives[-1] - arrival)
+            done.append(receives[-1] + duration)
         pool.start(t, duration)
         index += len(group)
     return done
+
+
+def _refused(crowded: bool, rng: random.Random, throttle_share: float) -> bool:
+    """Whether a poll of a crowded queue fetched a batch the function may not run (a throttle)."""
+    return crowded and rng.random() < throttle_share
+
+
+def received(redrive: QueueRedrive, first: float, refused: Callable[[], bool]) -> tuple[list[float], bool]:
+    """The receives of one message whose batch the function may refuse (a throttle): when, and whether it ran.
+
+    A refused batch goes back to the queue until its visibility timeout ends; after ``maxReceiveCount``
+    receives SQS moves the message to the dead-letter queue instead (the result is then ``False``).
+    """
+    receives = [first]
+    while refused():
+        if redrive.dead_letters_after(len(receives)):
+            return receives, False
+        receives.append(redrive.visible_again_at(receives[-1]))
+    return receives, True
 
 
 def _peak_backlog(arrivals: Sequence[float], finishes: Sequence[float]) -> int:
@@ -677,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = load_profile(args.profile)
         run = run_program(args.stack)
         result = simulate(run, profile, rate=args.rate, factor=args.factor, seconds=args.seconds, seed=args.seed)
-    except (StackNotFoundError, ProfileError) as error:
+    except (StackNotFoundError, ProfileError, RecordingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(format_result(result))

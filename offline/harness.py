@@ -43,6 +43,10 @@ class StackNotFoundError(Exception):
     """No ``Pulumi.<stack>.yaml`` exists for the requested stack."""
 
 
+DEFAULT_WATCHDOG_SECONDS = 120.0
+"""How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
+
+
 class ProgramHangError(Exception):
     """The program did not finish in time; the message names what it was still waiting on."""
 
@@ -344,6 +348,7 @@ def run_program(
     config_overrides: dict[str, str] | None = None,
     preview: bool = False,
     files: ProjectFiles | None = None,
+    deadline_seconds: float = DEFAULT_WATCHDOG_SECONDS,
 ) -> ProgramRun:
     """Run ``__main__.py`` for ``stack`` under the mock monitor and record every resource.
 
@@ -359,6 +364,9 @@ def run_program(
         Run as a preview (``pulumi.runtime.is_dry_run()`` is then true).
     files:
         Reader of the Pulumi files (default: this project's, :func:`project_files`).
+    deadline_seconds:
+        Stop a program still waiting after this long, its exports included (the project's program takes
+        a few seconds), so a hang fails the caller instead of blocking it.
 
     Returns
     -------
@@ -369,6 +377,9 @@ def run_program(
     ------
     StackNotFoundError
         When there is no stack file for ``stack``.
+    ProgramHangError
+        When the program or one of its exports is still waiting after ``deadline_seconds``; the message
+        names what it waits on.
     Exception
         Whatever the program raised (a bad config value raises ``pulumi.RunError`` naming the key).
     """
@@ -386,9 +397,9 @@ def run_program(
     root = settings.get_root_resource()
 
     # A folder runs as the language host runs it: runpy puts it first on the import path for the run.
-    _sync_await(_run_main(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
+    _sync_await(_run_main(lambda: runpy.run_path(str(project_dir), run_name="__main__"), deadline_seconds))
     exports: dict[str, Any] = getattr(root, "outputs", {})
-    outputs = _sync_await(_resolve_outputs(exports))
+    outputs = _sync_await(_resolve_outputs(exports, deadline_seconds))
     return ProgramRun(
         project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs, preview=preview
     )
@@ -415,6 +426,7 @@ async def _run_main(main: Callable[[], object], deadline_seconds: float | None =
         done, _ = await asyncio.wait({finished}, timeout=remaining)
         if not done:
             waits = describe_waits(asyncio.all_tasks() - earlier - {finished, asyncio.current_task()})
+            waits = await _unresolved_exports() + waits
             raise ProgramHangError(hang_message(deadline_seconds or 0.0, waits))
         finished.result()
     except BaseException:
@@ -426,6 +438,19 @@ async def _run_main(main: Callable[[], object], deadline_seconds: float | None =
         with settings.SETTINGS.lock:
             settings.SETTINGS.outputs.clear()
         raise
+
+
+async def _unresolved_exports() -> list[str]:
+    """The stack exports still unresolved (the stack waits for them before it finishes)."""
+    exports: dict[str, Any] = getattr(settings.get_root_resource(), "outputs", None) or {}
+    checks = {key: asyncio.ensure_future(pulumi.Output.from_input(value).future()) for key, value in exports.items()}
+    if not checks:
+        return []
+    await asyncio.wait(checks.values(), timeout=0.05)
+    for check in checks.values():
+        check.cancel()
+    await asyncio.gather(*checks.values(), return_exceptions=True)
+    return [f"stack output {key!r}" for key, check in checks.items() if check.cancelled()]
 
 
 def hang_message(seconds: float, waits: list[str]) -> str:
@@ -474,12 +499,24 @@ def _describe_wait(task: asyncio.Task[Any]) -> str:
     return f"{getattr(task.get_coro(), '__qualname__', task.get_name())}{where}"
 
 
-async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
-    """Resolve stack exports to plain values, the way ``pulumi stack output --json`` shows them."""
+async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | None = None) -> dict[str, Any]:
+    """Resolve stack exports to plain values, the way ``pulumi stack output --json`` shows them.
+
+    Raises
+    ------
+    ProgramHangError
+        When an export is still unresolved after ``deadline_seconds`` (the message names it).
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     resolved: dict[str, Any] = {}
     for key, value in outputs.items():
         output = pulumi.Output.from_input(value)
-        resolved[key] = await output.future(with_unknowns=True)
+        remaining = None if deadline_seconds is None else max(0.0, deadline_seconds - (loop.time() - started))
+        try:
+            resolved[key] = await asyncio.wait_for(output.future(with_unknowns=True), remaining)
+        except TimeoutError:
+            raise ProgramHangError(hang_message(deadline_seconds or 0.0, [f"stack output {key!r}"])) from None
     return resolved
 
 
@@ -544,10 +581,6 @@ def _inside(program_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-DEFAULT_WATCHDOG_SECONDS = 120.0
-"""How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
-
-
 def run_program_dir(
     program_dir: Path,
     stack: str | None = None,
@@ -601,7 +634,7 @@ def run_program_dir(
     with _inside(entry):
         # As the language host runs a program folder: runpy puts it first on the import path for the run.
         _sync_await(_run_main(lambda: runpy.run_path(str(entry), run_name="__main__"), watchdog_seconds))
-        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
+        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}), watchdog_seconds))
     known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
     return ProgramRun(
         project=project,

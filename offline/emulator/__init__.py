@@ -10,6 +10,9 @@ Modules:
 * :mod:`~offline.emulator.router`: the deliveries AWS makes by itself, one ``Trigger`` class per kind
   (EventBridge rules, Lambda async invocations, SQS event source mappings, SNS subscriptions, S3 events);
 * :mod:`~offline.emulator.api`: the HTTP API (routes, throttling, JWT authorizer, payload 2.0 events);
+* :mod:`~offline.emulator.semantics`: AWS's throttling, retry and redrive rules as pure functions of time
+  (token bucket, reserved concurrency, Lambda's asynchronous retries, EventBridge's target retries, Step
+  Functions Retriers, SQS redrive), which ``make burst`` applies too;
 * :mod:`~offline.emulator.clock`: the virtual clock backoffs and visibility timeouts pass on;
 * :mod:`~offline.emulator.world`: the running emulator (resources created in moto, readers).
 """

@@ -22,35 +22,9 @@ import jwt
 
 from offline.emulator.lambdas import LambdaRuntime
 from offline.emulator.recorded import RecordedSystem, RouteSpec
+from offline.emulator.semantics import TokenBucket
 
 UNAUTHORIZED: Final = {"message": "Unauthorized"}
-
-
-class TokenBucket:
-    """The stage's default route throttling: ``burst`` requests at once, refilled at ``rate`` per second.
-
-    API Gateway developer guide, "Throttle requests to your HTTP APIs"
-    (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html): token bucket.
-    """
-
-    def __init__(self, burst: int, rate: float, now: Callable[[], float]) -> None:
-        self.capacity = float(burst)
-        self.rate = rate
-        self.tokens = float(burst)
-        self._now = now
-        self.updated = now()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        """Whether one more request may pass now."""
-        with self._lock:
-            now = self._now()
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
 
 
 class JwtAuthorizer:
@@ -123,7 +97,9 @@ class HttpApi:
         self.routes = system.routes
         self.now = now
         self.issuer = issuer
-        self.throttle = TokenBucket(system.throttle_burst, system.throttle_rate, now)
+        self.throttle = TokenBucket(system.throttle_rate, system.throttle_burst, start=now())
+        """The stage's default route throttling (requests from any thread take tokens under a lock)."""
+        self._throttle_lock = threading.Lock()
 
     def match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
         """The recorded route for ``method path`` and its path parameters, or None."""
@@ -164,7 +140,9 @@ class HttpApi:
             raise LookupError(f"no recorded route for {method} {path}")
         route, path_parameters = matched
         request_id = base64.b64encode(uuid.uuid4().bytes[:10]).decode()
-        if not self.throttle.take():
+        with self._throttle_lock:
+            throttled = not self.throttle.take(self.now())
+        if throttled:
             return _json_response(429, {"message": "Too Many Requests"}, request_id)
         if not self.authorized(route, claims):
             return _json_response(401, UNAUTHORIZED, request_id, {"www-authenticate": "Bearer"})

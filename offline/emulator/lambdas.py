@@ -40,6 +40,7 @@ from botocore.exceptions import ClientError
 
 from offline.emulator.moto_seams import LambdaReply
 from offline.emulator.recorded import HANDLERS_DIR, FunctionSpec, RecordedSystem, RecordingError
+from offline.emulator.semantics import within_reserved_concurrency
 from offline.paths import import_package
 
 logger = logging.getLogger("emulator.lambda")
@@ -563,15 +564,10 @@ class LambdaRuntime:
         return self.system.function(function)
 
     def _admit(self, spec: FunctionSpec) -> bool:
-        """Take one unit of the function's reserved concurrency, if it has one left.
-
-        Lambda developer guide, "Configuring reserved concurrency"
-        (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): invocations beyond
-        it are throttled.
-        """
+        """Take one unit of the function's reserved concurrency, if it has one left (else Lambda throttles)."""
         with self._lock:
             running = self._running.get(spec.name, 0)
-            if spec.reserved_concurrency is not None and running >= spec.reserved_concurrency:
+            if not within_reserved_concurrency(running, spec.reserved_concurrency):
                 return False
             self._running[spec.name] = running + 1
             return True

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from offline.emulator.semantics import AsyncRetryPolicy, QueueRedrive, TargetRetryPolicy
 from offline.paths import HANDLERS_DIR, PROJECT_DIR
 from offline.recording import ProgramRun, RecordedResource, json_input
 
@@ -55,6 +56,11 @@ class QueueSpec:
         redrive = json_input(self.redrive_policy) if self.redrive_policy else {}
         return int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None
 
+    @property
+    def redrive(self) -> QueueRedrive:
+        """What SQS does with a message received from this queue and not deleted."""
+        return QueueRedrive(self.visibility_timeout_seconds, self.max_receive_count)
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -79,6 +85,11 @@ class AsyncInvokeSpec:
     on_success_destination: str | None = None
     maximum_event_age_seconds: int = 21_600
 
+    @property
+    def retry_policy(self) -> AsyncRetryPolicy:
+        """How Lambda retries the function's asynchronous events."""
+        return AsyncRetryPolicy(self.maximum_retry_attempts, self.maximum_event_age_seconds)
+
 
 @dataclass(frozen=True)
 class QueueConsumerSpec:
@@ -102,6 +113,11 @@ class TargetSpec:
     dead_letter_arn: str | None
     input_transformation: Mapping[str, Any]
     maximum_event_age_seconds: int = 86_400
+
+    @property
+    def retry_policy(self) -> TargetRetryPolicy:
+        """How EventBridge retries this target."""
+        return TargetRetryPolicy(self.maximum_retry_attempts, self.maximum_event_age_seconds)
 
 
 @dataclass(frozen=True)
@@ -513,6 +529,11 @@ class RecordedSystem:
     def rules_on(self, bus: str) -> tuple[RuleSpec, ...]:
         """Rules of one bus (by name), in registration order."""
         return tuple(rule for rule in self.rules if rule.bus == bus)
+
+    def async_retry_policy(self, function: str) -> AsyncRetryPolicy:
+        """How Lambda retries asynchronous events of ``function`` (name or ARN): its config, or Lambda's defaults."""
+        config = self.async_invokes.get(function_name(function))
+        return config.retry_policy if config is not None else AsyncRetryPolicy()
 
     @property
     def custom_bus(self) -> str:

@@ -331,15 +331,11 @@ class Trigger:
 class BusRules(Trigger):
     """EventBridge: the events put on each bus, matched against the recorded rules, delivered to the targets.
 
-    Retries follow the target's retry policy (EventBridge user guide, "Event retry policy and using
-    dead-letter queues", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html):
-    throttling and 5xx errors are retried with exponential backoff until the attempts or the maximum event
-    age are spent, then the event goes to the target's dead-letter queue; other errors are not retried.
+    Retries follow the target's retry policy (:class:`~offline.emulator.semantics.TargetRetryPolicy`, waiting
+    the whole backoff): once it gives up, the event goes to the target's dead-letter queue.
     """
 
     kind = "eventbridge"
-    BASE_BACKOFF_SECONDS: Final = 1.0
-    MAX_BACKOFF_SECONDS: Final = 300.0
 
     def poll(self) -> bool:
         """Route what the buses received since the last round."""
@@ -385,13 +381,13 @@ class BusRules(Trigger):
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
             code = str(error.response["Error"].get("Code"))
             retriable = status >= 500 or "Throttl" in code or code in {"ThrottlingException", "RequestThrottled"}
-            delay = min(self.BASE_BACKOFF_SECONDS * 2 ** (attempt - 1), self.MAX_BACKOFF_SECONDS)
-            if not retriable or attempt > target.maximum_retry_attempts:
-                self.dead_letter(rule, target, event, attempt, detail, "MaximumRetryAttempts")
-            elif router.clock.now() + delay - arrived > target.maximum_event_age_seconds:
-                self.dead_letter(rule, target, event, attempt, detail, "MaximumEventAgeInSeconds")
+            following = target.retry_policy.after_failure(attempt, router.clock.now() - arrived, retriable=retriable)
+            if following.delay is None:
+                self.dead_letter(rule, target, event, attempt, detail, following.gave_up)
             else:
-                router.clock.call_later(delay, partial(self.attempt, rule, target, event, attempt + 1, arrived))
+                router.clock.call_later(
+                    following.delay, partial(self.attempt, rule, target, event, attempt + 1, arrived)
+                )
             return
         router.deliveries.append(Delivery(rule.name, target.arn, event["id"], "delivered", attempt))
 
@@ -419,23 +415,18 @@ class _AsyncEvent:
     attempts: int
     arrived: float
     request_id: str
+    throttles: int = 0
 
 
 class AsyncInvocations(Trigger):
     """Lambda's asynchronous invocations: the event queue, retries, maximum event age, destinations.
 
-    Lambda developer guide, "Invoking a Lambda function asynchronously" and "Configuring error handling
-    for asynchronous invocation" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html):
-    a function error (the handler's, or the runtime's: a timeout, out of memory) is retried up to
-    ``MaximumRetryAttempts`` times (default 2), one minute, then two minutes later; a throttled event (429)
-    or a system error (500-series: the service lost the invocation's response) goes back to the queue and is
-    retried with backoff until ``MaximumEventAgeInSeconds`` (default 6 h), without counting as an attempt;
-    then the record goes to the on-failure destination. A success goes to the on-success destination.
+    Retries follow the function's :class:`~offline.emulator.semantics.AsyncRetryPolicy`; once it gives up,
+    the record goes to the on-failure destination. A success goes to the on-success destination (Lambda
+    developer guide, "Capturing records of Lambda asynchronous invocations").
     """
 
     kind = "lambda-async"
-    FUNCTION_ERROR_DELAYS: Final = (60.0, 120.0)
-    THROTTLE_BACKOFF_SECONDS: Final = (1.0, 300.0)
 
     def __init__(self, router: EventRouter) -> None:
         super().__init__(router)
@@ -461,33 +452,27 @@ class AsyncInvocations(Trigger):
         router = self.router
         outcomes = list(router.workers.map(self._invoke, batch))
         for queued, invocation in zip(batch, outcomes, strict=True):
-            queued.attempts += 1
-            config = router.system.async_invokes.get(queued.spec.name)
-            retries = config.maximum_retry_attempts if config else 2
-            max_age = config.maximum_event_age_seconds if config else 21_600
-            age = router.clock.now() - queued.arrived
             if invocation.succeeded:
+                queued.attempts += 1
                 self._finish(queued, invocation, "Success")
                 continue
-            if invocation.fault == "refused" or invocation.error_type == LAMBDA_SYSTEM_ERROR:
-                delay = min(
-                    self.THROTTLE_BACKOFF_SECONDS[0] * 2 ** (queued.attempts - 1), self.THROTTLE_BACKOFF_SECONDS[1]
-                )
-                if age + delay <= max_age:
-                    # Throttled events and system errors do not count against the retry attempts.
-                    queued.attempts -= 1
-                    router.clock.call_later(delay, partial(self._requeue, queued))
-                    continue
-                self._finish(queued, invocation, "EventAgeExceeded")
-                continue
-            if queued.attempts <= retries:
-                delay = self.FUNCTION_ERROR_DELAYS[min(queued.attempts, len(self.FUNCTION_ERROR_DELAYS)) - 1]
-                if age + delay <= max_age:
-                    router.clock.call_later(delay, partial(self._requeue, queued))
-                    continue
-                self._finish(queued, invocation, "EventAgeExceeded")
-                continue
-            self._finish(queued, invocation, "RetriesExhausted")
+            policy = router.system.async_retry_policy(queued.spec.name)
+            age = router.clock.now() - queued.arrived
+            # A throttle (429) or a system error (5xx: the service lost the response) goes back to the queue
+            # without using up an attempt.
+            requeued = invocation.fault == "refused" or invocation.error_type == LAMBDA_SYSTEM_ERROR
+            if requeued:
+                queued.throttles += 1
+                following = policy.after_throttle(queued.throttles, age)
+            else:
+                queued.attempts += 1
+                following = policy.after_function_error(queued.attempts, age)
+            if following.delay is None:
+                # The destination record counts the requeued attempt that ended it.
+                queued.attempts += requeued
+                self._finish(queued, invocation, following.gave_up)
+            else:
+                router.clock.call_later(following.delay, partial(self._requeue, queued))
         return True
 
     def _invoke(self, queued: _AsyncEvent) -> Invocation:
@@ -622,11 +607,11 @@ class QueueMapping(Trigger):
                 QueueUrl=self.queue.url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
+        returns_at = self.queue.redrive.visible_again_at(router.clock.now())
         for message_id in failed:
-            # The message stays in flight until the queue's visibility timeout has passed, then comes back.
-            router.clock.call_later(
-                self.queue.visibility_timeout_seconds, partial(self._make_visible, by_id[message_id]["ReceiptHandle"])
-            )
+            # The message stays in flight until the queue's visibility timeout has passed, then comes back
+            # (moto moves it to the dead-letter queue when it is received once more than maxReceiveCount).
+            router.clock.call_at(returns_at, partial(self._make_visible, by_id[message_id]["ReceiptHandle"]))
 
     def _make_visible(self, receipt_handle: str) -> None:
         # A handle deleted meanwhile (an operator's purge or redrive) has nothing left to show.

@@ -28,7 +28,6 @@ import pytest
 import yaml
 from botocore.client import BaseClient
 
-from offline.harness import run_program
 from offline.order_path import DEFAULT_PROFILE
 from tests.handlers.handlers_testkit import (
     ALICE,
@@ -42,6 +41,7 @@ from tests.handlers.handlers_testkit import (
     new_order_id,
     order_request,
 )
+from tests.recorded import recorded_program
 from tests.workflows.flowkit import FaultInjector, OrderFlow, RecordedSystem, running_flow
 from tests.workflows.flowkit_orders import claims_for, history_for_tier, new_customer, place_order
 
@@ -214,7 +214,7 @@ OUTCOMES: Final = (
 
 @pytest.fixture(scope="module")
 def prod_system() -> RecordedSystem:
-    return RecordedSystem.from_program(run_program("prod"))
+    return RecordedSystem.from_program(recorded_program("prod"))
 
 
 @pytest.fixture
@@ -355,7 +355,7 @@ def test_handlers_capacity_profile_express_log_bytes_are_measured(
     prod_flow: OrderFlow, prod_system: RecordedSystem
 ) -> None:
     machine = prod_system.machine(CUSTOMER_STATUS_WORKFLOW)
-    recorded = run_program("prod").named(f"{CUSTOMER_STATUS_WORKFLOW}-state-machine").inputs
+    recorded = recorded_program("prod").named(f"{CUSTOMER_STATUS_WORKFLOW}-state-machine").inputs
     logging = recorded["loggingConfiguration"]
     assert (machine.type, logging["level"], logging["includeExecutionData"]) == ("EXPRESS", "ALL", True)
     for outcome in (OUTCOMES[0], OUTCOMES[3]):

@@ -22,17 +22,16 @@ from local.broker import authorizer_request, policy_allows
 from local.gateway import PageServer, local_object_url, presigned_link_expired
 from local.signin import DemoUser, SignIn, s256
 from local.system import iot_resource_prefix
-from offline.emulator.api import JwtAuthorizer, TokenBucket, route_parameters
-from offline.emulator.clock import VirtualClock
+from offline.emulator.api import JwtAuthorizer, route_parameters
 from offline.emulator.recorded import RecordedSystem, RouteSpec
-from offline.harness import run_program
+from tests.recorded import recorded_program
 
 ALICE = DemoUser("alice@example.com", "secret-1")
 
 
 @pytest.fixture(scope="module")
 def system():
-    return RecordedSystem.from_program(run_program("dev"))
+    return RecordedSystem.from_program(recorded_program("dev"))
 
 
 def test_the_local_system_is_read_from_the_recorded_program(system) -> None:
@@ -137,16 +136,6 @@ def test_routes_match_their_own_paths_only() -> None:
     assert route_parameters(route, "POST", "/orders/abc") is None
     assert route_parameters(route, "GET", "/orders") is None
     assert route_parameters(route, "GET", "/orders/abc/extra") is None
-
-
-def test_route_throttling_allows_the_burst_then_the_rate_on_the_virtual_clock() -> None:
-    clock = VirtualClock(start=0)
-    bucket = TokenBucket(burst=2, rate=1, now=clock.now)
-    assert bucket.take() and bucket.take() and not bucket.take()
-    clock.advance(0.5)
-    assert not bucket.take()
-    clock.advance(0.5)
-    assert bucket.take() and not bucket.take()
 
 
 def test_a_taken_port_is_named_with_the_option_to_change_it() -> None:

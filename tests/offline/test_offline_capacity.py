@@ -14,6 +14,7 @@ from offline import burst, capacity
 from offline.harness import PROJECT_DIR, run_program
 from offline.order_path import DEFAULT_PROFILE, ProfileError, load_profile, walk_order
 from offline.recording import ProgramRun
+from tests.recorded import recorded_program
 
 DATA = PROJECT_DIR / "policy" / "policy_pack" / "data"
 
@@ -33,7 +34,7 @@ def figure(name: str, service: str, item: str, region: str) -> float:
 
 @pytest.fixture(scope="module")
 def prod() -> ProgramRun:
-    return run_program("prod")
+    return recorded_program("prod")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.harness import StackNotFoundError, load_stack_config, run_program
+from offline.harness import ProgramHangError, StackNotFoundError, load_stack_config, run_program
 from offline.mocks import UnknownInvokeError
 from orderflow.pulumi_files import ProjectFileError, SecretConfigError
 
@@ -163,3 +163,36 @@ def test_dev_and_prod_physical_names_differ_as_they_would_in_aws() -> None:
     assert len(shared_logical) >= 5
     assert all(dev[name] != prod[name] for name in shared_logical)
     assert set(dev.values()).isdisjoint(prod.values())
+
+
+NEVER_RESOLVED = """
+import asyncio
+import pulumi
+import pulumi_aws as aws
+
+never = asyncio.get_event_loop().create_future()  # resolved by nobody
+aws.sqs.Queue("ready")
+"""
+
+
+@pytest.mark.parametrize(
+    ("waiting", "named"),
+    [
+        (
+            'aws.sqs.Queue("waiting", name=pulumi.Output.from_input(never))',
+            "registration of aws:sqs/queue:Queue 'waiting'",
+        ),
+        ('pulumi.export("waiting", pulumi.Output.from_input(never))', "stack output 'waiting'"),
+    ],
+    ids=["resource-input", "stack-output"],
+)
+def test_a_program_that_never_resolves_an_output_fails_at_the_deadline_naming_it(
+    tmp_path: Path, waiting: str, named: str
+) -> None:
+    # Before: run_program waited for ever (a hung test fixture blocked its CI worker until the job timed out).
+    project = make_project(tmp_path, NEVER_RESOLVED + waiting + "\n")
+    with pytest.raises(ProgramHangError, match="did not finish within 2 s") as stopped:
+        run_program("dev", project_dir=project, deadline_seconds=2)
+    assert named in str(stopped.value)
+    # The run after a stopped one is clean.
+    assert run_program("dev", project_dir=make_project(tmp_path, PROGRAM)).outputs["setting"] == "hello"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from platform import python_version
 
@@ -27,9 +30,25 @@ SEED_SERVICES = [
 ]
 
 
+Plan = Callable[[str], "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    """The offline plan of a stack, as ``make preview`` prints it: run once per stack for this module's tests."""
+    plans: dict[str, subprocess.CompletedProcess[str]] = {}
+
+    def of(stack: str) -> subprocess.CompletedProcess[str]:
+        if stack not in plans:
+            plans[stack] = run_offline_preview(PROJECT_DIR, stack)
+        return plans[stack]
+
+    return of
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> None:
-    result = run_offline_preview(PROJECT_DIR, stack)
+def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str, plan: Plan) -> None:
+    result = plan(stack)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Offline plan for stack {stack!r}" in result.stdout
     for service in SEED_SERVICES:
@@ -41,9 +60,9 @@ def test_offline_plan_lists_every_seed_service_and_exits_zero(stack: str) -> Non
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_offline_plan_shows_the_powertools_layer_of_the_pinned_version(stack: str) -> None:
+def test_offline_plan_shows_the_powertools_layer_of_the_pinned_version(stack: str, plan: Plan) -> None:
     pins = pinned_versions(PROJECT_DIR / "handlers" / "requirements.txt")
-    lines = run_offline_preview(PROJECT_DIR, stack).stdout.splitlines()
+    lines = plan(stack).stdout.splitlines()
     layer = lines.index(f"    layer powertools-layer (12 functions), built for {DEFAULT_RUNTIME}:")
     shown = {line.split()[0]: line.split()[1] for line in lines[layer + 1 : layer + 1 + len(pins)]}
     assert shown == pins
@@ -62,8 +81,20 @@ def test_offline_plan_flags_a_powertools_layer_override(capsys: pytest.CaptureFi
     assert "No version skew" not in shown
 
 
-def test_dev_idles_at_zero_dollars() -> None:
-    assert "Idle cost (zero traffic): $0.00/month" in run_offline_preview(PROJECT_DIR, "dev").stdout
+def test_dev_idles_at_zero_dollars(plan: Plan) -> None:
+    assert "Idle cost (zero traffic): $0.00/month" in plan("dev").stdout
+
+
+def test_the_dev_and_prod_plans_show_different_physical_names(plan: Plan) -> None:
+    # Auto-named resources (queues here) get a random suffix per stack in AWS: the plans must not share one.
+    def queue_urls(stack: str) -> set[str]:
+        result = plan(stack)
+        assert result.returncode == 0, result.stderr
+        return set(re.findall(r"https://sqs\.[a-z0-9-]+\.amazonaws\.com/\d+/[A-Za-z0-9_-]+", result.stdout))
+
+    dev, prod = queue_urls("dev"), queue_urls("prod")
+    assert len(dev) >= 8 and len(prod) >= 8
+    assert dev.isdisjoint(prod)
 
 
 def test_unknown_stack_exits_nonzero_naming_the_stack_file() -> None:

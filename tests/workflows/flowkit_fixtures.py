@@ -7,15 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from offline.harness import run_program
 from offline.recording import ProgramRun
+from tests import recorded
 from tests.workflows.flowkit import OrderFlow, RecordedSystem, running_flow
 
 
 @pytest.fixture(scope="session")
 def recorded_program() -> ProgramRun:
     """The dev stack, recorded once for the session (tests read it, none mutates it)."""
-    return run_program("dev")
+    return recorded.recorded_program("dev")
 
 
 @pytest.fixture(scope="session")

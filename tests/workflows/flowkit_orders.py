@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from offline.emulator.semantics import TaskRetrier
 from tests.workflows.flowkit import HANDLERS_DIR, OrderFlow, RecordedSystem
 from tests.workflows.flowkit_mocks import matching_retrier
 
@@ -156,11 +157,9 @@ def events_of(flow: OrderFlow, order_id: str) -> dict[str, int]:
 
 
 def expected_waits(retrier: Mapping[str, Any], retries: int) -> list[float]:
-    """The pre-jitter waits a Retrier prescribes for its first ``retries`` retries (ASL's formula)."""
-    interval = float(retrier.get("IntervalSeconds", 1))
-    rate = float(retrier.get("BackoffRate", 2.0))
-    cap = float(retrier.get("MaxDelaySeconds", 31_622_401))
-    return [min(interval * rate**attempt, cap) for attempt in range(retries)]
+    """The pre-jitter waits a Retrier prescribes for its first ``retries`` retries (what ``make burst`` applies)."""
+    declared = TaskRetrier.from_asl(retrier)
+    return [declared.ceiling(retry) for retry in range(1, retries + 1)]
 
 
 def retrier_for(definition: Mapping[str, Any], state: str, error: str) -> dict[str, Any]:
