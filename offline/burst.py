@@ -639,7 +639,7 @@ def format_result(result: BurstResult) -> str:
         f"page's retries (429s), {result.parked:,} parked on a failure queue, {result.compensated:,} compensated, "
         f"{result.lost:,} lost.",
         f"The placed orders were through the workflows {result.orders_settled_after:,.0f} s after the burst began; "
-        f"everything (notifications, audit, e-mails) had settled after {result.drained_after:,.0f} s.",
+        f"everything downstream (notifications, audit) had settled after {result.drained_after:,.0f} s.",
     ]
     for stage in result.stages:
         if stage.backlog_peak:
