@@ -42,14 +42,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pulumi
+from offline.paths import PROJECT_DIR
 
-from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
-from orderflow.pulumi_files import ProjectFileError
-
+# Only what every path needs is imported here: `make preview` first asks `--uses-real-cli`, which must not
+# pay for pulumi and the harness (about 0.5 s of CPU) only to answer yes or no.
 if TYPE_CHECKING:
     from offline.policy_client import PolicyPackProcess, PolicyReport
+    from offline.recording import ProgramRun, RecordedResource
 
 POLICY_DIR = PROJECT_DIR / "policy"
 EXIT_CLEAN = 0
@@ -80,6 +79,8 @@ def pulumi_preview_command(stack: str, project_dir: Path = PROJECT_DIR) -> list[
 
 def format_tree(run: ProgramRun) -> str:
     """The resource tree, components first, each child indented under its parent."""
+    from offline.recording import STACK_TYPE
+
     lines: list[str] = []
 
     def walk(parent: str, depth: int) -> None:
@@ -207,11 +208,16 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 
     The pack process starts first: it imports its rules while the program runs.
     """
+    import pulumi
+
+    from offline import harness
+    from orderflow.pulumi_files import ProjectFileError
+
     with contextlib.ExitStack() as cleanup:
         pack = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
         try:
-            run = run_program(stack)
-        except (StackNotFoundError, ProjectFileError) as error:
+            run = harness.run_program(stack)
+        except (harness.StackNotFoundError, ProjectFileError) as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_STACK_OR_CONFIG
         except pulumi.RunError as error:  # a bad config value, naming its key
@@ -234,8 +240,9 @@ def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
 
     ``None`` when the stack cannot be read: the program run then reports why.
     """
-    from offline.harness import load_stack_config, project_name
+    from offline.harness import StackNotFoundError, load_stack_config, project_name
     from offline.policy_client import launch_pack
+    from orderflow.pulumi_files import ProjectFileError
 
     try:
         config, project = load_stack_config(stack), project_name()
