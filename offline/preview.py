@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import threading
 import traceback
 from collections import Counter
@@ -41,14 +42,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pulumi
+from offline.paths import PROJECT_DIR
 
-from offline.harness import PROJECT_DIR, StackNotFoundError, run_program
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
-from orderflow.pulumi_files import ProjectFileError
-
+# Only what every path needs is imported here: `make preview` first asks `--uses-real-cli`, which must not
+# pay for pulumi and the harness (about 0.5 s of CPU) only to answer yes or no.
 if TYPE_CHECKING:
     from offline.policy_client import PolicyPackProcess, PolicyReport
+    from offline.recording import ProgramRun, RecordedResource
 
 POLICY_DIR = PROJECT_DIR / "policy"
 EXIT_CLEAN = 0
@@ -79,6 +79,8 @@ def pulumi_preview_command(stack: str, project_dir: Path = PROJECT_DIR) -> list[
 
 def format_tree(run: ProgramRun) -> str:
     """The resource tree, components first, each child indented under its parent."""
+    from offline.recording import STACK_TYPE
+
     lines: list[str] = []
 
     def walk(parent: str, depth: int) -> None:
@@ -136,13 +138,52 @@ def format_outputs(outputs: dict[str, Any], width: int = OUTPUT_WIDTH) -> str:
     return "\n".join(lines)
 
 
+def not_checked(run: ProgramRun) -> list[dict[str, str]]:
+    """The remote components whose children the pack never sees offline, each with the reason.
+
+    A ``remote=True`` component (awsx, synced-folder, aws-apigateway…) is built by the engine calling
+    ``Construct`` on its package's provider plugin (the ``pulumi-resource-<package>`` binary that
+    ``pulumi plugin install`` downloads); no engine and no plugin run here, so its children are never
+    registered and no rule inspects them.
+    """
+    return [
+        {
+            "urn": record.urn,
+            "type": record.type,
+            "name": record.name,
+            "reason": (
+                f"children of {record.type} {record.name!r} are created by the {record.type.split(':', 1)[0]} "
+                "provider plugin, which does not run offline: they are not checked and the component's outputs "
+                "are unknown"
+            ),
+        }
+        for record in run.resources
+        if record.remote
+    ]
+
+
+def format_not_checked(run: ProgramRun, policy_pack: Path = POLICY_DIR) -> str:
+    """The notice printed with the policy results: which resources were not checked, why, and how to check them."""
+    unchecked = not_checked(run)
+    if not unchecked:
+        return ""
+    lines = [f"Not checked offline ({len(unchecked)} remote component{'s' if len(unchecked) > 1 else ''}):"]
+    for entry in unchecked:
+        lines.extend(textwrap.wrap(entry["reason"], OUTPUT_WIDTH, initial_indent="  - ", subsequent_indent="    "))
+    lines.append(f"  Check them with the real engine: pulumi preview --policy-pack {policy_pack}")
+    return "\n".join(lines)
+
+
+def print_not_checked(run: ProgramRun) -> None:
+    """Print :func:`format_not_checked` after the policy results, when something was not checked."""
+    notice = format_not_checked(run)
+    if notice:
+        print(f"\n{notice}")
+
+
 def format_notes(run: ProgramRun) -> str:
-    """What the offline engine could not model, said once: remote components and data sources it guessed."""
+    """What the offline engine could not model, said once: data sources it guessed."""
     lines: list[str] = []
-    remote = [record for record in run.resources if record.remote]
-    if remote:
-        lines.append("Remote components (built by their provider plugin, which does not run offline; outputs unknown):")
-        lines.extend(f"    {record.type}  {record.name}" for record in remote)
     if run.generic_invokes:
         lines.append("Data sources answered with placeholder values of their result type:")
         lines.extend(f"    {token}" for token in run.generic_invokes)
@@ -167,11 +208,16 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 
     The pack process starts first: it imports its rules while the program runs.
     """
+    import pulumi
+
+    from offline import harness
+    from orderflow.pulumi_files import ProjectFileError
+
     with contextlib.ExitStack() as cleanup:
         pack = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
         try:
-            run = run_program(stack)
-        except (StackNotFoundError, ProjectFileError) as error:
+            run = harness.run_program(stack)
+        except (harness.StackNotFoundError, ProjectFileError) as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_STACK_OR_CONFIG
         except pulumi.RunError as error:  # a bad config value, naming its key
@@ -194,8 +240,9 @@ def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
 
     ``None`` when the stack cannot be read: the program run then reports why.
     """
-    from offline.harness import load_stack_config, project_name
+    from offline.harness import StackNotFoundError, load_stack_config, project_name
     from offline.policy_client import launch_pack
+    from orderflow.pulumi_files import ProjectFileError
 
     try:
         config, project = load_stack_config(stack), project_name()
@@ -246,6 +293,7 @@ def policy_gate(
     report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None, started=started)
     print()
     print(format_report(report))
+    print_not_checked(run)
     write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=PROJECT_DIR / "__main__.py")
     return EXIT_POLICY_VIOLATION if report.has_mandatory_violations else EXIT_CLEAN
 
@@ -287,6 +335,7 @@ def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
             for r in sorted(report.remediations, key=lambda r: (r.policy_name, r.urn))
         ],
         "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
+        "notChecked": not_checked(run),
     }
 
 
@@ -331,6 +380,7 @@ def program_plan(
         return 2
     print()
     print(format_report(report))
+    print_not_checked(run)
     write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=program_dir / "__main__.py")
     return 1 if report.has_mandatory_violations else 0
 

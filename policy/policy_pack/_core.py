@@ -269,7 +269,7 @@ def plain(value: Any) -> Any:
 # ---- rule metadata -------------------------------------------------------------------------------
 
 PACK_NAME: Final = "serverless-well-architected"
-PACK_VERSION: Final = "1.2.0"
+PACK_VERSION: Final = "1.2.1"
 """Kept equal to ``PulumiPolicy.yaml``'s ``version`` (a meta-test checks): every message carries it."""
 
 
@@ -927,7 +927,24 @@ class StackView:
 
     @classmethod
     def from_policy_resources(cls, resources: Iterable[PolicyResource]) -> StackView:
-        """Build the view from what the SDK passes a stack policy."""
+        """The view of what the SDK passes a stack policy, shared by the stack policies of one call.
+
+        When the SDK shares property conversion (:mod:`policy_pack._sdk_sharing`), every stack policy of one
+        ``AnalyzeStack`` gets the very same property objects, so the view (and the indexes rules build on
+        it with :meth:`memo`) is built once per stack rather than once per policy. The last view is kept
+        per thread with the objects it was built from, so a matching key can only mean the same stack.
+        """
+        listed = list(resources)
+        key = tuple((id(resource.props), resource.urn) for resource in listed)
+        last = _LAST_VIEW.entry
+        if last is not None and last[0] == key:
+            return last[1]
+        view = cls._build(listed)
+        _LAST_VIEW.entry = (key, view)
+        return view
+
+    @classmethod
+    def _build(cls, resources: list[PolicyResource]) -> StackView:
         nodes = [
             Node(
                 urn=resource.urn,
@@ -1021,6 +1038,14 @@ class StackView:
             self._indexes[cache_key] = index
         return index
 
+
+class _LastView(threading.local):
+    """The last view :meth:`StackView.from_policy_resources` built on this thread, with its key."""
+
+    entry: tuple[tuple[tuple[int, str], ...], StackView] | None = None
+
+
+_LAST_VIEW: Final = _LastView()
 
 STACK_TYPE: Final = "pulumi:pulumi:Stack"
 

@@ -364,21 +364,25 @@ def _single_principal(stack: StackView, config: Mapping[str, Any]) -> Iterator[F
 
 
 def _log_group_retention(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    # A function's log group is found by its literal name, or by what the program wired: a group whose name
+    # is an Output of the function (``fn.name.apply(...)``), or the group the function's
+    # ``loggingConfig.logGroup`` references. A known name that differs from the one Lambda writes to is not it.
     by_name: dict[str, list[Node]] = defaultdict(list)
-    by_function_dependency: dict[str, list[Node]] = defaultdict(list)
+    named_from_function: dict[str, list[tuple[Node, str | None]]] = defaultdict(list)
     for group in stack.of_type(LOG_GROUP):
         group_name = read_str(group, "name")
         if group_name is not None:
             by_name[group_name].append(group)
-        else:
-            for urn in group.property_dependencies.get("name", frozenset()):
-                by_function_dependency[urn].append(group)
+        for urn in group.property_dependencies.get("name", frozenset()):
+            named_from_function[urn].append((group, group_name))
     for function in stack.of_type(FUNCTION):
         custom = read_str(function, "loggingConfig.logGroup")
         physical = read_str(function, "name")
         wanted = custom or (f"/aws/lambda/{physical}" if physical else None)
         matches: list[Node] = list(by_name.get(wanted, [])) if wanted is not None else []
-        matches += by_function_dependency.get(function.urn, [])
+        for group, group_name in named_from_function.get(function.urn, []):
+            if group not in matches and (group_name is None or wanted is None):
+                matches.append(group)
         for urn in function.property_dependencies.get("loggingConfig", frozenset()):
             if urn in stack.by_urn and stack.by_urn[urn].type == LOG_GROUP and stack.by_urn[urn] not in matches:
                 matches.append(stack.by_urn[urn])

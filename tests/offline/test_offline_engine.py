@@ -138,6 +138,18 @@ def test_a_remote_component_is_recorded_and_its_outputs_are_unknown(tmp_path: Pa
     assert recorded.outputs["url"] == "(known after the update)"
 
 
+def test_preview_names_each_remote_component_as_not_checked_and_why(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = preview("--program", str(program(tmp_path, REMOTE_COMPONENT)), "--json", str(report))
+    assert result.returncode in (0, 1), result.stderr
+    notice = result.stdout.split("Not checked offline (1 remote component):", 1)[1]
+    assert "children of example:index:RestAPI 'api' are created by the example provider plugin" in notice
+    assert "pulumi preview --policy-pack" in notice
+    [entry] = json.loads(report.read_text())["notChecked"]
+    assert (entry["type"], entry["name"]) == ("example:index:RestAPI", "api")
+    assert entry["urn"].endswith("::example:index:RestAPI::api") and "not checked" in entry["reason"]
+
+
 UNKNOWN_IN_JSON = """
 import json
 import pulumi

@@ -12,7 +12,7 @@ import pytest
 
 from components.function import DEFAULT_RUNTIME
 from components.layer import pinned_versions
-from offline import preview
+from offline import harness, preview
 from offline.harness import run_program
 from orderflow.config import StackConfigError
 from tests.offline.newcomer import PROJECT_DIR, run_offline_preview
@@ -107,7 +107,7 @@ def test_bad_config_exits_nonzero_naming_the_key(monkeypatch: pytest.MonkeyPatch
     def failing_run(stack: str) -> None:
         raise StackConfigError("config 'orderflow:logRetentionDays': must be at least 1, got -1")
 
-    monkeypatch.setattr(preview, "run_program", failing_run)
+    monkeypatch.setattr(harness, "run_program", failing_run)
     assert preview.offline_plan("dev") == 2
 
 

@@ -187,7 +187,7 @@ def baseline() -> list[Res]:
     ]
 
 
-def replace(stack: list[Res], name: str, **changes: Any) -> list[Res]:
+def replace(stack: list[Res], name: str, /, **changes: Any) -> list[Res]:
     """The stack with one resource's props patched (dotted keys; ``DELETE`` removes)."""
     return [
         Res(r.type, r.name, patched(r.props, {k.replace("__", "."): v for k, v in changes.items()}), r.deps)
@@ -259,6 +259,24 @@ def preview_stack() -> list[Res]:
             {"functionName": [fn["notify"]], "destinationConfig": [q["notify-dlq"]]},
         ),
     ]
+
+
+def log_group_named_from_function() -> list[Res]:
+    """The baseline with notify auto-named (name unknown) and its group named from it: ``fn.name.apply(...)``."""
+    stack = replace(baseline(), "notify", name=UNKNOWN, loggingConfig=DELETE)
+    notify_urn = next(r.urn for r in stack if r.type == FUNCTION and r.name == "notify")
+    group = Res(
+        LOG_GROUP, "notify-logs", {"name": "/aws/lambda/notify-7f3a", "retentionInDays": 7}, {"name": [notify_urn]}
+    )
+    return [group if r.type == LOG_GROUP and r.name == "notify-logs" else r for r in stack]
+
+
+def log_group_referenced_by_function() -> list[Res]:
+    """The baseline with notify logging to a custom group it references, whose name is not known yet."""
+    stack = replace(baseline(), "notify", loggingConfig={"logFormat": "JSON", "logGroup": UNKNOWN})
+    group_urn = next(r.urn for r in stack if r.type == LOG_GROUP and r.name == "notify-logs")
+    stack = [Res(r.type, r.name, r.props, {"loggingConfig": [group_urn]}) if r.name == "notify" else r for r in stack]
+    return replace(stack, "notify-logs", name=UNKNOWN)
 
 
 def role_policy(role_name: str, *statements: dict[str, Any], deps: dict[str, list[str]] | None = None) -> Res:
@@ -525,6 +543,28 @@ STACK_CASES: list[StackCase] = [
         "log-group-without-retention",
         lambda: replace(baseline(), "notify-logs", retentionInDays=DELETE),
         "has no retention",
+    ),
+    ok("lambda-log-group-retention", "name-from-function-output", log_group_named_from_function),
+    bad(
+        "lambda-log-group-retention",
+        "name-from-function-output-without-retention",
+        lambda: replace(log_group_named_from_function(), "notify-logs", retentionInDays=DELETE),
+        "log group notify-logs of function notify has no retention",
+    ),
+    bad(
+        "lambda-log-group-retention",
+        "name-from-function-output-but-another-group",
+        lambda: replace(
+            log_group_named_from_function(), "notify", name="notify-7f3a", loggingConfig={"logGroup": "/orders/notify"}
+        ),
+        "no log group /orders/notify",
+    ),
+    ok("lambda-log-group-retention", "logging-config-references-group", log_group_referenced_by_function),
+    bad(
+        "lambda-log-group-retention",
+        "logging-config-references-group-without-retention",
+        lambda: replace(log_group_referenced_by_function(), "notify-logs", retentionInDays=DELETE),
+        "log group notify-logs of function notify has no retention",
     ),
     ok("lambda-unique-execution-role", "baseline", baseline),
     ok("lambda-unique-execution-role", "preview-by-dependency", preview_stack),
