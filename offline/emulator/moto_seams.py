@@ -8,6 +8,11 @@ to run them the way AWS would; each bend is listed here with the reason:
   failure of the Lambda service itself, is reported as Lambda does, so the state machines' Retry/Catch apply).
 * ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so ``StateMachineArn``/``Name``/
   ``Input`` reach botocore unchanged and fail validation; the patch maps them to the API's members.
+* ``StateTaskServiceSfn._normalise_response`` is a no-op too, so ``startExecution.sync``/``.sync:2`` read
+  ``ExecutionArn`` from botocore's ``executionArn`` and fail (``States.Runtime``); the patch names the
+  response's members as the integration returns them (``ExecutionArn``, ``Status``, ``Output``…), so the child
+  runs to completion and the Task returns its description (``:2``: ``Output`` as JSON), or fails with
+  ``States.TaskFailed`` whose cause is that description when the child fails.
 * ``retrier_decl.time`` really sleeps between retries and ``jitter_strategy_decl.random`` draws the
   jitter: both are replaced by :class:`RetryClock`, which records every interval and never sleeps.
 * Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
@@ -176,6 +181,35 @@ def normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., Non
             if member is None:
                 raise ValueError(f"states:startExecution has no parameter {key!r}")
             parameters[member] = parameters.pop(key)
+
+    return normalise
+
+
+def _pascal_members(value: Any) -> Any:
+    """Members of a Step Functions response as an integration returns them: ``executionArn`` → ``ExecutionArn``."""
+    if not isinstance(value, dict):
+        return value
+    # Input and Output are the executions' own data: their keys are left as they are.
+    return {
+        key[:1].upper() + key[1:]: item if key in ("input", "output") else _pascal_members(item)
+        for key, item in value.items()
+    }
+
+
+def normalise_sfn_response(original: Callable[..., None]) -> Callable[..., None]:
+    """``StateTaskServiceSfn._normalise_response`` naming a response's members as the integration does."""
+
+    def normalise(
+        self: StateTaskServiceSfn,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original(self, response, boto_service_name, service_action_name)
+        if isinstance(response, dict):
+            renamed = _pascal_members(response)
+            response.clear()
+            response.update(renamed)
 
     return normalise
 
@@ -499,6 +533,11 @@ def injected_client_error(service: str, operation: str, kind: Literal["error", "
     return ClientError(response, operation)
 
 
+_INTEGRATION_POLLS: Final = frozenset({("stepfunctions", "DescribeExecution")})
+"""Calls an integration makes to follow its own work (``.sync`` waiting for a child execution), which no state
+makes: AWS follows the child inside the service, so they are never faulted as a Task's call would be."""
+
+
 class _FaultableClient:
     """A Task state's boto3 client whose API calls consult the world's :class:`ServiceFaultInjector`."""
 
@@ -512,6 +551,9 @@ class _FaultableClient:
         if operation is None:
             return attribute
         service = self._client.meta.service_model.service_name
+
+        if (service, operation) in _INTEGRATION_POLLS:
+            return attribute
 
         def call(**parameters: Any) -> Any:
             kind = self._seams.service_faults.decide(service, operation, parameters)
@@ -601,6 +643,7 @@ def join_interpreter_threads(timeout_seconds: float = 60.0) -> bool:
 PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (LambdaSimpleBackend, "invoke"),
     (StateTaskServiceSfn, "_normalise_parameters"),
+    (StateTaskServiceSfn, "_normalise_response"),
     (StateTaskServiceDynamoDB, "_from_error"),
     (StateTaskServiceEvents, "_from_error"),
     (retrier_decl, "time"),
@@ -666,6 +709,9 @@ def patched_moto(
             StateTaskServiceSfn,
             "_normalise_parameters",
             normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
+        )
+        replace(
+            StateTaskServiceSfn, "_normalise_response", normalise_sfn_response(StateTaskServiceSfn._normalise_response)
         )
         replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
         replace(

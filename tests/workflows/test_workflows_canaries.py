@@ -13,7 +13,7 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from moto import mock_aws
@@ -47,7 +47,14 @@ from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.mocking import mock_config
 
-from offline.emulator.moto_seams import MOTO_CONFIG, PATCHED_ATTRIBUTES, LambdaReply, MotoSeams, patched_moto
+from offline.emulator.moto_seams import (
+    MOTO_CONFIG,
+    PATCHED_ATTRIBUTES,
+    LambdaReply,
+    MotoSeams,
+    normalise_sfn_response,
+    patched_moto,
+)
 from tests.workflows.flowkit import MOTO_IOT_DATA_HOST, RecordedSystem, handler_environment, running_flow
 
 REGION = "eu-west-1"
@@ -161,6 +168,33 @@ def test_sfn_parameter_normalisation_is_still_a_no_op() -> None:
     # passes, moto maps them itself: drop normalise_sfn_parameters from offline.emulator.moto_seams.
     assert described["status"] == "FAILED"
     assert "StateMachineArn" in (described.get("cause") or ""), described
+
+
+def test_sfn_response_normalisation_is_still_a_no_op_while_sync_reads_the_integrations_member_names() -> None:
+    # moto leaves botocore's member names (executionArn); its .sync/.sync:2 resolvers read the integration's
+    # (ExecutionArn, Status…), so unpatched a nested execution fails with States.Runtime ('ExecutionArn').
+    # When this fails, moto names them itself: drop normalise_sfn_response from offline.emulator.moto_seams.
+    assert parameters(StateTaskServiceSfn._normalise_response) == [
+        "self",
+        "response",
+        "boto_service_name",
+        "service_action_name",
+    ]
+    response = {"executionArn": "arn", "startDate": "now"}
+    StateTaskServiceSfn._normalise_response(cast(Any, None), response)
+    assert response == {"executionArn": "arn", "startDate": "now"}
+    for resolver in (StateTaskServiceSfn._build_sync_resolver, StateTaskServiceSfn._build_sync2_resolver):
+        source = inspect.getsource(resolver)
+        assert 'submission_output["ExecutionArn"]' in source
+        assert "describe_execution" in source and "StatesTaskFailed" in source
+
+
+def test_the_patched_response_names_members_as_the_integration_does_but_keeps_the_data() -> None:
+    response = {"executionArn": "a", "inputDetails": {"included": True}, "output": {"orderId": "o"}}
+
+    normalise_sfn_response(StateTaskServiceSfn._normalise_response)(cast(Any, None), response)
+
+    assert response == {"ExecutionArn": "a", "InputDetails": {"Included": True}, "Output": {"orderId": "o"}}
 
 
 # ---- S3 → EventBridge ----------------------------------------------------------------------------------
