@@ -985,6 +985,8 @@ def fulfillment_definition(
             s.WHY_STEPS_FAILED: {
                 "Type": "Choice",
                 "Choices": [
+                    # A run that timed out may have no error: rules are tried in order, so this one goes first.
+                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.PARK_ORDER_INPUT},
                     {
                         "Variable": "$.stopped.run.Error",
                         "StringEquals": NEEDS_OPERATOR_ERROR,

@@ -588,7 +588,8 @@ def test_the_parent_parks_a_run_s_state_or_else_the_order_and_never_parks_a_reco
     ]
     assert states[F.HOW_STEPS_STOPPED]["Default"] == F.PARK_ORDER_INPUT
     why = states[F.WHY_STEPS_FAILED]
-    assert {rule["StringEquals"]: rule["Next"] for rule in why["Choices"]} == {
+    assert why["Choices"][0] == {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": F.PARK_ORDER_INPUT}
+    assert {rule["StringEquals"]: rule["Next"] for rule in why["Choices"][1:]} == {
         NEEDS_OPERATOR_ERROR: F.PARK_STEPS_STATE,
         FAILED_UNEXPECTEDLY_ERROR: F.FAILED_UNEXPECTEDLY,
     }

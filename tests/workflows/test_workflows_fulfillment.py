@@ -18,6 +18,8 @@ from orderflow.workflows import (
     FULFILLMENT_ERROR,
     TRANSIENT_DEPENDENCY_ERROR,
     FulfillmentStates,
+    ResumeStage,
+    resume_stage,
 )
 from tests.workflows.flowkit import ExecutionView, FaultInjector, FaultKind, OrderFlow
 from tests.workflows.flowkit_faults import ScriptedServiceFaults
@@ -407,3 +409,32 @@ class LoseEvery(FaultInjector):
 
     def decide(self, package: str, event: Any) -> FaultKind | None:
         return "lost-response" if package in self.packages else None
+
+
+def test_a_run_stopped_where_nothing_says_parks_the_order_and_the_restart_finishes_it_once(flow: OrderFlow) -> None:
+    # A run that fails before any step (here: a resume stage the steps do not know) tells the parent nothing
+    # about where it stopped, as a run cut at the 5-minute limit would: the order input is parked as it is.
+    order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
+    [first] = flow.executions(FULFILLMENT)
+    state = dict(first.input) | {"resume": {"stage": "no-such-stage"}}
+
+    stopped = flow.start_execution(FULFILLMENT, state, name=f"order-{order_id}-resume-1")
+
+    assert (stopped.status, stopped.final_state) == ("FAILED", S.PARKED_FOR_OPERATOR)
+    assert S.PARK_ORDER_INPUT in stopped.states and S.PARK_STEPS_STATE not in stopped.states
+    parked = next(m for m in attention_messages(flow) if m["executionArn"] == stopped.arn)
+    assert parked["error"]["Error"] == "States.TaskFailed"
+    # What the operator's redrive makes of it: the steps again from the top, which find everything done.
+    assert resume_stage(parked["state"]) == ResumeStage.RESTART
+    restarted = {k: v for k, v in parked["state"].items() if k not in ("attention", "resume")}
+    again = flow.start_execution(
+        FULFILLMENT, restarted | {"resume": {"stage": ResumeStage.RESTART}}, name=f"order-{order_id}-resume-2"
+    )
+    assert (again.status, again.states) == ("SUCCEEDED", (S.RUN_STEPS,))
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and (order["status"], order["shipment"]["status"]) == ("FULFILLED", "BOOKED")
+    # Nothing booked or charged twice: the steps found the reservation, the charge and the shipment.
+    assert len(flow.runtime.of("create_shipment")) == 2
+    assert {i.result["shipmentId"] for i in flow.runtime.of("create_shipment")} == {order["shipment"]["shipmentId"]}
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "CHARGED"
