@@ -15,6 +15,11 @@ to run them the way AWS would; each bend is listed here with the reason:
   ``States.TaskFailed`` whose cause is that description when the child fails.
 * ``retrier_decl.time`` really sleeps between retries and ``jitter_strategy_decl.random`` draws the
   jitter: both are replaced by :class:`RetryClock`, which records every interval and never sleeps.
+* moto lets an EXPRESS execution run as long as it takes (and tells its interpreter every machine is
+  STANDARD); AWS stops it at 5 minutes. ``Program._eval_body`` is wrapped so that :class:`ExpressTimeLimit`
+  counts each EXPRESS execution's virtual seconds (its retry waits, plus what a fault says a hung attempt
+  lasted) and times the execution out (``States.Timeout``, status ``TIMED_OUT``) when they pass
+  :data:`EXPRESS_MAX_SECONDS`; the wrapper of ``_get_start_execution_worker`` tells it which are EXPRESS.
 * Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
   honours ``Environment.mock_test_case``: ``Execution._get_start_execution_worker`` is wrapped to hand
   an armed :class:`~moto.stepfunctions.parser.mocking.mock_config.MockTestCase` to the worker.
@@ -70,7 +75,12 @@ from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import utils as sfn_parser_utils
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import (
+    ExecutionTimedOutEventDetails,
+    HistoryEventType,
+    StateMachineType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -78,6 +88,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
@@ -338,6 +349,8 @@ class RetryClock:
         self._lock = threading.Lock()
         self._ceilings: dict[str, list[float]] = {}
         self.waits: list[RetryWait] = []
+        self.on_wait: Callable[[float], None] = lambda seconds: None
+        """Told every wait once it is recorded (the EXPRESS time limit spends it)."""
 
     def uniform(self, low: float, high: float) -> float:
         """Draw a jittered wait in ``[low, high]`` and remember ``high`` as its ceiling."""
@@ -353,12 +366,116 @@ class RetryClock:
             # No jitter draw means JitterStrategy NONE: the wait is its own ceiling.
             ceiling = pending.pop(0) if pending else float(seconds)
             self.waits.append(RetryWait(ceiling=ceiling, seconds=float(seconds), thread=thread))
+        self.on_wait(float(seconds))
 
     def clear(self) -> None:
         """Forget every recorded wait."""
         with self._lock:
             self._ceilings.clear()
             self.waits.clear()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The EXPRESS time limit, on the virtual clock
+# ---------------------------------------------------------------------------------------------------
+
+EXPRESS_MAX_SECONDS: Final = 300.0
+"""Step Functions quotas, "Maximum execution time": Express, 5 minutes
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html); a run that reaches it times out."""
+
+
+class ExpressTimeLimitReached(BaseException):
+    """Raised in an EXPRESS execution's thread when its virtual time passes the limit.
+
+    A ``BaseException``: the interpreter handles every ``Exception`` of a state (a Retrier or Catch would take
+    it), and an execution's time limit is not a state's error.
+    """
+
+
+@dataclass
+class _ExpressRun:
+    env: Any
+    spent: float = 0.0
+
+
+class ExpressTimeLimit:
+    """The virtual seconds each running EXPRESS execution has spent, and its timeout when they pass the limit.
+
+    An execution's states run on one interpreter thread, which also records its retry waits and runs its Lambda
+    handlers in-process, so the count is kept per thread. Spending outside an EXPRESS execution counts nothing.
+
+    Parameters
+    ----------
+    limit_seconds:
+        The longest an EXPRESS execution may run (:data:`EXPRESS_MAX_SECONDS`).
+    """
+
+    def __init__(self, limit_seconds: float = EXPRESS_MAX_SECONDS) -> None:
+        self.limit_seconds = limit_seconds
+        self._current = threading.local()
+        self.timed_out: list[str] = []
+        """Names of the executions timed out, in order."""
+        self._express: set[str] = set()
+        self._lock = threading.Lock()
+
+    def note_express(self, execution_arn: str) -> None:
+        """Say that an execution about to start belongs to an EXPRESS state machine."""
+        with self._lock:
+            self._express.add(execution_arn)
+
+    def spend(self, seconds: float) -> None:
+        """Count ``seconds`` for the EXPRESS execution of this thread; past the limit, stop it.
+
+        Raises
+        ------
+        ExpressTimeLimitReached
+            When the execution has now run longer than the limit.
+        """
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        if run is None:
+            return
+        run.spent += seconds
+        if run.spent > self.limit_seconds:
+            raise ExpressTimeLimitReached(f"{run.spent:g} s > {self.limit_seconds:g} s")
+
+    def spent(self) -> float | None:
+        """Seconds the EXPRESS execution of this thread has spent (None outside one)."""
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        return None if run is None else run.spent
+
+    def enforce(self, original: Callable[[Program, Any], None]) -> Callable[[Program, Any], None]:
+        """``Program._eval_body`` counting an EXPRESS execution's time and timing it out as AWS does."""
+
+        def eval_body(program: Program, env: Any) -> None:
+            arn = str(env.states.context_object.context_object_data["Execution"]["Id"])
+            with self._lock:
+                express = env.execution_type == StateMachineType.EXPRESS or arn in self._express
+            if not express or env.is_frame():
+                original(program, env)
+                return
+            self._current.run = _ExpressRun(env)
+            try:
+                original(program, env)
+            except ExpressTimeLimitReached as reached:
+                self.timed_out.append(str(env.states.context_object.context_object_data["Execution"]["Name"]))
+                env.set_timed_out()
+                env.event_manager.add_event(
+                    context=env.event_history_context,
+                    event_type=HistoryEventType.ExecutionTimedOut,
+                    # EventDetails is a total TypedDict in moto's stubs; moto itself passes one member, as here.
+                    event_details=cast(
+                        "EventDetails",
+                        {
+                            "executionTimedOutEventDetails": ExecutionTimedOutEventDetails(
+                                error="States.Timeout", cause=f"The EXPRESS execution ran past its limit ({reached})."
+                            )
+                        },
+                    ),
+                )
+            finally:
+                self._current.run = None
+
+        return eval_body
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -386,9 +503,14 @@ class ArmedTestCases:
             return self._by_execution.pop(execution_name, None)
 
 
-def _worker_with_test_case(original: Callable[[Execution], Any], armed: ArmedTestCases) -> Callable[..., Any]:
+def _worker_with_test_case(
+    original: Callable[[Execution], Any], armed: ArmedTestCases, express: ExpressTimeLimit
+) -> Callable[..., Any]:
     def get_worker(self: Execution) -> Any:
         worker = original(self)
+        # moto hands every execution's interpreter the type STANDARD (sm_type); the machine knows its own.
+        if getattr(self.state_machine, "type", "STANDARD") == "EXPRESS":
+            express.note_express(self.exec_arn)
         test_case = armed.take(self.name)
         if test_case is not None:
             # moto builds the worker with mock_test_case=None; its Environment reads this attribute.
@@ -648,6 +770,7 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (StateTaskServiceEvents, "_from_error"),
     (retrier_decl, "time"),
     (jitter_strategy_decl, "random"),
+    (Program, "_eval_body"),
     (Execution, "_get_start_execution_worker"),
     (s3_notifications, "send_event"),
     (AmazonStateLanguageParser, "parse"),
@@ -666,6 +789,10 @@ class MotoSeams:
     retry_clock: RetryClock = field(default_factory=RetryClock)
     armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
     service_faults: ServiceFaultInjector = field(default_factory=ServiceFaultInjector)
+    express_limit: ExpressTimeLimit = field(default_factory=ExpressTimeLimit)
+
+    def __post_init__(self) -> None:
+        self.retry_clock.on_wait = self.express_limit.spend
 
 
 @contextmanager
@@ -719,10 +846,11 @@ def patched_moto(
         )
         replace(retrier_decl, "time", seams.retry_clock)
         replace(jitter_strategy_decl, "random", seams.retry_clock)
+        replace(Program, "_eval_body", seams.express_limit.enforce(Program._eval_body))
         replace(
             Execution,
             "_get_start_execution_worker",
-            _worker_with_test_case(Execution._get_start_execution_worker, seams.armed_test_cases),
+            _worker_with_test_case(Execution._get_start_execution_worker, seams.armed_test_cases, seams.express_limit),
         )
         # moto.s3.models calls notifications.send_event through the module: patching it there suffices.
         if s3_models.notifications is not s3_notifications:

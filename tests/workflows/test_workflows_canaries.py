@@ -29,6 +29,7 @@ from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
     state_task_service_dynamodb,
@@ -195,6 +196,23 @@ def test_the_patched_response_names_members_as_the_integration_does_but_keeps_th
     normalise_sfn_response(StateTaskServiceSfn._normalise_response)(cast(Any, None), response)
 
     assert response == {"ExecutionArn": "a", "InputDetails": {"Included": True}, "Output": {"orderId": "o"}}
+
+
+def test_an_express_execution_is_still_interpreted_as_standard_and_never_timed_out_by_moto() -> None:
+    # moto runs an EXPRESS machine's executions with execution_type STANDARD and no 5-minute limit; the
+    # emulator's ExpressTimeLimit wraps Program._eval_body and learns the type from the machine. When this
+    # fails, moto knows the type (check whether it also enforces the limit before dropping the seam).
+    assert parameters(Program._eval_body) == ["self", "env"]
+    with mock_aws(config=MOTO_CONFIG):
+        iam = boto3.client("iam", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        role = iam.create_role(RoleName="canary", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+        arn = sfn.create_state_machine(name="express", definition=definition, roleArn=role, type="EXPRESS")[
+            "stateMachineArn"
+        ]
+        [machine] = [m for m in sfn_parser_models.stepfunctions_parser_backends["123456789012"][REGION].state_machines]
+        assert machine.arn == arn and (machine.type, machine.sm_type) == ("EXPRESS", "STANDARD")
 
 
 # ---- S3 → EventBridge ----------------------------------------------------------------------------------
