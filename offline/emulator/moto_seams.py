@@ -23,6 +23,8 @@ to run them the way AWS would; each bend is listed here with the reason:
 * Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
   honours ``Environment.mock_test_case``: ``Execution._get_start_execution_worker`` is wrapped to hand
   an armed :class:`~moto.stepfunctions.parser.mocking.mock_config.MockTestCase` to the worker.
+* ``StateTaskServiceSfn._from_error`` names an API error ``StepFunctions.<code>Exception`` even when the code
+  already ends in ``Exception`` (``ThrottlingExceptionException``): the patch names it once.
 * ``StateTaskServiceDynamoDB._from_error`` turns every non-botocore error into
   ``DynamoDB.AmazonDynamoDBException``, so a mocked ``Throw`` on a DynamoDB Task loses its error name
   (the other integrations keep it): the patch passes the mocked failure through, as Step Functions Local
@@ -223,6 +225,32 @@ def normalise_sfn_response(original: Callable[..., None]) -> Callable[..., None]
             response.update(renamed)
 
     return normalise
+
+
+def _sfn_error_names(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``StateTaskServiceSfn._from_error`` naming an API error ``StepFunctions.<code>`` once, as AWS does.
+
+    moto appends ``Exception`` to every code, so ``ExecutionAlreadyExists`` becomes the documented
+    ``StepFunctions.ExecutionAlreadyExistsException`` but ``ThrottlingException`` becomes
+    ``StepFunctions.ThrottlingExceptionException``, which no Retrier names.
+    """
+
+    def from_error(self: StateTaskServiceSfn, env: Any, ex: Exception) -> Any:
+        event = original(self, env, ex)
+        name = str(event.error_name.error_name)
+        if isinstance(ex, ClientError) and name.endswith("ExceptionException"):
+            fixed = name.removesuffix("Exception")
+            details = dict(event.event_details.get("taskFailedEventDetails") or {})
+            details["error"] = fixed
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName(fixed),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=cast("EventDetails", {"taskFailedEventDetails": TaskFailedEventDetails(**details)}),
+            )
+        return event
+
+    return from_error
 
 
 def object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
@@ -766,6 +794,7 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (LambdaSimpleBackend, "invoke"),
     (StateTaskServiceSfn, "_normalise_parameters"),
     (StateTaskServiceSfn, "_normalise_response"),
+    (StateTaskServiceSfn, "_from_error"),
     (StateTaskServiceDynamoDB, "_from_error"),
     (StateTaskServiceEvents, "_from_error"),
     (retrier_decl, "time"),
@@ -840,6 +869,7 @@ def patched_moto(
         replace(
             StateTaskServiceSfn, "_normalise_response", normalise_sfn_response(StateTaskServiceSfn._normalise_response)
         )
+        replace(StateTaskServiceSfn, "_from_error", _sfn_error_names(StateTaskServiceSfn._from_error))
         replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
         replace(
             StateTaskServiceEvents, "_from_error", _event_errors_as_task_failures(StateTaskServiceEvents._from_error)

@@ -13,9 +13,11 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
@@ -53,6 +55,7 @@ from offline.emulator.moto_seams import (
     PATCHED_ATTRIBUTES,
     LambdaReply,
     MotoSeams,
+    _sfn_error_names,
     normalise_sfn_response,
     patched_moto,
 )
@@ -213,6 +216,28 @@ def test_an_express_execution_is_still_interpreted_as_standard_and_never_timed_o
         ]
         [machine] = [m for m in sfn_parser_models.stepfunctions_parser_backends["123456789012"][REGION].state_machines]
         assert machine.arn == arn and (machine.type, machine.sm_type) == ("EXPRESS", "STANDARD")
+
+
+def test_moto_still_names_a_throttled_start_with_exception_twice() -> None:
+    throttled = ClientError(
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r-1"},
+        },
+        "StartExecution",
+    )
+    service = cast(Any, StateTaskServiceSfn.__new__(StateTaskServiceSfn))
+    service._get_sfn_resource = lambda: "startExecution"
+    service._get_sfn_resource_type = lambda: "states"
+
+    # What a FailureEvent reads of its environment: the state it names and the event it follows.
+    env = cast(Any, SimpleNamespace(next_state_name="Start", event_history_context=SimpleNamespace(source_event_id=1)))
+    named = StateTaskServiceSfn._from_error(service, env, throttled)
+    fixed = _sfn_error_names(StateTaskServiceSfn._from_error)(service, env, throttled)
+
+    # When the first fails, moto names it once: drop _sfn_error_names from offline.emulator.moto_seams.
+    assert named.error_name.error_name == "StepFunctions.ThrottlingExceptionException"
+    assert fixed.error_name.error_name == "StepFunctions.ThrottlingException"
 
 
 # ---- S3 → EventBridge ----------------------------------------------------------------------------------
