@@ -42,6 +42,7 @@ from orderflow.routing import (
 # Service integrations the workflows call; a Task's Resource is their ARN in the deployment's partition.
 LAMBDA_INVOKE: Final = "lambda:invoke"
 DYNAMODB_UPDATE_ITEM: Final = "dynamodb:updateItem"
+DYNAMODB_GET_ITEM: Final = "dynamodb:getItem"
 EVENTS_PUT_EVENTS: Final = "events:putEvents"
 SFN_START_EXECUTION: Final = "states:startExecution"
 # Starts an execution and waits for it; ":2" returns its output as JSON (an object), not a string.
@@ -55,11 +56,11 @@ CONDITIONAL_CHECK_FAILED: Final = "DynamoDB.ConditionalCheckFailedException"
 # Step Functions names a failed startExecution "StepFunctions.<error code>Exception" (AWS and moto alike).
 EXECUTION_ALREADY_EXISTS: Final = "StepFunctions.ExecutionAlreadyExistsException"
 TASK_FAILED: Final = "States.TaskFailed"
-# A refused start: the run never began, so starting it again is safe and useful.
+# A refused start: the run never began, so starting it again is safe. Not a 5xx: that run may have started, and a
+# second one running beside it could compensate what the first booked.
 START_REFUSED_ERRORS: Final[tuple[str, ...]] = (
     "StepFunctions.ExecutionLimitExceededException",
     "StepFunctions.ThrottlingException",
-    "StepFunctions.ServiceUnavailableException",
 )
 NEEDS_OPERATOR_ERROR: Final = "NeedsOperator"
 """Error of a fulfillment-steps run that stopped with work left for an operator (cause: its state as JSON)."""
@@ -134,6 +135,14 @@ class FulfillmentStates:
     KEEP_STEPS_STATE: Final = "KeepStepsState"
     PARK_ORDER_INPUT: Final = "ParkOrderInput"
     NEEDS_OPERATOR: Final = "NeedsOperator"
+    LOOK_UP_ORDER: Final = "LookUpOrder"
+    WHERE_ORDER_STANDS: Final = "WhereOrderStands"
+    ALREADY_BOOKED: Final = "AlreadyBooked"
+    INTERRUPTED: Final = "Interrupted"
+    RELEASE_UNLESS_BOOKED: Final = "ReleaseUnlessBooked"
+    REFUND_UNLESS_BOOKED: Final = "RefundUnlessBooked"
+    CANCEL_UNLESS_BOOKED: Final = "CancelUnlessBooked"
+    BOOKED_NEEDS_OPERATOR: Final = "BookedNeedsOperator"
     START_OR_RESUME: Final = "StartOrResume"
     RESUME_AT_STAGE: Final = "ResumeAtStage"
     RESERVE_INVENTORY: Final = "ReserveInventory"
@@ -181,8 +190,9 @@ class ResumeStage:
     RECORD_FAILURE: Final = "record-failure"
     """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
     RESTART: Final = "restart"
-    """The steps stopped where nothing says (the 5-minute limit, a refused start): run them again from the
-    top; every step is idempotent and none acts after its compensation's marker."""
+    """The steps stopped where nothing says (the 5-minute limit, a start that failed): the order row says where
+    the order stands. Booked: the steps run again from the top but never compensate (each returns what it
+    did). A cancellation marker: compensate. Neither: run again from the top."""
 
 
 def resume_stage(parked_state: dict[str, Any]) -> str:
@@ -199,6 +209,9 @@ def resume_stage(parked_state: dict[str, Any]) -> str:
     """
     if isinstance(parked_state.get("shipment"), dict):
         return ResumeStage.FINISH
+    if parked_state.get("booked") is True:
+        # A restart found the shipment booked, then a step failed: the order row decides again.
+        return ResumeStage.RESTART
     if isinstance(parked_state.get("failure"), dict):
         return ResumeStage.RECORD_FAILURE
     if isinstance(parked_state.get("error"), dict):
@@ -716,7 +729,7 @@ def fulfillment_steps_definition(
         "issuedAt.$": "$$.State.EnteredTime",
     }
     resume_at = {
-        ResumeStage.RESTART: s.RESERVE_INVENTORY,
+        ResumeStage.RESTART: s.LOOK_UP_ORDER,
         ResumeStage.FINISH: s.BUILD_RECEIPT,
         ResumeStage.COMPENSATE: s.CANCEL_SHIPMENT,
         ResumeStage.RECORD_FAILURE: s.MARK_FAILED,
@@ -736,14 +749,69 @@ def fulfillment_steps_definition(
             ],
             # No Default: an unknown stage fails the run (States.NoChoiceMatched) before any step runs.
         },
+        # ---- a restart reads where the order stands: a booked shipment is never compensated ----
+        s.LOOK_UP_ORDER: _service_task(
+            integration_arn(DYNAMODB_GET_ITEM, partition),
+            {
+                "TableName": orders_table_name,
+                "Key": {"orderId": {"S.$": "$.orderId"}},
+                "ConsistentRead": True,
+                "ProjectionExpression": "#shipment",
+                "ExpressionAttributeNames": {"#shipment": "shipment"},
+            },
+            retries.for_service(),
+            park,
+            s.WHERE_ORDER_STANDS,
+        )
+        # GetItem answers {"Item": ...} or {} (no order): the Choice tests the path is present before reading it.
+        | {"ResultPath": "$.standing"},
+        s.WHERE_ORDER_STANDS: {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.standing.Item.shipment.M.status.S", "IsPresent": False, "Next": s.RESERVE_INVENTORY},
+                {"Variable": "$.standing.Item.shipment.M.status.S", "StringEquals": "BOOKED", "Next": s.ALREADY_BOOKED},
+            ],
+            # A cancellation marker: a compensation had begun, and it is finished.
+            "Default": s.INTERRUPTED,
+        },
+        s.ALREADY_BOOKED: {"Type": "Pass", "Result": True, "ResultPath": "$.booked", "Next": s.RESERVE_INVENTORY},
+        s.INTERRUPTED: {
+            "Type": "Pass",
+            "Result": {"Error": "FulfillmentInterrupted", "Cause": "The steps stopped while compensating."},
+            "ResultPath": "$.error",
+            "Next": s.CANCEL_SHIPMENT,
+        },
         # Nothing charged yet: a failed reservation only needs its own release.
         s.RESERVE_INVENTORY: forward_step(
-            reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_INVENTORY
+            reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_UNLESS_BOOKED
         ),
         s.KEEP_RESERVATION: keep_result("reservation", s.PROCESS_PAYMENT),
-        s.PROCESS_PAYMENT: forward_step(process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_PAYMENT),
+        s.PROCESS_PAYMENT: forward_step(
+            process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_UNLESS_BOOKED
+        ),
         s.KEEP_PAYMENT: keep_result("payment", s.CREATE_SHIPMENT),
-        s.CREATE_SHIPMENT: forward_step(create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.CANCEL_SHIPMENT),
+        s.CREATE_SHIPMENT: forward_step(
+            create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.CANCEL_UNLESS_BOOKED
+        ),
+        **{
+            guard: {
+                "Type": "Choice",
+                "Comment": "A restart that found the shipment booked never compensates it: an operator looks.",
+                "Choices": [{"Variable": "$.booked", "IsPresent": True, "Next": s.BOOKED_NEEDS_OPERATOR}],
+                "Default": compensation_start,
+            }
+            for guard, compensation_start in (
+                (s.RELEASE_UNLESS_BOOKED, s.RELEASE_INVENTORY),
+                (s.REFUND_UNLESS_BOOKED, s.REFUND_PAYMENT),
+                (s.CANCEL_UNLESS_BOOKED, s.CANCEL_SHIPMENT),
+            )
+        },
+        s.BOOKED_NEEDS_OPERATOR: {
+            "Type": "Pass",
+            "InputPath": "$.error",
+            "ResultPath": "$.attention",
+            "Next": s.NEEDS_OPERATOR,
+        },
         s.KEEP_SHIPMENT: keep_result("shipment", s.BUILD_RECEIPT),
         # ---- booked: from here on, only forward (retry, then an operator) ----
         s.BUILD_RECEIPT: {

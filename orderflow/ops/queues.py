@@ -159,7 +159,7 @@ def _is_event(value: Any) -> bool:
 PARKED_STATE_KEYS: Final = frozenset({"executionArn", "orderId", "error", "state"})
 """The body ``ParkForOperator`` sends to ``fulfillment-attention``."""
 # What parking added to the state; a resumed execution starts without it.
-_PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume", "stopped", "parked")
+_PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume", "stopped", "parked", "standing")
 
 
 def _decode_parked_fulfillment(parked: ParkedMessage, body: dict[str, Any]) -> None:

@@ -113,6 +113,8 @@ def test_fulfillment_role_gets_exactly_what_it_calls() -> None:
     definition = fulfillment()
 
     assert derive(definition) == {
+        # GetItem: a restart reads where the order stands.
+        "dynamodb:GetItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "dynamodb:UpdateItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "events:PutEvents": [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orderflow-bus"],
         "lambda:InvokeFunction": sorted([fn(n) for n in names] + [f"{fn(n)}:*" for n in names]),
@@ -513,6 +515,7 @@ def task_resources(definition: dict[str, Any]) -> set[str]:
 def test_the_workflows_call_the_integrations_of_the_commercial_partition_by_default() -> None:
     assert task_resources(fulfillment()) == {
         "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::dynamodb:getItem",
         "arn:aws:states:::dynamodb:updateItem",
         "arn:aws:states:::events:putEvents",
         "arn:aws:states:::aws-sdk:s3:putObject",

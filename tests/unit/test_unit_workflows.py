@@ -424,9 +424,12 @@ def test_receipt_is_written_under_the_contract_key() -> None:
 def test_failures_before_the_shipment_is_booked_compensate_in_reverse(state: str, compensation_start: str) -> None:
     definition = fulfillment()
 
-    assert definition["States"][state]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": compensation_start}
-    ]
+    [catcher] = definition["States"][state]["Catch"]
+    assert (catcher["ErrorEquals"], catcher["ResultPath"]) == (["States.ALL"], "$.error")
+    # Through a guard: a restart that found the shipment booked never compensates it.
+    guard = definition["States"][catcher["Next"]]
+    assert guard["Default"] == compensation_start
+    assert guard["Choices"] == [{"Variable": "$.booked", "IsPresent": True, "Next": F.BOOKED_NEEDS_OPERATOR}]
     assert path_from(definition, F.CANCEL_SHIPMENT) == [
         F.CANCEL_SHIPMENT,
         F.REFUND_PAYMENT,
@@ -570,12 +573,9 @@ def test_the_parent_runs_the_steps_once_and_ends_in_one_transition() -> None:
     }
     assert run["End"] is True and run["ResultPath"] is None
     # A failed run already retried its steps: only a refused start is retried.
+    # Not a 5xx: that run may have started, and a second one beside it could compensate what the first booked.
     assert [r["ErrorEquals"] for r in run["Retry"]] == [
-        [
-            "StepFunctions.ExecutionLimitExceededException",
-            "StepFunctions.ThrottlingException",
-            "StepFunctions.ServiceUnavailableException",
-        ]
+        ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.ThrottlingException"]
     ]
     assert run["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.HOW_STEPS_STOPPED}]
 
@@ -639,6 +639,7 @@ def test_parking_sends_the_state_and_its_error_then_marks_the_order() -> None:
         ({"orderId": "o", "failure": {}, "error": {}}, ResumeStage.RECORD_FAILURE),
         ({"orderId": "o", "error": {}}, ResumeStage.COMPENSATE),
         ({"orderId": "o", "attention": {}}, ResumeStage.RESTART),
+        ({"orderId": "o", "booked": True, "error": {}}, ResumeStage.RESTART),
     ],
 )
 def test_a_parked_state_resumes_where_it_stopped_and_a_bare_order_restarts(state: dict[str, Any], stage: str) -> None:
@@ -726,3 +727,25 @@ def test_the_slowest_branch_and_the_catchers_path_count() -> None:
 def test_an_unbounded_definition_is_refused_naming_the_state(states: dict[str, Any], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         worst_case_duration_seconds({"StartAt": "A", "States": states})
+
+
+def test_a_restart_reads_the_order_first_and_only_an_unbooked_one_may_be_compensated() -> None:
+    states = fulfillment()["States"]
+    stages = {rule["StringEquals"]: rule["Next"] for rule in states[F.RESUME_AT_STAGE]["Choices"]}
+    assert stages[ResumeStage.RESTART] == F.LOOK_UP_ORDER
+    look_up = states[F.LOOK_UP_ORDER]
+    assert look_up["Resource"] == "arn:aws:states:::dynamodb:getItem"
+    assert look_up["Parameters"]["ConsistentRead"] is True
+    where = states[F.WHERE_ORDER_STANDS]
+    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"]] == [
+        (False, None, F.RESERVE_INVENTORY),
+        (None, "BOOKED", F.ALREADY_BOOKED),
+    ]
+    assert where["Default"] == F.INTERRUPTED and states[F.INTERRUPTED]["Next"] == F.CANCEL_SHIPMENT
+    assert states[F.ALREADY_BOOKED] | {"Next": ""} == {
+        "Type": "Pass",
+        "Result": True,
+        "ResultPath": "$.booked",
+        "Next": "",
+    }
+    assert states[F.BOOKED_NEEDS_OPERATOR]["Next"] == F.NEEDS_OPERATOR
