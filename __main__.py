@@ -323,10 +323,12 @@ audit_buffer = Queue(
 fulfillment_attention = Queue(
     "fulfillment-attention", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600)
 )
-fulfillment = Workflow(
-    "fulfillment",
+# The fast steps run as an EXPRESS child (billed per run, not per state); the STANDARD parent keeps what needs
+# it: one execution per order (its name), redrive, and parking for an operator (docs/architecture.md).
+fulfillment_steps = Workflow(
+    "fulfillment-steps",
     WorkflowArgs(
-        definition=workflows.fulfillment_definition,
+        definition=workflows.fulfillment_steps_definition,
         definition_inputs={
             "reserve_inventory_function_arn": reserve_inventory.arn,
             "process_payment_function_arn": process_payment.arn,
@@ -337,6 +339,20 @@ fulfillment = Workflow(
             "orders_table_name": orders.name,
             "event_bus_name": bus_name,
             "receipts_bucket_name": receipts.name,
+        },
+        workflow_type="EXPRESS",
+        log_retention_days=settings.log_retention_days,
+        # Per stack (workflowLogLevel): ALL costs 3,262 bytes of logs per state; at ERROR only failed runs log.
+        log_level=settings.workflow_log_level,
+    ),
+)
+fulfillment = Workflow(
+    "fulfillment",
+    WorkflowArgs(
+        definition=workflows.fulfillment_definition,
+        definition_inputs={
+            "steps_state_machine_arn": fulfillment_steps.arn,
+            "orders_table_name": orders.name,
             "attention_queue_url": fulfillment_attention.url,
         },
         workflow_type="STANDARD",
@@ -492,12 +508,12 @@ bus = EventBus(
         rules={rule.name: RuleArgs(rule.pattern, rule_targets[rule.name], rule.description) for rule in bus_rules},
         forward_from_default={rule.name: rule.pattern for rule in routing_rules if rule.bus == routing.DEFAULT_BUS},
         reserved_detail_types={routing.ORDER_EVENT_SOURCE: [routing.ORDER_PLACED, *routing.ORDER_STATUS_DETAIL_TYPES]},
-        # Only the order system puts order events: create-order (OrderPlaced) and the two workflows (the rest).
+        # Only the order system puts order events: create-order (OrderPlaced) and the workflows (the rest).
         source_publishers={
             routing.ORDER_EVENT_SOURCE: [
                 create_order.role_arn,
                 customer_status_workflow.role.arn,
-                fulfillment.role.arn,
+                fulfillment_steps.role.arn,
             ]
         },
     ),
@@ -560,6 +576,7 @@ if settings.alarms_enabled and settings.alarm_email:
             email=settings.alarm_email,
             dead_letter_queues={role: queue["name"] for role, queue in failure_queues.items()},
             functions={role: fn.name for role, fn in functions.items()},
+            # Not the fulfillment steps: every failed run fails (or parks) its fulfillment execution, which alarms.
             state_machines={"fulfillment": fulfillment.arn, "customer-status": customer_status_workflow.arn},
             http_apis={"orders-api": api.id},
         ),
@@ -583,6 +600,7 @@ pulumi.export("realtimeTopicPrefix", TOPIC_PREFIX)
 pulumi.export("eventBusName", bus.name)
 pulumi.export("customerStatusStateMachineArn", customer_status_workflow.arn)
 pulumi.export("fulfillmentStateMachineArn", fulfillment.arn)
+pulumi.export("fulfillmentStepsStateMachineArn", fulfillment_steps.arn)
 pulumi.export("ordersTableName", orders.name)
 pulumi.export("timelineTableName", timeline.name)
 pulumi.export("receiptsBucketName", receipts.name)

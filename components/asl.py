@@ -493,7 +493,10 @@ def derive_policy_statements(
       (name or ARN; absent means the default bus), conditioned on the ``events:source`` and
       ``events:detail-type`` values the entries put (EventBridge authorises each entry on its own), so the
       role cannot forge another publisher's events.
-    * ``arn:<partition>:states:::states:startExecution``: ``states:StartExecution`` on ``StateMachineArn``.
+    * ``arn:<partition>:states:::states:startExecution``: ``states:StartExecution`` on ``StateMachineArn``;
+      ``.sync`` and ``.sync:2`` also get ``states:DescribeExecution``/``states:StopExecution`` on its executions
+      and ``events:PutTargets``/``PutRule``/``DescribeRule`` on the managed rule
+      ``StepFunctionsGetEventsForStepFunctionsExecutionRule`` (the Step Functions IAM policies page).
     * ``arn:<partition>:states:::aws-sdk:s3:putObject``: ``s3:PutObject`` on ``arn:<partition>:s3:::<Bucket>/<Key>``; a
       ``Key.$`` built by ``States.Format('<prefix>{}...', ...)`` gets ``<Bucket>/<prefix>*``, any other
       dynamic key ``<Bucket>/*``.
@@ -639,11 +642,13 @@ def _task_permissions(state_name: str, state: Mapping[str, Any], target: _Target
         return [(f"dynamodb:{verb[0].upper()}{verb[1:]}", [_table_arn(state_name, table, target)])]
     if integration == "events:putEvents":
         return [("events:PutEvents", _event_bus_arns(state_name, parameters, target))]
-    if integration == "states:startExecution":
+    if integration in {"states:startExecution", "states:startExecution.sync", "states:startExecution.sync:2"}:
         machine = _static_parameter(state_name, parameters, "StateMachineArn")
         if not isinstance(machine, str) or not _STATE_MACHINE_ARN.match(machine):
             raise AslPolicyError(state_name, f"StateMachineArn {machine!r} is not a state machine ARN")
-        return [("states:StartExecution", [machine])]
+        if integration == "states:startExecution":
+            return [("states:StartExecution", [machine])]
+        return _sync_execution_permissions(machine, target)
     if integration == "aws-sdk:s3:putObject":
         bucket = _static_parameter(state_name, parameters, "Bucket")
         if not isinstance(bucket, str) or not _S3_BUCKET_NAME.match(bucket):
@@ -669,6 +674,28 @@ def _task_permissions(state_name: str, state: Mapping[str, Any], target: _Target
         f"integration {integration!r} is not known to derive_policy_statements; add it there with its exact "
         "permissions rather than granting them by hand",
     )
+
+
+_SYNC_EXECUTION_RULE: Final = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+"""The managed EventBridge rule through which Step Functions learns that a ``.sync`` child execution ended."""
+
+
+def _sync_execution_permissions(machine: str, target: _Target) -> list[tuple[str, list[str]]]:
+    """What ``startExecution.sync`` / ``.sync:2`` needs, as the Step Functions IAM policies page lists.
+
+    Start the child, describe and stop its executions, and manage the managed rule that reports their end.
+    """
+    prefix, _, name = machine.rpartition(":stateMachine:")
+    executions = f"{prefix}:execution:{name.split(':', 1)[0]}:*"
+    rule = f"arn:{target.partition}:events:{target.region}:{target.account}:rule/{_SYNC_EXECUTION_RULE}"
+    return [
+        ("states:StartExecution", [machine]),
+        ("states:DescribeExecution", [executions]),
+        ("states:StopExecution", [executions]),
+        ("events:PutTargets", [rule]),
+        ("events:PutRule", [rule]),
+        ("events:DescribeRule", [rule]),
+    ]
 
 
 def _function_resources(state_name: str, function: Any, target: _Target) -> list[str]:

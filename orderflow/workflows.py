@@ -42,8 +42,11 @@ from orderflow.routing import (
 # Service integrations the workflows call; a Task's Resource is their ARN in the deployment's partition.
 LAMBDA_INVOKE: Final = "lambda:invoke"
 DYNAMODB_UPDATE_ITEM: Final = "dynamodb:updateItem"
+DYNAMODB_GET_ITEM: Final = "dynamodb:getItem"
 EVENTS_PUT_EVENTS: Final = "events:putEvents"
 SFN_START_EXECUTION: Final = "states:startExecution"
+# Starts an execution and waits for it; ":2" returns its output as JSON (an object), not a string.
+SFN_START_EXECUTION_SYNC: Final = "states:startExecution.sync:2"
 SQS_SEND_MESSAGE: Final = "sqs:sendMessage"
 S3_PUT_OBJECT: Final = "aws-sdk:s3:putObject"
 
@@ -53,6 +56,16 @@ CONDITIONAL_CHECK_FAILED: Final = "DynamoDB.ConditionalCheckFailedException"
 # Step Functions names a failed startExecution "StepFunctions.<error code>Exception" (AWS and moto alike).
 EXECUTION_ALREADY_EXISTS: Final = "StepFunctions.ExecutionAlreadyExistsException"
 TASK_FAILED: Final = "States.TaskFailed"
+# A refused start: the run never began, so starting it again is safe. Not a 5xx: that run may have started, and a
+# second one running beside it could compensate what the first booked.
+START_REFUSED_ERRORS: Final[tuple[str, ...]] = (
+    "StepFunctions.ExecutionLimitExceededException",
+    "StepFunctions.ThrottlingException",
+)
+NEEDS_OPERATOR_ERROR: Final = "NeedsOperator"
+"""Error of a fulfillment-steps run that stopped with work left for an operator (cause: its state as JSON)."""
+FAILED_UNEXPECTEDLY_ERROR: Final = "FailedUnexpectedly"
+"""Error of a run compensated and recorded after an error that is not a business failure."""
 
 BLOCKED_TIER: Final = "BLOCKED"
 ACCEPTED_TIERS: Final[tuple[str, ...]] = ("NEW", "RETURNING", "VIP")
@@ -112,8 +125,24 @@ class CustomerStatusStates:
 
 
 class FulfillmentStates:
-    """State names of the fulfillment workflow."""
+    """State names of the fulfillment workflow (STANDARD parent) and of its steps (EXPRESS child)."""
 
+    RUN_STEPS: Final = "RunSteps"
+    HOW_STEPS_STOPPED: Final = "HowStepsStopped"
+    READ_STOPPED_RUN: Final = "ReadStoppedRun"
+    WHY_STEPS_FAILED: Final = "WhyStepsFailed"
+    PARK_STEPS_STATE: Final = "ParkStepsState"
+    KEEP_STEPS_STATE: Final = "KeepStepsState"
+    PARK_ORDER_INPUT: Final = "ParkOrderInput"
+    NEEDS_OPERATOR: Final = "NeedsOperator"
+    LOOK_UP_ORDER: Final = "LookUpOrder"
+    WHERE_ORDER_STANDS: Final = "WhereOrderStands"
+    ALREADY_BOOKED: Final = "AlreadyBooked"
+    INTERRUPTED: Final = "Interrupted"
+    RELEASE_UNLESS_BOOKED: Final = "ReleaseUnlessBooked"
+    REFUND_UNLESS_BOOKED: Final = "RefundUnlessBooked"
+    CANCEL_UNLESS_BOOKED: Final = "CancelUnlessBooked"
+    BOOKED_NEEDS_OPERATOR: Final = "BookedNeedsOperator"
     START_OR_RESUME: Final = "StartOrResume"
     RESUME_AT_STAGE: Final = "ResumeAtStage"
     RESERVE_INVENTORY: Final = "ReserveInventory"
@@ -160,27 +189,36 @@ class ResumeStage:
     """A step failed before booking and a compensation kept failing: cancel, refund, release, record."""
     RECORD_FAILURE: Final = "record-failure"
     """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
+    RESTART: Final = "restart"
+    """The steps stopped where nothing says (the 5-minute limit, a start that failed): the order row says where
+    the order stands. Booked: the steps run again from the top but never compensate (each returns what it
+    did). A cancellation marker: compensate. Neither: run again from the top."""
 
 
 def resume_stage(parked_state: dict[str, Any]) -> str:
     """The :class:`ResumeStage` of a state parked by ``ParkForOperator``, from what the state holds.
 
     A booked shipment (``shipment``) always means :data:`ResumeStage.FINISH`, whatever else is there: a
-    shipped order is never refunded. Otherwise a described failure (``failure``) is recorded, and a caught
-    error (``error``) is compensated.
+    shipped order is never refunded. Otherwise a described failure (``failure``) is recorded, a caught
+    error (``error``) is compensated, and the bare order (the steps stopped where nothing says) restarts.
 
     Raises
     ------
     ValueError
-        When the state holds none of them (not a state this workflow parks).
+        When the state holds none of them, not even ``orderId`` (not a state this workflow parks).
     """
     if isinstance(parked_state.get("shipment"), dict):
         return ResumeStage.FINISH
+    if parked_state.get("booked") is True:
+        # A restart found the shipment booked, then a step failed: the order row decides again.
+        return ResumeStage.RESTART
     if isinstance(parked_state.get("failure"), dict):
         return ResumeStage.RECORD_FAILURE
     if isinstance(parked_state.get("error"), dict):
         return ResumeStage.COMPENSATE
-    raise ValueError("the parked state holds no shipment, failure or error: it cannot be resumed")
+    if isinstance(parked_state.get("orderId"), str):
+        return ResumeStage.RESTART
+    raise ValueError("the parked state holds no order, shipment, failure or error: it cannot be resumed")
 
 
 @dataclass(frozen=True)
@@ -326,6 +364,13 @@ def _service_task(
     return state
 
 
+def _bound_every_task(states: dict[str, Any], timeout_seconds: int) -> None:
+    # ASL sets no default timeout: without one, a hung attempt would run into the EXPRESS 5-minute limit.
+    for state in states.values():
+        if state["Type"] == "Task":
+            state["TimeoutSeconds"] = timeout_seconds
+
+
 def _reason_attributes(path: str) -> dict[str, dict[str, str]]:
     """``reason`` and ``message`` order attributes read from ``<path>.reason`` / ``<path>.message``."""
     return {"reason": {"S.$": f"{path}.reason"}, "message": {"S.$": f"{path}.message"}}
@@ -348,6 +393,7 @@ def customer_status_definition(
     retry_max_attempts: int = 3,
     retry_max_delay_seconds: int = 20,
     parking_max_attempts: int = 8,
+    task_timeout_seconds: int = 5,
     partition: str = "aws",
 ) -> dict[str, Any]:
     """Build the customer-status workflow (EXPRESS; input: the ``OrderPlaced`` EventBridge event).
@@ -383,6 +429,9 @@ def customer_status_definition(
     parking_max_attempts:
         Retries of parking on the failure queue, the last record of the order: more than the other steps',
         within the 5 minutes an EXPRESS execution may run (8 attempts wait at most about 90 s).
+    task_timeout_seconds:
+        ``TimeoutSeconds`` of every Task (one attempt): with the retries, it bounds a run under the 5-minute
+        EXPRESS limit (:func:`worst_case_duration_seconds`).
     partition:
         The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
@@ -532,11 +581,12 @@ def customer_status_definition(
             },
         },
     }
+    _bound_every_task(definition["States"], task_timeout_seconds)
     validate_definition(definition)
     return definition
 
 
-def fulfillment_definition(
+def fulfillment_steps_definition(
     *,
     reserve_inventory_function_arn: str,
     process_payment_function_arn: str,
@@ -547,17 +597,15 @@ def fulfillment_definition(
     orders_table_name: str,
     event_bus_name: str,
     receipts_bucket_name: str,
-    attention_queue_url: str,
     retry_interval_seconds: int = 1,
     retry_backoff_rate: float = 2.0,
     retry_max_attempts: int = 3,
     retry_max_delay_seconds: int = 20,
-    compensation_max_attempts: int = 6,
-    recovery_max_attempts: int = 10,
-    recovery_max_delay_seconds: int = 300,
+    compensation_max_attempts: int = 3,
+    task_timeout_seconds: int = 5,
     partition: str = "aws",
 ) -> dict[str, Any]:
-    """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
+    """Build the fulfillment steps (EXPRESS, run by :func:`fulfillment_definition`; input: its input).
 
     Forward path: reserve inventory (``$.reservation``) → process payment (``$.payment``) → create
     shipment (``$.shipment``) → write the receipt (``$.receipt``) to ``receipts/<customerId>/<orderId>.json``
@@ -570,20 +618,18 @@ def fulfillment_definition(
     for the customer (``$.failure``: reason code and message, :data:`FAILURE_REASONS` or
     :data:`FULFILLMENT_ERROR`), the order is marked FAILED with both, and ``OrderFailed`` is put with both.
     Business failures end in Succeed (``FailedAndCompensated``), anything else in Fail
-    (``FailedUnexpectedly``, whose cause is the raw error: execution history only).
+    (``FailedUnexpectedly``, whose cause is the raw error).
 
-    An input with ``resume: {stage}`` (:class:`ResumeStage`, started by ``python -m orderflow.ops dlq redrive
-    fulfillment-attention`` from a parked state) enters at that stage instead: the receipt (``finish``), the
-    compensations (``compensate``) or recording the failure (``record-failure``).
+    Booking the shipment is the point of no return: after it the steps only move forward. Whatever still
+    fails after its retries (after booking, while recording a failure, or in a compensation) ends the run in
+    ``NeedsOperator``, a Fail whose error is the step's (``$.attention``) and whose cause is the whole state
+    as JSON: the STANDARD parent parks it for an operator, and :func:`resume_stage` reads where to resume.
 
-    Booking the shipment is the point of no return: after it the workflow only moves forward. Writing the
-    receipt, marking the order FULFILLED and putting ``OrderFulfilled`` retry with the long recovery
-    budget, and whatever still fails is parked for an operator, never refunded. Recording a failure
-    (``MarkFailed``, ``PutOrderFailed``) and a compensation that still fails are parked the same way:
-    ``ParkForOperator`` sends the state and its error (``$.attention``) to the attention queue (alarmed),
-    ``MarkForAttention`` records ``attention`` on the order, and the execution fails
-    (``ParkedForOperator``). Every status transition admits its own target status, so a retry after a lost
-    response succeeds.
+    An EXPRESS run is at-least-once and may be started again from the top (``resume.stage`` ``restart``, or
+    a retry of the parent): every step is idempotent and no forward step acts once its compensation has left
+    its marker (``RELEASED``, ``REFUNDED``, a ``CANCELLED`` shipment), so a second run never books, charges
+    or reserves what the first one undid. Every Task has ``TimeoutSeconds``, so a run's worst case
+    (:func:`worst_case_duration_seconds`, every attempt timing out) stays under the 5-minute EXPRESS limit.
 
     Parameters
     ----------
@@ -597,16 +643,12 @@ def fulfillment_definition(
         Name (or ARN) of the orderflow event bus.
     receipts_bucket_name:
         Name of the receipts bucket.
-    attention_queue_url:
-        URL of the SQS queue where orders that need an operator are parked (alarm on its depth).
     retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds:
         Backoff shared by every Retrier (see :func:`components.asl.jittered_retry`).
     compensation_max_attempts:
-        Retries of the compensation Lambdas; higher than the forward steps' because giving up leaves money
-        or stock held.
-    recovery_max_attempts, recovery_max_delay_seconds:
-        Retries (and the cap on one wait) of the steps that must not give up easily: everything after the
-        shipment is booked, recording a failure, and parking. The defaults keep trying for about 15 minutes.
+        Retries of the compensation Lambdas (giving up leaves money or stock held, for an operator).
+    task_timeout_seconds:
+        ``TimeoutSeconds`` of every Task (one attempt), which bounds the run under 5 minutes.
     partition:
         The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
@@ -630,13 +672,11 @@ def fulfillment_definition(
         orders_table_name=orders_table_name,
         event_bus_name=event_bus_name,
         receipts_bucket_name=receipts_bucket_name,
-        attention_queue_url=attention_queue_url,
         partition=partition,
     )
     retries = _Retries(retry_interval_seconds, retry_backoff_rate, retry_max_attempts, retry_max_delay_seconds)
-    recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
     s = FulfillmentStates
-    park = [_catch([STATES_ALL], s.PARK_FOR_OPERATOR, "$.attention")]
+    park = [_catch([STATES_ALL], s.NEEDS_OPERATOR, "$.attention")]
 
     def forward_step(function_arn: str, result_key: str, keep_state: str, on_error: str) -> dict[str, Any]:
         return _lambda_task(
@@ -688,155 +728,354 @@ def fulfillment_definition(
         "shipment.$": "$.shipment",
         "issuedAt.$": "$$.State.EnteredTime",
     }
-    attention = {
-        "M": {
-            "executionArn": {"S.$": "$$.Execution.Id"},
-            "error": {"S.$": "$.attention.Error"},
-            "since": {"S.$": "$$.State.EnteredTime"},
-        }
-    }
     resume_at = {
+        ResumeStage.RESTART: s.LOOK_UP_ORDER,
         ResumeStage.FINISH: s.BUILD_RECEIPT,
         ResumeStage.COMPENSATE: s.CANCEL_SHIPMENT,
         ResumeStage.RECORD_FAILURE: s.MARK_FAILED,
     }
-    definition: dict[str, Any] = {
-        "Comment": "orderflow fulfillment: reserve, pay, ship, receipt; compensate before shipping, recover after",
-        "StartAt": s.START_OR_RESUME,
-        "States": {
-            s.START_OR_RESUME: {
+    states: dict[str, Any] = {
+        s.START_OR_RESUME: {
+            "Type": "Choice",
+            "Comment": "An operator's resume of a parked order (input resume.stage) skips what is done.",
+            "Choices": [{"Variable": "$.resume", "IsPresent": True, "Next": s.RESUME_AT_STAGE}],
+            "Default": s.RESERVE_INVENTORY,
+        },
+        s.RESUME_AT_STAGE: {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.resume.stage", "StringEquals": stage, "Next": state}
+                for stage, state in resume_at.items()
+            ],
+            # No Default: an unknown stage fails the run (States.NoChoiceMatched) before any step runs.
+        },
+        # ---- a restart reads where the order stands: a booked shipment is never compensated ----
+        s.LOOK_UP_ORDER: _service_task(
+            integration_arn(DYNAMODB_GET_ITEM, partition),
+            {
+                "TableName": orders_table_name,
+                "Key": {"orderId": {"S.$": "$.orderId"}},
+                "ConsistentRead": True,
+                "ProjectionExpression": "#shipment",
+                "ExpressionAttributeNames": {"#shipment": "shipment"},
+            },
+            retries.for_service(),
+            park,
+            s.WHERE_ORDER_STANDS,
+        )
+        # GetItem answers {"Item": ...} or {} (no order): the Choice tests the path is present before reading it.
+        | {"ResultPath": "$.standing"},
+        s.WHERE_ORDER_STANDS: {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.standing.Item.shipment.M.status.S", "IsPresent": False, "Next": s.RESERVE_INVENTORY},
+                {"Variable": "$.standing.Item.shipment.M.status.S", "StringEquals": "BOOKED", "Next": s.ALREADY_BOOKED},
+            ],
+            # A cancellation marker: a compensation had begun, and it is finished.
+            "Default": s.INTERRUPTED,
+        },
+        s.ALREADY_BOOKED: {"Type": "Pass", "Result": True, "ResultPath": "$.booked", "Next": s.RESERVE_INVENTORY},
+        s.INTERRUPTED: {
+            "Type": "Pass",
+            "Result": {"Error": "FulfillmentInterrupted", "Cause": "The steps stopped while compensating."},
+            "ResultPath": "$.error",
+            "Next": s.CANCEL_SHIPMENT,
+        },
+        # Nothing charged yet: a failed reservation only needs its own release.
+        s.RESERVE_INVENTORY: forward_step(
+            reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_UNLESS_BOOKED
+        ),
+        s.KEEP_RESERVATION: keep_result("reservation", s.PROCESS_PAYMENT),
+        s.PROCESS_PAYMENT: forward_step(
+            process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_UNLESS_BOOKED
+        ),
+        s.KEEP_PAYMENT: keep_result("payment", s.CREATE_SHIPMENT),
+        s.CREATE_SHIPMENT: forward_step(
+            create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.CANCEL_UNLESS_BOOKED
+        ),
+        **{
+            guard: {
                 "Type": "Choice",
-                "Comment": "An operator's resume of a parked order (input resume.stage) skips what is done.",
-                "Choices": [{"Variable": "$.resume", "IsPresent": True, "Next": s.RESUME_AT_STAGE}],
-                "Default": s.RESERVE_INVENTORY,
+                "Comment": "A restart that found the shipment booked never compensates it: an operator looks.",
+                "Choices": [{"Variable": "$.booked", "IsPresent": True, "Next": s.BOOKED_NEEDS_OPERATOR}],
+                "Default": compensation_start,
+            }
+            for guard, compensation_start in (
+                (s.RELEASE_UNLESS_BOOKED, s.RELEASE_INVENTORY),
+                (s.REFUND_UNLESS_BOOKED, s.REFUND_PAYMENT),
+                (s.CANCEL_UNLESS_BOOKED, s.CANCEL_SHIPMENT),
+            )
+        },
+        s.BOOKED_NEEDS_OPERATOR: {
+            "Type": "Pass",
+            "InputPath": "$.error",
+            "ResultPath": "$.attention",
+            "Next": s.NEEDS_OPERATOR,
+        },
+        s.KEEP_SHIPMENT: keep_result("shipment", s.BUILD_RECEIPT),
+        # ---- booked: from here on, only forward (retry, then an operator) ----
+        s.BUILD_RECEIPT: {
+            "Type": "Pass",
+            "Parameters": receipt_body,
+            "ResultPath": "$.receipt",
+            "Next": s.WRITE_RECEIPT,
+        },
+        s.WRITE_RECEIPT: _service_task(
+            integration_arn(S3_PUT_OBJECT, partition),
+            {
+                "Bucket": receipts_bucket_name,
+                "Key.$": _RECEIPT_KEY,
+                "ContentType": "application/json",
+                # An explicit JSON string: the object body is serialised the same way everywhere.
+                "Body.$": "States.JsonToString($.receipt)",
             },
-            s.RESUME_AT_STAGE: {
-                "Type": "Choice",
-                "Choices": [
-                    {"Variable": "$.resume.stage", "StringEquals": stage, "Next": state}
-                    for stage, state in resume_at.items()
-                ],
-                # No Default: an unknown stage fails the execution (States.NoChoiceMatched) before any step runs.
-            },
-            # Nothing charged yet: a failed reservation only needs its own release.
-            s.RESERVE_INVENTORY: forward_step(
-                reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_INVENTORY
+            retries.for_service(),
+            park,
+            s.MARK_FULFILLED,
+        ),
+        s.MARK_FULFILLED: _service_task(
+            integration_arn(DYNAMODB_UPDATE_ITEM, partition),
+            _set_order_status(
+                orders_table_name,
+                "$.orderId",
+                status="FULFILLED",
+                allowed_from=("ACCEPTED",),
+                extra={"shipmentId": {"S.$": "$.shipment.shipmentId"}, "receiptKey": {"S.$": _RECEIPT_KEY}},
             ),
-            s.KEEP_RESERVATION: keep_result("reservation", s.PROCESS_PAYMENT),
-            s.PROCESS_PAYMENT: forward_step(process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_PAYMENT),
-            s.KEEP_PAYMENT: keep_result("payment", s.CREATE_SHIPMENT),
-            s.CREATE_SHIPMENT: forward_step(
-                create_shipment_function_arn, "shipment", s.KEEP_SHIPMENT, s.CANCEL_SHIPMENT
+            # A failed condition means the order was moved by someone else: an operator must look.
+            retries.for_service((CONDITIONAL_CHECK_FAILED,)),
+            park,
+            s.PUT_ORDER_FULFILLED,
+        ),
+        s.PUT_ORDER_FULFILLED: _service_task(
+            integration_arn(EVENTS_PUT_EVENTS, partition),
+            _put_event(
+                event_bus_name,
+                ORDER_FULFILLED,
+                {**_correlated("$"), "shipmentId.$": "$.shipment.shipmentId", "receiptKey.$": _RECEIPT_KEY},
             ),
-            s.KEEP_SHIPMENT: keep_result("shipment", s.BUILD_RECEIPT),
-            # ---- booked: from here on, only forward (retry, then park for an operator) ----
-            s.BUILD_RECEIPT: {
-                "Type": "Pass",
-                "Parameters": receipt_body,
-                "ResultPath": "$.receipt",
-                "Next": s.WRITE_RECEIPT,
-            },
-            s.WRITE_RECEIPT: _service_task(
-                integration_arn(S3_PUT_OBJECT, partition),
+            retries.for_service(),
+            park,
+            s.FULFILLED,
+        ),
+        s.FULFILLED: {"Type": "Succeed"},
+        # ---- not booked: compensate in reverse ----
+        s.CANCEL_SHIPMENT: compensation(cancel_shipment_function_arn, s.REFUND_PAYMENT),
+        s.REFUND_PAYMENT: compensation(refund_payment_function_arn, s.RELEASE_INVENTORY),
+        s.RELEASE_INVENTORY: compensation(release_inventory_function_arn, s.DESCRIBE_FAILURE),
+        s.DESCRIBE_FAILURE: {
+            "Type": "Choice",
+            "Comment": "The customer is told a reason code and a short message, never the raw error.",
+            "Choices": [
+                {"Variable": "$.error.Error", "StringEquals": error, "Next": s.explain(error)}
+                for error in FAILURE_REASONS
+            ],
+            "Default": s.EXPLAIN_FULFILLMENT_ERROR,
+        },
+        **{s.explain(error): explain(reason) for error, reason in FAILURE_REASONS.items()},
+        s.EXPLAIN_FULFILLMENT_ERROR: explain(FULFILLMENT_ERROR),
+        s.MARK_FAILED: _service_task(
+            integration_arn(DYNAMODB_UPDATE_ITEM, partition),
+            _set_order_status(
+                orders_table_name,
+                "$.orderId",
+                status="FAILED",
+                allowed_from=("ACCEPTED",),
+                extra=_reason_attributes("$.failure"),
+            ),
+            retries.for_service((CONDITIONAL_CHECK_FAILED,)),
+            park,
+            s.PUT_ORDER_FAILED,
+        ),
+        s.PUT_ORDER_FAILED: _service_task(
+            integration_arn(EVENTS_PUT_EVENTS, partition),
+            _put_event(
+                event_bus_name,
+                ORDER_FAILED,
+                {**_correlated("$"), "reason.$": "$.failure.reason", "message.$": "$.failure.message"},
+            ),
+            retries.for_service(),
+            park,
+            s.WAS_BUSINESS_FAILURE,
+        ),
+        # Business failures end in Succeed: an out-of-stock item or a declined card is an expected
+        # outcome the steps fully handled (compensated, recorded, announced), and failed runs (and the
+        # parent's alarm) stay reserved for what needs an operator.
+        s.WAS_BUSINESS_FAILURE: {
+            "Type": "Choice",
+            "Comment": "Business failures are expected outcomes: Succeed. Anything else: Fail, so it alarms.",
+            "Choices": [
                 {
-                    "Bucket": receipts_bucket_name,
-                    "Key.$": _RECEIPT_KEY,
-                    "ContentType": "application/json",
-                    # An explicit JSON string: the object body is serialised the same way everywhere.
-                    "Body.$": "States.JsonToString($.receipt)",
+                    "Or": [{"Variable": "$.error.Error", "StringEquals": error} for error in BUSINESS_ERRORS],
+                    "Next": s.FAILED_AND_COMPENSATED,
+                }
+            ],
+            "Default": s.FAILED_UNEXPECTEDLY,
+        },
+        s.FAILED_AND_COMPENSATED: {"Type": "Succeed"},
+        s.FAILED_UNEXPECTEDLY: {
+            "Type": "Fail",
+            "Comment": "Compensated and recorded, but the cause was not a business failure.",
+            "Error": FAILED_UNEXPECTEDLY_ERROR,
+            "CausePath": "States.JsonToString($.error)",
+        },
+        s.NEEDS_OPERATOR: {
+            "Type": "Fail",
+            "Comment": "The parent parks this state (the cause, as JSON); never compensated after booking.",
+            "Error": NEEDS_OPERATOR_ERROR,
+            "CausePath": "States.JsonToString($)",
+        },
+    }
+    _bound_every_task(states, task_timeout_seconds)
+    definition: dict[str, Any] = {
+        "Comment": "orderflow fulfillment steps: reserve, pay, ship, receipt; compensate before shipping",
+        "StartAt": s.START_OR_RESUME,
+        "States": states,
+    }
+    validate_definition(definition)
+    return definition
+
+
+def fulfillment_definition(
+    *,
+    steps_state_machine_arn: str,
+    orders_table_name: str,
+    attention_queue_url: str,
+    retry_interval_seconds: int = 1,
+    retry_backoff_rate: float = 2.0,
+    recovery_max_attempts: int = 10,
+    recovery_max_delay_seconds: int = 300,
+    steps_timeout_seconds: int = 360,
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
+
+    It holds only what needs a STANDARD workflow: its name (``order-<orderId>``, refused a second time for
+    90 days, so an order is fulfilled by one execution), a durable record that can be redriven, and parking.
+    ``RunSteps`` runs :func:`fulfillment_steps_definition` (EXPRESS) with the same input and waits for it
+    (``startExecution.sync:2``); a run that ends well (fulfilled, or a business failure compensated and
+    recorded) ends this execution in one state transition.
+
+    A run that fails is read from the task's cause (the run's description, as JSON):
+
+    * ``NeedsOperator``: the run's own state (its cause) is parked: ``ParkForOperator`` sends it with its
+      error to the attention queue (alarmed), ``MarkForAttention`` records ``attention`` on the order and the
+      execution fails (``ParkedForOperator``). :func:`resume_stage` reads where to resume from that state.
+    * ``FailedUnexpectedly``: compensated and recorded already; the execution fails with the run's error.
+    * anything else (the run was stopped: the 5-minute limit, or it could not be started after the
+      retries): the order input is parked as it is, and resumes from the top (:data:`ResumeStage.RESTART`).
+
+    Parameters
+    ----------
+    steps_state_machine_arn:
+        ARN of the EXPRESS state machine of :func:`fulfillment_steps_definition`.
+    orders_table_name:
+        Name of the orders table.
+    attention_queue_url:
+        URL of the SQS queue where orders that need an operator are parked (alarm on its depth).
+    retry_interval_seconds, retry_backoff_rate:
+        Backoff of every Retrier (see :func:`components.asl.jittered_retry`).
+    recovery_max_attempts, recovery_max_delay_seconds:
+        Retries (and the cap on one wait) of starting the steps and of parking, which must not give up
+        easily: the defaults keep trying for about 15 minutes.
+    steps_timeout_seconds:
+        ``TimeoutSeconds`` of ``RunSteps``: above the steps' 5-minute limit, so only a lost run hits it.
+    partition:
+        The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
+
+    Returns
+    -------
+    dict
+        The ASL document, already validated.
+
+    Raises
+    ------
+    ValueError
+        When a name/ARN is empty or a retry setting is out of range (the message names it).
+    """
+    _require_strings(
+        steps_state_machine_arn=steps_state_machine_arn,
+        orders_table_name=orders_table_name,
+        attention_queue_url=attention_queue_url,
+        partition=partition,
+    )
+    recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
+    s = FulfillmentStates
+    attention = {
+        "M": {
+            "executionArn": {"S.$": "$$.Execution.Id"},
+            "error": {"S.$": "$.parked.error.Error"},
+            "since": {"S.$": "$$.State.EnteredTime"},
+        }
+    }
+
+    def parked(state_path: str, error_path: str) -> dict[str, Any]:
+        return {
+            "Type": "Pass",
+            "Parameters": {"state.$": state_path, "error.$": error_path},
+            "ResultPath": "$.parked",
+            "Next": s.PARK_FOR_OPERATOR,
+        }
+
+    definition: dict[str, Any] = {
+        "Comment": "orderflow fulfillment: one execution per order runs the EXPRESS steps, parks what they leave",
+        "StartAt": s.RUN_STEPS,
+        "States": {
+            s.RUN_STEPS: {
+                "Type": "Task",
+                "Resource": integration_arn(SFN_START_EXECUTION_SYNC, partition),
+                "Comment": "The steps run at least once; their result is not kept (the order row is the record).",
+                "Parameters": {
+                    "StateMachineArn": steps_state_machine_arn,
+                    # Named after the order's execution (and the attempt), to find a run's logs from the order.
+                    "Name.$": "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
+                    "Input.$": "$",
                 },
-                recovery.for_service(),
-                park,
-                s.MARK_FULFILLED,
-            ),
-            s.MARK_FULFILLED: _service_task(
-                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
-                _set_order_status(
-                    orders_table_name,
-                    "$.orderId",
-                    status="FULFILLED",
-                    allowed_from=("ACCEPTED",),
-                    extra={"shipmentId": {"S.$": "$.shipment.shipmentId"}, "receiptKey": {"S.$": _RECEIPT_KEY}},
-                ),
-                # A failed condition means the order was moved by someone else: an operator must look.
-                recovery.for_service((CONDITIONAL_CHECK_FAILED,)),
-                park,
-                s.PUT_ORDER_FULFILLED,
-            ),
-            s.PUT_ORDER_FULFILLED: _service_task(
-                integration_arn(EVENTS_PUT_EVENTS, partition),
-                _put_event(
-                    event_bus_name,
-                    ORDER_FULFILLED,
-                    {**_correlated("$"), "shipmentId.$": "$.shipment.shipmentId", "receiptKey.$": _RECEIPT_KEY},
-                ),
-                recovery.for_service(),
-                park,
-                s.FULFILLED,
-            ),
-            s.FULFILLED: {"Type": "Succeed"},
-            # ---- not booked: compensate in reverse ----
-            s.CANCEL_SHIPMENT: compensation(cancel_shipment_function_arn, s.REFUND_PAYMENT),
-            s.REFUND_PAYMENT: compensation(refund_payment_function_arn, s.RELEASE_INVENTORY),
-            s.RELEASE_INVENTORY: compensation(release_inventory_function_arn, s.DESCRIBE_FAILURE),
-            s.DESCRIBE_FAILURE: {
-                "Type": "Choice",
-                "Comment": "The customer is told a reason code and a short message, never the raw error.",
-                "Choices": [
-                    {"Variable": "$.error.Error", "StringEquals": error, "Next": s.explain(error)}
-                    for error in FAILURE_REASONS
-                ],
-                "Default": s.EXPLAIN_FULFILLMENT_ERROR,
+                "TimeoutSeconds": steps_timeout_seconds,
+                "ResultPath": None,
+                # Only a refused start is retried here: a failed run already retried its own steps.
+                "Retry": [recovery.backoff(list(START_REFUSED_ERRORS))],
+                "Catch": [_catch([STATES_ALL], s.HOW_STEPS_STOPPED, "$.attention")],
+                "End": True,
             },
-            **{s.explain(error): explain(reason) for error, reason in FAILURE_REASONS.items()},
-            s.EXPLAIN_FULFILLMENT_ERROR: explain(FULFILLMENT_ERROR),
-            s.MARK_FAILED: _service_task(
-                integration_arn(DYNAMODB_UPDATE_ITEM, partition),
-                _set_order_status(
-                    orders_table_name,
-                    "$.orderId",
-                    status="FAILED",
-                    allowed_from=("ACCEPTED",),
-                    extra=_reason_attributes("$.failure"),
-                ),
-                recovery.for_service((CONDITIONAL_CHECK_FAILED,)),
-                park,
-                s.PUT_ORDER_FAILED,
-            ),
-            s.PUT_ORDER_FAILED: _service_task(
-                integration_arn(EVENTS_PUT_EVENTS, partition),
-                _put_event(
-                    event_bus_name,
-                    ORDER_FAILED,
-                    {**_correlated("$"), "reason.$": "$.failure.reason", "message.$": "$.failure.message"},
-                ),
-                recovery.for_service(),
-                park,
-                s.WAS_BUSINESS_FAILURE,
-            ),
-            # Business failures end in Succeed: an out-of-stock item or a declined card is an expected
-            # outcome the workflow fully handled (compensated, recorded, announced), and failed
-            # executions (and their alarm) stay reserved for what needs an operator. Exhausted retries
-            # and unexpected errors are compensated the same way but end in Fail so they are seen.
-            s.WAS_BUSINESS_FAILURE: {
+            s.HOW_STEPS_STOPPED: {
                 "Type": "Choice",
-                "Comment": "Business failures are expected outcomes: Succeed. Anything else: Fail, so it alarms.",
+                "Comment": "A failed run's description is the cause (JSON); other errors stopped it from outside.",
+                "Choices": [{"Variable": "$.attention.Error", "StringEquals": TASK_FAILED, "Next": s.READ_STOPPED_RUN}],
+                "Default": s.PARK_ORDER_INPUT,
+            },
+            s.READ_STOPPED_RUN: {
+                "Type": "Pass",
+                "Parameters": {"run.$": "States.StringToJson($.attention.Cause)"},
+                "ResultPath": "$.stopped",
+                "Next": s.WHY_STEPS_FAILED,
+            },
+            s.WHY_STEPS_FAILED: {
+                "Type": "Choice",
                 "Choices": [
+                    # A run that timed out may have no error: rules are tried in order, so this one goes first.
+                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.PARK_ORDER_INPUT},
                     {
-                        "Or": [{"Variable": "$.error.Error", "StringEquals": error} for error in BUSINESS_ERRORS],
-                        "Next": s.FAILED_AND_COMPENSATED,
-                    }
+                        "Variable": "$.stopped.run.Error",
+                        "StringEquals": NEEDS_OPERATOR_ERROR,
+                        "Next": s.PARK_STEPS_STATE,
+                    },
+                    {
+                        "Variable": "$.stopped.run.Error",
+                        "StringEquals": FAILED_UNEXPECTEDLY_ERROR,
+                        "Next": s.FAILED_UNEXPECTEDLY,
+                    },
                 ],
-                "Default": s.FAILED_UNEXPECTEDLY,
+                "Default": s.PARK_ORDER_INPUT,
             },
-            s.FAILED_AND_COMPENSATED: {"Type": "Succeed"},
-            s.FAILED_UNEXPECTEDLY: {
-                "Type": "Fail",
-                "Comment": "Compensated and recorded, but the cause was not a business failure.",
-                "ErrorPath": "$.error.Error",
-                "CausePath": "$.error.Cause",
+            s.PARK_STEPS_STATE: {
+                "Type": "Pass",
+                "Parameters": {"state.$": "States.StringToJson($.stopped.run.Cause)"},
+                "ResultPath": "$.stopped",
+                "Next": s.KEEP_STEPS_STATE,
             },
-            # ---- parked for an operator ----
+            s.KEEP_STEPS_STATE: parked("$.stopped.state", "$.stopped.state.attention"),
+            s.PARK_ORDER_INPUT: parked("$", "$.attention"),
             s.PARK_FOR_OPERATOR: _service_task(
                 integration_arn(SQS_SEND_MESSAGE, partition),
                 {
@@ -844,8 +1083,8 @@ def fulfillment_definition(
                     "MessageBody": {
                         "executionArn.$": "$$.Execution.Id",
                         "orderId.$": "$.orderId",
-                        "error.$": "$.attention",
-                        "state.$": "$",
+                        "error.$": "$.parked.error",
+                        "state.$": "$.parked.state",
                     },
                 },
                 recovery.for_service(),
@@ -872,14 +1111,20 @@ def fulfillment_definition(
             s.PARKED_FOR_OPERATOR: {
                 "Type": "Fail",
                 "Comment": "Parked on the attention queue; never compensated once the shipment is booked.",
-                "ErrorPath": "$.attention.Error",
-                "CausePath": "$.attention.Cause",
+                "ErrorPath": "$.parked.error.Error",
+                "CausePath": "$.parked.error.Cause",
             },
             s.NOT_PARKED: {
                 "Type": "Fail",
                 "Comment": "The attention queue refused the order too: the failed execution is the last record.",
-                "ErrorPath": "$.attention.Error",
-                "CausePath": "$.attention.Cause",
+                "ErrorPath": "$.parked.error.Error",
+                "CausePath": "$.parked.error.Cause",
+            },
+            s.FAILED_UNEXPECTEDLY: {
+                "Type": "Fail",
+                "Comment": "Compensated and recorded by the steps, but the cause was not a business failure.",
+                "Error": FAILED_UNEXPECTEDLY_ERROR,
+                "CausePath": "$.stopped.run.Cause",
             },
         },
     }

@@ -8,11 +8,23 @@ to run them the way AWS would; each bend is listed here with the reason:
   failure of the Lambda service itself, is reported as Lambda does, so the state machines' Retry/Catch apply).
 * ``StateTaskServiceSfn._normalise_parameters`` is a no-op in moto, so ``StateMachineArn``/``Name``/
   ``Input`` reach botocore unchanged and fail validation; the patch maps them to the API's members.
+* ``StateTaskServiceSfn._normalise_response`` is a no-op too, so ``startExecution.sync``/``.sync:2`` read
+  ``ExecutionArn`` from botocore's ``executionArn`` and fail (``States.Runtime``); the patch names the
+  response's members as the integration returns them (``ExecutionArn``, ``Status``, ``Output``…), so the child
+  runs to completion and the Task returns its description (``:2``: ``Output`` as JSON), or fails with
+  ``States.TaskFailed`` whose cause is that description when the child fails.
 * ``retrier_decl.time`` really sleeps between retries and ``jitter_strategy_decl.random`` draws the
   jitter: both are replaced by :class:`RetryClock`, which records every interval and never sleeps.
+* moto lets an EXPRESS execution run as long as it takes (and tells its interpreter every machine is
+  STANDARD); AWS stops it at 5 minutes. ``Program._eval_body`` is wrapped so that :class:`ExpressTimeLimit`
+  counts each EXPRESS execution's virtual seconds (its retry waits, plus what a fault says a hung attempt
+  lasted) and times the execution out (``States.Timeout``, status ``TIMED_OUT``) when they pass
+  :data:`EXPRESS_MAX_SECONDS`; the wrapper of ``_get_start_execution_worker`` tells it which are EXPRESS.
 * Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
   honours ``Environment.mock_test_case``: ``Execution._get_start_execution_worker`` is wrapped to hand
   an armed :class:`~moto.stepfunctions.parser.mocking.mock_config.MockTestCase` to the worker.
+* ``StateTaskServiceSfn._from_error`` names an API error ``StepFunctions.<code>Exception`` even when the code
+  already ends in ``Exception`` (``ThrottlingExceptionException``): the patch names it once.
 * ``StateTaskServiceDynamoDB._from_error`` turns every non-botocore error into
   ``DynamoDB.AmazonDynamoDBException``, so a mocked ``Throw`` on a DynamoDB Task loses its error name
   (the other integrations keep it): the patch passes the mocked failure through, as Step Functions Local
@@ -65,7 +77,12 @@ from moto.core.exceptions import JsonRESTError
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
 from moto.stepfunctions.parser import utils as sfn_parser_utils
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import (
+    ExecutionTimedOutEventDetails,
+    HistoryEventType,
+    StateMachineType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -73,6 +90,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
@@ -178,6 +196,61 @@ def normalise_sfn_parameters(original: Callable[..., None]) -> Callable[..., Non
             parameters[member] = parameters.pop(key)
 
     return normalise
+
+
+def _pascal_members(value: Any) -> Any:
+    """Members of a Step Functions response as an integration returns them: ``executionArn`` → ``ExecutionArn``."""
+    if not isinstance(value, dict):
+        return value
+    # Input and Output are the executions' own data: their keys are left as they are.
+    return {
+        key[:1].upper() + key[1:]: item if key in ("input", "output") else _pascal_members(item)
+        for key, item in value.items()
+    }
+
+
+def normalise_sfn_response(original: Callable[..., None]) -> Callable[..., None]:
+    """``StateTaskServiceSfn._normalise_response`` naming a response's members as the integration does."""
+
+    def normalise(
+        self: StateTaskServiceSfn,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original(self, response, boto_service_name, service_action_name)
+        if isinstance(response, dict):
+            renamed = _pascal_members(response)
+            response.clear()
+            response.update(renamed)
+
+    return normalise
+
+
+def _sfn_error_names(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``StateTaskServiceSfn._from_error`` naming an API error ``StepFunctions.<code>`` once, as AWS does.
+
+    moto appends ``Exception`` to every code, so ``ExecutionAlreadyExists`` becomes the documented
+    ``StepFunctions.ExecutionAlreadyExistsException`` but ``ThrottlingException`` becomes
+    ``StepFunctions.ThrottlingExceptionException``, which no Retrier names.
+    """
+
+    def from_error(self: StateTaskServiceSfn, env: Any, ex: Exception) -> Any:
+        event = original(self, env, ex)
+        name = str(event.error_name.error_name)
+        if isinstance(ex, ClientError) and name.endswith("ExceptionException"):
+            fixed = name.removesuffix("Exception")
+            details = dict(event.event_details.get("taskFailedEventDetails") or {})
+            details["error"] = fixed
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName(fixed),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=cast("EventDetails", {"taskFailedEventDetails": TaskFailedEventDetails(**details)}),
+            )
+        return event
+
+    return from_error
 
 
 def object_created_event(*, account: str, region: str, bucket: Any, key: Any, event_name: str) -> dict[str, Any]:
@@ -304,6 +377,8 @@ class RetryClock:
         self._lock = threading.Lock()
         self._ceilings: dict[str, list[float]] = {}
         self.waits: list[RetryWait] = []
+        self.on_wait: Callable[[float], None] = lambda seconds: None
+        """Told every wait once it is recorded (the EXPRESS time limit spends it)."""
 
     def uniform(self, low: float, high: float) -> float:
         """Draw a jittered wait in ``[low, high]`` and remember ``high`` as its ceiling."""
@@ -319,12 +394,116 @@ class RetryClock:
             # No jitter draw means JitterStrategy NONE: the wait is its own ceiling.
             ceiling = pending.pop(0) if pending else float(seconds)
             self.waits.append(RetryWait(ceiling=ceiling, seconds=float(seconds), thread=thread))
+        self.on_wait(float(seconds))
 
     def clear(self) -> None:
         """Forget every recorded wait."""
         with self._lock:
             self._ceilings.clear()
             self.waits.clear()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The EXPRESS time limit, on the virtual clock
+# ---------------------------------------------------------------------------------------------------
+
+EXPRESS_MAX_SECONDS: Final = 300.0
+"""Step Functions quotas, "Maximum execution time": Express, 5 minutes
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html); a run that reaches it times out."""
+
+
+class ExpressTimeLimitReached(BaseException):
+    """Raised in an EXPRESS execution's thread when its virtual time passes the limit.
+
+    A ``BaseException``: the interpreter handles every ``Exception`` of a state (a Retrier or Catch would take
+    it), and an execution's time limit is not a state's error.
+    """
+
+
+@dataclass
+class _ExpressRun:
+    env: Any
+    spent: float = 0.0
+
+
+class ExpressTimeLimit:
+    """The virtual seconds each running EXPRESS execution has spent, and its timeout when they pass the limit.
+
+    An execution's states run on one interpreter thread, which also records its retry waits and runs its Lambda
+    handlers in-process, so the count is kept per thread. Spending outside an EXPRESS execution counts nothing.
+
+    Parameters
+    ----------
+    limit_seconds:
+        The longest an EXPRESS execution may run (:data:`EXPRESS_MAX_SECONDS`).
+    """
+
+    def __init__(self, limit_seconds: float = EXPRESS_MAX_SECONDS) -> None:
+        self.limit_seconds = limit_seconds
+        self._current = threading.local()
+        self.timed_out: list[str] = []
+        """Names of the executions timed out, in order."""
+        self._express: set[str] = set()
+        self._lock = threading.Lock()
+
+    def note_express(self, execution_arn: str) -> None:
+        """Say that an execution about to start belongs to an EXPRESS state machine."""
+        with self._lock:
+            self._express.add(execution_arn)
+
+    def spend(self, seconds: float) -> None:
+        """Count ``seconds`` for the EXPRESS execution of this thread; past the limit, stop it.
+
+        Raises
+        ------
+        ExpressTimeLimitReached
+            When the execution has now run longer than the limit.
+        """
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        if run is None:
+            return
+        run.spent += seconds
+        if run.spent > self.limit_seconds:
+            raise ExpressTimeLimitReached(f"{run.spent:g} s > {self.limit_seconds:g} s")
+
+    def spent(self) -> float | None:
+        """Seconds the EXPRESS execution of this thread has spent (None outside one)."""
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        return None if run is None else run.spent
+
+    def enforce(self, original: Callable[[Program, Any], None]) -> Callable[[Program, Any], None]:
+        """``Program._eval_body`` counting an EXPRESS execution's time and timing it out as AWS does."""
+
+        def eval_body(program: Program, env: Any) -> None:
+            arn = str(env.states.context_object.context_object_data["Execution"]["Id"])
+            with self._lock:
+                express = env.execution_type == StateMachineType.EXPRESS or arn in self._express
+            if not express or env.is_frame():
+                original(program, env)
+                return
+            self._current.run = _ExpressRun(env)
+            try:
+                original(program, env)
+            except ExpressTimeLimitReached as reached:
+                self.timed_out.append(str(env.states.context_object.context_object_data["Execution"]["Name"]))
+                env.set_timed_out()
+                env.event_manager.add_event(
+                    context=env.event_history_context,
+                    event_type=HistoryEventType.ExecutionTimedOut,
+                    # EventDetails is a total TypedDict in moto's stubs; moto itself passes one member, as here.
+                    event_details=cast(
+                        "EventDetails",
+                        {
+                            "executionTimedOutEventDetails": ExecutionTimedOutEventDetails(
+                                error="States.Timeout", cause=f"The EXPRESS execution ran past its limit ({reached})."
+                            )
+                        },
+                    ),
+                )
+            finally:
+                self._current.run = None
+
+        return eval_body
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -352,9 +531,14 @@ class ArmedTestCases:
             return self._by_execution.pop(execution_name, None)
 
 
-def _worker_with_test_case(original: Callable[[Execution], Any], armed: ArmedTestCases) -> Callable[..., Any]:
+def _worker_with_test_case(
+    original: Callable[[Execution], Any], armed: ArmedTestCases, express: ExpressTimeLimit
+) -> Callable[..., Any]:
     def get_worker(self: Execution) -> Any:
         worker = original(self)
+        # moto hands every execution's interpreter the type STANDARD (sm_type); the machine knows its own.
+        if getattr(self.state_machine, "type", "STANDARD") == "EXPRESS":
+            express.note_express(self.exec_arn)
         test_case = armed.take(self.name)
         if test_case is not None:
             # moto builds the worker with mock_test_case=None; its Environment reads this attribute.
@@ -499,6 +683,11 @@ def injected_client_error(service: str, operation: str, kind: Literal["error", "
     return ClientError(response, operation)
 
 
+_INTEGRATION_POLLS: Final = frozenset({("stepfunctions", "DescribeExecution")})
+"""Calls an integration makes to follow its own work (``.sync`` waiting for a child execution), which no state
+makes: AWS follows the child inside the service, so they are never faulted as a Task's call would be."""
+
+
 class _FaultableClient:
     """A Task state's boto3 client whose API calls consult the world's :class:`ServiceFaultInjector`."""
 
@@ -512,6 +701,9 @@ class _FaultableClient:
         if operation is None:
             return attribute
         service = self._client.meta.service_model.service_name
+
+        if (service, operation) in _INTEGRATION_POLLS:
+            return attribute
 
         def call(**parameters: Any) -> Any:
             kind = self._seams.service_faults.decide(service, operation, parameters)
@@ -601,10 +793,13 @@ def join_interpreter_threads(timeout_seconds: float = 60.0) -> bool:
 PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (LambdaSimpleBackend, "invoke"),
     (StateTaskServiceSfn, "_normalise_parameters"),
+    (StateTaskServiceSfn, "_normalise_response"),
+    (StateTaskServiceSfn, "_from_error"),
     (StateTaskServiceDynamoDB, "_from_error"),
     (StateTaskServiceEvents, "_from_error"),
     (retrier_decl, "time"),
     (jitter_strategy_decl, "random"),
+    (Program, "_eval_body"),
     (Execution, "_get_start_execution_worker"),
     (s3_notifications, "send_event"),
     (AmazonStateLanguageParser, "parse"),
@@ -623,6 +818,10 @@ class MotoSeams:
     retry_clock: RetryClock = field(default_factory=RetryClock)
     armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
     service_faults: ServiceFaultInjector = field(default_factory=ServiceFaultInjector)
+    express_limit: ExpressTimeLimit = field(default_factory=ExpressTimeLimit)
+
+    def __post_init__(self) -> None:
+        self.retry_clock.on_wait = self.express_limit.spend
 
 
 @contextmanager
@@ -667,16 +866,21 @@ def patched_moto(
             "_normalise_parameters",
             normalise_sfn_parameters(StateTaskServiceSfn._normalise_parameters),
         )
+        replace(
+            StateTaskServiceSfn, "_normalise_response", normalise_sfn_response(StateTaskServiceSfn._normalise_response)
+        )
+        replace(StateTaskServiceSfn, "_from_error", _sfn_error_names(StateTaskServiceSfn._from_error))
         replace(StateTaskServiceDynamoDB, "_from_error", _keep_mocked_failures(StateTaskServiceDynamoDB._from_error))
         replace(
             StateTaskServiceEvents, "_from_error", _event_errors_as_task_failures(StateTaskServiceEvents._from_error)
         )
         replace(retrier_decl, "time", seams.retry_clock)
         replace(jitter_strategy_decl, "random", seams.retry_clock)
+        replace(Program, "_eval_body", seams.express_limit.enforce(Program._eval_body))
         replace(
             Execution,
             "_get_start_execution_worker",
-            _worker_with_test_case(Execution._get_start_execution_worker, seams.armed_test_cases),
+            _worker_with_test_case(Execution._get_start_execution_worker, seams.armed_test_cases, seams.express_limit),
         )
         # moto.s3.models calls notifications.send_event through the module: patching it there suffices.
         if s3_models.notifications is not s3_notifications:

@@ -40,7 +40,7 @@ def resume_execution_name(order_id: str, parked_execution_arn: str) -> str:
     return f"{execution_name(order_id)}-resume-{attempt}"
 
 
-PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume")
+PARKING_FIELDS: Final = ("attention", "markError", "parkingError", "resume", "stopped", "parked", "standing")
 """What parking added to a fulfillment's state; the execution that resumes it starts without them."""
 
 

@@ -46,7 +46,8 @@ def test_the_order_flow_is_connected(dev_run: ProgramRun) -> None:
         ("events_bus_orders", "events_rule_order_placed"),
         ("events_rule_order_placed", "states_customer_status_workflow"),
         ("states_customer_status_workflow", "states_fulfillment"),
-        ("states_fulfillment", "s3_receipts"),
+        ("states_fulfillment", "states_fulfillment_steps"),
+        ("states_fulfillment_steps", "s3_receipts"),
         ("s3_receipts", "events_default_bus"),
         ("lambda_notify", "iot_topics_orders_customerid_orderid"),
         ("events_rule_audit", "sqs_order_audit"),
@@ -80,6 +81,7 @@ def test_each_concern_is_one_cluster(dev_run: ProgramRun) -> None:
         "orchestration": {
             "states_customer_status_workflow",
             "states_fulfillment",
+            "states_fulfillment_steps",
             "lambda_reserve_inventory",
             "lambda_customer_status",
         },

@@ -36,6 +36,12 @@ def fulfilments(flow: OrderFlow) -> dict[str, Any]:
     return {execution.name: execution for execution in flow.executions("fulfillment")}
 
 
+def steps_of(flow: OrderFlow, fulfilment: str) -> Any:
+    """The run of the fulfillment steps (EXPRESS) a fulfillment execution started first (``<name>-0``)."""
+    [run] = [execution for execution in flow.executions("fulfillment-steps") if execution.name == f"{fulfilment}-0"]
+    return run
+
+
 def test_an_order_parked_after_booking_is_finished_once_by_the_redrive(
     flow: OrderFlow, recorded_program: ProgramRun, capsys: pytest.CaptureFixture[str], outputs: Path
 ) -> None:
@@ -58,9 +64,9 @@ def test_an_order_parked_after_booking_is_finished_once_by_the_redrive(
     assert run.code == 0, run.err
     assert visible(flow, attention_url(recorded_program)) == 0
     resumed = fulfilments(flow)[f"order-{order_id}-resume-1"]
-    assert resumed.status == "SUCCEEDED"
-    # It entered at the receipt: nothing reserved, charged or booked again.
-    assert resumed.states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.BUILD_RECEIPT)
+    assert (resumed.status, resumed.states) == ("SUCCEEDED", (S.RUN_STEPS,))
+    # Its steps entered at the receipt: nothing reserved, charged or booked again.
+    assert steps_of(flow, resumed.name).states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.BUILD_RECEIPT)
     order = flow.item("orders", {"orderId": order_id})
     assert (order["status"], order["shipment"]["status"]) == ("FULFILLED", "BOOKED")
     assert flow.item("payments", {"orderId": order_id})["status"] == "CHARGED"
@@ -90,7 +96,7 @@ def test_an_order_parked_in_compensation_is_compensated_and_failed_once(
     flow.router.pump()
 
     assert run.code == 0, run.err
-    resumed = fulfilments(flow)[f"order-{order_id}-resume-1"]
+    resumed = steps_of(flow, f"order-{order_id}-resume-1")
     assert resumed.states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.CANCEL_SHIPMENT)
     assert S.PROCESS_PAYMENT not in resumed.states
     order = flow.item("orders", {"orderId": order_id})
@@ -144,6 +150,8 @@ def test_a_target_outside_the_stack_is_refused_unless_allowed(
         ({"shipment": {"shipmentId": "s"}, "error": {"Error": "x"}}, ResumeStage.FINISH),
         ({"failure": {"reason": "OUT_OF_STOCK"}, "error": {"Error": "OutOfStock"}}, ResumeStage.RECORD_FAILURE),
         ({"error": {"Error": "TransientDependencyError"}}, ResumeStage.COMPENSATE),
+        # The steps stopped where nothing says (the 5-minute limit): the order runs them again from the top.
+        ({"orderId": "o-1", "attention": {"Error": "States.Timeout"}}, ResumeStage.RESTART),
     ],
 )
 def test_the_stage_comes_from_the_parked_state_and_a_booked_shipment_always_means_finish(

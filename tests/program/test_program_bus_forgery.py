@@ -18,7 +18,7 @@ from tests.program.recorded import as_list, statements
 BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 ROLE = "aws:iam/role:Role"
 ORDER_SOURCE = "orderflow.orders"
-PUBLISHERS = ("create-order-role", "customer-status-workflow-role", "fulfillment-role")
+PUBLISHERS = ("create-order-role", "customer-status-workflow-role", "fulfillment-steps-role")
 
 
 def _matches(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:

@@ -55,7 +55,7 @@ def test_every_publisher_puts_only_its_own_source_and_detail_types(stack_run: Pr
     assert publishers == {
         "create-order-policy": ([ORDER_SOURCE], ["OrderPlaced"]),
         "customer-status-workflow-policy": ([ORDER_SOURCE], ["OrderAccepted", "OrderRejected"]),
-        "fulfillment-policy": ([ORDER_SOURCE], ["OrderFailed", "OrderFulfilled"]),
+        "fulfillment-steps-policy": ([ORDER_SOURCE], ["OrderFailed", "OrderFulfilled"]),
         # The default bus forwards the receipts bucket's object events, and nothing else.
         "orders-invoke-policy": (["aws.s3"], ["Object Created"]),
     }
@@ -106,7 +106,7 @@ def test_shipment_steps_touch_only_the_shipment_of_an_order(stack_run: ProgramRu
 
 
 def test_the_fulfillment_writes_only_under_the_receipts_prefix(stack_run: ProgramRun) -> None:
-    policy = role_policies(stack_run)["fulfillment-policy"]
+    policy = role_policies(stack_run)["fulfillment-steps-policy"]
     [statement] = [s for s in policy if "s3:PutObject" in as_list(s["Action"])]
     bucket = stack_run.outputs["receiptsBucketName"]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.asl import AslPolicyError, derive_policy_statements
-from orderflow.workflows import customer_status_definition, fulfillment_definition
+from orderflow.workflows import customer_status_definition, fulfillment_definition, fulfillment_steps_definition
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -75,9 +75,8 @@ def fulfillment(**overrides: str) -> dict[str, Any]:
         "orders_table_name": "orders-table",
         "event_bus_name": "orderflow-bus",
         "receipts_bucket_name": "orderflow-receipts",
-        "attention_queue_url": queue_url("fulfillment-attention"),
     }
-    return fulfillment_definition(**(names | overrides))
+    return fulfillment_steps_definition(**(names | overrides))
 
 
 # ---- the two real workflows ----------------------------------------------------------------
@@ -114,12 +113,13 @@ def test_fulfillment_role_gets_exactly_what_it_calls() -> None:
     definition = fulfillment()
 
     assert derive(definition) == {
+        # GetItem: a restart reads where the order stands.
+        "dynamodb:GetItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "dynamodb:UpdateItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
         "events:PutEvents": [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orderflow-bus"],
         "lambda:InvokeFunction": sorted([fn(n) for n in names] + [f"{fn(n)}:*" for n in names]),
         # Only where receipts are written: the Key is States.Format('receipts/{}/{}.json', ...).
         "s3:PutObject": ["arn:aws:s3:::orderflow-receipts/receipts/*"],
-        "sqs:SendMessage": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:fulfillment-attention"],
     }
     assert conditions(definition) == {
         "events:PutEvents": {
@@ -128,6 +128,26 @@ def test_fulfillment_role_gets_exactly_what_it_calls() -> None:
                 "events:source": ["orderflow.orders"],
             }
         }
+    }
+
+
+def test_the_fulfillment_parent_may_run_its_steps_synchronously_and_park_nothing_more() -> None:
+    steps = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:orderflow-dev-fulfillment-steps"
+    definition = fulfillment_definition(
+        steps_state_machine_arn=steps, orders_table_name="orders-table", attention_queue_url=queue_url("attention")
+    )
+    # startExecution.sync:2, as the Step Functions IAM policies page lists for a synchronous nested workflow.
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    executions = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:orderflow-dev-fulfillment-steps:*"
+    assert derive(definition) == {
+        "dynamodb:UpdateItem": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-table"],
+        "events:DescribeRule": [rule],
+        "events:PutRule": [rule],
+        "events:PutTargets": [rule],
+        "sqs:SendMessage": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:attention"],
+        "states:DescribeExecution": [executions],
+        "states:StartExecution": [steps],
+        "states:StopExecution": [executions],
     }
 
 
@@ -382,7 +402,11 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         "'aws-sdk:s3:getObject' is not known",
     ),
     ("callback-pattern", integration("lambda:invoke.waitForTaskToken", FunctionName="f"), "is not known"),
-    ("sync-pattern", integration("states:startExecution.sync:2", StateMachineArn=FULFILLMENT_ARN), "is not known"),
+    (
+        "sync-pattern",
+        integration("states:startExecution.waitForTaskToken", StateMachineArn=FULFILLMENT_ARN),
+        "is not known",
+    ),
     ("activity", {"Resource": f"arn:aws:states:{REGION}:{ACCOUNT}:activity:work"}, "unsupported Task Resource"),
     ("jsonpath-function", integration("lambda:invoke", **{"FunctionName.$": "$.fn"}), "FunctionName is a JSONPath"),
     ("jsonpath-table", integration("dynamodb:putItem", **{"TableName.$": "$.t"}), "TableName is a JSONPath"),
@@ -491,9 +515,9 @@ def task_resources(definition: dict[str, Any]) -> set[str]:
 def test_the_workflows_call_the_integrations_of_the_commercial_partition_by_default() -> None:
     assert task_resources(fulfillment()) == {
         "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::dynamodb:getItem",
         "arn:aws:states:::dynamodb:updateItem",
         "arn:aws:states:::events:putEvents",
-        "arn:aws:states:::sqs:sendMessage",
         "arn:aws:states:::aws-sdk:s3:putObject",
     }
 

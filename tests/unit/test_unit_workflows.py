@@ -16,12 +16,17 @@ from orderflow.workflows import (
     CONDITIONAL_CHECK_FAILED,
     CUSTOMER_BLOCKED,
     EXECUTION_ALREADY_EXISTS,
+    FAILED_UNEXPECTEDLY_ERROR,
     FAILURE_REASONS,
     FULFILLMENT_ERROR,
+    NEEDS_OPERATOR_ERROR,
     CustomerStatusStates,
     FulfillmentStates,
+    ResumeStage,
     customer_status_definition,
     fulfillment_definition,
+    fulfillment_steps_definition,
+    resume_stage,
     worst_case_duration_seconds,
 )
 
@@ -43,6 +48,10 @@ FULFILLMENT_INPUTS = {
     "orders_table_name": "orders",
     "event_bus_name": "orderflow",
     "receipts_bucket_name": "receipts-bucket",
+}
+PARENT_INPUTS = {
+    "steps_state_machine_arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:fulfillment-steps",
+    "orders_table_name": "orders",
     "attention_queue_url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/fulfillment-attention",
 }
 LAMBDA_RETRY_ERRORS = ["TransientDependencyError", *TRANSIENT_LAMBDA_ERRORS]
@@ -53,10 +62,17 @@ def customer_status(**overrides: Any) -> dict[str, Any]:
 
 
 def fulfillment(**overrides: Any) -> dict[str, Any]:
-    return fulfillment_definition(**{**FULFILLMENT_INPUTS, **overrides})
+    """The fulfillment steps (EXPRESS child): every step of the order."""
+    return fulfillment_steps_definition(**{**FULFILLMENT_INPUTS, **overrides})
 
 
-BUILDERS = {"customer-status": customer_status, "fulfillment": fulfillment}
+def parent(**overrides: Any) -> dict[str, Any]:
+    """The fulfillment workflow (STANDARD parent): one execution per order, parking."""
+    return fulfillment_definition(**{**PARENT_INPUTS, **overrides})
+
+
+BUILDERS = {"customer-status": customer_status, "fulfillment-steps": fulfillment}
+EXPRESS_BUILDERS = {"customer-status": customer_status, "fulfillment-steps": fulfillment}
 
 
 def tasks(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -158,15 +174,11 @@ COMPENSATIONS = (
     FulfillmentStates.RELEASE_INVENTORY,
 )
 RECOVERY_STATES = (
-    FulfillmentStates.WRITE_RECEIPT,
-    FulfillmentStates.MARK_FULFILLED,
-    FulfillmentStates.PUT_ORDER_FULFILLED,
-    FulfillmentStates.MARK_FAILED,
-    FulfillmentStates.PUT_ORDER_FAILED,
+    FulfillmentStates.RUN_STEPS,
     FulfillmentStates.PARK_FOR_OPERATOR,
     FulfillmentStates.MARK_FOR_ATTENTION,
 )
-"""Tasks that must not give up easily: after the shipment is booked, recording a failure, parking."""
+"""Parent Tasks that must not give up easily: starting the steps, parking."""
 
 
 @pytest.mark.parametrize("workflow", sorted(BUILDERS))
@@ -197,7 +209,7 @@ def test_parking_for_redrive_outlasts_the_other_steps_within_the_express_limit()
 
 
 def test_recovery_settings_reach_the_steps_that_must_not_give_up() -> None:
-    definition = fulfillment(recovery_max_attempts=14, recovery_max_delay_seconds=600)
+    definition = parent(recovery_max_attempts=14, recovery_max_delay_seconds=600)
 
     recovering = {
         name
@@ -213,7 +225,7 @@ def test_recovery_settings_reach_the_steps_that_must_not_give_up() -> None:
 )
 def test_bad_recovery_settings_are_refused(kwargs: dict[str, Any], argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
-        fulfillment(**kwargs)
+        parent(**kwargs)
 
 
 @pytest.mark.parametrize("argument", sorted(CUSTOMER_STATUS_INPUTS))
@@ -226,6 +238,12 @@ def test_customer_status_refuses_an_empty_input_naming_it(argument: str) -> None
 def test_fulfillment_refuses_an_empty_input_naming_it(argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         fulfillment(**{argument: ""})
+
+
+@pytest.mark.parametrize("argument", sorted(PARENT_INPUTS))
+def test_the_parent_refuses_an_empty_input_naming_it(argument: str) -> None:
+    with pytest.raises(ValueError, match=argument):
+        parent(**{argument: ""})
 
 
 # ---- customer-status -----------------------------------------------------------------------
@@ -406,9 +424,12 @@ def test_receipt_is_written_under_the_contract_key() -> None:
 def test_failures_before_the_shipment_is_booked_compensate_in_reverse(state: str, compensation_start: str) -> None:
     definition = fulfillment()
 
-    assert definition["States"][state]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": compensation_start}
-    ]
+    [catcher] = definition["States"][state]["Catch"]
+    assert (catcher["ErrorEquals"], catcher["ResultPath"]) == (["States.ALL"], "$.error")
+    # Through a guard: a restart that found the shipment booked never compensates it.
+    guard = definition["States"][catcher["Next"]]
+    assert guard["Default"] == compensation_start
+    assert guard["Choices"] == [{"Variable": "$.booked", "IsPresent": True, "Next": F.BOOKED_NEEDS_OPERATOR}]
     assert path_from(definition, F.CANCEL_SHIPMENT) == [
         F.CANCEL_SHIPMENT,
         F.REFUND_PAYMENT,
@@ -423,12 +444,12 @@ def test_after_the_shipment_is_booked_the_workflow_only_recovers_forward(state: 
     states = definition["States"]
 
     assert states[state]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.NEEDS_OPERATOR}
     ]
     # Nothing reachable from the booked shipment refunds the payment or gives the stock back.
     reachable = reachable_from(definition, F.KEEP_SHIPMENT)
     assert not reachable & {F.CANCEL_SHIPMENT, F.REFUND_PAYMENT, F.RELEASE_INVENTORY, F.MARK_FAILED}
-    assert reachable >= {F.FULFILLED, F.PARKED_FOR_OPERATOR}
+    assert reachable >= {F.FULFILLED, F.NEEDS_OPERATOR}
 
 
 def reachable_from(definition: dict[str, Any], start: str) -> set[str]:
@@ -465,7 +486,7 @@ def test_a_compensation_that_still_fails_is_parked_for_an_operator(state: str) -
     assert compensation["ResultPath"] is None
     assert compensation["Retry"][0]["MaxAttempts"] == 7
     assert compensation["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.NEEDS_OPERATOR}
     ]
 
 
@@ -517,8 +538,8 @@ def test_business_failures_succeed_and_anything_else_fails() -> None:
     assert states[choice["Default"]] | {"Comment": ""} == {
         "Type": "Fail",
         "Comment": "",
-        "ErrorPath": "$.error.Error",
-        "CausePath": "$.error.Cause",
+        "Error": FAILED_UNEXPECTEDLY_ERROR,
+        "CausePath": "States.JsonToString($.error)",
     }
 
 
@@ -527,22 +548,72 @@ def test_recording_a_failure_is_parked_when_it_cannot_be_done() -> None:
 
     for state in (F.MARK_FAILED, F.PUT_ORDER_FAILED):
         assert states[state]["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.PARK_FOR_OPERATOR}
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.NEEDS_OPERATOR}
         ], state
 
 
+def test_a_step_left_for_an_operator_ends_the_run_with_its_whole_state_as_the_cause() -> None:
+    assert fulfillment()["States"][F.NEEDS_OPERATOR] | {"Comment": ""} == {
+        "Type": "Fail",
+        "Comment": "",
+        "Error": NEEDS_OPERATOR_ERROR,
+        "CausePath": "States.JsonToString($)",
+    }
+
+
+def test_the_parent_runs_the_steps_once_and_ends_in_one_transition() -> None:
+    run = parent()["States"][F.RUN_STEPS]
+
+    assert parent()["StartAt"] == F.RUN_STEPS
+    assert run["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert run["Parameters"] == {
+        "StateMachineArn": PARENT_INPUTS["steps_state_machine_arn"],
+        "Name.$": "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
+        "Input.$": "$",
+    }
+    assert run["End"] is True and run["ResultPath"] is None
+    # A failed run already retried its steps: only a refused start is retried.
+    # Not a 5xx: that run may have started, and a second one beside it could compensate what the first booked.
+    assert [r["ErrorEquals"] for r in run["Retry"]] == [
+        ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.ThrottlingException"]
+    ]
+    assert run["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.HOW_STEPS_STOPPED}]
+
+
+def test_the_parent_parks_a_run_s_state_or_else_the_order_and_never_parks_a_recorded_failure() -> None:
+    states = parent()["States"]
+
+    assert states[F.HOW_STEPS_STOPPED]["Choices"] == [
+        {"Variable": "$.attention.Error", "StringEquals": "States.TaskFailed", "Next": F.READ_STOPPED_RUN}
+    ]
+    assert states[F.HOW_STEPS_STOPPED]["Default"] == F.PARK_ORDER_INPUT
+    why = states[F.WHY_STEPS_FAILED]
+    assert why["Choices"][0] == {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": F.PARK_ORDER_INPUT}
+    assert {rule["StringEquals"]: rule["Next"] for rule in why["Choices"][1:]} == {
+        NEEDS_OPERATOR_ERROR: F.PARK_STEPS_STATE,
+        FAILED_UNEXPECTEDLY_ERROR: F.FAILED_UNEXPECTEDLY,
+    }
+    assert why["Default"] == F.PARK_ORDER_INPUT
+    assert states[F.KEEP_STEPS_STATE]["Parameters"] == {
+        "state.$": "$.stopped.state",
+        "error.$": "$.stopped.state.attention",
+    }
+    assert states[F.PARK_ORDER_INPUT]["Parameters"] == {"state.$": "$", "error.$": "$.attention"}
+    assert states[F.FAILED_UNEXPECTEDLY]["Type"] == "Fail"
+
+
 def test_parking_sends_the_state_and_its_error_then_marks_the_order() -> None:
-    states = fulfillment()["States"]
+    states = parent()["States"]
 
     park = states[F.PARK_FOR_OPERATOR]
     assert park["Resource"] == "arn:aws:states:::sqs:sendMessage"
     assert park["Parameters"] == {
-        "QueueUrl": FULFILLMENT_INPUTS["attention_queue_url"],
+        "QueueUrl": PARENT_INPUTS["attention_queue_url"],
         "MessageBody": {
             "executionArn.$": "$$.Execution.Id",
             "orderId.$": "$.orderId",
-            "error.$": "$.attention",
-            "state.$": "$",
+            "error.$": "$.parked.error",
+            "state.$": "$.parked.state",
         },
     }
     assert park["Next"] == F.MARK_FOR_ATTENTION
@@ -556,9 +627,37 @@ def test_parking_sends_the_state_and_its_error_then_marks_the_order() -> None:
     assert states[F.PARKED_FOR_OPERATOR] | {"Comment": ""} == {
         "Type": "Fail",
         "Comment": "",
-        "ErrorPath": "$.attention.Error",
-        "CausePath": "$.attention.Cause",
+        "ErrorPath": "$.parked.error.Error",
+        "CausePath": "$.parked.error.Cause",
     }
+
+
+@pytest.mark.parametrize(
+    ("state", "stage"),
+    [
+        ({"orderId": "o", "shipment": {}, "error": {}}, ResumeStage.FINISH),
+        ({"orderId": "o", "failure": {}, "error": {}}, ResumeStage.RECORD_FAILURE),
+        ({"orderId": "o", "error": {}}, ResumeStage.COMPENSATE),
+        ({"orderId": "o", "attention": {}}, ResumeStage.RESTART),
+        ({"orderId": "o", "booked": True, "error": {}}, ResumeStage.RESTART),
+    ],
+)
+def test_a_parked_state_resumes_where_it_stopped_and_a_bare_order_restarts(state: dict[str, Any], stage: str) -> None:
+    assert resume_stage(state) == stage
+    assert fulfillment()["States"][F.RESUME_AT_STAGE]["Choices"][0]["StringEquals"] in {
+        ResumeStage.RESTART,
+        ResumeStage.FINISH,
+    }
+
+
+@pytest.mark.parametrize("workflow", sorted(EXPRESS_BUILDERS))
+def test_every_express_run_ends_within_the_five_minute_limit_even_if_every_attempt_times_out(workflow: str) -> None:
+    # 300 s: the EXPRESS maximum duration (Step Functions quotas); every Task has TimeoutSeconds.
+    assert worst_case_duration_seconds(EXPRESS_BUILDERS[workflow]()) < 300
+
+
+def test_a_longer_task_timeout_would_break_the_limit_and_is_seen() -> None:
+    assert worst_case_duration_seconds(fulfillment(task_timeout_seconds=15)) >= 300
 
 
 def test_customer_status_parks_whatever_its_retries_leave_for_redrive() -> None:
@@ -628,3 +727,25 @@ def test_the_slowest_branch_and_the_catchers_path_count() -> None:
 def test_an_unbounded_definition_is_refused_naming_the_state(states: dict[str, Any], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         worst_case_duration_seconds({"StartAt": "A", "States": states})
+
+
+def test_a_restart_reads_the_order_first_and_only_an_unbooked_one_may_be_compensated() -> None:
+    states = fulfillment()["States"]
+    stages = {rule["StringEquals"]: rule["Next"] for rule in states[F.RESUME_AT_STAGE]["Choices"]}
+    assert stages[ResumeStage.RESTART] == F.LOOK_UP_ORDER
+    look_up = states[F.LOOK_UP_ORDER]
+    assert look_up["Resource"] == "arn:aws:states:::dynamodb:getItem"
+    assert look_up["Parameters"]["ConsistentRead"] is True
+    where = states[F.WHERE_ORDER_STANDS]
+    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"]] == [
+        (False, None, F.RESERVE_INVENTORY),
+        (None, "BOOKED", F.ALREADY_BOOKED),
+    ]
+    assert where["Default"] == F.INTERRUPTED and states[F.INTERRUPTED]["Next"] == F.CANCEL_SHIPMENT
+    assert states[F.ALREADY_BOOKED] | {"Next": ""} == {
+        "Type": "Pass",
+        "Result": True,
+        "ResultPath": "$.booked",
+        "Next": "",
+    }
+    assert states[F.BOOKED_NEEDS_OPERATOR]["Next"] == F.NEEDS_OPERATOR

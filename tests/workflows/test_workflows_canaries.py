@@ -13,9 +13,11 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
@@ -29,6 +31,7 @@ from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
     state_task_service_dynamodb,
@@ -47,7 +50,15 @@ from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.mocking import mock_config
 
-from offline.emulator.moto_seams import MOTO_CONFIG, PATCHED_ATTRIBUTES, LambdaReply, MotoSeams, patched_moto
+from offline.emulator.moto_seams import (
+    MOTO_CONFIG,
+    PATCHED_ATTRIBUTES,
+    LambdaReply,
+    MotoSeams,
+    _sfn_error_names,
+    normalise_sfn_response,
+    patched_moto,
+)
 from tests.workflows.flowkit import MOTO_IOT_DATA_HOST, RecordedSystem, handler_environment, running_flow
 
 REGION = "eu-west-1"
@@ -161,6 +172,72 @@ def test_sfn_parameter_normalisation_is_still_a_no_op() -> None:
     # passes, moto maps them itself: drop normalise_sfn_parameters from offline.emulator.moto_seams.
     assert described["status"] == "FAILED"
     assert "StateMachineArn" in (described.get("cause") or ""), described
+
+
+def test_sfn_response_normalisation_is_still_a_no_op_while_sync_reads_the_integrations_member_names() -> None:
+    # moto leaves botocore's member names (executionArn); its .sync/.sync:2 resolvers read the integration's
+    # (ExecutionArn, Status…), so unpatched a nested execution fails with States.Runtime ('ExecutionArn').
+    # When this fails, moto names them itself: drop normalise_sfn_response from offline.emulator.moto_seams.
+    assert parameters(StateTaskServiceSfn._normalise_response) == [
+        "self",
+        "response",
+        "boto_service_name",
+        "service_action_name",
+    ]
+    response = {"executionArn": "arn", "startDate": "now"}
+    StateTaskServiceSfn._normalise_response(cast(Any, None), response)
+    assert response == {"executionArn": "arn", "startDate": "now"}
+    for resolver in (StateTaskServiceSfn._build_sync_resolver, StateTaskServiceSfn._build_sync2_resolver):
+        source = inspect.getsource(resolver)
+        assert 'submission_output["ExecutionArn"]' in source
+        assert "describe_execution" in source and "StatesTaskFailed" in source
+
+
+def test_the_patched_response_names_members_as_the_integration_does_but_keeps_the_data() -> None:
+    response = {"executionArn": "a", "inputDetails": {"included": True}, "output": {"orderId": "o"}}
+
+    normalise_sfn_response(StateTaskServiceSfn._normalise_response)(cast(Any, None), response)
+
+    assert response == {"ExecutionArn": "a", "InputDetails": {"Included": True}, "Output": {"orderId": "o"}}
+
+
+def test_an_express_execution_is_still_interpreted_as_standard_and_never_timed_out_by_moto() -> None:
+    # moto runs an EXPRESS machine's executions with execution_type STANDARD and no 5-minute limit; the
+    # emulator's ExpressTimeLimit wraps Program._eval_body and learns the type from the machine. When this
+    # fails, moto knows the type (check whether it also enforces the limit before dropping the seam).
+    assert parameters(Program._eval_body) == ["self", "env"]
+    with mock_aws(config=MOTO_CONFIG):
+        iam = boto3.client("iam", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        role = iam.create_role(RoleName="canary", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+        arn = sfn.create_state_machine(name="express", definition=definition, roleArn=role, type="EXPRESS")[
+            "stateMachineArn"
+        ]
+        [machine] = [m for m in sfn_parser_models.stepfunctions_parser_backends["123456789012"][REGION].state_machines]
+        assert machine.arn == arn and (machine.type, machine.sm_type) == ("EXPRESS", "STANDARD")
+
+
+def test_moto_still_names_a_throttled_start_with_exception_twice() -> None:
+    throttled = ClientError(
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r-1"},
+        },
+        "StartExecution",
+    )
+    service = cast(Any, StateTaskServiceSfn.__new__(StateTaskServiceSfn))
+    service._get_sfn_resource = lambda: "startExecution"
+    service._get_sfn_resource_type = lambda: "states"
+
+    # What a FailureEvent reads of its environment: the state it names and the event it follows.
+    env = cast(Any, SimpleNamespace(next_state_name="Start", event_history_context=SimpleNamespace(source_event_id=1)))
+    named = StateTaskServiceSfn._from_error(service, env, throttled)
+    fixed = _sfn_error_names(StateTaskServiceSfn._from_error)(service, env, throttled)
+
+    # When the first fails, moto names it once: drop _sfn_error_names from offline.emulator.moto_seams.
+    assert named.error_name.error_name == "StepFunctions.ThrottlingExceptionException"
+    assert fixed.error_name.error_name == "StepFunctions.ThrottlingException"
 
 
 # ---- S3 → EventBridge ----------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def test_a_duplicated_order_placed_fulfils_once(flow: OrderFlow) -> None:
 def test_a_duplicate_while_the_order_is_still_accepted_counts_as_success(flow: OrderFlow) -> None:
     # The first fulfilment ends without settling the order (a refund that keeps failing leaves it ACCEPTED,
     # parked for an operator); the late duplicate must not start a second fulfilment nor announce it twice.
-    compensation = flow.system.machine(FULFILLMENT).document["States"]["RefundPayment"]["Retry"][0]
+    compensation = flow.system.machine("fulfillment-steps").document["States"]["RefundPayment"]["Retry"][0]
     flow.runtime.throttle("refund_payment", "GetItem", times=compensation["MaxAttempts"] + 1)
     customer = new_customer()
     order_id = place_order(flow, customer, {"HOOD-L": 9})["orderId"]  # declined for a NEW customer

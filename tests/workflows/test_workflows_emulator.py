@@ -271,3 +271,83 @@ def test_the_sqs_poller_fills_batches_and_waits_out_the_batching_window_for_the_
     assert sizes == [consumer.batch_size, consumer.batch_size, 3]
     assert flow.clock.now() - started >= consumer.maximum_batching_window_seconds > 0
     assert len(flow.scan("timeline")) == count
+
+
+def _waiting_machine(flow: OrderFlow, name: str, kind: str) -> str:
+    """A machine whose one Task fails a DynamoDB condition and retries it every 100 s, 4 times (400 s)."""
+    definition = {
+        "StartAt": "KeepTrying",
+        "States": {
+            "KeepTrying": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {
+                    "TableName": flow.system.table("orders").name,
+                    "Key": {"orderId": {"S": "no-such-order"}},
+                    "UpdateExpression": "SET #s = :s",
+                    "ConditionExpression": "attribute_exists(orderId)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":s": {"S": "X"}},
+                },
+                "Retry": [
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100, "BackoffRate": 1.0, "MaxAttempts": 4}
+                ],
+                "End": True,
+            }
+        },
+    }
+    role = aws_client("iam", flow.system.region).create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
+    machine = flow.sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=role["Role"]["Arn"], type=kind
+    )
+    return str(machine["stateMachineArn"])
+
+
+def test_an_express_execution_is_timed_out_at_five_minutes_of_virtual_time_and_its_parent_sees_it(
+    flow: OrderFlow,
+) -> None:
+    # Step Functions quotas: an EXPRESS execution runs at most 5 minutes. Its waits here add up to 400 s.
+    child = _waiting_machine(flow, "waits-too-long", "EXPRESS")
+    parent = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Name": "child-run", "Input": {}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    role = aws_client("iam", flow.system.region).create_role(RoleName="parent-role", AssumeRolePolicyDocument="{}")
+    parent_arn = flow.sfn.create_state_machine(
+        name="parent", definition=json.dumps(parent), roleArn=role["Role"]["Arn"]
+    )["stateMachineArn"]
+    started = flow.sfn.start_execution(stateMachineArn=parent_arn, name="parent-run", input="{}")
+    flow.router.pump()
+
+    [run] = [e for e in flow.sfn.list_executions(stateMachineArn=child)["executions"] if e["name"] == "child-run"]
+    history = flow.sfn.get_execution_history(executionArn=run["executionArn"])["events"]
+    assert run["status"] == "TIMED_OUT"
+    [timed_out] = [event["executionTimedOutEventDetails"] for event in history if event["type"] == "ExecutionTimedOut"]
+    assert timed_out["error"] == "States.Timeout"
+    # Three 100 s waits fit; the fourth would end at 400 s, so the execution stops there, before attempt 5.
+    assert [event["type"] for event in history].count("TaskScheduled") == 4
+    assert flow.seams.express_limit.timed_out == ["child-run"]
+    # What started it is told, as for any failed child: the .sync:2 Task fails with States.TaskFailed.
+    described = flow.sfn.describe_execution(executionArn=started["executionArn"])
+    output = json.loads(described["output"])
+    assert (described["status"], output["error"]["Error"]) == ("SUCCEEDED", "States.TaskFailed")
+    assert json.loads(output["error"]["Cause"])["Status"] == "TIMED_OUT"
+
+
+def test_a_standard_execution_may_wait_longer_than_five_minutes(flow: OrderFlow) -> None:
+    machine = _waiting_machine(flow, "waits-long", "STANDARD")
+    started = flow.sfn.start_execution(stateMachineArn=machine, name="long-run", input="{}")
+    flow.router.pump()
+
+    described = flow.sfn.describe_execution(executionArn=started["executionArn"])
+    assert (described["status"], described.get("error")) == ("FAILED", "DynamoDB.ConditionalCheckFailedException")
+    assert flow.seams.express_limit.timed_out == []

@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from orderflow.workflows import FAILURE_REASONS, FULFILLMENT_ERROR, TRANSIENT_DEPENDENCY_ERROR, FulfillmentStates
+from orderflow.workflows import (
+    FAILED_UNEXPECTEDLY_ERROR,
+    FAILURE_REASONS,
+    FULFILLMENT_ERROR,
+    TRANSIENT_DEPENDENCY_ERROR,
+    FulfillmentStates,
+    ResumeStage,
+    resume_stage,
+)
 from tests.workflows.flowkit import ExecutionView, FaultInjector, FaultKind, OrderFlow
 from tests.workflows.flowkit_faults import ScriptedServiceFaults
 from tests.workflows.flowkit_orders import (
@@ -29,6 +37,7 @@ from tests.workflows.flowkit_orders import (
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 FULFILLMENT = "fulfillment"
+STEPS = "fulfillment-steps"
 S = FulfillmentStates
 
 
@@ -46,7 +55,10 @@ class LoseResponses(FaultInjector):
 
 
 def only_fulfilment(flow: OrderFlow) -> ExecutionView:
-    [execution] = flow.executions(FULFILLMENT)
+    """The order's one run of the fulfillment steps (EXPRESS), after its STANDARD parent's one state."""
+    [parent] = flow.executions(FULFILLMENT)
+    assert parent.states[0] == S.RUN_STEPS
+    [execution] = flow.executions(STEPS)
     return execution
 
 
@@ -169,7 +181,7 @@ def test_a_declined_payment_is_compensated_in_reverse_order(flow: OrderFlow) -> 
 
 
 def test_transient_errors_are_retried_with_the_configured_backoff(flow: OrderFlow) -> None:
-    definition = flow.system.machine(FULFILLMENT).document
+    definition = flow.system.machine(STEPS).document
     retrier = retrier_for(definition, S.PROCESS_PAYMENT, TRANSIENT_DEPENDENCY_ERROR)
     assert retrier["MaxAttempts"] >= 2
     flow.runtime.throttle("process_payment", "PutItem", times=2)
@@ -190,7 +202,7 @@ def test_transient_errors_are_retried_with_the_configured_backoff(flow: OrderFlo
 
 
 def test_exhausted_retries_compensate_in_reverse_and_fail_the_execution(flow: OrderFlow) -> None:
-    definition = flow.system.machine(FULFILLMENT).document
+    definition = flow.system.machine(STEPS).document
     retrier = retrier_for(definition, S.CREATE_SHIPMENT, TRANSIENT_DEPENDENCY_ERROR)
     attempts = retrier["MaxAttempts"] + 1
     flow.runtime.throttle("create_shipment", "GetItem", times=attempts)
@@ -199,8 +211,17 @@ def test_exhausted_retries_compensate_in_reverse_and_fail_the_execution(flow: Or
     order_id = place_order(flow, new_customer(), {"CAP-01": 2})["orderId"]
 
     execution = only_fulfilment(flow)
-    assert (execution.status, execution.error) == ("FAILED", TRANSIENT_DEPENDENCY_ERROR)
+    assert (execution.status, execution.error) == ("FAILED", FAILED_UNEXPECTEDLY_ERROR)
     assert execution.final_state == S.FAILED_UNEXPECTEDLY
+    assert json.loads(execution.cause or "{}")["Error"] == TRANSIENT_DEPENDENCY_ERROR
+    # Compensated and recorded: the parent fails too (so it alarms) but parks nothing.
+    [parent] = flow.executions(FULFILLMENT)
+    assert (parent.status, parent.error, parent.final_state) == (
+        "FAILED",
+        FAILED_UNEXPECTEDLY_ERROR,
+        S.FAILED_UNEXPECTEDLY,
+    )
+    assert attention_messages(flow) == []
     assert step_calls(flow) == [
         "reserve_inventory",
         "process_payment",
@@ -272,15 +293,28 @@ def test_a_lost_response_on_mark_fulfilled_is_a_success_not_a_refund(flow: Order
 
 def test_a_receipt_that_cannot_be_written_parks_the_order_and_never_refunds_it(flow: OrderFlow) -> None:
     flow.seams.service_faults = ScriptedServiceFaults({"s3:PutObject": "error"})
-    retrier = retrier_for(flow.system.machine(FULFILLMENT).document, S.WRITE_RECEIPT, "S3.InternalError")
+    retrier = retrier_for(flow.system.machine(STEPS).document, S.WRITE_RECEIPT, "S3.InternalError")
     before = stock(flow, "CAP-01")
 
     order_id = place_order(flow, new_customer(), {"CAP-01": 1})["orderId"]
 
     execution = only_fulfilment(flow)
-    assert (execution.status, execution.final_state) == ("FAILED", S.PARKED_FOR_OPERATOR)
-    # The long recovery budget was spent on the receipt first.
+    assert (execution.status, execution.final_state) == ("FAILED", S.NEEDS_OPERATOR)
+    # The steps' retry budget was spent on the receipt first; then the STANDARD parent parked the run's state.
     assert [state for state, _ in execution.task_failures].count(S.WRITE_RECEIPT) == retrier["MaxAttempts"] + 1
+    [parent] = flow.executions(FULFILLMENT)
+    assert parent.states == (
+        S.RUN_STEPS,
+        S.HOW_STEPS_STOPPED,
+        S.READ_STOPPED_RUN,
+        S.WHY_STEPS_FAILED,
+        S.PARK_STEPS_STATE,
+        S.KEEP_STEPS_STATE,
+        S.PARK_FOR_OPERATOR,
+        S.MARK_FOR_ATTENTION,
+        S.PARKED_FOR_OPERATOR,
+    )
+    assert parent.status == "FAILED" and parent.error is not None and parent.error.lower().startswith("s3.")
     assert step_calls(flow) == ["reserve_inventory", "process_payment", "create_shipment"]
     payment = flow.item("payments", {"orderId": order_id})
     assert payment is not None and payment["status"] == "CHARGED"
@@ -288,16 +322,16 @@ def test_a_receipt_that_cannot_be_written_parks_the_order_and_never_refunds_it(f
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None
     assert (order["status"], order["shipment"]["status"]) == ("ACCEPTED", "BOOKED")
-    assert order["attention"]["executionArn"] == execution.arn
+    assert order["attention"]["executionArn"] == parent.arn
     [parked] = attention_messages(flow)
-    assert (parked["orderId"], parked["executionArn"]) == (order_id, execution.arn)
+    assert (parked["orderId"], parked["executionArn"]) == (order_id, parent.arn)
     assert parked["error"]["Error"].lower().startswith("s3.")
     assert parked["state"]["shipment"]["shipmentId"] == order["shipment"]["shipmentId"]
     assert "OrderFailed" not in events_of(flow, order_id)
 
 
 def test_a_booking_whose_response_kept_getting_lost_is_cancelled_before_the_refund(flow: OrderFlow) -> None:
-    attempts = retrier_for(flow.system.machine(FULFILLMENT).document, S.CREATE_SHIPMENT, "Lambda.ServiceException")
+    attempts = retrier_for(flow.system.machine(STEPS).document, S.CREATE_SHIPMENT, "Lambda.ServiceException")
     flow.runtime.faults = LoseEvery("create_shipment")
 
     order_id = place_order(flow, new_customer(), {"MUG-WHT": 1})["orderId"]
@@ -375,3 +409,32 @@ class LoseEvery(FaultInjector):
 
     def decide(self, package: str, event: Any) -> FaultKind | None:
         return "lost-response" if package in self.packages else None
+
+
+def test_a_run_stopped_where_nothing_says_parks_the_order_and_the_restart_finishes_it_once(flow: OrderFlow) -> None:
+    # A run that fails before any step (here: a resume stage the steps do not know) tells the parent nothing
+    # about where it stopped, as a run cut at the 5-minute limit would: the order input is parked as it is.
+    order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
+    [first] = flow.executions(FULFILLMENT)
+    state = dict(first.input) | {"resume": {"stage": "no-such-stage"}}
+
+    stopped = flow.start_execution(FULFILLMENT, state, name=f"order-{order_id}-resume-1")
+
+    assert (stopped.status, stopped.final_state) == ("FAILED", S.PARKED_FOR_OPERATOR)
+    assert S.PARK_ORDER_INPUT in stopped.states and S.PARK_STEPS_STATE not in stopped.states
+    parked = next(m for m in attention_messages(flow) if m["executionArn"] == stopped.arn)
+    assert parked["error"]["Error"] == "States.TaskFailed"
+    # What the operator's redrive makes of it: the steps again from the top, which find everything done.
+    assert resume_stage(parked["state"]) == ResumeStage.RESTART
+    restarted = {k: v for k, v in parked["state"].items() if k not in ("attention", "resume")}
+    again = flow.start_execution(
+        FULFILLMENT, restarted | {"resume": {"stage": ResumeStage.RESTART}}, name=f"order-{order_id}-resume-2"
+    )
+    assert (again.status, again.states) == ("SUCCEEDED", (S.RUN_STEPS,))
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and (order["status"], order["shipment"]["status"]) == ("FULFILLED", "BOOKED")
+    # Nothing booked or charged twice: the steps found the reservation, the charge and the shipment.
+    assert len(flow.runtime.of("create_shipment")) == 2
+    assert {i.result["shipmentId"] for i in flow.runtime.of("create_shipment")} == {order["shipment"]["shipmentId"]}
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "CHARGED"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.workflows import CustomerStatusStates, FulfillmentStates
+from orderflow.workflows import CustomerStatusStates, FulfillmentStates, ResumeStage, resume_stage
 from tests.workflows.flowkit import OrderFlow, RecordedSystem
 from tests.workflows.flowkit_mocks import (
     MOCK_CONFIG_PATH,
@@ -36,7 +36,7 @@ from tests.workflows.flowkit_orders import (
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
-FULFILLMENT = "fulfillment"
+FULFILLMENT = "fulfillment-steps"
 CUSTOMER_STATUS = "customer-status-workflow"
 F = FulfillmentStates
 C = CustomerStatusStates
@@ -76,27 +76,26 @@ EXPECTED = {
     ),
     "ShipmentRetriesExhausted": Expected(FULFILLMENT, "FAILED", F.FAILED_UNEXPECTEDLY, "FAILED", ("OrderFailed",)),
     # A compensation or a failure that cannot be recorded is parked for an operator, the order left as it is.
-    "RefundKeepsFailing": Expected(FULFILLMENT, "FAILED", F.PARKED_FOR_OPERATOR, "ACCEPTED", ()),
+    "RefundKeepsFailing": Expected(FULFILLMENT, "FAILED", F.NEEDS_OPERATOR, "ACCEPTED", ()),
     "FailureRecordingParked": Expected(
         FULFILLMENT,
         "FAILED",
-        F.PARKED_FOR_OPERATOR,
+        F.NEEDS_OPERATOR,
         "ACCEPTED",
         (),
         ((F.RESERVE_INVENTORY, "OutOfStock"),)
-        + ((F.MARK_FAILED, "DynamoDB.ProvisionedThroughputExceededException"),) * 11,
+        + ((F.MARK_FAILED, "DynamoDB.ProvisionedThroughputExceededException"),) * 4,
     ),
     # After the shipment is booked: parked, never compensated.
-    "FulfilledEventParked": Expected(FULFILLMENT, "FAILED", F.PARKED_FOR_OPERATOR, "FULFILLED", ()),
+    "FulfilledEventParked": Expected(FULFILLMENT, "FAILED", F.NEEDS_OPERATOR, "FULFILLED", ()),
     "ReceiptParkedNeverRefunded": Expected(
         FULFILLMENT,
         "FAILED",
-        F.PARKED_FOR_OPERATOR,
+        F.NEEDS_OPERATOR,
         "ACCEPTED",
         (),
-        ((F.WRITE_RECEIPT, "S3.InternalErrorException"),) * 11,
+        ((F.WRITE_RECEIPT, "S3.InternalErrorException"),) * 4,
     ),
-    "ParkingRefusedAfterShipment": Expected(FULFILLMENT, "FAILED", F.NOT_PARKED, "ACCEPTED", ()),
     "ReceiptWriteRetried": Expected(
         FULFILLMENT,
         "SUCCEEDED",
@@ -262,9 +261,11 @@ def test_a_receipt_that_cannot_be_written_is_never_refunded(flow: OrderFlow, moc
     )
 
     assert not {F.CANCEL_SHIPMENT, F.REFUND_PAYMENT, F.RELEASE_INVENTORY, F.MARK_FAILED} & set(execution.states)
-    assert execution.states[-3:] == (F.PARK_FOR_OPERATOR, F.MARK_FOR_ATTENTION, F.PARKED_FOR_OPERATOR)
-    stored = flow.item("orders", {"orderId": order["orderId"]})
-    assert stored is not None and stored["attention"]["error"] == "S3.InternalErrorException"
+    assert execution.states[-2:] == (F.WRITE_RECEIPT, F.NEEDS_OPERATOR)
+    # The run's state is its cause, for the parent to park: it resumes at the receipt, never a refund.
+    parked = json.loads(execution.cause or "{}")
+    assert parked["attention"]["Error"] == "S3.InternalErrorException"
+    assert resume_stage(parked) == ResumeStage.FINISH
 
 
 # ---- the loader refuses a malformed file, naming the key at fault --------------------------------------
@@ -283,7 +284,7 @@ def _edit(document: dict[str, Any], path: list[str], value: Any) -> dict[str, An
 
 
 _DELETE = object()
-FUL = "orderflow-dev-fulfillment"
+FUL = "orderflow-dev-fulfillment-steps"
 BAD_FILES = [
     (["StateMachines", "no-such-machine"], {"TestCases": {}}, "StateMachines.no-such-machine"),
     (["StateMachines", FUL, "TestCases", "HappyPath", "NoSuchState"], "Reserved", "HappyPath.NoSuchState"),
