@@ -139,9 +139,9 @@ def parked_by(aws: Aws, orders_table: str, order_id: str) -> str | None:
 
 
 def unparked_state(aws: Aws, arn: str) -> dict[str, Any] | None:
-    """The state a fulfillment execution could not park (the input of its ``NotParked`` Fail state), if it ended there.
+    """The state a fulfillment execution could not park (``$.parked.state`` when ``NotParked`` was entered), if any.
 
-    Read from the execution's history (``states:GetExecutionHistory``): the last state it entered.
+    Read from the execution's history (``states:GetExecutionHistory``): the input of the last state it entered.
     """
     sfn = aws.client("stepfunctions")
     last_entered: dict[str, Any] | None = None
@@ -155,7 +155,12 @@ def unparked_state(aws: Aws, arn: str) -> dict[str, Any] | None:
             break
     if last_entered is None or last_entered.get("name") != FulfillmentStates.NOT_PARKED:
         return None
-    state = json.loads(str(last_entered.get("input") or "{}"))
+    entered = json.loads(str(last_entered.get("input") or "{}"))
+    if not isinstance(entered, dict):
+        return None
+    # What ParkForOperator was sending: the same state a parked message carries.
+    parked = entered.get("parked")
+    state = parked.get("state") if isinstance(parked, dict) else None
     return state if isinstance(state, dict) else None
 
 

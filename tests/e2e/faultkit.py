@@ -545,7 +545,8 @@ class FaultRunResult:
     parked_before_recovery: dict[str, str] = field(default_factory=dict)
     """Order id → the stage its parked fulfillment resumes at, for every order parked when the run settled."""
     resumed: int = 0
-    """Parked messages ``dlq redrive fulfillment-attention`` delivered (a parking sent twice starts one execution)."""
+    """Parked messages ``dlq redrive fulfillment-attention`` delivered, over all its rounds (a parking sent twice
+    starts one execution)."""
     not_parked: dict[str, str] = field(default_factory=dict)
     """Order id → what ``redrive-execution`` did for an order whose execution ended ``NotParked``."""
     notify_redriven: dict[str, int] = field(default_factory=dict)
@@ -610,7 +611,11 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     result.redriven = _redrive_parked(flow)
     result.parked_when_settled = {name: len(order_ids) for name, order_ids in parked_orders(flow).items()}
     result.parked_before_recovery = _parked_stages(flow, outputs)
-    result.resumed = redrive_failure_queue(flow, outputs, ATTENTION_QUEUE)
+    for _ in range(ATTENTION_REDRIVE_ROUNDS):
+        moved = redrive_failure_queue(flow, outputs, ATTENTION_QUEUE)
+        result.resumed += moved
+        if moved == 0:
+            break
     result.not_parked = _resume_not_parked(flow, outputs, result)
     kinds = notify_failure_kinds(flow, result, set(plan.failed_unfaulted))
     result.notify_redriven = dict(sorted(Counter(kinds).items()))
@@ -622,6 +627,11 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - started_cpu
     return result, plan
+
+
+ATTENTION_REDRIVE_ROUNDS: Final = 3
+"""How often the operator redrives ``fulfillment-attention`` at most: the runbook's "done when the queue is at 0"
+(service faults stay on during the recovery, so a resumed order may park again)."""
 
 
 def _redrive_parked(flow: OrderFlow) -> int:

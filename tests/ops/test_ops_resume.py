@@ -190,7 +190,7 @@ def test_an_order_the_attention_queue_refused_too_is_resumed_once_from_its_histo
     )
     resumed = fulfilments(flow)[f"order-{order_id}-resume-1"]
     assert resumed.status == "SUCCEEDED"
-    assert resumed.states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.BUILD_RECEIPT)
+    assert steps_of(flow, resumed.name).states[:3] == (S.START_OR_RESUME, S.RESUME_AT_STAGE, S.BUILD_RECEIPT)
     assert flow.item("orders", {"orderId": order_id})["status"] == "FULFILLED"
     assert events_of(flow, order_id)["OrderFulfilled"] == 1
 

@@ -131,7 +131,7 @@ def test_a_throttled_task_is_retried_by_its_retrier_in_the_interpreter_and_in_th
     flow = notify_throttled
     shipment = flow.system.function("create_shipment")
     declared = retrier_for(
-        flow.system.machine("fulfillment").document, FulfillmentStates.CREATE_SHIPMENT, TRANSIENT_DEPENDENCY_ERROR
+        flow.system.machine("fulfillment-steps").document, FulfillmentStates.CREATE_SHIPMENT, TRANSIENT_DEPENDENCY_ERROR
     )
     found = burst._task_retry(recorded_program, shipment.arn, "FunctionName")
     assert found is not None
