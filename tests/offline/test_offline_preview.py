@@ -104,7 +104,7 @@ def test_unknown_stack_exits_nonzero_naming_the_stack_file() -> None:
 
 
 def test_bad_config_exits_nonzero_naming_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing_run(stack: str) -> None:
+    def failing_run(stack: str, **options: object) -> None:
         raise StackConfigError("config 'orderflow:logRetentionDays': must be at least 1, got -1")
 
     monkeypatch.setattr(harness, "run_program", failing_run)
