@@ -73,6 +73,8 @@ _SEVERITIES: Final = {
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
+_STREAM_SWITCH_INTERVAL_SECONDS: Final = 0.0005
+"""The interpreter's thread switch interval while :class:`AnalyzeStream` runs beside the program."""
 
 NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
 """Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
@@ -693,6 +695,10 @@ class AnalyzeStream:
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self._error: BaseException | None = None
         self._current = "the pack's set-up calls (Handshake, ConfigureStack, GetAnalyzerInfo, Configure)"
+        # Each answer from the pack needs the GIL back while the program thread computes; at the default
+        # 5 ms switch interval that wait, twice per resource, is longer than the pack's own work.
+        self._switch_interval: float | None = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, _STREAM_SWITCH_INTERVAL_SECONDS))
         self._worker = threading.Thread(target=self._work, name="analyze-stream", daemon=True)
         self._worker.start()
 
@@ -717,6 +723,9 @@ class AnalyzeStream:
     def close(self) -> None:
         """Let the worker end once the queued calls are done (without waiting for them)."""
         self._queue.put(None)
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     def finish(self) -> tuple[analyzer_pb2.AnalyzerInfo, dict[str, AnalyzedResource]]:
         """Wait for the outstanding calls; what ``GetAnalyzerInfo`` returned, and URN → what the pack returned.
