@@ -6,7 +6,8 @@ The pack is launched the way the engine launches Python packs (``python -u -m pu
 the calls follow the engine's order: ``Handshake`` (packs may not implement it), ``ConfigureStack``,
 ``GetAnalyzerInfo``, ``Configure`` with the reconciled policy config, then ``Remediate`` and
 ``Analyze`` for every resource in registration order (the stack, components and providers too), then
-one ``AnalyzeStack``.
+one ``AnalyzeStack``. :class:`AnalyzeStream` sends ``Remediate`` and ``Analyze`` while the program still
+registers resources, as the engine does during a preview.
 
 What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_generator.go``,
 ``sdk/go/common/resource/plugin/analyzer_plugin.go``, ``pkg/resource/analyzer/config.go``):
