@@ -233,7 +233,13 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 
         print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
         print_versions(run)
-        return policy_gate(run, json_path=json_path, sarif_path=sarif_path, stream=stream)
+        from offline.policy_client import PolicyConfigError, PolicyPackError
+
+        try:
+            return policy_gate(run, json_path=json_path, sarif_path=sarif_path, stream=stream)
+        except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
 
 
 @contextlib.contextmanager
