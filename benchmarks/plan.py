@@ -7,7 +7,8 @@ Each run is a new interpreter, as ``make preview`` is, so imports (pulumi_aws is
   (``python -m offline.preview --uses-real-cli``, then ``--offline --stack S``: plan + policy gate, the pack
   process included), median of 5;
 - for dev, the same run split into its phases (wall and CPU seconds of the main process, and the pack
-  process's CPU, which runs beside the program), and the floors no change here can remove: the interpreter,
+  process's CPU, which runs beside the program: it gets each resource's ``Analyze`` as the program
+  registers it), and the floors no change here can remove: the interpreter,
   ``import pulumi``, and ``import pulumi`` plus the pulumi_aws service modules the program uses.
 
 "Warm" means what a second run on a developer's machine sees: compiled bytecode cached. The children run
@@ -50,21 +51,21 @@ def mark(name):
 
 from offline import preview
 mark("import offline.preview")
-from offline.harness import run_program
 with contextlib.ExitStack() as cleanup:
-    pack = cleanup.enter_context(preview._pack_ahead(sys.argv[1]))
+    stream = cleanup.enter_context(preview._pack_ahead(sys.argv[1]))
     mark("start the pack process")
-    run = run_program(sys.argv[1])
-    mark("program: its imports and registrations")
+    from offline.harness import run_program
+    run = run_program(sys.argv[1], on_record=stream.submit)
+    mark("program: imports, registrations (Analyze streamed)")
     with contextlib.redirect_stdout(io.StringIO()):
         preview.print_plan(run, "plan")
         preview.print_versions(run)
     mark("print the plan")
-    pack.stub
-    mark("wait for the pack's port")
+    stream.finish()
+    mark("wait for the pack's outstanding Analyze calls")
     with contextlib.redirect_stdout(io.StringIO()):
-        preview.policy_gate(run, started=pack)
-    mark("policy gate: Analyzer calls, idle cost, report")
+        preview.policy_gate(run, stream=stream)
+    mark("policy gate: AnalyzeStack, idle cost, report")
 mark("stop the pack")
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 # The service packages the program really loaded: pulumi_aws registers every other one as a lazy module,

@@ -144,8 +144,11 @@ class RecordingMonitor(MockMonitor):
         *,
         unknown_outputs: bool = False,
         config: dict[str, str] | None = None,
+        on_record: Callable[[RecordedResource], object] | None = None,
     ) -> None:
         super().__init__(mocks)
+        # Told of each resource as it is recorded (the offline plan streams them to the policy pack).
+        self.on_record = on_record
         self.project = project
         self.stack = stack
         self.region = region
@@ -154,6 +157,11 @@ class RecordingMonitor(MockMonitor):
         self.unknown_outputs = unknown_outputs
         self.records: list[RecordedResource] = []
         self._default_providers: dict[str, str] = {}
+
+    def _record(self, record: RecordedResource) -> None:
+        self.records.append(record)
+        if self.on_record is not None:
+            self.on_record(record)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URN as the engine builds it."""
@@ -180,7 +188,7 @@ class RecordingMonitor(MockMonitor):
                 inputs["region"] = self.region
             struct = struct_pb2.Struct()
             struct.update(inputs)
-            self.records.append(
+            self._record(
                 RecordedResource(
                     urn=urn,
                     type=f"pulumi:providers:{package}",
@@ -222,7 +230,7 @@ class RecordingMonitor(MockMonitor):
             provider = self._default_provider(request.type, request.version)
         inputs_struct = struct_pb2.Struct()
         inputs_struct.CopyFrom(request.object)
-        self.records.append(
+        self._record(
             RecordedResource(
                 urn=response.urn,
                 type=request.type,
@@ -349,6 +357,7 @@ def run_program(
     preview: bool = False,
     files: ProjectFiles | None = None,
     deadline_seconds: float = DEFAULT_WATCHDOG_SECONDS,
+    on_record: Callable[[RecordedResource], object] | None = None,
 ) -> ProgramRun:
     """Run ``__main__.py`` for ``stack`` under the mock monitor and record every resource.
 
@@ -367,6 +376,9 @@ def run_program(
     deadline_seconds:
         Stop a program still waiting after this long, its exports included (the project's program takes
         a few seconds), so a hang fails the caller instead of blocking it.
+    on_record:
+        Called with each resource as it is recorded, in registration order (the engine's moment to
+        ``Analyze`` it).
 
     Returns
     -------
@@ -390,7 +402,7 @@ def run_program(
     region = config.get("aws:region", "us-east-1")
 
     mocks = AwsMocks(region, stack=stack)
-    monitor = RecordingMonitor(mocks, project, stack, region, config=config)
+    monitor = RecordingMonitor(mocks, project, stack, region, config=config, on_record=on_record)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)

@@ -6,7 +6,8 @@ The pack is launched the way the engine launches Python packs (``python -u -m pu
 the calls follow the engine's order: ``Handshake`` (packs may not implement it), ``ConfigureStack``,
 ``GetAnalyzerInfo``, ``Configure`` with the reconciled policy config, then ``Remediate`` and
 ``Analyze`` for every resource in registration order (the stack, components and providers too), then
-one ``AnalyzeStack``.
+one ``AnalyzeStack``. :class:`AnalyzeStream` sends ``Remediate`` and ``Analyze`` while the program still
+registers resources, as the engine does during a preview.
 
 What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_generator.go``,
 ``sdk/go/common/resource/plugin/analyzer_plugin.go``, ``pkg/resource/analyzer/config.go``):
@@ -27,9 +28,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -71,6 +74,8 @@ _SEVERITIES: Final = {
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
+_STREAM_SWITCH_INTERVAL_SECONDS: Final = 0.0005
+"""The interpreter's thread switch interval while :class:`AnalyzeStream` runs beside the program."""
 
 NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
 """Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
@@ -587,6 +592,165 @@ def _diagnostic(d: analyzer_pb2.AnalyzeDiagnostic, urn: str, version: str, stage
     )
 
 
+@dataclass(frozen=True)
+class AnalyzedResource:
+    """What ``Remediate`` and ``Analyze`` returned for one resource."""
+
+    violations: tuple[PolicyViolation, ...]
+    remediations: tuple[AppliedRemediation, ...]
+    final_inputs: struct_pb2.Struct
+    """The inputs after every remediation (what ``Analyze`` saw, internal keys kept)."""
+
+
+def analyze_resource(
+    stub: analyzer_pb2_grpc.AnalyzerStub,
+    record: RecordedResource,
+    by_urn: Mapping[str, RecordedResource],
+    ids: Mapping[str, str],
+    version: str,
+) -> AnalyzedResource:
+    """The engine's calls for one registered resource: ``Remediate``, its changes applied, then ``Analyze``.
+
+    ``by_urn`` and ``ids`` need only the resources registered before ``record`` (the ones it can refer to).
+    """
+    violations: list[PolicyViolation] = []
+    remediations: list[AppliedRemediation] = []
+    inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
+    request = analyzer_pb2.AnalyzeRequest(
+        type=record.type,
+        name=record.name,
+        urn=record.urn,
+        properties=inputs,
+        options=_options(record, with_parent=True),
+        provider=_provider(record, by_urn, ids),
+    )
+    for remediation in stub.Remediate(request).remediations:
+        if remediation.diagnostic:
+            violations.append(
+                PolicyViolation(
+                    policy_name=remediation.policyName,
+                    pack_name=remediation.policyPackName,
+                    pack_version=version,
+                    enforcement_level="advisory",
+                    severity="",
+                    description=remediation.description,
+                    message=remediation.diagnostic,
+                    urn=record.urn,
+                    stage="remediate",
+                )
+            )
+        elif remediation.HasField("properties"):
+            before = json_format.MessageToDict(inputs)
+            after = json_format.MessageToDict(remediation.properties)
+            changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))
+            inputs = remediation.properties
+            remediations.append(
+                AppliedRemediation(
+                    remediation.policyName,
+                    remediation.policyPackName,
+                    version,
+                    record.urn,
+                    changed,
+                    tuple(PropertyChange(key, before.get(key), after.get(key)) for key in changed),
+                )
+            )
+    request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
+    analyzed = stub.Analyze(request)
+    violations.extend(_diagnostic(d, record.urn, version, "analyze") for d in analyzed.diagnostics)
+    return AnalyzedResource(tuple(violations), tuple(remediations), inputs)
+
+
+class AnalyzeStream:
+    """``Remediate`` and ``Analyze`` sent while the program still runs, as the engine sends them during a preview.
+
+    A worker thread configures the started pack (waiting for its port), then analyzes each resource
+    :meth:`submit` hands it, in registration order, so the pack's work overlaps the program's.
+    :func:`run_policy_pack` with ``stream=`` then only sends ``AnalyzeStack``.
+
+    Parameters
+    ----------
+    pack:
+        The pack, launched for the run's project, stack, config and dry-run flag (:func:`launch_pack`).
+    policy_config:
+        A ``--policy-pack-config`` file, or the same content as a mapping.
+    engine:
+        What ``ConfigureStack`` tells the pack: ``project``, ``stack``, ``config``, ``dry_run``, ``organization``.
+    timeout_seconds:
+        How long :meth:`results` waits for the outstanding calls before naming the one the pack is stuck on.
+    """
+
+    def __init__(
+        self,
+        pack: PolicyPackProcess,
+        policy_config: Path | str | Mapping[str, Any] | None,
+        engine: Mapping[str, Any],
+        *,
+        timeout_seconds: float = _STARTUP_TIMEOUT_SECONDS,
+    ) -> None:
+        self.pack = pack
+        self.timeout_seconds = timeout_seconds
+        self._policy_config = policy_config
+        self._engine = dict(engine)
+        self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
+        self._results: dict[str, AnalyzedResource] = {}
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self._error: BaseException | None = None
+        self._current = "the pack's set-up calls (Handshake, ConfigureStack, GetAnalyzerInfo, Configure)"
+        # Each answer from the pack needs the GIL back while the program thread computes; at the default
+        # 5 ms switch interval that wait, twice per resource, is longer than the pack's own work.
+        self._switch_interval: float | None = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, _STREAM_SWITCH_INTERVAL_SECONDS))
+        self._worker = threading.Thread(target=self._work, name="analyze-stream", daemon=True)
+        self._worker.start()
+
+    def submit(self, record: RecordedResource) -> None:
+        """Queue one registered resource for ``Remediate`` and ``Analyze`` (thread-safe, never blocks)."""
+        self._queue.put(record)
+
+    def _work(self) -> None:
+        by_urn: dict[str, RecordedResource] = {}
+        ids: dict[str, str] = {}
+        try:
+            stub = self.pack.stub
+            self._info = configure(stub, policy_config=load_policy_config(self._policy_config), **self._engine)
+            version = _pack_version(self.pack.pack_dir) or self._info.version
+            while (record := self._queue.get()) is not None:
+                by_urn[record.urn], ids[record.urn] = record, record.id
+                self._current = f"Remediate/Analyze of {record.urn}"
+                self._results[record.urn] = analyze_resource(stub, record, by_urn, ids, version)
+        except BaseException as error:  # handed to the caller by results()
+            self._error = error
+
+    def close(self) -> None:
+        """Let the worker end once the queued calls are done (without waiting for them)."""
+        self._queue.put(None)
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
+    def finish(self) -> tuple[analyzer_pb2.AnalyzerInfo, dict[str, AnalyzedResource]]:
+        """Wait for the outstanding calls; what ``GetAnalyzerInfo`` returned, and URN → what the pack returned.
+
+        Raises
+        ------
+        PolicyPackError
+            When the pack has not answered within ``timeout_seconds`` (the message names the call it is on).
+        PolicyConfigError
+            When the policy config does not fit the pack.
+        """
+        self.close()
+        self._worker.join(self.timeout_seconds)
+        if self._worker.is_alive():
+            raise PolicyPackError(
+                f"policy pack in {self.pack.pack_dir} did not answer within {self.timeout_seconds:g} s: "
+                f"still waiting on {self._current}"
+            )
+        if self._error is not None:
+            raise self._error
+        assert self._info is not None
+        return self._info, self._results
+
+
 def run_policy_pack(
     run: ProgramRun,
     pack_dir: Path = PACK_DIR,
@@ -596,6 +760,7 @@ def run_policy_pack(
     organization: str = "organization",
     python: str = sys.executable,
     started: PolicyPackProcess | None = None,
+    stream: AnalyzeStream | None = None,
 ) -> PolicyReport:
     """Send a recorded program run to a policy pack exactly as the engine would, and collect the results.
 
@@ -617,6 +782,9 @@ def run_policy_pack(
     started:
         A pack launched ahead for this run (:func:`launch_pack` with the run's project, stack, config and
         dry-run flag); the caller stops it. By default the pack is launched and stopped here.
+    stream:
+        An :class:`AnalyzeStream` that already configured a started pack and sent ``Remediate`` and
+        ``Analyze`` for the run's resources as the program registered them; only ``AnalyzeStack`` is left.
 
     Returns
     -------
@@ -647,9 +815,15 @@ def run_policy_pack(
         "dry_run": dry_run,
         "organization": organization,
     }
+    if stream is not None:
+        started = stream.pack
     launched = nullcontext(started) if started is not None else launch_pack(pack_dir, python=python, **engine)
     with launched as pack:
-        info = configure(pack.stub, policy_config=given, **engine)
+        analyzed_by_urn: dict[str, AnalyzedResource] = {}
+        if stream is not None:
+            info, analyzed_by_urn = stream.finish()
+        else:
+            info = configure(pack.stub, policy_config=given, **engine)
         report.pack_name = info.name
         report.pack_version = version or info.version
         report.policies = {
@@ -665,54 +839,13 @@ def run_policy_pack(
             for policy in info.policies
         }
         final_structs: dict[str, struct_pb2.Struct] = {}
-        for record in run.resources:
-            inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
-            provider = _provider(record, by_urn, ids)
-            request = analyzer_pb2.AnalyzeRequest(
-                type=record.type,
-                name=record.name,
-                urn=record.urn,
-                properties=inputs,
-                options=_options(record, with_parent=True),
-                provider=provider,
+        for record in run.resources:  # in registration order (a stream's calls may have run in another)
+            analyzed = analyzed_by_urn.get(record.urn) or analyze_resource(
+                pack.stub, record, by_urn, ids, report.pack_version
             )
-            remediated = pack.stub.Remediate(request)
-            for remediation in remediated.remediations:
-                if remediation.diagnostic:
-                    report.violations.append(
-                        PolicyViolation(
-                            policy_name=remediation.policyName,
-                            pack_name=remediation.policyPackName,
-                            pack_version=report.pack_version,
-                            enforcement_level="advisory",
-                            severity="",
-                            description=remediation.description,
-                            message=remediation.diagnostic,
-                            urn=record.urn,
-                            stage="remediate",
-                        )
-                    )
-                elif remediation.HasField("properties"):
-                    before = json_format.MessageToDict(inputs)
-                    after = json_format.MessageToDict(remediation.properties)
-                    changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))
-                    inputs = remediation.properties
-                    report.remediations.append(
-                        AppliedRemediation(
-                            remediation.policyName,
-                            remediation.policyPackName,
-                            report.pack_version,
-                            record.urn,
-                            changed,
-                            tuple(PropertyChange(key, before.get(key), after.get(key)) for key in changed),
-                        )
-                    )
-            request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
-            final_structs[record.urn] = inputs
-            analyzed = pack.stub.Analyze(request)
-            report.violations.extend(
-                _diagnostic(d, record.urn, report.pack_version, "analyze") for d in analyzed.diagnostics
-            )
+            report.violations.extend(analyzed.violations)
+            report.remediations.extend(analyzed.remediations)
+            final_structs[record.urn] = analyzed.final_inputs
             report.resources_analyzed += 1
 
         stack_request = analyzer_pb2.AnalyzeStackRequest()

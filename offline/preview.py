@@ -47,7 +47,7 @@ from offline.paths import PROJECT_DIR
 # Only what every path needs is imported here: `make preview` first asks `--uses-real-cli`, which must not
 # pay for pulumi and the harness (about 0.5 s of CPU) only to answer yes or no.
 if TYPE_CHECKING:
-    from offline.policy_client import PolicyPackProcess, PolicyReport
+    from offline.policy_client import AnalyzeStream, PolicyReport
     from offline.recording import ProgramRun, RecordedResource
 
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -206,17 +206,19 @@ def print_plan(run: ProgramRun, heading: str) -> None:
 def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path | None = None) -> int:
     """Run the program offline, print the plan and the policy results; return the exit status.
 
-    The pack process starts first: it imports its rules while the program runs.
+    The pack process starts first, so it imports its rules while the program runs; each resource goes to
+    it (``Remediate``, ``Analyze``) as the program registers it, as the engine does during a preview, so
+    only ``AnalyzeStack`` is left when the program ends.
     """
-    import pulumi
-
-    from offline import harness
-    from orderflow.pulumi_files import ProjectFileError
-
     with contextlib.ExitStack() as cleanup:
-        pack = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
+        stream = cleanup.enter_context(_pack_ahead(stack)) if (POLICY_DIR / "PulumiPolicy.yaml").is_file() else None
+        import pulumi
+
+        from offline import harness
+        from orderflow.pulumi_files import ProjectFileError
+
         try:
-            run = harness.run_program(stack)
+            run = harness.run_program(stack, on_record=stream.submit if stream is not None else None)
         except (harness.StackNotFoundError, ProjectFileError) as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_STACK_OR_CONFIG
@@ -231,17 +233,23 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 
         print_plan(run, f"Offline plan for stack {stack!r} (no Pulumi engine or AWS account: recorded under mocks)")
         print_versions(run)
-        return policy_gate(run, json_path=json_path, sarif_path=sarif_path, started=pack)
+        from offline.policy_client import PolicyConfigError, PolicyPackError
+
+        try:
+            return policy_gate(run, json_path=json_path, sarif_path=sarif_path, stream=stream)
+        except (PolicyConfigError, PolicyPackError) as error:  # never 1: that status means "policy failed"
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_STACK_OR_CONFIG
 
 
 @contextlib.contextmanager
-def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
-    """The policy pack started for ``stack`` as the engine will configure it.
+def _pack_ahead(stack: str) -> Iterator[AnalyzeStream | None]:
+    """The policy pack started for ``stack`` as the engine will configure it, ready to analyze resources.
 
     ``None`` when the stack cannot be read: the program run then reports why.
     """
     from offline.harness import StackNotFoundError, load_stack_config, project_name
-    from offline.policy_client import launch_pack
+    from offline.policy_client import AnalyzeStream, launch_pack
     from orderflow.pulumi_files import ProjectFileError
 
     try:
@@ -249,8 +257,25 @@ def _pack_ahead(stack: str) -> Iterator[PolicyPackProcess | None]:
     except (StackNotFoundError, ProjectFileError):
         yield None
         return
-    with launch_pack(POLICY_DIR, project=project, stack=stack, config=config, dry_run=False) as pack:
-        yield pack
+    engine: dict[str, Any] = {
+        "project": project,
+        "stack": stack,
+        "config": config,
+        "dry_run": False,
+        "organization": "organization",
+    }
+    with launch_pack(POLICY_DIR, **engine) as pack:
+        stream = AnalyzeStream(pack, _policy_config_file(stack), engine)
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+
+def _policy_config_file(stack: str) -> Path | None:
+    """The stack's ``--policy-pack-config`` file, when it has one."""
+    config = POLICY_DIR / "config" / f"{stack}.json"
+    return config if config.is_file() else None
 
 
 def print_versions(run: ProgramRun) -> None:
@@ -282,15 +307,17 @@ def policy_gate(
     *,
     json_path: Path | None = None,
     sarif_path: Path | None = None,
-    started: PolicyPackProcess | None = None,
+    stream: AnalyzeStream | None = None,
 ) -> int:
-    """Send the recorded resources to the policy pack as the engine does; 1 on a mandatory violation."""
+    """Send the recorded resources to the policy pack as the engine does; 1 on a mandatory violation.
+
+    With ``stream`` (:func:`_pack_ahead`), the resources went to the pack as they were registered.
+    """
     if not (POLICY_DIR / "PulumiPolicy.yaml").is_file():
         return 0
     from offline.policy_client import format_report, run_policy_pack
 
-    config = POLICY_DIR / "config" / f"{run.stack}.json"
-    report = run_policy_pack(run, POLICY_DIR, config if config.is_file() else None, started=started)
+    report = run_policy_pack(run, POLICY_DIR, _policy_config_file(run.stack), stream=stream)
     print()
     print(format_report(report))
     print_not_checked(run)

@@ -65,6 +65,13 @@ def test_records_dependencies_provider_inputs_and_outputs(tmp_path: Path) -> Non
     assert run.outputs["setting"] == "hello"
 
 
+def test_each_resource_is_handed_on_as_it_is_recorded_in_registration_order(tmp_path: Path) -> None:
+    handed_on = []
+    run = run_program("dev", project_dir=make_project(tmp_path), on_record=handed_on.append)
+    assert len(handed_on) > 3  # the stack, a default provider, components and their children
+    assert handed_on == run.resources
+
+
 def test_each_run_starts_from_a_fresh_stack(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     first = run_program("dev", project_dir=project)

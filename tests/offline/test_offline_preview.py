@@ -12,7 +12,7 @@ import pytest
 
 from components.function import DEFAULT_RUNTIME
 from components.layer import pinned_versions
-from offline import harness, preview
+from offline import harness, policy_client, preview
 from offline.harness import run_program
 from orderflow.config import StackConfigError
 from tests.offline.newcomer import PROJECT_DIR, run_offline_preview
@@ -104,11 +104,22 @@ def test_unknown_stack_exits_nonzero_naming_the_stack_file() -> None:
 
 
 def test_bad_config_exits_nonzero_naming_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing_run(stack: str) -> None:
+    def failing_run(stack: str, **options: object) -> None:
         raise StackConfigError("config 'orderflow:logRetentionDays': must be at least 1, got -1")
 
     monkeypatch.setattr(harness, "run_program", failing_run)
     assert preview.offline_plan("dev") == 2
+
+
+def test_a_pack_that_stops_answering_exits_2_naming_the_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def silent_pack(*args: object) -> None:
+        raise policy_client.PolicyPackError("policy pack in policy did not answer within 60 s: still waiting on X")
+
+    monkeypatch.setattr(policy_client, "analyze_resource", silent_pack)
+    assert preview.offline_plan("dev") == 2
+    assert "error: policy pack in policy did not answer within 60 s: still waiting on X" in capsys.readouterr().err
 
 
 def test_real_preview_is_used_only_with_cli_and_credentials(tmp_path: Path) -> None:

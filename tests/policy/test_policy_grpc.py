@@ -11,6 +11,7 @@ from policy_cases import BASELINES, FUNCTION, QUEUE, TABLE
 from policy_testkit import PROVIDER_URN, STACK_URN, UNKNOWN, patched, program_run, recorded
 
 from offline.policy_client import (
+    AnalyzeStream,
     PolicyConfigError,
     PolicyPackError,
     engine_struct,
@@ -37,10 +38,9 @@ def _log_group(function_name: str = "fn") -> Any:
     )
 
 
-@pytest.fixture(scope="module")
-def mixed_report() -> Any:
-    """One run over a small stack: a compliant function, a function needing a remediation, bad table and queue."""
-    run = program_run(
+def _mixed_run() -> Any:
+    """A small stack: a compliant function, a function needing a remediation, bad table and queue."""
+    return program_run(
         _function("good"),
         _log_group("good"),
         _function("untraced", **{"tracingConfig": {"mode": "PassThrough"}, "role": "arn:aws:iam::1:role/untraced"}),
@@ -60,7 +60,12 @@ def mixed_report() -> Any:
             QUEUE, "orphan", {"name": "orphan"}, outputs={"name": "orphan", "arn": "arn:aws:sqs:eu-west-1:1:orphan"}
         ),
     )
-    return run_policy_pack(run, PACK_DIR)
+
+
+@pytest.fixture(scope="module")
+def mixed_report() -> Any:
+    """One run of the pack over :func:`_mixed_run`."""
+    return run_policy_pack(_mixed_run(), PACK_DIR)
 
 
 def test_policy_grpc_analyzer_info_lists_every_rule_with_its_level_and_schema() -> None:
@@ -233,3 +238,42 @@ def test_policy_engine_struct_resolves_references_and_skips_internal_keys() -> N
 def test_policy_grpc_sends_the_default_provider_record(mixed_report: Any) -> None:
     assert PROVIDER_URN in mixed_report.final_inputs and STACK_URN in mixed_report.final_inputs
     assert mixed_report.final_inputs[PROVIDER_URN] == {"region": "eu-west-1", "version": "7.51.1"}
+
+
+def _engine(run: Any) -> dict[str, Any]:
+    return {"project": run.project, "stack": run.stack, "config": run.config, "dry_run": run.preview}
+
+
+def test_policy_grpc_streamed_analyze_calls_report_what_calls_after_the_program_do(mixed_report: Any) -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"})
+        for record in reversed(run.resources):  # threads of the program may register in any order
+            stream.submit(record)
+        streamed = run_policy_pack(run, PACK_DIR, stream=stream)
+    assert streamed.remediations and streamed.remediations == mixed_report.remediations
+    assert streamed.violations == mixed_report.violations
+    assert streamed.final_inputs == mixed_report.final_inputs
+    assert format_report(streamed) == format_report(mixed_report)
+
+
+def test_policy_grpc_stream_names_the_call_a_pack_hangs_on(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(
+        "import time\n"
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
+        "def hang(args, report_violation):\n"
+        "    time.sleep(120)\n"
+        "PolicyPack('hangs', [ResourceValidationPolicy(name='hang', description='Never answers.', validate=hang)],\n"
+        "           enforcement_level=EnforcementLevel.ADVISORY)\n"
+    )
+    run = program_run(_log_group())
+    with launch_pack(tmp_path, **_engine(run)) as pack:
+        pack.stub.GetAnalyzerInfo(empty_pb2.Empty())  # started: the deadline below is the Analyze call's alone
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"}, timeout_seconds=5)
+        for record in run.resources:
+            stream.submit(record)
+        with pytest.raises(
+            PolicyPackError, match=r"did not answer within 5 s: still waiting on Remediate/Analyze of urn:"
+        ):
+            run_policy_pack(run, tmp_path, stream=stream)
