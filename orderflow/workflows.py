@@ -62,6 +62,8 @@ START_REFUSED_ERRORS: Final[tuple[str, ...]] = (
     "StepFunctions.ExecutionLimitExceededException",
     "StepFunctions.ThrottlingException",
 )
+EXPRESS_MAX_SECONDS: Final = 300
+"""Step Functions quotas, "Maximum execution time": an EXPRESS execution runs at most 5 minutes."""
 NEEDS_OPERATOR_ERROR: Final = "NeedsOperator"
 """Error of a fulfillment-steps run that stopped with work left for an operator (cause: its state as JSON)."""
 FAILED_UNEXPECTEDLY_ERROR: Final = "FailedUnexpectedly"
@@ -134,6 +136,11 @@ class FulfillmentStates:
     PARK_STEPS_STATE: Final = "ParkStepsState"
     KEEP_STEPS_STATE: Final = "KeepStepsState"
     PARK_ORDER_INPUT: Final = "ParkOrderInput"
+    MAY_RESTART: Final = "MayRestart"
+    FIRST_RESTART: Final = "FirstRestart"
+    NEXT_RESTART: Final = "NextRestart"
+    WAIT_OUT_STOPPED_RUN: Final = "WaitOutStoppedRun"
+    RESTART_STEPS: Final = "RestartSteps"
     NEEDS_OPERATOR: Final = "NeedsOperator"
     LOOK_UP_ORDER: Final = "LookUpOrder"
     WHERE_ORDER_STANDS: Final = "WhereOrderStands"
@@ -946,6 +953,8 @@ def fulfillment_definition(
     recovery_max_attempts: int = 10,
     recovery_max_delay_seconds: int = 300,
     steps_timeout_seconds: int = 360,
+    restart_wait_seconds: int = 330,
+    restart_rounds: int = 2,
     partition: str = "aws",
 ) -> dict[str, Any]:
     """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
@@ -962,8 +971,12 @@ def fulfillment_definition(
       error to the attention queue (alarmed), ``MarkForAttention`` records ``attention`` on the order and the
       execution fails (``ParkedForOperator``). :func:`resume_stage` reads where to resume from that state.
     * ``FailedUnexpectedly``: compensated and recorded already; the execution fails with the run's error.
-    * anything else (the run was stopped: the 5-minute limit, or it could not be started after the
-      retries): the order input is parked as it is, and resumes from the top (:data:`ResumeStage.RESTART`).
+    * anything else (a start answered with a 5xx or lost, the 5-minute limit, a run lost): nothing says where
+      the steps stopped, and a run may still be going. ``WaitOutStoppedRun`` waits until any such run has
+      certainly ended (an EXPRESS run stops at 5 minutes), then ``RestartSteps`` runs the steps with
+      ``resume.stage`` :data:`ResumeStage.RESTART` (they read the order row first, so nothing is done twice and
+      a booked shipment is never compensated). After ``restart_rounds`` such rounds the order input is parked
+      as it is, and an operator resumes it from the top the same way.
 
     Parameters
     ----------
@@ -980,6 +993,11 @@ def fulfillment_definition(
         easily: the defaults keep trying for about 15 minutes.
     steps_timeout_seconds:
         ``TimeoutSeconds`` of ``RunSteps``: above the steps' 5-minute limit, so only a lost run hits it.
+    restart_wait_seconds:
+        ``Seconds`` of ``WaitOutStoppedRun``: at least the EXPRESS limit (:data:`EXPRESS_MAX_SECONDS`), so a run
+        that may have started has ended before the restart; the default adds 30 s of margin.
+    restart_rounds:
+        How many times (at least once) a stopped run is waited out and restarted before the order is parked.
     partition:
         The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
@@ -999,6 +1017,15 @@ def fulfillment_definition(
         attention_queue_url=attention_queue_url,
         partition=partition,
     )
+    if isinstance(restart_wait_seconds, bool) or not isinstance(restart_wait_seconds, int):
+        raise ValueError(f"restart_wait_seconds must be an integer, got {restart_wait_seconds!r}")
+    if restart_wait_seconds < EXPRESS_MAX_SECONDS:
+        raise ValueError(
+            f"restart_wait_seconds must be at least the EXPRESS limit ({EXPRESS_MAX_SECONDS} s), "
+            f"got {restart_wait_seconds}: a run that may have started could still be going"
+        )
+    if isinstance(restart_rounds, bool) or not isinstance(restart_rounds, int) or restart_rounds < 1:
+        raise ValueError(f"restart_rounds must be an integer >= 1, got {restart_rounds!r}")
     recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
     s = FulfillmentStates
     attention = {
@@ -1008,6 +1035,25 @@ def fulfillment_definition(
             "since": {"S.$": "$$.State.EnteredTime"},
         }
     }
+
+    def run_steps(name: str, comment: str) -> dict[str, Any]:
+        return {
+            "Type": "Task",
+            "Resource": integration_arn(SFN_START_EXECUTION_SYNC, partition),
+            "Comment": comment,
+            "Parameters": {
+                "StateMachineArn": steps_state_machine_arn,
+                # Named after the order's execution (and the attempt), to find a run's logs from the order.
+                "Name.$": name,
+                "Input.$": "$",
+            },
+            "TimeoutSeconds": steps_timeout_seconds,
+            "ResultPath": None,
+            # Only a refused start is retried here: a failed run already retried its own steps.
+            "Retry": [recovery.backoff(list(START_REFUSED_ERRORS))],
+            "Catch": [_catch([STATES_ALL], s.HOW_STEPS_STOPPED, "$.attention")],
+            "End": True,
+        }
 
     def parked(state_path: str, error_path: str) -> dict[str, Any]:
         return {
@@ -1021,28 +1067,15 @@ def fulfillment_definition(
         "Comment": "orderflow fulfillment: one execution per order runs the EXPRESS steps, parks what they leave",
         "StartAt": s.RUN_STEPS,
         "States": {
-            s.RUN_STEPS: {
-                "Type": "Task",
-                "Resource": integration_arn(SFN_START_EXECUTION_SYNC, partition),
-                "Comment": "The steps run at least once; their result is not kept (the order row is the record).",
-                "Parameters": {
-                    "StateMachineArn": steps_state_machine_arn,
-                    # Named after the order's execution (and the attempt), to find a run's logs from the order.
-                    "Name.$": "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
-                    "Input.$": "$",
-                },
-                "TimeoutSeconds": steps_timeout_seconds,
-                "ResultPath": None,
-                # Only a refused start is retried here: a failed run already retried its own steps.
-                "Retry": [recovery.backoff(list(START_REFUSED_ERRORS))],
-                "Catch": [_catch([STATES_ALL], s.HOW_STEPS_STOPPED, "$.attention")],
-                "End": True,
-            },
+            s.RUN_STEPS: run_steps(
+                "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
+                "The steps run at least once; their result is not kept (the order row is the record).",
+            ),
             s.HOW_STEPS_STOPPED: {
                 "Type": "Choice",
                 "Comment": "A failed run's description is the cause (JSON); other errors stopped it from outside.",
                 "Choices": [{"Variable": "$.attention.Error", "StringEquals": TASK_FAILED, "Next": s.READ_STOPPED_RUN}],
-                "Default": s.PARK_ORDER_INPUT,
+                "Default": s.MAY_RESTART,
             },
             s.READ_STOPPED_RUN: {
                 "Type": "Pass",
@@ -1054,7 +1087,7 @@ def fulfillment_definition(
                 "Type": "Choice",
                 "Choices": [
                     # A run that timed out may have no error: rules are tried in order, so this one goes first.
-                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.PARK_ORDER_INPUT},
+                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.MAY_RESTART},
                     {
                         "Variable": "$.stopped.run.Error",
                         "StringEquals": NEEDS_OPERATOR_ERROR,
@@ -1066,8 +1099,43 @@ def fulfillment_definition(
                         "Next": s.FAILED_UNEXPECTEDLY,
                     },
                 ],
-                "Default": s.PARK_ORDER_INPUT,
+                "Default": s.MAY_RESTART,
             },
+            s.MAY_RESTART: {
+                "Type": "Choice",
+                "Comment": "Nothing says where the run stopped, and it may still be going: wait it out and restart.",
+                "Choices": [
+                    {"Variable": "$.resume.round", "IsPresent": False, "Next": s.FIRST_RESTART},
+                    {
+                        "Variable": "$.resume.round",
+                        "NumericGreaterThanEquals": restart_rounds,
+                        "Next": s.PARK_ORDER_INPUT,
+                    },
+                ],
+                "Default": s.NEXT_RESTART,
+            },
+            s.FIRST_RESTART: {
+                "Type": "Pass",
+                "Result": {"stage": ResumeStage.RESTART, "round": 1},
+                "ResultPath": "$.resume",
+                "Next": s.WAIT_OUT_STOPPED_RUN,
+            },
+            s.NEXT_RESTART: {
+                "Type": "Pass",
+                "Parameters": {"stage": ResumeStage.RESTART, "round.$": "States.MathAdd($.resume.round, 1)"},
+                "ResultPath": "$.resume",
+                "Next": s.WAIT_OUT_STOPPED_RUN,
+            },
+            s.WAIT_OUT_STOPPED_RUN: {
+                "Type": "Wait",
+                "Comment": "A run whose start failed may be going: an EXPRESS run has certainly ended after 5 minutes.",
+                "Seconds": restart_wait_seconds,
+                "Next": s.RESTART_STEPS,
+            },
+            s.RESTART_STEPS: run_steps(
+                "States.Format('{}-restart{}-{}', $$.Execution.Name, $.resume.round, $$.State.RetryCount)",
+                "The steps again, reading the order row first: nothing done twice, a booked shipment kept.",
+            ),
             s.PARK_STEPS_STATE: {
                 "Type": "Pass",
                 "Parameters": {"state.$": "States.StringToJson($.stopped.run.Cause)"},

@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -327,6 +328,14 @@ def test_retriers_still_sleep_through_the_time_module_and_jitter_through_random(
     assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
     assert callable(jitter_strategy_decl.random.uniform)
     assert "random.uniform(0, interval_seconds)" in inspect.getsource(jitter_strategy_decl.JitterStrategyDecl)
+
+
+def test_a_wait_state_still_blocks_its_thread_for_real_seconds_in_wait_interval() -> None:
+    # VirtualWaits replaces WaitFunction._wait_interval(env, wait_seconds); moto blocks on the execution's
+    # program_state_event there for the real seconds. When this fails, moto waits elsewhere (or not at all).
+    assert parameters(WaitFunction._wait_interval) == ["self", "env", "wait_seconds"]
+    assert "env.program_state_event.wait(wait_seconds)" in inspect.getsource(WaitFunction._wait_interval)
+    assert "self._wait_interval(env=env, wait_seconds=w_sec)" in inspect.getsource(WaitFunction._eval_body)
 
 
 # ---- mocked responses ----------------------------------------------------------------------------------
