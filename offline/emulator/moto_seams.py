@@ -20,6 +20,9 @@ to run them the way AWS would; each bend is listed here with the reason:
   counts each EXPRESS execution's virtual seconds (its retry waits, plus what a fault says a hung attempt
   lasted) and times the execution out (``States.Timeout``, status ``TIMED_OUT``) when they pass
   :data:`EXPRESS_MAX_SECONDS`; the wrapper of ``_get_start_execution_worker`` tells it which are EXPRESS.
+  ``ExecutionState._evaluate_with_timeout`` (one attempt of a Task, from the execution's thread) is wrapped so
+  that a fault plan can hold an EXPRESS execution at an attempt until it passes its limit
+  (:attr:`ExpressTimeLimit.stall`), the one way to reach it when every Task's worst case fits in 5 minutes.
 * ``WaitFunction._wait_interval`` (a Wait state) blocks its thread for the real seconds. :class:`VirtualWaits`
   records the wait instead and spends it on the execution's virtual time (an EXPRESS run's Wait counts toward
   its limit). A Wait as long as the EXPRESS limit first waits for every EXPRESS execution started before it: on
@@ -95,6 +98,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
@@ -432,6 +436,10 @@ class _ExpressRun:
     spent: float = 0.0
 
 
+ExpressStall = Callable[[str, str, str], bool]
+"""``(state machine name, execution name, state name) -> whether this attempt is held past the limit``."""
+
+
 class ExpressTimeLimit:
     """The virtual seconds each running EXPRESS execution has spent, and its timeout when they pass the limit.
 
@@ -453,6 +461,9 @@ class ExpressTimeLimit:
         self._unfinished: set[str] = set()
         self._lock = threading.Lock()
         self._finished = threading.Condition(self._lock)
+        self.stall: ExpressStall = lambda machine, execution, state: False
+        """Asked before every Task attempt of an EXPRESS execution; True holds the execution there until it passes
+        its limit (a fault plan's way to time it out)."""
 
     def note_express(self, execution_arn: str) -> None:
         """Say that an execution about to start belongs to an EXPRESS state machine."""
@@ -471,6 +482,22 @@ class ExpressTimeLimit:
         with self._finished:
             started = set(self._unfinished) - skip
             return self._finished.wait_for(lambda: not (started & self._unfinished), timeout_seconds)
+
+    def before_attempt(self, state_name: str) -> None:
+        """Called before a Task attempt: when :attr:`stall` says so, the EXPRESS execution runs past its limit.
+
+        Raises
+        ------
+        ExpressTimeLimitReached
+            When the attempt is stalled.
+        """
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        if run is None:
+            return
+        # Execution ARNs end in ":<state machine name>:<execution name>".
+        machine, execution = run.arn.split(":")[-2:]
+        if self.stall(machine, execution, state_name):
+            self.spend(self.limit_seconds - run.spent + 1.0)
 
     def current_execution(self) -> str | None:
         """ARN of the EXPRESS execution of this thread (None outside one)."""
@@ -533,6 +560,16 @@ class ExpressTimeLimit:
                     self._finished.notify_all()
 
         return eval_body
+
+
+def _attempt_checked_against_the_limit(
+    original: Callable[[ExecutionState, Any], None], express: ExpressTimeLimit
+) -> Callable[[ExecutionState, Any], None]:
+    def evaluate_with_timeout(state: ExecutionState, env: Any) -> None:
+        express.before_attempt(str(state.name))
+        original(state, env)
+
+    return evaluate_with_timeout
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -896,6 +933,7 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (jitter_strategy_decl, "random"),
     (Program, "_eval_body"),
     (WaitFunction, "_wait_interval"),
+    (ExecutionState, "_evaluate_with_timeout"),
     (Execution, "_get_start_execution_worker"),
     (s3_notifications, "send_event"),
     (AmazonStateLanguageParser, "parse"),
@@ -976,6 +1014,11 @@ def patched_moto(
         replace(jitter_strategy_decl, "random", seams.retry_clock)
         replace(Program, "_eval_body", seams.express_limit.enforce(Program._eval_body))
         replace(WaitFunction, "_wait_interval", seams.waits.wait_interval())
+        replace(
+            ExecutionState,
+            "_evaluate_with_timeout",
+            _attempt_checked_against_the_limit(ExecutionState._evaluate_with_timeout, seams.express_limit),
+        )
         replace(
             Execution,
             "_get_start_execution_worker",

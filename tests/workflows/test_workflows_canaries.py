@@ -32,6 +32,7 @@ from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
     state_task_service_dynamodb,
@@ -336,6 +337,14 @@ def test_a_wait_state_still_blocks_its_thread_for_real_seconds_in_wait_interval(
     assert parameters(WaitFunction._wait_interval) == ["self", "env", "wait_seconds"]
     assert "env.program_state_event.wait(wait_seconds)" in inspect.getsource(WaitFunction._wait_interval)
     assert "self._wait_interval(env=env, wait_seconds=w_sec)" in inspect.getsource(WaitFunction._eval_body)
+
+
+def test_each_task_attempt_is_still_evaluated_through_evaluate_with_timeout_on_the_execution_s_thread() -> None:
+    # ExpressTimeLimit.before_attempt wraps ExecutionState._evaluate_with_timeout, which _eval_state calls once per
+    # attempt from the execution's thread (the attempt itself then runs on a thread of its own).
+    assert parameters(ExecutionState._evaluate_with_timeout) == ["self", "env"]
+    assert "self._evaluate_with_timeout(env)" in inspect.getsource(ExecutionState._eval_state)
+    assert "Thread(target=_exec_and_notify" in inspect.getsource(ExecutionState._evaluate_with_timeout)
 
 
 # ---- mocked responses ----------------------------------------------------------------------------------

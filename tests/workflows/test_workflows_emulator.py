@@ -370,6 +370,32 @@ def test_a_wait_state_takes_virtual_time_only_and_counts_toward_the_express_limi
     assert flow.seams.express_limit.timed_out == ["hour-express"]
 
 
+def test_a_stalled_attempt_holds_an_express_execution_past_its_limit_and_only_an_express_one(
+    flow: OrderFlow,
+) -> None:
+    asked: list[tuple[str, str, str]] = []
+
+    def stall(machine: str, execution: str, state: str) -> bool:
+        asked.append((machine, execution, state))
+        return True
+
+    flow.seams.express_limit.stall = stall
+    express = _waiting_machine(flow, "stalls", "EXPRESS")
+    standard = _waiting_machine(flow, "never-stalls", "STANDARD")
+    express_run = flow.sfn.start_execution(stateMachineArn=express, name="stalled", input="{}")
+    standard_run = flow.sfn.start_execution(stateMachineArn=standard, name="not-stalled", input="{}")
+    flow.router.pump()
+
+    assert flow.sfn.describe_execution(executionArn=express_run["executionArn"])["status"] == "TIMED_OUT"
+    history = flow.sfn.get_execution_history(executionArn=express_run["executionArn"])["events"]
+    # Stopped before its first attempt ran: the stall is charged from the execution's thread.
+    assert [event["type"] for event in history].count("TaskScheduled") == 0
+    assert asked == [("stalls", "stalled", "KeepTrying")]
+    assert flow.seams.express_limit.timed_out == ["stalled"]
+    described = flow.sfn.describe_execution(executionArn=standard_run["executionArn"])
+    assert (described["status"], described.get("error")) == ("FAILED", "DynamoDB.ConditionalCheckFailedException")
+
+
 def test_a_standard_execution_may_wait_longer_than_five_minutes(flow: OrderFlow) -> None:
     machine = _waiting_machine(flow, "waits-long", "STANDARD")
     started = flow.sfn.start_execution(stateMachineArn=machine, name="long-run", input="{}")
