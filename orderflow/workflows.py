@@ -64,6 +64,9 @@ START_REFUSED_ERRORS: Final[tuple[str, ...]] = (
 )
 EXPRESS_MAX_SECONDS: Final = 300
 """Step Functions quotas, "Maximum execution time": an EXPRESS execution runs at most 5 minutes."""
+ORDER_FAILED_STATUS: Final = "FAILED"
+RESERVATION_RELEASED: Final = "RELEASED"
+"""``status`` of a reservation a compensation released (``release_inventory``); ``reserve_inventory`` returns it."""
 NEEDS_OPERATOR_ERROR: Final = "NeedsOperator"
 """Error of a fulfillment-steps run that stopped with work left for an operator (cause: its state as JSON)."""
 FAILED_UNEXPECTEDLY_ERROR: Final = "FailedUnexpectedly"
@@ -145,6 +148,8 @@ class FulfillmentStates:
     LOOK_UP_ORDER: Final = "LookUpOrder"
     WHERE_ORDER_STANDS: Final = "WhereOrderStands"
     ALREADY_BOOKED: Final = "AlreadyBooked"
+    ALREADY_FAILED: Final = "AlreadyFailed"
+    WAS_RESERVATION_RELEASED: Final = "WasReservationReleased"
     INTERRUPTED: Final = "Interrupted"
     RELEASE_UNLESS_BOOKED: Final = "ReleaseUnlessBooked"
     REFUND_UNLESS_BOOKED: Final = "RefundUnlessBooked"
@@ -763,8 +768,8 @@ def fulfillment_steps_definition(
                 "TableName": orders_table_name,
                 "Key": {"orderId": {"S.$": "$.orderId"}},
                 "ConsistentRead": True,
-                "ProjectionExpression": "#shipment",
-                "ExpressionAttributeNames": {"#shipment": "shipment"},
+                "ProjectionExpression": "#shipment, #status",
+                "ExpressionAttributeNames": {"#shipment": "shipment", "#status": "status"},
             },
             retries.for_service(),
             park,
@@ -775,6 +780,15 @@ def fulfillment_steps_definition(
         s.WHERE_ORDER_STANDS: {
             "Type": "Choice",
             "Choices": [
+                {
+                    # An earlier run compensated and recorded the failure: running forward again would charge
+                    # and ship an order the customer was told failed.
+                    "And": [
+                        {"Variable": "$.standing.Item.status.S", "IsPresent": True},
+                        {"Variable": "$.standing.Item.status.S", "StringEquals": ORDER_FAILED_STATUS},
+                    ],
+                    "Next": s.ALREADY_FAILED,
+                },
                 {"Variable": "$.standing.Item.shipment.M.status.S", "IsPresent": False, "Next": s.RESERVE_INVENTORY},
                 {"Variable": "$.standing.Item.shipment.M.status.S", "StringEquals": "BOOKED", "Next": s.ALREADY_BOOKED},
             ],
@@ -782,6 +796,7 @@ def fulfillment_steps_definition(
             "Default": s.INTERRUPTED,
         },
         s.ALREADY_BOOKED: {"Type": "Pass", "Result": True, "ResultPath": "$.booked", "Next": s.RESERVE_INVENTORY},
+        s.ALREADY_FAILED: {"Type": "Succeed", "Comment": "Compensated and recorded by an earlier run."},
         s.INTERRUPTED: {
             "Type": "Pass",
             "Result": {"Error": "FulfillmentInterrupted", "Cause": "The steps stopped while compensating."},
@@ -792,7 +807,21 @@ def fulfillment_steps_definition(
         s.RESERVE_INVENTORY: forward_step(
             reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_UNLESS_BOOKED
         ),
-        s.KEEP_RESERVATION: keep_result("reservation", s.PROCESS_PAYMENT),
+        s.KEEP_RESERVATION: keep_result("reservation", s.WAS_RESERVATION_RELEASED),
+        s.WAS_RESERVATION_RELEASED: {
+            "Type": "Choice",
+            "Comment": "A compensation released it first (a run stopped while compensating): finish failing it.",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.booked", "IsPresent": False},
+                        {"Variable": "$.reservation.status", "StringEquals": RESERVATION_RELEASED},
+                    ],
+                    "Next": s.INTERRUPTED,
+                }
+            ],
+            "Default": s.PROCESS_PAYMENT,
+        },
         s.PROCESS_PAYMENT: forward_step(
             process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_UNLESS_BOOKED
         ),
@@ -886,7 +915,7 @@ def fulfillment_steps_definition(
             _set_order_status(
                 orders_table_name,
                 "$.orderId",
-                status="FAILED",
+                status=ORDER_FAILED_STATUS,
                 allowed_from=("ACCEPTED",),
                 extra=_reason_attributes("$.failure"),
             ),

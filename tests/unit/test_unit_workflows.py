@@ -359,9 +359,14 @@ F = FulfillmentStates
 
 
 def test_forward_path_runs_in_contract_order() -> None:
-    assert path_from(fulfillment(), F.RESERVE_INVENTORY) == [
+    definition = fulfillment()
+    assert path_from(definition, F.RESERVE_INVENTORY) == [
         F.RESERVE_INVENTORY,
         F.KEEP_RESERVATION,
+        F.WAS_RESERVATION_RELEASED,
+    ]
+    assert definition["States"][F.WAS_RESERVATION_RELEASED]["Default"] == F.PROCESS_PAYMENT
+    assert path_from(definition, F.PROCESS_PAYMENT) == [
         F.PROCESS_PAYMENT,
         F.KEEP_PAYMENT,
         F.CREATE_SHIPMENT,
@@ -773,11 +778,33 @@ def test_a_restart_reads_the_order_first_and_only_an_unbooked_one_may_be_compens
     look_up = states[F.LOOK_UP_ORDER]
     assert look_up["Resource"] == "arn:aws:states:::dynamodb:getItem"
     assert look_up["Parameters"]["ConsistentRead"] is True
+    assert look_up["Parameters"]["ExpressionAttributeNames"] == {"#shipment": "shipment", "#status": "status"}
     where = states[F.WHERE_ORDER_STANDS]
-    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"]] == [
+    # A failure an earlier run compensated and recorded ends the restart: never charged or shipped after it.
+    assert where["Choices"][0] == {
+        "And": [
+            {"Variable": "$.standing.Item.status.S", "IsPresent": True},
+            {"Variable": "$.standing.Item.status.S", "StringEquals": "FAILED"},
+        ],
+        "Next": F.ALREADY_FAILED,
+    }
+    assert states[F.ALREADY_FAILED]["Type"] == "Succeed"
+    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"][1:]] == [
         (False, None, F.RESERVE_INVENTORY),
         (None, "BOOKED", F.ALREADY_BOOKED),
     ]
+    # A reservation a compensation released first: finish failing it, unless the shipment is booked.
+    released = states[F.WAS_RESERVATION_RELEASED]
+    assert released["Choices"] == [
+        {
+            "And": [
+                {"Variable": "$.booked", "IsPresent": False},
+                {"Variable": "$.reservation.status", "StringEquals": "RELEASED"},
+            ],
+            "Next": F.INTERRUPTED,
+        }
+    ]
+    assert released["Default"] == F.PROCESS_PAYMENT
     assert where["Default"] == F.INTERRUPTED and states[F.INTERRUPTED]["Next"] == F.CANCEL_SHIPMENT
     assert states[F.ALREADY_BOOKED] | {"Next": ""} == {
         "Type": "Pass",

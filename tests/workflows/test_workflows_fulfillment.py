@@ -98,6 +98,7 @@ def test_the_happy_path_reserves_charges_ships_and_writes_the_receipt(flow: Orde
         S.START_OR_RESUME,
         S.RESERVE_INVENTORY,
         S.KEEP_RESERVATION,
+        S.WAS_RESERVATION_RELEASED,
         S.PROCESS_PAYMENT,
         S.KEEP_PAYMENT,
         S.CREATE_SHIPMENT,
@@ -473,3 +474,21 @@ def test_a_child_start_whose_response_is_lost_is_restarted_after_the_wait_and_fu
     assert payment is not None and payment["status"] == "CHARGED"
     assert notifications_of(flow, order_id).count("OrderFulfilled") == 1
     assert timeline_of(flow, order_id).count("OrderFulfilled") == 1
+
+
+def test_a_restart_after_a_lost_start_never_runs_forward_an_order_the_lost_run_failed(flow: OrderFlow) -> None:
+    # The lost run found the stock short, released and recorded the failure. Stock may be back by the restart:
+    # running forward again would charge and ship an order the customer was told failed.
+    flow.seams.service_faults = ScriptedServiceFaults({"stepfunctions:StartExecution": [None, "lost-response"]})
+    sku = "LAMP-DESK"
+
+    order_id = place_order(flow, new_customer(), {sku: stock(flow, sku) + 1})["orderId"]
+
+    [parent] = flow.executions(FULFILLMENT)
+    assert parent.status == "SUCCEEDED" and parent.states[-1] == S.RESTART_STEPS
+    [restarted] = [run for run in flow.executions(STEPS) if "-restart1-" in run.name]
+    assert restarted.states[-1] == S.ALREADY_FAILED
+    assert step_calls(flow) == ["reserve_inventory", "release_inventory"]
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and (order["status"], order["reason"]) == ("FAILED", "OUT_OF_STOCK")
+    assert "shipment" not in order and flow.item("payments", {"orderId": order_id}) is None
