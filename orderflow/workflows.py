@@ -203,8 +203,9 @@ class ResumeStage:
     """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
     RESTART: Final = "restart"
     """The steps stopped where nothing says (the 5-minute limit, a start that failed): the order row says where
-    the order stands. Booked: the steps run again from the top but never compensate (each returns what it
-    did). A cancellation marker: compensate. Neither: run again from the top."""
+    the order stands. FAILED: an earlier run compensated and recorded it, nothing runs. Booked: the steps run
+    again from the top but never compensate (each returns what it did). A cancellation marker: compensate.
+    Neither: run again from the top (a reservation a compensation released is compensated, never charged)."""
 
 
 def resume_stage(parked_state: dict[str, Any]) -> str:
