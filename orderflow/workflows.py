@@ -62,6 +62,11 @@ START_REFUSED_ERRORS: Final[tuple[str, ...]] = (
     "StepFunctions.ExecutionLimitExceededException",
     "StepFunctions.ThrottlingException",
 )
+EXPRESS_MAX_SECONDS: Final = 300
+"""Step Functions quotas, "Maximum execution time": an EXPRESS execution runs at most 5 minutes."""
+ORDER_FAILED_STATUS: Final = "FAILED"
+RESERVATION_RELEASED: Final = "RELEASED"
+"""``status`` of a reservation a compensation released (``release_inventory``); ``reserve_inventory`` returns it."""
 NEEDS_OPERATOR_ERROR: Final = "NeedsOperator"
 """Error of a fulfillment-steps run that stopped with work left for an operator (cause: its state as JSON)."""
 FAILED_UNEXPECTEDLY_ERROR: Final = "FailedUnexpectedly"
@@ -134,10 +139,17 @@ class FulfillmentStates:
     PARK_STEPS_STATE: Final = "ParkStepsState"
     KEEP_STEPS_STATE: Final = "KeepStepsState"
     PARK_ORDER_INPUT: Final = "ParkOrderInput"
+    MAY_RESTART: Final = "MayRestart"
+    FIRST_RESTART: Final = "FirstRestart"
+    NEXT_RESTART: Final = "NextRestart"
+    WAIT_OUT_STOPPED_RUN: Final = "WaitOutStoppedRun"
+    RESTART_STEPS: Final = "RestartSteps"
     NEEDS_OPERATOR: Final = "NeedsOperator"
     LOOK_UP_ORDER: Final = "LookUpOrder"
     WHERE_ORDER_STANDS: Final = "WhereOrderStands"
     ALREADY_BOOKED: Final = "AlreadyBooked"
+    ALREADY_FAILED: Final = "AlreadyFailed"
+    WAS_RESERVATION_RELEASED: Final = "WasReservationReleased"
     INTERRUPTED: Final = "Interrupted"
     RELEASE_UNLESS_BOOKED: Final = "ReleaseUnlessBooked"
     REFUND_UNLESS_BOOKED: Final = "RefundUnlessBooked"
@@ -191,8 +203,9 @@ class ResumeStage:
     """Compensated, but marking FAILED or putting OrderFailed kept failing: record the failure."""
     RESTART: Final = "restart"
     """The steps stopped where nothing says (the 5-minute limit, a start that failed): the order row says where
-    the order stands. Booked: the steps run again from the top but never compensate (each returns what it
-    did). A cancellation marker: compensate. Neither: run again from the top."""
+    the order stands. FAILED: an earlier run compensated and recorded it, nothing runs. Booked: the steps run
+    again from the top but never compensate (each returns what it did). A cancellation marker: compensate.
+    Neither: run again from the top (a reservation a compensation released is compensated, never charged)."""
 
 
 def resume_stage(parked_state: dict[str, Any]) -> str:
@@ -756,8 +769,8 @@ def fulfillment_steps_definition(
                 "TableName": orders_table_name,
                 "Key": {"orderId": {"S.$": "$.orderId"}},
                 "ConsistentRead": True,
-                "ProjectionExpression": "#shipment",
-                "ExpressionAttributeNames": {"#shipment": "shipment"},
+                "ProjectionExpression": "#shipment, #status",
+                "ExpressionAttributeNames": {"#shipment": "shipment", "#status": "status"},
             },
             retries.for_service(),
             park,
@@ -768,6 +781,15 @@ def fulfillment_steps_definition(
         s.WHERE_ORDER_STANDS: {
             "Type": "Choice",
             "Choices": [
+                {
+                    # An earlier run compensated and recorded the failure: running forward again would charge
+                    # and ship an order the customer was told failed.
+                    "And": [
+                        {"Variable": "$.standing.Item.status.S", "IsPresent": True},
+                        {"Variable": "$.standing.Item.status.S", "StringEquals": ORDER_FAILED_STATUS},
+                    ],
+                    "Next": s.ALREADY_FAILED,
+                },
                 {"Variable": "$.standing.Item.shipment.M.status.S", "IsPresent": False, "Next": s.RESERVE_INVENTORY},
                 {"Variable": "$.standing.Item.shipment.M.status.S", "StringEquals": "BOOKED", "Next": s.ALREADY_BOOKED},
             ],
@@ -775,6 +797,7 @@ def fulfillment_steps_definition(
             "Default": s.INTERRUPTED,
         },
         s.ALREADY_BOOKED: {"Type": "Pass", "Result": True, "ResultPath": "$.booked", "Next": s.RESERVE_INVENTORY},
+        s.ALREADY_FAILED: {"Type": "Succeed", "Comment": "Compensated and recorded by an earlier run."},
         s.INTERRUPTED: {
             "Type": "Pass",
             "Result": {"Error": "FulfillmentInterrupted", "Cause": "The steps stopped while compensating."},
@@ -785,7 +808,21 @@ def fulfillment_steps_definition(
         s.RESERVE_INVENTORY: forward_step(
             reserve_inventory_function_arn, "reservation", s.KEEP_RESERVATION, s.RELEASE_UNLESS_BOOKED
         ),
-        s.KEEP_RESERVATION: keep_result("reservation", s.PROCESS_PAYMENT),
+        s.KEEP_RESERVATION: keep_result("reservation", s.WAS_RESERVATION_RELEASED),
+        s.WAS_RESERVATION_RELEASED: {
+            "Type": "Choice",
+            "Comment": "A compensation released it first (a run stopped while compensating): finish failing it.",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.booked", "IsPresent": False},
+                        {"Variable": "$.reservation.status", "StringEquals": RESERVATION_RELEASED},
+                    ],
+                    "Next": s.INTERRUPTED,
+                }
+            ],
+            "Default": s.PROCESS_PAYMENT,
+        },
         s.PROCESS_PAYMENT: forward_step(
             process_payment_function_arn, "payment", s.KEEP_PAYMENT, s.REFUND_UNLESS_BOOKED
         ),
@@ -879,7 +916,7 @@ def fulfillment_steps_definition(
             _set_order_status(
                 orders_table_name,
                 "$.orderId",
-                status="FAILED",
+                status=ORDER_FAILED_STATUS,
                 allowed_from=("ACCEPTED",),
                 extra=_reason_attributes("$.failure"),
             ),
@@ -946,6 +983,8 @@ def fulfillment_definition(
     recovery_max_attempts: int = 10,
     recovery_max_delay_seconds: int = 300,
     steps_timeout_seconds: int = 360,
+    restart_wait_seconds: int = 330,
+    restart_rounds: int = 2,
     partition: str = "aws",
 ) -> dict[str, Any]:
     """Build the fulfillment workflow (STANDARD; input: the ``OrderPlaced`` detail plus ``tier``).
@@ -962,8 +1001,12 @@ def fulfillment_definition(
       error to the attention queue (alarmed), ``MarkForAttention`` records ``attention`` on the order and the
       execution fails (``ParkedForOperator``). :func:`resume_stage` reads where to resume from that state.
     * ``FailedUnexpectedly``: compensated and recorded already; the execution fails with the run's error.
-    * anything else (the run was stopped: the 5-minute limit, or it could not be started after the
-      retries): the order input is parked as it is, and resumes from the top (:data:`ResumeStage.RESTART`).
+    * anything else (a start answered with a 5xx or lost, the 5-minute limit, a run lost): nothing says where
+      the steps stopped, and a run may still be going. ``WaitOutStoppedRun`` waits until any such run has
+      certainly ended (an EXPRESS run stops at 5 minutes), then ``RestartSteps`` runs the steps with
+      ``resume.stage`` :data:`ResumeStage.RESTART` (they read the order row first, so nothing is done twice and
+      a booked shipment is never compensated). After ``restart_rounds`` such rounds the order input is parked
+      as it is, and an operator resumes it from the top the same way.
 
     Parameters
     ----------
@@ -980,6 +1023,11 @@ def fulfillment_definition(
         easily: the defaults keep trying for about 15 minutes.
     steps_timeout_seconds:
         ``TimeoutSeconds`` of ``RunSteps``: above the steps' 5-minute limit, so only a lost run hits it.
+    restart_wait_seconds:
+        ``Seconds`` of ``WaitOutStoppedRun``: at least the EXPRESS limit (:data:`EXPRESS_MAX_SECONDS`), so a run
+        that may have started has ended before the restart; the default adds 30 s of margin.
+    restart_rounds:
+        How many times (at least once) a stopped run is waited out and restarted before the order is parked.
     partition:
         The deployment's partition, in every service integration's ARN (see :func:`integration_arn`).
 
@@ -999,6 +1047,15 @@ def fulfillment_definition(
         attention_queue_url=attention_queue_url,
         partition=partition,
     )
+    if isinstance(restart_wait_seconds, bool) or not isinstance(restart_wait_seconds, int):
+        raise ValueError(f"restart_wait_seconds must be an integer, got {restart_wait_seconds!r}")
+    if restart_wait_seconds < EXPRESS_MAX_SECONDS:
+        raise ValueError(
+            f"restart_wait_seconds must be at least the EXPRESS limit ({EXPRESS_MAX_SECONDS} s), "
+            f"got {restart_wait_seconds}: a run that may have started could still be going"
+        )
+    if isinstance(restart_rounds, bool) or not isinstance(restart_rounds, int) or restart_rounds < 1:
+        raise ValueError(f"restart_rounds must be an integer >= 1, got {restart_rounds!r}")
     recovery = _Retries(retry_interval_seconds, retry_backoff_rate, recovery_max_attempts, recovery_max_delay_seconds)
     s = FulfillmentStates
     attention = {
@@ -1008,6 +1065,25 @@ def fulfillment_definition(
             "since": {"S.$": "$$.State.EnteredTime"},
         }
     }
+
+    def run_steps(name: str, comment: str) -> dict[str, Any]:
+        return {
+            "Type": "Task",
+            "Resource": integration_arn(SFN_START_EXECUTION_SYNC, partition),
+            "Comment": comment,
+            "Parameters": {
+                "StateMachineArn": steps_state_machine_arn,
+                # Named after the order's execution (and the attempt), to find a run's logs from the order.
+                "Name.$": name,
+                "Input.$": "$",
+            },
+            "TimeoutSeconds": steps_timeout_seconds,
+            "ResultPath": None,
+            # Only a refused start is retried here: a failed run already retried its own steps.
+            "Retry": [recovery.backoff(list(START_REFUSED_ERRORS))],
+            "Catch": [_catch([STATES_ALL], s.HOW_STEPS_STOPPED, "$.attention")],
+            "End": True,
+        }
 
     def parked(state_path: str, error_path: str) -> dict[str, Any]:
         return {
@@ -1021,28 +1097,15 @@ def fulfillment_definition(
         "Comment": "orderflow fulfillment: one execution per order runs the EXPRESS steps, parks what they leave",
         "StartAt": s.RUN_STEPS,
         "States": {
-            s.RUN_STEPS: {
-                "Type": "Task",
-                "Resource": integration_arn(SFN_START_EXECUTION_SYNC, partition),
-                "Comment": "The steps run at least once; their result is not kept (the order row is the record).",
-                "Parameters": {
-                    "StateMachineArn": steps_state_machine_arn,
-                    # Named after the order's execution (and the attempt), to find a run's logs from the order.
-                    "Name.$": "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
-                    "Input.$": "$",
-                },
-                "TimeoutSeconds": steps_timeout_seconds,
-                "ResultPath": None,
-                # Only a refused start is retried here: a failed run already retried its own steps.
-                "Retry": [recovery.backoff(list(START_REFUSED_ERRORS))],
-                "Catch": [_catch([STATES_ALL], s.HOW_STEPS_STOPPED, "$.attention")],
-                "End": True,
-            },
+            s.RUN_STEPS: run_steps(
+                "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
+                "The steps run at least once; their result is not kept (the order row is the record).",
+            ),
             s.HOW_STEPS_STOPPED: {
                 "Type": "Choice",
                 "Comment": "A failed run's description is the cause (JSON); other errors stopped it from outside.",
                 "Choices": [{"Variable": "$.attention.Error", "StringEquals": TASK_FAILED, "Next": s.READ_STOPPED_RUN}],
-                "Default": s.PARK_ORDER_INPUT,
+                "Default": s.MAY_RESTART,
             },
             s.READ_STOPPED_RUN: {
                 "Type": "Pass",
@@ -1054,7 +1117,7 @@ def fulfillment_definition(
                 "Type": "Choice",
                 "Choices": [
                     # A run that timed out may have no error: rules are tried in order, so this one goes first.
-                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.PARK_ORDER_INPUT},
+                    {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": s.MAY_RESTART},
                     {
                         "Variable": "$.stopped.run.Error",
                         "StringEquals": NEEDS_OPERATOR_ERROR,
@@ -1066,8 +1129,43 @@ def fulfillment_definition(
                         "Next": s.FAILED_UNEXPECTEDLY,
                     },
                 ],
-                "Default": s.PARK_ORDER_INPUT,
+                "Default": s.MAY_RESTART,
             },
+            s.MAY_RESTART: {
+                "Type": "Choice",
+                "Comment": "Nothing says where the run stopped, and it may still be going: wait it out and restart.",
+                "Choices": [
+                    {"Variable": "$.resume.round", "IsPresent": False, "Next": s.FIRST_RESTART},
+                    {
+                        "Variable": "$.resume.round",
+                        "NumericGreaterThanEquals": restart_rounds,
+                        "Next": s.PARK_ORDER_INPUT,
+                    },
+                ],
+                "Default": s.NEXT_RESTART,
+            },
+            s.FIRST_RESTART: {
+                "Type": "Pass",
+                "Result": {"stage": ResumeStage.RESTART, "round": 1},
+                "ResultPath": "$.resume",
+                "Next": s.WAIT_OUT_STOPPED_RUN,
+            },
+            s.NEXT_RESTART: {
+                "Type": "Pass",
+                "Parameters": {"stage": ResumeStage.RESTART, "round.$": "States.MathAdd($.resume.round, 1)"},
+                "ResultPath": "$.resume",
+                "Next": s.WAIT_OUT_STOPPED_RUN,
+            },
+            s.WAIT_OUT_STOPPED_RUN: {
+                "Type": "Wait",
+                "Comment": "A run whose start failed may be going: an EXPRESS run has certainly ended after 5 minutes.",
+                "Seconds": restart_wait_seconds,
+                "Next": s.RESTART_STEPS,
+            },
+            s.RESTART_STEPS: run_steps(
+                "States.Format('{}-restart{}-{}', $$.Execution.Name, $.resume.round, $$.State.RetryCount)",
+                "The steps again, reading the order row first: nothing done twice, a booked shipment kept.",
+            ),
             s.PARK_STEPS_STATE: {
                 "Type": "Pass",
                 "Parameters": {"state.$": "States.StringToJson($.stopped.run.Cause)"},

@@ -20,6 +20,13 @@ to run them the way AWS would; each bend is listed here with the reason:
   counts each EXPRESS execution's virtual seconds (its retry waits, plus what a fault says a hung attempt
   lasted) and times the execution out (``States.Timeout``, status ``TIMED_OUT``) when they pass
   :data:`EXPRESS_MAX_SECONDS`; the wrapper of ``_get_start_execution_worker`` tells it which are EXPRESS.
+  ``ExecutionState._evaluate_with_timeout`` (one attempt of a Task, from the execution's thread) is wrapped so
+  that a fault plan can hold an EXPRESS execution at an attempt until it passes its limit
+  (:attr:`ExpressTimeLimit.stall`), the one way to reach it when every Task's worst case fits in 5 minutes.
+* ``WaitFunction._wait_interval`` (a Wait state) blocks its thread for the real seconds. :class:`VirtualWaits`
+  records the wait instead and spends it on the execution's virtual time (an EXPRESS run's Wait counts toward
+  its limit). A Wait as long as the EXPRESS limit first waits for every EXPRESS execution started before it: on
+  AWS they have all ended by then, so a restart after it never runs beside an earlier run.
 * Step Functions Local mocked responses (``SF_MOCK_CONFIG``) are not wired in moto, but the interpreter
   honours ``Environment.mock_test_case``: ``Execution._get_start_execution_worker`` is wrapped to hand
   an armed :class:`~moto.stepfunctions.parser.mocking.mock_config.MockTestCase` to the worker.
@@ -91,6 +98,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
@@ -100,6 +108,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -423,7 +432,12 @@ class ExpressTimeLimitReached(BaseException):
 @dataclass
 class _ExpressRun:
     env: Any
+    arn: str
     spent: float = 0.0
+
+
+ExpressStall = Callable[[str, str, str], bool]
+"""``(state machine name, execution name, state name) -> whether this attempt is held past the limit``."""
 
 
 class ExpressTimeLimit:
@@ -444,12 +458,51 @@ class ExpressTimeLimit:
         self.timed_out: list[str] = []
         """Names of the executions timed out, in order."""
         self._express: set[str] = set()
+        self._unfinished: set[str] = set()
         self._lock = threading.Lock()
+        self._finished = threading.Condition(self._lock)
+        self.stall: ExpressStall = lambda machine, execution, state: False
+        """Asked before every Task attempt of an EXPRESS execution; True holds the execution there until it passes
+        its limit (a fault plan's way to time it out)."""
 
     def note_express(self, execution_arn: str) -> None:
         """Say that an execution about to start belongs to an EXPRESS state machine."""
         with self._lock:
             self._express.add(execution_arn)
+            self._unfinished.add(execution_arn)
+
+    def wait_for_unfinished(self, timeout_seconds: float, skip: frozenset[str] = frozenset()) -> bool:
+        """Wait until every EXPRESS execution started so far (but those in ``skip``) has finished.
+
+        Returns
+        -------
+        bool
+            Whether they all finished within ``timeout_seconds`` (real seconds).
+        """
+        with self._finished:
+            started = set(self._unfinished) - skip
+            return self._finished.wait_for(lambda: not (started & self._unfinished), timeout_seconds)
+
+    def before_attempt(self, state_name: str) -> None:
+        """Called before a Task attempt: when :attr:`stall` says so, the EXPRESS execution runs past its limit.
+
+        Raises
+        ------
+        ExpressTimeLimitReached
+            When the attempt is stalled.
+        """
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        if run is None:
+            return
+        # Execution ARNs end in ":<state machine name>:<execution name>".
+        machine, execution = run.arn.split(":")[-2:]
+        if self.stall(machine, execution, state_name):
+            self.spend(self.limit_seconds - run.spent + 1.0)
+
+    def current_execution(self) -> str | None:
+        """ARN of the EXPRESS execution of this thread (None outside one)."""
+        run: _ExpressRun | None = getattr(self._current, "run", None)
+        return None if run is None else run.arn
 
     def spend(self, seconds: float) -> None:
         """Count ``seconds`` for the EXPRESS execution of this thread; past the limit, stop it.
@@ -481,7 +534,7 @@ class ExpressTimeLimit:
             if not express or env.is_frame():
                 original(program, env)
                 return
-            self._current.run = _ExpressRun(env)
+            self._current.run = _ExpressRun(env, arn)
             try:
                 original(program, env)
             except ExpressTimeLimitReached as reached:
@@ -502,8 +555,87 @@ class ExpressTimeLimit:
                 )
             finally:
                 self._current.run = None
+                with self._finished:
+                    self._unfinished.discard(arn)
+                    self._finished.notify_all()
 
         return eval_body
+
+
+def _attempt_checked_against_the_limit(
+    original: Callable[[ExecutionState, Any], None], express: ExpressTimeLimit
+) -> Callable[[ExecutionState, Any], None]:
+    def evaluate_with_timeout(state: ExecutionState, env: Any) -> None:
+        express.before_attempt(str(state.name))
+        original(state, env)
+
+    return evaluate_with_timeout
+
+
+# ---------------------------------------------------------------------------------------------------
+# Wait states, on virtual time
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateWaitRecord:
+    """One Wait state's wait: its seconds, and the interpreter thread that waited (one per execution)."""
+
+    seconds: float
+    thread: str
+
+
+class VirtualWaits:
+    """Stands in for ``WaitFunction._wait_interval``: a Wait state takes virtual seconds, not real ones.
+
+    Amazon States Language, Wait state (https://states-language.net/spec.html#wait-state): the state machine
+    does not continue for the given time. Here the seconds are recorded and spent on the execution's virtual
+    time (:class:`ExpressTimeLimit` counts them for an EXPRESS run, as it counts retry waits), and the thread
+    goes on at once. Other executions do not run on that time: so that a Wait of at least the EXPRESS limit
+    still outlasts every EXPRESS run started before it, as on AWS, it waits (in real time) for them to finish.
+
+    Parameters
+    ----------
+    express_limit:
+        The EXPRESS executions running, and the limit they stop at.
+    join_timeout_seconds:
+        Real seconds to wait for one of them (a run of the emulator never takes that long).
+    """
+
+    def __init__(self, express_limit: ExpressTimeLimit, join_timeout_seconds: float = 60.0) -> None:
+        self._express_limit = express_limit
+        self._join_timeout_seconds = join_timeout_seconds
+        self._lock = threading.Lock()
+        self.waits: list[StateWaitRecord] = []
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass for the execution of this thread.
+
+        Raises
+        ------
+        ExpressTimeLimitReached
+            When this thread's EXPRESS execution passes its limit during the wait.
+        TimeoutError
+            When an EXPRESS execution it must outlast is still running after ``join_timeout_seconds``.
+        """
+        with self._lock:
+            self.waits.append(StateWaitRecord(seconds=float(seconds), thread=threading.current_thread().name))
+        self._express_limit.spend(float(seconds))
+        if seconds < self._express_limit.limit_seconds:
+            return
+        own = self._express_limit.current_execution()
+        if not self._express_limit.wait_for_unfinished(
+            self._join_timeout_seconds, frozenset({own}) if own is not None else frozenset()
+        ):
+            raise TimeoutError(f"an EXPRESS execution still ran {self._join_timeout_seconds} s into a Wait")
+
+    def wait_interval(self) -> Callable[[WaitFunction, Any, int], None]:
+        """The replacement of ``WaitFunction._wait_interval``."""
+
+        def wait_interval(function: WaitFunction, env: Any, wait_seconds: int) -> None:
+            self.wait(float(wait_seconds))
+
+        return wait_interval
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -800,6 +932,8 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (retrier_decl, "time"),
     (jitter_strategy_decl, "random"),
     (Program, "_eval_body"),
+    (WaitFunction, "_wait_interval"),
+    (ExecutionState, "_evaluate_with_timeout"),
     (Execution, "_get_start_execution_worker"),
     (s3_notifications, "send_event"),
     (AmazonStateLanguageParser, "parse"),
@@ -819,9 +953,11 @@ class MotoSeams:
     armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
     service_faults: ServiceFaultInjector = field(default_factory=ServiceFaultInjector)
     express_limit: ExpressTimeLimit = field(default_factory=ExpressTimeLimit)
+    waits: VirtualWaits = field(init=False)
 
     def __post_init__(self) -> None:
         self.retry_clock.on_wait = self.express_limit.spend
+        self.waits = VirtualWaits(self.express_limit)
 
 
 @contextmanager
@@ -877,6 +1013,12 @@ def patched_moto(
         replace(retrier_decl, "time", seams.retry_clock)
         replace(jitter_strategy_decl, "random", seams.retry_clock)
         replace(Program, "_eval_body", seams.express_limit.enforce(Program._eval_body))
+        replace(WaitFunction, "_wait_interval", seams.waits.wait_interval())
+        replace(
+            ExecutionState,
+            "_evaluate_with_timeout",
+            _attempt_checked_against_the_limit(ExecutionState._evaluate_with_timeout, seams.express_limit),
+        )
         replace(
             Execution,
             "_get_start_execution_worker",

@@ -22,11 +22,14 @@ With ``every_call`` (``--config '{"every_call": true}'``), faults reach every AW
 of each step: any handler's n-th call of an operation (``<function>:<service>.<Operation>#<n>``) fails at
 ``call_fault_rate`` per attempt with an error, a throttle, a lost response (applied, answer lost), a
 timeout or an out-of-memory kill mid-run (the calls before it applied); invocations are throttled before
-they run; and every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
-destinations) fails at ``transient_rate``. The first call at every call site and the first delivery on every
-hop the run reaches are always faulted, so each is covered whatever the seed (a rarely run compensation, the
-on-failure destination). The report's ``call_sites`` counts each faulted call site and hop, ``hop_deliveries``
-every delivery on each hop.
+they run; every delivery hop (S3 → EventBridge, the SQS poller, SNS deliveries, writes to on-failure
+destinations) fails at ``transient_rate``; and at ``express_timeout_rate`` of the Task attempts of a
+``fulfillment-steps`` run (EXPRESS) the run is held until it passes its 5-minute limit
+(``ExpressTimeLimit.stall``; no hung attempt alone can, as every Task has ``TimeoutSeconds`` and the run's worst
+case fits). The first call at every call site, the first delivery on every hop the run reaches and the first
+``fulfillment-steps`` attempt are always faulted, so each is covered whatever the seed (a rarely run
+compensation, the on-failure destination). The report's ``call_sites`` counts each faulted call site and hop,
+``hop_deliveries`` every delivery on each hop.
 
 Once the run settled, the kit does the runbook's operator steps through ``orderflow.ops``' own code: start
 parked customer-status inputs again, ``dlq redrive fulfillment-attention`` (each parked order resumes at its
@@ -53,6 +56,7 @@ import json
 import logging
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -154,6 +158,9 @@ class FaultRunConfig:
     """Fault every AWS call of every handler, invocations before they run, and every delivery hop."""
     call_fault_rate: float = 0.05
     """With ``every_call``: the share of handler AWS call attempts that fail."""
+    express_timeout_rate: float = 0.005
+    """With ``every_call``: the share of ``fulfillment-steps`` Task attempts at which the run is held past its
+    5-minute EXPRESS limit (it times out; the parent waits it out and restarts it)."""
 
     @classmethod
     def long(cls, seed: int) -> FaultRunConfig:
@@ -285,6 +292,10 @@ def unrecorded_live_update(package: str, call_site: str, request: Mapping[str, A
     return COMPLETION_WRITE_FAILED if LIVE_UPDATE_STEP in key and status == "COMPLETED" else None
 
 
+FULFILLMENT_RUN_NAME: Final = re.compile(r"order-(?P<order>[0-9a-f-]{36})(?P<run>-.+)")
+"""A fulfillment-steps run's name: its parent's (``order-<orderId>``, or an operator's resume of it) and the run."""
+
+
 class FaultPlan(FaultInjector):
     """Seeded transient faults, decided per (step or call, order, attempt), and the outages.
 
@@ -308,6 +319,8 @@ class FaultPlan(FaultInjector):
         """Set once the orders are placed and settled: the invariants' reads are not faulted."""
         self.lambda_call_sites: Counter[str] = Counter()
         """Whole-invocation faults of the every-call mode: ``<function>:lambda.Invoke#<kind>``."""
+        self.express_call_sites: Counter[str] = Counter()
+        """EXPRESS runs held past their limit: ``stepfunctions:<state machine>.ExpressTimeLimit``."""
         self.failed_unfaulted: Counter[str] = Counter()
         """Event id → ``notify`` invocations on it that failed though no fault was injected into them (a bug)."""
         self.unrecorded_live_updates: Counter[tuple[str, str, str]] = Counter()
@@ -460,6 +473,23 @@ class FaultPlan(FaultInjector):
         if claims and (invocation.fault == "timeout" or retried_later):
             self.expire_claims(claims)
 
+    def express_stall(self, machine: str, execution: str, state: str) -> bool:
+        """In the every-call mode, hold the first ``fulfillment-steps`` Task attempt of the run past the EXPRESS
+        limit, and ``express_timeout_rate`` of the later ones (per order, run and state)."""
+        named = FULFILLMENT_RUN_NAME.fullmatch(execution)
+        if not self.config.every_call or self.settled or named is None:
+            return False
+        subject = f"order-{self.sequence_of.get(named.group('order'), -1)}{named.group('run')}"
+        with self._lock:
+            self.attempts[("express", machine)] += 1
+            first = self.attempts[("express", machine)] == 1
+        if not first and not self._faulty("express", state, subject, rate=self.config.express_timeout_rate):
+            return False
+        self.count("stepfunctions", "express-timeout")
+        with self._lock:
+            self.express_call_sites[f"stepfunctions:{machine}.ExpressTimeLimit"] += 1
+        return True
+
     def hop_fault(self, hop: str, delivered: Any, attempt: int) -> bool:
         """In the every-call mode, fail the first delivery on every hop and ``transient_rate`` of the later ones."""
         if not self.config.every_call or self.settled:
@@ -574,6 +604,7 @@ def run_faults(flow: OrderFlow, config: FaultRunConfig, outputs: StackOutputs) -
     plan = FaultPlan(config)
     flow.runtime.faults = plan
     flow.seams.service_faults = plan.services
+    flow.seams.express_limit.stall = plan.express_stall
     flow.router.deliveries_per_event = config.deliveries_per_event
     flow.router.delivery_fault = plan.delivery_fault
     flow.router.hop_fault = plan.hop_fault
@@ -1245,7 +1276,14 @@ def run_fault_run(system: RecordedSystem, config: FaultRunConfig, outputs: Stack
         hop_deliveries = dict(sorted(flow.router.hop_deliveries.items()))
         poison_events = len({message["body"].get("id") for message in flow.peek_queue(_audit_dead_letter_queue(flow))})
         call_sites = dict(
-            sorted((Counter(flow.runtime.faulted_calls) + plan.lambda_call_sites + flow.router.faulted_hops).items())
+            sorted(
+                (
+                    Counter(flow.runtime.faulted_calls)
+                    + plan.lambda_call_sites
+                    + plan.express_call_sites
+                    + flow.router.faulted_hops
+                ).items()
+            )
         )
     lines = figures.lines(result)
     if config.every_call:

@@ -175,6 +175,7 @@ COMPENSATIONS = (
 )
 RECOVERY_STATES = (
     FulfillmentStates.RUN_STEPS,
+    FulfillmentStates.RESTART_STEPS,
     FulfillmentStates.PARK_FOR_OPERATOR,
     FulfillmentStates.MARK_FOR_ATTENTION,
 )
@@ -358,9 +359,14 @@ F = FulfillmentStates
 
 
 def test_forward_path_runs_in_contract_order() -> None:
-    assert path_from(fulfillment(), F.RESERVE_INVENTORY) == [
+    definition = fulfillment()
+    assert path_from(definition, F.RESERVE_INVENTORY) == [
         F.RESERVE_INVENTORY,
         F.KEEP_RESERVATION,
+        F.WAS_RESERVATION_RELEASED,
+    ]
+    assert definition["States"][F.WAS_RESERVATION_RELEASED]["Default"] == F.PROCESS_PAYMENT
+    assert path_from(definition, F.PROCESS_PAYMENT) == [
         F.PROCESS_PAYMENT,
         F.KEEP_PAYMENT,
         F.CREATE_SHIPMENT,
@@ -580,26 +586,62 @@ def test_the_parent_runs_the_steps_once_and_ends_in_one_transition() -> None:
     assert run["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.attention", "Next": F.HOW_STEPS_STOPPED}]
 
 
-def test_the_parent_parks_a_run_s_state_or_else_the_order_and_never_parks_a_recorded_failure() -> None:
+def test_the_parent_parks_a_run_s_state_restarts_a_run_that_says_nothing_and_never_parks_a_recorded_failure() -> None:
     states = parent()["States"]
 
     assert states[F.HOW_STEPS_STOPPED]["Choices"] == [
         {"Variable": "$.attention.Error", "StringEquals": "States.TaskFailed", "Next": F.READ_STOPPED_RUN}
     ]
-    assert states[F.HOW_STEPS_STOPPED]["Default"] == F.PARK_ORDER_INPUT
+    assert states[F.HOW_STEPS_STOPPED]["Default"] == F.MAY_RESTART
     why = states[F.WHY_STEPS_FAILED]
-    assert why["Choices"][0] == {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": F.PARK_ORDER_INPUT}
+    assert why["Choices"][0] == {"Variable": "$.stopped.run.Error", "IsPresent": False, "Next": F.MAY_RESTART}
     assert {rule["StringEquals"]: rule["Next"] for rule in why["Choices"][1:]} == {
         NEEDS_OPERATOR_ERROR: F.PARK_STEPS_STATE,
         FAILED_UNEXPECTEDLY_ERROR: F.FAILED_UNEXPECTEDLY,
     }
-    assert why["Default"] == F.PARK_ORDER_INPUT
+    assert why["Default"] == F.MAY_RESTART
     assert states[F.KEEP_STEPS_STATE]["Parameters"] == {
         "state.$": "$.stopped.state",
         "error.$": "$.stopped.state.attention",
     }
     assert states[F.PARK_ORDER_INPUT]["Parameters"] == {"state.$": "$", "error.$": "$.attention"}
     assert states[F.FAILED_UNEXPECTEDLY]["Type"] == "Fail"
+
+
+def test_a_stopped_run_is_waited_out_past_the_express_limit_then_restarted_for_a_bounded_number_of_rounds() -> None:
+    states = parent(restart_rounds=3)["States"]
+
+    may = states[F.MAY_RESTART]
+    assert may["Choices"] == [
+        {"Variable": "$.resume.round", "IsPresent": False, "Next": F.FIRST_RESTART},
+        {"Variable": "$.resume.round", "NumericGreaterThanEquals": 3, "Next": F.PARK_ORDER_INPUT},
+    ]
+    assert may["Default"] == F.NEXT_RESTART
+    assert states[F.FIRST_RESTART]["Result"] == {"stage": ResumeStage.RESTART, "round": 1}
+    assert states[F.NEXT_RESTART]["Parameters"] == {
+        "stage": ResumeStage.RESTART,
+        "round.$": "States.MathAdd($.resume.round, 1)",
+    }
+    for counter in (F.FIRST_RESTART, F.NEXT_RESTART):
+        assert states[counter]["ResultPath"] == "$.resume"
+        assert states[counter]["Next"] == F.WAIT_OUT_STOPPED_RUN
+    wait = states[F.WAIT_OUT_STOPPED_RUN]
+    assert wait["Type"] == "Wait" and wait["Seconds"] > 300 and wait["Next"] == F.RESTART_STEPS
+    restart, run = states[F.RESTART_STEPS], states[F.RUN_STEPS]
+    # The same call as RunSteps under another name (an EXPRESS run's name says which round it was).
+    assert restart["Parameters"]["Name.$"] == (
+        "States.Format('{}-restart{}-{}', $$.Execution.Name, $.resume.round, $$.State.RetryCount)"
+    )
+    same = ("Resource", "TimeoutSeconds", "ResultPath", "Retry", "Catch", "End")
+    assert {key: restart[key] for key in same} == {key: run[key] for key in same}
+    assert restart["Parameters"]["Input.$"] == "$"
+
+
+def test_a_restart_wait_shorter_than_the_express_limit_or_no_restart_round_is_refused() -> None:
+    with pytest.raises(ValueError, match="restart_wait_seconds"):
+        parent(restart_wait_seconds=299)
+    with pytest.raises(ValueError, match="restart_rounds"):
+        parent(restart_rounds=0)
 
 
 def test_parking_sends_the_state_and_its_error_then_marks_the_order() -> None:
@@ -736,11 +778,33 @@ def test_a_restart_reads_the_order_first_and_only_an_unbooked_one_may_be_compens
     look_up = states[F.LOOK_UP_ORDER]
     assert look_up["Resource"] == "arn:aws:states:::dynamodb:getItem"
     assert look_up["Parameters"]["ConsistentRead"] is True
+    assert look_up["Parameters"]["ExpressionAttributeNames"] == {"#shipment": "shipment", "#status": "status"}
     where = states[F.WHERE_ORDER_STANDS]
-    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"]] == [
+    # A failure an earlier run compensated and recorded ends the restart: never charged or shipped after it.
+    assert where["Choices"][0] == {
+        "And": [
+            {"Variable": "$.standing.Item.status.S", "IsPresent": True},
+            {"Variable": "$.standing.Item.status.S", "StringEquals": "FAILED"},
+        ],
+        "Next": F.ALREADY_FAILED,
+    }
+    assert states[F.ALREADY_FAILED]["Type"] == "Succeed"
+    assert [(rule.get("IsPresent"), rule.get("StringEquals"), rule["Next"]) for rule in where["Choices"][1:]] == [
         (False, None, F.RESERVE_INVENTORY),
         (None, "BOOKED", F.ALREADY_BOOKED),
     ]
+    # A reservation a compensation released first: finish failing it, unless the shipment is booked.
+    released = states[F.WAS_RESERVATION_RELEASED]
+    assert released["Choices"] == [
+        {
+            "And": [
+                {"Variable": "$.booked", "IsPresent": False},
+                {"Variable": "$.reservation.status", "StringEquals": "RELEASED"},
+            ],
+            "Next": F.INTERRUPTED,
+        }
+    ]
+    assert released["Default"] == F.PROCESS_PAYMENT
     assert where["Default"] == F.INTERRUPTED and states[F.INTERRUPTED]["Next"] == F.CANCEL_SHIPMENT
     assert states[F.ALREADY_BOOKED] | {"Next": ""} == {
         "Type": "Pass",

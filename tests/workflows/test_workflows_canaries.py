@@ -32,6 +32,7 @@ from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
     state_task_service_dynamodb,
@@ -43,6 +44,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -327,6 +329,22 @@ def test_retriers_still_sleep_through_the_time_module_and_jitter_through_random(
     assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
     assert callable(jitter_strategy_decl.random.uniform)
     assert "random.uniform(0, interval_seconds)" in inspect.getsource(jitter_strategy_decl.JitterStrategyDecl)
+
+
+def test_a_wait_state_still_blocks_its_thread_for_real_seconds_in_wait_interval() -> None:
+    # VirtualWaits replaces WaitFunction._wait_interval(env, wait_seconds); moto blocks on the execution's
+    # program_state_event there for the real seconds. When this fails, moto waits elsewhere (or not at all).
+    assert parameters(WaitFunction._wait_interval) == ["self", "env", "wait_seconds"]
+    assert "env.program_state_event.wait(wait_seconds)" in inspect.getsource(WaitFunction._wait_interval)
+    assert "self._wait_interval(env=env, wait_seconds=w_sec)" in inspect.getsource(WaitFunction._eval_body)
+
+
+def test_each_task_attempt_is_still_evaluated_through_evaluate_with_timeout_on_the_execution_s_thread() -> None:
+    # ExpressTimeLimit.before_attempt wraps ExecutionState._evaluate_with_timeout, which _eval_state calls once per
+    # attempt from the execution's thread (the attempt itself then runs on a thread of its own).
+    assert parameters(ExecutionState._evaluate_with_timeout) == ["self", "env"]
+    assert "self._evaluate_with_timeout(env)" in inspect.getsource(ExecutionState._eval_state)
+    assert "Thread(target=_exec_and_notify" in inspect.getsource(ExecutionState._evaluate_with_timeout)
 
 
 # ---- mocked responses ----------------------------------------------------------------------------------

@@ -343,6 +343,59 @@ def test_an_express_execution_is_timed_out_at_five_minutes_of_virtual_time_and_i
     assert json.loads(output["error"]["Cause"])["Status"] == "TIMED_OUT"
 
 
+def _machine(flow: OrderFlow, name: str, kind: str, definition: dict[str, Any]) -> str:
+    role = aws_client("iam", flow.system.region).create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
+    machine = flow.sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=role["Role"]["Arn"], type=kind
+    )
+    return str(machine["stateMachineArn"])
+
+
+def test_a_wait_state_takes_virtual_time_only_and_counts_toward_the_express_limit(flow: OrderFlow) -> None:
+    waits = {
+        "StartAt": "Wait",
+        "States": {"Wait": {"Type": "Wait", "Seconds": 3_600, "Next": "Done"}, "Done": {"Type": "Succeed"}},
+    }
+    standard = _machine(flow, "waits-an-hour", "STANDARD", waits)
+    express = _machine(flow, "waits-an-hour-express", "EXPRESS", waits)
+
+    long_run = flow.sfn.start_execution(stateMachineArn=standard, name="hour", input="{}")
+    express_run = flow.sfn.start_execution(stateMachineArn=express, name="hour-express", input="{}")
+    flow.router.pump()
+
+    # Done at once in real time (moto alone would block this test for an hour).
+    assert flow.sfn.describe_execution(executionArn=long_run["executionArn"])["status"] == "SUCCEEDED"
+    assert flow.sfn.describe_execution(executionArn=express_run["executionArn"])["status"] == "TIMED_OUT"
+    assert sorted(wait.seconds for wait in flow.seams.waits.waits) == [3_600, 3_600]
+    assert flow.seams.express_limit.timed_out == ["hour-express"]
+
+
+def test_a_stalled_attempt_holds_an_express_execution_past_its_limit_and_only_an_express_one(
+    flow: OrderFlow,
+) -> None:
+    asked: list[tuple[str, str, str]] = []
+
+    def stall(machine: str, execution: str, state: str) -> bool:
+        asked.append((machine, execution, state))
+        return True
+
+    flow.seams.express_limit.stall = stall
+    express = _waiting_machine(flow, "stalls", "EXPRESS")
+    standard = _waiting_machine(flow, "never-stalls", "STANDARD")
+    express_run = flow.sfn.start_execution(stateMachineArn=express, name="stalled", input="{}")
+    standard_run = flow.sfn.start_execution(stateMachineArn=standard, name="not-stalled", input="{}")
+    flow.router.pump()
+
+    assert flow.sfn.describe_execution(executionArn=express_run["executionArn"])["status"] == "TIMED_OUT"
+    history = flow.sfn.get_execution_history(executionArn=express_run["executionArn"])["events"]
+    # Stopped before its first attempt ran: the stall is charged from the execution's thread.
+    assert [event["type"] for event in history].count("TaskScheduled") == 0
+    assert asked == [("stalls", "stalled", "KeepTrying")]
+    assert flow.seams.express_limit.timed_out == ["stalled"]
+    described = flow.sfn.describe_execution(executionArn=standard_run["executionArn"])
+    assert (described["status"], described.get("error")) == ("FAILED", "DynamoDB.ConditionalCheckFailedException")
+
+
 def test_a_standard_execution_may_wait_longer_than_five_minutes(flow: OrderFlow) -> None:
     machine = _waiting_machine(flow, "waits-long", "STANDARD")
     started = flow.sfn.start_execution(stateMachineArn=machine, name="long-run", input="{}")

@@ -18,8 +18,6 @@ from orderflow.workflows import (
     FULFILLMENT_ERROR,
     TRANSIENT_DEPENDENCY_ERROR,
     FulfillmentStates,
-    ResumeStage,
-    resume_stage,
 )
 from tests.workflows.flowkit import ExecutionView, FaultInjector, FaultKind, OrderFlow
 from tests.workflows.flowkit_faults import ScriptedServiceFaults
@@ -100,6 +98,7 @@ def test_the_happy_path_reserves_charges_ships_and_writes_the_receipt(flow: Orde
         S.START_OR_RESUME,
         S.RESERVE_INVENTORY,
         S.KEEP_RESERVATION,
+        S.WAS_RESERVATION_RELEASED,
         S.PROCESS_PAYMENT,
         S.KEEP_PAYMENT,
         S.CREATE_SHIPMENT,
@@ -411,30 +410,85 @@ class LoseEvery(FaultInjector):
         return "lost-response" if package in self.packages else None
 
 
-def test_a_run_stopped_where_nothing_says_parks_the_order_and_the_restart_finishes_it_once(flow: OrderFlow) -> None:
+def test_a_run_stopped_where_nothing_says_is_waited_out_and_restarted_then_parked_after_the_last_round(
+    flow: OrderFlow,
+) -> None:
     # A run that fails before any step (here: a resume stage the steps do not know) tells the parent nothing
-    # about where it stopped, as a run cut at the 5-minute limit would: the order input is parked as it is.
+    # about where it stopped, as a run cut at the 5-minute limit would. The parent waits it out and restarts
+    # it (stage restart: here the restart stage overrides the unknown one, so the first round finishes it).
     order_id = place_order(flow, new_customer(), {"MUG-BLK": 1})["orderId"]
     [first] = flow.executions(FULFILLMENT)
     state = dict(first.input) | {"resume": {"stage": "no-such-stage"}}
 
-    stopped = flow.start_execution(FULFILLMENT, state, name=f"order-{order_id}-resume-1")
+    again = flow.start_execution(FULFILLMENT, state, name=f"order-{order_id}-resume-1")
 
-    assert (stopped.status, stopped.final_state) == ("FAILED", S.PARKED_FOR_OPERATOR)
-    assert S.PARK_ORDER_INPUT in stopped.states and S.PARK_STEPS_STATE not in stopped.states
-    parked = next(m for m in attention_messages(flow) if m["executionArn"] == stopped.arn)
-    assert parked["error"]["Error"] == "States.TaskFailed"
-    # What the operator's redrive makes of it: the steps again from the top, which find everything done.
-    assert resume_stage(parked["state"]) == ResumeStage.RESTART
-    restarted = {k: v for k, v in parked["state"].items() if k not in ("attention", "resume")}
-    again = flow.start_execution(
-        FULFILLMENT, restarted | {"resume": {"stage": ResumeStage.RESTART}}, name=f"order-{order_id}-resume-2"
+    assert again.status == "SUCCEEDED"
+    assert again.states == (
+        S.RUN_STEPS,
+        S.HOW_STEPS_STOPPED,
+        S.READ_STOPPED_RUN,
+        S.WHY_STEPS_FAILED,
+        S.MAY_RESTART,
+        S.FIRST_RESTART,
+        S.WAIT_OUT_STOPPED_RUN,
+        S.RESTART_STEPS,
     )
-    assert (again.status, again.states) == ("SUCCEEDED", (S.RUN_STEPS,))
+    # The Wait took virtual time only, and at least the EXPRESS limit.
+    assert [wait.seconds for wait in flow.seams.waits.waits] == [
+        flow.system.machine(FULFILLMENT).document["States"][S.WAIT_OUT_STOPPED_RUN]["Seconds"]
+    ]
+    assert attention_messages(flow) == []
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None and (order["status"], order["shipment"]["status"]) == ("FULFILLED", "BOOKED")
-    # Nothing booked or charged twice: the steps found the reservation, the charge and the shipment.
+    # Nothing booked or charged twice: the restart found the reservation, the charge and the shipment.
     assert len(flow.runtime.of("create_shipment")) == 2
     assert {i.result["shipmentId"] for i in flow.runtime.of("create_shipment")} == {order["shipment"]["shipmentId"]}
     payment = flow.item("payments", {"orderId": order_id})
     assert payment is not None and payment["status"] == "CHARGED"
+
+
+def test_a_child_start_whose_response_is_lost_is_restarted_after_the_wait_and_fulfilled_once(flow: OrderFlow) -> None:
+    # 1st StartExecution: customer-status starts the parent; 2nd: the parent starts the steps, which begin,
+    # but the parent is told 503. Only a wait past the EXPRESS limit makes a second run safe.
+    faults = ScriptedServiceFaults({"stepfunctions:StartExecution": [None, "lost-response"]})
+    flow.seams.service_faults = faults
+
+    order_id = place_order(flow, new_customer(), {"TEE-L": 1})["orderId"]
+
+    [parent] = flow.executions(FULFILLMENT)
+    assert faults.injected == [("stepfunctions:StartExecution", "lost-response")]
+    assert parent.status == "SUCCEEDED", parent.states
+    assert parent.states[-4:] == (S.MAY_RESTART, S.FIRST_RESTART, S.WAIT_OUT_STOPPED_RUN, S.RESTART_STEPS)
+    lost, restarted = sorted(flow.executions(STEPS), key=lambda run: "restart" in run.name)
+    assert lost.status == "SUCCEEDED" and lost.name.endswith("-0")
+    assert restarted.status == "SUCCEEDED" and "-restart1-" in restarted.name
+    assert attention_messages(flow) == []
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and (order["status"], order["shipment"]["status"]) == ("FULFILLED", "BOOKED")
+    assert "attention" not in order
+    # Exactly once: the restart began after the lost run ended (it replayed every step), one shipment, one
+    # charge; OrderFulfilled is put by both runs and reaches the customer and the timeline once.
+    assert step_calls(flow) == ["reserve_inventory", "process_payment", "create_shipment"] * 2
+    assert {i.result["shipmentId"] for i in flow.runtime.of("create_shipment")} == {order["shipment"]["shipmentId"]}
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "CHARGED"
+    assert notifications_of(flow, order_id).count("OrderFulfilled") == 1
+    assert timeline_of(flow, order_id).count("OrderFulfilled") == 1
+
+
+def test_a_restart_after_a_lost_start_never_runs_forward_an_order_the_lost_run_failed(flow: OrderFlow) -> None:
+    # The lost run found the stock short, released and recorded the failure. Stock may be back by the restart:
+    # running forward again would charge and ship an order the customer was told failed.
+    flow.seams.service_faults = ScriptedServiceFaults({"stepfunctions:StartExecution": [None, "lost-response"]})
+    sku = "LAMP-DESK"
+
+    order_id = place_order(flow, new_customer(), {sku: stock(flow, sku) + 1})["orderId"]
+
+    [parent] = flow.executions(FULFILLMENT)
+    assert parent.status == "SUCCEEDED" and parent.states[-1] == S.RESTART_STEPS
+    [restarted] = [run for run in flow.executions(STEPS) if "-restart1-" in run.name]
+    assert restarted.states[-1] == S.ALREADY_FAILED
+    assert step_calls(flow) == ["reserve_inventory", "release_inventory"]
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and (order["status"], order["reason"]) == ("FAILED", "OUT_OF_STOCK")
+    assert "shipment" not in order and flow.item("payments", {"orderId": order_id}) is None

@@ -52,6 +52,10 @@ class Expected:
     order_status: str
     events: tuple[str, ...]
     task_failures: tuple[tuple[str, str], ...] | None = None
+    order_before: str = ""
+    """The order row's status before the run (default: ACCEPTED for the fulfillment, PENDING otherwise)."""
+    resume: str | None = None
+    """The run's ``resume.stage``, if any."""
 
 
 EXPECTED = {
@@ -103,6 +107,10 @@ EXPECTED = {
         "FULFILLED",
         ("OrderFulfilled",),
         ((F.WRITE_RECEIPT, "S3.InternalErrorException"),),
+    ),
+    # A restart (after a lost start) finds the failure an earlier run recorded: nothing runs forward again.
+    "RestartAfterRecordedFailure": Expected(
+        FULFILLMENT, "SUCCEEDED", F.ALREADY_FAILED, "FAILED", (), (), order_before="FAILED", resume=ResumeStage.RESTART
     ),
     "BlockedCustomer": Expected(CUSTOMER_STATUS, "SUCCEEDED", C.REJECTED, "REJECTED", ("OrderRejected",)),
     "LateDuplicate": Expected(
@@ -194,9 +202,11 @@ def test_every_terminal_state_of_both_workflows_is_reached_by_a_case(system: Rec
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_a_mocked_path_ends_where_the_definition_says(flow: OrderFlow, mock_config: MockConfig, case: str) -> None:
     expected = EXPECTED[case]
-    order = order_row("ACCEPTED" if expected.component == FULFILLMENT else "PENDING")
+    order = order_row(expected.order_before or ("ACCEPTED" if expected.component == FULFILLMENT else "PENDING"))
     flow.put_item("orders", order)
     payload = fulfillment_input(order, "NEW") if expected.component == FULFILLMENT else order_placed(order, flow.system)
+    if expected.resume is not None:
+        payload["resume"] = {"stage": expected.resume}
 
     execution = run_test_case(flow, mock_config, expected.component, case, payload)
 
