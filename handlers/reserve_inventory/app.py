@@ -5,8 +5,10 @@ One TransactWriteItems creates ``RESERVATION#<orderId>`` (only if absent) and de
 and stock never goes below zero.
 
 - Reservation record already present (a retry or duplicate delivery) → that reservation is returned
-  and stock is not touched again. If a compensation got there first (status ``RELEASED``, see
-  ``release_inventory``), that record is returned as is: the order is being failed, stock stays put.
+  and stock is not touched again.
+- Reservation ``RELEASED`` (a compensation got there first, see ``release_inventory``) →
+  :class:`ReservationReleased`, stock untouched: the order was compensated, and a run started again from
+  the top (a restart, or a late attempt) must not go on to charge and ship it without stock.
 - A SKU short of stock, or unknown → :class:`OutOfStock` naming the SKUs (the workflow compensates).
 - Throttling, transaction conflicts, 5xx → :class:`TransientDependencyError` (the workflow retries).
 """
@@ -46,6 +48,10 @@ metrics = Metrics()
 dynamodb = boto3.client("dynamodb")
 
 
+class ReservationReleased(Exception):  # noqa: N818 - reads as the condition it reports
+    """The order's reservation was released by the compensation; no later attempt may reserve or go on."""
+
+
 def requested_items(state: FulfillmentState) -> list[ReservedItem]:
     """Quantities per SKU, in first-seen order (lines of one SKU are summed: a transaction touches an item once)."""
     quantities: Counter[str] = Counter()
@@ -74,6 +80,8 @@ def reserve(order_id: str, items: list[ReservedItem]) -> ReservationResult:
     ------
     OutOfStock
         Naming every SKU without enough stock.
+    ReservationReleased
+        When the order's reservation (or the compensation's marker) is ``RELEASED``.
     TransientDependencyError
         For throttling, conflicts and 5xx.
     """
@@ -114,6 +122,8 @@ def reserve(order_id: str, items: list[ReservedItem]) -> ReservationResult:
             raise
         if codes[0] == "ConditionalCheckFailed":
             existing = read_reservation(dynamodb, INVENTORY_TABLE_NAME, order_id)
+            if existing is not None and existing.status == ReservationStatus.RELEASED:
+                raise ReservationReleased(f"the reservation of order {order_id} was released") from error
             if existing is not None:
                 logger.info("Reservation already made; returning it", status=existing.status)
                 metrics.add_metric(name="InventoryReservationsReplayed", unit=MetricUnit.Count, value=1)

@@ -166,11 +166,34 @@ def test_releasing_when_nothing_was_reserved_is_safe_and_stops_a_late_reservatio
 
     first = release.lambda_handler(state, context)
     second = release.lambda_handler(state, context)
-    late_reservation = reserve.lambda_handler(state, context)
+    with pytest.raises(Exception) as late_reservation:
+        reserve.lambda_handler(state, context)
 
     assert (first, second) == ({"outcome": "NOTHING_TO_UNDO"}, {"outcome": "ALREADY_DONE"})
-    assert late_reservation == {"status": "RELEASED", "items": []}
+    # Refused, not returned as a result: a run that went on from here would charge and ship without stock.
+    assert type(late_reservation.value).__name__ == "ReservationReleased"
     assert stock(aws) == {"MUG-BLK": 10, "LAMP-DESK": 1}
+    record = reservation(aws, state["orderId"])
+    assert record is not None
+    assert (record["status"], record["items"]) == ("RELEASED", [])
+
+
+def test_a_reservation_released_by_the_compensation_is_never_taken_again(
+    reserve: ModuleType, release: ModuleType, aws: AwsWorld, context: LambdaContext
+) -> None:
+    # A run started again from the top (a restart) after the first run reserved and compensated.
+    state = fulfillment_state(new_order_id(), items=TWO_MUGS_ONE_LAMP)
+    reserve.lambda_handler(state, context)
+    release.lambda_handler(state, context)
+
+    with pytest.raises(Exception) as again:
+        reserve.lambda_handler(state, context)
+
+    assert type(again.value).__name__ == "ReservationReleased"
+    assert stock(aws) == {"MUG-BLK": 10, "LAMP-DESK": 1}
+    record = reservation(aws, state["orderId"])
+    assert record is not None
+    assert record["status"] == "RELEASED"
 
 
 def test_a_release_racing_a_reservation_still_returns_the_stock(
