@@ -741,10 +741,8 @@ class AnalyzeStream:
         self.close()
         self._worker.join(self.timeout_seconds)
         if self._worker.is_alive():
-            raise PolicyPackError(
-                f"policy pack in {self.pack.pack_dir} did not answer within {self.timeout_seconds:g} s: "
-                f"still waiting on {self._current}"
-            )
+            pack, waited, call = self.pack.pack_dir, f"{self.timeout_seconds:g}", self._current
+            raise PolicyPackError(f"policy pack in {pack} did not answer within {waited} s: still waiting on {call}")
         if self._error is not None:
             raise self._error
         assert self._info is not None
