@@ -834,7 +834,12 @@ def fulfillment_steps_definition(
             guard: {
                 "Type": "Choice",
                 "Comment": "A restart that found the shipment booked never compensates it: an operator looks.",
-                "Choices": [{"Variable": "$.booked", "IsPresent": True, "Next": s.BOOKED_NEEDS_OPERATOR}],
+                "Choices": [
+                    {"Variable": "$.booked", "IsPresent": True, "Next": s.BOOKED_NEEDS_OPERATOR},
+                    # A restart cannot know what an earlier run charged or held: it compensates every step,
+                    # each of which is safe when there is nothing to undo.
+                    {"Variable": "$.standing", "IsPresent": True, "Next": s.CANCEL_SHIPMENT},
+                ],
                 "Default": compensation_start,
             }
             for guard, compensation_start in (

@@ -18,6 +18,7 @@ from orderflow.workflows import (
     FULFILLMENT_ERROR,
     TRANSIENT_DEPENDENCY_ERROR,
     FulfillmentStates,
+    ResumeStage,
 )
 from tests.workflows.flowkit import ExecutionView, FaultInjector, FaultKind, OrderFlow
 from tests.workflows.flowkit_faults import ScriptedServiceFaults
@@ -492,3 +493,29 @@ def test_a_restart_after_a_lost_start_never_runs_forward_an_order_the_lost_run_f
     order = flow.item("orders", {"orderId": order_id})
     assert order is not None and (order["status"], order["reason"]) == ("FAILED", "OUT_OF_STOCK")
     assert "shipment" not in order and flow.item("payments", {"orderId": order_id}) is None
+
+
+def test_a_restart_whose_reservation_fails_refunds_what_an_earlier_run_charged(flow: OrderFlow) -> None:
+    # An earlier run reserved and charged, then stopped before booking (the 5-minute limit) and said nothing; the
+    # restart's reservation fails. Before: a failed reservation only released, so the charge stayed on a FAILED
+    # order (fault run seed 20261206). A restart cannot know what ran before it: it compensates every step.
+    sku = "LAMP-DESK"
+    order_id = place_order(flow, new_customer(), {sku: stock(flow, sku) + 1})["orderId"]
+    [first] = flow.executions(FULFILLMENT)
+    order = flow.item("orders", {"orderId": order_id})
+    assert order is not None and order["status"] == "FAILED"
+    stopped = {key: value for key, value in order.items() if key not in ("reason", "message")}
+    flow.put_item("orders", stopped | {"status": "ACCEPTED"})
+    flow.put_item("payments", {"orderId": order_id, "status": "CHARGED", "amountCents": order["totalCents"]})
+
+    restarted = flow.start_execution(
+        FULFILLMENT, dict(first.input) | {"resume": {"stage": ResumeStage.RESTART}}, name=f"order-{order_id}-resume-1"
+    )
+
+    [_, restart_run] = flow.executions(STEPS)
+    assert S.REFUND_PAYMENT in restart_run.states and S.CANCEL_SHIPMENT in restart_run.states, restart_run.states
+    payment = flow.item("payments", {"orderId": order_id})
+    assert payment is not None and payment["status"] == "REFUNDED", (restarted.status, payment)
+    order = flow.item("orders", {"orderId": order_id})
+    # cancel_shipment leaves its marker (nothing was booked), so no later run can book one.
+    assert order is not None and order["status"] == "FAILED" and order["shipment"]["status"] != "BOOKED"
