@@ -324,7 +324,7 @@ fulfillment_attention = Queue(
     "fulfillment-attention", QueueArgs(dead_letter=None, message_retention_seconds=14 * 24 * 3600)
 )
 # The fast steps run as an EXPRESS child (billed per run, not per state); the STANDARD parent keeps what needs
-# it: one execution per order (its name), redrive, and parking for an operator (docs/architecture.md).
+# it: one execution per order (its name), redrive, and parking for an operator (docs/scaling.md, docs/contracts.md).
 fulfillment_steps = Workflow(
     "fulfillment-steps",
     WorkflowArgs(
