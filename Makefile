@@ -17,6 +17,10 @@ REQUIREMENTS := requirements.txt requirements-test.txt policy/requirements.txt h
 UV := uv==0.13.8
 # The order page imports the MQTT client from here (pinned by web/package-lock.json; never a CDN).
 WEB_VENDOR := web/public/vendor/mqtt.esm.js
+# Every command here starts Python processes (the tests alone start hundreds: workers, pack processes, CLIs).
+# Images that set PYTHONDONTWRITEBYTECODE make each one compile every module it imports from source again
+# (pulumi_aws, moto, the project, pytest's rewritten tests); the caches go to git-ignored __pycache__ folders.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install policy-venv preview test test-suites test-browser check lint bench diagram docs ops capacity burst clean web browser local
 
@@ -43,7 +47,7 @@ FIND_PYTHON = interpreter=""; \
 # Installs requirements $(2) into the venv $(1), made anew when it is on another Python; a failed or interrupted
 # install removes $(1), so no half-built venv is kept. With $(3) set, through uv (pip installs it first): the
 # same versions as pip (compared with pip freeze) in seconds instead of minutes, from uv's own cache after the
-# first time.
+# first time; compiled to bytecode as pip does (uv does not by default), so no process pays for it later.
 define INSTALL_VENV
 	@trap 'rm -rf $(1); echo "make: installing into $(1)/ failed or was interrupted: removed it; run make again" >&2' EXIT; \
 	trap 'exit 130' INT TERM; \
@@ -54,7 +58,7 @@ define INSTALL_VENV
 	  rm -rf $(1); $$interpreter -m venv $(1); \
 	fi; \
 	$(if $(3),$(1)/bin/python -m pip install --quiet --disable-pip-version-check $(UV); \
-	  $(1)/bin/uv pip install --quiet --python $(1)/bin/python --requirement $(2), \
+	  $(1)/bin/uv pip install --quiet --compile-bytecode --python $(1)/bin/python --requirement $(2), \
 	  $(1)/bin/python -m pip install --quiet --disable-pip-version-check --requirement $(2)); \
 	touch $(1)/.installed; \
 	trap - EXIT
