@@ -346,14 +346,16 @@ def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
 
 def engine_struct(source: struct_pb2.Struct, ids: Mapping[str, str], *, skip_internal_keys: bool) -> struct_pb2.Struct:
     """Copy of a wire ``Struct`` as the engine marshals it for ``Analyze`` (or ``Remediate``)."""
-    plain = json_format.MessageToDict(source)
-    converted = {
-        key: _engine_value(value, ids)
-        for key, value in plain.items()
-        if not (skip_internal_keys and key.startswith("__"))
-    }
+    return _struct_of(_engine_mapping(source, ids), skip_internal_keys=skip_internal_keys)
+
+
+def _engine_mapping(source: struct_pb2.Struct, ids: Mapping[str, str]) -> dict[str, Any]:
+    return {key: _engine_value(value, ids) for key, value in json_format.MessageToDict(source).items()}
+
+
+def _struct_of(converted: Mapping[str, Any], *, skip_internal_keys: bool) -> struct_pb2.Struct:
     result = struct_pb2.Struct()
-    result.update(converted)
+    result.update({key: value for key, value in converted.items() if not (skip_internal_keys and key.startswith("__"))})
     return result
 
 
@@ -561,20 +563,29 @@ def _options(record: RecordedResource, *, with_parent: bool) -> analyzer_pb2.Ana
 
 
 def _provider(
-    record: RecordedResource, by_urn: Mapping[str, RecordedResource], ids: Mapping[str, str]
+    record: RecordedResource,
+    by_urn: Mapping[str, RecordedResource],
+    ids: Mapping[str, str],
+    known: dict[str, analyzer_pb2.AnalyzerProviderResource] | None = None,
 ) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The provider of ``record`` as the engine sends it; ``known`` keeps each provider's, built once a run."""
     if not record.provider:
         return None
     provider_urn = record.provider.rsplit("::", 1)[0]
+    if known is not None and provider_urn in known:
+        return known[provider_urn]
     provider = by_urn.get(provider_urn)
     if provider is None:
         return None
-    return analyzer_pb2.AnalyzerProviderResource(
+    message = analyzer_pb2.AnalyzerProviderResource(
         urn=provider.urn,
         type=provider.type,
         name=provider.urn.rsplit("::", 1)[-1],
         properties=engine_struct(provider.inputs_struct, ids, skip_internal_keys=True),
     )
+    if known is not None:
+        known[provider_urn] = message
+    return message
 
 
 def _diagnostic(d: analyzer_pb2.AnalyzeDiagnostic, urn: str, version: str, stage: str) -> PolicyViolation:
@@ -608,21 +619,24 @@ def analyze_resource(
     by_urn: Mapping[str, RecordedResource],
     ids: Mapping[str, str],
     version: str,
+    providers: dict[str, analyzer_pb2.AnalyzerProviderResource] | None = None,
 ) -> AnalyzedResource:
     """The engine's calls for one registered resource: ``Remediate``, its changes applied, then ``Analyze``.
 
-    ``by_urn`` and ``ids`` need only the resources registered before ``record`` (the ones it can refer to).
+    ``by_urn`` and ``ids`` need only the resources registered before ``record`` (the ones it can refer to);
+    ``providers`` keeps the provider messages of one run, each built once.
     """
     violations: list[PolicyViolation] = []
     remediations: list[AppliedRemediation] = []
-    inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
+    converted = _engine_mapping(record.inputs_struct, ids)
+    inputs = _struct_of(converted, skip_internal_keys=False)
     request = analyzer_pb2.AnalyzeRequest(
         type=record.type,
         name=record.name,
         urn=record.urn,
         properties=inputs,
         options=_options(record, with_parent=True),
-        provider=_provider(record, by_urn, ids),
+        provider=_provider(record, by_urn, ids, providers),
     )
     for remediation in stub.Remediate(request).remediations:
         if remediation.diagnostic:
@@ -654,7 +668,10 @@ def analyze_resource(
                     tuple(PropertyChange(key, before.get(key), after.get(key)) for key in changed),
                 )
             )
-    request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
+    if remediations:
+        request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
+    else:  # the converted inputs are already as the engine sends them: only the internal keys go
+        request.properties.CopyFrom(_struct_of(converted, skip_internal_keys=True))
     analyzed = stub.Analyze(request)
     violations.extend(_diagnostic(d, record.urn, version, "analyze") for d in analyzed.diagnostics)
     return AnalyzedResource(tuple(violations), tuple(remediations), inputs)
@@ -710,6 +727,7 @@ class AnalyzeStream:
     def _work(self) -> None:
         by_urn: dict[str, RecordedResource] = {}
         ids: dict[str, str] = {}
+        providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         try:
             stub = self.pack.stub
             self._info = configure(stub, policy_config=load_policy_config(self._policy_config), **self._engine)
@@ -717,7 +735,7 @@ class AnalyzeStream:
             while (record := self._queue.get()) is not None:
                 by_urn[record.urn], ids[record.urn] = record, record.id
                 self._current = f"Remediate/Analyze of {record.urn}"
-                self._results[record.urn] = analyze_resource(stub, record, by_urn, ids, version)
+                self._results[record.urn] = analyze_resource(stub, record, by_urn, ids, version, providers)
         except BaseException as error:  # handed to the caller by results()
             self._error = error
 
@@ -837,9 +855,10 @@ def run_policy_pack(
             for policy in info.policies
         }
         final_structs: dict[str, struct_pb2.Struct] = {}
+        providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         for record in run.resources:  # in registration order (a stream's calls may have run in another)
             analyzed = analyzed_by_urn.get(record.urn) or analyze_resource(
-                pack.stub, record, by_urn, ids, report.pack_version
+                pack.stub, record, by_urn, ids, report.pack_version, providers
             )
             report.violations.extend(analyzed.violations)
             report.remediations.extend(analyzed.remediations)
@@ -862,7 +881,7 @@ def run_policy_pack(
                 dependencies=list(record.dependencies),
             )
             resource.properties.CopyFrom(engine_struct(_struct(outputs), ids, skip_internal_keys=True))
-            provider = _provider(record, by_urn, ids)
+            provider = _provider(record, by_urn, ids, providers)
             if provider is not None:
                 resource.provider.CopyFrom(provider)
             for key, urns in record.property_dependencies.items():

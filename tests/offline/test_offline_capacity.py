@@ -93,12 +93,12 @@ def test_capacity_prod_has_no_hop_below_its_api_limit_and_no_email_per_order(pro
     assert report.idle_monthly > 0 and report.monthly > report.idle_monthly
 
 
-def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_the_guardrail() -> None:
+def test_capacity_lowering_reserved_concurrency_moves_the_bottleneck_and_trips_the_guardrail(prod: ProgramRun) -> None:
     from offline.policy_client import run_policy_pack
     from offline.preview import POLICY_DIR
 
     profile = load_profile()
-    before_run = run_program("prod")
+    before_run = prod  # the committed stack file, recorded once for the module
     before = capacity.analyse(before_run, profile, 100)
     after_run = run_program("prod", config_overrides={"orderflow:apiReservedConcurrency": "2"})
     after = capacity.analyse(after_run, profile, 100)

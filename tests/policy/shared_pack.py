@@ -4,7 +4,7 @@ The engine starts a pack per deployment; a module that sends dozens of runs of t
 pays that start (an interpreter importing the SDK and the pack, ~2 s) each time. The pack keeps no state
 between runs that the engine's set-up calls do not reset: ``ConfigureStack`` and ``Configure`` (sent in full
 by every run) replace what they set, and the rules' caches are pure. ``test_policy_program`` checks that a
-reused process reports what a fresh one does.
+reused process reports what a fresh one does; ``test_policy_grpc``, that a config sent after another replaces it.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from policy_cases import BASELINES, FUNCTION, QUEUE, TABLE
 from policy_testkit import PROVIDER_URN, STACK_URN, UNKNOWN, patched, program_run, recorded
+from shared_pack import one_pack_per_stack  # noqa: F401 (the module's fixture, by name)
 
 from offline.policy_client import (
     AnalyzeStream,
@@ -23,6 +24,9 @@ from policy_pack import ALL_RULES, PACK_NAME, PACK_VERSION
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+# ``run_policy_pack`` reuses one pack per launch settings here; the tests of launching call ``launch_pack``.
+pytestmark = pytest.mark.usefixtures("one_pack_per_stack")
 
 
 def _function(name: str = "fn", **changes: Any) -> Any:
@@ -178,6 +182,8 @@ def test_policy_grpc_config_changes_levels_and_thresholds() -> None:
     )
     disabled = run_policy_pack(run, PACK_DIR, {"all": "disabled"})
     assert disabled.violations == []
+    # The module's pack was reused for all three: each run's Configure replaced the one before.
+    assert run_policy_pack(run, PACK_DIR) == default
 
 
 def test_policy_grpc_bad_config_is_a_clear_error(tmp_path: Path) -> None:

@@ -436,12 +436,25 @@ MUTATIONS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def mutated_reports() -> dict[tuple[str, Callable[[ProgramRun], ProgramRun]], PolicyReport]:
+    """The pack's report of each mutated run, kept for the module: one program change two rules catch runs once."""
+    return {}
+
+
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
-def test_policy_program_mutation_is_caught(mutation: Mutation, request: pytest.FixtureRequest) -> None:
+def test_policy_program_mutation_is_caught(
+    mutation: Mutation,
+    request: pytest.FixtureRequest,
+    mutated_reports: dict[tuple[str, Callable[[ProgramRun], ProgramRun]], PolicyReport],
+) -> None:
     baseline: PolicyReport = request.getfixturevalue(f"{mutation.stack}_report")
     run: ProgramRun = request.getfixturevalue(f"{mutation.stack}_run")
     before = {(v.policy_name, v.resource_name) for v in baseline.violations if v.enforcement_level == mutation.level}
-    report = _report(mutation.mutate(run))
+    key = (mutation.stack, mutation.mutate)
+    if key not in mutated_reports:
+        mutated_reports[key] = _report(mutation.mutate(run))
+    report = mutated_reports[key]
     found = {(v.policy_name, v.resource_name) for v in report.violations if v.enforcement_level == mutation.level}
     assert (mutation.rule, mutation.resource) in found - before, sorted(found - before)
 
