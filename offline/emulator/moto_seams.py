@@ -67,7 +67,7 @@ One patch makes moto behave like AWS under concurrency:
 then writes, and two threads could interleave between the two; AWS applies each request atomically),
 except Lambda's Invoke, which runs a handler in-process whose own calls are served one at a time.
 
-``tests/offline/test_emulator_canaries.py`` checks that each internal still exists with the shape
+``tests/workflows/test_workflows_canaries.py`` checks that each internal still exists with the shape
 relied on here, and that the moto gaps the patches close are still open.
 """
 
