@@ -42,6 +42,15 @@ to run them the way AWS would; each bend is listed here with the reason:
 * ``moto.s3.notifications.send_event`` emits EventBridge events unlike S3 (a constant ``id``, ``eTag``
   and ``reason`` spelled differently, delivered to every bus): the wrapper emits the documented shape
   to the default bus only, through a sink the router drains.
+* ``SQSBackend.receive_message`` honours a long poll (``WaitTimeSeconds``) on an empty queue by blocking its
+  thread for the real seconds, holding the one-call-at-a-time lock below, so nothing can arrive meanwhile: the
+  patch answers an empty long poll at once, unless a message already in the queue becomes receivable within
+  the wait (its visibility timeout or delay ends on moto's clock), which it waits for, as SQS would deliver it.
+* A ``.sync``/``.sync:2`` Task follows its child by describing it every 0.5 real seconds (``time.sleep`` in
+  ``StateTaskServiceCallback._eval_sync``), so each parent idles up to that long after its child ended. The
+  module's ``time`` is replaced by :class:`ExecutionEnds`, woken by ``BaseExecutionWorkerCommunication.terminated``
+  (wrapped): the parent looks again as soon as an execution ends (Step Functions developer guide, "Run a Job
+  (.sync)": the Task completes when the child does).
 * ``moto.stepfunctions.parser.utils.TMP_THREADS`` (read only) lists the interpreter's worker threads,
   so the emulator can wait for executions to finish by joining them instead of polling.
 
@@ -58,7 +67,7 @@ One patch makes moto behave like AWS under concurrency:
 then writes, and two threads could interleave between the two; AWS applies each request atomically),
 except Lambda's Invoke, which runs a handler in-process whose own calls are served one at a time.
 
-``tests/offline/test_emulator_canaries.py`` checks that each internal still exists with the shape
+``tests/workflows/test_workflows_canaries.py`` checks that each internal still exists with the shape
 relied on here, and that the moto gaps the patches close are still open.
 """
 
@@ -69,6 +78,7 @@ import inspect
 import json
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -81,8 +91,10 @@ from botocore.exceptions import ClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import unix_time as moto_unix_time
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
+from moto.sqs.models import SQSBackend
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.api import (
     ExecutionTimedOutEventDetails,
@@ -99,6 +111,7 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
 )
@@ -112,7 +125,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
-from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
 MOTO_CONFIG: Final[Any] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -919,6 +932,87 @@ def join_interpreter_threads(timeout_seconds: float = 60.0) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------
+# A .sync Task following its child execution
+# ---------------------------------------------------------------------------------------------------
+
+
+class ExecutionEnds:
+    """Wakes a ``.sync`` Task's poll of its child execution as soon as an execution ends.
+
+    moto's integration checks the child every 0.5 real seconds (``time.sleep`` in ``_eval_sync``); this object
+    stands in for that module's ``time``: its :meth:`sleep` returns when any execution has ended since it was
+    called, or after the same interval at most, so the parent goes on when its child is done.
+    """
+
+    def __init__(self) -> None:
+        self._ended = threading.Condition()
+        self._count = 0
+
+    def note_ended(self) -> None:
+        """An execution has ended (its status is set)."""
+        with self._ended:
+            self._count += 1
+            self._ended.notify_all()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait until an execution ends, ``seconds`` at most."""
+        with self._ended:
+            seen = self._count
+            self._ended.wait_for(lambda: self._count != seen, timeout=seconds)
+
+    def terminated(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        """The replacement of ``BaseExecutionWorkerCommunication.terminated``: sets the status, then says so."""
+
+        def terminated(communication: Any) -> None:
+            original(communication)
+            self.note_ended()
+
+        return terminated
+
+
+# ---------------------------------------------------------------------------------------------------
+# SQS long polling
+# ---------------------------------------------------------------------------------------------------
+
+
+def _next_return_seconds(queue: Any) -> float | None:
+    """When the first message of ``queue`` that cannot be received now (in flight, delayed) can be, or None."""
+    times = [
+        max(message.visible_at, message.delayed_until) / 1000.0
+        for message in queue._messages
+        if not message.visible or message.delayed
+    ]
+    return min(times, default=None)
+
+
+def _long_poll_without_idle_wait(original: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    def receive_message(
+        self: SQSBackend,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        # SQS developer guide, "Short and long polling": a long poll returns as soon as a message is available,
+        # or empty when the wait time expires. The wait holds the one-call-at-a-time lock, so no message can be
+        # sent meanwhile; only one already in the queue can become receivable (its visibility timeout or delay
+        # ending, on moto's real clock): wait for that one if it comes back in time, otherwise answer at once.
+        polling_end = moto_unix_time() + wait_seconds_timeout
+        while True:
+            received = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            if received or not wait_seconds_timeout:
+                return received
+            returns_at = _next_return_seconds(self.get_queue(queue_name))
+            if returns_at is None or returns_at > polling_end:
+                return received
+            # moto counts a message visible strictly after its visible_at (milliseconds).
+            time.sleep(max(0.0, returns_at - moto_unix_time()) + 0.002)
+
+    return receive_message
+
+
+# ---------------------------------------------------------------------------------------------------
 # All patches together
 # ---------------------------------------------------------------------------------------------------
 
@@ -941,6 +1035,9 @@ PATCHED_ATTRIBUTES: Final[tuple[tuple[Any, str], ...]] = (
     (result_path, "parse"),
     (boto_client, "boto3"),
     (BotocoreStubber, "process_request"),
+    (SQSBackend, "receive_message"),
+    (state_task_service_callback, "time"),
+    (BaseExecutionWorkerCommunication, "terminated"),
 )
 """Every (owner, attribute) :func:`patched_moto` replaces, each covered by a canary."""
 
@@ -953,6 +1050,7 @@ class MotoSeams:
     armed_test_cases: ArmedTestCases = field(default_factory=ArmedTestCases)
     service_faults: ServiceFaultInjector = field(default_factory=ServiceFaultInjector)
     express_limit: ExpressTimeLimit = field(default_factory=ExpressTimeLimit)
+    execution_ends: ExecutionEnds = field(default_factory=ExecutionEnds)
     waits: VirtualWaits = field(init=False)
 
     def __post_init__(self) -> None:
@@ -1037,4 +1135,11 @@ def patched_moto(
         replace(result_path, "parse", _memoised_json_path(result_path.parse))
         replace(boto_client, "boto3", _FaultableClients(seams))
         replace(BotocoreStubber, "process_request", _one_call_at_a_time(BotocoreStubber.process_request))
+        replace(SQSBackend, "receive_message", _long_poll_without_idle_wait(SQSBackend.receive_message))
+        replace(state_task_service_callback, "time", seams.execution_ends)
+        replace(
+            BaseExecutionWorkerCommunication,
+            "terminated",
+            seams.execution_ends.terminated(BaseExecutionWorkerCommunication.terminated),
+        )
         yield seams

@@ -451,8 +451,8 @@ def redrive(
     dry_run: bool,
     one_by_one: bool,
     progress: Progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     allow_foreign_target: bool = False,
 ) -> RedriveReport:
     """``dlq redrive``: deliver what is parked on ``queue`` again, then remove it from the queue.
@@ -477,8 +477,10 @@ def redrive(
     aws, outputs, queue:
         The stack's clients, its outputs, and the failure queue to redrive.
     clock, sleep:
-        Time, for pacing (``time.monotonic`` and ``time.sleep``).
+        Time, for pacing (``time.monotonic`` and ``time.sleep`` when None, looked up at each call).
     """
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
     destination = (
         resolve_destination(outputs, to, allow_foreign_target=allow_foreign_target) if to else queue.redrive_to
     )

@@ -139,9 +139,11 @@ def replay(
     wait: bool,
     now: datetime,
     progress: Progress,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> tuple[dict[str, Any], int]:
     """``replay``: start an archive replay of ``[start, end)`` to the planned rules, and follow it.
+
+    ``sleep`` waits between two looks at the replay (``time.sleep`` when None, looked up at each call).
 
     Returns
     -------
@@ -200,7 +202,7 @@ def replay(
                     report["reason"] = described.get("StateReason")
                     return report, EXIT_NOT_DONE
                 return report, 0
-            sleep(REPLAY_POLL_SECONDS)
+            (sleep or time.sleep)(REPLAY_POLL_SECONDS)
     except KeyboardInterrupt:
         report["note"] = (
             f"the replay goes on in EventBridge; cancel it with: aws events cancel-replay --replay-name {name}"

@@ -210,10 +210,10 @@ def test_a_program_that_waits_for_ever_is_stopped_naming_what_it_waits_on(tmp_pa
         """,
     )
     with pytest.raises(ProgramHangError, match=r"registration of aws:sqs/queue:Queue 'waiting'"):
-        run(folder, watchdog_seconds=3)
-    result = preview("--program", str(folder), "--watchdog", "3", timeout=120)
+        run(folder, watchdog_seconds=1)
+    result = preview("--program", str(folder), "--watchdog", "1", timeout=120)
     assert result.returncode == 2
-    assert "did not finish within 3 s" in result.stderr
+    assert "did not finish within 1 s" in result.stderr
     assert "registration of aws:sqs/queue:Queue 'waiting': its inputs never resolved" in result.stderr
     # The run after a stopped one is clean.
     after = run(program(tmp_path, "import pulumi_aws as aws\naws.sqs.Queue('q')\n", "next"))

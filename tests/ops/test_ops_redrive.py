@@ -199,8 +199,9 @@ def test_a_dlq_of_an_sqs_queue_is_moved_back_by_sqs_itself(
             },
             {"SourceArn": dlq["arn"], "MaxResults": 1},
         )
+    slept: list[float] = []
     monkeypatch_sleep = pytest.MonkeyPatch()
-    monkeypatch_sleep.setattr(queues.time, "sleep", lambda seconds: None)
+    monkeypatch_sleep.setattr(queues.time, "sleep", slept.append)
     try:
         run = ops(capsys, outputs, "dlq", "redrive", "order-audit", "--rate", "50", connect=with_clients(sqs=sqs))
     finally:
@@ -210,6 +211,8 @@ def test_a_dlq_of_an_sqs_queue_is_moved_back_by_sqs_itself(
     stubber.assert_no_pending_responses()
     assert "order-audit: 5 message(s) redriven (StartMessageMoveTask)" in run.out
     assert "RUNNING: moved 2 of 5" in run.err and "COMPLETED: moved 5 of 5" in run.err
+    # One pause between the two looks at the task.
+    assert slept.count(queues.MOVE_TASK_POLL_SECONDS) == 1
 
 
 def test_moto_lacks_the_apis_recorded_responses_stand_in_for(flow: OrderFlow) -> None:

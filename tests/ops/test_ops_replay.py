@@ -106,7 +106,8 @@ def test_replay_follows_progress_and_reports_a_failed_replay(
     monkeypatch: pytest.MonkeyPatch,
     outputs: Path,
 ) -> None:
-    monkeypatch.setattr(replay.time, "sleep", lambda seconds: None)
+    slept: list[float] = []
+    monkeypatch.setattr(replay.time, "sleep", slept.append)
     now = datetime.now(UTC).replace(microsecond=0)
     start, end = now - timedelta(hours=3), now - timedelta(hours=1)
     rules = {rule.arn: rule for rule in flow.system.rules}
@@ -135,3 +136,5 @@ def test_replay_follows_progress_and_reports_a_failed_replay(
     assert "COMPLETED" in done.out
     assert failed.code == 1
     assert "FAILED" in failed.out
+    # Each run looked again once after RUNNING, pausing between the two looks.
+    assert slept.count(replay.REPLAY_POLL_SECONDS) == 2

@@ -276,10 +276,10 @@ def test_policy_grpc_stream_names_the_call_a_pack_hangs_on(tmp_path: Path) -> No
     run = program_run(_log_group())
     with launch_pack(tmp_path, **_engine(run)) as pack:
         pack.stub.GetAnalyzerInfo(empty_pb2.Empty())  # started: the deadline below is the Analyze call's alone
-        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"}, timeout_seconds=5)
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"}, timeout_seconds=2)
         for record in run.resources:
             stream.submit(record)
         with pytest.raises(
-            PolicyPackError, match=r"did not answer within 5 s: still waiting on Remediate/Analyze of urn:"
+            PolicyPackError, match=r"did not answer within 2 s: still waiting on Remediate/Analyze of urn:"
         ):
             run_policy_pack(run, tmp_path, stream=stream)

@@ -27,6 +27,8 @@ from moto.iotdata import urls as iotdata_urls
 from moto.iotdata.models import iotdata_backends
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
+from moto.sqs import models as sqs_models
+from moto.sqs.models import SQSBackend, sqs_backends
 from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -35,6 +37,7 @@ from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
+    state_task_service_callback,
     state_task_service_dynamodb,
     state_task_service_events,
 )
@@ -48,13 +51,14 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
-from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.mocking import mock_config
 
 from offline.emulator.moto_seams import (
     MOTO_CONFIG,
     PATCHED_ATTRIBUTES,
+    ExecutionEnds,
     LambdaReply,
     MotoSeams,
     _sfn_error_names,
@@ -393,6 +397,30 @@ def test_interpreter_threads_are_listed_in_tmp_threads() -> None:
     assert all(isinstance(thread, threading.Thread) for thread in sfn_parser_utils.TMP_THREADS)
 
 
+def test_a_sync_task_still_polls_its_child_with_real_sleeps_through_the_time_module() -> None:
+    # ExecutionEnds stands in for the module's time (its only use) and is woken by the communication's terminated().
+    module = inspect.getsource(state_task_service_callback)
+    assert re.findall(r"\btime\.\w+", module) == ["time.sleep"]
+    assert "time.sleep(_DELAY_SECONDS_SYNC_CONDITION_CHECK)" in inspect.getsource(
+        state_task_service_callback.StateTaskServiceCallback._eval_sync
+    )
+    assert parameters(BaseExecutionWorkerCommunication.terminated) == ["self"]
+    assert "self._execution_communication.terminated()" in inspect.getsource(ExecutionWorker._execution_logic)
+    assert "exec_status = ExecutionStatus.SUCCEEDED" in inspect.getsource(BaseExecutionWorkerCommunication)
+
+
+def test_a_sync_tasks_pause_ends_when_an_execution_ends() -> None:
+    ends = ExecutionEnds()
+    sleeper = threading.Thread(target=ends.sleep, args=(600,))
+    sleeper.start()
+    # Unpatched, the pause is time.sleep(600); here the first end after it began wakes it.
+    give_up = time.monotonic() + 30
+    while sleeper.is_alive() and time.monotonic() < give_up:
+        ends.note_ended()
+        sleeper.join(0.01)
+    assert not sleeper.is_alive()
+
+
 # ---- speed patches -------------------------------------------------------------------------------------
 
 
@@ -436,6 +464,69 @@ def test_moto_checks_a_dynamodb_condition_without_a_lock_of_its_own() -> None:
     source = inspect.getsource(dynamodb_models.Table.put_item)
     assert "condition_expression" in source
     assert "lock" not in source.lower()
+
+
+# ---- SQS long polling ----------------------------------------------------------------------------------
+
+
+def test_an_empty_long_poll_still_blocks_moto_for_real_seconds_waiting_on_the_queue() -> None:
+    # _long_poll_without_idle_wait calls receive_message with wait 0 and reads Message.visible_at/delayed_until.
+    assert parameters(SQSBackend.receive_message) == [
+        "self",
+        "queue_name",
+        "count",
+        "wait_seconds_timeout",
+        "visibility_timeout",
+        "message_attribute_names",
+    ]
+    source = inspect.getsource(SQSBackend.receive_message)
+    assert "queue.wait_for_messages(1)" in source and "if wait_seconds_timeout == 0:" in source
+    assert "self.visible_at = unix_time_millis() + visibility_timeout_msec" in inspect.getsource(sqs_models.Message)
+    assert "self.delayed_until = unix_time_millis() + delay_msec" in inspect.getsource(sqs_models.Message)
+
+
+def _long_poll(wait_seconds: int, visible_again_in: float | None) -> tuple[list[str], list[float]]:
+    """Send one message, receive it, let it come back in ``visible_again_in`` s, then long-poll: (bodies, waits)."""
+    waits: list[float] = []
+    original_wait = sqs_models.Queue.wait_for_messages
+
+    def recorded_wait(queue: Any, timeout: int) -> None:
+        waits.append(timeout)
+        original_wait(queue, timeout)
+
+    with (
+        mock_aws(config=MOTO_CONFIG),
+        patched_moto(
+            dispatcher=lambda name, payload: LambdaReply(),
+            s3_event_sink=lambda event: None,
+            eventbridge_buckets=frozenset(),
+            seams=MotoSeams(),
+        ),
+    ):
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="parked")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="m")
+        assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"]
+        if visible_again_in is not None:
+            (message,) = sqs_backends["123456789012"][REGION].get_queue("parked")._messages
+            message.visible_at = sqs_models.unix_time_millis() + visible_again_in * 1000
+        sqs_models.Queue.wait_for_messages = recorded_wait  # type: ignore[method-assign]
+        try:
+            received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=wait_seconds).get("Messages", [])
+        finally:
+            sqs_models.Queue.wait_for_messages = original_wait  # type: ignore[method-assign]
+    return [message["Body"] for message in received], waits
+
+
+def test_an_empty_long_poll_answers_at_once_in_the_emulator() -> None:
+    # The message is in flight for another minute: nothing can arrive within the 20 s wait. Unpatched, moto
+    # blocks in Queue.wait_for_messages until the 20 s have passed.
+    assert _long_poll(20, visible_again_in=None) == ([], [])
+
+
+def test_a_long_poll_still_receives_a_message_whose_visibility_timeout_ends_within_the_wait() -> None:
+    bodies, waits = _long_poll(2, visible_again_in=0.2)
+    assert bodies == ["m"] and waits == []
 
 
 # ---- readers and gaps the flow works around ------------------------------------------------------------
