@@ -1,23 +1,32 @@
-"""The pack's patch of the SDK's servicer (policy_pack._sdk_sharing): a canary on the internals it relies
-on, the same responses as the SDK's own path with one conversion per resource, and the fallback on any
-other SDK release."""
+"""The pack's patches of the SDK's servicer (policy_pack._sdk_sharing): a canary on the internals they rely
+on, the same responses as the SDK's own path (one conversion per resource, only the rules of the request's
+type, the runtime configured once per thread), and the fallback on any other SDK release."""
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi.runtime.config
 import pulumi_policy.policy as sdk_policy
 import pytest
 from google.protobuf import json_format, struct_pb2
+from policy_cases import CASES
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 
 from policy_pack import ALL_POLICIES, PACK_NAME, _sdk_sharing
-from policy_pack._core import StackRule, StackView
-from policy_pack._sdk_sharing import SHARED_SDK_VERSION, share_property_conversion
+from policy_pack._core import ResourceRule, StackRule, StackView
+from policy_pack._sdk_sharing import (
+    SHARED_SDK_VERSION,
+    configure_runtime_once_per_thread,
+    share_property_conversion,
+    skip_rules_of_other_types,
+)
 
 ACCOUNT = "123456789012"
 STACK_URN = "urn:pulumi:dev::orderflow::pulumi:pulumi:Stack::orderflow-dev"
@@ -61,9 +70,17 @@ def restored_sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Whatever a test shares, the SDK module and servicer are as they were afterwards."""
     for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
         monkeypatch.setattr(sdk_policy, name, getattr(sdk_policy, name))
-    for name in ("Analyze", "AnalyzeStack", "_get_resource_options", "_get_provider_resource"):
+    for name in (
+        "Analyze",
+        "AnalyzeStack",
+        "Remediate",
+        "_get_resource_options",
+        "_get_provider_resource",
+        "_configure_runtime_settings",
+    ):
         monkeypatch.setattr(SERVICER, name, getattr(SERVICER, name))
-    monkeypatch.setattr(sdk_policy, "_orderflow_shared", False, raising=False)
+    for flag in ("_orderflow_shared", "_orderflow_dispatched", "_orderflow_configured_once"):
+        monkeypatch.setattr(sdk_policy, flag, False, raising=False)
     yield
 
 
@@ -154,3 +171,132 @@ def test_sdk_sharing_leaves_any_other_sdk_release_on_its_own_path(
     analyzed, _ = _serve()
     assert any(answer.get("diagnostics") for answer in analyzed)
     assert conversions[0] > len(ALL_POLICIES)
+
+
+def _servicer() -> Any:
+    return SERVICER(
+        PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY, None, None, None, None, None, None, None
+    )
+
+
+def _configured(levels: dict[str, int]) -> Any:
+    """A servicer with some rules at other levels (remediate, mandatory, disabled) than their default."""
+    servicer = _servicer()
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, level in levels.items():
+        request.policyConfig[name].enforcementLevel = level
+    servicer.Configure(request, None)
+    return servicer
+
+
+# A fixing rule moved to remediate, a fixing rule disabled, and a rule without a fix at remediate (the SDK says
+# it is not applicable on every Remediate call, whatever the type): each path through the SDK's loops.
+_FIXING = [p.name for p in ALL_POLICIES if isinstance(p, ResourceRule) and p.has_remediation()]
+_NOT_FIXING = [p.name for p in ALL_POLICIES if isinstance(p, ResourceRule) and not p.has_remediation()]
+LEVELS = {_FIXING[0]: analyzer_pb2.REMEDIATE, _FIXING[1]: analyzer_pb2.DISABLED, _NOT_FIXING[0]: analyzer_pb2.REMEDIATE}
+
+
+def _requests() -> list[analyzer_pb2.AnalyzeRequest]:
+    """Every resource of the resource-rule cases (baselines and mutations of every type the rules inspect)."""
+    requests = []
+    for index, case in enumerate(CASES):
+        struct = struct_pb2.Struct()
+        struct.update(case.props)
+        requests.append(
+            analyzer_pb2.AnalyzeRequest(
+                type=case.type,
+                name=f"r{index}",
+                urn=f"urn:pulumi:dev::orderflow::{case.type}::r{index}",
+                properties=struct,
+                provider=PROVIDER,
+                options=analyzer_pb2.AnalyzerResourceOptions(parent=STACK_URN),
+            )
+        )
+    return requests
+
+
+def _remediate_then_analyze(servicer: Any, requests: list[analyzer_pb2.AnalyzeRequest]) -> list[dict[str, Any]]:
+    return [
+        {
+            "remediate": json_format.MessageToDict(servicer.Remediate(request, None)),
+            "analyze": json_format.MessageToDict(servicer.Analyze(request, None)),
+        }
+        for request in requests
+    ]
+
+
+def test_sdk_sharing_canary_the_servicer_loops_over_every_policy_per_resource() -> None:
+    # skip_rules_of_other_types hands the servicer a view whose policy list is this attribute.
+    assert isinstance(_servicer().__dict__[_sdk_sharing._POLICIES_ATTRIBUTE], list)
+    for call in (SERVICER.Analyze, SERVICER.Remediate):
+        source = inspect.getsource(call)
+        assert source.count("self.__policies") == 1
+        assert "for policy in self.__policies:" in source
+        assert source.split("def ", 2)[1].count("self._configure_runtime_settings()") == 1
+    # A resource rule does nothing, in either call, for a type it does not inspect: the one thing skipping relies on.
+    rule = next(p for p in ALL_POLICIES if isinstance(p, ResourceRule) and p.has_remediation())
+    for name in ("_validate", "_remediate"):
+        assert "args.resource_type not in self._types" in inspect.getsource(getattr(ResourceRule, name))
+    assert not rule.applies_to("aws:not/a:Type")
+    # What _configure_runtime_settings reads: the variables the once-per-thread memo keys on, and nothing else.
+    configure = inspect.getsource(SERVICER._configure_runtime_settings)
+    read = set(re.findall(r"os\.environ(?:\.get\(|\[)\"(PULUMI_[A-Z_]+)\"", configure)) | {"PULUMI_CONFIG"}
+    assert read == set(_sdk_sharing._RUNTIME_ENVIRONMENT)
+    assert "get_config_env()" in configure
+    assert 'os.environ["PULUMI_CONFIG"]' in inspect.getsource(pulumi.runtime.config.get_config_env)
+
+
+def test_sdk_sharing_every_patch_gives_the_sdk_answers_for_every_case(
+    monkeypatch: pytest.MonkeyPatch, restored_sdk: None
+) -> None:
+    requests = _requests()
+    sdk_answers = _remediate_then_analyze(_configured(LEVELS), requests)
+    validations = _counting(monkeypatch, ResourceRule, "_validate")
+
+    assert share_property_conversion() and skip_rules_of_other_types() and configure_runtime_once_per_thread()
+    patched_answers = _remediate_then_analyze(_configured(LEVELS), requests)
+
+    assert patched_answers == sdk_answers
+    assert sum(bool(answer["analyze"].get("diagnostics")) for answer in sdk_answers) > len(requests) // 3
+    assert any(answer["remediate"].get("remediations") for answer in sdk_answers)
+    assert all(answer["remediate"].get("notApplicable") for answer in sdk_answers)
+    # Only the rules of each request's type ran: a few per resource, not all seventy.
+    rules = sum(isinstance(p, ResourceRule) for p in ALL_POLICIES)
+    assert validations[0] < 15 * len(requests) < rules * len(requests)
+
+
+def test_sdk_sharing_configures_the_runtime_again_only_when_its_environment_changes(
+    monkeypatch: pytest.MonkeyPatch, restored_sdk: None
+) -> None:
+    monkeypatch.setattr(_sdk_sharing._CONFIGURED, "environment", None)
+    settings = _counting(monkeypatch, pulumi.runtime, "configure")
+    monkeypatch.setenv("PULUMI_PROJECT", "orderflow")
+    monkeypatch.setenv("PULUMI_STACK", "dev")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+    monkeypatch.setenv("PULUMI_CONFIG", '{"orderflow:x": "1"}')
+    assert configure_runtime_once_per_thread()
+    servicer, request = _servicer(), _requests()[0]
+
+    for _ in range(3):
+        servicer.Analyze(request, None)
+    assert settings[0] == 1
+    assert pulumi.get_stack() == "dev" and pulumi.runtime.is_dry_run()
+
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    monkeypatch.setenv("PULUMI_CONFIG", '{"orderflow:x": "2"}')
+    servicer.Remediate(request, None)
+    assert settings[0] == 2
+    assert pulumi.get_stack() == "prod"
+    assert pulumi.Config("orderflow").get("x") == "2"
+
+
+def test_sdk_sharing_every_patch_leaves_any_other_sdk_release_alone(
+    monkeypatch: pytest.MonkeyPatch, restored_sdk: None
+) -> None:
+    monkeypatch.setattr(_sdk_sharing, "SDK_VERSION", "1.22.0")
+    before = {name: getattr(SERVICER, name) for name in ("Analyze", "Remediate", "_configure_runtime_settings")}
+
+    assert not skip_rules_of_other_types()
+    assert not configure_runtime_once_per_thread()
+
+    assert {name: getattr(SERVICER, name) for name in before} == before
