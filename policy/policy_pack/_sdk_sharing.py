@@ -18,6 +18,10 @@ Two more per-call costs of the servicer are cut the same way:
   :class:`~policy_pack._core.ResourceRule` returns at once for a resource type it does not inspect (70 rules,
   at most 11 of them for any one type). The servicer then runs those calls over the policies that may act
   on the request's type, in the pack's order: the same responses, without the no-op rounds.
+- :func:`build_stack_once`: ``AnalyzeStack`` rebuilds the whole stack (a record per resource with its
+  options, provider, parent and dependencies linked) once per stack policy: 22 times over, which is most of
+  the call's time on a large stack. The servicer then builds it once per call and hands every stack policy
+  the same records (the pack's stack rules only read them), each policy otherwise run as the SDK runs it.
 - :func:`configure_runtime_once_per_thread`: every call starts by re-reading ``PULUMI_CONFIG`` and
   rebuilding the Pulumi runtime settings (``inspect.signature`` included, ~0.1 ms); the settings are
   context variables, so the servicer's worker threads each hold their own. It is done again on a thread only
@@ -25,12 +29,14 @@ Two more per-call costs of the servicer are cut the same way:
 
 Each runs only on the SDK version it was written against (:data:`SHARED_SDK_VERSION`, pinned in
 ``policy/requirements.txt``) and only when the servicer still has the shape it relies on; otherwise the
-SDK's own path runs unchanged. ``tests/policy/test_sdk_sharing.py`` is the canary for all three.
+SDK's own path runs unchanged. ``tests/policy/test_sdk_sharing.py`` is the canary for all four.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import itertools
 import os
 import threading
@@ -46,6 +52,7 @@ from policy_pack._core import ResourceRule
 
 __all__ = [
     "SHARED_SDK_VERSION",
+    "build_stack_once",
     "configure_runtime_once_per_thread",
     "share_property_conversion",
     "skip_rules_of_other_types",
@@ -61,6 +68,21 @@ _REQUEST_READERS: Final = ("_get_resource_options", "_get_provider_resource")
 # Servicer calls that loop over the pack's policies for one resource, and the attribute they loop over.
 _PER_RESOURCE_CALLS: Final = ("Analyze", "Remediate")
 _POLICIES_ATTRIBUTE: Final = "_PolicyAnalyzerServicer__policies"
+# What the AnalyzeStack of build_stack_once uses of the SDK module and of the servicer.
+_SDK_NAMES: Final = (
+    "PolicyResource",
+    "StackValidationArgs",
+    "StackValidationPolicy",
+    "UnknownValueError",
+    "_NotApplicableError",
+)
+_SERVICER_HELPERS: Final = (
+    "_configure_runtime_settings",
+    "_get_enforcement_level",
+    "_create_report_violation",
+    "_get_policy_config",
+    "_map_enforcement_level",
+)
 # What _configure_runtime_settings reads (pulumi_policy 1.21.0; pulumi.runtime.get_config_env).
 _RUNTIME_ENVIRONMENT: Final = (
     "PULUMI_CONFIG",
@@ -145,10 +167,10 @@ def _sdk_shape_is_known() -> bool:
     return (
         SDK_VERSION == SHARED_SDK_VERSION
         and servicer is not None
-        and all(callable(getattr(sdk_policy, name, None)) for name in _CONVERSIONS)
+        and all(callable(getattr(sdk_policy, name, None)) for name in (*_CONVERSIONS, *_SDK_NAMES))
         and all(
             callable(getattr(servicer, name, None))
-            for name in (*_SERVICER_CALLS, *_REQUEST_READERS, *_PER_RESOURCE_CALLS, "_configure_runtime_settings")
+            for name in (*_SERVICER_CALLS, *_REQUEST_READERS, *_PER_RESOURCE_CALLS, *_SERVICER_HELPERS)
         )
     )
 
@@ -283,3 +305,98 @@ def configure_runtime_once_per_thread() -> bool:
         SDK release or shape.
     """
     return _wrap_once("_orderflow_configured_once", ("_configure_runtime_settings",), _configure_when_changed)
+
+
+def _stack_records(servicer: Any, request: Any) -> list[Any]:
+    """The request's resources as the SDK hands them to a stack policy, built once.
+
+    Each record has its properties, options and provider; then its parent, dependencies and property
+    dependencies are linked to the records of the URNs named (a URN outside the request is left out).
+    """
+    records: list[Any] = []
+    by_urn: dict[str, Any] = {}
+    for resource in request.resources:
+        props = sdk_policy.unknown_checking_proxy(
+            sdk_policy.deserialize_properties(sdk_policy.json_format.MessageToDict(resource.properties))
+        )
+        record = sdk_policy.PolicyResource(
+            resource.type,
+            props,
+            resource.urn,
+            resource.name,
+            servicer._get_resource_options(resource),
+            servicer._get_provider_resource(resource),
+            None,
+            [],
+            {},
+        )
+        records.append(record)
+        by_urn[resource.urn] = record
+    for resource, record in zip(request.resources, records, strict=True):
+        if resource.parent in by_urn:
+            record.parent = by_urn[resource.parent]
+        record.dependencies.extend(by_urn[urn] for urn in resource.dependencies if urn in by_urn)
+        for key, urns in resource.propertyDependencies.items():
+            record.property_dependencies[key] = [by_urn[urn] for urn in urns.urns if urn in by_urn]
+    return records
+
+
+def _analyze_stack_built_once(self: Any, request: Any, _context: Any) -> Any:
+    """``AnalyzeStack`` as the SDK answers it, with the stack's records built once for all stack policies."""
+    levels = sdk_policy.EnforcementLevel
+    proto = sdk_policy.proto
+    pack_name = self.__dict__["_PolicyAnalyzerServicer__policy_pack_name"]
+    pack_version = self.__dict__["_PolicyAnalyzerServicer__policy_pack_version"]
+    self._configure_runtime_settings()
+    response = proto.AnalyzeResponse()
+    records: list[Any] | None = None  # built when the first stack policy runs, as the SDK builds none otherwise
+    for policy in self.__dict__[_POLICIES_ATTRIBUTE]:
+        level = self._get_enforcement_level(policy)
+        if level == levels.DISABLED or not isinstance(policy, sdk_policy.StackValidationPolicy):
+            continue
+        if level == levels.REMEDIATE:  # a stack policy cannot remediate: it reports as mandatory
+            level = levels.MANDATORY
+        report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+        if records is None:
+            records = _stack_records(self, request)
+        stack_tags = self.__dict__["_PolicyAnalyzerServicer__stack_tags"]
+        args = sdk_policy.StackValidationArgs(list(records), self._get_policy_config(policy.name), stack_tags)
+        try:
+            result = policy.validate(args, report)
+            if inspect.isawaitable(result):
+                loop = asyncio.new_event_loop()
+                loop.run_until_complete(asyncio.Task(result, loop=loop))  # type: ignore[arg-type]
+                loop.close()
+        except sdk_policy.UnknownValueError as error:
+            response.diagnostics.append(
+                proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack_name,
+                    policyPackVersion=pack_version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack '{pack_name}@v{pack_version}' "
+                        f"during preview: {error.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(levels.ADVISORY),
+                )
+            )
+        except sdk_policy._NotApplicableError as error:
+            skipped = proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or "")
+            response.not_applicable.append(skipped)
+    return response
+
+
+def build_stack_once() -> bool:
+    """Make ``AnalyzeStack`` build the stack's records once per call instead of once per stack policy.
+
+    Call it once, before the pack starts serving (``policy/__main__.py``).
+
+    Returns
+    -------
+    bool
+        ``True`` when the servicer now builds them once; ``False`` (nothing changed) on any other SDK release
+        or shape.
+    """
+    return _wrap_once("_orderflow_stack_built_once", ("AnalyzeStack",), lambda _: _analyze_stack_built_once)

@@ -4,6 +4,7 @@ type, the runtime configured once per thread), and the fallback on any other SDK
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
 from collections.abc import Callable, Iterator
@@ -16,13 +17,17 @@ import pulumi_policy.policy as sdk_policy
 import pytest
 from google.protobuf import json_format, struct_pb2
 from policy_cases import CASES
+from policy_stack_cases import STACK_CASES
+from policy_testkit import Res
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
 from policy_pack import ALL_POLICIES, PACK_NAME, _sdk_sharing
-from policy_pack._core import ResourceRule, StackRule, StackView
+from policy_pack._core import UNKNOWN_STRING, ResourceRule, StackRule, StackView
 from policy_pack._sdk_sharing import (
     SHARED_SDK_VERSION,
+    build_stack_once,
     configure_runtime_once_per_thread,
     share_property_conversion,
     skip_rules_of_other_types,
@@ -79,7 +84,12 @@ def restored_sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "_configure_runtime_settings",
     ):
         monkeypatch.setattr(SERVICER, name, getattr(SERVICER, name))
-    for flag in ("_orderflow_shared", "_orderflow_dispatched", "_orderflow_configured_once"):
+    for flag in (
+        "_orderflow_shared",
+        "_orderflow_dispatched",
+        "_orderflow_configured_once",
+        "_orderflow_stack_built_once",
+    ):
         monkeypatch.setattr(sdk_policy, flag, False, raising=False)
     yield
 
@@ -294,9 +304,137 @@ def test_sdk_sharing_every_patch_leaves_any_other_sdk_release_alone(
     monkeypatch: pytest.MonkeyPatch, restored_sdk: None
 ) -> None:
     monkeypatch.setattr(_sdk_sharing, "SDK_VERSION", "1.22.0")
-    before = {name: getattr(SERVICER, name) for name in ("Analyze", "Remediate", "_configure_runtime_settings")}
+    names = ("Analyze", "AnalyzeStack", "Remediate", "_configure_runtime_settings")
+    before = {name: getattr(SERVICER, name) for name in names}
 
     assert not skip_rules_of_other_types()
     assert not configure_runtime_once_per_thread()
+    assert not build_stack_once()
 
     assert {name: getattr(SERVICER, name) for name in before} == before
+
+
+def _stack_request(resources: list[Res]) -> analyzer_pb2.AnalyzeStackRequest:
+    """A stack case as the engine sends it: the stack resource first, each resource its child, with its dependencies."""
+    request = analyzer_pb2.AnalyzeStackRequest()
+    request.resources.add(type="pulumi:pulumi:Stack", name="orderflow-dev", urn=STACK_URN)
+    for resource in resources:
+        added = request.resources.add(
+            type=resource.type,
+            name=resource.name,
+            urn=resource.urn,
+            parent=STACK_URN,
+            dependencies=sorted({urn for urns in resource.deps.values() for urn in urns}),
+            provider=PROVIDER,
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.name.startswith("a")),
+        )
+        added.properties.update(resource.props)
+        for key, urns in resource.deps.items():
+            added.propertyDependencies[key].urns.extend(urns)
+    return request
+
+
+_STACK_RULES = [p.name for p in ALL_POLICIES if isinstance(p, StackRule)]
+STACK_LEVELS = {_STACK_RULES[0]: analyzer_pb2.REMEDIATE, _STACK_RULES[1]: analyzer_pb2.DISABLED}
+
+
+def test_sdk_sharing_canary_analyze_stack_is_the_release_build_stack_once_was_written_from() -> None:
+    # build_stack_once answers AnalyzeStack itself: any change to the SDK's (a new release) must be read again.
+    source = inspect.getsource(SERVICER.AnalyzeStack)
+    for step in (
+        "self._configure_runtime_settings()",
+        "if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):",
+        "if enforcement_level == EnforcementLevel.REMEDIATE:",
+        "PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})",
+        "if i.parent is not None and i.parent in urns_to_resources:",
+        "args = StackValidationArgs(resources, config, self.__stack_tags)",
+        "during preview: {e.message}",
+        "except _NotApplicableError as e:",
+    ):
+        assert step in source, step
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == ANALYZE_STACK_SOURCE
+
+
+ANALYZE_STACK_SOURCE = "3917a008482c2387"
+"""The first 16 hex digits of the SHA-256 of pulumi-policy 1.21.0's ``AnalyzeStack`` source."""
+
+
+def test_sdk_sharing_build_stack_once_gives_the_sdk_answers_for_every_stack_case(
+    monkeypatch: pytest.MonkeyPatch, restored_sdk: None
+) -> None:
+    requests = [_stack_request(case.build()) for case in STACK_CASES]
+    requests.append(_stack_request([Res("aws:sqs/queue:Queue", "q", {"name": "q", "redrivePolicy": UNKNOWN_STRING})]))
+
+    def answers() -> list[dict[str, Any]]:
+        servicer = _configured(STACK_LEVELS)
+        return [json_format.MessageToDict(servicer.AnalyzeStack(request, None)) for request in requests]
+
+    sdk_answers = answers()
+    builds = _counting(monkeypatch, sdk_policy, "PolicyResource")
+    assert build_stack_once() and share_property_conversion() and skip_rules_of_other_types()
+    patched_answers = answers()
+
+    assert patched_answers == sdk_answers
+    assert sum(bool(answer.get("diagnostics")) for answer in sdk_answers) > len(requests) // 2
+    assert any(d.get("enforcementLevel") == "MANDATORY" for a in sdk_answers for d in a.get("diagnostics", []))
+    assert builds[0] == sum(len(request.resources) for request in requests)
+
+
+def _raise_unknown(args: Any, report: Any) -> None:
+    report("found before the unknown value")
+    raise UnknownValueError(UNKNOWN_STRING, ["redrivePolicy"])
+
+
+async def _report_later(args: Any, report: Any) -> None:
+    report(f"{len(args.resources)} resources, asynchronously", args.resources[-1].urn)
+
+
+def test_sdk_sharing_build_stack_once_answers_every_path_of_a_stack_policy_as_the_sdk_does(restored_sdk: None) -> None:
+    seen: list[Any] = []
+    policies = [
+        StackValidationPolicy(
+            name="probe", description="records", validate=lambda args, _: seen.append(args.resources)
+        ),
+        StackValidationPolicy(
+            name="probe-again", description="records", validate=lambda a, _: seen.append(a.resources)
+        ),
+        StackValidationPolicy(name="unknown", description="raises on an unknown value", validate=_raise_unknown),
+        StackValidationPolicy(name="skips", description="n/a", validate=lambda args, _: args.not_applicable("why")),
+        StackValidationPolicy(name="later", description="async", validate=_report_later),
+        StackValidationPolicy(
+            name="off", description="disabled", validate=_raise_unknown, enforcement_level=EnforcementLevel.DISABLED
+        ),
+    ]
+    stacks = (case.build() for case in STACK_CASES)
+    request = _stack_request(next(stack for stack in stacks if any(resource.deps for resource in stack)))
+    request.resources[3].dependencies.append("urn:pulumi:dev::orderflow::aws:sqs/queue:Queue::not-in-the-stack")
+
+    def answer() -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+        seen.clear()
+        servicer = SERVICER(PACK_NAME, "0.0.1", policies, EnforcementLevel.MANDATORY, *[None] * 7)
+        response = json_format.MessageToDict(servicer.AnalyzeStack(request, None))
+        first, second = seen
+        assert [r.urn for r in first] == [r.urn for r in second]
+        shape = [
+            (
+                r.urn,
+                r.resource_type,
+                r.name,
+                sorted(r.props),
+                r.parent.urn if r.parent else None,
+                [d.urn for d in r.dependencies],
+                {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                r.opts.protect,
+                r.provider.urn if r.provider else None,
+            )
+            for r in first
+        ]
+        return response, shape
+
+    sdk_response, sdk_shape = answer()
+    assert build_stack_once()
+    assert answer() == (sdk_response, sdk_shape)
+    messages = [d["message"] for d in sdk_response["diagnostics"]]
+    assert any("during preview" in message for message in messages) and len(messages) == 3
+    assert sdk_response["notApplicable"] == [{"policyName": "skips", "reason": "why"}]
+    assert any(parent for _, _, _, _, parent, deps, *_ in sdk_shape) and any(deps for *_, deps, _, _, _ in sdk_shape)
