@@ -68,9 +68,11 @@ _REQUEST_READERS: Final = ("_get_resource_options", "_get_provider_resource")
 # Servicer calls that loop over the pack's policies for one resource, and the attribute they loop over.
 _PER_RESOURCE_CALLS: Final = ("Analyze", "Remediate")
 _POLICIES_ATTRIBUTE: Final = "_PolicyAnalyzerServicer__policies"
+_LEVELS_ATTRIBUTE: Final = "_PolicyAnalyzerServicer__policy_pack_config_enforcement_level"
 # What the AnalyzeStack of build_stack_once uses of the SDK module and of the servicer.
 _SDK_NAMES: Final = (
     "PolicyResource",
+    "ResourceValidationPolicy",
     "StackValidationArgs",
     "StackValidationPolicy",
     "UnknownValueError",
@@ -202,24 +204,39 @@ def share_property_conversion() -> bool:
     return True
 
 
-def _acts_on(policy: Any, resource_type: str, call: str) -> bool:
+def _acts_on(servicer: Any, policy: Any, resource_type: str, call: str) -> bool:
     """Whether the SDK's ``call`` (``Analyze`` or ``Remediate``) may answer anything for ``policy`` on this type.
 
-    A resource rule's validation and fix return at once for a type it does not inspect. A rule without a fix
-    stays in ``Remediate`` whatever the type: at the ``remediate`` level the SDK reports it not applicable.
+    A resource rule's validation and fix return at once for a type it does not inspect. ``Remediate`` passes
+    over every policy not at the ``remediate`` level; at that level a rule without a fix stays, whatever the
+    type: the SDK reports it not applicable.
     """
+    if call == "Remediate" and (
+        servicer._get_enforcement_level(policy) != sdk_policy.EnforcementLevel.REMEDIATE
+        or not isinstance(policy, sdk_policy.ResourceValidationPolicy)
+    ):
+        return False
     if not isinstance(policy, ResourceRule) or policy.applies_to(resource_type):
         return True
     return call == "Remediate" and not policy.has_remediation()
 
 
 def _policies_for(servicer: Any, resource_type: str, call: str) -> list[Any]:
-    """The servicer's policies, in order, less the resource rules that cannot act on ``resource_type`` in ``call``."""
-    by_type: dict[tuple[str, str], list[Any]] = servicer.__dict__.setdefault("_orderflow_policies_by_type", {})
+    """The servicer's policies, in order, less those that cannot act on ``resource_type`` in ``call``.
+
+    Remembered per call and type for as long as the configured levels are the same (``Configure`` replaces them).
+    """
+    levels = servicer.__dict__.get(_LEVELS_ATTRIBUTE)
+    remembered = servicer.__dict__.get("_orderflow_policies_by_type")
+    if remembered is None or remembered[0] is not levels:
+        remembered = servicer.__dict__["_orderflow_policies_by_type"] = (levels, {})
+    by_type: dict[tuple[str, str], list[Any]] = remembered[1]
     policies = by_type.get((call, resource_type))
     if policies is None:
         policies = by_type[call, resource_type] = [
-            policy for policy in getattr(servicer, _POLICIES_ATTRIBUTE) if _acts_on(policy, resource_type, call)
+            policy
+            for policy in getattr(servicer, _POLICIES_ATTRIBUTE)
+            if _acts_on(servicer, policy, resource_type, call)
         ]
     return policies
 
@@ -228,15 +245,20 @@ def _for_request_type(serve: Callable[..., Any]) -> Callable[..., Any]:
     """``serve`` (``Analyze`` or ``Remediate``) run on a view of the servicer holding only the request type's policies.
 
     The view is a shallow copy made per call (no state of the servicer is changed, so concurrent calls for
-    other types are unaffected); everything but the policy list is the servicer's own objects.
+    other types are unaffected); everything but the policy list is the servicer's own objects. A ``Remediate``
+    no policy can act on answers the SDK's empty response without converting the resource's properties.
     """
     call = serve.__name__
 
     @functools.wraps(serve)
     def dispatched(self: Any, request: Any, context: Any) -> Any:
+        policies = _policies_for(self, request.type, call)
+        if call == "Remediate" and not policies:
+            self._configure_runtime_settings()
+            return sdk_policy.proto.RemediateResponse()
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.__dict__[_POLICIES_ATTRIBUTE] = _policies_for(self, request.type, call)
+        view.__dict__[_POLICIES_ATTRIBUTE] = policies
         return serve(view, request, context)
 
     return dispatched

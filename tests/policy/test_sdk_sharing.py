@@ -189,9 +189,9 @@ def _servicer() -> Any:
     )
 
 
-def _configured(levels: dict[str, int]) -> Any:
-    """A servicer with some rules at other levels (remediate, mandatory, disabled) than their default."""
-    servicer = _servicer()
+def _configured(levels: dict[str, int], servicer: Any = None) -> Any:
+    """A servicer (new by default) with some rules at other levels (remediate, disabled) than their default."""
+    servicer = servicer or _servicer()
     request = analyzer_pb2.ConfigureAnalyzerRequest()
     for name, level in levels.items():
         request.policyConfig[name].enforcementLevel = level
@@ -226,6 +226,11 @@ def _requests() -> list[analyzer_pb2.AnalyzeRequest]:
 
 
 def _remediate_then_analyze(servicer: Any, requests: list[analyzer_pb2.AnalyzeRequest]) -> list[dict[str, Any]]:
+    """Every request through ``Remediate`` then ``Analyze``, with ``LEVELS``; then again with the defaults."""
+    return _each(_configured(LEVELS, servicer), requests) + _each(_configured({}, servicer), requests)
+
+
+def _each(servicer: Any, requests: list[analyzer_pb2.AnalyzeRequest]) -> list[dict[str, Any]]:
     return [
         {
             "remediate": json_format.MessageToDict(servicer.Remediate(request, None)),
@@ -243,6 +248,14 @@ def test_sdk_sharing_canary_the_servicer_loops_over_every_policy_per_resource() 
         assert source.count("self.__policies") == 1
         assert "for policy in self.__policies:" in source
         assert source.split("def ", 2)[1].count("self._configure_runtime_settings()") == 1
+    # Remediate passes over a policy below the remediate level; Configure replaces the levels (so they key a memo).
+    remediate = inspect.getsource(SERVICER.Remediate)
+    assert "if (enforcement_level != EnforcementLevel.REMEDIATE or" in remediate
+    assert "not isinstance(policy, ResourceValidationPolicy)):" in remediate
+    assert "self.__policy_pack_config_enforcement_level = config_enforcement_level" in inspect.getsource(
+        SERVICER.Configure
+    )
+    assert isinstance(_servicer().__dict__[_sdk_sharing._LEVELS_ATTRIBUTE], dict)
     # A resource rule does nothing, in either call, for a type it does not inspect: the one thing skipping relies on.
     rule = next(p for p in ALL_POLICIES if isinstance(p, ResourceRule) and p.has_remediation())
     for name in ("_validate", "_remediate"):
@@ -260,19 +273,24 @@ def test_sdk_sharing_every_patch_gives_the_sdk_answers_for_every_case(
     monkeypatch: pytest.MonkeyPatch, restored_sdk: None
 ) -> None:
     requests = _requests()
-    sdk_answers = _remediate_then_analyze(_configured(LEVELS), requests)
+    sdk_answers = _remediate_then_analyze(_servicer(), requests)
     validations = _counting(monkeypatch, ResourceRule, "_validate")
+    fixes = _counting(monkeypatch, ResourceRule, "_remediate")
 
     assert share_property_conversion() and skip_rules_of_other_types() and configure_runtime_once_per_thread()
-    patched_answers = _remediate_then_analyze(_configured(LEVELS), requests)
+    patched_answers = _remediate_then_analyze(_servicer(), requests)
 
     assert patched_answers == sdk_answers
     assert sum(bool(answer["analyze"].get("diagnostics")) for answer in sdk_answers) > len(requests) // 3
-    assert any(answer["remediate"].get("remediations") for answer in sdk_answers)
-    assert all(answer["remediate"].get("notApplicable") for answer in sdk_answers)
+    assert any(answer["remediate"].get("remediations") for answer in sdk_answers[: len(requests)])
+    assert any(answer["remediate"].get("remediations") for answer in sdk_answers[len(requests) :])
+    # With LEVELS a rule without a fix is at remediate: the SDK says so on every Remediate call.
+    assert all(answer["remediate"].get("notApplicable") for answer in sdk_answers[: len(requests)])
+    assert not any(answer["remediate"].get("notApplicable") for answer in sdk_answers[len(requests) :])
     # Only the rules of each request's type ran: a few per resource, not all seventy.
     rules = sum(isinstance(p, ResourceRule) for p in ALL_POLICIES)
-    assert validations[0] < 15 * len(requests) < rules * len(requests)
+    assert validations[0] < 2 * 15 * len(requests) < 2 * rules * len(requests)
+    assert fixes[0] < len(requests)
 
 
 def test_sdk_sharing_configures_the_runtime_again_only_when_its_environment_changes(
