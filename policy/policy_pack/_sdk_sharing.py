@@ -11,13 +11,15 @@ that call then reads the same converted view, which the pack's rules only read (
 :class:`policy_pack._core.Props`). ``Remediate`` is left alone: the SDK converts once there already, and
 remediations write to the properties they are given.
 
-Two more per-call costs of the servicer are cut the same way:
+Three more per-call costs of the servicer are cut the same way:
 
 - :func:`skip_rules_of_other_types`: ``Analyze`` and ``Remediate`` loop over every policy of the pack and
   build a report callback, an arguments record and a config copy for each, although a
   :class:`~policy_pack._core.ResourceRule` returns at once for a resource type it does not inspect (70 rules,
-  at most 11 of them for any one type). The servicer then runs those calls over the policies that may act
-  on the request's type, in the pack's order: the same responses, without the no-op rounds.
+  at most 11 of them for any one type) and ``Remediate`` passes over every policy below the ``remediate``
+  level. The servicer then runs those calls over the policies that may act on the request's type, in the
+  pack's order: the same responses, without the no-op rounds (and a ``Remediate`` none can act on answers
+  empty without converting the resource).
 - :func:`build_stack_once`: ``AnalyzeStack`` rebuilds the whole stack (a record per resource with its
   options, provider, parent and dependencies linked) once per stack policy: 22 times over, which is most of
   the call's time on a large stack. The servicer then builds it once per call and hands every stack policy
