@@ -14,11 +14,21 @@ import policy_sentry.shared.iam_data  # noqa: F401
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policy_pack import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME
-from policy_pack._sdk_sharing import share_property_conversion
+from policy_pack._sdk_sharing import (
+    build_stack_once,
+    configure_runtime_once_per_thread,
+    share_property_conversion,
+    skip_rules_of_other_types,
+)
 
-# Each resource's properties converted once per call, not once per policy (on the SDK release it was
-# checked against; any other release runs its own path).
+# Each resource's properties converted once per call, not once per policy; each resource run past only the
+# rules that inspect its type; the stack's records built once per AnalyzeStack, not once per stack policy; the
+# runtime settings built once per worker thread, not once per call (on the SDK release these were checked
+# against; any other release runs its own path).
 share_property_conversion()
+skip_rules_of_other_types()
+build_stack_once()
+configure_runtime_once_per_thread()
 
 # The SDK still builds short-lived objects per policy on each call: millions of them, acyclic, on a large
 # stack. With the default thresholds the collector's full passes grow with the live heap and make

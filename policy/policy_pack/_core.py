@@ -825,11 +825,9 @@ class StackRule(Rule, StackValidationPolicy):
             if node is None:
                 root = stack.root()
                 return Subject(root.urn, root.name) if root is not None else Subject(urn or "", "")
-            return Subject(node.urn, node.name, _tags(node.props.raw))
+            return stack.subject(node)
 
-        inspected = [
-            Subject(node.urn, node.name, _tags(node.props.raw)) for node in stack.of_type(*self.info.resource_types)
-        ]
+        inspected = [stack.subject(node) for node in stack.of_type(*self.info.resource_types)]
         try:
             return self.evaluate(produce, merged, subject_of, inspected, pending=stack.take_unresolved, today=today)
         finally:
@@ -919,6 +917,8 @@ class StackView:
     unresolved: list[str] = field(default_factory=list)
     _indexes: dict[tuple[tuple[str, ...], Any], dict[str, list[Node]]] = field(default_factory=dict)
     _memo: dict[Any, Any] = field(default_factory=dict)
+    _subjects: dict[int, Subject] = field(default_factory=dict)
+    """``id`` of a node (alive as long as the view) -> its subject."""
 
     def __post_init__(self) -> None:
         for node in self.nodes:
@@ -960,6 +960,13 @@ class StackView:
             for resource in resources
         ]
         return cls(nodes)
+
+    def subject(self, node: Node) -> Subject:
+        """What waivers match ``node`` on (its URN, name and tags), read once per stack for every stack rule."""
+        subject = self._subjects.get(id(node))
+        if subject is None:
+            subject = self._subjects[id(node)] = Subject(node.urn, node.name, _tags(node.props.raw))
+        return subject
 
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
         """A value computed once per stack (indexes shared by the rules of one ``AnalyzeStack``)."""

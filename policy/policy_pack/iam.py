@@ -416,12 +416,17 @@ def service_actions(prefix: str) -> Mapping[str, ActionInfo] | None:
     return actions
 
 
-def lookup_action(action: str) -> tuple[str, list[ActionInfo] | None]:
+_GLOB_CHARACTERS: Final = frozenset("*?[")
+"""Characters that make an action name a pattern for :func:`fnmatch.fnmatchcase`."""
+
+
+@functools.lru_cache(maxsize=4096)
+def lookup_action(action: str) -> tuple[str, tuple[ActionInfo, ...] | None]:
     """Resolve an action (wildcards allowed) against the database.
 
     Returns
     -------
-    tuple[str, list[ActionInfo] | None]
+    tuple[str, tuple[ActionInfo, ...] | None]
         A problem (``""`` when none) and the matching actions (``None`` when the service is unknown).
     """
     if action == "*":
@@ -432,29 +437,47 @@ def lookup_action(action: str) -> tuple[str, list[ActionInfo] | None]:
     known = service_actions(prefix)
     if known is None:
         return f"{action!r}: no service has the prefix {prefix!r}", None
-    matched = [info for key, info in known.items() if fnmatch.fnmatchcase(key, name.lower())]
+    wanted = name.lower()
+    if _GLOB_CHARACTERS.isdisjoint(wanted):  # a plain name matches one key at most: look it up
+        exact = known.get(wanted)
+        matched: tuple[ActionInfo, ...] = (exact,) if exact is not None else ()
+    else:
+        matched = tuple(info for key, info in known.items() if fnmatch.fnmatchcase(key, wanted))
     if not matched:
-        return f"{action!r} is not an action of {prefix} (misspelled?)", []
+        return f"{action!r} is not an action of {prefix} (misspelled?)", ()
     return "", matched
 
 
 def globs_intersect(left: str, right: str) -> bool:
     """Whether some string matches both IAM-style patterns (``*`` any run, ``?`` one character)."""
+    if left == right or left == "*" or right == "*":
+        return True
+    if "*" not in left and "?" not in left and "*" not in right and "?" not in right:
+        return False  # two plain strings that differ
+    return _patterns_intersect(left, right)
 
-    @functools.cache
-    def match(i: int, j: int) -> bool:
-        if i == len(left):
-            return all(char == "*" for char in right[j:])
-        if j == len(right):
-            return all(char == "*" for char in left[i:])
+
+@functools.lru_cache(maxsize=4096)
+def _patterns_intersect(left: str, right: str) -> bool:
+    # A search over (position in left, position in right): a '*' on either side may match nothing (step past
+    # it) or one more character of the other side (stay on it); other characters step together.
+    stack, seen = [(0, 0)], set()
+    while stack:
+        state = stack.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == len(left) or j == len(right):
+            if all(char == "*" for char in left[i:] + right[j:]):
+                return True
+            continue
         a, b = left[i], right[j]
-        if a == "*":
-            return match(i + 1, j) or match(i, j + 1)
-        if b == "*":
-            return match(i, j + 1) or match(i + 1, j)
-        return (a == b or "?" in (a, b)) and match(i + 1, j + 1)
-
-    return match(0, 0)
+        if a == "*" or b == "*":
+            stack += [(i + 1, j), (i, j + 1)]
+        elif a == b or "?" in (a, b):
+            stack.append((i + 1, j + 1))
+    return False
 
 
 def _arn_format_matches(arn_format: str, resource: str) -> bool:

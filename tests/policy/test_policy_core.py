@@ -188,3 +188,32 @@ def test_policy_set_but_unknown_is_set_for_presence_rules(name: str, type_: str,
     # During a first preview an ARN from another resource is unknown, but it is there: decide, don't defer.
     outcome = rule(name).outcome(unknown_checking_proxy(props), type_)
     assert outcome.findings == [] and outcome.undecided == []
+
+
+def test_policy_stack_view_reads_each_resources_waiver_subject_once_for_every_stack_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from policy_testkit import Res, stack_of
+
+    from policy_pack import _core
+
+    reads = [0]
+    tags = _core._tags
+
+    def counted(props: Any) -> Any:
+        reads[0] += 1
+        return tags(props)
+
+    monkeypatch.setattr(_core, "_tags", counted)
+    waived = {"policy:waive:sqs-redrive-policy": "audit queue, drained by hand"}
+    stack = stack_of(Res("aws:sqs/queue:Queue", "audit", {"name": "audit", "tags": waived}))
+    node = stack.nodes[0]
+
+    first, again = stack.subject(node), stack.subject(node)
+
+    assert first is again
+    assert (first.urn, first.name, dict(first.tags)) == (node.urn, "audit", waived)
+    assert reads[0] == 1
+    for name in ("sqs-redrive-policy", "sqs-visibility-timeout", "sqs-dlq-retention"):
+        rule(name).outcome(stack)
+    assert reads[0] == 1
