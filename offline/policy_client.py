@@ -27,14 +27,12 @@ What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_g
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +43,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from offline.pack_process import STARTUP_TIMEOUT_SECONDS, PolicyPackError, PolicyPackProcess, launch_pack
 from offline.paths import POLICY_DIR, import_package
 from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
 
@@ -73,16 +72,11 @@ _SEVERITIES: Final = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-_STARTUP_TIMEOUT_SECONDS: Final = 60.0
 _STREAM_SWITCH_INTERVAL_SECONDS: Final = 0.0005
 """The interpreter's thread switch interval while :class:`AnalyzeStream` runs beside the program."""
 
 NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
 """Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
-
-
-class PolicyPackError(Exception):
-    """The pack failed to start, or a call to it failed."""
 
 
 class PolicyConfigError(ValueError):
@@ -401,104 +395,6 @@ def _pack_version(pack_dir: Path) -> str:
     return str(document.get("version", ""))
 
 
-# ---- the pack process ---------------------------------------------------------------------------------
-
-
-class PolicyPackProcess:
-    """A started pack; its stub connects on first use (use :func:`launch_pack`).
-
-    Starting the process and connecting are apart so that the pack can import its rules while the caller
-    still works (the offline plan runs the program meanwhile).
-    """
-
-    def __init__(self, process: subprocess.Popen[bytes], pack_dir: Path) -> None:
-        self.process = process
-        self.pack_dir = pack_dir
-        self.channel: grpc.Channel | None = None
-        self.port = 0
-        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
-
-    @property
-    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
-        """The Analyzer stub, connected once the pack has printed its port.
-
-        Raises
-        ------
-        PolicyPackError
-            When the pack exits or prints no port (its stderr is in the message).
-        """
-        if self._stub is None:
-            assert self.process.stdout is not None
-            first_line = self.process.stdout.readline().decode().strip()
-            if not first_line.isdigit():
-                self.process.kill()
-                _, stderr = self.process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
-                raise PolicyPackError(
-                    f"policy pack in {self.pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
-                )
-            self.port = int(first_line)
-            self.channel = grpc.insecure_channel(
-                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-            )
-            grpc.channel_ready_future(self.channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
-            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
-        return self._stub
-
-
-@contextmanager
-def launch_pack(
-    pack_dir: Path,
-    *,
-    project: str,
-    stack: str,
-    config: Mapping[str, str],
-    dry_run: bool = True,
-    organization: str = "organization",
-    python: str = sys.executable,
-    engine_address: str = "127.0.0.1:0",
-) -> Iterator[PolicyPackProcess]:
-    """Start the pack as the engine does and yield it (its stub connects on first use); stop it on exit.
-
-    Raises
-    ------
-    PolicyPackError
-        When the pack exits or prints no port within a minute (its stderr is in the message).
-    """
-    env = {
-        **os.environ,
-        "PULUMI_PROJECT": project,
-        "PULUMI_STACK": stack,
-        "PULUMI_DRY_RUN": "true" if dry_run else "false",
-        "PULUMI_ORGANIZATION": organization,
-    }
-    if config:
-        env["PULUMI_CONFIG"] = json.dumps(dict(config))
-    process = subprocess.Popen(
-        [python, "-u", "-m", "pulumi.policy", engine_address, "."],
-        cwd=pack_dir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    pack = PolicyPackProcess(process, Path(pack_dir))
-    try:
-        yield pack
-    finally:
-        if pack.channel is not None:
-            pack.channel.close()
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-
-
 def configure(
     stub: analyzer_pb2_grpc.AnalyzerStub,
     *,
@@ -685,7 +581,7 @@ class AnalyzeStream:
         policy_config: Path | str | Mapping[str, Any] | None,
         engine: Mapping[str, Any],
         *,
-        timeout_seconds: float = _STARTUP_TIMEOUT_SECONDS,
+        timeout_seconds: float = STARTUP_TIMEOUT_SECONDS,
     ) -> None:
         self.pack = pack
         self.timeout_seconds = timeout_seconds

@@ -246,10 +246,11 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 def _pack_ahead(stack: str) -> Iterator[AnalyzeStream | None]:
     """The policy pack started for ``stack`` as the engine will configure it, ready to analyze resources.
 
-    ``None`` when the stack cannot be read: the program run then reports why.
+    ``None`` when the stack cannot be read: the program run then reports why. The pack process starts
+    before this process imports gRPC and the SDK, so its own start (the SDK and every rule) runs beside them.
     """
-    from offline.harness import StackNotFoundError, load_stack_config, project_name
-    from offline.policy_client import AnalyzeStream, launch_pack
+    from offline.pack_process import launch_pack
+    from offline.stack_files import StackNotFoundError, load_stack_config, project_name
     from orderflow.pulumi_files import ProjectFileError
 
     try:
@@ -265,6 +266,8 @@ def _pack_ahead(stack: str) -> Iterator[AnalyzeStream | None]:
         "organization": "organization",
     }
     with launch_pack(POLICY_DIR, **engine) as pack:
+        from offline.policy_client import AnalyzeStream
+
         stream = AnalyzeStream(pack, _policy_config_file(stack), engine)
         try:
             yield stream
