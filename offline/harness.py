@@ -35,7 +35,14 @@ from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
 from offline.paths import PROJECT_DIR
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource, SourceLocation
+from offline.recording import (
+    SIGNATURE_KEY,
+    STACK_TYPE,
+    ProgramRun,
+    RecordedResource,
+    SourceLocation,
+    holds_signed_values,
+)
 from offline.stack_files import ProjectFiles, load_stack_config, project_files, project_name
 from offline.stack_files import StackNotFoundError as StackNotFoundError  # raised by run_program, caught by callers
 
@@ -223,7 +230,6 @@ class RecordingMonitor(MockMonitor):
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"
 _SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
-_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def _plain_value(value: Any) -> Any:
@@ -231,10 +237,10 @@ def _plain_value(value: Any) -> Any:
         return [_plain_value(item) for item in value]
     if not isinstance(value, dict):
         return value
-    if value.get(_SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
+    if value.get(SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
         # What a provider receives for a resource argument: the resource's id, or a component's URN.
         return value.get("id") or value.get("urn", "")
-    if value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
+    if value.get(SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
         # A secret not known yet (a random password) is unknown; the SDK would deserialize it as None.
         return rpc.UNKNOWN
     return {key: _plain_value(item) for key, item in value.items()}
@@ -245,17 +251,23 @@ def _plain_references(source: struct_pb2.Struct) -> struct_pb2.Struct:
 
     The mock monitor deserializes on a worker thread with a loop of its own; a resource reference would be
     rehydrated there (``get_resource``) and the program's loop would wait on a task of that other loop.
+    ``source`` itself when it holds no signed value.
     """
+    if not holds_signed_values(source):
+        return source
     plain = struct_pb2.Struct()
     plain.update(_plain_value(json_format.MessageToDict(source)))
     return plain
 
 
 def _with_plain_references(request: Any, field: str) -> Any:
-    """A copy of ``request`` whose struct ``field`` holds no resource references."""
+    """``request``, or a copy of it whose struct ``field`` holds no resource references."""
+    plain = _plain_references(getattr(request, field))
+    if plain is getattr(request, field):
+        return request
     copy = type(request)()
     copy.CopyFrom(request)
-    getattr(copy, field).CopyFrom(_plain_references(getattr(request, field)))
+    getattr(copy, field).CopyFrom(plain)
     return copy
 
 

@@ -45,12 +45,11 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from offline.pack_process import STARTUP_TIMEOUT_SECONDS, PolicyPackError, PolicyPackProcess, launch_pack
 from offline.paths import POLICY_DIR, import_package
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from offline.recording import SIGNATURE_KEY, STACK_TYPE, ProgramRun, RecordedResource, holds_signed_values
 
 PACK_DIR: Final = POLICY_DIR
 
 # Wire signatures (pulumi/sdk/go/common/resource/properties.go).
-_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
 _ASSET_SIG: Final = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
 _RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -325,7 +324,7 @@ def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
         return [_engine_value(item, ids) for item in value]
     if not isinstance(value, dict):
         return value
-    signature = value.get(_SIG_KEY)
+    signature = value.get(SIGNATURE_KEY)
     if signature == _RESOURCE_SIG:
         urn = str(value.get("urn", ""))
         resource_id = value.get("id")
@@ -334,12 +333,19 @@ def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
         return str(resource_id) if resource_id not in (None, "") else urn
     if signature == _OUTPUT_SIG:
         inner = _engine_value(value["value"], ids) if "value" in value else _UNKNOWN
-        return {_SIG_KEY: _SECRET_SIG, "value": inner} if value.get("secret") else inner
+        return {SIGNATURE_KEY: _SECRET_SIG, "value": inner} if value.get("secret") else inner
     return {key: _engine_value(item, ids) for key, item in value.items()}
 
 
 def engine_struct(source: struct_pb2.Struct, ids: Mapping[str, str], *, skip_internal_keys: bool) -> struct_pb2.Struct:
     """Copy of a wire ``Struct`` as the engine marshals it for ``Analyze`` (or ``Remediate``)."""
+    if not holds_signed_values(source):  # nothing to resolve: a plain copy
+        result = struct_pb2.Struct()
+        result.CopyFrom(source)
+        if skip_internal_keys:
+            for key in [key for key in result.fields if key.startswith("__")]:
+                del result.fields[key]
+        return result
     plain = json_format.MessageToDict(source)
     converted = {
         key: _engine_value(value, ids)
@@ -360,17 +366,17 @@ def _python_to_wire(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_python_to_wire(item) for item in value]
     if isinstance(value, pulumi.FileAsset):
-        return {_SIG_KEY: _ASSET_SIG, "path": str(value.path)}
+        return {SIGNATURE_KEY: _ASSET_SIG, "path": str(value.path)}
     if isinstance(value, pulumi.StringAsset):
-        return {_SIG_KEY: _ASSET_SIG, "text": value.text}
+        return {SIGNATURE_KEY: _ASSET_SIG, "text": value.text}
     if isinstance(value, pulumi.RemoteAsset):
-        return {_SIG_KEY: _ASSET_SIG, "uri": value.uri}
+        return {SIGNATURE_KEY: _ASSET_SIG, "uri": value.uri}
     if isinstance(value, pulumi.AssetArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "assets": {k: _python_to_wire(v) for k, v in value.assets.items()}}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "assets": {k: _python_to_wire(v) for k, v in value.assets.items()}}
     if isinstance(value, pulumi.FileArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "path": str(value.path)}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "path": str(value.path)}
     if isinstance(value, pulumi.RemoteArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "uri": value.uri}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "uri": value.uri}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -764,12 +770,12 @@ def run_policy_pack(
             for key, urns in record.property_dependencies.items():
                 if urns:
                     resource.propertyDependencies[key].urns.extend(urns)
-        analyzed_stack = pack.stub.AnalyzeStack(stack_request)
-        for d in analyzed_stack.diagnostics:
+        analyzing_stack = pack.stub.AnalyzeStack.future(stack_request)
+        # Priced while the pack runs its stack policies.
+        report.idle_cost = idle_cost_of(run, report.final_inputs, pack_dir)
+        for d in analyzing_stack.result().diagnostics:
             urn = d.urn if d.urn in by_urn else stack_urn
             report.violations.append(_diagnostic(d, urn, report.pack_version, "analyze-stack"))
-
-    report.idle_cost = idle_cost_of(run, report.final_inputs, pack_dir)
     return report
 
 
