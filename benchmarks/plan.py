@@ -44,8 +44,9 @@ print(json.dumps({"resources": len(run.resources), "peak_mb": peak_kb / 1024}))
 
 # offline.preview.offline_plan step by step, with the wall and CPU time of each step.
 PHASES = """
-import contextlib, io, json, resource, sys, time, types
+import contextlib, gc, io, json, resource, sys, time, types
 
+gc.disable()  # as offline.preview.main does
 marks = [("start", time.perf_counter(), time.process_time())]
 def mark(name):
     marks.append((name, time.perf_counter(), time.process_time()))
@@ -54,8 +55,9 @@ from offline import preview
 mark("import offline.preview")
 with contextlib.ExitStack() as cleanup:
     stream = cleanup.enter_context(preview._pack_ahead(sys.argv[1]))
-    mark("start the pack process")
+    mark("start the pack; import its client (SDK, gRPC)")
     from offline.harness import run_program
+    mark("import the harness")
     run = run_program(sys.argv[1], on_record=stream.submit)
     mark("program: imports, registrations (Analyze streamed)")
     with contextlib.redirect_stdout(io.StringIO()):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -440,6 +441,10 @@ BACKSTOP_GRACE_SECONDS = 15.0
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``make preview`` (and of ``--program`` for any program)."""
+    # A plan is one short process that builds about a million objects living until it exits (the SDK's and
+    # pulumi_aws's types, the records) and little cyclic garbage: the collector's passes over them took 0.35 s
+    # of its 2.3 s of CPU and freed 3 MB (benchmarks/plan.py, dev). It runs without them.
+    gc.disable()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default=None, help="stack name (default: $STACK, or dev)")
     parser.add_argument("--offline", action="store_true", help="always use the offline plan")
