@@ -485,4 +485,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # The interpreter's own shutdown frees, one by one, every object a plan built and collects them once more:
+    # 0.6 s of CPU for dev (benchmarks/plan.py). Nothing is left to clean up (the pack has stopped, reports are
+    # written and closed), so the process ends here once its output is flushed, as mypy's does.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
