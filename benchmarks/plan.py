@@ -46,7 +46,7 @@ print(json.dumps({"resources": len(run.resources), "peak_mb": peak_kb / 1024}))
 PHASES = """
 import contextlib, gc, io, json, resource, sys, time, types
 
-gc.disable()  # as offline.preview.main does
+gc.disable()  # as python -m offline.preview does
 marks = [("start", time.perf_counter(), time.process_time())]
 def mark(name):
     marks.append((name, time.perf_counter(), time.process_time()))
