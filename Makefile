@@ -94,8 +94,10 @@ policy/venv/.installed: policy/requirements.txt
 ## credentials are present (policy/venv is built first), otherwise the offline plan through the recording
 ## harness. Exit status of the plan: 0 clean, 1 mandatory violation, 2 stack/config error, 3 program error;
 ## make itself exits 2 on any of 1-3 and names the plan's status in its last line ("Error 3").
+# Without a pulumi CLI on PATH the plan is offline: no interpreter is started only to say so.
 preview: $(VENV)/.installed $(WEB_VENDOR)
-	@if $(PY) -m offline.preview --uses-real-cli; then $(MAKE) --no-print-directory policy-venv; fi
+	@if command -v pulumi >/dev/null && $(PY) -m offline.preview --uses-real-cli; then \
+	  $(MAKE) --no-print-directory policy-venv; fi
 	$(PY) -m offline.preview --stack $(STACK)
 
 ## ops: operate a deployed stack (python -m orderflow.ops): make ops ARGS="status --stack prod".

@@ -21,8 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pulumi
@@ -36,12 +35,16 @@ from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AwsMocks, ProgramMocks
 from offline.paths import PROJECT_DIR
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource, SourceLocation
-
-
-class StackNotFoundError(Exception):
-    """No ``Pulumi.<stack>.yaml`` exists for the requested stack."""
-
+from offline.recording import (
+    SIGNATURE_KEY,
+    STACK_TYPE,
+    ProgramRun,
+    RecordedResource,
+    SourceLocation,
+    holds_signed_values,
+)
+from offline.stack_files import ProjectFiles, load_stack_config, project_files, project_name
+from offline.stack_files import StackNotFoundError as StackNotFoundError  # raised by run_program, caught by callers
 
 DEFAULT_WATCHDOG_SECONDS = 120.0
 """How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
@@ -49,70 +52,6 @@ DEFAULT_WATCHDOG_SECONDS = 120.0
 
 class ProgramHangError(Exception):
     """The program did not finish in time; the message names what it was still waiting on."""
-
-
-class ProjectFiles(Protocol):
-    """Reads a program's ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the Pulumi CLI does.
-
-    The harness records any program; the reader is passed in (the project's is ``orderflow.pulumi_files``).
-    """
-
-    def load_yaml(self, text: str) -> Any:
-        """The YAML document as the CLI parses it."""
-
-    def project_name(self, project_file: Path) -> str:
-        """``name`` in ``Pulumi.yaml``."""
-
-    def project_config_defaults(self, project_file: Path) -> dict[str, str]:
-        """The config values ``Pulumi.yaml`` declares, fully qualified."""
-
-    def read_stack_config(self, path: Path, project: str, *, secret_placeholder: str | None = None) -> dict[str, str]:
-        """The stack file's config map, fully qualified, as the engine receives it."""
-
-
-def project_files() -> ModuleType:
-    """The project's reader of its Pulumi files, the default of :func:`run_program` (its own stacks only)."""
-    from orderflow import pulumi_files
-
-    return pulumi_files
-
-
-def project_name(project_dir: Path = PROJECT_DIR, files: ProjectFiles | None = None) -> str:
-    """The ``name`` in ``Pulumi.yaml``."""
-    return (files or project_files()).project_name(project_dir / "Pulumi.yaml")
-
-
-def load_stack_config(
-    stack: str,
-    project_dir: Path = PROJECT_DIR,
-    *,
-    secret_placeholder: str | None = None,
-    files: ProjectFiles | None = None,
-) -> dict[str, str]:
-    """Read ``Pulumi.<stack>.yaml`` into the engine's config map, as the Pulumi CLI does.
-
-    Keys are fully qualified (``project:key``); scalars are passed as written (YAML 1.2: ``yes`` is a
-    string), lists and maps as JSON; ``Pulumi.yaml``'s declared defaults fill the keys the stack does not
-    set.
-
-    Raises
-    ------
-    StackNotFoundError
-        When the stack file does not exist.
-    ValueError
-        From the reader: the stack file holds ``secure:`` values (only the CLI can decrypt them) and no
-        ``secret_placeholder`` is given to read them as, or it cannot be read as the CLI reads it.
-    """
-    files = files or project_files()
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-        raise StackNotFoundError(f"stack {stack!r}: {path.name} not found (known stacks: {', '.join(known)})")
-    config = files.project_config_defaults(project_dir / "Pulumi.yaml")
-    config.update(
-        files.read_stack_config(path, project_name(project_dir, files), secret_placeholder=secret_placeholder)
-    )
-    return config
 
 
 def _provider_version() -> str:
@@ -291,7 +230,6 @@ class RecordingMonitor(MockMonitor):
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"
 _SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
-_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def _plain_value(value: Any) -> Any:
@@ -299,10 +237,10 @@ def _plain_value(value: Any) -> Any:
         return [_plain_value(item) for item in value]
     if not isinstance(value, dict):
         return value
-    if value.get(_SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
+    if value.get(SIGNATURE_KEY) == _RESOURCE_SIGNATURE:
         # What a provider receives for a resource argument: the resource's id, or a component's URN.
         return value.get("id") or value.get("urn", "")
-    if value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
+    if value.get(SIGNATURE_KEY) == _SECRET_SIGNATURE and value.get("value") == rpc.UNKNOWN:
         # A secret not known yet (a random password) is unknown; the SDK would deserialize it as None.
         return rpc.UNKNOWN
     return {key: _plain_value(item) for key, item in value.items()}
@@ -313,17 +251,23 @@ def _plain_references(source: struct_pb2.Struct) -> struct_pb2.Struct:
 
     The mock monitor deserializes on a worker thread with a loop of its own; a resource reference would be
     rehydrated there (``get_resource``) and the program's loop would wait on a task of that other loop.
+    ``source`` itself when it holds no signed value.
     """
+    if not holds_signed_values(source):
+        return source
     plain = struct_pb2.Struct()
     plain.update(_plain_value(json_format.MessageToDict(source)))
     return plain
 
 
 def _with_plain_references(request: Any, field: str) -> Any:
-    """A copy of ``request`` whose struct ``field`` holds no resource references."""
+    """``request``, or a copy of it whose struct ``field`` holds no resource references."""
+    plain = _plain_references(getattr(request, field))
+    if plain is getattr(request, field):
+        return request
     copy = type(request)()
     copy.CopyFrom(request)
-    getattr(copy, field).CopyFrom(_plain_references(getattr(request, field)))
+    getattr(copy, field).CopyFrom(plain)
     return copy
 
 

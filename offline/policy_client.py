@@ -27,14 +27,12 @@ What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_g
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -45,13 +43,13 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from offline.pack_process import STARTUP_TIMEOUT_SECONDS, PolicyPackError, PolicyPackProcess, launch_pack
 from offline.paths import POLICY_DIR, import_package
-from offline.recording import STACK_TYPE, ProgramRun, RecordedResource
+from offline.recording import SIGNATURE_KEY, STACK_TYPE, ProgramRun, RecordedResource, holds_signed_values
 
 PACK_DIR: Final = POLICY_DIR
 
 # Wire signatures (pulumi/sdk/go/common/resource/properties.go).
-_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
 _ASSET_SIG: Final = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
 _RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -73,16 +71,11 @@ _SEVERITIES: Final = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-_STARTUP_TIMEOUT_SECONDS: Final = 60.0
 _STREAM_SWITCH_INTERVAL_SECONDS: Final = 0.0005
 """The interpreter's thread switch interval while :class:`AnalyzeStream` runs beside the program."""
 
 NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
 """Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
-
-
-class PolicyPackError(Exception):
-    """The pack failed to start, or a call to it failed."""
 
 
 class PolicyConfigError(ValueError):
@@ -331,7 +324,7 @@ def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
         return [_engine_value(item, ids) for item in value]
     if not isinstance(value, dict):
         return value
-    signature = value.get(_SIG_KEY)
+    signature = value.get(SIGNATURE_KEY)
     if signature == _RESOURCE_SIG:
         urn = str(value.get("urn", ""))
         resource_id = value.get("id")
@@ -340,13 +333,28 @@ def _engine_value(value: Any, ids: Mapping[str, str]) -> Any:
         return str(resource_id) if resource_id not in (None, "") else urn
     if signature == _OUTPUT_SIG:
         inner = _engine_value(value["value"], ids) if "value" in value else _UNKNOWN
-        return {_SIG_KEY: _SECRET_SIG, "value": inner} if value.get("secret") else inner
+        return {SIGNATURE_KEY: _SECRET_SIG, "value": inner} if value.get("secret") else inner
     return {key: _engine_value(item, ids) for key, item in value.items()}
 
 
 def engine_struct(source: struct_pb2.Struct, ids: Mapping[str, str], *, skip_internal_keys: bool) -> struct_pb2.Struct:
     """Copy of a wire ``Struct`` as the engine marshals it for ``Analyze`` (or ``Remediate``)."""
+    if not holds_signed_values(source):  # nothing to resolve: a plain copy
+        return _without_internal_keys(source) if skip_internal_keys else _copy(source)
     return _struct_of(_engine_mapping(source, ids), skip_internal_keys=skip_internal_keys)
+
+
+def _copy(source: struct_pb2.Struct) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.CopyFrom(source)
+    return result
+
+
+def _without_internal_keys(source: struct_pb2.Struct) -> struct_pb2.Struct:
+    result = _copy(source)
+    for key in [key for key in result.fields if key.startswith("__")]:
+        del result.fields[key]
+    return result
 
 
 def _engine_mapping(source: struct_pb2.Struct, ids: Mapping[str, str]) -> dict[str, Any]:
@@ -368,17 +376,17 @@ def _python_to_wire(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_python_to_wire(item) for item in value]
     if isinstance(value, pulumi.FileAsset):
-        return {_SIG_KEY: _ASSET_SIG, "path": str(value.path)}
+        return {SIGNATURE_KEY: _ASSET_SIG, "path": str(value.path)}
     if isinstance(value, pulumi.StringAsset):
-        return {_SIG_KEY: _ASSET_SIG, "text": value.text}
+        return {SIGNATURE_KEY: _ASSET_SIG, "text": value.text}
     if isinstance(value, pulumi.RemoteAsset):
-        return {_SIG_KEY: _ASSET_SIG, "uri": value.uri}
+        return {SIGNATURE_KEY: _ASSET_SIG, "uri": value.uri}
     if isinstance(value, pulumi.AssetArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "assets": {k: _python_to_wire(v) for k, v in value.assets.items()}}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "assets": {k: _python_to_wire(v) for k, v in value.assets.items()}}
     if isinstance(value, pulumi.FileArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "path": str(value.path)}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "path": str(value.path)}
     if isinstance(value, pulumi.RemoteArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "uri": value.uri}
+        return {SIGNATURE_KEY: _ARCHIVE_SIG, "uri": value.uri}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -401,104 +409,6 @@ def _pack_version(pack_dir: Path) -> str:
         raise PolicyPackError(f"{pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
     document = yaml.safe_load(manifest.read_text()) or {}
     return str(document.get("version", ""))
-
-
-# ---- the pack process ---------------------------------------------------------------------------------
-
-
-class PolicyPackProcess:
-    """A started pack; its stub connects on first use (use :func:`launch_pack`).
-
-    Starting the process and connecting are apart so that the pack can import its rules while the caller
-    still works (the offline plan runs the program meanwhile).
-    """
-
-    def __init__(self, process: subprocess.Popen[bytes], pack_dir: Path) -> None:
-        self.process = process
-        self.pack_dir = pack_dir
-        self.channel: grpc.Channel | None = None
-        self.port = 0
-        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
-
-    @property
-    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
-        """The Analyzer stub, connected once the pack has printed its port.
-
-        Raises
-        ------
-        PolicyPackError
-            When the pack exits or prints no port (its stderr is in the message).
-        """
-        if self._stub is None:
-            assert self.process.stdout is not None
-            first_line = self.process.stdout.readline().decode().strip()
-            if not first_line.isdigit():
-                self.process.kill()
-                _, stderr = self.process.communicate(timeout=_STARTUP_TIMEOUT_SECONDS)
-                raise PolicyPackError(
-                    f"policy pack in {self.pack_dir} did not print its port (got {first_line!r}):\n{stderr.decode()}"
-                )
-            self.port = int(first_line)
-            self.channel = grpc.insecure_channel(
-                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-            )
-            grpc.channel_ready_future(self.channel).result(timeout=_STARTUP_TIMEOUT_SECONDS)
-            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
-        return self._stub
-
-
-@contextmanager
-def launch_pack(
-    pack_dir: Path,
-    *,
-    project: str,
-    stack: str,
-    config: Mapping[str, str],
-    dry_run: bool = True,
-    organization: str = "organization",
-    python: str = sys.executable,
-    engine_address: str = "127.0.0.1:0",
-) -> Iterator[PolicyPackProcess]:
-    """Start the pack as the engine does and yield it (its stub connects on first use); stop it on exit.
-
-    Raises
-    ------
-    PolicyPackError
-        When the pack exits or prints no port within a minute (its stderr is in the message).
-    """
-    env = {
-        **os.environ,
-        "PULUMI_PROJECT": project,
-        "PULUMI_STACK": stack,
-        "PULUMI_DRY_RUN": "true" if dry_run else "false",
-        "PULUMI_ORGANIZATION": organization,
-    }
-    if config:
-        env["PULUMI_CONFIG"] = json.dumps(dict(config))
-    process = subprocess.Popen(
-        [python, "-u", "-m", "pulumi.policy", engine_address, "."],
-        cwd=pack_dir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    pack = PolicyPackProcess(process, Path(pack_dir))
-    try:
-        yield pack
-    finally:
-        if pack.channel is not None:
-            pack.channel.close()
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def configure(
@@ -628,8 +538,7 @@ def analyze_resource(
     """
     violations: list[PolicyViolation] = []
     remediations: list[AppliedRemediation] = []
-    converted = _engine_mapping(record.inputs_struct, ids)
-    inputs = _struct_of(converted, skip_internal_keys=False)
+    inputs = engine_struct(record.inputs_struct, ids, skip_internal_keys=False)
     request = analyzer_pb2.AnalyzeRequest(
         type=record.type,
         name=record.name,
@@ -671,7 +580,7 @@ def analyze_resource(
     if remediations:
         request.properties.CopyFrom(engine_struct(inputs, ids, skip_internal_keys=True))
     else:  # the converted inputs are already as the engine sends them: only the internal keys go
-        request.properties.CopyFrom(_struct_of(converted, skip_internal_keys=True))
+        request.properties.CopyFrom(_without_internal_keys(inputs))
     analyzed = stub.Analyze(request)
     violations.extend(_diagnostic(d, record.urn, version, "analyze") for d in analyzed.diagnostics)
     return AnalyzedResource(tuple(violations), tuple(remediations), inputs)
@@ -702,7 +611,7 @@ class AnalyzeStream:
         policy_config: Path | str | Mapping[str, Any] | None,
         engine: Mapping[str, Any],
         *,
-        timeout_seconds: float = _STARTUP_TIMEOUT_SECONDS,
+        timeout_seconds: float = STARTUP_TIMEOUT_SECONDS,
     ) -> None:
         self.pack = pack
         self.timeout_seconds = timeout_seconds
@@ -887,12 +796,12 @@ def run_policy_pack(
             for key, urns in record.property_dependencies.items():
                 if urns:
                     resource.propertyDependencies[key].urns.extend(urns)
-        analyzed_stack = pack.stub.AnalyzeStack(stack_request)
-        for d in analyzed_stack.diagnostics:
+        analyzing_stack = pack.stub.AnalyzeStack.future(stack_request)
+        # Priced while the pack runs its stack policies.
+        report.idle_cost = idle_cost_of(run, report.final_inputs, pack_dir)
+        for d in analyzing_stack.result().diagnostics:
             urn = d.urn if d.urn in by_urn else stack_urn
             report.violations.append(_diagnostic(d, urn, report.pack_version, "analyze-stack"))
-
-    report.idle_cost = idle_cost_of(run, report.final_inputs, pack_dir)
     return report
 
 

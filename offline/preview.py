@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -246,10 +247,11 @@ def offline_plan(stack: str, *, json_path: Path | None = None, sarif_path: Path 
 def _pack_ahead(stack: str) -> Iterator[AnalyzeStream | None]:
     """The policy pack started for ``stack`` as the engine will configure it, ready to analyze resources.
 
-    ``None`` when the stack cannot be read: the program run then reports why.
+    ``None`` when the stack cannot be read: the program run then reports why. The pack process starts
+    before this process imports gRPC and the SDK, so its own start (the SDK and every rule) runs beside them.
     """
-    from offline.harness import StackNotFoundError, load_stack_config, project_name
-    from offline.policy_client import AnalyzeStream, launch_pack
+    from offline.pack_process import launch_pack
+    from offline.stack_files import StackNotFoundError, load_stack_config, project_name
     from orderflow.pulumi_files import ProjectFileError
 
     try:
@@ -265,6 +267,8 @@ def _pack_ahead(stack: str) -> Iterator[AnalyzeStream | None]:
         "organization": "organization",
     }
     with launch_pack(POLICY_DIR, **engine) as pack:
+        from offline.policy_client import AnalyzeStream
+
         stream = AnalyzeStream(pack, _policy_config_file(stack), engine)
         try:
             yield stream
@@ -477,4 +481,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # A plan is one short process that builds about a million objects living until it exits (the SDK's and
+    # pulumi_aws's types, the records) and little cyclic garbage: the collector's passes over them took 0.35 s
+    # of its 2.3 s of CPU and freed 3 MB (dev). It runs without them.
+    gc.disable()
+    status = main()
+    # The interpreter's own shutdown frees, one by one, every object a plan built and collects them once more:
+    # 0.6 s of CPU for dev. Nothing is left to clean up (the pack has stopped, reports are written and closed),
+    # so the process ends here once its output is flushed, as mypy's does.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -14,6 +14,16 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+"""The key of a wire value that is not plain data (pulumi/sdk/go/common/resource/properties.go)."""
+
+
+def holds_signed_values(struct: struct_pb2.Struct) -> bool:
+    """Whether a wire ``Struct`` holds a resource reference, output, secret, asset or archive anywhere.
+
+    Read from its serialized bytes, in C: most resources' inputs hold none, and need no conversion.
+    """
+    return SIGNATURE_KEY.encode() in struct.SerializeToString()
 
 
 @dataclass(frozen=True)
