@@ -57,9 +57,15 @@ class ClosedByBrowser(logging.Filter):
     """Drops the records of a connection the browser closed (a reload, a closed tab): ordinary, not errors."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """False for a record whose exception is such a close."""
+        """False for a record whose exception, or one it was raised from, is such a close."""
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, ConnectionError | ConnectionClosedOK)
+        # A reload between the socket's opening and its HTTP upgrade request reaches the broker as an invalid
+        # handshake raised from the EOF it read.
+        while error is not None:
+            if isinstance(error, ConnectionError | ConnectionClosedOK | EOFError):
+                return False
+            error = error.__cause__
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:

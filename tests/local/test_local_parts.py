@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from websockets.exceptions import ConnectionClosedOK
+from websockets.exceptions import ConnectionClosedOK, InvalidMessage
 from websockets.frames import Close
 
 from local.__main__ import ClosedByBrowser, check_ports
@@ -161,6 +161,13 @@ def test_a_connection_the_browser_closed_is_kept_off_the_console_and_other_error
     assert not quiet.filter(record(ConnectionClosedOK(Close(1001, "going away"), Close(1001, "going away"), True)))
     assert not quiet.filter(record(BrokenPipeError(32, "Broken pipe")))
     assert quiet.filter(record(ValueError("a real failure")))
+    # A reload before the WebSocket's upgrade request: websockets logs "opening handshake failed".
+    cut_before_the_request = InvalidMessage("did not receive a valid HTTP request")
+    cut_before_the_request.__cause__ = EOFError("connection closed while reading HTTP request line")
+    assert not quiet.filter(record(cut_before_the_request))
+    malformed_request = InvalidMessage("did not receive a valid HTTP request")
+    malformed_request.__cause__ = ValueError("invalid HTTP request line")
+    assert quiet.filter(record(malformed_request))
 
 
 def test_the_page_server_reports_a_real_error_but_not_a_browser_leaving_mid_reply(
