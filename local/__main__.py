@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from websockets.exceptions import ConnectionClosedOK
+from websockets.exceptions import ConnectionClosed
 
 from local.system import Ports, running_system
 
@@ -59,10 +59,10 @@ class ClosedByBrowser(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """False for a record whose exception, or one it was raised from, is such a close."""
         error = record.exc_info[1] if record.exc_info else None
-        # A reload between the socket's opening and its HTTP upgrade request reaches the broker as an invalid
-        # handshake raised from the EOF it read.
+        # A reload during the opening handshake reaches the broker as a closed connection without a close frame
+        # (ConnectionClosedError), or as an invalid handshake raised from the EOF it read.
         while error is not None:
-            if isinstance(error, ConnectionError | ConnectionClosedOK | EOFError):
+            if isinstance(error, ConnectionError | ConnectionClosed | EOFError):
                 return False
             error = error.__cause__
         return True

@@ -362,5 +362,5 @@ def test_make_local_s_console_has_no_metric_json_or_traceback_after_orders_and_r
 
     console = Path(local_system["log"]).read_text()
     assert '"_aws"' not in console  # CloudWatch embedded metric format
-    assert "Traceback" not in console and "BrokenPipeError" not in console
+    assert "Traceback" not in console and "BrokenPipeError" not in console, console[-8000:]
     assert "POST /orders → 202" in console

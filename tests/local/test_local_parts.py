@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from websockets.exceptions import ConnectionClosedOK, InvalidMessage
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidMessage
 from websockets.frames import Close
 
 from local.__main__ import ClosedByBrowser, check_ports
@@ -165,6 +165,7 @@ def test_a_connection_the_browser_closed_is_kept_off_the_console_and_other_error
     cut_before_the_request = InvalidMessage("did not receive a valid HTTP request")
     cut_before_the_request.__cause__ = EOFError("connection closed while reading HTTP request line")
     assert not quiet.filter(record(cut_before_the_request))
+    assert not quiet.filter(record(ConnectionClosedError(None, None)))  # cut while the server answered the upgrade
     malformed_request = InvalidMessage("did not receive a valid HTTP request")
     malformed_request.__cause__ = ValueError("invalid HTTP request line")
     assert quiet.filter(record(malformed_request))
