@@ -411,7 +411,7 @@ def test_a_sync_task_still_polls_its_child_with_real_sleeps_through_the_time_mod
 
 def test_a_sync_tasks_pause_ends_when_an_execution_ends() -> None:
     ends = ExecutionEnds()
-    sleeper = threading.Thread(target=ends.sleep, args=(600,))
+    sleeper = threading.Thread(target=ends.sleep, args=(600,), daemon=True)  # a failure must not hold the run
     sleeper.start()
     # Unpatched, the pause is time.sleep(600); here the first end after it began wakes it.
     give_up = time.monotonic() + 30
