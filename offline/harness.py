@@ -33,6 +33,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from offline import constructs
 from offline.mocks import AwsMocks, ProgramMocks
 from offline.paths import PROJECT_DIR
 from offline.recording import (
@@ -151,7 +152,8 @@ class RecordingMonitor(MockMonitor):
         """Register through the mock monitor, then keep the request as the engine receives it.
 
         A remote component (``remote=True``: awsx, synced-folder, aws-apigateway…) is built by its
-        provider plugin, which does not run here: it is recorded, and every output of it resolves as
+        provider plugin, which does not run here: it is recorded, its children are registered from the
+        package's model in :mod:`offline.constructs` when there is one, and every output of it resolves as
         unknown (as for a create the engine could not report), so the program goes on.
         """
         if request.remote:
@@ -202,7 +204,34 @@ class RecordingMonitor(MockMonitor):
                 source=user_frame(request.stackTrace),
             )
         )
+        if request.remote:
+            self._construct(request, response.urn)
         return response
+
+    def _construct(self, request: Any, component_urn: str) -> None:
+        """Register a remote component's children from its model, as its plugin's ``Construct`` would."""
+        model = constructs.MODELS.get(request.type)
+        if model is None:
+            return
+        inputs = json_format.MessageToDict(_plain_references(request.object))
+        context = constructs.ConstructContext(name=request.name, program_dir=Path.cwd(), region=self.region)
+        urns: dict[str, str] = {}
+        for child in model.build(inputs, context):
+            struct = struct_pb2.Struct()
+            struct.update(dict(child.inputs))
+            child_request = resource_pb2.RegisterResourceRequest(
+                type=child.type,
+                name=child.name,
+                parent=urns[child.parent] if child.parent else component_urn,
+                custom=child.custom,
+                object=struct,
+                dependencies=[urns[name] for name in child.depends_on],
+                provider=request.providers.get(child.type.split(":", 1)[0], ""),
+                version=request.version if child.type.split(":", 1)[0] == request.type.split(":", 1)[0] else "",
+            )
+            # The children point at the program line that created the component.
+            child_request.stackTrace.CopyFrom(request.stackTrace)
+            urns[child.name] = self.RegisterResource(child_request).urn
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """``Resource.get``: the resource keeps the id asked for; what the cloud would return is unknown here."""

@@ -145,8 +145,11 @@ def not_checked(run: ProgramRun) -> list[dict[str, str]]:
     A ``remote=True`` component (awsx, synced-folder, aws-apigateway…) is built by the engine calling
     ``Construct`` on its package's provider plugin (the ``pulumi-resource-<package>`` binary that
     ``pulumi plugin install`` downloads); no engine and no plugin run here, so its children are never
-    registered and no rule inspects them.
+    registered and no rule inspects them. A component whose package has a model in :mod:`offline.constructs`
+    has its children registered from it and is not listed.
     """
+    from offline.constructs import MODELS
+
     return [
         {
             "urn": record.urn,
@@ -159,7 +162,7 @@ def not_checked(run: ProgramRun) -> list[dict[str, str]]:
             ),
         }
         for record in run.resources
-        if record.remote
+        if record.remote and record.type not in MODELS
     ]
 
 
@@ -183,8 +186,14 @@ def print_not_checked(run: ProgramRun) -> None:
 
 
 def format_notes(run: ProgramRun) -> str:
-    """What the offline engine could not model, said once: data sources it guessed."""
+    """What the offline engine modelled rather than ran, said once: components' children, data sources it guessed."""
+    from offline.constructs import MODELS
+
     lines: list[str] = []
+    modelled = sorted({record.type for record in run.resources if record.remote and record.type in MODELS})
+    if modelled:
+        lines.append("Children of remote components registered from offline models of their packages:")
+        lines.extend(f"    {token}: {MODELS[token].follows}" for token in modelled)
     if run.generic_invokes:
         lines.append("Data sources answered with placeholder values of their result type:")
         lines.extend(f"    {token}" for token in run.generic_invokes)

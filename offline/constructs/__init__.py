@@ -1,0 +1,103 @@
+"""Offline models of component packages' ``Construct``: the children a remote component registers.
+
+A ``remote=True`` component (``pulumi_awsx.ecs.FargateService``, ``pulumi_aws_apigateway.RestAPI``,
+``pulumi_synced_folder.S3BucketFolder``…) is built by the engine calling ``Construct`` on the package's provider
+plugin, which registers the children. No engine and no plugin run offline, so each model here states, as a pure
+function of the component's inputs, which children that package's release registers and with which inputs: the
+ones policies read (listeners, task definitions, security groups, bucket objects…). The offline engine registers
+them under the component as the plugin would, so the pack checks them.
+
+A model follows one release of its package, named in :attr:`ComponentModel.follows`; a component type without a
+model is still recorded, and the plan names it under "Not checked offline".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The wire sentinel of a value not known during a preview (``pulumi.runtime.rpc.UNKNOWN``)."""
+
+_SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+
+
+@dataclass(frozen=True)
+class Child:
+    """One resource a component's ``Construct`` registers.
+
+    Attributes
+    ----------
+    type:
+        Type token, e.g. ``aws:lb/listener:Listener``.
+    name:
+        Logical name, as the package names it (usually ``f"{component name}-<role>"`` or the component's name).
+    inputs:
+        Wire inputs (camelCase keys, JSON values; :data:`UNKNOWN` where a preview would not know the value).
+    parent:
+        Name of an earlier child of the same construct that parents this one; ``""`` for the component itself.
+    depends_on:
+        Names of earlier children of the same construct this one depends on.
+    custom:
+        ``False`` for a nested component (e.g. ``awsx:ecs:FargateTaskDefinition`` inside a ``FargateService``).
+    """
+
+    type: str
+    name: str
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    parent: str = ""
+    depends_on: tuple[str, ...] = ()
+    custom: bool = True
+
+
+@dataclass(frozen=True)
+class ConstructContext:
+    """What a model may read besides the inputs: the component's name and where the program runs."""
+
+    name: str
+    """The component's logical name."""
+    program_dir: Path
+    """The program's directory: relative paths in inputs (a synced folder's ``path``) are relative to it."""
+    region: str
+    """The AWS region of the stack's default provider."""
+
+
+ModelBuilder = Callable[[Mapping[str, Any], ConstructContext], list[Child]]
+
+
+@dataclass(frozen=True)
+class ComponentModel:
+    """How one remote component type is modelled offline."""
+
+    build: ModelBuilder
+    """The children for the component's inputs, in registration order (parents before their children)."""
+    follows: str
+    """The package release and source the model follows, e.g. ``awsx 3.x (awsx/ecs/fargateService.ts)``."""
+
+
+def is_known(value: Any) -> bool:
+    """Whether ``value`` is known (not the preview's unknown sentinel, and not an unknown secret)."""
+    return unwrap(value) != UNKNOWN
+
+
+def unwrap(value: Any) -> Any:
+    """``value`` without a secret's wrapper (models read a secret's value; the child inputs keep the wrapper)."""
+    if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:
+        return value.get("value", UNKNOWN)
+    return value
+
+
+def _models() -> dict[str, ComponentModel]:
+    from offline.constructs import aws_apigateway, awsx, eks, synced_folder
+
+    models: dict[str, ComponentModel] = {}
+    for module in (awsx, aws_apigateway, synced_folder, eks):
+        models.update(module.MODELS)
+    return models
+
+
+MODELS: dict[str, ComponentModel] = _models()
+"""Remote component type token → its offline model."""

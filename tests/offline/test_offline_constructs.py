@@ -1,0 +1,95 @@
+"""The offline engine registers a remote component's children from its package's model (issue 22).
+
+The models themselves are tested beside them (``tests/offline/test_construct_*.py``); here a small model for a
+component type of our own shows what the engine does with any model: children under the component (nested
+components too), the default provider, the component's program line, unknown inputs kept unknown, and the
+plan's notes instead of "Not checked offline".
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offline import constructs
+from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, is_known
+from offline.harness import run_program_dir
+from offline.preview import format_notes, not_checked
+from offline.recording import ProgramRun
+from orderflow import pulumi_files
+
+COMPONENT_PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+
+
+class Website(pulumi.ComponentResource):
+    def __init__(self, name, index, bucket_name, opts=None):
+        super().__init__("example:index:Website", name, {"index": index, "bucketName": bucket_name}, opts,
+                         remote=True)
+
+
+unknown_name = aws.s3.BucketV2("names").id
+site = Website("site", index="index.html", bucket_name=unknown_name)
+"""
+
+
+def build_website(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
+    name = context.name
+    return [
+        Child("example:index:Folder", f"{name}-folder", custom=False),
+        Child("aws:s3/bucketV2:BucketV2", f"{name}-bucket", {"bucket": inputs["bucketName"]}, parent=f"{name}-folder"),
+        Child(
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+            f"{name}-{inputs['index']}",
+            {"key": inputs["index"], "source": str(context.program_dir / inputs["index"])},
+            parent=f"{name}-folder",
+            depends_on=(f"{name}-bucket",),
+        ),
+    ]
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProgramRun:
+    monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(build_website, "example 1.x"))
+    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENT_PROGRAM).lstrip())
+    return run_program_dir(tmp_path, files=pulumi_files, first_preview=True)
+
+
+def test_children_are_registered_under_the_component_with_nested_parents(recorded: ProgramRun) -> None:
+    by_name = {record.name: record for record in recorded.resources}
+    site, folder = by_name["site"], by_name["site-folder"]
+    bucket, index = by_name["site-bucket"], by_name["site-index.html"]
+    assert site.remote and not folder.custom and folder.parent == site.urn
+    assert bucket.parent == index.parent == folder.urn
+    assert bucket.urn.endswith("::example:index:Website$example:index:Folder$aws:s3/bucketV2:BucketV2::site-bucket")
+    assert index.dependencies == (bucket.urn,)
+    assert bucket.provider.startswith("urn:pulumi:dev::probe::pulumi:providers:aws::default_")
+    order = [record.name for record in recorded.resources]
+    positions = [order.index(name) for name in ("site", "site-folder", "site-bucket", "site-index.html")]
+    assert positions == sorted(positions)
+
+
+def test_children_keep_unknown_inputs_and_point_at_the_components_line(recorded: ProgramRun) -> None:
+    by_name = {record.name: record for record in recorded.resources}
+    bucket, index = by_name["site-bucket"], by_name["site-index.html"]
+    assert bucket.inputs_struct["bucket"] == UNKNOWN and not is_known(bucket.inputs_struct["bucket"])
+    assert index.inputs["source"].endswith("/index.html")
+    assert index.source is not None and index.source.line == by_name["site"].source.line == 12  # type: ignore[union-attr]
+
+
+def test_a_modelled_component_is_named_in_the_notes_not_as_unchecked(recorded: ProgramRun) -> None:
+    assert not_checked(recorded) == []
+    assert "example:index:Website: example 1.x" in format_notes(recorded)
+
+
+def test_secrets_are_read_through_and_unknown_secrets_are_unknown() -> None:
+    signature, secret = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+    assert constructs.unwrap({signature: secret, "value": "s3cr3t"}) == "s3cr3t"
+    assert not is_known({signature: secret, "value": UNKNOWN})
+    assert is_known("index.html") and constructs.unwrap([1]) == [1]
