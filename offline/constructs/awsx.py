@@ -1,4 +1,4 @@
-"""Offline models of the awsx package's remote components (see :mod:`offline.constructs`)."""
+"""Offline models of the awsx package's EC2, load balancer and CloudTrail components (see :mod:`offline.constructs`)."""
 
 from __future__ import annotations
 

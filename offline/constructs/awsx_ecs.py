@@ -1,0 +1,8 @@
+"""Offline models of the awsx package's ECS and ECR components (see :mod:`offline.constructs`)."""
+
+from __future__ import annotations
+
+from offline.constructs import ComponentModel
+
+MODELS: dict[str, ComponentModel] = {}
+"""Component type token → model."""
