@@ -91,10 +91,10 @@ def unwrap(value: Any) -> Any:
 
 
 def _models() -> dict[str, ComponentModel]:
-    from offline.constructs import aws_apigateway, awsx, awsx_ecs, eks, synced_folder
+    from offline.constructs import aws_apigateway, awsx, awsx_ecs, synced_folder
 
     models: dict[str, ComponentModel] = {}
-    for module in (awsx, awsx_ecs, aws_apigateway, synced_folder, eks):
+    for module in (awsx, awsx_ecs, aws_apigateway, synced_folder):
         models.update(module.MODELS)
     return models
 
