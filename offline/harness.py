@@ -217,21 +217,36 @@ class RecordingMonitor(MockMonitor):
         context = constructs.ConstructContext(name=request.name, program_dir=Path.cwd(), region=self.region)
         urns: dict[str, str] = {}
         for child in model.build(inputs, context):
+            referred: list[str] = []
             struct = struct_pb2.Struct()
-            struct.update(dict(child.inputs))
+            struct.update(self._resolve_refs(dict(child.inputs), urns, referred))
+            dependencies = [*(urns[name] for name in child.depends_on), *referred]
             child_request = resource_pb2.RegisterResourceRequest(
                 type=child.type,
                 name=child.name,
                 parent=urns[child.parent] if child.parent else component_urn,
                 custom=child.custom,
                 object=struct,
-                dependencies=[urns[name] for name in child.depends_on],
+                dependencies=list(dict.fromkeys(dependencies)),
                 provider=request.providers.get(child.type.split(":", 1)[0], ""),
                 version=request.version if child.type.split(":", 1)[0] == request.type.split(":", 1)[0] else "",
             )
             # The children point at the program line that created the component.
             child_request.stackTrace.CopyFrom(request.stackTrace)
             urns[child.name] = self.RegisterResource(child_request).urn
+
+    def _resolve_refs(self, value: Any, urns: dict[str, str], referred: list[str]) -> Any:
+        """``value`` with each :class:`~offline.constructs.Ref` as that child's output, or unknown; notes the URNs."""
+        if isinstance(value, constructs.Ref):
+            referred.append(urns[value.child])
+            registration = self.resources[urns[value.child]]
+            known = registration.id if value.output == "id" else registration.state.get(value.output)
+            return known if known not in (None, "") else constructs.UNKNOWN
+        if isinstance(value, dict):
+            return {key: self._resolve_refs(item, urns, referred) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._resolve_refs(item, urns, referred) for item in value]
+        return value
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """``Resource.get``: the resource keeps the id asked for; what the cloud would return is unknown here."""

@@ -26,6 +26,21 @@ _SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 
 @dataclass(frozen=True)
+class Ref:
+    """An output of an earlier child of the same construct, as the plugin would pass it (``Ref("web-lb", "arn")``).
+
+    The engine resolves it to that child's output when the mocks know it (after a create) and to
+    :data:`UNKNOWN` when a preview would not (a first preview, an output the mocks do not model); the child
+    holding it depends on the one referred to.
+    """
+
+    child: str
+    """Name of the earlier child."""
+    output: str = "id"
+    """The output's wire name (``id``, ``arn``, ``name``…)."""
+
+
+@dataclass(frozen=True)
 class Child:
     """One resource a component's ``Construct`` registers.
 
@@ -36,7 +51,8 @@ class Child:
     name:
         Logical name, as the package names it (usually ``f"{component name}-<role>"`` or the component's name).
     inputs:
-        Wire inputs (camelCase keys, JSON values; :data:`UNKNOWN` where a preview would not know the value).
+        Wire inputs (camelCase keys, JSON values; :data:`UNKNOWN` where a preview would not know the value, a
+        :class:`Ref` for another child's output).
     parent:
         Name of an earlier child of the same construct that parents this one; ``""`` for the component itself.
     depends_on:

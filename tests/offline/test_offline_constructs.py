@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from offline import constructs
-from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, is_known
+from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Ref, is_known
 from offline.harness import run_program_dir
 from offline.preview import format_notes, not_checked
 from offline.recording import ProgramRun
@@ -46,19 +46,31 @@ def build_website(inputs: Mapping[str, Any], context: ConstructContext) -> list[
         Child(
             "aws:s3/bucketObjectv2:BucketObjectv2",
             f"{name}-{inputs['index']}",
-            {"key": inputs["index"], "source": str(context.program_dir / inputs["index"])},
+            {
+                "key": inputs["index"],
+                "source": str(context.program_dir / inputs["index"]),
+                "bucket": Ref(f"{name}-bucket"),
+                "tags": {"bucketArn": Ref(f"{name}-bucket", "arn")},
+            },
             parent=f"{name}-folder",
-            depends_on=(f"{name}-bucket",),
+        ),
+        Child(
+            "aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": "fixed"}, depends_on=(f"{name}-bucket",)
         ),
     ]
 
 
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProgramRun:
+def run_website(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, first_preview: bool) -> ProgramRun:
     monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(build_website, "example 1.x"))
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
     (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENT_PROGRAM).lstrip())
-    return run_program_dir(tmp_path, files=pulumi_files, first_preview=True)
+    return run_program_dir(tmp_path, files=pulumi_files, first_preview=first_preview)
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProgramRun:
+    return run_website(tmp_path, monkeypatch, first_preview=True)
 
 
 def test_children_are_registered_under_the_component_with_nested_parents(recorded: ProgramRun) -> None:
@@ -68,7 +80,7 @@ def test_children_are_registered_under_the_component_with_nested_parents(recorde
     assert site.remote and not folder.custom and folder.parent == site.urn
     assert bucket.parent == index.parent == folder.urn
     assert bucket.urn.endswith("::example:index:Website$example:index:Folder$aws:s3/bucketV2:BucketV2::site-bucket")
-    assert index.dependencies == (bucket.urn,)
+    assert index.dependencies == (bucket.urn,) and by_name["site-policy"].dependencies == (bucket.urn,)
     assert bucket.provider.startswith("urn:pulumi:dev::probe::pulumi:providers:aws::default_")
     order = [record.name for record in recorded.resources]
     positions = [order.index(name) for name in ("site", "site-folder", "site-bucket", "site-index.html")]
@@ -81,6 +93,18 @@ def test_children_keep_unknown_inputs_and_point_at_the_components_line(recorded:
     assert bucket.inputs_struct["bucket"] == UNKNOWN and not is_known(bucket.inputs_struct["bucket"])
     assert index.inputs["source"].endswith("/index.html")
     assert index.source is not None and index.source.line == by_name["site"].source.line == 12  # type: ignore[union-attr]
+
+
+def test_references_to_other_children_resolve_to_their_outputs_or_unknown(
+    recorded: ProgramRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = next(record for record in recorded.resources if record.name == "site-index.html")
+    assert index.inputs_struct["bucket"] == index.inputs_struct["tags"]["bucketArn"] == UNKNOWN  # a first preview
+    after_create = run_website(tmp_path / "update", monkeypatch, first_preview=False)
+    by_name = {record.name: record for record in after_create.resources}
+    bucket, index = by_name["site-bucket"], by_name["site-index.html"]
+    assert bucket.id and index.inputs["bucket"] == bucket.id
+    assert index.inputs["tags"]["bucketArn"] == bucket.outputs["arn"] == f"arn:aws:s3:::{bucket.id}"
 
 
 def test_a_modelled_component_is_named_in_the_notes_not_as_unchecked(recorded: ProgramRun) -> None:
