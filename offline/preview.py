@@ -166,6 +166,17 @@ def not_checked(run: ProgramRun) -> list[dict[str, str]]:
     ]
 
 
+def modelled(run: ProgramRun) -> list[dict[str, str]]:
+    """The remote components whose children were registered from an offline model, each with what it follows."""
+    from offline.constructs import MODELS
+
+    return [
+        {"urn": record.urn, "type": record.type, "name": record.name, "follows": MODELS[record.type].follows}
+        for record in run.resources
+        if record.remote and record.type in MODELS
+    ]
+
+
 def format_not_checked(run: ProgramRun, policy_pack: Path = POLICY_DIR) -> str:
     """The notice printed with the policy results: which resources were not checked, why, and how to check them."""
     unchecked = not_checked(run)
@@ -187,13 +198,11 @@ def print_not_checked(run: ProgramRun) -> None:
 
 def format_notes(run: ProgramRun) -> str:
     """What the offline engine modelled rather than ran, said once: components' children, data sources it guessed."""
-    from offline.constructs import MODELS
-
     lines: list[str] = []
-    modelled = sorted({record.type for record in run.resources if record.remote and record.type in MODELS})
-    if modelled:
+    models = sorted({(entry["type"], entry["follows"]) for entry in modelled(run)})
+    if models:
         lines.append("Children of remote components registered from offline models of their packages:")
-        lines.extend(f"    {token}: {MODELS[token].follows}" for token in modelled)
+        lines.extend(f"    {token}: {follows}" for token, follows in models)
     if run.generic_invokes:
         lines.append("Data sources answered with placeholder values of their result type:")
         lines.extend(f"    {token}" for token in run.generic_invokes)
@@ -376,6 +385,7 @@ def json_report(run: ProgramRun, report: PolicyReport) -> dict[str, Any]:
         ],
         "idleCostUsd": report.idle_cost.total_usd if report.idle_cost is not None else None,
         "notChecked": not_checked(run),
+        "modelled": modelled(run),
     }
 
 

@@ -18,7 +18,7 @@ import pytest
 from offline import constructs
 from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Ref, is_known
 from offline.harness import run_program_dir
-from offline.preview import format_notes, not_checked
+from offline.preview import format_notes, modelled, not_checked
 from offline.recording import ProgramRun
 from orderflow import pulumi_files
 
@@ -109,6 +109,8 @@ def test_references_to_other_children_resolve_to_their_outputs_or_unknown(
 
 def test_a_modelled_component_is_named_in_the_notes_not_as_unchecked(recorded: ProgramRun) -> None:
     assert not_checked(recorded) == []
+    [entry] = modelled(recorded)
+    assert (entry["type"], entry["name"], entry["follows"]) == ("example:index:Website", "site", "example 1.x")
     assert "example:index:Website: example 1.x" in format_notes(recorded)
 
 

@@ -205,8 +205,8 @@ def test_cli_json_report_and_exit_1_on_a_mandatory_violation(tmp_path: Path) -> 
     result = preview("--program", str(folder), "--json", str(report))
     assert result.returncode == 1, result.stderr
     document = json.loads(report.read_text())
-    assert set(document) == {"resources", "violations", "remediations", "idleCostUsd", "notChecked"}
-    assert document["notChecked"] == []
+    assert set(document) == {"resources", "violations", "remediations", "idleCostUsd", "notChecked", "modelled"}
+    assert document["notChecked"] == document["modelled"] == []
     assert document["resources"] == 1 and document["idleCostUsd"] == 0
     [violation] = [v for v in document["violations"] if v["level"] == "mandatory"]
     assert violation["rule"] == "sqs-redrive-policy" and violation["urn"].endswith("::orders")
