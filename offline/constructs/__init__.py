@@ -119,6 +119,20 @@ def is_known(value: Any) -> bool:
     return unwrap(value) != UNKNOWN
 
 
+def is_secret(value: Any) -> bool:
+    """Whether ``value`` is a secret, or holds one anywhere (a child built from it is secret too)."""
+    if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:
+        return True
+    if isinstance(value, dict):
+        return any(is_secret(item) for item in value.values())
+    return isinstance(value, list | tuple) and any(is_secret(item) for item in value)
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """``value`` marked secret on the wire, as a plugin's input built from a secret would be."""
+    return {_SIGNATURE_KEY: _SECRET_SIGNATURE, "value": value}
+
+
 def unwrap(value: Any) -> Any:
     """``value`` without a secret's wrapper (models read a secret's value; the child inputs keep the wrapper)."""
     if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:

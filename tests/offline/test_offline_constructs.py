@@ -124,6 +124,8 @@ def test_secrets_are_read_through_and_unknown_secrets_are_unknown() -> None:
     assert constructs.unwrap({signature: secret, "value": "s3cr3t"}) == "s3cr3t"
     assert not is_known({signature: secret, "value": UNKNOWN})
     assert is_known("index.html") and constructs.unwrap([1]) == [1]
+    assert constructs.secret("s3cr3t") == {signature: secret, "value": "s3cr3t"}
+    assert constructs.is_secret([{"env": {signature: secret, "value": "x"}}]) and not constructs.is_secret({"a": [1]})
 
 
 def build_named_alike(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
