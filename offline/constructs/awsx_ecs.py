@@ -24,7 +24,18 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, JsonText, Ref, is_known, unwrap
+from offline.constructs import (
+    UNKNOWN,
+    Child,
+    ComponentModel,
+    ConstructContext,
+    JsonText,
+    Ref,
+    is_known,
+    is_secret,
+    secret,
+    unwrap,
+)
 
 SOURCE: Final = "pulumi/pulumi-awsx@e60adf3"
 
@@ -499,7 +510,9 @@ def task_definition_children(
     # The default family hashes the stack name with the JSON the plugin writes, which holds the log group's
     # name: known only once the group exists, so not reproduced by a pure model.
     inputs["family"] = args.get("family", UNKNOWN)
-    inputs["containerDefinitions"] = JsonText(definitions) if definitions is not UNKNOWN else UNKNOWN
+    document: Any = JsonText(definitions) if definitions is not UNKNOWN else UNKNOWN
+    # The plugin's document is secret when a container's inputs hold a secret (an environment value, say).
+    inputs["containerDefinitions"] = secret(document) if is_secret(task_containers(args)) else document
     task = Child(TASK_DEFINITION, name, {k: v for k, v in inputs.items() if v is not None}, parent=parent, key="task")
     return [*logs, *task_role, *execution_role, task]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from offline.constructs import MODELS, UNKNOWN, Child, ConstructContext, JsonText, Ref
+from offline.constructs import MODELS, UNKNOWN, Child, ConstructContext, JsonText, Ref, secret, unwrap
 from offline.constructs import awsx_ecs as ecs
 from offline.harness import run_program_dir
 from offline.recording import ProgramRun
@@ -39,7 +39,7 @@ def by_type(children: list[Child], type_: str) -> Child:
 
 
 def containers(children: list[Child]) -> Any:
-    document = by_type(children, ecs.TASK_DEFINITION).inputs["containerDefinitions"]
+    document = unwrap(by_type(children, ecs.TASK_DEFINITION).inputs["containerDefinitions"])
     return document.value if isinstance(document, JsonText) else document
 
 
@@ -93,6 +93,7 @@ def test_fargate_task_definition_defaults() -> None:
     task = by_type(children, ecs.TASK_DEFINITION).inputs
     assert (task["cpu"], task["memory"], task["networkMode"]) == ("256", "512", "awsvpc")
     assert task["requiresCompatibilities"] == ["FARGATE"] and task["family"] == UNKNOWN
+    assert isinstance(task["containerDefinitions"], JsonText)  # not secret: no container input is
     assert (task["taskRoleArn"], task["executionRoleArn"]) == (Ref("task-role", "arn"), Ref("execution-role", "arn"))
     assert containers(children) == [
         {
@@ -248,7 +249,10 @@ def test_container_definition_keeps_environment_secrets_and_numbers_as_the_plugi
         "secrets": [{"name": "TOKEN", "valueFrom": "arn:aws:secretsmanager:eu-west-1:1:secret:t"}],
         "portMappings": [{"containerPort": 8080.0}],
     }
-    (definition,) = containers(ecs.build_fargate_task_definition({"container": container}, CONTEXT))
+    children = ecs.build_fargate_task_definition({"container": container}, CONTEXT)
+    document = by_type(children, ecs.TASK_DEFINITION).inputs["containerDefinitions"]
+    assert document == secret(JsonText(containers(children)))
+    (definition,) = unwrap(document).value
     assert definition["image"] == UNKNOWN and definition["cpu"] == 256
     assert definition["environment"][0] == {"name": "DB_PASSWORD", "value": "hunter2"}
     assert definition["secrets"] == container["secrets"]
