@@ -231,6 +231,12 @@ def pick(inputs: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {key: value for key, value in inputs.items() if key in wanted and value is not None}
 
 
+def _flag(value: Any) -> Any:
+    """A boolean input that defaults to false, or :data:`UNKNOWN`."""
+    value = unwrap(value)
+    return value if not is_known(value) else value is True
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     value = unwrap(value)
     return value if isinstance(value, Mapping) else {}
@@ -267,7 +273,7 @@ def role_children(
         return [], role_input["roleArn"]
     args = _mapping(role_input.get("args"))
     trust = args.get("assumeRolePolicy", ECS_TASKS_TRUST_POLICY)
-    inputs = {**pick(args, ROLE_INPUTS)}
+    inputs = pick(args, ROLE_INPUTS)
     # A policy given as an object is serialised by the plugin (JSON.stringify); a string is passed on.
     inputs["assumeRolePolicy"] = trust if isinstance(unwrap(trust), str) else JsonText(plain(trust))
     children = [Child(ROLE, name, inputs, parent=parent, key=key)]
@@ -581,7 +587,7 @@ def service_children(inputs: Mapping[str, Any], context: ConstructContext, compa
         service.setdefault("loadBalancers", load_balancers(task_containers(_mapping(task_args))))
     if fargate and inputs.get("networkConfiguration") is None:
         children.append(default_security_group(name))
-        public = unwrap(inputs.get("assignPublicIp")) is True
+        public = _flag(inputs.get("assignPublicIp"))
         # The default VPC's public subnets with a public IP, else its private ones: an invoke, unknown here.
         service["networkConfiguration"] = {
             "subnets": UNKNOWN,
@@ -590,7 +596,8 @@ def service_children(inputs: Mapping[str, Any], context: ConstructContext, compa
         }
     if not capacity and not unwrap(inputs.get("useClusterDefaultCapacityProviderStrategy")):
         service["launchType"] = compatibility
-    service["waitForSteadyState"] = unwrap(inputs.get("continueBeforeSteadyState")) is not True
+    go_on = _flag(inputs.get("continueBeforeSteadyState"))
+    service["waitForSteadyState"] = UNKNOWN if go_on is UNKNOWN else not go_on
     children.append(Child(SERVICE, name, service, key="service"))
     return children
 
@@ -695,7 +702,10 @@ def build_image(inputs: Mapping[str, Any], context: ConstructContext) -> list[Ch
     name = image_name(args, context.stack)
     canonical = f"{url}:{name}"
     cache_from = [{"registry": {"ref": ref}} for ref in args.get("cacheFrom") or [canonical]]
+    # The credentials' proxy endpoint: the registry of registryId when given, else the URL's registry.
     registry = url.removeprefix("https://").split("/", 1)[0]
+    if args.get("registryId"):
+        registry = ".".join([str(args["registryId"]), *registry.split(".")[1:]])
     image = {
         "tags": [canonical],
         "buildArgs": args.get("args"),

@@ -150,6 +150,10 @@ def test_service_options() -> None:
     service = by_type(ecs.build_fargate_service({**fargate(), **options}, CONTEXT), ecs.SERVICE).inputs
     assert service["desiredCount"] == 3.0 and service["waitForSteadyState"] is False
     assert "launchType" not in service and "continueBeforeSteadyState" not in service
+    not_yet = by_type(
+        ecs.build_fargate_service({**fargate(), "continueBeforeSteadyState": UNKNOWN}, CONTEXT), ecs.SERVICE
+    )
+    assert not_yet.inputs["waitForSteadyState"] == UNKNOWN
     default_strategy = {**fargate(), "useClusterDefaultCapacityProviderStrategy": True}
     assert "launchType" not in by_type(ecs.build_fargate_service(default_strategy, CONTEXT), ecs.SERVICE).inputs
 
@@ -360,6 +364,9 @@ def test_image_is_built_only_once_its_inputs_are_known() -> None:
     assert image.inputs["registries"] == [
         {"address": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", "username": "AWS", "password": UNKNOWN}
     ]
+    (other,) = ecs.build_image({"repositoryUrl": url, "registryId": "210987654321"}, CONTEXT)
+    assert other.name == "77f076b3-container"
+    assert other.inputs["registries"][0]["address"] == "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com"
     (tagged,) = ecs.build_image({"repositoryUrl": url, "imageTag": "v1", "cacheFrom": ["a:b"]}, CONTEXT)
     assert tagged.name == "v1" and tagged.inputs["cacheFrom"] == [{"registry": {"ref": "a:b"}}]
     assert tagged.inputs["context"] == {"location": "."} and tagged.inputs["dockerfile"] == {}
