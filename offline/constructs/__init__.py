@@ -41,6 +41,19 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class JsonText:
+    """A string input holding ``value`` as compact JSON, serialised once its :class:`Ref` are resolved.
+
+    For a document the plugin builds from other children's outputs (a task definition's
+    ``containerDefinitions`` naming its log group): an unresolved output stays an unknown inside the
+    document, so what is known in it can still be checked.
+    """
+
+    value: Any
+    """The document (JSON values, :class:`Ref`, :data:`UNKNOWN`)."""
+
+
+@dataclass(frozen=True)
 class Child:
     """One resource a component's ``Construct`` registers.
 
@@ -59,6 +72,10 @@ class Child:
         Names of earlier children of the same construct this one depends on.
     custom:
         ``False`` for a nested component (e.g. ``awsx:ecs:FargateTaskDefinition`` inside a ``FargateService``).
+    key:
+        The handle ``parent``, ``depends_on`` and :class:`Ref` use for this child; ``""`` for its name. Needed
+        where a package gives several children the same name (awsx names a service, its task definition and
+        their log group all after the component).
     """
 
     type: str
@@ -67,6 +84,7 @@ class Child:
     parent: str = ""
     depends_on: tuple[str, ...] = ()
     custom: bool = True
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,8 @@ class ConstructContext:
     """The program's directory: relative paths in inputs (a synced folder's ``path``) are relative to it."""
     region: str
     """The AWS region of the stack's default provider."""
+    stack: str = ""
+    """The stack's name (``pulumi.getStack()`` in the plugin; some packages hash it into child names)."""
 
 
 ModelBuilder = Callable[[Mapping[str, Any], ConstructContext], list[Child]]
@@ -97,6 +117,20 @@ class ComponentModel:
 def is_known(value: Any) -> bool:
     """Whether ``value`` is known (not the preview's unknown sentinel, and not an unknown secret)."""
     return unwrap(value) != UNKNOWN
+
+
+def is_secret(value: Any) -> bool:
+    """Whether ``value`` is a secret, or holds one anywhere (a child built from it is secret too)."""
+    if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:
+        return True
+    if isinstance(value, dict):
+        return any(is_secret(item) for item in value.values())
+    return isinstance(value, list | tuple) and any(is_secret(item) for item in value)
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """``value`` marked secret on the wire, as a plugin's input built from a secret would be."""
+    return {_SIGNATURE_KEY: _SECRET_SIGNATURE, "value": value}
 
 
 def unwrap(value: Any) -> Any:

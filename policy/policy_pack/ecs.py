@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, BadValueError, Props, ResourceRule
+from policy_pack._core import ABSENT, BadValueError, CannotEvaluateError, Props, ResourceRule
 from policy_pack.lambda_ import _REFERENCE_VALUE as REFERENCE_VALUE
 from policy_pack.lambda_ import REFERENCE_NAME, SECRET_NAME
 
@@ -43,19 +43,28 @@ def containers(props: Props) -> list[tuple[str, Props]]:
 
 def _no_secrets_in_environment(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
     allowed = set(config["allowedNames"])
+    found, undecided = [], []
     for container, definition in containers(props):
         for variable in definition.each("environment"):
-            name, value = str(variable.get("name", "")), variable.get("value")
+            try:
+                name, value = str(variable.get("name", "")), variable.get("value")
+            except CannotEvaluateError:
+                # Another resource's output, unknown in a preview: it does not hide the literals known beside it.
+                undecided.append(f"containerDefinitions ({container} environment)")
+                continue
             if name in allowed or not isinstance(value, str) or not value.strip():
                 continue
             if AWS_ACCESS_KEY_ID.search(value):
-                yield f"container {container}: environment variable {name} holds an AWS access key id"
+                found.append(f"container {container}: environment variable {name} holds an AWS access key id")
             elif SECRET_NAME.search(name) and not REFERENCE_NAME.search(name) and not REFERENCE_VALUE.match(value):
-                yield (
+                found.append(
                     f"container {container}: environment variable {name} holds a literal that looks like a "
                     "credential: anyone who can describe the task definition reads it; pass it in the container's "
                     "secrets (valueFrom a Secrets Manager or SSM Parameter Store ARN) instead"
                 )
+    if undecided and not found:
+        raise CannotEvaluateError(undecided[0])
+    yield from found
 
 
 def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:

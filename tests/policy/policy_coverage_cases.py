@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from policy_cases import BASELINES, EC2, FUNCTION, GRAPHQL, RDS_CLUSTER, RDS_INSTANCE, Case, bad, ok
-from policy_testkit import DELETE, dumps
+from policy_testkit import DELETE, UNKNOWN, dumps
 
 from policy_pack._core import today_utc
 from policy_pack.runtimes import runtime_table
@@ -175,6 +175,17 @@ COVERAGE_CASES: list[Case] = [
         "allowed-name",
         {"containerDefinitions": containers(environment("CSRF_TOKEN_HEADER_NAME", "X-CSRF"))},
         config={"allowedNames": ["CSRF_TOKEN_HEADER_NAME"]},
+    ),
+    bad(
+        "ecs-no-secrets-in-environment",
+        TASK_DEFINITION,
+        "literal-beside-a-value-unknown-in-preview",
+        {
+            "containerDefinitions": containers(
+                ("environment", [{"name": "QUEUE_URL", "value": UNKNOWN}, {"name": "DB_PASSWORD", "value": "hunter2"}])
+            )
+        },
+        "container app: environment variable DB_PASSWORD holds a literal",
     ),
     bad(
         "ecs-no-secrets-in-environment",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from policy_cases import BASELINES, GRAPHQL
-from policy_coverage_cases import EKS_CLUSTER, LAUNCH_TEMPLATE, LISTENER, TASK_DEFINITION
+from policy_coverage_cases import EKS_CLUSTER, LAUNCH_TEMPLATE, LISTENER, TASK_DEFINITION, containers
 from policy_testkit import UNKNOWN, findings, patched
 
 from policy_pack._core import CannotEvaluateError
@@ -17,6 +17,11 @@ from policy_pack.appsync import has_mutations
     ("rule", "type_", "changes"),
     [
         ("ecs-no-secrets-in-environment", TASK_DEFINITION, {"containerDefinitions": UNKNOWN}),
+        (
+            "ecs-no-secrets-in-environment",
+            TASK_DEFINITION,
+            {"containerDefinitions": containers(("environment", [{"name": "DB_PASSWORD", "value": UNKNOWN}]))},
+        ),
         ("ecs-container-logging", TASK_DEFINITION, {"containerDefinitions": UNKNOWN}),
         ("appsync-mutations-not-api-key-only", GRAPHQL, {"authenticationType": "API_KEY", "schema": UNKNOWN}),
         ("eks-endpoint-not-public", EKS_CLUSTER, {"vpcConfig": UNKNOWN}),
