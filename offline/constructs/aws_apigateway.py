@@ -152,6 +152,12 @@ class _Build:
         return inputs
 
 
+def binary_media_types(inputs: Mapping[str, Any]) -> Any:
+    """The API's binary media types: every type (``*/*``) unless the program gives a list, even an empty one."""
+    given = inputs.get("binaryMediaTypes")
+    return ["*/*"] if given is None else given
+
+
 def base_swagger(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The Swagger document before any route: title, binary media types, gateway responses, API key source.
 
@@ -165,7 +171,7 @@ def base_swagger(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         "swagger": "2.0",
         "info": {"title": name, "version": "1.0"},
         "paths": {},
-        "x-amazon-apigateway-binary-media-types": inputs.get("binaryMediaTypes") or ["*/*"],
+        "x-amazon-apigateway-binary-media-types": binary_media_types(inputs),
         "x-amazon-apigateway-gateway-responses": responses,
         "x-amazon-apigateway-api-key-source": inputs.get("apiKeySource") or "HEADER",
     }
@@ -370,10 +376,11 @@ def _walk(folder: Path) -> list[Path]:
 
 def _integration_route(build: _Build, route: Mapping[str, Any], path: str) -> None:
     """A proxy to an HTTP (or other) target on ``<path>/`` and ``<path>/{proxy+}``, any method."""
-    target = route["target"]
+    # A target the program computes may be unknown as a whole: its URI and type are then unknown too.
+    target = route["target"] if isinstance(route["target"], Mapping) else {"uri": UNKNOWN, "type": UNKNOWN}
     server_path = path if path.endswith("/") else f"{path}/"
     for proxy in (False, True):
-        uri = target.get("uri", UNKNOWN)
+        uri = unwrap(target.get("uri", UNKNOWN))
         if is_known(uri):
             uri = f"{uri}{'' if str(uri).endswith('/') else '/'}{'{proxy}' if proxy else ''}"
         integration: dict[str, Any] = {"responses": {"default": {"statusCode": "200"}}, "uri": uri}
@@ -452,7 +459,7 @@ def build_rest_api(inputs: Mapping[str, Any], context: ConstructContext) -> list
     build = _Build(context.name, inputs, context)
     body, title = _body_and_title(build)
     name = context.name
-    api_inputs: dict[str, Any] = {"name": title, "binaryMediaTypes": inputs.get("binaryMediaTypes") or ["*/*"]}
+    api_inputs: dict[str, Any] = {"name": title, "binaryMediaTypes": binary_media_types(inputs)}
     api_inputs["body"] = body
     for key in ("apiKeySource", "description", "disableExecuteApiEndpoint", "tags"):
         if inputs.get(key) is not None:

@@ -353,6 +353,14 @@ def test_rest_api_integration_and_raw_data_routes() -> None:
     assert vpc["type"] == "http_proxy" and vpc["uri"] == UNKNOWN and vpc["connectionId"] == "abc"
     assert paths["/raw"] == {"post": {"x-amazon-apigateway-integration": {"type": "mock"}}}
     assert not [child for child in children.values() if child.type == aws_apigateway.PERMISSION_TYPE]
+    unknown_target = body(rest_api({"routes": [{"path": "/x", "target": UNKNOWN}]}))["paths"]["/x/"]
+    assert unknown_target["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]["type"] == UNKNOWN
+
+
+def test_rest_api_an_empty_binary_media_type_list_is_kept() -> None:
+    children = rest_api({"routes": [date_route()], "binaryMediaTypes": []})
+    assert children["RestApi", "api"].inputs["binaryMediaTypes"] == []
+    assert body(children)["x-amazon-apigateway-binary-media-types"] == []
 
 
 def test_rest_api_swagger_string_gets_a_title_and_no_route_resources() -> None:
