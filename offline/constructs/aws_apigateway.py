@@ -288,9 +288,15 @@ def _required(route: Mapping[str, Any], key: str, path: str) -> Any:
 
 def _s3_operation(build: _Build, object_key: str, proxy: bool) -> dict[str, Any]:
     """A GET of one object of the static bucket (or, with ``proxy``, of the object named by ``{proxy}``)."""
+    # The URI names the bucket: known for a program's bucket (an S3 bucket's id is its name), not for the
+    # package's own one, whose name is an output.
+    bucket = build.static_bucket
+    uri = UNKNOWN
+    if isinstance(bucket, str) and is_known(bucket):
+        uri = f"arn:aws:apigateway:{build.context.region}:s3:path/{bucket}/{object_key}{'/{proxy}' if proxy else ''}"
     integration: dict[str, Any] = {
         "credentials": UNKNOWN,  # the route's role ARN
-        "uri": UNKNOWN,  # arn:aws:apigateway:<region>:s3:path/<bucket name>/<object key>
+        "uri": uri,
         "passthroughBehavior": "when_no_match",
         "httpMethod": "GET",
         "type": "aws",

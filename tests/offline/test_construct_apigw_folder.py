@@ -316,6 +316,14 @@ def test_rest_api_static_folder_index_options_and_a_given_bucket(site: Path) -> 
         for child in other_index.values()
         if child.type == aws_apigateway.OBJECT_TYPE
     )
+    paths = body(other_index)["paths"]
+    key = "api7fc65ca9"  # "api" + sha1("get:/site/")[:8]
+    assert paths["/site/"]["get"]["x-amazon-apigateway-integration"]["uri"] == (
+        f"arn:aws:apigateway:eu-west-1:s3:path/my-bucket/{key}/b.txt"
+    )
+    assert paths["/site/{proxy+}"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]["uri"] == (
+        f"arn:aws:apigateway:eu-west-1:s3:path/my-bucket/{key}/{{proxy}}"
+    )
 
 
 def test_rest_api_static_file_route_with_its_content_type_and_tags(site: Path) -> None:
