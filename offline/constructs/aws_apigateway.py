@@ -17,6 +17,10 @@ The ``body`` is a JSON string. Parts of it are outputs of other resources (a fun
 name, a role's ARN); the engine cannot interpolate those offline, so each such value is the unknown sentinel
 inside an otherwise known document: what the document says about paths, methods, integration types and
 security stays decidable, in a first preview as after a create.
+
+One difference with the engine: the package builds the API inside an ``apply`` on the routes, so in a preview
+where a route holds an unknown value (a target URI another resource computes) the engine registers no child at
+all; offline the children are registered with that value unknown, so the rest of the API is still checked.
 """
 
 from __future__ import annotations
