@@ -113,8 +113,11 @@ def _build_folder(
     commands: Commands,
 ) -> list[Child]:
     """Children of any of the three folder components: one object per file, or one sync command."""
-    path = str(inputs.get("path", ""))
-    files = folder_files(path, context.program_dir, bool(inputs.get("includeHiddenFiles", False)))
+    path = inputs.get("path")
+    files: list[FolderFile] = []
+    # An unknown path reaches the package as an Output, which glob turns into no file at all.
+    if isinstance(path, str) and path and is_known(path):
+        files = folder_files(path, context.program_dir, inputs.get("includeHiddenFiles") is True)
     if inputs.get("managedObjects", True) is not False:
         return [Child(object_type, f"{context.name}-{file.key}", _set(object_inputs(inputs, file))) for file in files]
     sync, delete = commands(inputs, context)

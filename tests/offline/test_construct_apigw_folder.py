@@ -434,6 +434,12 @@ def test_s3_bucket_folder_keys_keep_the_folder_when_its_path_starts_with_dot_sla
     assert children[3].name == "site-www/index.html" and children[3].inputs["key"] == "www/index.html"
 
 
+def test_s3_bucket_folder_of_an_unknown_or_missing_path_has_no_object(site: Path) -> None:
+    inputs = {"path": UNKNOWN, "bucketName": "b", "acl": "private"}
+    assert folder(synced_folder.build_s3_bucket_folder, inputs, site) == []
+    assert folder(synced_folder.build_s3_bucket_folder, {"bucketName": "b", "acl": "private"}, site) == []
+
+
 def test_s3_bucket_folder_hidden_files_on_request(site: Path) -> None:
     inputs = {"path": "www", "bucketName": "b", "acl": "private", "includeHiddenFiles": True}
     names = [child.name for child in folder(synced_folder.build_s3_bucket_folder, inputs, site)]
