@@ -222,6 +222,15 @@ def _http_api(mocks: AwsMocks, _: str, seed: str, state: dict[str, Any]) -> tupl
     }
 
 
+def _rest_api(mocks: AwsMocks, _: str, seed: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    api_id = _suffix(seed, 10)
+    return api_id, {
+        "executionArn": f"arn:aws:execute-api:{mocks.region}:{ACCOUNT_ID}:{api_id}",
+        "arn": f"arn:aws:apigateway:{mocks.region}::/restapis/{api_id}",
+        "rootResourceId": _suffix(seed[::-1], 10),
+    }
+
+
 def _http_stage(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     api_id = state.get("apiId", "api")
     stage = state.get("name", "$default")
@@ -271,6 +280,7 @@ _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, d
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:sfn/stateMachine:StateMachine": _state_machine,
     "aws:apigatewayv2/api:Api": _http_api,
+    "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigatewayv2/stage:Stage": _http_stage,
     "aws:apigatewayv2/integration:Integration": _short_id,
     "aws:apigatewayv2/route:Route": _short_id,

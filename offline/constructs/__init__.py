@@ -35,9 +35,15 @@ class Ref:
     """
 
     child: str
-    """Name of the earlier child."""
+    """Name (or :attr:`Child.key`) of the earlier child."""
     output: str = "id"
     """The output's wire name (``id``, ``arn``, ``name``…)."""
+    type: str = ""
+    """The child's type token, needed when children of several types share a name (a RestApi, its Deployment
+    and its Stage are all named after the component)."""
+    suffix: str = ""
+    """Text the package appends to the output (``f"{api.executionArn}/*/GET/hello"``); the value stays unknown
+    while the output is."""
 
 
 @dataclass(frozen=True)
