@@ -233,7 +233,7 @@ class RecordingMonitor(MockMonitor):
             )
             # The children point at the program line that created the component.
             child_request.stackTrace.CopyFrom(request.stackTrace)
-            urns[child.name] = self.RegisterResource(child_request).urn
+            urns[child.name] = urns[f"{child.type}::{child.name}"] = self.RegisterResource(child_request).urn
 
     def _resolve_refs(self, value: Any, urns: dict[str, str], referred: list[str]) -> Any:
         """``value`` with each :class:`~offline.constructs.Ref` as that child's output, or unknown; notes the URNs."""
@@ -241,7 +241,9 @@ class RecordingMonitor(MockMonitor):
             referred.append(urns[value.child])
             registration = self.resources[urns[value.child]]
             known = registration.id if value.output == "id" else registration.state.get(value.output)
-            return known if known not in (None, "") else constructs.UNKNOWN
+            if known in (None, ""):
+                return constructs.UNKNOWN
+            return value.apply(known) if value.apply is not None else known
         if isinstance(value, dict):
             return {key: self._resolve_refs(item, urns, referred) for key, item in value.items()}
         if isinstance(value, list | tuple):

@@ -35,9 +35,12 @@ class Ref:
     """
 
     child: str
-    """Name of the earlier child."""
+    """Name of the earlier child (``"<type>::<name>"`` where two children share a name, see :class:`Child`)."""
     output: str = "id"
     """The output's wire name (``id``, ``arn``, ``name``…)."""
+    apply: Callable[[Any], Any] | None = None
+    """What the package derives from the known output (an ``Output.apply``: an ARN with ``/*``, a policy
+    document); the whole value stays unknown while the output is."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,10 @@ class Child:
         :class:`Ref` for another child's output).
     parent:
         Name of an earlier child of the same construct that parents this one; ``""`` for the component itself.
+        Where the package gives two children the same name (awsx names a subnet, its route table and their
+        association alike), ``"<type>::<name>"`` names the one meant; a bare name is the latest registered.
     depends_on:
-        Names of earlier children of the same construct this one depends on.
+        Names of earlier children of the same construct this one depends on (bare or ``"<type>::<name>"``).
     custom:
         ``False`` for a nested component (e.g. ``awsx:ecs:FargateTaskDefinition`` inside a ``FargateService``).
     """
