@@ -373,6 +373,24 @@ def nat_gateway_wanted(strategy: str, made: int, az_index: int) -> bool:
     raise ValueError(f"awsx:ec2:Vpc: unknown NAT gateway strategy {strategy!r}")
 
 
+def check_nat_gateway_strategy(strategy: str, plans: Sequence[SubnetPlan]) -> None:
+    """Refuse what the package refuses: NAT gateways need public subnets to sit in and others to serve.
+
+    Raises
+    ------
+    ValueError
+        For ``OnePerAz`` or ``Single`` without both a public and a private or isolated subnet.
+    """
+    if strategy.lower() not in ("oneperaz", "single"):
+        return
+    kinds = {plan.type.lower() for plan in plans}
+    if "public" not in kinds or not kinds & {"private", "isolated"}:
+        raise ValueError(
+            f"awsx:ec2:Vpc: NAT gateway strategy {strategy!r} needs public subnets to host the gateways and private "
+            "or isolated subnets to route through them; set natGateways.strategy 'None' or add the subnets"
+        )
+
+
 def _ipv6_subnet_block(index: int) -> Callable[[Any], str]:
     """The /64 the package carves from the VPC's /56 for the ``index``-th subnet: the low byte of its 4th hextet."""
 
@@ -417,6 +435,7 @@ def build_vpc(inputs: Mapping[str, Any], context: ConstructContext) -> list[Chil
     shared_tags = {"Name": name, **tags}
     region = _region(inputs)
     plans = subnet_plans(inputs, name, zones)
+    check_nat_gateway_strategy(nat_strategy, plans)
 
     vpc_inputs = {field: inputs[field] for field in _VPC_INPUTS if _set(inputs, field)}
     if endpoint_strategy == "Auto" and any(

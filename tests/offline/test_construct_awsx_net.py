@@ -266,6 +266,19 @@ def test_vpc_endpoints_legacy_and_auto() -> None:
     assert auto[0].inputs["enableDnsHostnames"] is True
 
 
+def test_vpc_nat_gateways_need_public_and_private_subnets() -> None:
+    public_only = {"subnetSpecs": [{"type": "Public"}]}
+    with pytest.raises(ValueError, match="set natGateways"):
+        build("awsx:ec2:Vpc", public_only)
+    children = build("awsx:ec2:Vpc", {**public_only, "natGateways": {"strategy": "None"}})
+    # A lone public spec still takes the public default size (/20) at the start of each AZ's /18.
+    assert {child.inputs["cidrBlock"] for child in of_type(children, model.SUBNET)} == {
+        "10.0.0.0/20",
+        "10.0.64.0/20",
+        "10.0.128.0/20",
+    }
+
+
 def test_vpc_needs_the_values_that_shape_it_known() -> None:
     with pytest.raises(ValueError, match="numberOfAvailabilityZones must be known"):
         build("awsx:ec2:Vpc", {"numberOfAvailabilityZones": UNKNOWN})
