@@ -357,6 +357,8 @@ def subnet_plans(inputs: Mapping[str, Any], vpc_name: str, zones: Sequence[str])
             raise ValueError('awsx:ec2:Vpc: subnetStrategy "Legacy" needs a known cidrBlock; use "Auto"')
         return legacy_subnets(vpc_name, cidr, zones, specs, name_tags)
     if any("cidrBlocks" in spec for spec in specs):
+        if strategy == "AutoMerge":
+            raise ValueError('awsx:ec2:Vpc: subnetStrategy "AutoMerge" takes no cidrBlocks; use "Auto" or "Exact"')
         return explicit_subnets(vpc_name, zones, specs, name_tags)
     return auto_subnets(vpc_name, cidr, zones, specs, az_mask, name_tags, merge=strategy == "AutoMerge")
 

@@ -207,6 +207,22 @@ def test_vpc_explicit_cidr_blocks_are_used_as_given() -> None:
         "awsx:ec2:Vpc", {"subnetStrategy": "Exact", "subnetSpecs": specs, "numberOfAvailabilityZones": 2.0}
     )
     assert named(children, model.SUBNET, "vpc-private-2").inputs["cidrBlock"] == "10.0.3.0/24"
+    with pytest.raises(ValueError, match="AutoMerge"):
+        build("awsx:ec2:Vpc", {"subnetStrategy": "AutoMerge", "subnetSpecs": specs, "numberOfAvailabilityZones": 2.0})
+
+
+def test_vpc_auto_merge_adds_the_default_types_a_program_leaves_out() -> None:
+    specs = [{"type": "Public", "tags": {"tier": "edge"}}, {"type": "Isolated", "name": "db", "cidrMask": 24.0}]
+    children = build("awsx:ec2:Vpc", {"subnetStrategy": "AutoMerge", "subnetSpecs": specs})
+    subnets = {child.name: child.inputs for child in of_type(children, model.SUBNET)}
+    assert [name for name in subnets if name.endswith("-1")] == ["vpc-public-1", "vpc-private-1", "vpc-db-1"]
+    assert subnets["vpc-public-1"]["tags"]["tier"] == "edge"
+    # Private /19 then public /20 as the defaults, then the isolated /24 after them.
+    assert [subnets[f"vpc-{kind}-1"]["cidrBlock"] for kind in ("private", "public", "db")] == [
+        "10.0.0.0/19",
+        "10.0.32.0/20",
+        "10.0.48.0/24",
+    ]
 
 
 def test_vpc_name_tag_strategy_changes_tags_not_names() -> None:
