@@ -214,7 +214,9 @@ class RecordingMonitor(MockMonitor):
         if model is None:
             return
         inputs = json_format.MessageToDict(_plain_references(request.object))
-        context = constructs.ConstructContext(name=request.name, program_dir=Path.cwd(), region=self.region)
+        context = constructs.ConstructContext(
+            name=request.name, program_dir=Path.cwd(), region=self.region, stack=self.stack
+        )
         urns: dict[str, str] = {}
         for child in model.build(inputs, context):
             referred: list[str] = []
@@ -233,10 +235,13 @@ class RecordingMonitor(MockMonitor):
             )
             # The children point at the program line that created the component.
             child_request.stackTrace.CopyFrom(request.stackTrace)
-            urns[child.name] = urns[f"{child.type}::{child.name}"] = self.RegisterResource(child_request).urn
+            urns[child.key or child.name] = self.RegisterResource(child_request).urn
 
     def _resolve_refs(self, value: Any, urns: dict[str, str], referred: list[str]) -> Any:
         """``value`` with each :class:`~offline.constructs.Ref` as that child's output, or unknown; notes the URNs."""
+        if isinstance(value, constructs.JsonText):
+            document = self._resolve_refs(value.value, urns, referred)
+            return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         if isinstance(value, constructs.Ref):
             referred.append(urns[value.child])
             registration = self.resources[urns[value.child]]

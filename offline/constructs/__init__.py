@@ -35,12 +35,25 @@ class Ref:
     """
 
     child: str
-    """Name of the earlier child (``"<type>::<name>"`` where two children share a name, see :class:`Child`)."""
+    """Name of the earlier child."""
     output: str = "id"
     """The output's wire name (``id``, ``arn``, ``name``…)."""
     apply: Callable[[Any], Any] | None = None
     """What the package derives from the known output (an ``Output.apply``: an ARN with ``/*``, a policy
     document); the whole value stays unknown while the output is."""
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A string input holding ``value`` as compact JSON, serialised once its :class:`Ref` are resolved.
+
+    For a document the plugin builds from other children's outputs (a task definition's
+    ``containerDefinitions`` naming its log group): an unresolved output stays an unknown inside the
+    document, so what is known in it can still be checked.
+    """
+
+    value: Any
+    """The document (JSON values, :class:`Ref`, :data:`UNKNOWN`)."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +71,14 @@ class Child:
         :class:`Ref` for another child's output).
     parent:
         Name of an earlier child of the same construct that parents this one; ``""`` for the component itself.
-        Where the package gives two children the same name (awsx names a subnet, its route table and their
-        association alike), ``"<type>::<name>"`` names the one meant; a bare name is the latest registered.
     depends_on:
-        Names of earlier children of the same construct this one depends on (bare or ``"<type>::<name>"``).
+        Names of earlier children of the same construct this one depends on.
     custom:
         ``False`` for a nested component (e.g. ``awsx:ecs:FargateTaskDefinition`` inside a ``FargateService``).
+    key:
+        The handle ``parent``, ``depends_on`` and :class:`Ref` use for this child; ``""`` for its name. Needed
+        where a package gives several children the same name (awsx names a service, its task definition and
+        their log group all after the component).
     """
 
     type: str
@@ -72,6 +87,7 @@ class Child:
     parent: str = ""
     depends_on: tuple[str, ...] = ()
     custom: bool = True
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,8 @@ class ConstructContext:
     """The program's directory: relative paths in inputs (a synced folder's ``path``) are relative to it."""
     region: str
     """The AWS region of the stack's default provider."""
+    stack: str = ""
+    """The stack's name (``pulumi.getStack()`` in the plugin; some packages hash it into child names)."""
 
 
 ModelBuilder = Callable[[Mapping[str, Any], ConstructContext], list[Child]]

@@ -14,7 +14,7 @@ import ipaddress
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Ref, is_known, unwrap
@@ -78,8 +78,13 @@ _TYPE_ORDER: Final = {"public": 0, "private": 1, "isolated": 2}
 
 
 def key(child_type: str, name: str) -> str:
-    """How a child is named to the engine where the package gives two children one name (see :class:`Child`)."""
+    """The handle of a child (:attr:`Child.key`): awsx gives a subnet, its route table and more one name."""
     return f"{child_type}::{name}"
+
+
+def keyed(children: list[Child]) -> list[Child]:
+    """``children`` each with its :func:`key`, the handle this module's parents and references use."""
+    return [replace(child, key=key(child.type, child.name)) for child in children]
 
 
 def _set(inputs: Mapping[str, Any], name: str) -> bool:
@@ -549,7 +554,7 @@ def build_vpc(inputs: Mapping[str, Any], context: ConstructContext) -> list[Chil
                 )
     for spec in endpoint_specs:
         children += vpc_endpoint(spec, endpoint_strategy, inputs, vpc, shared_tags, zones, made_subnets, route_tables)
-    return children
+    return keyed(children)
 
 
 def _endpoint_type(spec: Mapping[str, Any]) -> str | None:
@@ -767,7 +772,7 @@ def build_application_load_balancer(inputs: Mapping[str, Any], context: Construc
     defaults = _alb_default_protocol(inputs)
     target_group = {"vpcId": vpc_id, "targetType": "ip", **defaults, **(unwrap(inputs.get("defaultTargetGroup")) or {})}
     children.append(Child(TARGET_GROUP, name, target_group))
-    return children + _listeners(name, inputs, defaults, listener_port_and_protocol, lb, group)
+    return keyed(children + _listeners(name, inputs, defaults, listener_port_and_protocol, lb, group))
 
 
 _NLB_OWN: Final = ("subnetIds", "subnets", "defaultTargetGroup", "defaultTargetGroupPort", "listener", "listeners")
@@ -799,11 +804,13 @@ def build_network_load_balancer(inputs: Mapping[str, Any], context: ConstructCon
         **(unwrap(inputs.get("defaultTargetGroup")) or {}),
     }
     tcp = {"protocol": "TCP", "port": 80}
-    return [
-        Child(LOAD_BALANCER, name, lb_args),
-        Child(TARGET_GROUP, name, target_group),
-        *_listeners(name, inputs, tcp, lambda _: tcp, lb, group),
-    ]
+    return keyed(
+        [
+            Child(LOAD_BALANCER, name, lb_args),
+            Child(TARGET_GROUP, name, target_group),
+            *_listeners(name, inputs, tcp, lambda _: tcp, lb, group),
+        ]
+    )
 
 
 def build_target_group_attachment(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
@@ -841,7 +848,7 @@ def build_target_group_attachment(inputs: Mapping[str, Any], context: ConstructC
     children.append(
         Child(TARGET_GROUP_ATTACHMENT, name, {**attachment, "targetGroupArn": group_arn}, depends_on=depends)
     )
-    return children
+    return keyed(children)
 
 
 # --- awsx:cloudtrail:Trail ---------------------------------------------------------------------------------------
@@ -971,7 +978,7 @@ def build_trail(inputs: Mapping[str, Any], context: ConstructContext) -> list[Ch
             trail_args["cloudWatchLogsGroupArn"] = Ref(log_group, "arn", lambda arn: f"{arn}:*")
             trail_args["cloudWatchLogsRoleArn"] = Ref(key(ROLE, name), "arn")
     children.append(Child(TRAIL, name, trail_args, depends_on=(key(BUCKET_POLICY, name),)))
-    return children
+    return keyed(children)
 
 
 MODELS: dict[str, ComponentModel] = {
