@@ -8,7 +8,6 @@ plan's notes instead of "Not checked offline".
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,14 +60,8 @@ def build_website(inputs: Mapping[str, Any], context: ConstructContext) -> list[
     ]
 
 
-def run_website(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    first_preview: bool,
-    build: constructs.ModelBuilder = build_website,
-) -> ProgramRun:
-    monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(build, "example 1.x"))
+def run_website(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, first_preview: bool) -> ProgramRun:
+    monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(build_website, "example 1.x"))
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
     (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENT_PROGRAM).lstrip())
@@ -124,34 +117,3 @@ def test_secrets_are_read_through_and_unknown_secrets_are_unknown() -> None:
     assert constructs.unwrap({signature: secret, "value": "s3cr3t"}) == "s3cr3t"
     assert not is_known({signature: secret, "value": UNKNOWN})
     assert is_known("index.html") and constructs.unwrap([1]) == [1]
-
-
-def build_named_alike(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
-    """Children named alike, told apart by their keys, and a document holding another child's output."""
-    name = context.name
-    return [
-        Child("example:index:Inner", name, custom=False, key="inner"),
-        Child("aws:cloudwatch/logGroup:LogGroup", name, parent="inner", key="logs"),
-        Child(
-            "aws:ecs/taskDefinition:TaskDefinition",
-            name,
-            {"family": context.stack, "containerDefinitions": constructs.JsonText([{"group": Ref("logs", "name")}])},
-            parent="inner",
-            key="task",
-        ),
-    ]
-
-
-def test_children_named_alike_are_told_apart_by_key_and_documents_resolve_references(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    recorded = run_website(tmp_path, monkeypatch, first_preview=False, build=build_named_alike)
-    by_type = {record.type: record for record in recorded.resources if record.name == "site"}
-    inner, logs = by_type["example:index:Inner"], by_type["aws:cloudwatch/logGroup:LogGroup"]
-    task = by_type["aws:ecs/taskDefinition:TaskDefinition"]
-    assert logs.parent == task.parent == inner.urn and task.dependencies == (logs.urn,)
-    assert task.inputs["family"] == "dev"
-    assert json.loads(task.inputs["containerDefinitions"]) == [{"group": logs.outputs["name"]}]
-    first = run_website(tmp_path / "first", monkeypatch, first_preview=True, build=build_named_alike)
-    task = next(record for record in first.resources if record.type == "aws:ecs/taskDefinition:TaskDefinition")
-    assert json.loads(task.inputs_struct["containerDefinitions"]) == [{"group": UNKNOWN}]
