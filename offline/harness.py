@@ -246,13 +246,14 @@ class RecordingMonitor(MockMonitor):
             referred.append(urns[value.child])
             registration = self.resources[urns[value.child]]
             known = registration.id if value.output == "id" else registration.state.get(value.output)
-            if known in (None, ""):
-                return constructs.UNKNOWN
-            return value.apply(known) if value.apply is not None else known
+            return known if known not in (None, "") else constructs.UNKNOWN
         if isinstance(value, dict):
             return {key: self._resolve_refs(item, urns, referred) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [self._resolve_refs(item, urns, referred) for item in value]
+        if isinstance(value, constructs.Derived):
+            known = self._resolve_refs(value.ref, urns, referred)
+            return constructs.UNKNOWN if known == constructs.UNKNOWN else value.apply(known)
         return value
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name

@@ -38,9 +38,6 @@ class Ref:
     """Name of the earlier child."""
     output: str = "id"
     """The output's wire name (``id``, ``arn``, ``name``…)."""
-    apply: Callable[[Any], Any] | None = None
-    """What the package derives from the known output (an ``Output.apply``: an ARN with ``/*``, a policy
-    document); the whole value stays unknown while the output is."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +124,21 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:
         return value.get("value", UNKNOWN)
     return value
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An input the package computes from another child's output (an ``Output.apply``), whole or not at all.
+
+    For more than the output itself: a bucket policy written around the bucket's ARN, a role policy naming log
+    streams by the account in a log group's ARN. It stays :data:`UNKNOWN` while the output is, as the
+    plugin's apply would.
+    """
+
+    ref: Ref
+    """The output it is computed from."""
+    apply: Callable[[Any], Any]
+    """The computation, given the known output."""
 
 
 def _models() -> dict[str, ComponentModel]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Ref, is_known, unwrap
+from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Derived, Ref, is_known, unwrap
 
 RELEASE: Final = "awsx 3.11 (pulumi/pulumi-awsx@e60adf3"
 
@@ -493,7 +493,7 @@ def build_vpc(inputs: Mapping[str, Any], context: ConstructContext) -> list[Chil
             }
             if assign is True:
                 block_index = az_index + position * len(zones)
-                subnet_inputs["ipv6CidrBlock"] = Ref(vpc, "ipv6CidrBlock", _ipv6_subnet_block(block_index))
+                subnet_inputs["ipv6CidrBlock"] = Derived(Ref(vpc, "ipv6CidrBlock"), _ipv6_subnet_block(block_index))
             children.append(Child(SUBNET, plan.resource_name, subnet_inputs, parent=vpc, depends_on=(vpc,)))
             made_subnets.append((subnet, plan))
             table_tags = {**shared_tags, "Name": plan.name_tag, "SubnetType": plan.type}
@@ -946,7 +946,7 @@ def build_trail(inputs: Mapping[str, Any], context: ConstructContext) -> list[Ch
         policy_depends: tuple[str, ...] = ()
     else:
         children.append(Child(BUCKET, name, {"forceDestroy": True, **(unwrap(bucket_inputs.get("args")) or {})}))
-        bucket_name, policy = Ref(bucket, "bucket"), Ref(bucket, "arn", cloudtrail_bucket_policy)
+        bucket_name, policy = Ref(bucket, "bucket"), Derived(Ref(bucket, "arn"), cloudtrail_bucket_policy)
         policy_depends = (bucket,)
     children.append(Child(BUCKET_POLICY, name, {"bucket": bucket_name, "policy": policy}, depends_on=policy_depends))
     trail_args["s3BucketName"] = bucket_name
@@ -972,10 +972,10 @@ def build_trail(inputs: Mapping[str, Any], context: ConstructContext) -> list[Ch
             }
             role_inputs = {
                 "assumeRolePolicy": _compact(assume),
-                "inlinePolicies": [{"policy": Ref(log_group, "arn", cloudtrail_logs_role_policy)}],
+                "inlinePolicies": [{"policy": Derived(Ref(log_group, "arn"), cloudtrail_logs_role_policy)}],
             }
             children.append(Child(ROLE, name, role_inputs))
-            trail_args["cloudWatchLogsGroupArn"] = Ref(log_group, "arn", lambda arn: f"{arn}:*")
+            trail_args["cloudWatchLogsGroupArn"] = Derived(Ref(log_group, "arn"), lambda arn: f"{arn}:*")
             trail_args["cloudWatchLogsRoleArn"] = Ref(key(ROLE, name), "arn")
     children.append(Child(TRAIL, name, trail_args, depends_on=(key(BUCKET_POLICY, name),)))
     return keyed(children)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from offline.constructs import MODELS, UNKNOWN, Child, ConstructContext, Ref
+from offline.constructs import MODELS, UNKNOWN, Child, ConstructContext, Derived, Ref
 from offline.constructs import awsx as model
 from offline.harness import run_program_dir
 from offline.recording import ProgramRun
@@ -250,7 +250,7 @@ def test_vpc_tags_reach_every_child_and_the_vpcs_own_inputs_pass_through() -> No
 def test_vpc_ipv6_subnet_blocks_derive_from_the_vpcs_block() -> None:
     children = build("awsx:ec2:Vpc", {"assignGeneratedIpv6CidrBlock": True, "natGateways": {"strategy": "None"}})
     block = named(children, model.SUBNET, "vpc-private-2").inputs["ipv6CidrBlock"]
-    assert isinstance(block, Ref) and block.output == "ipv6CidrBlock" and block.apply is not None
+    assert isinstance(block, Derived) and block.ref == Ref("aws:ec2/vpc:Vpc::vpc", "ipv6CidrBlock")
     # Second AZ, second subnet there (public first): index 1 + 1 * 3 zones.
     assert block.apply("2600:1f18:abc:6e00::/56") == "2600:1f18:abc:6e04::/64"
     assert "ipv6CidrBlock" not in named(build("awsx:ec2:Vpc", {}), model.SUBNET, "vpc-private-2").inputs
@@ -460,7 +460,7 @@ def test_trail_defaults_a_bucket_with_cloudtrails_policy_then_the_trail() -> Non
     bucket, policy, trail = children
     assert bucket.inputs == {"forceDestroy": True}
     document = policy.inputs["policy"]
-    assert isinstance(document, Ref) and document.apply is not None
+    assert isinstance(document, Derived) and document.ref == Ref("aws:s3/bucket:Bucket::audit", "arn")
     statements = document.apply("arn:aws:s3:::audit-1")["Statement"]
     assert [s["Resource"] for s in statements] == [["arn:aws:s3:::audit-1"], ["arn:aws:s3:::audit-1/*"]]
     assert {s["Principal"]["Service"] for s in statements} == {"cloudtrail.amazonaws.com"}

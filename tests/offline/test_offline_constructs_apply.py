@@ -1,7 +1,7 @@
-"""A model may derive a child's input from another child's output, as a plugin's ``Output.apply`` does.
+"""A model may derive a child's input from another child's output (:class:`Derived`), as a plugin's apply does.
 
 awsx writes a trail bucket's policy from the bucket's ARN (``<arn>/*`` for the objects) and points the trail at
-``<log group ARN>:*``: the engine applies :attr:`Ref.apply` to the output once it is known, and leaves the
+``<log group ARN>:*``: the engine computes the value from the output once it is known, and leaves the
 whole value unknown while it is not (a first preview), as the plugin's apply would.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from offline import constructs
-from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Ref
+from offline.constructs import UNKNOWN, Child, ComponentModel, ConstructContext, Derived, Ref
 from offline.harness import run_program_dir
 from offline.recording import ProgramRun
 from orderflow import pulumi_files
@@ -42,7 +42,7 @@ def objects_of(arn: str) -> dict[str, Any]:
 def build_logs(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
     return [
         Child(BUCKET, "logs", {}, key="bucket"),
-        Child(POLICY, "logs", {"bucket": Ref("bucket", "bucket"), "policy": Ref("bucket", "arn", objects_of)}),
+        Child(POLICY, "logs", {"bucket": Ref("bucket", "bucket"), "policy": Derived(Ref("bucket", "arn"), objects_of)}),
     ]
 
 
