@@ -217,7 +217,7 @@ class RecordingMonitor(MockMonitor):
         context = constructs.ConstructContext(
             name=request.name, program_dir=Path.cwd(), region=self.region, stack=self.stack
         )
-        urns: dict[str, str] = {}
+        urns: dict[str, str] = {}  # by key (else name), and by "type::name" for a Ref that names the type
         for child in model.build(inputs, context):
             referred: list[str] = []
             struct = struct_pb2.Struct()
@@ -235,7 +235,8 @@ class RecordingMonitor(MockMonitor):
             )
             # The children point at the program line that created the component.
             child_request.stackTrace.CopyFrom(request.stackTrace)
-            urns[child.key or child.name] = self.RegisterResource(child_request).urn
+            urn = self.RegisterResource(child_request).urn
+            urns[child.key or child.name] = urns[f"{child.type}::{child.name}"] = urn
 
     def _resolve_refs(self, value: Any, urns: dict[str, str], referred: list[str]) -> Any:
         """``value`` with each :class:`~offline.constructs.Ref` as that child's output, or unknown; notes the URNs."""
@@ -243,10 +244,13 @@ class RecordingMonitor(MockMonitor):
             document = self._resolve_refs(value.value, urns, referred)
             return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         if isinstance(value, constructs.Ref):
-            referred.append(urns[value.child])
-            registration = self.resources[urns[value.child]]
+            urn = urns[f"{value.type}::{value.child}" if value.type else value.child]
+            referred.append(urn)
+            registration = self.resources[urn]
             known = registration.id if value.output == "id" else registration.state.get(value.output)
-            return known if known not in (None, "") else constructs.UNKNOWN
+            if known in (None, ""):
+                return constructs.UNKNOWN
+            return f"{known}{value.suffix}" if value.suffix else known
         if isinstance(value, dict):
             return {key: self._resolve_refs(item, urns, referred) for key, item in value.items()}
         if isinstance(value, list | tuple):

@@ -35,9 +35,15 @@ class Ref:
     """
 
     child: str
-    """Name of the earlier child."""
+    """Name (or :attr:`Child.key`) of the earlier child."""
     output: str = "id"
     """The output's wire name (``id``, ``arn``, ``name``…)."""
+    type: str = ""
+    """The child's type token, needed when children of several types share a name (a RestApi, its Deployment
+    and its Stage are all named after the component)."""
+    suffix: str = ""
+    """Text the package appends to the output (``f"{api.executionArn}/*/GET/hello"``); the value stays unknown
+    while the output is."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,20 @@ class ComponentModel:
 def is_known(value: Any) -> bool:
     """Whether ``value`` is known (not the preview's unknown sentinel, and not an unknown secret)."""
     return unwrap(value) != UNKNOWN
+
+
+def is_secret(value: Any) -> bool:
+    """Whether ``value`` is a secret, or holds one anywhere (a child built from it is secret too)."""
+    if isinstance(value, dict) and value.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE:
+        return True
+    if isinstance(value, dict):
+        return any(is_secret(item) for item in value.values())
+    return isinstance(value, list | tuple) and any(is_secret(item) for item in value)
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """``value`` marked secret on the wire, as a plugin's input built from a secret would be."""
+    return {_SIGNATURE_KEY: _SECRET_SIGNATURE, "value": value}
 
 
 def unwrap(value: Any) -> Any:
