@@ -975,7 +975,7 @@ def build_trail(inputs: Mapping[str, Any], context: ConstructContext) -> list[Ch
                 "inlinePolicies": [{"policy": Derived(Ref(log_group, "arn"), cloudtrail_logs_role_policy)}],
             }
             children.append(Child(ROLE, name, role_inputs))
-            trail_args["cloudWatchLogsGroupArn"] = Derived(Ref(log_group, "arn"), lambda arn: f"{arn}:*")
+            trail_args["cloudWatchLogsGroupArn"] = Ref(log_group, "arn", suffix=":*")
             trail_args["cloudWatchLogsRoleArn"] = Ref(key(ROLE, name), "arn")
     children.append(Child(TRAIL, name, trail_args, depends_on=(key(BUCKET_POLICY, name),)))
     return keyed(children)

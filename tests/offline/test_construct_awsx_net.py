@@ -491,7 +491,7 @@ def test_trail_with_logs_adds_a_log_group_and_a_role_cloudtrail_assumes() -> Non
         "arn:aws:logs:us-east-1:123456789012:log-group:audit-1:log-stream:123456789012_CloudTrail_*"
     ]
     trail = children[4].inputs
-    assert trail["cloudWatchLogsGroupArn"].apply("arn:lg") == "arn:lg:*"
+    assert trail["cloudWatchLogsGroupArn"] == Ref("aws:cloudwatch/logGroup:LogGroup::audit", "arn", suffix=":*")
     assert trail["cloudWatchLogsRoleArn"] == Ref("aws:iam/role:Role::audit", "arn")
 
 
