@@ -517,6 +517,7 @@ import pulumi_awsx as awsx
 
 vpc = awsx.ec2.Vpc("vpc", number_of_availability_zones=2, nat_gateways={"strategy": "Single"})
 lb = awsx.lb.ApplicationLoadBalancer("web", subnet_ids=vpc.public_subnet_ids)
+trail = awsx.cloudtrail.Trail("audit", cloud_watch_logs_group={"enable": True})
 """
 
 
@@ -546,7 +547,23 @@ def test_engine_registers_the_vpc_and_load_balancer_children_under_their_parents
     assert Counter(record.type for record in recorded.resources)[model.SUBNET] == 4
 
 
+def test_engine_writes_the_trails_policies_from_its_bucket_and_log_group(tmp_path: Path) -> None:
+    recorded = run(tmp_path, first_preview=False)
+    by_type = {record.type: record for record in recorded.resources if record.name == "audit"}
+    bucket, log_group = by_type[model.BUCKET], by_type[model.LOG_GROUP]
+    policy = by_type[model.BUCKET_POLICY].inputs["policy"]
+    assert policy == model.cloudtrail_bucket_policy(bucket.outputs["arn"])
+    trail = by_type[model.TRAIL].inputs
+    assert trail["cloudWatchLogsGroupArn"] == f"{log_group.outputs['arn']}:*"
+    assert trail["s3BucketName"] == bucket.outputs["bucket"]
+    assert trail["cloudWatchLogsRoleArn"] == by_type[model.ROLE].outputs["arn"]
+    inline = json.loads(by_type[model.ROLE].inputs["inlinePolicies"][0]["policy"])
+    assert inline["Statement"][0]["Resource"][0].startswith(f"{log_group.outputs['arn']}:log-stream:")
+
+
 def test_engine_first_preview_leaves_references_unknown(tmp_path: Path) -> None:
     recorded = run(tmp_path, first_preview=True)
     nat = next(record for record in recorded.resources if record.type == model.NAT_GATEWAY)
     assert nat.inputs_struct["subnetId"] == nat.inputs_struct["allocationId"] == UNKNOWN
+    policy = next(record for record in recorded.resources if record.type == model.BUCKET_POLICY)
+    assert policy.inputs_struct["policy"] == UNKNOWN
