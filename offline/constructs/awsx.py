@@ -721,8 +721,14 @@ def default_security_group_rules() -> dict[str, Any]:
 
 
 def _listeners(
-    name: str, inputs: Mapping[str, Any], defaults: Mapping[str, Any], per_listener: Any, lb: str, group: str
+    name: str,
+    inputs: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    per_listener: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    lb: str,
+    group: str,
 ) -> list[Child]:
+    """The listeners: one from ``listener`` (or the defaults), else one per ``listeners`` entry, each forwarding."""
     actions = [{"type": "forward", "targetGroupArn": Ref(group, "arn")}]
     listener = unwrap(inputs.get("listener"))
     listeners = unwrap(inputs.get("listeners"))
