@@ -255,6 +255,9 @@ class RecordingMonitor(MockMonitor):
             return {key: self._resolve_refs(item, urns, referred) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [self._resolve_refs(item, urns, referred) for item in value]
+        if isinstance(value, constructs.Derived):
+            known = self._resolve_refs(value.ref, urns, referred)
+            return constructs.UNKNOWN if known == constructs.UNKNOWN else value.apply(known)
         return value
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name

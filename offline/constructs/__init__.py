@@ -146,6 +146,21 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Derived:
+    """An input the package computes from another child's output (an ``Output.apply``), whole or not at all.
+
+    For more than the output itself: a bucket policy written around the bucket's ARN, a role policy naming log
+    streams by the account in a log group's ARN. It stays :data:`UNKNOWN` while the output is, as the
+    plugin's apply would.
+    """
+
+    ref: Ref
+    """The output it is computed from."""
+    apply: Callable[[Any], Any]
+    """The computation, given the known output."""
+
+
 def _models() -> dict[str, ComponentModel]:
     from offline.constructs import aws_apigateway, awsx, awsx_ecs, synced_folder
 
