@@ -420,7 +420,7 @@ def _ecs_service(props: Props, count: float, tasks: TaskDefinitionIndex) -> tupl
     storage = f", +{extra_storage:g} GB storage" if extra_storage else ""
     what = f"Fargate service ({count:g} x {vcpu:g} vCPU/{gigabytes:g} GB, Linux/{architecture}{storage}, always on"
     if spot:
-        what += f"; {spot:g} on Fargate Spot at the least it costs, {fraction:.0%} of on-demand"
+        what += f"; {spot:.3g} on Fargate Spot at the least it costs, {fraction:.0%} of on-demand"
     return what + ")", price
 
 
