@@ -620,8 +620,8 @@ RULES: Final = [
         name="idle-cost-budget",
         summary=(
             "The stack's monthly bill with zero traffic (provisioned concurrency and capacity, keys, alarms, "
-            "NAT, endpoints, caches, WAF, streams, EKS control planes, scheduled Glue runs…) stays within the "
-            "configured budget"
+            "NAT, endpoints, caches, WAF, streams, EKS control planes, Fargate tasks, scheduled Glue runs…) "
+            "stays within the configured budget"
         ),
         anchors=(),
         severity=Severity.HIGH,
