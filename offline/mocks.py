@@ -73,6 +73,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         # Two components may give children the same logical name (their URNs differ by parent type);
         # the engine's random suffixes differ too, so count repeats to keep physical names distinct.
         self._seen: dict[str, int] = {}
+        # ECS numbers the task definitions registered in one family 1, 2, ...
+        self._task_revisions: dict[str, int] = {}
         self._invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "aws:index/getRegion:getRegion": self._get_region,
             "aws:index/getCallerIdentity:getCallerIdentity": self._get_caller_identity,
@@ -269,6 +271,17 @@ def _distribution(_: AwsMocks, __: str, seed: str, state: dict[str, Any]) -> tup
     }
 
 
+def _task_definition(mocks: AwsMocks, name: str, seed: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The revision ECS registers in the task's family, and the ARN naming both (unknown with the family)."""
+    family = state.get("family")
+    if not isinstance(family, str) or family == pulumi.runtime.rpc.UNKNOWN:
+        return f"{name}-{_suffix(seed)}", {}
+    revision = mocks._task_revisions.get(family, 0) + 1
+    mocks._task_revisions[family] = revision
+    base = f"arn:aws:ecs:{mocks.region}:{ACCOUNT_ID}:task-definition/{family}"
+    return family, {"arn": f"{base}:{revision}", "arnWithoutRevision": base, "revision": revision}
+
+
 _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "aws:lambda/function:Function": _lambda_function,
     "aws:lambda/layerVersion:LayerVersion": _layer_version,
@@ -290,6 +303,7 @@ _COMPUTED: dict[str, Callable[[AwsMocks, str, str, dict[str, Any]], tuple[str, d
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:cloudfront/originAccessControl:OriginAccessControl": _short_id,
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _short_id,
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
 }
 
 

@@ -20,6 +20,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from policy_pack._core import (
     ABSENT,
+    BadValueError,
     CannotEvaluateError,
     Finding,
     Props,
@@ -42,6 +43,7 @@ NAT_GATEWAY: Final = "aws:ec2/natGateway:NatGateway"
 VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
 KINESIS_STREAM: Final = "aws:kinesis/stream:Stream"
 ECS_SERVICE: Final = "aws:ecs/service:Service"
+ECS_TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
 EKS_CLUSTER: Final = "aws:eks/cluster:Cluster"
 GLUE_JOB: Final = "aws:glue/job:Job"
 GLUE_TRIGGER: Final = "aws:glue/trigger:Trigger"
@@ -144,11 +146,12 @@ def estimate_idle_cost(resources: Iterable[CostInput]) -> tuple[float, list[Idle
     resources = list(resources)
     functions = [resource for resource in resources if resource.type == FUNCTION]
     glue = GlueIndex.of(resources)
+    tasks = TaskDefinitionIndex.of(resources)
     items: list[IdleCostItem] = []
     for resource in resources:
         props = Props(resource.props)
         try:
-            found = list(_price(resource, props, functions, glue))
+            found = list(_price(resource, props, functions, glue, tasks))
         except CannotEvaluateError as error:
             found = [(f"{resource.type} with values unknown until the update ({error.message})", None)]
         except (ValueError, TypeError) as error:
@@ -164,7 +167,7 @@ def _num(props: Props, path: str, default: float = 0.0) -> float:
 
 
 def _price(
-    resource: CostInput, props: Props, functions: list[CostInput], glue: GlueIndex
+    resource: CostInput, props: Props, functions: list[CostInput], glue: GlueIndex, tasks: TaskDefinitionIndex
 ) -> Iterator[tuple[str, float | None]]:
     kind = resource.type
     if kind == PROVISIONED_CONCURRENCY:
@@ -221,8 +224,9 @@ def _price(
     elif kind == "aws:msk/serverlessCluster:ServerlessCluster":
         yield "MSK Serverless cluster", PRICES["msk_serverless_cluster"]
     elif kind == ECS_SERVICE:
-        if _num(props, "desiredCount", 0) > 0:
-            yield "ECS service with running tasks (priced by task size)", None
+        count = _num(props, "desiredCount", 0)
+        if count > 0:
+            yield _ecs_service(props, count, tasks)
     elif kind == EKS_CLUSTER:
         yield "EKS cluster control plane", PRICES["eks_cluster"]
     elif kind == GLUE_CRAWLER:
@@ -264,6 +268,173 @@ def _provisioned_concurrency(props: Props, functions: list[CostInput]) -> tuple[
     ]
     price = executions * (memory_mb / 1024) * SECONDS_PER_MONTH * rate
     return f"Lambda provisioned concurrency ({executions:g} x {memory_mb:g} MB, {architecture})", price
+
+
+FARGATE: Final = "FARGATE"
+FARGATE_SPOT: Final = "FARGATE_SPOT"
+FARGATE_FREE_EPHEMERAL_GIB: Final = 20
+"""Every Fargate task gets 20 GiB of ephemeral storage free; more bills per GB-hour."""
+
+_VCPU: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*vcpu\s*$", re.IGNORECASE)
+_GIGABYTES: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*gb\s*$", re.IGNORECASE)
+_UNITS: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def task_vcpu(value: object) -> float:
+    """A task definition's ``cpu`` in vCPUs: CPU units (``256``, ``"1024"``) or vCPUs (``"1 vCPU"``, ``"0.25 vcpu"``).
+
+    Raises
+    ------
+    ValueError
+        When the value is in neither form (the ECS API's RegisterTaskDefinition ``cpu``).
+    """
+    return _task_quantity(value, _VCPU, f"task cpu {value!r} is neither CPU units (256) nor vCPUs (0.25 vCPU)")
+
+
+def task_gigabytes(value: object) -> float:
+    """A task definition's ``memory`` in GB: MiB (``512``, ``"2048"``) or GB (``"0.5 GB"``, ``"1GB"``).
+
+    Raises
+    ------
+    ValueError
+        When the value is in neither form (the ECS API's RegisterTaskDefinition ``memory``).
+    """
+    return _task_quantity(value, _GIGABYTES, f"task memory {value!r} is neither MiB (512) nor GB (0.5 GB)")
+
+
+def _task_quantity(value: object, named_unit: re.Pattern[str], problem: str) -> float:
+    """``value`` in the unit ``named_unit`` matches, or a bare number of 1/1024ths of it (CPU units, MiB)."""
+    text = str(value)
+    if match := named_unit.match(text):
+        return float(match[1])
+    if match := _UNITS.match(text):
+        return float(match[1]) / 1024
+    raise ValueError(problem)
+
+
+def task_definition_family(reference: str) -> str:
+    """The family a service's ``taskDefinition`` names: from an ARN, ``family:revision`` or ``family``."""
+    name = reference.split(":task-definition/", 1)[1] if ":task-definition/" in reference else reference
+    return name.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class TaskDefinitionIndex:
+    """The stack's ECS task definitions by ARN and by family (one whose family is unknown is left out)."""
+
+    by_arn: Mapping[str, Props]
+    by_family: Mapping[str, list[Props]]
+
+    @classmethod
+    def of(cls, resources: Iterable[CostInput]) -> TaskDefinitionIndex:
+        """Index the task definitions among ``resources``."""
+        by_arn: dict[str, Props] = {}
+        by_family: dict[str, list[Props]] = {}
+        for resource in resources:
+            if resource.type != ECS_TASK_DEFINITION:
+                continue
+            props = Props(resource.props)
+            try:
+                family = props.get("family", None)
+                arn = props.get("arn", None)
+            except CannotEvaluateError:
+                continue
+            if isinstance(arn, str) and arn:
+                by_arn[arn] = props
+            if isinstance(family, str) and family:
+                by_family.setdefault(family, []).append(props)
+        return cls(by_arn, by_family)
+
+    def find(self, reference: str) -> list[Props]:
+        """The task definitions ``reference`` (a service's ``taskDefinition``) may name."""
+        exact = self.by_arn.get(reference)
+        return [exact] if exact is not None else self.by_family.get(task_definition_family(reference), [])
+
+
+def _fargate_spot_tasks(props: Props, count: float) -> float | str:
+    """How many of ``count`` tasks run on Fargate Spot, or why the service is not on Fargate.
+
+    The strategy's ``base`` tasks go to its provider first, the rest split by ``weight`` (the ECS
+    capacity provider strategy); without a strategy, ``launchType`` decides.
+    """
+    strategies = props.each("capacityProviderStrategies")
+    if not strategies:
+        launch_type = props.text("launchType", "")
+        if launch_type == FARGATE:
+            return 0.0
+        if launch_type:
+            return f"ECS service on the {launch_type} launch type: its instances are priced as instances, if at all"
+        return (
+            "ECS service with no launchType or capacity provider strategy: it runs on the cluster's default "
+            "strategy, or on EC2 instances priced as instances, if at all"
+        )
+    providers = [str(strategy.text("capacityProvider", "")) for strategy in strategies]
+    others = sorted(set(providers) - {FARGATE, FARGATE_SPOT})
+    if others:
+        return f"ECS service on capacity provider(s) {', '.join(others)}: their instances are not priced here"
+    bases = [_num(strategy, "base", 0) for strategy in strategies]
+    weights = [_num(strategy, "weight", 0) for strategy in strategies]
+    spread = max(0.0, count - sum(bases))
+    if spread and not sum(weights):
+        return "ECS service whose capacity provider strategy gives every provider weight 0"
+    spot = 0.0
+    for provider, base, weight in zip(providers, bases, weights, strict=True):
+        if provider == FARGATE_SPOT:
+            spot += min(base, count) + (spread * weight / sum(weights) if spread else 0.0)
+    return spot
+
+
+def _ecs_service(props: Props, count: float, tasks: TaskDefinitionIndex) -> tuple[str, float | None]:
+    """A Fargate service's tasks, always on: count x (vCPU x rate + GB x rate) x 730 h."""
+    spot = _fargate_spot_tasks(props, count)
+    if isinstance(spot, str):
+        return spot, None
+    service = f"Fargate service ({count:g} task(s))"
+    try:
+        reference = props.get("taskDefinition", None)
+    except CannotEvaluateError:
+        return f"{service}: its task definition is unknown until the update, so its size is too", None
+    found = tasks.find(reference) if isinstance(reference, str) else []
+    if not found:
+        return f"{service}: task definition {reference!r} is not in this stack, so its size is unknown", None
+    try:
+        sizes = {_task_size(task) for task in found}
+    except CannotEvaluateError as error:
+        return f"{service}: its task definition's size is unknown until the update ({error.message})", None
+    except (ValueError, BadValueError) as error:
+        return f"{service}: {error}", None
+    if len(sizes) > 1:
+        return f"{service}: {reference!r} names task definitions of different sizes in this stack", None
+    (size,) = sizes
+    if isinstance(size, str):
+        return f"{service}: {size}", None
+    vcpu, gigabytes, architecture, extra_storage = size
+    suffix = "arm64" if architecture == "ARM64" else "x86"
+    hourly = (
+        vcpu * PRICES[f"fargate_vcpu_hour_{suffix}"]
+        + gigabytes * PRICES[f"fargate_gb_hour_{suffix}"]
+        + extra_storage * PRICES["fargate_ephemeral_storage_gb_hour"]
+    )
+    fraction = PRICES["fargate_spot_least_fraction"]
+    price = (count - spot + spot * fraction) * hourly * HOURS_PER_MONTH
+    storage = f", +{extra_storage:g} GB storage" if extra_storage else ""
+    what = f"Fargate service ({count:g} x {vcpu:g} vCPU/{gigabytes:g} GB, Linux/{architecture}{storage}, always on"
+    if spot:
+        what += f"; {spot:.3g} on Fargate Spot at the least it costs, {fraction:.0%} of on-demand"
+    return what + ")", price
+
+
+def _task_size(task: Props) -> tuple[float, float, str, float] | str:
+    """``(vCPU, GB, architecture, GB of storage above the free 20)`` of a Fargate task, or why it has no price."""
+    if not (task.has("cpu") and task.has("memory")):
+        return "its task definition sets no task-level cpu and memory, which Fargate requires"
+    family = str(task.text("runtimePlatform.operatingSystemFamily", "LINUX"))
+    if family != "LINUX":
+        return f"a {family} task bills an OS licence fee the price file does not hold"
+    architecture = str(task.text("runtimePlatform.cpuArchitecture", "X86_64"))
+    storage = _num(task, "ephemeralStorage.sizeInGib", FARGATE_FREE_EPHEMERAL_GIB)
+    extra = max(0.0, storage - FARGATE_FREE_EPHEMERAL_GIB)
+    return task_vcpu(task.get("cpu")), task_gigabytes(task.get("memory")), architecture, extra
 
 
 def _scheduled_glue(
@@ -449,14 +620,15 @@ RULES: Final = [
         name="idle-cost-budget",
         summary=(
             "The stack's monthly bill with zero traffic (provisioned concurrency and capacity, keys, alarms, "
-            "NAT, endpoints, caches, WAF, streams, EKS control planes, scheduled Glue runs…) stays within the "
-            "configured budget"
+            "NAT, endpoints, caches, WAF, streams, EKS control planes, Fargate tasks, scheduled Glue runs…) "
+            "stays within the configured budget"
         ),
         anchors=(),
         severity=Severity.HIGH,
         enforcement_level=EnforcementLevel.MANDATORY,
         service=SERVICE,
         resource_types=(
+            ECS_SERVICE,
             EKS_CLUSTER,
             GLUE_CRAWLER,
             GLUE_TRIGGER,

@@ -203,3 +203,22 @@ def test_a_program_that_never_resolves_an_output_fails_at_the_deadline_naming_it
     assert named in str(stopped.value)
     # The run after a stopped one is clean.
     assert run_program("dev", project_dir=make_project(tmp_path, PROGRAM)).outputs["setting"] == "hello"
+
+
+def test_mocks_give_a_task_definition_its_revision_and_arn_only_when_its_family_is_known() -> None:
+    import pulumi
+
+    from offline.mocks import ACCOUNT_ID, AwsMocks
+
+    mocks = AwsMocks("eu-west-1", stack="dev")
+    token = "aws:ecs/taskDefinition:TaskDefinition"
+    first = mocks.new_resource(pulumi.runtime.MockResourceArgs(token, "web", {"family": "web"}))
+    second = mocks.new_resource(pulumi.runtime.MockResourceArgs(token, "web-v2", {"family": "web"}))
+    hashed = mocks.new_resource(pulumi.runtime.MockResourceArgs(token, "awsx", {"family": pulumi.runtime.rpc.UNKNOWN}))
+    base = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/web"
+    assert first == (
+        "web",
+        {"family": "web", "arn": f"{base}:1", "arnWithoutRevision": base, "revision": 1, "id": "web"},
+    )
+    assert second[1]["arn"] == f"{base}:2"
+    assert "arn" not in hashed[1] and hashed[0].startswith("awsx-")

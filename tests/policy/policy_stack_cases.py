@@ -33,6 +33,7 @@ BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 ROLE = "aws:iam/role:Role"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 KMS_KEY = "aws:kms/key:Key"
+FARGATE_TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -631,6 +632,25 @@ STACK_CASES: list[StackCase] = [
         lambda: add(baseline(), Res("aws:ec2/instance:Instance", "box", {"instanceType": "t4g.micro"})),
         "1 item(s) have no price",
         config={"monthlyBudgetUsd": 100},
+    ),
+    bad(
+        "idle-cost-budget",
+        "fargate-service",
+        lambda: add(
+            baseline(),
+            Res(
+                "aws:ecs/taskDefinition:TaskDefinition",
+                "web-task",
+                {"family": "web", "arn": FARGATE_TASK_ARN, "cpu": "256", "memory": "512"},
+            ),
+            Res(
+                "aws:ecs/service:Service",
+                "web",
+                {"launchType": "FARGATE", "desiredCount": 2, "taskDefinition": FARGATE_TASK_ARN},
+            ),
+        ),
+        # 2 x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445) x 730 h
+        "$18.02  Fargate service (2 x 0.25 vCPU/0.5 GB, Linux/X86_64, always on)  (web)",
     ),
     # ---- 1.1: failure paths that work, tracing that deploys, and closed blind spots
     ok("lambda-failure-destination-writable", "role-may-send", writable_destinations),

@@ -205,3 +205,146 @@ def test_policy_cost_a_trigger_starting_a_scheduled_crawler_is_not_counted_twice
     total, items = estimate_idle_cost([crawler, trigger])
     assert [item.name for item in items] == ["c"]
     assert total == pytest.approx(730 / 24 * 10 / 60 * 0.44, abs=0.01)
+
+
+TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"
+
+
+def _fargate(task: dict[str, object] | None = None, **service: object) -> tuple[CostedResource, CostedResource]:
+    """A Fargate service (2 tasks) and its task definition (0.5 vCPU, 1 GB, x86), then ``task``/``service``."""
+    task_props: dict[str, object] = {"family": "web", "arn": TASK_ARN, "cpu": "512", "memory": "1024"}
+    service_props: dict[str, object] = {"launchType": "FARGATE", "desiredCount": 2, "taskDefinition": TASK_ARN}
+    return (
+        _resource("aws:ecs/taskDefinition:TaskDefinition", "web-task", **{**task_props, **(task or {})}),
+        _resource("aws:ecs/service:Service", "web", **{**service_props, **service}),
+    )
+
+
+# Per task-hour: 0.5 vCPU x $0.04048 + 1 GB x $0.004445 (x86); 0.5 x $0.03238 + 1 x $0.00356 (ARM).
+X86_HALF_VCPU_1GB_MONTH = (0.5 * 0.04048 + 1 * 0.004445) * 730
+ARM_HALF_VCPU_1GB_MONTH = (0.5 * 0.03238 + 1 * 0.00356) * 730
+
+
+@pytest.mark.parametrize(
+    ("task", "service", "expected", "what"),
+    [
+        ({}, {}, 2 * X86_HALF_VCPU_1GB_MONTH, "Fargate service (2 x 0.5 vCPU/1 GB, Linux/X86_64, always on)"),
+        (
+            {"runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}},
+            {},
+            2 * ARM_HALF_VCPU_1GB_MONTH,
+            "Fargate service (2 x 0.5 vCPU/1 GB, Linux/ARM64, always on)",
+        ),
+        ({}, {"desiredCount": 3}, 3 * X86_HALF_VCPU_1GB_MONTH, "Fargate service (3 x 0.5 vCPU/1 GB"),
+        ({"cpu": "0.5 vCPU", "memory": "1 GB"}, {}, 2 * X86_HALF_VCPU_1GB_MONTH, "(2 x 0.5 vCPU/1 GB"),
+        ({"cpu": "1 vcpu", "memory": "2GB"}, {}, 4 * X86_HALF_VCPU_1GB_MONTH, "(2 x 1 vCPU/2 GB"),
+        ({}, {"taskDefinition": "web:3"}, 2 * X86_HALF_VCPU_1GB_MONTH, "(2 x 0.5 vCPU/1 GB"),
+        ({"arn": None}, {"taskDefinition": "web"}, 2 * X86_HALF_VCPU_1GB_MONTH, "(2 x 0.5 vCPU/1 GB"),
+        (
+            {"ephemeralStorage": {"sizeInGib": 50}},
+            {},
+            2 * (X86_HALF_VCPU_1GB_MONTH + 30 * 0.000111 * 730),
+            "Linux/X86_64, +30 GB storage, always on)",
+        ),
+        (
+            {},
+            {
+                "launchType": None,
+                "capacityProviderStrategies": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+            },
+            2 * 0.30 * X86_HALF_VCPU_1GB_MONTH,
+            "2 on Fargate Spot at the least it costs, 30% of on-demand)",
+        ),
+        (
+            {},
+            {
+                "desiredCount": 4,
+                "launchType": None,
+                "capacityProviderStrategies": [
+                    {"capacityProvider": "FARGATE", "base": 1, "weight": 1},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 2},
+                ],
+            },
+            (2 + 2 * 0.30) * X86_HALF_VCPU_1GB_MONTH,
+            "(4 x 0.5 vCPU/1 GB, Linux/X86_64, always on; 2 on Fargate Spot",
+        ),
+    ],
+    ids=[
+        "x86",
+        "arm64",
+        "count-3",
+        "vcpu-gb-strings",
+        "1-vcpu-form",
+        "family-revision",
+        "family",
+        "storage",
+        "spot",
+        "fargate-base-and-spot-weight",
+    ],
+)
+def test_policy_cost_fargate_service_bills_its_tasks_all_month(
+    task: dict[str, object], service: dict[str, object], expected: float, what: str
+) -> None:
+    total, items = estimate_idle_cost(_fargate(task, **service))
+    assert total == pytest.approx(expected, abs=0.01)
+    assert [item.name for item in items] == ["web"] and what in items[0].what
+
+
+def test_policy_cost_fargate_baseline_in_dollars() -> None:
+    # 2 tasks x (0.5 x $0.04048 + 1 x $0.004445) x 730 h, from the published per-hour rates.
+    total, _ = estimate_idle_cost(_fargate())
+    assert total == pytest.approx(36.04, abs=0.01)
+    assert PRICES["fargate_vcpu_hour_x86"] == 0.04048 and PRICES["fargate_gb_hour_arm64"] == 0.00356
+
+
+@pytest.mark.parametrize(
+    ("task", "service", "reason"),
+    [
+        ({}, {"taskDefinition": UNKNOWN}, "task definition is unknown until the update"),
+        ({}, {"taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/other:1"}, "is not in this stack"),
+        ({"family": UNKNOWN, "arn": UNKNOWN}, {}, "is not in this stack"),
+        ({"cpu": UNKNOWN}, {}, "size is unknown until the update (cannot evaluate: cpu"),
+        ({"cpu": "half a core"}, {}, "neither CPU units (256) nor vCPUs"),
+        ({"cpu": None, "memory": None}, {}, "sets no task-level cpu and memory"),
+        ({"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}}, {}, "OS licence fee"),
+        ({}, {"launchType": "EC2"}, "EC2 launch type: its instances are priced as instances"),
+        ({}, {"launchType": None}, "no launchType or capacity provider strategy"),
+        (
+            {},
+            {"launchType": None, "capacityProviderStrategies": [{"capacityProvider": "asg-provider", "weight": 1}]},
+            "capacity provider(s) asg-provider",
+        ),
+    ],
+    ids=[
+        "unknown-task-definition",
+        "task-definition-elsewhere",
+        "family-unknown",
+        "cpu-unknown",
+        "cpu-unreadable",
+        "no-task-size",
+        "windows",
+        "ec2-launch-type",
+        "no-launch-type",
+        "ec2-capacity-provider",
+    ],
+)
+def test_policy_cost_fargate_service_without_a_known_size_is_unpriced(
+    task: dict[str, object], service: dict[str, object], reason: str
+) -> None:
+    total, items = estimate_idle_cost(_fargate(task, **service))
+    assert total == 0.0
+    assert [(item.name, item.monthly_usd) for item in items] == [("web", None)] and reason in items[0].what
+
+
+def test_policy_cost_a_service_with_no_tasks_costs_nothing() -> None:
+    assert estimate_idle_cost(_fargate(desiredCount=0)) == (0.0, [])
+
+
+def test_policy_cost_idle_budget_prices_a_fargate_service_within_a_budget() -> None:
+    from policy_testkit import Res, stack_findings
+
+    task, service = (Res(resource.type, resource.name, dict(resource.props)) for resource in _fargate())
+    over = stack_findings("idle-cost-budget", task, service)
+    assert over and "idle cost $36.04/month is over the $0.00 budget" in over[0][1], over
+    assert "Fargate service (2 x 0.5 vCPU/1 GB, Linux/X86_64, always on)  (web)" in over[0][1]
+    assert stack_findings("idle-cost-budget", task, service, config={"monthlyBudgetUsd": 40}) == []
