@@ -219,10 +219,15 @@ class RecordingMonitor(MockMonitor):
         )
         urns: dict[str, str] = {}  # by key (else name), and by "type::name" for a Ref that names the type
         for child in model.build(inputs, context):
-            referred: list[str] = []
+            resolved: dict[str, Any] = {}
+            # Per input, the children its value comes from: the engine's propertyDependencies.
+            referred: dict[str, list[str]] = {}
+            for input_name, value in child.inputs.items():
+                referred[input_name] = []
+                resolved[input_name] = self._resolve_refs(value, urns, referred[input_name])
             struct = struct_pb2.Struct()
-            struct.update(self._resolve_refs(dict(child.inputs), urns, referred))
-            dependencies = [*(urns[name] for name in child.depends_on), *referred]
+            struct.update(resolved)
+            dependencies = [*(urns[name] for name in child.depends_on), *(u for us in referred.values() for u in us)]
             child_request = resource_pb2.RegisterResourceRequest(
                 type=child.type,
                 name=child.name,
@@ -233,6 +238,9 @@ class RecordingMonitor(MockMonitor):
                 provider=request.providers.get(child.type.split(":", 1)[0], ""),
                 version=request.version if child.type.split(":", 1)[0] == request.type.split(":", 1)[0] else "",
             )
+            for input_name, input_urns in referred.items():
+                if input_urns:
+                    child_request.propertyDependencies[input_name].urns.extend(dict.fromkeys(input_urns))
             # The children point at the program line that created the component.
             child_request.stackTrace.CopyFrom(request.stackTrace)
             urn = self.RegisterResource(child_request).urn

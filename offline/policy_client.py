@@ -816,6 +816,7 @@ def idle_cost_of(run: ProgramRun, final_inputs: Mapping[str, Mapping[str, Any]],
             record.type,
             record.name,
             {**record.outputs, **final_inputs.get(record.urn, record.inputs)} if record.custom else record.inputs,
+            {key: frozenset(urns) for key, urns in record.property_dependencies.items()},
         )
         for record in run.resources
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from pulumi_policy import EnforcementLevel, Severity
@@ -106,6 +106,11 @@ class CostInput(Protocol):
         """Its inputs (or outputs)."""
         ...
 
+    @property
+    def property_dependencies(self) -> Mapping[str, frozenset[str]]:
+        """Input name → URNs of the resources its value comes from (the engine's ``propertyDependencies``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CostedResource:
@@ -115,6 +120,7 @@ class CostedResource:
     type: str
     name: str
     props: Mapping[str, Any]
+    property_dependencies: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,7 @@ def _price(
     elif kind == ECS_SERVICE:
         count = _num(props, "desiredCount", 0)
         if count > 0:
-            yield _ecs_service(props, count, tasks)
+            yield _ecs_service(resource, props, count, tasks)
     elif kind == EKS_CLUSTER:
         yield "EKS cluster control plane", PRICES["eks_cluster"]
     elif kind == GLUE_CRAWLER:
@@ -320,20 +326,22 @@ def task_definition_family(reference: str) -> str:
 
 @dataclass(frozen=True)
 class TaskDefinitionIndex:
-    """The stack's ECS task definitions by ARN and by family (one whose family is unknown is left out)."""
+    """The stack's ECS task definitions by ARN and by family (one whose family is unknown is left out), and by URN."""
 
     by_arn: Mapping[str, Props]
     by_family: Mapping[str, list[Props]]
+    by_urn: Mapping[str, Props]
 
     @classmethod
     def of(cls, resources: Iterable[CostInput]) -> TaskDefinitionIndex:
         """Index the task definitions among ``resources``."""
         by_arn: dict[str, Props] = {}
         by_family: dict[str, list[Props]] = {}
+        by_urn: dict[str, Props] = {}
         for resource in resources:
             if resource.type != ECS_TASK_DEFINITION:
                 continue
-            props = Props(resource.props)
+            props = by_urn[resource.urn] = Props(resource.props)
             try:
                 family = props.get("family", None)
                 arn = props.get("arn", None)
@@ -343,7 +351,7 @@ class TaskDefinitionIndex:
                 by_arn[arn] = props
             if isinstance(family, str) and family:
                 by_family.setdefault(family, []).append(props)
-        return cls(by_arn, by_family)
+        return cls(by_arn, by_family, by_urn)
 
     def find(self, reference: str) -> list[Props]:
         """The task definitions ``reference`` (a service's ``taskDefinition``) may name."""
@@ -384,8 +392,14 @@ def _fargate_spot_tasks(props: Props, count: float) -> float | str:
     return spot
 
 
-def _ecs_service(props: Props, count: float, tasks: TaskDefinitionIndex) -> tuple[str, float | None]:
-    """A Fargate service's tasks, always on: count x (vCPU x rate + GB x rate) x 730 h."""
+def _ecs_service(
+    resource: CostInput, props: Props, count: float, tasks: TaskDefinitionIndex
+) -> tuple[str, float | None]:
+    """A Fargate service's tasks, always on: count x (vCPU x rate + GB x rate) x 730 h.
+
+    Its task definition is the one its ``taskDefinition`` names (ARN or family) or, while that value is unknown
+    (a preview), the one task definition the value comes from (its property dependency).
+    """
     spot = _fargate_spot_tasks(props, count)
     if isinstance(spot, str):
         return spot, None
@@ -393,8 +407,14 @@ def _ecs_service(props: Props, count: float, tasks: TaskDefinitionIndex) -> tupl
     try:
         reference = props.get("taskDefinition", None)
     except CannotEvaluateError:
-        return f"{service}: its task definition is unknown until the update, so its size is too", None
-    found = tasks.find(reference) if isinstance(reference, str) else []
+        sources = [
+            tasks.by_urn[urn] for urn in resource.property_dependencies.get("taskDefinition", ()) if urn in tasks.by_urn
+        ]
+        if len(sources) != 1:
+            return f"{service}: its task definition is unknown until the update, so its size is too", None
+        reference, found = "(from its property dependency)", sources
+    else:
+        found = tasks.find(reference) if isinstance(reference, str) else []
     if not found:
         return f"{service}: task definition {reference!r} is not in this stack, so its size is unknown", None
     try:
@@ -565,7 +585,10 @@ def describe_items(items: Iterable[IdleCostItem]) -> list[str]:
 
 
 def _budget(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
-    resources = [CostedResource(node.urn, node.type, node.name, node.props.raw) for node in stack.nodes]
+    resources = [
+        CostedResource(node.urn, node.type, node.name, node.props.raw, node.property_dependencies)
+        for node in stack.nodes
+    ]
     total, items = estimate_idle_cost(resources)
     budget = float(config["monthlyBudgetUsd"])
     unpriced = [item for item in items if item.monthly_usd is None]

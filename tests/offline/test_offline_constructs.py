@@ -88,6 +88,8 @@ def test_children_are_registered_under_the_component_with_nested_parents(recorde
     assert bucket.parent == index.parent == folder.urn
     assert bucket.urn.endswith("::example:index:Website$example:index:Folder$aws:s3/bucketV2:BucketV2::site-bucket")
     assert index.dependencies == (bucket.urn,) and by_name["site-policy"].dependencies == (bucket.urn,)
+    assert index.property_dependencies == {"bucket": (bucket.urn,), "tags": (bucket.urn,)}
+    assert by_name["site-policy"].property_dependencies == {}
     assert bucket.provider.startswith("urn:pulumi:dev::probe::pulumi:providers:aws::default_")
     order = [record.name for record in recorded.resources]
     positions = [order.index(name) for name in ("site", "site-folder", "site-bucket", "site-index.html")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from policy_testkit import UNKNOWN
 
@@ -334,6 +336,31 @@ def test_policy_cost_fargate_service_without_a_known_size_is_unpriced(
     total, items = estimate_idle_cost(_fargate(task, **service))
     assert total == 0.0
     assert [(item.name, item.monthly_usd) for item in items] == [("web", None)] and reason in items[0].what
+
+
+@pytest.mark.parametrize(
+    ("task", "sources", "expected"),
+    [
+        ({"family": UNKNOWN, "arn": UNKNOWN}, "task", 2 * X86_HALF_VCPU_1GB_MONTH),
+        ({"family": UNKNOWN, "arn": UNKNOWN, "cpu": UNKNOWN}, "task", None),
+        ({}, "", None),
+        ({}, "task and another", None),
+    ],
+    ids=["from-its-property-dependency", "its-size-unknown", "no-dependency", "two-dependencies"],
+)
+def test_policy_cost_fargate_service_with_an_unknown_reference_is_sized_by_where_the_value_comes_from(
+    task: dict[str, object], sources: str, expected: float | None
+) -> None:
+    # A first preview: the service's taskDefinition is unknown, but the engine says which resource it comes from.
+    task_definition, service = _fargate(task, taskDefinition=UNKNOWN)
+    urns = {"": [], "task": [task_definition.urn], "task and another": [task_definition.urn, "urn:other"]}[sources]
+    other = replace(task_definition, urn="urn:other", name="other-task")
+    service = replace(service, property_dependencies={"taskDefinition": frozenset(urns)})
+    total, items = estimate_idle_cost([task_definition, other, service])
+    assert [(item.name, item.monthly_usd and round(item.monthly_usd, 2)) for item in items] == [
+        ("web", expected and round(expected, 2))
+    ]
+    assert total == pytest.approx(expected or 0.0, abs=0.01)
 
 
 def test_policy_cost_a_service_with_no_tasks_costs_nothing() -> None:
