@@ -46,6 +46,7 @@ from offline.recording import (
 )
 from offline.stack_files import ProjectFiles, load_stack_config, project_files, project_name
 from offline.stack_files import StackNotFoundError as StackNotFoundError  # raised by run_program, caught by callers
+from offline.stack_traces import build_stack_traces_from_frames
 
 DEFAULT_WATCHDOG_SECONDS = 120.0
 """How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
@@ -392,6 +393,7 @@ def run_program(
     mocks = AwsMocks(region, stack=stack)
     monitor = RecordingMonitor(mocks, project, stack, region, config=config, on_record=on_record)
     settings.ROOT.set(None)
+    build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
@@ -627,6 +629,7 @@ def run_program_dir(
     mocks = ProgramMocks(region, first_preview=first_preview)
     monitor = RecordingMonitor(mocks, project, stack, region, unknown_outputs=True, config=config)
     settings.ROOT.set(None)
+    build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
     root = settings.get_root_resource()
