@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -306,4 +307,19 @@ def test_policy_grpc_stream_names_a_pack_that_went_away() -> None:
         stream.submit(run.resources[0])
         # The worker's gRPC error does not pickle: its type and message come back in a PolicyPackError.
         with pytest.raises(PolicyPackError, match="RpcError"):
+            stream.finish()
+
+
+def test_policy_grpc_stream_says_when_its_worker_stopped() -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"})
+        deadline = time.monotonic() + 60
+        while stream._worker is None and time.monotonic() < deadline:  # started once the pack listens
+            time.sleep(0.01)
+        assert stream._worker is not None
+        stream._worker.kill()
+        for record in run.resources:
+            stream.submit(record)
+        with pytest.raises(PolicyPackError, match=r"the Analyze worker of .* stopped"):
             stream.finish()
