@@ -605,7 +605,7 @@ class AnalyzeStream:
     engine:
         What ``ConfigureStack`` tells the pack: ``project``, ``stack``, ``config``, ``dry_run``, ``organization``.
     timeout_seconds:
-        How long :meth:`results` waits for the outstanding calls before naming the one the pack is stuck on.
+        How long :meth:`finish` waits for the outstanding calls before naming the one the pack is stuck on.
     """
 
     def __init__(
@@ -661,7 +661,7 @@ class AnalyzeStream:
                 batch = [self._queue.get()]
                 while not self._queue.empty():
                     batch.append(self._queue.get())
-                ended = batch[-1] is None
+                ended = any(record is None for record in batch)
                 # The worker needs what the calls are built from; the deserialized inputs and outputs stay here.
                 records = [replace(record, inputs={}, outputs={}, source=None) for record in batch if record]
                 if records:
