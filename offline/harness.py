@@ -317,6 +317,7 @@ def _with_plain_references(request: Any, field: str) -> Any:
 
 
 _LIBRARY_MARKERS = ("site-packages", "dist-packages", f"{os.sep}lib{os.sep}python")
+_OFFLINE_DIR = str(Path(__file__).parent)
 
 
 def user_frame(stack_trace: Any) -> SourceLocation | None:
@@ -330,7 +331,7 @@ def user_frame(stack_trace: Any) -> SourceLocation | None:
         if not uri or not frame.pc.line:
             continue
         path = unquote(urlparse(uri).path)
-        if any(marker in path for marker in _LIBRARY_MARKERS) or path.startswith(str(Path(__file__).parent)):
+        if any(marker in path for marker in _LIBRARY_MARKERS) or path.startswith(_OFFLINE_DIR):
             continue
         if path.startswith("<"):
             continue
