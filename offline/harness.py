@@ -46,6 +46,7 @@ from offline.recording import (
 )
 from offline.stack_files import ProjectFiles, load_stack_config, project_files, project_name
 from offline.stack_files import StackNotFoundError as StackNotFoundError  # raised by run_program, caught by callers
+from offline.stack_traces import build_stack_traces_from_frames
 
 DEFAULT_WATCHDOG_SECONDS = 120.0
 """How long a program may run offline before the watchdog stops it (ordinary programs take a few seconds)."""
@@ -336,6 +337,7 @@ def _with_plain_references(request: Any, field: str) -> Any:
 
 
 _LIBRARY_MARKERS = ("site-packages", "dist-packages", f"{os.sep}lib{os.sep}python")
+_OFFLINE_DIR = str(Path(__file__).parent)
 
 
 def user_frame(stack_trace: Any) -> SourceLocation | None:
@@ -349,7 +351,7 @@ def user_frame(stack_trace: Any) -> SourceLocation | None:
         if not uri or not frame.pc.line:
             continue
         path = unquote(urlparse(uri).path)
-        if any(marker in path for marker in _LIBRARY_MARKERS) or path.startswith(str(Path(__file__).parent)):
+        if any(marker in path for marker in _LIBRARY_MARKERS) or path.startswith(_OFFLINE_DIR):
             continue
         if path.startswith("<"):
             continue
@@ -412,6 +414,7 @@ def run_program(
     mocks = AwsMocks(region, stack=stack)
     monitor = RecordingMonitor(mocks, project, stack, region, config=config, on_record=on_record)
     settings.ROOT.set(None)
+    build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = settings.get_root_resource()
@@ -647,6 +650,7 @@ def run_program_dir(
     mocks = ProgramMocks(region, first_preview=first_preview)
     monitor = RecordingMonitor(mocks, project, stack, region, unknown_outputs=True, config=config)
     settings.ROOT.set(None)
+    build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
     root = settings.get_root_resource()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 STARTUP_TIMEOUT_SECONDS: Final = 60.0
 """How long the pack may take to print its port and accept a connection."""
+MAX_MESSAGE_BYTES: Final = 400 * 1024 * 1024
+"""The largest answer a client of the pack accepts (an ``AnalyzeStack`` request of a large stack is big)."""
 
 
 class PolicyPackError(Exception):
@@ -67,7 +69,7 @@ class PolicyPackProcess:
                 )
             self.port = int(first_line)
             self.channel = grpc.insecure_channel(
-                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+                f"127.0.0.1:{self.port}", options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
             )
             grpc.channel_ready_future(self.channel).result(timeout=STARTUP_TIMEOUT_SECONDS)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)

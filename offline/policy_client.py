@@ -27,24 +27,25 @@ What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_g
 from __future__ import annotations
 
 import json
+import pickle
 import queue
+import subprocess
 import sys
 import textwrap
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import grpc
-import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from offline.pack_process import STARTUP_TIMEOUT_SECONDS, PolicyPackError, PolicyPackProcess, launch_pack
-from offline.paths import POLICY_DIR, import_package
+from offline.paths import POLICY_DIR, PROJECT_DIR, import_package
 from offline.recording import SIGNATURE_KEY, STACK_TYPE, ProgramRun, RecordedResource, holds_signed_values
 
 PACK_DIR: Final = POLICY_DIR
@@ -71,8 +72,6 @@ _SEVERITIES: Final = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-_STREAM_SWITCH_INTERVAL_SECONDS: Final = 0.0005
-"""The interpreter's thread switch interval while :class:`AnalyzeStream` runs beside the program."""
 
 NOTE_POLICIES: Final = frozenset({"pack-notes", "pack-notes-stack"})
 """Policies of the serverless-well-architected pack that carry other rules' advisory notes."""
@@ -301,6 +300,8 @@ def reconcile_policy_config(info: analyzer_pb2.AnalyzerInfo, given: Mapping[str,
     }
     apply(initial)
     apply(given)
+    import jsonschema  # here: the offline plan validates in offline.analyze_worker, not in the program's process
+
     for name, entry in result.items():
         try:
             # The engine checks values, not the pack's schemas: no meta-schema check (jsonschema.validate's
@@ -403,7 +404,8 @@ def _urn_type(urn: str) -> str:
     return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
 
-def _pack_version(pack_dir: Path) -> str:
+def pack_version(pack_dir: Path) -> str:
+    """The version in the pack's ``PulumiPolicy.yaml`` (``""`` when it has none)."""
     manifest = pack_dir / "PulumiPolicy.yaml"
     if not manifest.is_file():
         raise PolicyPackError(f"{pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
@@ -589,9 +591,10 @@ def analyze_resource(
 class AnalyzeStream:
     """``Remediate`` and ``Analyze`` sent while the program still runs, as the engine sends them during a preview.
 
-    A worker thread configures the started pack (waiting for its port), then analyzes each resource
-    :meth:`submit` hands it, in registration order, so the pack's work overlaps the program's.
-    :func:`run_policy_pack` with ``stream=`` then only sends ``AnalyzeStack``.
+    A thread waits for the started pack's port, then starts :mod:`offline.analyze_worker`, which configures
+    the pack and analyzes each resource :meth:`submit` hands it, in registration order: the pack's work and
+    the calls' own overlap the program on other cores. :func:`run_policy_pack` with ``stream=`` then only
+    sends ``AnalyzeStack``.
 
     Parameters
     ----------
@@ -602,7 +605,7 @@ class AnalyzeStream:
     engine:
         What ``ConfigureStack`` tells the pack: ``project``, ``stack``, ``config``, ``dry_run``, ``organization``.
     timeout_seconds:
-        How long :meth:`results` waits for the outstanding calls before naming the one the pack is stuck on.
+        How long :meth:`finish` waits for the outstanding calls before naming the one the pack is stuck on.
     """
 
     def __init__(
@@ -615,45 +618,99 @@ class AnalyzeStream:
     ) -> None:
         self.pack = pack
         self.timeout_seconds = timeout_seconds
-        self._policy_config = policy_config
+        self._policy_config = dict(policy_config) if isinstance(policy_config, Mapping) else policy_config
         self._engine = dict(engine)
         self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
+        self._submitted: list[str] = []
         self._results: dict[str, AnalyzedResource] = {}
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self._error: BaseException | None = None
-        self._current = "the pack's set-up calls (Handshake, ConfigureStack, GetAnalyzerInfo, Configure)"
-        # Each answer from the pack needs the GIL back while the program thread computes; at the default
-        # 5 ms switch interval that wait, twice per resource, is longer than the pack's own work.
-        self._switch_interval: float | None = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, _STREAM_SWITCH_INTERVAL_SECONDS))
-        self._worker = threading.Thread(target=self._work, name="analyze-stream", daemon=True)
-        self._worker.start()
+        self._ended = threading.Event()
+        self._worker: subprocess.Popen[bytes] | None = None
+        threading.Thread(target=self._send, name="analyze-stream", daemon=True).start()
 
     def submit(self, record: RecordedResource) -> None:
         """Queue one registered resource for ``Remediate`` and ``Analyze`` (thread-safe, never blocks)."""
+        self._submitted.append(record.urn)
         self._queue.put(record)
 
-    def _work(self) -> None:
-        by_urn: dict[str, RecordedResource] = {}
-        ids: dict[str, str] = {}
-        providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
+    def _send(self) -> None:
+        """Start the worker once the pack listens, then hand it the set-up and each batch of records queued."""
         try:
-            stub = self.pack.stub
-            self._info = configure(stub, policy_config=load_policy_config(self._policy_config), **self._engine)
-            version = _pack_version(self.pack.pack_dir) or self._info.version
-            while (record := self._queue.get()) is not None:
-                by_urn[record.urn], ids[record.urn] = record, record.id
-                self._current = f"Remediate/Analyze of {record.urn}"
-                self._results[record.urn] = analyze_resource(stub, record, by_urn, ids, version, providers)
-        except BaseException as error:  # handed to the caller by results()
-            self._error = error
+            self.pack.stub  # noqa: B018 - waits for the pack's port and connects (AnalyzeStack goes from here)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "offline.analyze_worker"],
+                cwd=PROJECT_DIR,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            self._worker = worker
+            assert worker.stdin is not None
+            threading.Thread(target=self._receive, args=(worker,), name="analyze-stream-answers", daemon=True).start()
+            setup = {
+                "port": self.pack.port,
+                "pack_dir": self.pack.pack_dir,
+                "policy_config": self._policy_config,
+                "engine": self._engine,
+            }
+            pickle.dump(setup, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            worker.stdin.flush()
+            ended = False
+            while not ended:
+                batch = [self._queue.get()]
+                while not self._queue.empty():
+                    batch.append(self._queue.get())
+                ended = any(record is None for record in batch)
+                # The worker needs what the calls are built from; the deserialized inputs and outputs stay here.
+                records = [replace(record, inputs={}, outputs={}, source=None) for record in batch if record]
+                if records:
+                    pickle.dump(records, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                if ended:
+                    pickle.dump(None, worker.stdin)
+                worker.stdin.flush()
+            worker.stdin.close()
+        except BaseException as error:  # handed to the caller by finish()
+            if self._worker is not None and isinstance(error, OSError):
+                return  # the worker stopped: what it said is read by _receive
+            self._error = self._error or error
+            if self._worker is not None:
+                self._worker.kill()
+            self._ended.set()
+
+    def _receive(self, worker: subprocess.Popen[bytes]) -> None:
+        """Keep what the worker answers until it is done or fails."""
+        assert worker.stdout is not None and worker.stderr is not None
+        try:
+            while True:
+                answer = pickle.load(worker.stdout)
+                if answer[0] == "info":
+                    self._info = analyzer_pb2.AnalyzerInfo.FromString(answer[1])
+                elif answer[0] == "analyzed":
+                    self._results.update(answer[1])
+                else:
+                    if answer[0] == "error":
+                        self._error = answer[1]
+                    return
+        except EOFError:
+            stderr = worker.stderr.read().decode(errors="replace")
+            stopped = PolicyPackError(f"the Analyze worker of {self.pack.pack_dir} stopped:\n{stderr}")
+            self._error = self._error or stopped
+        except BaseException as error:
+            self._error = self._error or error
+        finally:
+            self._ended.set()
+
+    def _current_call(self) -> str:
+        """The call the stream waits on: the set-up, or the first resource not answered yet."""
+        if self._info is None:
+            return "the pack's set-up calls (Handshake, ConfigureStack, GetAnalyzerInfo, Configure)"
+        waiting = next((urn for urn in self._submitted if urn not in self._results), None)
+        return f"Remediate/Analyze of {waiting}" if waiting else "the end of the Analyze calls"
 
     def close(self) -> None:
         """Let the worker end once the queued calls are done (without waiting for them)."""
         self._queue.put(None)
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
 
     def finish(self) -> tuple[analyzer_pb2.AnalyzerInfo, dict[str, AnalyzedResource]]:
         """Wait for the outstanding calls; what ``GetAnalyzerInfo`` returned, and URN → what the pack returned.
@@ -666,10 +723,14 @@ class AnalyzeStream:
             When the policy config does not fit the pack.
         """
         self.close()
-        self._worker.join(self.timeout_seconds)
-        if self._worker.is_alive():
-            pack, waited, call = self.pack.pack_dir, f"{self.timeout_seconds:g}", self._current
+        if not self._ended.wait(self.timeout_seconds):
+            call = self._current_call()
+            if self._worker is not None:
+                self._worker.kill()
+            pack, waited = self.pack.pack_dir, f"{self.timeout_seconds:g}"
             raise PolicyPackError(f"policy pack in {pack} did not answer within {waited} s: still waiting on {call}")
+        if self._worker is not None:
+            self._worker.wait()
         if self._error is not None:
             raise self._error
         assert self._info is not None
@@ -726,7 +787,7 @@ def run_policy_pack(
     pack_dir = Path(pack_dir)
     dry_run = run.preview if dry_run is None else dry_run
     given = load_policy_config(policy_config)
-    version = _pack_version(pack_dir)
+    version = pack_version(pack_dir)
     report = PolicyReport(pack_name="", pack_version=version, pack_path=str(pack_dir), stack=run.stack)
     by_urn = {record.urn: record for record in run.resources}
     ids = {record.urn: record.id for record in run.resources}

@@ -117,7 +117,8 @@ def test_a_pack_that_stops_answering_exits_2_naming_the_call(
     def silent_pack(*args: object) -> None:
         raise policy_client.PolicyPackError("policy pack in policy did not answer within 60 s: still waiting on X")
 
-    monkeypatch.setattr(policy_client, "analyze_resource", silent_pack)
+    # The stream's calls run in offline.analyze_worker's process; what the plan gets from a silent pack is this.
+    monkeypatch.setattr(policy_client.AnalyzeStream, "finish", silent_pack)
     assert preview.offline_plan("dev") == 2
     assert "error: policy pack in policy did not answer within 60 s: still waiting on X" in capsys.readouterr().err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +284,42 @@ def test_policy_grpc_stream_names_the_call_a_pack_hangs_on(tmp_path: Path) -> No
             PolicyPackError, match=r"did not answer within 2 s: still waiting on Remediate/Analyze of urn:"
         ):
             run_policy_pack(run, tmp_path, stream=stream)
+
+
+def test_policy_grpc_stream_raises_a_config_error_of_its_worker_as_is() -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        config = {"lambda-reserved-concurrency": {"maximum": "ten"}}
+        stream = AnalyzeStream(pack, config, {**_engine(run), "organization": "organization"})
+        for record in run.resources:
+            stream.submit(record)
+        with pytest.raises(PolicyConfigError, match=r"lambda-reserved-concurrency\.maximum: 'ten' is not of type"):
+            stream.finish()
+
+
+def test_policy_grpc_stream_names_a_pack_that_went_away() -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        pack.process.kill()
+        pack.process.wait()
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"})
+        stream.submit(run.resources[0])
+        # The worker's gRPC error does not pickle: its type and message come back in a PolicyPackError.
+        with pytest.raises(PolicyPackError, match="RpcError"):
+            stream.finish()
+
+
+def test_policy_grpc_stream_says_when_its_worker_stopped() -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"})
+        deadline = time.monotonic() + 60
+        while stream._worker is None and time.monotonic() < deadline:  # started once the pack listens
+            time.sleep(0.01)
+        assert stream._worker is not None
+        stream._worker.kill()
+        for record in run.resources:
+            stream.submit(record)
+        with pytest.raises(PolicyPackError, match=r"the Analyze worker of .* stopped"):
+            stream.finish()
