@@ -26,6 +26,7 @@ What the engine does and this module copies (pulumi ``pkg/resource/deploy/step_g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import queue
@@ -671,6 +672,10 @@ class AnalyzeStream:
                 worker.stdin.flush()
             worker.stdin.close()
         except BaseException as error:  # handed to the caller by finish()
+            if self._worker is not None and self._worker.stdin is not None:
+                # Closed here, or the unflushed pipe to a stopped worker raises again when it is collected.
+                with contextlib.suppress(OSError):
+                    self._worker.stdin.close()
             if self._worker is not None and isinstance(error, OSError):
                 return  # the worker stopped: what it said is read by _receive
             self._error = self._error or error
