@@ -2,7 +2,8 @@
 
 Each run is a new interpreter, as ``make preview`` is, so imports (pulumi_aws is large) count. Figures:
 
-- per stack, the plan alone (recording the program), median of 5 fresh processes;
+- per stack, the plan alone (recording the program, without the cyclic GC and ending with ``os._exit`` as
+  ``python -m offline.preview`` runs it), median of 5 fresh processes;
 - per stack, ``make preview``'s whole offline run warm: the processes make starts
   (``python -m offline.preview --uses-real-cli`` only when a ``pulumi`` CLI is on PATH, then
   ``--offline --stack S``: plan + policy gate, the pack process included), median of 5;
@@ -35,12 +36,15 @@ TARGET_SECONDS = 2.0
 TARGET_MB = 400.0
 WARM_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
+# The recording alone, run as python -m offline.preview runs it: without the cyclic GC, ending with os._exit.
 CHILD = """
-import json, resource, sys
+import gc, json, os, resource, sys
+gc.disable()
 from offline.harness import run_program
 run = run_program(sys.argv[1])
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"resources": len(run.resources), "peak_mb": peak_kb / 1024}))
+print(json.dumps({"resources": len(run.resources), "peak_mb": peak_kb / 1024}), flush=True)
+os._exit(0)
 """
 
 # offline.preview.offline_plan step by step, with the wall and CPU time of each step.
