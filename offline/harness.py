@@ -216,7 +216,11 @@ class RecordingMonitor(MockMonitor):
             return
         inputs = json_format.MessageToDict(_plain_references(request.object))
         context = constructs.ConstructContext(
-            name=request.name, program_dir=Path.cwd(), region=self.region, stack=self.stack
+            name=request.name,
+            program_dir=Path.cwd(),
+            region=self.region,
+            stack=self.stack,
+            resource_output=self._resource_output,
         )
         urns: dict[str, str] = {}  # by key (else name), and by "type::name" for a Ref that names the type
         for child in model.build(inputs, context):
@@ -246,6 +250,15 @@ class RecordingMonitor(MockMonitor):
             child_request.stackTrace.CopyFrom(request.stackTrace)
             urn = self.RegisterResource(child_request).urn
             urns[child.key or child.name] = urns[f"{child.type}::{child.name}"] = urn
+
+    def _resource_output(self, reference: Any, output: str) -> Any:
+        """The output ``output`` of the registered resource whose id or URN is ``reference``, or unknown."""
+        if isinstance(reference, str) and reference and reference != constructs.UNKNOWN:
+            for registration in self.resources.values():
+                if reference in (registration.urn, registration.id):
+                    value = registration.id if output == "id" else registration.state.get(output)
+                    return value if value not in (None, "") else constructs.UNKNOWN
+        return constructs.UNKNOWN
 
     def _resolve_refs(self, value: Any, urns: dict[str, str], referred: list[str]) -> Any:
         """``value`` with each :class:`~offline.constructs.Ref` as that child's output, or unknown; notes the URNs."""

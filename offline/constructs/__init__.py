@@ -105,6 +105,9 @@ class ConstructContext:
     """The AWS region of the stack's default provider."""
     stack: str = ""
     """The stack's name (``pulumi.getStack()`` in the plugin; some packages hash it into child names)."""
+    resource_output: Callable[[Any, str], Any] = field(default=lambda reference, output: UNKNOWN)
+    """An output of a resource the program passed in (given as its id or URN), as the plugin reads a resource
+    argument (``eventHandler.invokeArn``): known after a create, :data:`UNKNOWN` when the engine would not know it."""
 
 
 ModelBuilder = Callable[[Mapping[str, Any], ConstructContext], list[Child]]

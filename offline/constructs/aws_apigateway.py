@@ -13,10 +13,11 @@ with a Deployment and a Stage, all three named after the component. Along the wa
 
 A program's Lambda (``eventHandler``) is used as is: no function is created for it.
 
-The ``body`` is a JSON string. Parts of it are outputs of other resources (a function's ARN, the static bucket's
-name, a role's ARN); the engine cannot interpolate those offline, so each such value is the unknown sentinel
-inside an otherwise known document: what the document says about paths, methods, integration types and
-security stays decidable, in a first preview as after a create.
+The ``body`` is a JSON string. Parts of it are outputs of other resources. A function the program passes in
+is read as the plugin reads it (its ``invokeArn``: known after a create, unknown in a first preview); the
+package's own children's outputs (the static bucket's name, a role's ARN) are the unknown sentinel inside an
+otherwise known document. What the document says about paths, methods, integration types and security stays
+decidable, in a first preview as after a create.
 
 One difference with the engine: the package builds the API inside an ``apply`` on the routes, so in a preview
 where a route holds an unknown value (a target URI another resource computes) the engine registers no child at
@@ -245,11 +246,11 @@ def _lambda_authorizer(build: _Build, auth_name: str, authorizer: Mapping[str, A
     """A Lambda authorizer's Swagger entry; registers the role API Gateway assumes to call it and its policy."""
     role = f"{auth_name}-authorizer-role"
     build.add(Child(ROLE_TYPE, role, {"assumeRolePolicy": _json(_AUTHORIZER_TRUST)}))
-    # The policy embeds the function's ARN in a template string: unknown offline, as the ARN is not an input here.
+    # The policy embeds the function's ARN in a template string (an apply the model does not redo).
     build.add(Child(ROLE_POLICY_TYPE, f"{auth_name}-invocation-policy", {"policy": UNKNOWN, "role": Ref(role)}))
     entry: dict[str, Any] = {
         "type": authorizer.get("type"),
-        "authorizerUri": UNKNOWN,  # the function's invokeArn
+        "authorizerUri": build.context.resource_output(authorizer.get("handler"), "invokeArn"),
         "authorizerCredentials": UNKNOWN,  # the role's ARN
         "identitySource": ", ".join(authorizer.get("identitySource") or []),
     }
@@ -273,7 +274,7 @@ def _event_handler_route(build: _Build, route: Mapping[str, Any], path: str) -> 
     operation: dict[str, Any] = {
         "x-amazon-apigateway-integration": {
             # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
-            "uri": UNKNOWN,
+            "uri": build.context.resource_output(route["eventHandler"], "invokeArn"),
             "passthroughBehavior": "when_no_match",
             "httpMethod": "POST",
             "type": "aws_proxy",

@@ -529,6 +529,15 @@ def test_serverless_api_children_are_registered_under_the_component(serverless: 
     assert index.inputs["bucket"] == records["Bucket", "api"].id and index.inputs["contentType"] == "text/html"
 
 
+def test_serverless_api_body_integrates_the_handler_the_program_passed(serverless: ProgramRun) -> None:
+    # The plugin reads the handler's invokeArn from the resource reference; after a create the engine knows it.
+    records = by_type_and_name(serverless)
+    document = json.loads(records["RestApi", "api"].inputs["body"])
+    integration = document["paths"]["/date"]["get"]["x-amazon-apigateway-integration"]
+    assert integration["uri"] == records["Function", "fn"].outputs["invokeArn"]
+    assert integration["uri"].endswith(f":function:{records['Function', 'fn'].id}/invocations")
+
+
 def test_serverless_api_body_stays_decidable_in_a_first_preview() -> None:
     run = run_program_dir(FOREIGN / "serverless-rest-api", files=pulumi_files, first_preview=True)
     records = by_type_and_name(run)
@@ -539,6 +548,7 @@ def test_serverless_api_body_stays_decidable_in_a_first_preview() -> None:
         "/date": ["get"],
     }
     assert records["Permission", "api-e7f981a5"].inputs_struct["sourceArn"] == UNKNOWN
+    assert document["paths"]["/date"]["get"]["x-amazon-apigateway-integration"]["uri"] == UNKNOWN
 
 
 def test_static_website_folder_objects_are_registered_from_the_www_files() -> None:
