@@ -354,6 +354,7 @@ def _default_node_group(
     ingress_rule: str,
     worker_subnets: Any,
     cluster: str,
+    after: tuple[str, ...],
 ) -> list[Child]:
     """The self-managed default node group: a launch template and an Auto Scaling group (createNodeGroupV2)."""
     if options.get("amiId") is not None and options.get("gpu"):
@@ -418,7 +419,7 @@ def _default_node_group(
     }
     if options.get("defaultInstanceWarmup") is not None:
         group["defaultInstanceWarmup"] = _int(options["defaultInstanceWarmup"])
-    children.append(Child(AUTOSCALING_GROUP, name, group))
+    children.append(Child(AUTOSCALING_GROUP, name, group, depends_on=after))
     return children
 
 
@@ -583,11 +584,13 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
     # The nodes' role and instance profile.
     instance_role = _value(inputs, "instanceRole")
     instance_profile_child = f"{name}-instanceProfile"
+    # A profile named by the program is read (InstanceProfile.get), not created.
+    profile_given = _value(inputs, "instanceProfileName") or options.get("instanceProfileName")
     instance_role_arn: Any = None
     create_instance_role = _value(inputs, "createInstanceRole")
     if _value(inputs, "instanceRoles") is None and instance_role is not None:
         instance_role_arn = context.resource_output(instance_role, "arn")
-        if not skip_node_group:
+        if not skip_node_group and profile_given is None:
             children.append(
                 Child(INSTANCE_PROFILE, instance_profile_child, {"role": context.resource_output(instance_role, "id")})
             )
@@ -605,7 +608,8 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
                     {"role": Ref(f"{role}-role", "id"), "policy": inputs["customInstanceRolePolicy"]},
                 )
             )
-        children.append(Child(INSTANCE_PROFILE, instance_profile_child, {"role": Ref(f"{role}-role", "id")}))
+        if profile_given is None:
+            children.append(Child(INSTANCE_PROFILE, instance_profile_child, {"role": Ref(f"{role}-role", "id")}))
 
     if authentication_mode in ("API", "API_AND_CONFIG_MAP"):
         entries: dict[str, Any] = {}
@@ -655,7 +659,7 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
                 f"{name}-oidcProvider",
                 {
                     "clientIdLists": ["sts.amazonaws.com"],
-                    "url": UNKNOWN,  # the cluster's identities[0].oidcs[0].issuer
+                    "url": Derived(Ref(cluster, "identities"), _oidc_issuer),
                     "thumbprintLists": [UNKNOWN],  # fetched from the issuer's certificate chain
                 },
                 depends_on=(cluster,),
@@ -664,7 +668,12 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
 
     node_sg = ingress_rule = None
     if not skip_security_groups or not skip_node_group:
-        security_group_of_cluster = cluster_sg if cluster_sg is not None else UNKNOWN
+        # Without a group of its own, the one EKS creates for the cluster.
+        security_group_of_cluster = (
+            cluster_sg
+            if cluster_sg is not None
+            else Derived(Ref(cluster, "vpcConfig"), lambda config: config.get("clusterSecurityGroupId") or UNKNOWN)
+        )
         node_tags = _merged_tags(None, inputs.get("nodeSecurityGroupTags"), tags)
         group_children, node_sg, ingress_rule = _node_security_group(
             name, vpc_id, security_group_of_cluster, cluster, node_tags
@@ -673,7 +682,7 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
 
     if not skip_node_group and node_sg is not None and ingress_rule is not None:
         if not any(child.name == instance_profile_child for child in children):
-            profile_name: Any = options.get("instanceProfileName") or _value(inputs, "instanceProfileName")
+            profile_name: Any = profile_given
             if profile_name is None:
                 raise ValueError(f"{what}: the default node group needs an instanceRole or instanceProfileName")
         else:
@@ -686,8 +695,17 @@ def build_cluster(inputs: Mapping[str, Any], context: ConstructContext) -> list[
             ingress_rule=ingress_rule,
             worker_subnets=_worker_subnets(inputs, options),
             cluster=cluster,
+            after=tuple(child.name for child in children if child.type == VPC_CNI_ADDON),
         )
     return children
+
+
+def _oidc_issuer(identities: Any) -> Any:
+    """The issuer URL in a cluster's ``identities`` output (``identities[0].oidcs[0].issuer``)."""
+    try:
+        return identities[0]["oidcs"][0]["issuer"]
+    except (IndexError, KeyError, TypeError):
+        return UNKNOWN
 
 
 def _worker_subnets(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Any:

@@ -72,7 +72,8 @@ def test_defaults_register_the_control_plane_addons_and_a_self_managed_node_grou
     assert names(default_cluster, model.ADDON) == ["eks-kube-proxy", "eks-vpc-cni", "eks-coredns"]
     # The default authentication mode (CONFIG_MAP) maps roles in aws-auth: no access entries.
     assert not names(default_cluster, model.ACCESS_ENTRY) and not names(default_cluster, model.OIDC_PROVIDER)
-    assert named(default_cluster, model.AUTOSCALING_GROUP, "eks").parent == ""
+    group = named(default_cluster, model.AUTOSCALING_GROUP, "eks")
+    assert group.parent == "" and group.depends_on == ("eks-vpc-cni",)  # nodes join once the CNI is there
 
 
 def test_service_role_attaches_the_cluster_policy_under_its_component(default_cluster: list[Child]) -> None:
@@ -114,7 +115,9 @@ def test_cluster_leaves_the_endpoint_flags_to_eks_and_uses_its_own_security_grou
     assert cluster.inputs["roleArn"] == Ref("eks-eksRole-role", "arn")
     assert cluster.inputs["bootstrapSelfManagedAddons"] is True and "accessConfig" not in cluster.inputs
     assert cluster.inputs["tags"] == {"Name": "eks-eksCluster"}
-    assert set(cluster.depends_on) == {name for name in names(default_cluster, model.ROLE_POLICY_ATTACHMENT)[:1]}
+    # After its role's policy is attached (the plugin waits for the role's resolved output).
+    digest = hashlib.sha1(b"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", usedforsecurity=False).hexdigest()[:8]
+    assert cluster.depends_on == (f"eks-eksRole-{digest}",)
 
 
 def test_security_groups_open_only_what_the_package_opens(default_cluster: list[Child]) -> None:
@@ -242,7 +245,8 @@ def test_skip_default_security_groups_makes_the_node_group_its_own_against_the_e
     assert names(children, model.SECURITY_GROUP) == ["eks-nodeSecurityGroup"]
     assert "securityGroupIds" not in cluster_of(children)["vpcConfig"]
     rule = named(children, model.SECURITY_GROUP_RULE, "eks-eksClusterIngressRule").inputs
-    assert rule["securityGroupId"] == UNKNOWN  # the cluster's vpcConfig.clusterSecurityGroupId
+    # The group EKS creates, read from the cluster's vpcConfig output.
+    assert rule["securityGroupId"].apply({"clusterSecurityGroupId": "sg-eks"}) == "sg-eks"
 
 
 def test_api_authentication_adds_an_access_entry_for_the_node_role_and_the_ones_asked_for() -> None:
@@ -262,7 +266,9 @@ def test_api_authentication_adds_an_access_entry_for_the_node_role_and_the_ones_
 
 def test_create_oidc_provider_adds_one_whose_issuer_and_thumbprint_stay_unknown() -> None:
     provider = named(build({"createOidcProvider": True}), model.OIDC_PROVIDER, "eks-oidcProvider").inputs
-    assert provider == {"clientIdLists": ["sts.amazonaws.com"], "url": UNKNOWN, "thumbprintLists": [UNKNOWN]}
+    assert (provider["clientIdLists"], provider["thumbprintLists"]) == (["sts.amazonaws.com"], [UNKNOWN])
+    issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
+    assert provider["url"].apply([{"oidcs": [{"issuer": issuer}]}]) == issuer
 
 
 def test_addon_options_turn_addons_off_or_pin_their_versions() -> None:
@@ -309,6 +315,13 @@ def test_a_service_role_passed_in_is_used_by_its_arn() -> None:
     children = build({"serviceRole": "mine"}, resource_output=output)
     assert "eks-eksRole" not in names(children, model.SERVICE_ROLE)
     assert cluster_of(children)["roleArn"] == "arn:aws:iam::1:role/mine"
+
+
+def test_an_instance_profile_named_by_the_program_is_read_not_created() -> None:
+    children = build({"instanceProfileName": "nodes"})
+    assert not names(children, model.INSTANCE_PROFILE)
+    template = named(children, model.LAUNCH_TEMPLATE, "eks-launchTemplate").inputs
+    assert template["iamInstanceProfile"] == {"name": "nodes"}
 
 
 def test_a_choice_the_preview_does_not_know_is_a_clear_error() -> None:
