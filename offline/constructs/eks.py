@@ -1,9 +1,10 @@
-"""Offline model of pulumi-eks's ``eks:index:Cluster`` (see :mod:`offline.constructs`).
+"""Offline models of pulumi-eks's ``eks:index:Cluster`` and ``ManagedNodeGroup`` (see :mod:`offline.constructs`).
 
-The model follows pulumi-eks 4.x (the provider's TypeScript under ``nodejs/eks/`` in pulumi/pulumi-eks, read at
+The models follow pulumi-eks 4.x (the provider's TypeScript under ``nodejs/eks/`` in pulumi/pulumi-eks, read at
 commit 7bf0c1b): ``cluster/cluster.ts`` (``createCore``, ``createCluster``), ``servicerole.ts``,
-``nodes/securitygroup.ts``, ``nodes/nodegroup.ts`` (``createNodeGroupV2``), ``nodes/instances.ts``,
-``nodes/ami.ts``, ``addons/cni-addon.ts`` and ``cluster/authenticationMode.ts``. The default node group is a
+``nodes/securitygroup.ts``, ``nodes/nodegroup.ts`` (``createNodeGroupV2``, ``createManagedNodeGroup``),
+``nodes/instances.ts``, ``nodes/ami.ts``, ``addons/cni-addon.ts`` and ``cluster/authenticationMode.ts``. The
+cluster's default node group is a
 self-managed one: a launch template and an Auto Scaling group, behind a node security group of its own.
 
 What the package learns through a data source or over the network stays unknown: the default VPC and its
@@ -12,7 +13,8 @@ worker subnets it picks by reading route tables, the OIDC issuer's thumbprint, a
 modelled: the Kubernetes resources the plugin creates through its own ``pulumi:providers:kubernetes`` provider
 (the ``aws-auth`` ConfigMap, storage classes, the VPC CNI DaemonSet patch), the vpc-cni addon's merged
 ``configurationValues`` (left unknown), an instance profile read by ``instanceProfileName``, and EKS Auto
-Mode's compute configuration beyond which children it turns off.
+Mode's compute configuration beyond which children it turns off, and ``eks:index:NodeGroupV2`` used on its own
+(it is built from the cluster component's outputs, none of which is known offline).
 """
 
 from __future__ import annotations
@@ -742,12 +744,139 @@ def _fargate(name: str, fargate: Any, cluster: str, region: str, tags: Any) -> l
     return children
 
 
+# --- eks:index:ManagedNodeGroup ------------------------------------------------------------------------------------
+
+NODE_GROUP: Final = "aws:eks/nodeGroup:NodeGroup"
+PLACEMENT_GROUP: Final = "aws:ec2/placementGroup:PlacementGroup"
+_USER_DATA_OPTIONS: Final = ("bootstrapExtraArgs", "kubeletExtraArgs", "bottlerocketSettings", "nodeadmExtraOptions")
+# Any of these makes the plugin write a launch template for the managed node group.
+_CUSTOM_LAUNCH_TEMPLATE_OPTIONS: Final = (*_USER_DATA_OPTIONS, "enableIMDSv2", "userData", "amiId", "enableEfaSupport")
+# The inputs of aws.eks.NodeGroup the component passes on as given (the Node SDK drops the rest).
+_NODE_GROUP_INPUTS: Final = (
+    "capacityType",
+    "diskSize",
+    "forceUpdateVersion",
+    "instanceTypes",
+    "labels",
+    "nodeGroupName",
+    "nodeGroupNamePrefix",
+    "releaseVersion",
+    "remoteAccess",
+    "tags",
+    "taints",
+    "version",
+)
+
+
+def _managed_launch_template(name: str, inputs: Mapping[str, Any], placement_group: str | None) -> Child:
+    """The launch template the plugin writes for custom user data, an AMI, IMDSv2 or EFA (nodegroup.ts)."""
+    custom_user_data = any(inputs.get(option) is not None for option in (*_USER_DATA_OPTIONS, "userData", "amiId"))
+    template: dict[str, Any] = {}
+    if inputs.get("diskSize") is not None:
+        # /dev/xvda on Amazon Linux, /dev/xvdb on Bottlerocket: the OS is not modelled.
+        template["blockDeviceMappings"] = [{"deviceName": UNKNOWN, "ebs": {"volumeSize": _int(inputs["diskSize"])}}]
+    if custom_user_data:
+        template["userData"] = UNKNOWN  # built from the cluster's endpoint and certificate
+        template["imageId"] = inputs.get("amiId") or UNKNOWN  # else the recommended AMI (an SSM parameter)
+    enable_imdsv2 = inputs.get("enableIMDSv2")
+    if enable_imdsv2 is not None:
+        template["metadataOptions"] = {
+            "httpTokens": "required" if unwrap(enable_imdsv2) else "optional",
+            "httpPutResponseHopLimit": 2,
+            "httpEndpoint": "enabled",
+        }
+    if placement_group is not None:
+        template["placement"] = {"groupName": Ref(placement_group, "name")}
+    if _value(inputs, "enableEfaSupport"):
+        template["networkInterfaces"] = UNKNOWN  # sized from the instance types' EFA limits (a data source)
+    return Child(LAUNCH_TEMPLATE, f"{name}-launchTemplate", template)
+
+
+def build_managed_node_group(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
+    """The children pulumi-eks registers for an ``eks:index:ManagedNodeGroup`` (``createManagedNodeGroup``).
+
+    What the plugin reads from the ``cluster`` it is given (its name, version and subnets) is an output of
+    another component, unknown offline unless the program passes ``clusterName``/``subnetIds`` itself.
+    """
+    name, what = context.name, "eks:index:ManagedNodeGroup"
+    if inputs.get("nodeRole") is not None and inputs.get("nodeRoleArn") is not None:
+        raise ValueError(f"{what}: nodeRole and nodeRoleArn are mutually exclusive")
+    if inputs.get("amiId") is not None and any(inputs.get(option) is not None for option in ("gpu", "amiType")):
+        raise ValueError(f"{what}: amiId may not be combined with gpu or amiType")
+    if inputs.get("launchTemplate") is not None and any(
+        inputs.get(option) is not None for option in _CUSTOM_LAUNCH_TEMPLATE_OPTIONS
+    ):
+        raise ValueError(f"{what}: a launchTemplate of your own excludes {', '.join(_CUSTOM_LAUNCH_TEMPLATE_OPTIONS)}")
+    if inputs.get("nodeRoleArn") is not None:
+        role_arn = inputs["nodeRoleArn"]
+    elif inputs.get("nodeRole") is not None:
+        role_arn = context.resource_output(unwrap(inputs["nodeRole"]), "arn")
+    else:
+        raise ValueError(f"{what}: a nodeRole or nodeRoleArn is required")
+    efa = _flag(inputs, "enableEfaSupport", what)
+    if efa and inputs.get("placementGroupAvailabilityZone") is None:
+        raise ValueError(f"{what}: enableEfaSupport needs placementGroupAvailabilityZone")
+    children: list[Child] = []
+    placement_group = None
+    if efa:
+        group_inputs: dict[str, Any] = {"strategy": "cluster"}
+        if inputs.get("tags") is not None:
+            group_inputs["tags"] = inputs["tags"]
+        children.append(Child(PLACEMENT_GROUP, name, group_inputs, key=f"{PLACEMENT_GROUP}::{name}"))
+        placement_group = f"{PLACEMENT_GROUP}::{name}"
+    node_group: dict[str, Any] = {
+        option: inputs[option] for option in _NODE_GROUP_INPUTS if inputs.get(option) is not None
+    }
+    if "version" not in node_group and inputs.get("launchTemplate") is None:
+        node_group["version"] = UNKNOWN  # the cluster's version
+    if inputs.get("amiType") is not None:
+        node_group["amiType"] = inputs["amiType"]
+    custom_user_data = any(inputs.get(option) is not None for option in (*_USER_DATA_OPTIONS, "userData", "amiId"))
+    if custom_user_data:
+        # The AMI and its version come from the launch template's user data.
+        for option in ("version", "releaseVersion", "amiType"):
+            node_group.pop(option, None)
+    elif inputs.get("amiType") is None and inputs.get("operatingSystem") is not None:
+        node_group["amiType"] = UNKNOWN  # chosen from the OS, GPU and the instance types' architecture
+    if any(inputs.get(option) is not None for option in _CUSTOM_LAUNCH_TEMPLATE_OPTIONS):
+        template = _managed_launch_template(name, inputs, placement_group)
+        children.append(template)
+        node_group.pop("diskSize", None)
+        node_group["launchTemplate"] = {
+            "id": Ref(template.name, "id"),
+            "version": Derived(Ref(template.name, "latestVersion"), lambda version: str(_int(version))),
+        }
+    elif inputs.get("launchTemplate") is not None:
+        node_group["launchTemplate"] = inputs["launchTemplate"]
+    scaling = dict(_value(inputs, "scalingConfig") or {})
+    node_group.update(
+        {
+            "clusterName": inputs["clusterName"] if inputs.get("clusterName") is not None else UNKNOWN,
+            "nodeRoleArn": role_arn,
+            "scalingConfig": {
+                "desiredSize": _int(scaling.get("desiredSize", DEFAULT_DESIRED_CAPACITY)),
+                "minSize": _int(scaling.get("minSize", DEFAULT_MIN_SIZE)),
+                "maxSize": _int(scaling.get("maxSize", DEFAULT_MAX_SIZE)),
+            },
+            # The cluster's subnets (unknown offline), narrowed to the placement zone with EFA.
+            "subnetIds": inputs["subnetIds"] if inputs.get("subnetIds") is not None and not efa else UNKNOWN,
+        }
+    )
+    children.append(Child(NODE_GROUP, name, node_group, key=f"{NODE_GROUP}::{name}"))
+    return children
+
+
 MODELS: dict[str, ComponentModel] = {
     "eks:index:Cluster": ComponentModel(
         build_cluster,
         f"{RELEASE}: nodejs/eks/cluster/cluster.ts, servicerole.ts, nodes/securitygroup.ts, nodes/nodegroup.ts "
         "createNodeGroupV2, addons/cni-addon.ts, cluster/authenticationMode.ts; Kubernetes resources (the k8s "
         "provider, aws-auth ConfigMap, storage classes) not modelled)",
+    ),
+    "eks:index:ManagedNodeGroup": ComponentModel(
+        build_managed_node_group,
+        f"{RELEASE}: nodejs/eks/nodes/nodegroup.ts createManagedNodeGroup, createMNGCustomLaunchTemplate; what it "
+        "reads from the cluster component stays unknown)",
     ),
 }
 """Component type token → model."""

@@ -334,6 +334,78 @@ def test_the_model_names_the_release_and_sources_it_follows() -> None:
     assert MODELS[TOKEN].follows.startswith("pulumi-eks 4.x") and "cluster.ts" in MODELS[TOKEN].follows
 
 
+# --- ManagedNodeGroup -------------------------------------------------------------------------------------------
+
+MANAGED = "eks:index:ManagedNodeGroup"
+ROLE_ARN = "arn:aws:iam::123456789012:role/nodes"
+
+
+def managed(inputs: Mapping[str, Any]) -> list[Child]:
+    return MODELS[MANAGED].build(inputs, ConstructContext(name="workers", program_dir=Path("."), region=REGION))
+
+
+def test_managed_node_group_defaults_to_two_nodes_of_the_clusters_version_without_a_launch_template() -> None:
+    [group] = managed({"cluster": "urn:pulumi:dev::p::eks:index:Cluster::eks", "nodeRoleArn": ROLE_ARN})
+    assert (group.type, group.name) == (model.NODE_GROUP, "workers")
+    assert group.inputs == {
+        "version": UNKNOWN,
+        "clusterName": UNKNOWN,
+        "nodeRoleArn": ROLE_ARN,
+        "scalingConfig": {"desiredSize": 2, "minSize": 1, "maxSize": 2},
+        "subnetIds": UNKNOWN,
+    }
+
+
+def test_managed_node_group_passes_its_node_group_inputs_on() -> None:
+    inputs = {
+        "nodeRoleArn": ROLE_ARN,
+        "clusterName": "prod",
+        "subnetIds": ["subnet-a"],
+        "instanceTypes": ["m6i.large"],
+        "capacityType": "SPOT",
+        "scalingConfig": {"desiredSize": 4.0, "minSize": 2.0, "maxSize": 8.0},
+    }
+    [group] = managed(inputs)
+    assert group.inputs["instanceTypes"] == ["m6i.large"] and group.inputs["capacityType"] == "SPOT"
+    assert (group.inputs["clusterName"], group.inputs["subnetIds"]) == ("prod", ["subnet-a"])
+    assert group.inputs["scalingConfig"] == {"desiredSize": 4, "minSize": 2, "maxSize": 8}
+
+
+def test_managed_node_group_writes_a_launch_template_for_imdsv2() -> None:
+    template, group = managed({"nodeRoleArn": ROLE_ARN, "enableIMDSv2": True, "diskSize": 50.0})
+    assert (template.type, template.name) == (model.LAUNCH_TEMPLATE, "workers-launchTemplate")
+    assert template.inputs["metadataOptions"] == {
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 2,
+        "httpEndpoint": "enabled",
+    }
+    assert template.inputs["blockDeviceMappings"] == [{"deviceName": UNKNOWN, "ebs": {"volumeSize": 50}}]
+    assert "diskSize" not in group.inputs and group.inputs["launchTemplate"]["id"] == Ref(template.name, "id")
+    optional, _ = managed({"nodeRoleArn": ROLE_ARN, "enableIMDSv2": False})
+    assert optional.inputs["metadataOptions"]["httpTokens"] == "optional"
+
+
+def test_managed_node_group_with_its_own_ami_drops_the_version_for_user_data() -> None:
+    template, group = managed({"nodeRoleArn": ROLE_ARN, "amiId": "ami-0123", "version": "1.31"})
+    assert template.inputs["imageId"] == "ami-0123" and template.inputs["userData"] == UNKNOWN
+    assert "version" not in group.inputs
+
+
+def test_managed_node_group_with_efa_adds_a_cluster_placement_group() -> None:
+    inputs = {"nodeRoleArn": ROLE_ARN, "enableEfaSupport": True, "placementGroupAvailabilityZone": "us-east-1a"}
+    placement, template, group = managed(inputs)
+    assert (placement.type, placement.inputs) == (model.PLACEMENT_GROUP, {"strategy": "cluster"})
+    assert template.inputs["placement"] == {"groupName": Ref(placement.key, "name")}
+    assert group.inputs["subnetIds"] == UNKNOWN
+    with pytest.raises(ValueError, match="placementGroupAvailabilityZone"):
+        managed({"nodeRoleArn": ROLE_ARN, "enableEfaSupport": True})
+
+
+def test_managed_node_group_needs_a_role() -> None:
+    with pytest.raises(ValueError, match="nodeRole or nodeRoleArn is required"):
+        managed({})
+
+
 # --- through the offline engine ----------------------------------------------------------------------------------
 
 PROGRAM = """
@@ -353,6 +425,15 @@ cluster = Cluster("eks", {
     "endpointPublicAccess": True, "endpointPrivateAccess": False, "desiredCapacity": 3, "minSize": 3, "maxSize": 6,
 })
 pulumi.export("kubeconfig", cluster.kubeconfig)
+
+
+class ManagedNodeGroup(pulumi.ComponentResource):
+    # As pulumi_eks.ManagedNodeGroup.
+    def __init__(self, name, props, opts=None):
+        super().__init__("eks:index:ManagedNodeGroup", name, {**props, "nodeGroup": None}, opts, remote=True)
+
+
+ManagedNodeGroup("workers", {"cluster": cluster, "nodeRoleArn": "arn:aws:iam::1:role/nodes", "enableIMDSv2": True})
 """
 
 
@@ -380,6 +461,9 @@ def test_engine_registers_the_cluster_children_under_their_parents(tmp_path: Pat
     assert addon.parent == by_name[(model.VPC_CNI_ADDON, "eks-vpc-cni")].urn
     group = by_name[(model.AUTOSCALING_GROUP, "eks")]
     assert (group.inputs["minSize"], group.inputs["desiredCapacity"], group.inputs["maxSize"]) == (3, 3, 6)
+    managed_group = by_name[(model.NODE_GROUP, "workers")]
+    assert managed_group.parent == recorded.named("workers", MANAGED).urn
+    assert managed_group.inputs["launchTemplate"]["id"] == by_name[(model.LAUNCH_TEMPLATE, "workers-launchTemplate")].id
     template = by_name[(model.LAUNCH_TEMPLATE, "eks-launchTemplate")]
     assert template.inputs["networkInterfaces"][0]["securityGroups"] == [
         by_name[(model.SECURITY_GROUP, "eks-nodeSecurityGroup")].id
