@@ -165,10 +165,10 @@ class Derived:
 
 
 def _models() -> dict[str, ComponentModel]:
-    from offline.constructs import aws_apigateway, awsx, awsx_ecs, synced_folder
+    from offline.constructs import aws_apigateway, awsx, awsx_ecs, eks, synced_folder
 
     models: dict[str, ComponentModel] = {}
-    for module in (awsx, awsx_ecs, aws_apigateway, synced_folder):
+    for module in (awsx, awsx_ecs, aws_apigateway, synced_folder, eks):
         models.update(module.MODELS)
     return models
 
