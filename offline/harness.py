@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import runpy
@@ -56,7 +57,14 @@ class ProgramHangError(Exception):
     """The program did not finish in time; the message names what it was still waiting on."""
 
 
+@functools.cache
 def _provider_version() -> str:
+    """The installed pulumi_aws version, looked up once, on the program's thread.
+
+    The monitor's threads need it for every child of a modelled component, and may still register when the
+    program's module has ended and ``runpy`` takes the program's folder off ``sys.path``: a metadata scan of
+    ``sys.path`` at that moment skips an entry and did not find pulumi_aws now and then.
+    """
     return metadata.version("pulumi_aws")
 
 
@@ -88,6 +96,7 @@ class RecordingMonitor(MockMonitor):
         on_record: Callable[[RecordedResource], object] | None = None,
     ) -> None:
         super().__init__(mocks)
+        _provider_version()  # looked up here, on the program's thread, before any registration needs it
         # Told of each resource as it is recorded (the offline plan streams them to the policy pack).
         self.on_record = on_record
         self.project = project

@@ -161,3 +161,27 @@ def test_children_named_alike_are_told_apart_by_key_and_documents_resolve_refere
     first = run_website(tmp_path / "first", monkeypatch, first_preview=True, build=build_named_alike)
     task = next(record for record in first.resources if record.type == "aws:ecs/taskDefinition:TaskDefinition")
     assert json.loads(task.inputs_struct["containerDefinitions"]) == [{"group": UNKNOWN}]
+
+
+def test_the_provider_version_is_looked_up_on_the_programs_thread_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # runpy takes the program's folder off sys.path while the monitor's threads still register children; a
+    # metadata scan of sys.path on those threads then missed pulumi_aws now and then.
+    import threading
+    from importlib import metadata
+
+    from offline import harness
+
+    threads: list[str] = []
+    real_version = metadata.version
+
+    def version(name: str) -> str:
+        threads.append(threading.current_thread().name)
+        return real_version(name)
+
+    harness._provider_version.cache_clear()
+    monkeypatch.setattr(harness.metadata, "version", version)
+    recorded = run_website(tmp_path, monkeypatch, first_preview=True)
+    assert any(record.name == "site-bucket" for record in recorded.resources)
+    assert threads == [threading.main_thread().name]
