@@ -106,6 +106,8 @@ class RecordingMonitor(MockMonitor):
         # Computed outputs the mocks do not model resolve as unknown (as during a preview), never as None.
         self.unknown_outputs = unknown_outputs
         self.records: list[RecordedResource] = []
+        # Remote component URN -> why its model registered no children (an input the package must know).
+        self.unbuilt_components: dict[str, str] = {}
         self._default_providers: dict[str, str] = {}
 
     def _record(self, record: RecordedResource) -> None:
@@ -231,8 +233,15 @@ class RecordingMonitor(MockMonitor):
             stack=self.stack,
             resource_output=self._resource_output,
         )
+        try:
+            children = model.build(inputs, context)
+        except ValueError as error:
+            # The package would refuse these inputs, or cannot plan its children while one is unknown: the
+            # component is named under "Not checked offline" with why, and the program goes on.
+            self.unbuilt_components[component_urn] = str(error)
+            return
         urns: dict[str, str] = {}  # by key (else name), and by "type::name" for a Ref that names the type
-        for child in model.build(inputs, context):
+        for child in children:
             resolved: dict[str, Any] = {}
             # Per input, the children its value comes from: the engine's propertyDependencies.
             referred: dict[str, list[str]] = {}
@@ -446,7 +455,13 @@ def run_program(
     exports: dict[str, Any] = getattr(root, "outputs", {})
     outputs = _sync_await(_resolve_outputs(exports, deadline_seconds))
     return ProgramRun(
-        project=project, stack=stack, config=config, resources=monitor.records, outputs=outputs, preview=preview
+        project=project,
+        stack=stack,
+        config=config,
+        resources=monitor.records,
+        outputs=outputs,
+        preview=preview,
+        unbuilt_components=monitor.unbuilt_components,
     )
 
 
@@ -690,4 +705,5 @@ def run_program_dir(
         outputs=known,
         preview=first_preview,
         generic_invokes=sorted(set(mocks.generic_invokes)),
+        unbuilt_components=monitor.unbuilt_components,
     )

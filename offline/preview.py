@@ -150,19 +150,23 @@ def not_checked(run: ProgramRun) -> list[dict[str, str]]:
     """
     from offline.constructs import MODELS
 
+    def reason(record: RecordedResource) -> str:
+        plugin = f"{record.type.split(':', 1)[0]} provider plugin"
+        unbuilt = run.unbuilt_components.get(record.urn)
+        if unbuilt is not None:
+            return (
+                f"children of {record.type} {record.name!r} are created by the {plugin}; its offline model "
+                f"could not plan them ({unbuilt}): they are not checked and the component's outputs are unknown"
+            )
+        return (
+            f"children of {record.type} {record.name!r} are created by the {plugin}, which does not run "
+            "offline: they are not checked and the component's outputs are unknown"
+        )
+
     return [
-        {
-            "urn": record.urn,
-            "type": record.type,
-            "name": record.name,
-            "reason": (
-                f"children of {record.type} {record.name!r} are created by the {record.type.split(':', 1)[0]} "
-                "provider plugin, which does not run offline: they are not checked and the component's outputs "
-                "are unknown"
-            ),
-        }
+        {"urn": record.urn, "type": record.type, "name": record.name, "reason": reason(record)}
         for record in run.resources
-        if record.remote and record.type not in MODELS
+        if record.remote and (record.type not in MODELS or record.urn in run.unbuilt_components)
     ]
 
 
@@ -173,7 +177,7 @@ def modelled(run: ProgramRun) -> list[dict[str, str]]:
     return [
         {"urn": record.urn, "type": record.type, "name": record.name, "follows": MODELS[record.type].follows}
         for record in run.resources
-        if record.remote and record.type in MODELS
+        if record.remote and record.type in MODELS and record.urn not in run.unbuilt_components
     ]
 
 

@@ -115,6 +115,8 @@ class ProgramRun:
     """Whether the program ran as a preview (computed outputs unknown), or as an update sees it."""
     generic_invokes: list[str] = field(default_factory=list)
     """Data sources the mocks answered generically (plausible values from the provider's result type)."""
+    unbuilt_components: dict[str, str] = field(default_factory=dict)
+    """Remote component URN → why its package's model registered no children (see :mod:`offline.constructs`)."""
 
     def __iter__(self) -> Iterator[RecordedResource]:
         return iter(self.resources)

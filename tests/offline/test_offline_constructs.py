@@ -185,3 +185,19 @@ def test_the_provider_version_is_looked_up_on_the_programs_thread_only(
     recorded = run_website(tmp_path, monkeypatch, first_preview=True)
     assert any(record.name == "site-bucket" for record in recorded.resources)
     assert threads == [threading.main_thread().name]
+
+
+def test_a_model_that_cannot_plan_the_children_leaves_the_component_not_checked_with_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
+        raise ValueError("example:index:Website: bucketName must be known during a preview")
+
+    monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(refuse, "example 1.x"))
+    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENT_PROGRAM).lstrip())
+    recorded = run_program_dir(tmp_path, files=pulumi_files, first_preview=True)
+    assert [record.name for record in recorded.resources if record.name.startswith("site")] == ["site"]
+    [entry] = not_checked(recorded)
+    assert entry["name"] == "site" and "bucketName must be known during a preview" in entry["reason"]
+    assert modelled(recorded) == [] and "example:index:Website" not in format_notes(recorded)
