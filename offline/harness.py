@@ -240,6 +240,9 @@ class RecordingMonitor(MockMonitor):
             # component is named under "Not checked offline" with why, and the program goes on.
             self.unbuilt_components[component_urn] = str(error)
             return
+        except Exception as error:  # a fault of the model on inputs nobody tried: the program still goes on
+            self.unbuilt_components[component_urn] = f"the model failed: {type(error).__name__}: {error}"
+            return
         urns: dict[str, str] = {}  # by key (else name), and by "type::name" for a Ref that names the type
         for child in children:
             resolved: dict[str, Any] = {}

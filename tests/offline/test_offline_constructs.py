@@ -187,11 +187,19 @@ def test_the_provider_version_is_looked_up_on_the_programs_thread_only(
     assert threads == [threading.main_thread().name]
 
 
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ValueError("bucketName must be known during a preview"), "(bucketName must be known during a preview)"),
+        (KeyError("index"), "(the model failed: KeyError: 'index')"),
+    ],
+    ids=["the-package-needs-a-known-input", "a-fault-of-the-model"],
+)
 def test_a_model_that_cannot_plan_the_children_leaves_the_component_not_checked_with_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, reason: str
 ) -> None:
     def refuse(inputs: Mapping[str, Any], context: ConstructContext) -> list[Child]:
-        raise ValueError("example:index:Website: bucketName must be known during a preview")
+        raise error
 
     monkeypatch.setitem(constructs.MODELS, "example:index:Website", ComponentModel(refuse, "example 1.x"))
     (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
@@ -199,5 +207,5 @@ def test_a_model_that_cannot_plan_the_children_leaves_the_component_not_checked_
     recorded = run_program_dir(tmp_path, files=pulumi_files, first_preview=True)
     assert [record.name for record in recorded.resources if record.name.startswith("site")] == ["site"]
     [entry] = not_checked(recorded)
-    assert entry["name"] == "site" and "bucketName must be known during a preview" in entry["reason"]
+    assert entry["name"] == "site" and reason in entry["reason"]
     assert modelled(recorded) == [] and "example:index:Website" not in format_notes(recorded)
