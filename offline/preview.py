@@ -420,8 +420,8 @@ def program_plan(
     except (ProgramError, ProgramHangError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception:  # the program's own failure: show it as the CLI would
-        print(f"error: the program in {program_dir} failed:\n{traceback.format_exc()}", file=sys.stderr)
+    except Exception as error:  # the program's own failure: show it as the CLI would
+        print(f"error: {_program_failure(error, program_dir, stack)}", file=sys.stderr)
         return 2
     finally:
         backstop.cancel()
@@ -437,6 +437,33 @@ def program_plan(
     print_not_checked(run)
     write_reports(run, report, json_path=json_path, sarif_path=sarif_path, entry=program_dir / "__main__.py")
     return 1 if report.has_mandatory_violations else 0
+
+
+def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> str:
+    """What to tell the user when a program folder fails: what to do for config and imports, else the traceback."""
+    from pulumi.config import ConfigMissingError
+
+    from offline.harness import pick_stack
+
+    stack_file = program_dir / f"Pulumi.{pick_stack(program_dir, stack)}.yaml"
+    folder, at = program_dir.resolve(), ""
+    for frame in traceback.extract_tb(error.__traceback__):  # the innermost line of the program's own files
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(folder):
+            at = f" (at {path.relative_to(folder)}:{frame.lineno})"
+    if isinstance(error, ConfigMissingError):
+        return (
+            f"the program needs the config value {error.key!r}{at}, which {stack_file} does not set: add it "
+            "under `config:` there (what `pulumi config set` writes), or name another stack with --stack"
+        )
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        requirements = program_dir / "requirements.txt"
+        install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {error.name}"
+        return (
+            f"the program imports {error.name!r}{at}, which is not installed beside the offline engine: install "
+            f"what the program needs ({install}) and run again"
+        )
+    return f"the program in {program_dir} failed:\n{traceback.format_exc()}"
 
 
 def _backstop(seconds: float) -> threading.Timer:

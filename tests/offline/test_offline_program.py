@@ -148,6 +148,32 @@ def test_cli_exit_2_with_the_traceback_when_the_program_fails(tmp_path: Path) ->
     assert "Traceback" in result.stderr and "ValueError: config size must be positive" in result.stderr
 
 
+def test_cli_names_a_missing_config_value_and_the_stack_file_to_set_it_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from offline import preview as offline_preview
+
+    folder = program(tmp_path, "import pulumi\n\npulumi.Config().require('bucketName')\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "needs the config value 'probe:bucketName' (at __main__.py:3)" in error
+    assert f"which {folder / 'Pulumi.dev.yaml'} does not set" in error and "Traceback" not in error
+
+
+def test_cli_names_a_module_the_program_imports_that_is_not_installed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from offline import preview as offline_preview
+
+    folder = program(tmp_path, "import pulumi\nimport storage\n")
+    (folder / "storage.py").write_text("import pulumi_no_such_provider\n")
+    (folder / "requirements.txt").write_text("pulumi-no-such-provider\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "imports 'pulumi_no_such_provider' (at storage.py:1)" in error
+    assert f"pip install -r {folder / 'requirements.txt'}" in error and "Traceback" not in error
+
+
 def test_a_program_that_fails_after_registering_raises_promptly_and_the_next_run_is_clean(tmp_path: Path) -> None:
     # The queue waits on an output the rest of the program was to resolve; the SDK alone would wait for it forever.
     failing = program(
