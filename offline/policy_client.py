@@ -34,6 +34,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -606,7 +607,11 @@ class AnalyzeStream:
     engine:
         What ``ConfigureStack`` tells the pack: ``project``, ``stack``, ``config``, ``dry_run``, ``organization``.
     timeout_seconds:
-        How long :meth:`finish` waits for the outstanding calls before naming the one the pack is stuck on.
+        How long :meth:`finish` waits for the outstanding ``Remediate``/``Analyze`` calls once the pack is set up,
+        before naming the one the pack is stuck on.
+    setup_timeout_seconds:
+        How long, from the stream's start, the worker's start and the pack's set-up calls may take. They are timed
+        apart because a loaded machine can start a process slower than a pack answers a call.
     """
 
     def __init__(
@@ -616,9 +621,12 @@ class AnalyzeStream:
         engine: Mapping[str, Any],
         *,
         timeout_seconds: float = STARTUP_TIMEOUT_SECONDS,
+        setup_timeout_seconds: float = STARTUP_TIMEOUT_SECONDS,
     ) -> None:
         self.pack = pack
         self.timeout_seconds = timeout_seconds
+        self.setup_timeout_seconds = setup_timeout_seconds
+        self._setup_deadline = time.monotonic() + setup_timeout_seconds
         self._policy_config = dict(policy_config) if isinstance(policy_config, Mapping) else policy_config
         self._engine = dict(engine)
         self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
@@ -626,6 +634,7 @@ class AnalyzeStream:
         self._results: dict[str, AnalyzedResource] = {}
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self._error: BaseException | None = None
+        self._set_up = threading.Event()  # the pack answered the set-up calls, or the stream ended
         self._ended = threading.Event()
         self._worker: subprocess.Popen[bytes] | None = None
         threading.Thread(target=self._send, name="analyze-stream", daemon=True).start()
@@ -681,6 +690,7 @@ class AnalyzeStream:
             self._error = self._error or error
             if self._worker is not None:
                 self._worker.kill()
+            self._set_up.set()
             self._ended.set()
 
     def _receive(self, worker: subprocess.Popen[bytes]) -> None:
@@ -691,6 +701,7 @@ class AnalyzeStream:
                 answer = pickle.load(worker.stdout)
                 if answer[0] == "info":
                     self._info = analyzer_pb2.AnalyzerInfo.FromString(answer[1])
+                    self._set_up.set()
                 elif answer[0] == "analyzed":
                     self._results.update(answer[1])
                 else:
@@ -704,6 +715,7 @@ class AnalyzeStream:
         except BaseException as error:
             self._error = self._error or error
         finally:
+            self._set_up.set()
             self._ended.set()
 
     def _current_call(self) -> str:
@@ -723,17 +735,21 @@ class AnalyzeStream:
         Raises
         ------
         PolicyPackError
-            When the pack has not answered within ``timeout_seconds`` (the message names the call it is on).
+            When the pack is not set up within ``setup_timeout_seconds`` of the start, or has not answered the
+            calls within ``timeout_seconds`` after (the message names the call it is on).
         PolicyConfigError
             When the policy config does not fit the pack.
         """
         self.close()
-        if not self._ended.wait(self.timeout_seconds):
+        set_up = self._set_up.wait(max(0.0, self._setup_deadline - time.monotonic()))
+        if not set_up or not self._ended.wait(self.timeout_seconds):
             call = self._current_call()
             if self._worker is not None:
                 self._worker.kill()
-            pack, waited = self.pack.pack_dir, f"{self.timeout_seconds:g}"
-            raise PolicyPackError(f"policy pack in {pack} did not answer within {waited} s: still waiting on {call}")
+            waited = f"{self.timeout_seconds if set_up else self.setup_timeout_seconds:g}"
+            raise PolicyPackError(
+                f"policy pack in {self.pack.pack_dir} did not answer within {waited} s: still waiting on {call}"
+            )
         if self._worker is not None:
             self._worker.wait()
         if self._error is not None:

@@ -276,7 +276,7 @@ def test_policy_grpc_stream_names_the_call_a_pack_hangs_on(tmp_path: Path) -> No
     )
     run = program_run(_log_group())
     with launch_pack(tmp_path, **_engine(run)) as pack:
-        pack.stub.GetAnalyzerInfo(empty_pb2.Empty())  # started: the deadline below is the Analyze call's alone
+        # The set-up has its own deadline (a loaded machine may start the worker in over 2 s): this one is Analyze's.
         stream = AnalyzeStream(pack, None, {**_engine(run), "organization": "organization"}, timeout_seconds=2)
         for record in run.resources:
             stream.submit(record)
@@ -284,6 +284,18 @@ def test_policy_grpc_stream_names_the_call_a_pack_hangs_on(tmp_path: Path) -> No
             PolicyPackError, match=r"did not answer within 2 s: still waiting on Remediate/Analyze of urn:"
         ):
             run_policy_pack(run, tmp_path, stream=stream)
+
+
+def test_policy_grpc_stream_names_the_set_up_when_it_misses_its_own_deadline() -> None:
+    run = _mixed_run()
+    with launch_pack(PACK_DIR, **_engine(run)) as pack:
+        # No worker process starts and answers the set-up calls within 1 ms: the set-up deadline is the one missed.
+        engine = {**_engine(run), "organization": "organization"}
+        stream = AnalyzeStream(pack, None, engine, setup_timeout_seconds=0.001)
+        for record in run.resources:
+            stream.submit(record)
+        with pytest.raises(PolicyPackError, match=r"within 0.001 s: still waiting on the pack's set-up calls"):
+            stream.finish()
 
 
 def test_policy_grpc_stream_raises_a_config_error_of_its_worker_as_is() -> None:
