@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,6 @@ from tests.browser.pagekit import (
 def test_a_customer_watches_the_order_go_through_to_fulfilled_without_reloading(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    started = time.monotonic()
     alice = local_system["users"][0]
     page = new_page()
     sign_in(page, local_system, alice)
@@ -45,13 +43,11 @@ def test_a_customer_watches_the_order_go_through_to_fulfilled_without_reloading(
     expect(page.locator("#announcer")).to_contain_text("Fulfilled")
     order_id = current_order_id(page)
     expect(page.locator(f'#orders li[data-order-id="{order_id}"]')).to_contain_text("Fulfilled")
-    assert time.monotonic() - started < 60
 
 
 def test_an_out_of_stock_order_ends_failed_with_the_reason_shown(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    started = time.monotonic()
     page = new_page()
     sign_in(page, local_system, local_system["users"][0])
     fill_order(page, "Desk lamp", 100)  # 5 in stock
@@ -61,13 +57,11 @@ def test_an_out_of_stock_order_ends_failed_with_the_reason_shown(
     assert final_status(page) == "FAILED"
     expect(page.locator("#current-reason")).to_be_visible()
     expect(page.locator("#current-reason")).to_contain_text(re.compile(r"out of stock", re.IGNORECASE))
-    assert time.monotonic() - started < 60
 
 
 def test_a_double_click_and_a_lost_response_still_make_one_order(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    started = time.monotonic()
     page = new_page()
     sign_in(page, local_system, local_system["users"][0])
     expect(page.locator("#orders li").first).to_be_visible()
@@ -94,13 +88,11 @@ def test_a_double_click_and_a_lost_response_still_make_one_order(
     assert len(keys) >= 2 and len(set(keys)) == 1, keys  # retried, with the same Idempotency-Key
     page.reload()
     expect(page.locator("#orders li")).to_have_count(before + 1)
-    assert time.monotonic() - started < 60
 
 
 def test_another_customer_sees_neither_the_order_nor_its_updates(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    started = time.monotonic()
     alice, bob = local_system["users"]
     alice_page, bob_page = new_page(), new_page()
     sign_in(alice_page, local_system, alice)
@@ -148,13 +140,11 @@ def test_another_customer_sees_neither_the_order_nor_its_updates(
     assert granted[0].startswith("refused") and granted[1] == "granted 1", granted
     expect(bob_page.locator("#current")).to_be_hidden()
     assert order_id not in (bob_page.text_content("main") or "")
-    assert time.monotonic() - started < 60
 
 
 def test_the_socket_dropping_mid_order_still_ends_with_the_right_status(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    started = time.monotonic()
     page = new_page()
     sockets: list[WebSocketRoute] = []
     refuse = {"new connections": False}
@@ -182,4 +172,3 @@ def test_the_socket_dropping_mid_order_still_ends_with_the_right_status(
     expect(page.locator("#connection")).to_contain_text("checking your order every")
     assert final_status(page) == "FULFILLED"
     assert len(gets) >= 2  # the final status came from polling GET /orders/{orderId}
-    assert time.monotonic() - started < 60
