@@ -144,7 +144,11 @@ def _describe(permission: Ingress, ranges: list[tuple[int, int]]) -> str:
 
 
 def _no_open_ingress(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
-    allowed = {"TCP": frozenset(config["allowedTcpPorts"]), "UDP": frozenset(config["allowedUdpPorts"])}
+    # Numbers reach the pack as floats through the engine's config: ports are whole numbers.
+    allowed = {
+        protocol: frozenset(int(port) for port in config[f"allowed{protocol.title()}Ports"])
+        for protocol in PROTOCOLS.values()
+    }
     found: list[str] = []
     undecided: list[str] = []
     for entry, where, protocol_key, cidr_keys in _entries(props, resource_type):

@@ -54,6 +54,11 @@ def test_policy_open_ingress_ignores_egress() -> None:
     assert findings(OPEN, SECURITY_GROUP, {"ingress": [], "egress": [EVERYTHING]}) == []
 
 
+def test_policy_ecr_tags_unknown_in_a_preview_is_undecided() -> None:
+    with pytest.raises(CannotEvaluateError, match="cannot evaluate: imageTagMutability is not known"):
+        findings("ecr-image-tags-immutable", REPOSITORY, {"name": "app", "imageTagMutability": UNKNOWN})
+
+
 def test_policy_ecr_scan_undecided_when_a_named_filter_meets_an_unknown_name() -> None:
     unnamed = Res(REPOSITORY, "app", {"name": UNKNOWN, "arn": UNKNOWN})
     with pytest.raises(CannotEvaluateError, match="whether the registry scanning configuration covers app"):
@@ -75,6 +80,14 @@ def test_policy_open_ingress_is_mandatory_on_the_engine_path() -> None:
     [violation] = report.of_policy(OPEN)
     assert violation.enforcement_level == "mandatory"
     assert "ingress[1] admits TCP port 22 (remote administration: 22 SSH) from 0.0.0.0/0" in violation.message
+
+
+def test_policy_open_ingress_reads_the_configured_ports_as_the_engine_sends_them() -> None:
+    # The engine passes the config's numbers as floats: the message still names whole ports.
+    every_port = {"protocol": "tcp", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}
+    run = program_run(recorded(SECURITY_GROUP, "web", {"vpcId": "vpc-1", "ingress": [every_port]}))
+    [violation] = run_policy_pack(run, PACK_DIR, {OPEN: {"allowedTcpPorts": [443, 8443]}}).of_policy(OPEN)
+    assert "ingress[0] admits TCP ports 0-442, 444-8442, 8444-65535 (remote administration" in violation.message
 
 
 @pytest.mark.parametrize(
