@@ -54,7 +54,7 @@ class Ingress:
     """One ingress permission as EC2 applies it: a protocol (``None``: every protocol) and a port range."""
 
     where: str
-    """How the message names it: ``ingress[0]`` in a group, ``it`` for a rule resource."""
+    """How the message names it: ``ingress[0]`` in a group, ``the rule`` for a rule resource."""
     protocol: str | None
     low: int
     high: int
@@ -82,7 +82,8 @@ def _ingress(props: Props, where: str, protocol_key: str) -> Ingress | None:
     BadValueError
         When a TCP or UDP permission has no port range (the provider would reject it).
     """
-    protocol = str(props.text(protocol_key, "")).strip().lower()
+    # A number is accepted too (protocol=-1 in Python): the provider reads it as the string.
+    protocol = str(props.get(protocol_key, "")).strip().lower()
     if protocol in ALL_PROTOCOLS:
         return Ingress(where, None, 0, HIGHEST_PORT)
     if protocol not in PROTOCOLS:
@@ -156,6 +157,9 @@ def _no_open_ingress(props: Props, config: Mapping[str, Any], resource_type: str
             permission = _ingress(entry, where, protocol_key)
         except CannotEvaluateError:
             undecided.append(f"the port range of {where}")
+            continue
+        except BadValueError as error:
+            found.append(str(error))
             continue
         if permission is None:
             continue

@@ -138,6 +138,7 @@ NETWORK_CASES: list[Case] = [
     bad(OPEN, SECURITY_GROUP_RULE, "ssh-rule", {"fromPort": 22, "toPort": 22}, "the rule admits TCP port 22"),
     bad(OPEN, SECURITY_GROUP_RULE, "all-protocol-name", {"protocol": "all"}, "all traffic"),
     ok(OPEN, SECURITY_GROUP_RULE, "egress-everywhere", {"type": "egress", "protocol": "-1"}),
+    bad(OPEN, SECURITY_GROUP_RULE, "protocol-as-a-number", {"protocol": -1}, "the rule admits all traffic"),
     ok(
         OPEN,
         SECURITY_GROUP_RULE,
