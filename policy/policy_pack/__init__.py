@@ -28,6 +28,7 @@ from policy_pack import (
     dlq_alarms,
     dynamodb,
     ec2,
+    ecr,
     ecs,
     eks,
     eventbridge,
@@ -81,6 +82,7 @@ SERVICE_MODULES: Final[tuple[ModuleType, ...]] = (
     rds,
     eks,
     ec2,
+    ecr,
 )
 """Every module whose ``RULES`` make up the pack: the one registration point."""
 

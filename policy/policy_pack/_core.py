@@ -269,7 +269,7 @@ def plain(value: Any) -> Any:
 # ---- rule metadata -------------------------------------------------------------------------------
 
 PACK_NAME: Final = "serverless-well-architected"
-PACK_VERSION: Final = "1.3.0"
+PACK_VERSION: Final = "1.4.0"
 """Kept equal to ``PulumiPolicy.yaml``'s ``version`` (a meta-test checks): every message carries it."""
 
 

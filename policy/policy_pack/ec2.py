@@ -1,17 +1,28 @@
-"""Amazon EC2: instances and launch templates require IMDSv2 session tokens for instance metadata."""
+"""Amazon EC2: IMDSv2 session tokens for instance metadata, and security groups closed to the internet.
+
+A security group's ingress is written three ways in ``pulumi_aws``: inline ``ingress`` blocks of a
+``SecurityGroup``, a ``SecurityGroupRule`` of type ``ingress``, and a ``vpc.SecurityGroupIngressRule`` (one CIDR
+each). The open-ingress rule reads all three the same way: who (a CIDR of the whole internet), which protocol,
+which ports.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import ipaddress
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import Props, ResourceRule
+from policy_pack._core import ABSENT, BadValueError, CannotEvaluateError, Props, ResourceRule
 
 INSTANCE: Final = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE: Final = "aws:ec2/launchTemplate:LaunchTemplate"
 LAUNCH_CONFIGURATION: Final = "aws:ec2/launchConfiguration:LaunchConfiguration"
+SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
+INGRESS_RULE: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 SERVICE: Final = "ec2"
 
@@ -31,6 +42,146 @@ def _imdsv2_required(props: Props, config: Mapping[str, Any], _: str) -> Iterato
         )
 
 
+# The protocol names and numbers EC2 accepts for "every protocol", TCP and UDP (IANA numbers 6 and 17).
+ALL_PROTOCOLS: Final = frozenset({"-1", "all"})
+PROTOCOLS: Final = {"tcp": "TCP", "6": "TCP", "udp": "UDP", "17": "UDP"}
+ADMIN_PORTS: Final = {22: "SSH", 3389: "RDP"}
+HIGHEST_PORT: Final = 65535
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """One ingress permission as EC2 applies it: a protocol (``None``: every protocol) and a port range."""
+
+    where: str
+    """How the message names it: ``ingress[0]`` in a group, ``the rule`` for a rule resource."""
+    protocol: str | None
+    low: int
+    high: int
+
+    def open_ports(self, allowed: frozenset[int]) -> list[tuple[int, int]]:
+        """The ranges of this permission's ports that are not in ``allowed``."""
+        ranges: list[tuple[int, int]] = []
+        start = self.low
+        for port in sorted(port for port in allowed if self.low <= port <= self.high):
+            if port > start:
+                ranges.append((start, port - 1))
+            start = port + 1
+        if start <= self.high:
+            ranges.append((start, self.high))
+        return ranges
+
+
+def _ingress(props: Props, where: str, protocol_key: str) -> Ingress | None:
+    """The permission ``props`` grants, ``None`` for a protocol without ports this rule leaves alone (ICMP, GRE…).
+
+    Raises
+    ------
+    CannotEvaluateError
+        When the protocol or a port is unknown during preview.
+    BadValueError
+        When a TCP or UDP permission has no port range (the provider would reject it).
+    """
+    # A number is accepted too (protocol=-1 in Python): the provider reads it as the string.
+    protocol = str(props.get(protocol_key, "")).strip().lower()
+    if protocol in ALL_PROTOCOLS:
+        return Ingress(where, None, 0, HIGHEST_PORT)
+    if protocol not in PROTOCOLS:
+        return None  # ICMP (reachability, path MTU discovery) and protocols without ports
+    low, high = props.number("fromPort"), props.number("toPort")
+    if low is ABSENT or high is ABSENT:
+        raise BadValueError(f"{where}: a {PROTOCOLS[protocol]} permission needs fromPort and toPort")
+    return Ingress(where, PROTOCOLS[protocol], max(int(low), 0), min(int(high), HIGHEST_PORT))
+
+
+def _whole_internet(props: Props, keys: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The CIDRs under ``keys`` (lists or single values) that cover every address, and whether one is unknown."""
+    found: list[str] = []
+    unknown = False
+    for key in keys:
+        try:
+            value = props.get(key)
+        except CannotEvaluateError:
+            unknown = True
+            continue
+        listed = isinstance(value, Sequence) and not isinstance(value, str)
+        paths = [f"{key}.{index}" for index in range(len(value))] if listed else [key]
+        for path in paths:
+            try:
+                cidr = str(props.get(path, "")).strip()
+            except CannotEvaluateError:
+                unknown = True
+                continue
+            try:
+                if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+                    found.append(cidr)
+            except ValueError:
+                continue  # not a CIDR: the provider rejects it
+    return found, unknown
+
+
+def _entries(props: Props, resource_type: str) -> list[tuple[Props, str, str, tuple[str, ...]]]:
+    """``(permission, how to name it, protocol key, CIDR keys)`` of each ingress permission of the resource."""
+    if resource_type == SECURITY_GROUP:
+        return [
+            (entry, f"ingress[{index}]", "protocol", ("cidrBlocks", "ipv6CidrBlocks"))
+            for index, entry in enumerate(props.each("ingress"))
+        ]
+    if resource_type == SECURITY_GROUP_RULE:
+        if props.text("type", "") != "ingress":
+            return []  # egress: what leaves is not a way in
+        return [(props, "the rule", "protocol", ("cidrBlocks", "ipv6CidrBlocks"))]
+    return [(props, "the rule", "ipProtocol", ("cidrIpv4", "cidrIpv6"))]
+
+
+def _describe(permission: Ingress, ranges: list[tuple[int, int]]) -> str:
+    if permission.protocol is None:
+        return "all traffic (protocol -1: every protocol, every port)"
+    ports = ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in ranges)
+    plural = "s" if len(ranges) > 1 or ranges[0][0] != ranges[0][1] else ""
+    admin = [f"{port} {name}" for port, name in ADMIN_PORTS.items() if any(lo <= port <= hi for lo, hi in ranges)]
+    remote = f" (remote administration: {', '.join(admin)})" if admin else ""
+    return f"{permission.protocol} port{plural} {ports}{remote}"
+
+
+def _no_open_ingress(props: Props, config: Mapping[str, Any], resource_type: str) -> Iterator[str]:
+    # Numbers reach the pack as floats through the engine's config: ports are whole numbers.
+    allowed = {
+        protocol: frozenset(int(port) for port in config[f"allowed{protocol.title()}Ports"])
+        for protocol in PROTOCOLS.values()
+    }
+    found: list[str] = []
+    undecided: list[str] = []
+    for entry, where, protocol_key, cidr_keys in _entries(props, resource_type):
+        try:
+            permission = _ingress(entry, where, protocol_key)
+        except CannotEvaluateError:
+            undecided.append(f"the port range of {where}")
+            continue
+        except BadValueError as error:
+            found.append(str(error))
+            continue
+        if permission is None:
+            continue
+        ranges = permission.open_ports(allowed[permission.protocol]) if permission.protocol else [(0, HIGHEST_PORT)]
+        if not ranges:
+            continue  # only public ports: a web endpoint
+        anywhere, unknown = _whole_internet(entry, cidr_keys)
+        if anywhere:
+            found.append(
+                f"{where} admits {_describe(permission, ranges)} from {', '.join(anywhere)}: anyone on the internet "
+                "can reach what listens there and try its credentials or its bugs; admit a known CIDR or a security "
+                "group (the load balancer's, a bastion's) instead, reach instances with SSM Session Manager rather "
+                "than open SSH or RDP, or list a port meant to be public in allowedTcpPorts/allowedUdpPorts"
+            )
+        elif unknown:
+            undecided.append(f"the source of {where}")
+    # A permission whose source is unknown in a preview does not hide an open one known beside it.
+    if undecided and not found:
+        raise CannotEvaluateError(undecided[0])
+    yield from found
+
+
 RULES: Final = [
     ResourceRule(
         name="ec2-imdsv2-required",
@@ -41,5 +192,40 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION),
         check=_imdsv2_required,
+    ),
+    ResourceRule(
+        name="ec2-security-group-no-open-ingress",
+        summary=(
+            "Security groups admit traffic from the whole internet (0.0.0.0/0, ::/0) only to the public ports "
+            "listed in allowedTcpPorts/allowedUdpPorts (80 and 443 by default): never all traffic, SSH or RDP"
+        ),
+        anchors=(
+            "AWS Security Hub EC2.18",
+            "AWS Security Hub EC2.19",
+            "AWS Security Hub EC2.53",
+            "AWS Security Hub EC2.54",
+            "CIS AWS Foundations 2.0 5.2",
+            "CIS AWS Foundations 2.0 5.3",
+            "checkov CKV_AWS_24",
+            "checkov CKV_AWS_25",
+            "checkov CKV_AWS_277",
+        ),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE),
+        check=_no_open_ingress,
+        config={
+            "allowedTcpPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": HIGHEST_PORT},
+                "default": [80, 443],
+            },
+            "allowedUdpPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": HIGHEST_PORT},
+                "default": [],
+            },
+        },
     ),
 ]

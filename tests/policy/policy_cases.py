@@ -1199,3 +1199,7 @@ CASES += VERDICT_CASES
 from policy_coverage_cases import COVERAGE_CASES  # noqa: E402
 
 CASES += COVERAGE_CASES
+# And those of the rules on security-group ingress and ECR image tags (issue 22).
+from policy_network_cases import NETWORK_CASES  # noqa: E402
+
+CASES += NETWORK_CASES

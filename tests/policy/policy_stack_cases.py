@@ -891,3 +891,7 @@ STACK_CASES += [
 from policy_coverage_stack_cases import COVERAGE_STACK_CASES  # noqa: E402
 
 STACK_CASES += COVERAGE_STACK_CASES
+# And those of the stack rule on ECR image scanning (issue 22).
+from policy_ecr_stack_cases import ECR_STACK_CASES  # noqa: E402
+
+STACK_CASES += ECR_STACK_CASES
