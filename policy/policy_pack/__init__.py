@@ -39,6 +39,7 @@ from policy_pack import (
     loadbalancing,
     logs,
     rds,
+    redshift,
     runtimes,
     s3,
     secretsmanager,
@@ -83,6 +84,7 @@ SERVICE_MODULES: Final[tuple[ModuleType, ...]] = (
     eks,
     ec2,
     ecr,
+    redshift,
 )
 """Every module whose ``RULES`` make up the pack: the one registration point."""
 

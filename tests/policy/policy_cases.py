@@ -1203,3 +1203,8 @@ CASES += COVERAGE_CASES
 from policy_network_cases import NETWORK_CASES  # noqa: E402
 
 CASES += NETWORK_CASES
+# And those of the rules on databases reachable from the internet, unencrypted Redshift, deletion protection and
+# backups (issue 22).
+from policy_database_cases import DATABASE_CASES  # noqa: E402
+
+CASES += DATABASE_CASES
