@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import runpy
 import sys
 from collections import Counter
@@ -203,9 +204,9 @@ class RecordingMonitor(MockMonitor):
                     "retainOnDelete": bool(request.retainOnDelete),
                     "replaceOnChanges": list(request.replaceOnChanges),
                     "customTimeouts": {
-                        "create": request.customTimeouts.create,
-                        "update": request.customTimeouts.update,
-                        "delete": request.customTimeouts.delete,
+                        "create": timeout_seconds(request.customTimeouts.create),
+                        "update": timeout_seconds(request.customTimeouts.update),
+                        "delete": timeout_seconds(request.customTimeouts.delete),
                     },
                 },
                 inputs=rpc.deserialize_properties(_plain_references(request.object), keep_unknowns=True),
@@ -325,6 +326,41 @@ class RecordingMonitor(MockMonitor):
                 answer.update({"urn": urn, "id": "", "state": {}})
                 return resource_pb2.ResourceInvokeResponse(**{"return": answer})
         return super().Invoke(_with_plain_references(request, "args"))
+
+
+_GO_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "\u00b5s": 1e-6,
+    "\u03bcs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def timeout_seconds(timeout: str) -> float:
+    """A ``custom_timeouts`` value (``"10m"``, ``"1h30m"``) in seconds, as the engine forwards it to a policy pack.
+
+    The engine parses it with Go's ``time.ParseDuration`` and fails the registration on anything else
+    (``unable to parse customTimeout Value``); ``""`` (not set) is 0.
+
+    Raises
+    ------
+    ValueError
+        When ``timeout`` is not a Go duration.
+    """
+    if not timeout:
+        return 0.0
+    sign, text = (-1.0, timeout[1:]) if timeout[:1] == "-" else (1.0, timeout.removeprefix("+"))
+    if text == "0":
+        return 0.0
+    parts = _GO_DURATION_PART.findall(text)
+    if not text or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"unable to parse customTimeout Value {timeout}")
+    return sign * sum(float(number) * _GO_DURATION_UNITS[unit] for number, unit in parts)
 
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"

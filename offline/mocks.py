@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import keyword
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
+from pulumi import _types
 
 ACCOUNT_ID = "123456789012"
 
@@ -381,6 +383,15 @@ def _statements_of(document: str) -> list[dict[str, Any]]:
     return statements if isinstance(statements, list) else [statements]
 
 
+# Names AWS gives its managed policies: service ones (AWS…, Amazon…, …FullAccess, …ReadOnlyAccess) and the job
+# function ones, https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html
+_AWS_MANAGED_POLICY_NAME = re.compile(
+    r"^(AWS|Amazon)[A-Za-z0-9]+$|(FullAccess|ReadOnlyAccess)$|^(AdministratorAccess|Billing|DatabaseAdministrator|"
+    r"DataScientist|NetworkAdministrator|PowerUserAccess|SecurityAudit|SupportUser|SystemAdministrator|"
+    r"ViewOnlyAccess)$"
+)
+
+
 class ProgramMocks(AwsMocks):
     """Provider answers for *any* program: :class:`AwsMocks`, plus the common data sources.
 
@@ -424,10 +435,14 @@ class ProgramMocks(AwsMocks):
         return generic_invoke_result(args.token, args.args, self.region)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        """After a create (known outputs), or during a first preview (inputs only, no id)."""
+        """After a create (known outputs), or during a first preview (inputs only, no id).
+
+        Either way the state has the types of the resource's outputs (an IAM document given as a dict is text).
+        """
         if self.first_preview:
-            return "", dict(args.inputs)
-        return super().new_resource(args)
+            return "", as_output_types(args.typ, dict(args.inputs))
+        resource_id, state = super().new_resource(args)
+        return resource_id, as_output_types(args.typ, state)
 
     def _get_availability_zones(self, _: dict[str, Any]) -> dict[str, Any]:
         names = [f"{self.region}{zone}" for zone in "abc"]
@@ -464,7 +479,10 @@ class ProgramMocks(AwsMocks):
         return {"id": self.region, "ids": [f"subnet-0{zone}1b2c3d4e5f6a7b8" for zone in "abc"]}
 
     def _get_iam_policy(self, args: dict[str, Any]) -> dict[str, Any]:
-        arn = args.get("arn") or f"arn:aws:iam::{ACCOUNT_ID}:policy/{args.get('name', 'policy')}"
+        """The policy asked for by ARN or name; a name shaped like an AWS managed policy's is AWS's (``iam::aws``)."""
+        name = str(args.get("name") or "policy")
+        owner = "aws" if _AWS_MANAGED_POLICY_NAME.search(name) else ACCOUNT_ID
+        arn = args.get("arn") or f"arn:aws:iam::{owner}:policy/{name}"
         return {"id": arn, "arn": arn, "name": arn.rsplit("/", 1)[-1], "path": "/", "policyId": "ANPAOFFLINE"}
 
     def _get_role(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -539,19 +557,19 @@ _COMPUTED.update(
 # ---- any data source: plausible values of the provider's own result type ----------------------------------
 
 
-def invoke_result_type(token: str) -> type | None:
-    """The SDK's result class of an invoke token (``aws:route53/getZone:getZone`` → ``GetZoneResult``), if any.
+def sdk_class(token: str, suffix: str = "") -> type | None:
+    """The SDK class a type or invoke token names, if its package is installed.
 
-    Pulumi's Python SDKs generate ``pulumi_<package>.<module>.<Function>Result`` for every data source; the
-    ``index`` module is the package itself and a module named like a keyword ends with ``_``.
+    ``aws:iam/policy:Policy`` is ``pulumi_aws.iam.Policy``; with ``suffix="Result"``,
+    ``aws:route53/getZone:getZone`` is ``pulumi_aws.route53.GetZoneResult``. Pulumi's Python SDKs generate
+    ``pulumi_<package>.<module>.<Name>`` for every resource and data source; the ``index`` module is the package
+    itself and a module named like a keyword ends with ``_``.
     """
     package, _, rest = token.partition(":")
-    module_path, _, function = rest.partition(":")
+    module_path, _, name = rest.partition(":")
     module_name = module_path.split("/", 1)[0]
-    if not package or not function:
+    if not package or not name or package == "pulumi":
         return None
-    import keyword
-
     parts = [f"pulumi_{package.replace('-', '_')}"]
     if module_name and module_name != "index":
         parts.append(module_name + "_" if keyword.iskeyword(module_name) else module_name)
@@ -559,8 +577,49 @@ def invoke_result_type(token: str) -> type | None:
         module = importlib.import_module(".".join(part.replace("-", "_") for part in parts))
     except ImportError:
         return None
-    result = getattr(module, function[:1].upper() + function[1:] + "Result", None)
-    return result if isinstance(result, type) else None
+    found = getattr(module, name[:1].upper() + name[1:] + suffix, None)
+    return found if isinstance(found, type) else None
+
+
+def invoke_result_type(token: str) -> type | None:
+    """The SDK's result class of an invoke token (``aws:route53/getZone:getZone`` → ``GetZoneResult``), if any."""
+    return sdk_class(token, "Result")
+
+
+def as_output_types(token: str, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each object or list given for a string output as the JSON text the provider returns.
+
+    Programs pass IAM documents (``policy``, ``assume_role_policy``) as dicts; the provider encodes them and
+    its state holds a string, which is what the SDK expects (it refuses a dict for a ``str`` output). Types
+    come from the resource's SDK class, as the SDK itself reads them (``pulumi._types.resource_types``).
+    """
+    resource_class = sdk_class(token)
+    if resource_class is None or not issubclass(resource_class, pulumi.CustomResource):
+        return state
+    try:
+        types = _types.resource_types(resource_class)
+    except Exception:  # a class the SDK cannot read the types of: its state as it is
+        return state
+    return {key: _as_type(value, types.get(key)) for key, value in state.items()}
+
+
+def _as_type(value: Any, hint: Any) -> Any:
+    if hint is None or value is None or value == pulumi.runtime.rpc.UNKNOWN:
+        return value
+    hint = _types.unwrap_optional_type(hint)
+    if hint is str:
+        return json.dumps(value) if isinstance(value, dict | list) else value
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if isinstance(value, list) and origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):
+        return [_as_type(item, arguments[0] if arguments else None) for item in value]
+    if isinstance(value, dict):
+        if isinstance(hint, type) and _types.is_output_type(hint):
+            field_types = _types.output_type_types(hint)
+            return {key: _as_type(item, field_types.get(key)) for key, item in value.items()}
+        if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping) and len(arguments) == 2:
+            return {key: _as_type(item, arguments[1]) for key, item in value.items()}
+    return value
 
 
 def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
@@ -572,7 +631,9 @@ def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return {}
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
-        return []
+        # A list of ids, names or ARNs holds one (programs take ``ids[0]``); a list of blocks is empty.
+        item = (typing.get_args(hint) or (None,))[0]
+        return [_plausible(key.removesuffix("s") or key, item, token, region)] if item is str else []
     if hint is bool:
         return False
     if hint is int or hint is float:

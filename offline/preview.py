@@ -39,7 +39,7 @@ import textwrap
 import threading
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -456,6 +456,12 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
             f"the program needs the config value {error.key!r}{at}, which {stack_file} does not set: add it "
             "under `config:` there (what `pulumi config set` writes), or name another stack with --stack"
         )
+    if isinstance(error, ModuleNotFoundError) and error.name in REMOVED_STDLIB_MODULES:
+        return (
+            f"the program imports {error.name!r}{at}, which Python {REMOVED_STDLIB_MODULES[error.name]} removed from "
+            f"its standard library (PEP 594/632); the offline engine runs Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}: drop the import or use its replacement"
+        )
     if isinstance(error, ModuleNotFoundError) and error.name:
         requirements = program_dir / "requirements.txt"
         install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {error.name}"
@@ -463,7 +469,137 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
             f"the program imports {error.name!r}{at}, which is not installed beside the offline engine: install "
             f"what the program needs ({install}) and run again"
         )
+    failure = f"{type(error).__name__}: {error}{at}"
+    if _calls_aws_itself(error):
+        return (
+            f"the program calls AWS itself with boto3 ({failure}); offline there is no AWS account to answer: run "
+            "it with `pulumi preview` and credentials, or keep the call out of the program (a dynamic provider)"
+        )
+    pinned = pinned_elsewhere(program_dir)
+    package = _failing_package(error, preferred=pinned)
+    if package.startswith("pulumi_"):
+        distribution = package.replace("_", "-")
+        asked = pinned.get(package)
+        written_for = f"requirements.txt asks {asked}" if asked else "which version it was written for is not pinned"
+        return (
+            f"the program fails on the API of the installed {distribution} {_installed_version(distribution)} "
+            f"({written_for}): {failure}. Port it to the installed version to check it offline"
+        )
     return f"the program in {program_dir} failed:\n{traceback.format_exc()}"
+
+
+REMOVED_STDLIB_MODULES = {
+    **dict.fromkeys(("asynchat", "asyncore", "distutils", "imp", "smtpd"), "3.12"),
+    **dict.fromkeys(
+        (
+            "aifc",
+            "audioop",
+            "cgi",
+            "cgitb",
+            "chunk",
+            "crypt",
+            "imghdr",
+            "mailcap",
+            "msilib",
+            "nis",
+            "nntplib",
+            "ossaudiodev",
+            "pipes",
+            "sndhdr",
+            "spwd",
+            "sunau",
+            "telnetlib",
+            "uu",
+            "xdrlib",
+            "lib2to3",
+        ),
+        "3.13",
+    ),
+}
+"""Standard-library modules old programs import that Python removed, and the version that removed them."""
+
+
+def _calls_aws_itself(error: BaseException) -> bool:
+    """Whether ``error`` comes from boto3/botocore: the program calls AWS directly (a region, credentials…)."""
+    if type(error).__module__.split(".", 1)[0] in ("botocore", "boto3"):
+        return True
+    return any(
+        f"{os.sep}botocore{os.sep}" in frame.filename or f"{os.sep}boto3{os.sep}" in frame.filename
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+
+
+def _failing_package(error: BaseException, preferred: Collection[str] = ()) -> str:
+    """The top-level package whose API ``error`` is about (``pulumi_aws``), or ``""``.
+
+    A missing attribute of one of its modules or objects, a name it does not export, a raise inside its code, or
+    a call of one of its classes with arguments it no longer takes (raised at the program's line; of the packages
+    defining a class of that name, one in ``preferred`` first).
+    """
+    if isinstance(error, AttributeError) and error.obj is not None:
+        owner = error.obj.__name__ if isinstance(error.obj, type(sys)) else type(error.obj).__module__
+        return owner.split(".", 1)[0]
+    if isinstance(error, ImportError) and error.name:
+        return error.name.split(".", 1)[0]
+    if not isinstance(error, TypeError):
+        return ""
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames and "site-packages" in frames[-1].filename:
+        parts = Path(frames[-1].filename).parts
+        return parts[parts.index("site-packages") + 1] if parts.index("site-packages") + 1 < len(parts) else ""
+    # Raised at the program's line: the packages defining a class of that name (``ProviderArgs`` is in several).
+    called = str(error).split("(", 1)[0].split(".", 1)[0]
+    defining = sorted(
+        {
+            name.split(".", 1)[0]
+            for name, module in list(sys.modules.items())
+            if name.startswith("pulumi_") and isinstance(getattr(module, called, None), type)
+        }
+    )
+    return next((name for name in defining if name in preferred), defining[0] if defining else "")
+
+
+def _installed_version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def pinned_elsewhere(program_dir: Path) -> dict[str, str]:
+    """The Pulumi packages the program's ``requirements.txt`` pins to versions other than the installed ones.
+
+    By import name, what the file asks: ``{"pulumi_aws": "<5.0.0,>=4.0.0"}``. Lines that are not requirements
+    are skipped.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    requirements = program_dir / "requirements.txt"
+    if not requirements.is_file():
+        return {}
+    mismatches: dict[str, str] = {}
+    for line in requirements.read_text(errors="replace").splitlines():
+        text = line.split("#", 1)[0].strip()
+        if not text or text.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        import_name = requirement.name.lower().replace("-", "_").replace(".", "_")
+        if not import_name.startswith("pulumi") or not requirement.specifier:
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            continue
+        if not requirement.specifier.contains(installed, prereleases=True):
+            mismatches[import_name] = str(requirement.specifier)
+    return mismatches
 
 
 def _backstop(seconds: float) -> threading.Timer:

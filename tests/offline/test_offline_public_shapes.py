@@ -1,0 +1,232 @@
+"""The offline engine on more shapes of public programs that broke it (issue 22, second corpus).
+
+Each program is small and ours, written the way the failing public program was: an IAM document passed as a
+dict, ``custom_timeouts`` as the docs write them, a data source whose list output the program indexes, an AWS
+managed policy looked up by name; and the programs the engine cannot run offline (an old SDK API, a call to AWS
+through boto3, a module Python removed), which must say so in one line rather than with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offline import preview as offline_preview
+from offline.harness import run_program_dir, timeout_seconds
+from offline.recording import ProgramRun
+from orderflow import pulumi_files
+
+
+def program(tmp_path: Path, source: str, *, requirements: str | None = None) -> Path:
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    (folder / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
+    (folder / "__main__.py").write_text(textwrap.dedent(source).lstrip())
+    if requirements is not None:
+        (folder / "requirements.txt").write_text(requirements)
+    return folder
+
+
+def run(folder: Path, **options: Any) -> ProgramRun:
+    return run_program_dir(folder, files=pulumi_files, watchdog_seconds=60, **options)
+
+
+POLICY_AS_DICT = """
+import pulumi
+import pulumi_aws as aws
+
+document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}
+trust = {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+policy = aws.iam.Policy("read", policy=pulumi.Output.from_input(document))
+role = aws.iam.Role("role", assume_role_policy=trust,
+                    inline_policies=[aws.iam.RoleInlinePolicyArgs(name="inline", policy=document)])
+aws.iam.RolePolicyAttachment("attach", role=role.name, policy_arn=policy.arn)
+pulumi.export("policy", policy.policy)
+pulumi.export("inline", role.inline_policies[0].policy)
+"""
+
+
+@pytest.mark.parametrize("first_preview", [False, True])
+def test_an_iam_document_given_as_a_dict_comes_back_as_the_json_text_the_provider_returns(
+    tmp_path: Path, first_preview: bool
+) -> None:
+    # Before: AssertionError "Unexpected type; expected a value of type str but got dict ... property policy",
+    # raised where the program used the policy's outputs (the attachment's policy_arn).
+    recorded = run(program(tmp_path, POLICY_AS_DICT), first_preview=first_preview)
+    assert json.loads(recorded.outputs["policy"])["Statement"][0]["Action"] == ["s3:GetObject"]
+    assert json.loads(recorded.outputs["inline"])["Version"] == "2012-10-17"
+    assert recorded.named("attach").type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    # The pack still gets the program's own inputs.
+    assert recorded.named("read").inputs["policy"]["Statement"][0]["Resource"] == "*"
+
+
+def test_custom_timeouts_reach_the_pack_in_seconds_as_the_engine_parses_them(tmp_path: Path) -> None:
+    # Before: the pack client stopped the plan with ValueError "could not convert string to float: '10m'".
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        timeouts = pulumi.CustomTimeouts(create="10m", delete="1h30m")
+        aws.dynamodb.Table("t", hash_key="id", attributes=[{"name": "id", "type": "S"}], billing_mode="PAY_PER_REQUEST",
+                           opts=pulumi.ResourceOptions(custom_timeouts=timeouts))
+        """,
+    )
+    assert run(folder).named("t").options["customTimeouts"] == {"create": 600.0, "update": 0.0, "delete": 5400.0}
+    assert offline_preview.main(["--program", str(folder)]) in (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [("10m", 600.0), ("1h30m", 5400.0), ("1.5h", 5400.0), ("300ms", 0.3), ("2m3.5s", 123.5), ("0", 0.0), ("", 0.0)],
+)
+def test_a_timeout_is_read_as_go_reads_a_duration(written: str, seconds: float) -> None:
+    assert timeout_seconds(written) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("written", ["10", "10 minutes", "m", "1d"])
+def test_a_timeout_go_would_not_parse_is_refused_as_the_engine_refuses_it(written: str) -> None:
+    with pytest.raises(ValueError, match="unable to parse customTimeout Value"):
+        timeout_seconds(written)
+
+
+def test_a_data_source_list_of_ids_holds_one_id_the_program_can_index(tmp_path: Path) -> None:
+    # Before: IndexError on route.ids[0] (a generic data source answered every list as []).
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        tables = aws.ec2.get_route_tables(vpc_id="vpc-1")
+        zone = aws.route53.get_zone(name="example.com")
+        pulumi.export("first", tables.ids[0])
+        pulumi.export("servers", zone.name_servers)
+        """,
+    )
+    recorded = run(folder)
+    assert recorded.outputs["first"] == "offline-id"
+    assert recorded.outputs["servers"] == ["offline-nameServer"]
+
+
+def test_an_aws_managed_policy_looked_up_by_name_has_the_aws_owned_arn(tmp_path: Path) -> None:
+    # Before: arn:aws:iam::123456789012:policy/AdministratorAccess, so iam-no-broad-managed-policies missed it.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi_aws as aws
+        role = aws.iam.Role("role", assume_role_policy='{"Version":"2012-10-17","Statement":[]}')
+        admin = aws.iam.get_policy(name="AdministratorAccess")
+        own = aws.iam.get_policy(name="orders-reader")
+        aws.iam.RolePolicyAttachment("admin", role=role.name, policy_arn=admin.arn)
+        aws.iam.RolePolicyAttachment("own", role=role.name, policy_arn=own.arn)
+        """,
+    )
+    recorded = run(folder)
+    assert recorded.named("admin").inputs["policyArn"] == "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert recorded.named("own").inputs["policyArn"] == "arn:aws:iam::123456789012:policy/orders-reader"
+    result = json.loads(_gate_json(folder, tmp_path))
+    assert [v["rule"] for v in result["violations"] if v["urn"].endswith("::admin")] == [
+        "iam-no-broad-managed-policies"
+    ]
+
+
+def _gate_json(folder: Path, tmp_path: Path) -> str:
+    report = tmp_path / "report.json"
+    assert offline_preview.main(["--program", str(folder), "--json", str(report)]) == 1
+    return report.read_text()
+
+
+def test_a_program_written_for_an_older_sdk_is_named_in_one_line_with_the_version_it_asks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 2 with a traceback ending in "module 'pulumi_aws.ec2' has no attribute 'get_subnet_ids'".
+    folder = program(
+        tmp_path,
+        """
+        import pulumi_aws as aws
+        subnets = aws.ec2.get_subnet_ids(vpc_id="vpc-1")
+        """,
+        requirements="pulumi>=3.0.0,<4.0.0\npulumi-aws>=4.0.0,<5.0.0  # the v4 API\n",
+    )
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "fails on the API of the installed pulumi-aws 7." in error
+    assert "requirements.txt asks <5.0.0,>=4.0.0" in error
+    assert "AttributeError: module 'pulumi_aws.ec2' has no attribute 'get_subnet_ids' (at __main__.py:2)" in error
+    assert "Traceback" not in error
+
+
+def test_an_old_argument_of_an_sdk_class_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(
+        tmp_path,
+        """
+        import pulumi_aws as aws
+        aws.ec2.Eip("ip", vpc=True)
+        """,
+        requirements="pulumi-aws==5.42.0\n",
+    )
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "(requirements.txt asks ==5.42.0): TypeError: Eip._internal_init() got an unexpected keyword" in error
+    assert "Traceback" not in error
+
+
+def test_a_bug_in_the_programs_own_class_still_shows_its_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(
+        tmp_path,
+        """
+        class VpnArgs:
+            def __init__(self, static_routes):
+                self.static_routes = static_routes
+        print(VpnArgs([]).static_routes_only)
+        """,
+        requirements="pulumi-aws==5.42.0\n",
+    )
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" in error and "'VpnArgs' object has no attribute 'static_routes_only'" in error
+
+
+def test_a_program_that_calls_aws_through_boto3_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: a botocore traceback (NoRegionError) from a boto3 client made inside an apply.
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    folder = program(
+        tmp_path,
+        """
+        import boto3
+        import pulumi_aws as aws
+
+        def wait_until_running(instance_id):
+            boto3.client("ec2").describe_instances(InstanceIds=[instance_id])
+
+        server = aws.ec2.Instance("web", ami="ami-0123456789abcdef0", instance_type="t3.micro")
+        server.id.apply(wait_until_running)
+        """,
+    )
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "the program calls AWS itself with boto3 (NoRegionError" in error and "(at __main__.py:5)" in error
+    assert "Traceback" not in error
+
+
+def test_a_module_python_removed_is_named_with_the_version_that_removed_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(tmp_path, "import cgitb\ncgitb.enable(format='text')\n", requirements="pulumi\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "imports 'cgitb' (at __main__.py:1), which Python 3.13 removed from its standard library" in error
+    assert "pip install" not in error and "Traceback" not in error
