@@ -9,10 +9,11 @@ program cannot silently come back empty.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import keyword
 import re
+import sys
+import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -558,7 +559,7 @@ _COMPUTED.update(
 
 
 def sdk_class(token: str, suffix: str = "") -> type | None:
-    """The SDK class a type or invoke token names, if its package is installed.
+    """The SDK class a type or invoke token names, if the program has loaded its module.
 
     ``aws:iam/policy:Policy`` is ``pulumi_aws.iam.Policy``; with ``suffix="Result"``,
     ``aws:route53/getZone:getZone`` is ``pulumi_aws.route53.GetZoneResult``. Pulumi's Python SDKs generate
@@ -573,9 +574,10 @@ def sdk_class(token: str, suffix: str = "") -> type | None:
     parts = [f"pulumi_{package.replace('-', '_')}"]
     if module_name and module_name != "index":
         parts.append(module_name + "_" if keyword.iskeyword(module_name) else module_name)
-    try:
-        module = importlib.import_module(".".join(part.replace("-", "_") for part in parts))
-    except ImportError:
+    module = sys.modules.get(".".join(part.replace("-", "_") for part in parts))
+    # Only a module the program has loaded: the mocks run on the monitor's threads, and loading one of the SDK's
+    # lazy modules there races the program's own first use of it (which then sees it half initialized).
+    if type(module) is not types.ModuleType or getattr(module.__spec__, "_initializing", False):
         return None
     found = getattr(module, name[:1].upper() + name[1:] + suffix, None)
     return found if isinstance(found, type) else None

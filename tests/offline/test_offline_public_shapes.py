@@ -9,6 +9,8 @@ through boto3, a module Python removed), which must say so in one line rather th
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from offline import preview as offline_preview
 from offline.harness import run_program_dir, timeout_seconds
 from offline.recording import ProgramRun
 from orderflow import pulumi_files
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def program(tmp_path: Path, source: str, *, requirements: str | None = None) -> Path:
@@ -230,3 +234,24 @@ def test_a_module_python_removed_is_named_with_the_version_that_removed_it(
     error = capsys.readouterr().err
     assert "imports 'cgitb' (at __main__.py:1), which Python 3.13 removed from its standard library" in error
     assert "pip install" not in error and "Traceback" not in error
+
+
+LAZY_MODULE_PROBE = """
+import sys, types
+import pulumi_aws
+from offline.mocks import invoke_result_type
+assert type(sys.modules["pulumi_aws.ec2"]) is not types.ModuleType, "pulumi_aws loads its modules lazily"
+print(invoke_result_type("aws:ec2/getVpc:getVpc"), type(sys.modules["pulumi_aws.ec2"]) is types.ModuleType)
+pulumi_aws.ec2.Vpc  # the program's first use loads it
+print(invoke_result_type("aws:ec2/getVpc:getVpc").__name__)
+"""
+
+
+def test_the_mocks_never_load_an_sdk_module_on_the_monitors_thread() -> None:
+    # Before: the mocks loaded pulumi_aws.ec2 on the monitor's thread while the program's first `aws.ec2.X` loaded
+    # it too, and the program saw it half initialized: "module 'pulumi_aws.ec2' has no attribute
+    # 'VpcPeeringConnection'" (a public program with awsx VPCs and a peering connection).
+    probe = subprocess.run(
+        [sys.executable, "-c", LAZY_MODULE_PROBE], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    assert probe.stdout.split("\n")[:2] == ["None False", "GetVpcResult"]
