@@ -20,7 +20,7 @@ import re
 import runpy
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,10 @@ class RecordingMonitor(MockMonitor):
         # Remote component URN -> why its model registered no children (an input the package must know).
         self.unbuilt_components: dict[str, str] = {}
         self._default_providers: dict[str, str] = {}
+        # For the transforms the engine runs (resource_transform.py): the stack's, each resource's own, and parents.
+        self._stack_transform_callbacks: list[Any] = []
+        self._own_transforms: dict[str, list[Any]] = {}
+        self._parents: dict[str, str] = {}
 
     def _record(self, record: RecordedResource) -> None:
         self.records.append(record)
@@ -169,6 +173,7 @@ class RecordingMonitor(MockMonitor):
         package's model in :mod:`offline.constructs` when there is one, and every output of it resolves as
         unknown (as for a create the engine could not report), so the program goes on.
         """
+        request = self._transformed(request)
         if request.remote:
             response = resource_pb2.RegisterResourceResponse(
                 urn=self.make_urn(request.parent, request.type, request.name), result=resource_pb2.Result.FAIL
@@ -220,6 +225,51 @@ class RecordingMonitor(MockMonitor):
         if request.remote:
             self._construct(request, response.urn)
         return response
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Keep the stack transform's callback: the engine runs it on every later registration."""
+        self._stack_transform_callbacks.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _transformed(self, request: Any) -> Any:
+        """``request`` after the transforms the engine runs before a registration, else ``request`` itself.
+
+        As the engine: the resource's own ``transforms``, then each ancestor's, then the stack's
+        (``register_resource_transform``), each one given what the previous returned. The mock monitor of the
+        SDK runs none of them, so tags added by a stack transform were missing offline.
+        """
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._parents[urn] = request.parent
+        if request.transforms:
+            self._own_transforms[urn] = list(request.transforms)
+        chain = list(request.transforms)
+        ancestor = request.parent
+        while ancestor:
+            chain += self._own_transforms.get(ancestor, [])
+            ancestor = self._parents.get(ancestor, "")
+        chain += self._stack_transform_callbacks
+        if not chain:
+            return request
+        properties, options = request.object, transform_options(request)
+        for callback in chain:
+            asked = resource_pb2.TransformRequest(
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent,
+                properties=properties,
+                options=options,
+            )
+            answer = resource_pb2.TransformResponse.FromString(run_callback(callback.token, asked.SerializeToString()))
+            properties = answer.properties
+            if answer.HasField("options"):
+                options = answer.options
+        transformed = resource_pb2.RegisterResourceRequest()
+        transformed.CopyFrom(request)
+        transformed.object.Clear()
+        transformed.object.CopyFrom(properties)
+        with_transform_options(transformed, options)
+        return transformed
 
     def _construct(self, request: Any, component_urn: str) -> None:
         """Register a remote component's children from its model, as its plugin's ``Construct`` would."""
@@ -361,6 +411,87 @@ def timeout_seconds(timeout: str) -> float:
     if not text or "".join(number + unit for number, unit in parts) != text:
         raise ValueError(f"unable to parse customTimeout Value {timeout}")
     return sign * sum(float(number) * _GO_DURATION_UNITS[unit] for number, unit in parts)
+
+
+def transform_options(request: Any) -> Any:
+    """The options of a registration as the engine hands them to a transform (``TransformResourceOptions``)."""
+    options = resource_pb2.TransformResourceOptions(
+        depends_on=list(request.dependencies),
+        ignore_changes=list(request.ignoreChanges),
+        replace_on_changes=list(request.replaceOnChanges),
+        version=request.version,
+        aliases=list(request.aliases),
+        provider=request.provider,
+        plugin_download_url=request.pluginDownloadURL,
+        deleted_with=request.deletedWith,
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        providers=dict(request.providers),
+        plugin_checksums=dict(request.pluginChecksums),
+        **{"import": request.importId},
+    )
+    if request.HasField("protect"):
+        options.protect = request.protect
+    if request.HasField("retainOnDelete"):
+        options.retain_on_delete = request.retainOnDelete
+    if request.deleteBeforeReplaceDefined:
+        options.delete_before_replace = request.deleteBeforeReplace
+    if request.HasField("customTimeouts"):
+        options.custom_timeouts.CopyFrom(request.customTimeouts)
+    return options
+
+
+def with_transform_options(request: Any, options: Any) -> None:
+    """Set on ``request`` the options a transform returned (what the engine registers then)."""
+    # The engine keeps the dependencies it had and adds what the transform made depend_on (the SDK does not pass
+    # a property's dependencies through a transform).
+    request.dependencies[:] = list(dict.fromkeys([*request.dependencies, *options.depends_on]))
+    request.ignoreChanges[:] = list(options.ignore_changes)
+    request.replaceOnChanges[:] = list(options.replace_on_changes)
+    request.version = options.version
+    request.provider = options.provider
+    request.pluginDownloadURL = options.plugin_download_url
+    request.deletedWith = options.deleted_with
+    request.additionalSecretOutputs[:] = list(options.additional_secret_outputs)
+    request.importId = getattr(options, "import")
+    del request.aliases[:]
+    request.aliases.extend(options.aliases)
+    request.providers.clear()
+    request.providers.update(dict(options.providers))
+    request.ClearField("protect")
+    if options.HasField("protect"):
+        request.protect = options.protect
+    request.ClearField("retainOnDelete")
+    if options.HasField("retain_on_delete"):
+        request.retainOnDelete = options.retain_on_delete
+    request.deleteBeforeReplaceDefined = options.HasField("delete_before_replace")
+    request.deleteBeforeReplace = options.delete_before_replace
+    request.ClearField("customTimeouts")
+    if options.HasField("custom_timeouts"):
+        request.customTimeouts.CopyFrom(options.custom_timeouts)
+
+
+def run_callback(token: str, request: bytes) -> bytes:
+    """Call the program's callback ``token`` (a transform) on the program's loop, as the engine does over gRPC.
+
+    The monitor runs on a worker thread while the program's loop waits for it, free to run the callback.
+
+    Raises
+    ------
+    RuntimeError
+        When no callback server of the program knows ``token`` (the engine fails the registration then).
+    """
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    for servicer in list(_CallbackServicer._servicers):
+        callback = servicer._callbacks.get(token)
+        if callback is not None:
+
+            async def call(function: Callable[[bytes], Awaitable[Any]] = callback) -> Any:
+                return await function(request)
+
+            answer: Any = asyncio.run_coroutine_threadsafe(call(), servicer._loop).result()
+            return bytes(answer.SerializeToString())
+    raise RuntimeError(f"Callback with token {token} not found!")
 
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"

@@ -255,3 +255,52 @@ def test_the_mocks_never_load_an_sdk_module_on_the_monitors_thread() -> None:
         [sys.executable, "-c", LAZY_MODULE_PROBE], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
     )
     assert probe.stdout.split("\n")[:2] == ["None False", "GetVpcResult"]
+
+
+TRANSFORMS = """
+import pulumi
+import pulumi_aws as aws
+
+
+def owner_tag(args):
+    if not args.custom or not args.type_.startswith("aws:"):
+        return None  # left as it is
+    return pulumi.ResourceTransformResult({**args.props, "tags": {**(args.props.get("tags") or {}), "owner": "team"}},
+                                          args.opts)
+
+
+def protected(args):
+    return pulumi.ResourceTransformResult(args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(
+        protect=True, ignore_changes=["tags"])))
+
+
+def renamed(args):
+    return pulumi.ResourceTransformResult({**args.props, "name": "orders-" + args.name}, args.opts)
+
+
+class Store(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("probe:index:Store", name, None, opts)
+        aws.sqs.Queue(f"{name}-queue", tags={"app": "shop"}, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+before = aws.sqs.Queue("before")
+pulumi.runtime.register_resource_transform(owner_tag)
+aws.sqs.Queue("own", opts=pulumi.ResourceOptions(transforms=[protected]))
+Store("store", opts=pulumi.ResourceOptions(transforms=[renamed]))
+"""
+
+
+@pytest.mark.parametrize("first_preview", [False, True])
+def test_resource_transforms_run_as_the_engine_runs_them(tmp_path: Path, first_preview: bool) -> None:
+    # Before: the SDK's mock monitor ran none of them: no owner tag, no protect, no name (tag rules decided wrongly).
+    recorded = run(program(tmp_path, TRANSFORMS), first_preview=first_preview)
+    assert "tags" not in recorded.named("before").inputs, "a stack transform reaches only later registrations"
+    own = recorded.named("own")
+    assert own.inputs["tags"] == {"owner": "team"}, "its own transform first, then the stack's"
+    assert own.options["protect"] and own.options["ignoreChanges"] == ["tags"]
+    child = recorded.named("store-queue")
+    assert child.inputs["tags"] == {"app": "shop", "owner": "team"}, "the stack's transform reaches every child"
+    assert child.inputs["name"] == "orders-store-queue", "a parent's transform reaches its children"
+    assert recorded.named("store").inputs == {"name": "orders-store"}, "a component's own transform runs on it too"
