@@ -304,3 +304,17 @@ def test_resource_transforms_run_as_the_engine_runs_them(tmp_path: Path, first_p
     assert child.inputs["tags"] == {"app": "shop", "owner": "team"}, "the stack's transform reaches every child"
     assert child.inputs["name"] == "orders-store-queue", "a parent's transform reaches its children"
     assert recorded.named("store").inputs == {"name": "orders-store"}, "a component's own transform runs on it too"
+
+
+@pytest.mark.parametrize("given", [1, "Single", [1]])
+def test_an_awsx_object_input_given_as_a_scalar_reads_as_the_providers_typescript_reads_it(given: object) -> None:
+    # Before: the model failed ("'float' object has no attribute 'get'") on natGateways=1 from a public program, and
+    # the VPC's children went unchecked; the provider reads (1).strategy as undefined and makes one NAT per AZ.
+    from offline.constructs import MODELS, ConstructContext
+
+    def gateways(inputs: dict[str, Any]) -> int:
+        context = ConstructContext(name="vpc", program_dir=Path("."), region="us-east-1")
+        children = MODELS["awsx:ec2:Vpc"].build(inputs, context)
+        return sum(1 for child in children if child.type == "aws:ec2/natGateway:NatGateway")
+
+    assert gateways({"natGateways": given}) == gateways({}) == 3
