@@ -443,6 +443,7 @@ class ProgramMocks(AwsMocks):
         if self.first_preview:
             return "", as_output_types(args.typ, dict(args.inputs))
         resource_id, state = super().new_resource(args)
+        state.update(computed_outputs(args.typ, state, str(resource_id or args.name), self.region))
         return resource_id, as_output_types(args.typ, state)
 
     def _get_availability_zones(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -624,18 +625,21 @@ def _as_type(value: Any, hint: Any) -> Any:
     return value
 
 
-def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
-    """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one."""
+def _plausible(key: str, hint: Any, token: str, region: str, label: str = "offline") -> Any:
+    """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one.
+
+    ``label`` tells one resource's values from another's (its physical id); a data source's are ``offline``.
+    """
     origin = typing.get_origin(hint)
     if origin is typing.Union:
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _plausible(key, options[0], token, region) if options else None
+        return _plausible(key, options[0], token, region, label) if options else None
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return {}
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
         # A list of ids, names or ARNs holds one (programs take ``ids[0]``); a list of blocks is empty.
         item = (typing.get_args(hint) or (None,))[0]
-        return [_plausible(key.removesuffix("s") or key, item, token, region)] if item is str else []
+        return [_plausible(key.removesuffix("s") or key, item, token, region, label)] if item is str else []
     if hint is bool:
         return False
     if hint is int or hint is float:
@@ -645,7 +649,7 @@ def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
     service = token.split(":", 1)[1].split("/", 1)[0] if ":" in token else "service"
     lowered = key.lower()
     if lowered == "arn" or lowered.endswith("arn"):
-        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{re.sub(r'arn$', '', lowered) or service}/offline"
+        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{re.sub(r'arn$', '', lowered) or service}/{label}"
     if lowered in ("region", "awsregion"):
         return region
     if lowered in ("accountid", "ownerid"):
@@ -653,10 +657,42 @@ def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
     if "cidr" in lowered:
         return "10.0.0.0/16"
     if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname")):
-        return f"offline.{service}.{region}.amazonaws.com"
+        return f"{label}.{service}.{region}.amazonaws.com"
     if lowered.endswith("url"):
-        return f"https://offline.{service}.{region}.amazonaws.com/"
-    return f"offline-{key}"
+        return f"https://{label}.{service}.{region}.amazonaws.com/"
+    return f"{label}-{key}"
+
+
+# An ARN or id names another resource: the pack matches it against the stack's records, which a made-up one would
+# not match ("not in this stack"); those stay unknown.
+_REFERENCE_KEY = re.compile(r"(^arn|Arn|^id|Id|Ids|Arns)$")
+
+
+def computed_outputs(token: str, state: Mapping[str, Any], label: str, region: str) -> dict[str, Any]:
+    """Plausible known values for the outputs of a resource that the provider computes and the mocks do not model.
+
+    What an update sees once the resource exists (a load balancer's ``dnsName``, a database's ``endpoint``): only
+    outputs that are not inputs of the resource and not ARNs or ids, and only strings, numbers, booleans and lists
+    of strings; a block or a map stays unknown (a list of blocks made up empty would fail ``[0]`` in the program).
+    """
+    resource_class = sdk_class(token)
+    args_class = sdk_class(token, "Args")
+    if resource_class is None or args_class is None or not issubclass(resource_class, pulumi.CustomResource):
+        return {}
+    try:
+        inputs = set(_types.input_type_types(args_class))
+        outputs = _types.resource_types(resource_class)
+    except Exception:  # a class the SDK cannot read the types of: nothing made up
+        return {}
+    made: dict[str, Any] = {}
+    for key, hint in outputs.items():
+        if key in inputs or key in state or key in ("id", "urn", "tagsAll") or _REFERENCE_KEY.search(key):
+            continue
+        bare = _types.unwrap_optional_type(hint)
+        listed = typing.get_origin(bare) in (list, Sequence, typing.Sequence) and typing.get_args(bare) == (str,)
+        if bare in (str, int, float, bool) or listed:
+            made[key] = _plausible(key, bare, token, region, label)
+    return made
 
 
 def generic_invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any]:

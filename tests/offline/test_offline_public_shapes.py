@@ -318,3 +318,45 @@ def test_an_awsx_object_input_given_as_a_scalar_reads_as_the_providers_typescrip
         return sum(1 for child in children if child.type == "aws:ec2/natGateway:NatGateway")
 
     assert gateways({"natGateways": given}) == gateways({}) == 3
+
+
+COMPUTED_OUTPUTS = """
+import json
+import pulumi
+import pulumi_aws as aws
+
+alb = aws.lb.LoadBalancer("alb", load_balancer_type="application", subnets=["subnet-1", "subnet-2"])
+db = aws.rds.Instance("db", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20,
+                      username="app", manage_master_user_password=True, skip_final_snapshot=True)
+aws.ecs.TaskDefinition(
+    "app",
+    family="app",
+    container_definitions=pulumi.Output.all(alb.dns_name, db.endpoint).apply(lambda values: json.dumps(
+        [{"name": "app", "image": "nginx", "essential": True,
+          "environment": [{"name": "URL", "value": values[0]}, {"name": "DB_PASSWORD", "value": "hunter2"}]}]
+    )),
+)
+pulumi.export("alb", alb.arn)
+pulumi.export("dns", alb.dns_name)
+pulumi.export("zone", alb.zone_id)
+"""
+
+
+def test_an_update_sees_plausible_values_of_outputs_the_provider_computes(tmp_path: Path) -> None:
+    # Before: a load balancer's dnsName (not modelled) was unknown in the update too, so the task definition's
+    # containerDefinitions was unknown and the ECS rules could not decide (a public Fargate program).
+    folder = program(tmp_path, COMPUTED_OUTPUTS)
+    recorded = run(folder)
+    dns = recorded.outputs["dns"]
+    assert dns == f"{recorded.named('alb').id}.lb.us-east-1.amazonaws.com"
+    # ARNs and ids name resources the pack looks up in the stack: a made-up one would match none, so unknown.
+    assert recorded.outputs["alb"] == recorded.outputs["zone"] == "(known after the update)"
+    environment = json.loads(recorded.named("app").inputs["containerDefinitions"])[0]["environment"]
+    assert environment[0] == {"name": "URL", "value": dns}
+    report = tmp_path / "report.json"
+    assert offline_preview.main(["--program", str(folder), "--json", str(report)]) == 1
+    decided = [v for v in json.loads(report.read_text())["violations"] if v["urn"].endswith("::app")]
+    assert [v["rule"] for v in decided if "ecs-no-secrets" in v["rule"]] == ["ecs-no-secrets-in-environment"]
+    assert not any("cannot evaluate" in v["message"] for v in decided)
+    # A first preview still knows none of them.
+    assert run(folder, first_preview=True).outputs["dns"] == "(known after the update)"
