@@ -811,6 +811,17 @@ def _inside(program_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
+def _known(value: Any) -> Any:
+    """An export as shown: each unknown in it, however deep, as :data:`UNKNOWN_OUTPUT`."""
+    if isinstance(value, Unknown):
+        return UNKNOWN_OUTPUT
+    if isinstance(value, dict):
+        return {key: _known(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_known(item) for item in value]
+    return value
+
+
 def run_program_dir(
     program_dir: Path,
     stack: str | None = None,
@@ -866,7 +877,7 @@ def run_program_dir(
         # As the language host runs a program folder: runpy puts it first on the import path for the run.
         _sync_await(_run_main(lambda: runpy.run_path(str(entry), run_name="__main__"), watchdog_seconds))
         outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}), watchdog_seconds))
-    known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
+    known = {key: _known(value) for key, value in outputs.items()}
     return ProgramRun(
         project=project,
         stack=stack,

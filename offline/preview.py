@@ -114,13 +114,14 @@ def _value_lines(key: str, value: Any, indent: str, width: int) -> list[str]:
 
     A pair too wide for ``width`` puts the value on the next line.
     """
+    heading = f"{indent}{key}" if key == "-" else f"{indent}{key}:"  # a list item holding a map or a list
     if isinstance(value, dict) and value:
-        lines = [f"{indent}{key}:"]
+        lines = [heading]
         for inner_key, inner in sorted(value.items()):
             lines.extend(_value_lines(str(inner_key), inner, indent + "  ", width))
         return lines
     if isinstance(value, list | tuple) and value:
-        lines = [f"{indent}{key}:"]
+        lines = [heading]
         for item in value:
             lines.extend(_value_lines("-", item, indent + "  ", width))
         return lines

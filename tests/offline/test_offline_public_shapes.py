@@ -360,3 +360,27 @@ def test_an_update_sees_plausible_values_of_outputs_the_provider_computes(tmp_pa
     assert not any("cannot evaluate" in v["message"] for v in decided)
     # A first preview still knows none of them.
     assert run(folder, first_preview=True).outputs["dns"] == "(known after the update)"
+
+
+def test_an_unknown_deep_in_an_export_is_shown_as_unknown_never_as_a_python_repr(tmp_path: Path) -> None:
+    # Before: "<pulumi.output.Unknown object at 0x...>" under the export's list, in the plan and in --json.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        bucket = aws.s3.Bucket("b")
+        pulumi.export("nested", {"list": [bucket.id, {"deep": pulumi.Output.concat("x-", bucket.arn)}], "n": 3})
+        """,
+    )
+    recorded = run(folder, first_preview=True)
+    unknown = "(known after the update)"
+    assert recorded.outputs["nested"] == {"list": [unknown, {"deep": unknown}], "n": 3}
+    assert offline_preview.format_outputs(recorded.outputs).splitlines() == [
+        "    nested:",
+        "      list:",
+        f"        - {unknown}",
+        "        -",
+        f"          deep: {unknown}",
+        "      n: 3",
+    ]
