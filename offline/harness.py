@@ -183,6 +183,11 @@ class RecordingMonitor(MockMonitor):
             response = super().RegisterResource(_with_plain_references(request, "object"))
             if self.unknown_outputs and request.custom:
                 response.unknown = True
+                # An input given unknown (another stack's output, a remote component's) stays unknown as an output:
+                # outside a preview the SDK would echo the input for a missing output, and read it as None.
+                for key, value in request.object.fields.items():
+                    if key not in response.object.fields and value.string_value == rpc.UNKNOWN:
+                        response.object.fields[key].string_value = rpc.UNKNOWN
             state = self.resources[response.urn].state if request.type != STACK_TYPE else {}
         provider = request.provider
         if request.custom and not provider:
@@ -729,6 +734,24 @@ def _describe_wait(task: asyncio.Task[Any]) -> str:
     return f"{getattr(task.get_coro(), '__qualname__', task.get_name())}{where}"
 
 
+async def _export_value(output: pulumi.Output[Any]) -> Any:
+    return await _without_resources(await output.future(with_unknowns=True))
+
+
+async def _without_resources(value: Any) -> Any:
+    """``value`` with each resource in it as the CLI shows an exported resource: its URN, and its id if custom."""
+    if isinstance(value, pulumi.Resource):
+        shown = {"urn": await value.urn.future(with_unknowns=True)}
+        if isinstance(value, pulumi.CustomResource):
+            shown["id"] = await value.id.future(with_unknowns=True)
+        return shown
+    if isinstance(value, dict):
+        return {key: await _without_resources(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [await _without_resources(item) for item in value]
+    return value
+
+
 async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | None = None) -> dict[str, Any]:
     """Resolve stack exports to plain values, the way ``pulumi stack output --json`` shows them.
 
@@ -744,7 +767,7 @@ async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | No
         output = pulumi.Output.from_input(value)
         remaining = None if deadline_seconds is None else max(0.0, deadline_seconds - (loop.time() - started))
         try:
-            resolved[key] = await asyncio.wait_for(output.future(with_unknowns=True), remaining)
+            resolved[key] = await asyncio.wait_for(_export_value(output), remaining)
         except TimeoutError:
             raise ProgramHangError(hang_message(deadline_seconds or 0.0, [f"stack output {key!r}"])) from None
     return resolved
@@ -753,6 +776,8 @@ async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | No
 # ---- any program -----------------------------------------------------------------------------------------
 
 DEFAULT_REGION = "us-east-1"
+DEFAULT_ORGANIZATION = "organization"
+"""``pulumi.get_organization()`` offline: what the CLI gives a program on a self-managed backend (the SDK's default)."""
 SECRET_PLACEHOLDER = "offline-secret-placeholder"
 """What a ``secure:`` config value reads as offline (the stack's key cannot be decrypted here)."""
 UNKNOWN_OUTPUT = "(known after the update)"
@@ -870,7 +895,9 @@ def run_program_dir(
     settings.ROOT.set(None)
     build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=first_preview, monitor=monitor, organization=DEFAULT_ORGANIZATION
+    )
     root = settings.get_root_resource()
 
     with _inside(entry):

@@ -384,3 +384,26 @@ def test_an_unknown_deep_in_an_export_is_shown_as_unknown_never_as_a_python_repr
         f"          deep: {unknown}",
         "      n: 3",
     ]
+
+
+STACK_REFERENCE = """
+import pulumi
+import pulumi_aws as aws
+
+network = pulumi.StackReference(f"{pulumi.get_organization()}/network/{pulumi.get_stack()}")
+subnet = aws.ec2.Subnet("s", vpc_id=network.get_output("vpcId"), cidr_block="10.0.1.0/24")
+queue = aws.sqs.Queue("q")
+pulumi.export("vpc", subnet.vpc_id.apply(lambda vpc: vpc.upper()))
+pulumi.export("queue", queue)
+pulumi.export("organization", pulumi.get_organization())
+"""
+
+
+def test_an_input_from_another_stack_stays_unknown_as_the_resources_output_in_an_update(tmp_path: Path) -> None:
+    # Before: the subnet's vpc_id resolved None in the update (the SDK echoes a missing output's input, read as
+    # None), so vpc.upper() raised; get_organization() was None; an exported resource printed as a repr.
+    recorded = run(program(tmp_path, STACK_REFERENCE))
+    assert recorded.outputs["vpc"] == "(known after the update)"
+    assert recorded.outputs["organization"] == "organization"
+    queue = recorded.named("q")
+    assert recorded.outputs["queue"] == {"urn": queue.urn, "id": queue.id}
