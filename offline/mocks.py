@@ -625,27 +625,45 @@ def _as_type(value: Any, hint: Any) -> Any:
     return value
 
 
-def _plausible(key: str, hint: Any, token: str, region: str, label: str = "offline") -> Any:
+_BLOCK_DEPTH = 3
+"""How deep a data source's nested blocks are made up (result types do not nest deeper in practice)."""
+
+
+def _plausible_block(block: type, token: str, region: str, depth: int) -> dict[str, Any]:
+    """A data source's result block (``GetClusterVpcConfigResult``) with a plausible value per field, by wire name."""
+    try:
+        fields = _types.output_type_types(block)
+    except Exception:  # a class the SDK cannot read the types of: an empty block
+        return {}
+    return {key: _plausible(key, hint, token, region, depth=depth + 1) for key, hint in fields.items()}
+
+
+def _plausible(key: str, hint: Any, token: str, region: str, label: str = "offline", depth: int = 0) -> Any:
     """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one.
 
     ``label`` tells one resource's values from another's (its physical id); a data source's are ``offline``.
+    A nested block of a data source's result gets its fields, a list of blocks one such block (programs read
+    ``cluster.vpc_config.vpc_id`` and ``cluster.certificate_authorities[0].data``).
     """
     origin = typing.get_origin(hint)
     if origin is typing.Union:
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _plausible(key, options[0], token, region, label) if options else None
+        return _plausible(key, options[0], token, region, label, depth) if options else None
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return {}
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
-        # A list of ids, names or ARNs holds one (programs take ``ids[0]``); a list of blocks is empty.
+        # A list of ids, names or ARNs holds one (programs take ``ids[0]``), a list of blocks one block.
         item = (typing.get_args(hint) or (None,))[0]
-        return [_plausible(key.removesuffix("s") or key, item, token, region, label)] if item is str else []
+        one = _plausible(key.removesuffix("s") or key, item, token, region, label, depth)
+        return [one] if one is not None else []
     if hint is bool:
         return False
     if hint is int or hint is float:
         return 0
+    if isinstance(hint, type) and _types.is_output_type(hint):
+        return _plausible_block(hint, token, region, depth) if depth < _BLOCK_DEPTH else None
     if hint is not str:
-        return None  # a nested result type: absent, as for an optional block
+        return None
     service = token.split(":", 1)[1].split("/", 1)[0] if ":" in token else "service"
     lowered = key.lower()
     if lowered == "arn" or lowered.endswith("arn"):
@@ -706,13 +724,7 @@ def generic_invoke_result(token: str, args: Mapping[str, Any], region: str) -> d
     result_type = invoke_result_type(token)
     answer: dict[str, Any] = {}
     if result_type is not None:
-        for attribute in vars(result_type).values():
-            if not isinstance(attribute, property) or attribute.fget is None:
-                continue
-            wire_name = getattr(attribute.fget, "_pulumi_name", None)
-            if wire_name:
-                hint = attribute.fget.__annotations__.get("return")
-                answer[wire_name] = _plausible(wire_name, hint, token, region)
+        answer.update(_plausible_block(result_type, token, region, depth=0))
     answer.update({key: value for key, value in args.items() if value is not None})
     answer.setdefault("id", f"offline-{token.rsplit(':', 1)[-1]}")
     return answer

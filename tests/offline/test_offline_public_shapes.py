@@ -407,3 +407,24 @@ def test_an_input_from_another_stack_stays_unknown_as_the_resources_output_in_an
     assert recorded.outputs["organization"] == "organization"
     queue = recorded.named("q")
     assert recorded.outputs["queue"] == {"urn": queue.urn, "id": queue.id}
+
+
+def test_a_data_source_block_and_list_of_blocks_have_fields_the_program_can_read(tmp_path: Path) -> None:
+    # Before: a nested block of a generic data source was None and a list of blocks [], so the usual
+    # cluster.vpc_config.vpc_id and cluster.certificate_authorities[0].data raised in the program.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        cluster = aws.eks.get_cluster(name="platform")
+        pulumi.export("vpc", cluster.vpc_config.vpc_id)
+        pulumi.export("subnets", cluster.vpc_config.subnet_ids)
+        pulumi.export("ca", cluster.certificate_authorities[0].data)
+        pulumi.export("endpoint", cluster.endpoint)
+        """,
+    )
+    outputs = run(folder).outputs
+    assert (outputs["vpc"], outputs["subnets"]) == ("offline-vpcId", ["offline-subnetId"])
+    assert outputs["ca"] == "offline-data"
+    assert outputs["endpoint"] == "offline.eks.us-east-1.amazonaws.com"
