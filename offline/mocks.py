@@ -404,8 +404,10 @@ class ProgramMocks(AwsMocks):
         Answer as the engine does during a first ``pulumi preview``: no resource exists yet, so a create
         returns its inputs only and every computed output is unknown.
 
-    Computed outputs the mocks do not model are left out of the state; the harness marks the resource's
-    response so the SDK resolves them as *unknown* rather than ``None`` (see ``offline.harness``).
+    After a create, a computed output the mocks do not model gets a plausible value when it is a plain value
+    (:func:`computed_outputs`); the others (ARNs, ids, blocks, maps) are left out of the state, and the harness
+    marks the resource's response so the SDK resolves them as *unknown* rather than ``None`` (see
+    ``offline.harness``).
     """
 
     def __init__(self, region: str, *, first_preview: bool = False) -> None:
