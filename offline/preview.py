@@ -465,10 +465,24 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
         )
     if isinstance(error, ModuleNotFoundError) and error.name:
         requirements = program_dir / "requirements.txt"
+        top = error.name.split(".", 1)[0]
+        if "." not in error.name and not _required(requirements, top):
+            # Not a dependency the program declares: one of its own modules, missing from the folder.
+            return (
+                f"the program imports {error.name!r}{at}, which is neither installed nor a module of the program "
+                f"(no {top}.py or {top}/ in {program_dir}, and requirements.txt does not list it): add the missing "
+                "file, or install the package"
+            )
         install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {error.name}"
         return (
             f"the program imports {error.name!r}{at}, which is not installed beside the offline engine: install "
             f"what the program needs ({install}) and run again"
+        )
+    if isinstance(error, KeyError) and _reads_environment(error):
+        variable = error.args[0] if error.args else "?"
+        return (
+            f"the program reads the environment variable {variable!r}{at}, which is not set: set it "
+            f"(export {variable}=...) and run again"
         )
     failure = f"{type(error).__name__}: {error}{at}"
     if _calls_aws_itself(error):
@@ -518,6 +532,25 @@ REMOVED_STDLIB_MODULES = {
     ),
 }
 """Standard-library modules old programs import that Python removed, and the version that removed them."""
+
+
+def _required(requirements: Path, module: str) -> bool:
+    """Whether ``requirements`` (when there is one) may provide ``module``: a line naming it, or no file to tell.
+
+    Distribution names differ from module names (``PyYAML`` gives ``yaml``), so any line mentioning the module's
+    name counts, and a program with no ``requirements.txt`` is not judged.
+    """
+    if not requirements.is_file() or (requirements.parent / f"{module}.py").exists():
+        return True
+    wanted = module.lower().replace("_", "-")
+    text = requirements.read_text(errors="replace").lower().replace("_", "-")
+    return wanted in text
+
+
+def _reads_environment(error: KeyError) -> bool:
+    """Whether ``error`` is ``os.environ[name]`` of a variable that is not set."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].name == "__getitem__" and frames[-1].filename.endswith(("os.py", "<frozen os>"))
 
 
 def _calls_aws_itself(error: BaseException) -> bool:

@@ -428,3 +428,26 @@ def test_a_data_source_block_and_list_of_blocks_have_fields_the_program_can_read
     assert (outputs["vpc"], outputs["subnets"]) == ("offline-vpcId", ["offline-subnetId"])
     assert outputs["ca"] == "offline-data"
     assert outputs["endpoint"] == "offline.eks.us-east-1.amazonaws.com"
+
+
+def test_a_module_of_the_program_missing_from_its_folder_is_not_sent_to_pip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "install what the program needs (pip install -r requirements.txt)" for the program's own vpc.py.
+    folder = program(tmp_path, "import pulumi\nimport vpc\n", requirements="pulumi>=3\npulumi-aws>=6\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "imports 'vpc' (at __main__.py:2), which is neither installed nor a module of the program" in error
+    assert "no vpc.py or vpc/" in error and "pip install" not in error
+
+
+def test_an_environment_variable_the_program_reads_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: a KeyError traceback from os.environ["AWS_REGION"] at the top of a public program.
+    monkeypatch.delenv("ORDERS_TABLE_REGION", raising=False)
+    folder = program(tmp_path, "import os\nimport pulumi\nREGION = os.environ['ORDERS_TABLE_REGION']\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "reads the environment variable 'ORDERS_TABLE_REGION' (at __main__.py:3), which is not set" in error
+    assert "Traceback" not in error
