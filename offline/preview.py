@@ -466,7 +466,7 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
     if isinstance(error, ModuleNotFoundError) and error.name:
         requirements = program_dir / "requirements.txt"
         top = error.name.split(".", 1)[0]
-        if "." not in error.name and not _required(requirements, top):
+        if "." not in error.name and not top.startswith("pulumi") and not _required(requirements, top):
             # Not a dependency the program declares: one of its own modules, missing from the folder.
             return (
                 f"the program imports {error.name!r}{at}, which is neither installed nor a module of the program "

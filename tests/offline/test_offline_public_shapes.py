@@ -451,3 +451,12 @@ def test_an_environment_variable_the_program_reads_is_named_in_one_line(
     error = capsys.readouterr().err
     assert "reads the environment variable 'ORDERS_TABLE_REGION' (at __main__.py:3), which is not set" in error
     assert "Traceback" not in error
+
+
+def test_a_pulumi_package_the_requirements_forget_is_still_sent_to_pip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(tmp_path, "import pulumi\nimport pulumi_no_such_tls\n", requirements="pulumi>=3\npulumi-aws>=6\n")
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert "imports 'pulumi_no_such_tls' (at __main__.py:2), which is not installed beside the offline engine" in error
