@@ -39,6 +39,12 @@ def run(folder: Path, **options: Any) -> ProgramRun:
     return run_program_dir(folder, files=pulumi_files, watchdog_seconds=60, **options)
 
 
+def failure(folder: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """What ``offline.preview --program`` prints for a program that cannot run (it must exit 2)."""
+    assert offline_preview.main(["--program", str(folder)]) == 2
+    return capsys.readouterr().err
+
+
 POLICY_AS_DICT = """
 import pulumi
 import pulumi_aws as aws
@@ -157,8 +163,7 @@ def test_a_program_written_for_an_older_sdk_is_named_in_one_line_with_the_versio
         """,
         requirements="pulumi>=3.0.0,<4.0.0\npulumi-aws>=4.0.0,<5.0.0  # the v4 API\n",
     )
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "fails on the API of the installed pulumi-aws 7." in error
     assert "requirements.txt asks <5.0.0,>=4.0.0" in error
     assert "AttributeError: module 'pulumi_aws.ec2' has no attribute 'get_subnet_ids' (at __main__.py:2)" in error
@@ -176,8 +181,7 @@ def test_an_old_argument_of_an_sdk_class_is_named_in_one_line(
         """,
         requirements="pulumi-aws==5.42.0\n",
     )
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "(requirements.txt asks ==5.42.0): TypeError: Eip._internal_init() got an unexpected keyword" in error
     assert "Traceback" not in error
 
@@ -195,8 +199,7 @@ def test_a_bug_in_the_programs_own_class_still_shows_its_traceback(
         """,
         requirements="pulumi-aws==5.42.0\n",
     )
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "Traceback" in error and "'VpnArgs' object has no attribute 'static_routes_only'" in error
 
 
@@ -220,8 +223,7 @@ def test_a_program_that_calls_aws_through_boto3_is_named_in_one_line(
         server.id.apply(wait_until_running)
         """,
     )
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "the program calls AWS itself with boto3 (NoRegionError" in error and "(at __main__.py:5)" in error
     assert "Traceback" not in error
 
@@ -230,8 +232,7 @@ def test_a_module_python_removed_is_named_with_the_version_that_removed_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = program(tmp_path, "import cgitb\ncgitb.enable(format='text')\n", requirements="pulumi\n")
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "imports 'cgitb' (at __main__.py:1), which Python 3.13 removed from its standard library" in error
     assert "pip install" not in error and "Traceback" not in error
 
@@ -435,8 +436,7 @@ def test_a_module_of_the_program_missing_from_its_folder_is_not_sent_to_pip(
 ) -> None:
     # Before: "install what the program needs (pip install -r requirements.txt)" for the program's own vpc.py.
     folder = program(tmp_path, "import pulumi\nimport vpc\n", requirements="pulumi>=3\npulumi-aws>=6\n")
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "imports 'vpc' (at __main__.py:2), which is neither installed nor a module of the program" in error
     assert "no vpc.py or vpc/" in error and "pip install" not in error
 
@@ -447,8 +447,7 @@ def test_an_environment_variable_the_program_reads_is_named_in_one_line(
     # Before: a KeyError traceback from os.environ["AWS_REGION"] at the top of a public program.
     monkeypatch.delenv("ORDERS_TABLE_REGION", raising=False)
     folder = program(tmp_path, "import os\nimport pulumi\nREGION = os.environ['ORDERS_TABLE_REGION']\n")
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "reads the environment variable 'ORDERS_TABLE_REGION' (at __main__.py:3), which is not set" in error
     assert "Traceback" not in error
 
@@ -457,6 +456,5 @@ def test_a_pulumi_package_the_requirements_forget_is_still_sent_to_pip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = program(tmp_path, "import pulumi\nimport pulumi_no_such_tls\n", requirements="pulumi>=3\npulumi-aws>=6\n")
-    assert offline_preview.main(["--program", str(folder)]) == 2
-    error = capsys.readouterr().err
+    error = failure(folder, capsys)
     assert "imports 'pulumi_no_such_tls' (at __main__.py:2), which is not installed beside the offline engine" in error
