@@ -549,8 +549,16 @@ def _website(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[s
     return bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"}
 
 
+def _repository(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An ECR repository's URL as images are tagged with it (no scheme), in the account's registry."""
+    name = str(state.get("name", "repository"))
+    url = f"{ACCOUNT_ID}.dkr.ecr.{mocks.region}.amazonaws.com/{name}"
+    return name, {"repositoryUrl": url, "registryId": ACCOUNT_ID}
+
+
 _COMPUTED.update(
     {
+        "aws:ecr/repository:Repository": _repository,
         "aws:s3/bucketV2:BucketV2": _bucket,
         "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration": _website,
         "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2": _website,

@@ -458,3 +458,17 @@ def test_a_pulumi_package_the_requirements_forget_is_still_sent_to_pip(
     folder = program(tmp_path, "import pulumi\nimport pulumi_no_such_tls\n", requirements="pulumi>=3\npulumi-aws>=6\n")
     error = failure(folder, capsys)
     assert "imports 'pulumi_no_such_tls' (at __main__.py:2), which is not installed beside the offline engine" in error
+
+
+def test_an_ecr_repository_url_has_the_shape_images_are_tagged_with(tmp_path: Path) -> None:
+    # A made-up "https://…" URL would reach a docker-build image's tags once the update knows it.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        repository = aws.ecr.Repository("app", name="app")
+        pulumi.export("url", repository.repository_url)
+        """,
+    )
+    assert run(folder).outputs["url"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
