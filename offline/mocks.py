@@ -684,7 +684,9 @@ def _plausible(key: str, hint: Any, token: str, region: str, label: str = "offli
         return ACCOUNT_ID
     if "cidr" in lowered:
         return "10.0.0.0/16"
-    if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname")):
+    if key == "ip" or key.endswith(("Ip", "IpAddress")) or key == "ipAddress":
+        return "192.0.2.10"  # TEST-NET-1 (RFC 5737): an address, and none that routes
+    if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname", "dns")):
         return f"{label}.{service}.{region}.amazonaws.com"
     if lowered.endswith("url"):
         return f"https://{label}.{service}.{region}.amazonaws.com/"

@@ -340,6 +340,9 @@ aws.ecs.TaskDefinition(
 pulumi.export("alb", alb.arn)
 pulumi.export("dns", alb.dns_name)
 pulumi.export("zone", alb.zone_id)
+server = aws.ec2.Instance("web", ami="ami-0123456789abcdef0", instance_type="t3.micro")
+pulumi.export("ip", server.public_ip)
+pulumi.export("host", server.public_dns)
 """
 
 
@@ -350,6 +353,7 @@ def test_an_update_sees_plausible_values_of_outputs_the_provider_computes(tmp_pa
     recorded = run(folder)
     dns = recorded.outputs["dns"]
     assert dns == f"{recorded.named('alb').id}.lb.us-east-1.amazonaws.com"
+    assert recorded.outputs["ip"] == "192.0.2.10" and recorded.outputs["host"].endswith(".ec2.us-east-1.amazonaws.com")
     # ARNs and ids name resources the pack looks up in the stack: a made-up one would match none, so unknown.
     assert recorded.outputs["alb"] == recorded.outputs["zone"] == "(known after the update)"
     environment = json.loads(recorded.named("app").inputs["containerDefinitions"])[0]["environment"]
