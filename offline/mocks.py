@@ -8,6 +8,7 @@ program cannot silently come back empty.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import keyword
@@ -427,6 +428,8 @@ class ProgramMocks(AwsMocks):
                 "aws:ssm/getParameter:getParameter": self._get_parameter,
                 "aws:secretsmanager/getSecret:getSecret": self._get_secret,
                 "aws:kms/getAlias:getAlias": self._get_alias,
+                "aws:ecr/getCredentials:getCredentials": self._get_registry_login,
+                "aws:ecr/getAuthorizationToken:getAuthorizationToken": self._get_registry_login,
             }
         )
 
@@ -502,6 +505,23 @@ class ProgramMocks(AwsMocks):
         name = str(args.get("name") or args.get("arn") or "secret")
         arn = args.get("arn") or f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
         return {"id": arn, "arn": arn, "name": name}
+
+    def _get_registry_login(self, args: dict[str, Any]) -> dict[str, Any]:
+        """An ECR login as ``GetAuthorizationToken`` returns it: the token is base64 of ``AWS:<password>``.
+
+        Programs decode it to log docker in (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_AuthorizationData.html).
+        """
+        registry = str(args.get("registryId") or ACCOUNT_ID)
+        password = "offline-registry-password"
+        return {
+            "id": registry,
+            "registryId": registry,
+            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+            "userName": "AWS",
+            "password": password,
+            "proxyEndpoint": f"https://{registry}.dkr.ecr.{self.region}.amazonaws.com",
+            "expiresAt": "2026-01-01T12:00:00Z",
+        }
 
     def _get_alias(self, args: dict[str, Any]) -> dict[str, Any]:
         name = str(args.get("name"))

@@ -490,12 +490,17 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
             f"the program calls AWS itself with boto3 ({failure}); offline there is no AWS account to answer: run "
             "it with `pulumi preview` and credentials, or keep the call out of the program (a dynamic provider)"
         )
-    pinned = pinned_elsewhere(program_dir)
-    package = _failing_package(error, preferred=pinned)
+    pins = requirement_pins(program_dir)
+    package = _failing_package(error, preferred=[name for name, (_, met) in pins.items() if not met])
     if package.startswith("pulumi_"):
         distribution = package.replace("_", "-")
-        asked = pinned.get(package)
-        written_for = f"requirements.txt asks {asked}" if asked else "which version it was written for is not pinned"
+        asked, met = pins.get(package, ("", False))
+        if not asked:
+            written_for = "which version it was written for is not pinned"
+        elif met:
+            written_for = f"the version requirements.txt asks, {asked}: the program uses an API it does not have"
+        else:
+            written_for = f"requirements.txt asks {asked}"
         return (
             f"the program fails on the API of the installed {distribution} {_installed_version(distribution)} "
             f"({written_for}): {failure}. Port it to the installed version to check it offline"
@@ -602,11 +607,11 @@ def _installed_version(distribution: str) -> str:
         return "(version unknown)"
 
 
-def pinned_elsewhere(program_dir: Path) -> dict[str, str]:
-    """The Pulumi packages the program's ``requirements.txt`` pins to versions other than the installed ones.
+def requirement_pins(program_dir: Path) -> dict[str, tuple[str, bool]]:
+    """The Pulumi packages the program's ``requirements.txt`` pins, and whether the installed version meets each.
 
-    By import name, what the file asks: ``{"pulumi_aws": "<5.0.0,>=4.0.0"}``. Lines that are not requirements
-    are skipped.
+    By import name: ``{"pulumi_aws": ("<5.0.0,>=4.0.0", False)}``. Lines that are not requirements, and packages
+    not installed, are skipped.
     """
     from importlib import metadata
 
@@ -615,7 +620,7 @@ def pinned_elsewhere(program_dir: Path) -> dict[str, str]:
     requirements = program_dir / "requirements.txt"
     if not requirements.is_file():
         return {}
-    mismatches: dict[str, str] = {}
+    pins: dict[str, tuple[str, bool]] = {}
     for line in requirements.read_text(errors="replace").splitlines():
         text = line.split("#", 1)[0].strip()
         if not text or text.startswith("-"):
@@ -631,9 +636,8 @@ def pinned_elsewhere(program_dir: Path) -> dict[str, str]:
             installed = metadata.version(requirement.name)
         except metadata.PackageNotFoundError:
             continue
-        if not requirement.specifier.contains(installed, prereleases=True):
-            mismatches[import_name] = str(requirement.specifier)
-    return mismatches
+        pins[import_name] = (str(requirement.specifier), requirement.specifier.contains(installed, prereleases=True))
+    return pins
 
 
 def _backstop(seconds: float) -> threading.Timer:

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -476,3 +477,44 @@ def test_an_ecr_repository_url_has_the_shape_images_are_tagged_with(tmp_path: Pa
         """,
     )
     assert run(folder).outputs["url"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
+
+
+def test_an_ecr_login_decodes_as_docker_logs_in_with_it(tmp_path: Path) -> None:
+    # Before: once the update knew the repository's registry id, the public voting-app examples decoded a
+    # placeholder token ("Invalid base64-encoded string") inside their apply and stopped.
+    folder = program(
+        tmp_path,
+        """
+        import base64
+        import pulumi
+        import pulumi_aws as aws
+
+        def login(registry_id):
+            credentials = aws.ecr.get_credentials(registry_id=registry_id)
+            user, password = base64.b64decode(credentials.authorization_token).decode().split(":")
+            return {"server": credentials.proxy_endpoint, "user": user, "password": password}
+
+        repository = aws.ecr.Repository("app")
+        pulumi.export("login", repository.registry_id.apply(login))
+        token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+        pulumi.export("user", token.user_name)
+        """,
+    )
+    outputs = run(folder).outputs
+    assert outputs["login"]["user"] == outputs["user"] == "AWS"
+    assert outputs["login"]["server"] == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def test_an_api_the_pinned_and_installed_sdk_does_not_have_is_the_programs_own_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A public example pins pulumi-aws 7 and calls an API that version never had: not "another version".
+    installed = metadata.version("pulumi_aws")
+    folder = program(
+        tmp_path,
+        "import pulumi_aws as aws\naws.ec2.get_subnet_ids(vpc_id='vpc-1')\n",
+        requirements=f"pulumi-aws=={installed}\n",
+    )
+    error = failure(folder, capsys)
+    assert f"(the version requirements.txt asks, =={installed}: the program uses an API it does not have)" in error
+    assert "Traceback" not in error
