@@ -16,10 +16,11 @@ import contextlib
 import functools
 import json
 import os
+import re
 import runpy
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,10 @@ class RecordingMonitor(MockMonitor):
         # Remote component URN -> why its model registered no children (an input the package must know).
         self.unbuilt_components: dict[str, str] = {}
         self._default_providers: dict[str, str] = {}
+        # For the transforms the engine runs (resource_transform.py): the stack's, each resource's own, and parents.
+        self._stack_transform_callbacks: list[Any] = []
+        self._own_transforms: dict[str, list[Any]] = {}
+        self._parents: dict[str, str] = {}
 
     def _record(self, record: RecordedResource) -> None:
         self.records.append(record)
@@ -168,6 +173,7 @@ class RecordingMonitor(MockMonitor):
         package's model in :mod:`offline.constructs` when there is one, and every output of it resolves as
         unknown (as for a create the engine could not report), so the program goes on.
         """
+        request = self._transformed(request)
         if request.remote:
             response = resource_pb2.RegisterResourceResponse(
                 urn=self.make_urn(request.parent, request.type, request.name), result=resource_pb2.Result.FAIL
@@ -177,6 +183,11 @@ class RecordingMonitor(MockMonitor):
             response = super().RegisterResource(_with_plain_references(request, "object"))
             if self.unknown_outputs and request.custom:
                 response.unknown = True
+                # An input given unknown (another stack's output, a remote component's) stays unknown as an output:
+                # outside a preview the SDK would echo the input for a missing output, and read it as None.
+                for key, value in request.object.fields.items():
+                    if key not in response.object.fields and value.string_value == rpc.UNKNOWN:
+                        response.object.fields[key].string_value = rpc.UNKNOWN
             state = self.resources[response.urn].state if request.type != STACK_TYPE else {}
         provider = request.provider
         if request.custom and not provider:
@@ -203,9 +214,9 @@ class RecordingMonitor(MockMonitor):
                     "retainOnDelete": bool(request.retainOnDelete),
                     "replaceOnChanges": list(request.replaceOnChanges),
                     "customTimeouts": {
-                        "create": request.customTimeouts.create,
-                        "update": request.customTimeouts.update,
-                        "delete": request.customTimeouts.delete,
+                        "create": timeout_seconds(request.customTimeouts.create),
+                        "update": timeout_seconds(request.customTimeouts.update),
+                        "delete": timeout_seconds(request.customTimeouts.delete),
                     },
                 },
                 inputs=rpc.deserialize_properties(_plain_references(request.object), keep_unknowns=True),
@@ -219,6 +230,51 @@ class RecordingMonitor(MockMonitor):
         if request.remote:
             self._construct(request, response.urn)
         return response
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Keep the stack transform's callback: the engine runs it on every later registration."""
+        self._stack_transform_callbacks.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _transformed(self, request: Any) -> Any:
+        """``request`` after the transforms the engine runs before a registration, else ``request`` itself.
+
+        As the engine: the resource's own ``transforms``, then each ancestor's, then the stack's
+        (``register_resource_transform``), each one given what the previous returned. The mock monitor of the
+        SDK runs none of them, so tags added by a stack transform were missing offline.
+        """
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._parents[urn] = request.parent
+        if request.transforms:
+            self._own_transforms[urn] = list(request.transforms)
+        chain = list(request.transforms)
+        ancestor = request.parent
+        while ancestor:
+            chain += self._own_transforms.get(ancestor, [])
+            ancestor = self._parents.get(ancestor, "")
+        chain += self._stack_transform_callbacks
+        if not chain:
+            return request
+        properties, options = request.object, transform_options(request)
+        for callback in chain:
+            asked = resource_pb2.TransformRequest(
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent,
+                properties=properties,
+                options=options,
+            )
+            answer = resource_pb2.TransformResponse.FromString(run_callback(callback.token, asked.SerializeToString()))
+            properties = answer.properties
+            if answer.HasField("options"):
+                options = answer.options
+        transformed = resource_pb2.RegisterResourceRequest()
+        transformed.CopyFrom(request)
+        transformed.object.Clear()
+        transformed.object.CopyFrom(properties)
+        with_transform_options(transformed, options)
+        return transformed
 
     def _construct(self, request: Any, component_urn: str) -> None:
         """Register a remote component's children from its model, as its plugin's ``Construct`` would."""
@@ -325,6 +381,122 @@ class RecordingMonitor(MockMonitor):
                 answer.update({"urn": urn, "id": "", "state": {}})
                 return resource_pb2.ResourceInvokeResponse(**{"return": answer})
         return super().Invoke(_with_plain_references(request, "args"))
+
+
+_GO_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "\u00b5s": 1e-6,
+    "\u03bcs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def timeout_seconds(timeout: str) -> float:
+    """A ``custom_timeouts`` value (``"10m"``, ``"1h30m"``) in seconds, as the engine forwards it to a policy pack.
+
+    The engine parses it with Go's ``time.ParseDuration`` and fails the registration on anything else
+    (``unable to parse customTimeout Value``); ``""`` (not set) is 0.
+
+    Raises
+    ------
+    ValueError
+        When ``timeout`` is not a Go duration.
+    """
+    if not timeout:
+        return 0.0
+    sign, text = (-1.0, timeout[1:]) if timeout[:1] == "-" else (1.0, timeout.removeprefix("+"))
+    if text == "0":
+        return 0.0
+    parts = _GO_DURATION_PART.findall(text)
+    if not text or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"unable to parse customTimeout Value {timeout}")
+    return sign * sum(float(number) * _GO_DURATION_UNITS[unit] for number, unit in parts)
+
+
+def transform_options(request: Any) -> Any:
+    """The options of a registration as the engine hands them to a transform (``TransformResourceOptions``)."""
+    options = resource_pb2.TransformResourceOptions(
+        depends_on=list(request.dependencies),
+        ignore_changes=list(request.ignoreChanges),
+        replace_on_changes=list(request.replaceOnChanges),
+        version=request.version,
+        aliases=list(request.aliases),
+        provider=request.provider,
+        plugin_download_url=request.pluginDownloadURL,
+        deleted_with=request.deletedWith,
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        providers=dict(request.providers),
+        plugin_checksums=dict(request.pluginChecksums),
+        **{"import": request.importId},
+    )
+    if request.HasField("protect"):
+        options.protect = request.protect
+    if request.HasField("retainOnDelete"):
+        options.retain_on_delete = request.retainOnDelete
+    if request.deleteBeforeReplaceDefined:
+        options.delete_before_replace = request.deleteBeforeReplace
+    if request.HasField("customTimeouts"):
+        options.custom_timeouts.CopyFrom(request.customTimeouts)
+    return options
+
+
+def with_transform_options(request: Any, options: Any) -> None:
+    """Set on ``request`` the options a transform returned (what the engine registers then)."""
+    # The engine keeps the dependencies it had and adds what the transform made depend_on (the SDK does not pass
+    # a property's dependencies through a transform).
+    request.dependencies[:] = list(dict.fromkeys([*request.dependencies, *options.depends_on]))
+    request.ignoreChanges[:] = list(options.ignore_changes)
+    request.replaceOnChanges[:] = list(options.replace_on_changes)
+    request.version = options.version
+    request.provider = options.provider
+    request.pluginDownloadURL = options.plugin_download_url
+    request.deletedWith = options.deleted_with
+    request.additionalSecretOutputs[:] = list(options.additional_secret_outputs)
+    request.importId = getattr(options, "import")
+    del request.aliases[:]
+    request.aliases.extend(options.aliases)
+    request.providers.clear()
+    request.providers.update(dict(options.providers))
+    request.ClearField("protect")
+    if options.HasField("protect"):
+        request.protect = options.protect
+    request.ClearField("retainOnDelete")
+    if options.HasField("retain_on_delete"):
+        request.retainOnDelete = options.retain_on_delete
+    request.deleteBeforeReplaceDefined = options.HasField("delete_before_replace")
+    request.deleteBeforeReplace = options.delete_before_replace
+    request.ClearField("customTimeouts")
+    if options.HasField("custom_timeouts"):
+        request.customTimeouts.CopyFrom(options.custom_timeouts)
+
+
+def run_callback(token: str, request: bytes) -> bytes:
+    """Call the program's callback ``token`` (a transform) on the program's loop, as the engine does over gRPC.
+
+    The monitor runs on a worker thread while the program's loop waits for it, free to run the callback.
+
+    Raises
+    ------
+    RuntimeError
+        When no callback server of the program knows ``token`` (the engine fails the registration then).
+    """
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    for servicer in list(_CallbackServicer._servicers):
+        callback = servicer._callbacks.get(token)
+        if callback is not None:
+
+            async def call(function: Callable[[bytes], Awaitable[Any]] = callback) -> Any:
+                return await function(request)
+
+            answer: Any = asyncio.run_coroutine_threadsafe(call(), servicer._loop).result()
+            return bytes(answer.SerializeToString())
+    raise RuntimeError(f"Callback with token {token} not found!")
 
 
 _RESOURCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -562,6 +734,24 @@ def _describe_wait(task: asyncio.Task[Any]) -> str:
     return f"{getattr(task.get_coro(), '__qualname__', task.get_name())}{where}"
 
 
+async def _export_value(output: pulumi.Output[Any]) -> Any:
+    return await _without_resources(await output.future(with_unknowns=True))
+
+
+async def _without_resources(value: Any) -> Any:
+    """``value`` with each resource in it as the CLI shows an exported resource: its URN, and its id if custom."""
+    if isinstance(value, pulumi.Resource):
+        shown = {"urn": await value.urn.future(with_unknowns=True)}
+        if isinstance(value, pulumi.CustomResource):
+            shown["id"] = await value.id.future(with_unknowns=True)
+        return shown
+    if isinstance(value, dict):
+        return {key: await _without_resources(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [await _without_resources(item) for item in value]
+    return value
+
+
 async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | None = None) -> dict[str, Any]:
     """Resolve stack exports to plain values, the way ``pulumi stack output --json`` shows them.
 
@@ -577,7 +767,7 @@ async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | No
         output = pulumi.Output.from_input(value)
         remaining = None if deadline_seconds is None else max(0.0, deadline_seconds - (loop.time() - started))
         try:
-            resolved[key] = await asyncio.wait_for(output.future(with_unknowns=True), remaining)
+            resolved[key] = await asyncio.wait_for(_export_value(output), remaining)
         except TimeoutError:
             raise ProgramHangError(hang_message(deadline_seconds or 0.0, [f"stack output {key!r}"])) from None
     return resolved
@@ -586,6 +776,8 @@ async def _resolve_outputs(outputs: dict[str, Any], deadline_seconds: float | No
 # ---- any program -----------------------------------------------------------------------------------------
 
 DEFAULT_REGION = "us-east-1"
+DEFAULT_ORGANIZATION = "organization"
+"""``pulumi.get_organization()`` offline: what the CLI gives a program on a self-managed backend (the SDK's default)."""
 SECRET_PLACEHOLDER = "offline-secret-placeholder"
 """What a ``secure:`` config value reads as offline (the stack's key cannot be decrypted here)."""
 UNKNOWN_OUTPUT = "(known after the update)"
@@ -644,6 +836,17 @@ def _inside(program_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
+def _known(value: Any) -> Any:
+    """An export as shown: each unknown in it, however deep, as :data:`UNKNOWN_OUTPUT`."""
+    if isinstance(value, Unknown):
+        return UNKNOWN_OUTPUT
+    if isinstance(value, dict):
+        return {key: _known(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_known(item) for item in value]
+    return value
+
+
 def run_program_dir(
     program_dir: Path,
     stack: str | None = None,
@@ -692,14 +895,16 @@ def run_program_dir(
     settings.ROOT.set(None)
     build_stack_traces_from_frames()
     pulumi.runtime.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=first_preview, monitor=monitor, organization=DEFAULT_ORGANIZATION
+    )
     root = settings.get_root_resource()
 
     with _inside(entry):
         # As the language host runs a program folder: runpy puts it first on the import path for the run.
         _sync_await(_run_main(lambda: runpy.run_path(str(entry), run_name="__main__"), watchdog_seconds))
         outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}), watchdog_seconds))
-    known = {key: UNKNOWN_OUTPUT if isinstance(value, Unknown) else value for key, value in outputs.items()}
+    known = {key: _known(value) for key, value in outputs.items()}
     return ProgramRun(
         project=project,
         stack=stack,

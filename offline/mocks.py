@@ -8,15 +8,19 @@ program cannot silently come back empty.
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import importlib
 import json
+import keyword
 import re
+import sys
+import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
+from pulumi import _types
 
 ACCOUNT_ID = "123456789012"
 
@@ -381,6 +385,15 @@ def _statements_of(document: str) -> list[dict[str, Any]]:
     return statements if isinstance(statements, list) else [statements]
 
 
+# Names AWS gives its managed policies: service ones (AWS…, Amazon…, …FullAccess, …ReadOnlyAccess) and the job
+# function ones, https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html
+_AWS_MANAGED_POLICY_NAME = re.compile(
+    r"^(AWS|Amazon)[A-Za-z0-9]+$|(FullAccess|ReadOnlyAccess)$|^(AdministratorAccess|Billing|DatabaseAdministrator|"
+    r"DataScientist|NetworkAdministrator|PowerUserAccess|SecurityAudit|SupportUser|SystemAdministrator|"
+    r"ViewOnlyAccess)$"
+)
+
+
 class ProgramMocks(AwsMocks):
     """Provider answers for *any* program: :class:`AwsMocks`, plus the common data sources.
 
@@ -392,8 +405,10 @@ class ProgramMocks(AwsMocks):
         Answer as the engine does during a first ``pulumi preview``: no resource exists yet, so a create
         returns its inputs only and every computed output is unknown.
 
-    Computed outputs the mocks do not model are left out of the state; the harness marks the resource's
-    response so the SDK resolves them as *unknown* rather than ``None`` (see ``offline.harness``).
+    After a create, a computed output the mocks do not model gets a plausible value when it is a plain value
+    (:func:`computed_outputs`); the others (ARNs, ids, blocks, maps) are left out of the state, and the harness
+    marks the resource's response so the SDK resolves them as *unknown* rather than ``None`` (see
+    ``offline.harness``).
     """
 
     def __init__(self, region: str, *, first_preview: bool = False) -> None:
@@ -413,6 +428,8 @@ class ProgramMocks(AwsMocks):
                 "aws:ssm/getParameter:getParameter": self._get_parameter,
                 "aws:secretsmanager/getSecret:getSecret": self._get_secret,
                 "aws:kms/getAlias:getAlias": self._get_alias,
+                "aws:ecr/getCredentials:getCredentials": self._get_registry_login,
+                "aws:ecr/getAuthorizationToken:getAuthorizationToken": self._get_registry_login,
             }
         )
 
@@ -424,10 +441,15 @@ class ProgramMocks(AwsMocks):
         return generic_invoke_result(args.token, args.args, self.region)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        """After a create (known outputs), or during a first preview (inputs only, no id)."""
+        """After a create (known outputs), or during a first preview (inputs only, no id).
+
+        Either way the state has the types of the resource's outputs (an IAM document given as a dict is text).
+        """
         if self.first_preview:
-            return "", dict(args.inputs)
-        return super().new_resource(args)
+            return "", as_output_types(args.typ, dict(args.inputs))
+        resource_id, state = super().new_resource(args)
+        state.update(computed_outputs(args.typ, state, str(resource_id or args.name), self.region))
+        return resource_id, as_output_types(args.typ, state)
 
     def _get_availability_zones(self, _: dict[str, Any]) -> dict[str, Any]:
         names = [f"{self.region}{zone}" for zone in "abc"]
@@ -464,7 +486,10 @@ class ProgramMocks(AwsMocks):
         return {"id": self.region, "ids": [f"subnet-0{zone}1b2c3d4e5f6a7b8" for zone in "abc"]}
 
     def _get_iam_policy(self, args: dict[str, Any]) -> dict[str, Any]:
-        arn = args.get("arn") or f"arn:aws:iam::{ACCOUNT_ID}:policy/{args.get('name', 'policy')}"
+        """The policy asked for by ARN or name; a name shaped like an AWS managed policy's is AWS's (``iam::aws``)."""
+        name = str(args.get("name") or "policy")
+        owner = "aws" if _AWS_MANAGED_POLICY_NAME.search(name) else ACCOUNT_ID
+        arn = args.get("arn") or f"arn:aws:iam::{owner}:policy/{name}"
         return {"id": arn, "arn": arn, "name": arn.rsplit("/", 1)[-1], "path": "/", "policyId": "ANPAOFFLINE"}
 
     def _get_role(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -480,6 +505,23 @@ class ProgramMocks(AwsMocks):
         name = str(args.get("name") or args.get("arn") or "secret")
         arn = args.get("arn") or f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
         return {"id": arn, "arn": arn, "name": name}
+
+    def _get_registry_login(self, args: dict[str, Any]) -> dict[str, Any]:
+        """An ECR login as ``GetAuthorizationToken`` returns it: the token is base64 of ``AWS:<password>``.
+
+        Programs decode it to log docker in (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_AuthorizationData.html).
+        """
+        registry = str(args.get("registryId") or ACCOUNT_ID)
+        password = "offline-registry-password"
+        return {
+            "id": registry,
+            "registryId": registry,
+            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+            "userName": "AWS",
+            "password": password,
+            "proxyEndpoint": f"https://{registry}.dkr.ecr.{self.region}.amazonaws.com",
+            "expiresAt": "2026-01-01T12:00:00Z",
+        }
 
     def _get_alias(self, args: dict[str, Any]) -> dict[str, Any]:
         name = str(args.get("name"))
@@ -527,8 +569,16 @@ def _website(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[s
     return bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"}
 
 
+def _repository(mocks: AwsMocks, _: str, __: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An ECR repository's URL as images are tagged with it (no scheme), in the account's registry."""
+    name = str(state.get("name", "repository"))
+    url = f"{ACCOUNT_ID}.dkr.ecr.{mocks.region}.amazonaws.com/{name}"
+    return name, {"repositoryUrl": url, "registryId": ACCOUNT_ID}
+
+
 _COMPUTED.update(
     {
+        "aws:ecr/repository:Repository": _repository,
         "aws:s3/bucketV2:BucketV2": _bucket,
         "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration": _website,
         "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2": _website,
@@ -539,61 +589,160 @@ _COMPUTED.update(
 # ---- any data source: plausible values of the provider's own result type ----------------------------------
 
 
-def invoke_result_type(token: str) -> type | None:
-    """The SDK's result class of an invoke token (``aws:route53/getZone:getZone`` → ``GetZoneResult``), if any.
+def sdk_class(token: str, suffix: str = "") -> type | None:
+    """The SDK class a type or invoke token names, if the program has loaded its module.
 
-    Pulumi's Python SDKs generate ``pulumi_<package>.<module>.<Function>Result`` for every data source; the
-    ``index`` module is the package itself and a module named like a keyword ends with ``_``.
+    ``aws:iam/policy:Policy`` is ``pulumi_aws.iam.Policy``; with ``suffix="Result"``,
+    ``aws:route53/getZone:getZone`` is ``pulumi_aws.route53.GetZoneResult``. Pulumi's Python SDKs generate
+    ``pulumi_<package>.<module>.<Name>`` for every resource and data source; the ``index`` module is the package
+    itself and a module named like a keyword ends with ``_``.
     """
     package, _, rest = token.partition(":")
-    module_path, _, function = rest.partition(":")
+    module_path, _, name = rest.partition(":")
     module_name = module_path.split("/", 1)[0]
-    if not package or not function:
+    if not package or not name or package == "pulumi":
         return None
-    import keyword
-
     parts = [f"pulumi_{package.replace('-', '_')}"]
     if module_name and module_name != "index":
         parts.append(module_name + "_" if keyword.iskeyword(module_name) else module_name)
-    try:
-        module = importlib.import_module(".".join(part.replace("-", "_") for part in parts))
-    except ImportError:
+    module = sys.modules.get(".".join(part.replace("-", "_") for part in parts))
+    # Only a module the program has loaded: the mocks run on the monitor's threads, and loading one of the SDK's
+    # lazy modules there races the program's own first use of it (which then sees it half initialized).
+    if type(module) is not types.ModuleType or getattr(module.__spec__, "_initializing", False):
         return None
-    result = getattr(module, function[:1].upper() + function[1:] + "Result", None)
-    return result if isinstance(result, type) else None
+    found = getattr(module, name[:1].upper() + name[1:] + suffix, None)
+    return found if isinstance(found, type) else None
 
 
-def _plausible(key: str, hint: Any, token: str, region: str) -> Any:
-    """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one."""
+def invoke_result_type(token: str) -> type | None:
+    """The SDK's result class of an invoke token (``aws:route53/getZone:getZone`` → ``GetZoneResult``), if any."""
+    return sdk_class(token, "Result")
+
+
+def as_output_types(token: str, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each object or list given for a string output as the JSON text the provider returns.
+
+    Programs pass IAM documents (``policy``, ``assume_role_policy``) as dicts; the provider encodes them and
+    its state holds a string, which is what the SDK expects (it refuses a dict for a ``str`` output). Types
+    come from the resource's SDK class, as the SDK itself reads them (``pulumi._types.resource_types``).
+    """
+    resource_class = sdk_class(token)
+    if resource_class is None or not issubclass(resource_class, pulumi.CustomResource):
+        return state
+    try:
+        types = _types.resource_types(resource_class)
+    except Exception:  # a class the SDK cannot read the types of: its state as it is
+        return state
+    return {key: _as_type(value, types.get(key)) for key, value in state.items()}
+
+
+def _as_type(value: Any, hint: Any) -> Any:
+    if hint is None or value is None or value == pulumi.runtime.rpc.UNKNOWN:
+        return value
+    hint = _types.unwrap_optional_type(hint)
+    if hint is str:
+        return json.dumps(value) if isinstance(value, dict | list) else value
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if isinstance(value, list) and origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):
+        return [_as_type(item, arguments[0] if arguments else None) for item in value]
+    if isinstance(value, dict):
+        if isinstance(hint, type) and _types.is_output_type(hint):
+            field_types = _types.output_type_types(hint)
+            return {key: _as_type(item, field_types.get(key)) for key, item in value.items()}
+        if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping) and len(arguments) == 2:
+            return {key: _as_type(item, arguments[1]) for key, item in value.items()}
+    return value
+
+
+_BLOCK_DEPTH = 3
+"""How deep a data source's nested blocks are made up (result types do not nest deeper in practice)."""
+
+
+def _plausible_block(block: type, token: str, region: str, depth: int) -> dict[str, Any]:
+    """A data source's result block (``GetClusterVpcConfigResult``) with a plausible value per field, by wire name."""
+    try:
+        fields = _types.output_type_types(block)
+    except Exception:  # a class the SDK cannot read the types of: an empty block
+        return {}
+    return {key: _plausible(key, hint, token, region, depth=depth + 1) for key, hint in fields.items()}
+
+
+def _plausible(key: str, hint: Any, token: str, region: str, label: str = "offline", depth: int = 0) -> Any:
+    """A value a provider could return for output ``key`` of type ``hint``: known, and shaped like the real one.
+
+    ``label`` tells one resource's values from another's (its physical id); a data source's are ``offline``.
+    A nested block of a data source's result gets its fields, a list of blocks one such block (programs read
+    ``cluster.vpc_config.vpc_id`` and ``cluster.certificate_authorities[0].data``).
+    """
     origin = typing.get_origin(hint)
     if origin is typing.Union:
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _plausible(key, options[0], token, region) if options else None
+        return _plausible(key, options[0], token, region, label, depth) if options else None
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return {}
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
-        return []
+        # A list of ids, names or ARNs holds one (programs take ``ids[0]``), a list of blocks one block.
+        item = (typing.get_args(hint) or (None,))[0]
+        one = _plausible(key.removesuffix("s") or key, item, token, region, label, depth)
+        return [one] if one is not None else []
     if hint is bool:
         return False
     if hint is int or hint is float:
         return 0
+    if isinstance(hint, type) and _types.is_output_type(hint):
+        return _plausible_block(hint, token, region, depth) if depth < _BLOCK_DEPTH else None
     if hint is not str:
-        return None  # a nested result type: absent, as for an optional block
+        return None
     service = token.split(":", 1)[1].split("/", 1)[0] if ":" in token else "service"
     lowered = key.lower()
     if lowered == "arn" or lowered.endswith("arn"):
-        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{re.sub(r'arn$', '', lowered) or service}/offline"
+        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{re.sub(r'arn$', '', lowered) or service}/{label}"
     if lowered in ("region", "awsregion"):
         return region
     if lowered in ("accountid", "ownerid"):
         return ACCOUNT_ID
     if "cidr" in lowered:
         return "10.0.0.0/16"
-    if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname")):
-        return f"offline.{service}.{region}.amazonaws.com"
+    if key == "ip" or key.endswith(("Ip", "IpAddress")) or key == "ipAddress":
+        return "192.0.2.10"  # TEST-NET-1 (RFC 5737): an address, and none that routes
+    if lowered.endswith(("domainname", "endpoint", "dnsname", "hostname", "dns")):
+        return f"{label}.{service}.{region}.amazonaws.com"
     if lowered.endswith("url"):
-        return f"https://offline.{service}.{region}.amazonaws.com/"
-    return f"offline-{key}"
+        return f"https://{label}.{service}.{region}.amazonaws.com/"
+    return f"{label}-{key}"
+
+
+# An ARN or id names another resource: the pack matches it against the stack's records, which a made-up one would
+# not match ("not in this stack"); those stay unknown.
+_REFERENCE_KEY = re.compile(r"(^arn|Arn|^id|Id|Ids|Arns)$")
+
+
+def computed_outputs(token: str, state: Mapping[str, Any], label: str, region: str) -> dict[str, Any]:
+    """Plausible known values for the outputs of a resource that the provider computes and the mocks do not model.
+
+    What an update sees once the resource exists (a load balancer's ``dnsName``, a database's ``endpoint``): only
+    outputs that are not inputs of the resource and not ARNs or ids, and only strings, numbers, booleans and lists
+    of strings; a block or a map stays unknown (a list of blocks made up empty would fail ``[0]`` in the program).
+    """
+    resource_class = sdk_class(token)
+    args_class = sdk_class(token, "Args")
+    if resource_class is None or args_class is None or not issubclass(resource_class, pulumi.CustomResource):
+        return {}
+    try:
+        inputs = set(_types.input_type_types(args_class))
+        outputs = _types.resource_types(resource_class)
+    except Exception:  # a class the SDK cannot read the types of: nothing made up
+        return {}
+    made: dict[str, Any] = {}
+    for key, hint in outputs.items():
+        if key in inputs or key in state or key in ("id", "urn", "tagsAll") or _REFERENCE_KEY.search(key):
+            continue
+        bare = _types.unwrap_optional_type(hint)
+        listed = typing.get_origin(bare) in (list, Sequence, typing.Sequence) and typing.get_args(bare) == (str,)
+        if bare in (str, int, float, bool) or listed:
+            made[key] = _plausible(key, bare, token, region, label)
+    return made
 
 
 def generic_invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any]:
@@ -607,13 +756,7 @@ def generic_invoke_result(token: str, args: Mapping[str, Any], region: str) -> d
     result_type = invoke_result_type(token)
     answer: dict[str, Any] = {}
     if result_type is not None:
-        for attribute in vars(result_type).values():
-            if not isinstance(attribute, property) or attribute.fget is None:
-                continue
-            wire_name = getattr(attribute.fget, "_pulumi_name", None)
-            if wire_name:
-                hint = attribute.fget.__annotations__.get("return")
-                answer[wire_name] = _plausible(wire_name, hint, token, region)
+        answer.update(_plausible_block(result_type, token, region, depth=0))
     answer.update({key: value for key, value in args.items() if value is not None})
     answer.setdefault("id", f"offline-{token.rsplit(':', 1)[-1]}")
     return answer

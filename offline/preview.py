@@ -39,7 +39,7 @@ import textwrap
 import threading
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,13 +114,14 @@ def _value_lines(key: str, value: Any, indent: str, width: int) -> list[str]:
 
     A pair too wide for ``width`` puts the value on the next line.
     """
+    heading = f"{indent}{key}" if key == "-" else f"{indent}{key}:"  # a list item holding a map or a list
     if isinstance(value, dict) and value:
-        lines = [f"{indent}{key}:"]
+        lines = [heading]
         for inner_key, inner in sorted(value.items()):
             lines.extend(_value_lines(str(inner_key), inner, indent + "  ", width))
         return lines
     if isinstance(value, list | tuple) and value:
-        lines = [f"{indent}{key}:"]
+        lines = [heading]
         for item in value:
             lines.extend(_value_lines("-", item, indent + "  ", width))
         return lines
@@ -456,14 +457,187 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
             f"the program needs the config value {error.key!r}{at}, which {stack_file} does not set: add it "
             "under `config:` there (what `pulumi config set` writes), or name another stack with --stack"
         )
+    if isinstance(error, ModuleNotFoundError) and error.name in REMOVED_STDLIB_MODULES:
+        return (
+            f"the program imports {error.name!r}{at}, which Python {REMOVED_STDLIB_MODULES[error.name]} removed from "
+            f"its standard library (PEP 594/632); the offline engine runs Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}: drop the import or use its replacement"
+        )
     if isinstance(error, ModuleNotFoundError) and error.name:
         requirements = program_dir / "requirements.txt"
+        top = error.name.split(".", 1)[0]
+        if "." not in error.name and not top.startswith("pulumi") and not _required(requirements, top):
+            # Not a dependency the program declares: one of its own modules, missing from the folder.
+            return (
+                f"the program imports {error.name!r}{at}, which is neither installed nor a module of the program "
+                f"(no {top}.py or {top}/ in {program_dir}, and requirements.txt does not list it): add the missing "
+                "file, or install the package"
+            )
         install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {error.name}"
         return (
             f"the program imports {error.name!r}{at}, which is not installed beside the offline engine: install "
             f"what the program needs ({install}) and run again"
         )
+    if isinstance(error, KeyError) and _reads_environment(error):
+        variable = error.args[0] if error.args else "?"
+        return (
+            f"the program reads the environment variable {variable!r}{at}, which is not set: set it "
+            f"(export {variable}=...) and run again"
+        )
+    failure = f"{type(error).__name__}: {error}{at}"
+    if _calls_aws_itself(error):
+        return (
+            f"the program calls AWS itself with boto3 ({failure}); offline there is no AWS account to answer: run "
+            "it with `pulumi preview` and credentials, or keep the call out of the program (a dynamic provider)"
+        )
+    pins = requirement_pins(program_dir)
+    package = _failing_package(error, preferred=[name for name, (_, met) in pins.items() if not met])
+    if package.startswith("pulumi_"):
+        distribution = package.replace("_", "-")
+        asked, met = pins.get(package, ("", False))
+        if not asked:
+            written_for = "which version it was written for is not pinned"
+        elif met:
+            written_for = f"the version requirements.txt asks, {asked}: the program uses an API it does not have"
+        else:
+            written_for = f"requirements.txt asks {asked}"
+        return (
+            f"the program fails on the API of the installed {distribution} {_installed_version(distribution)} "
+            f"({written_for}): {failure}. Port it to the installed version to check it offline"
+        )
     return f"the program in {program_dir} failed:\n{traceback.format_exc()}"
+
+
+REMOVED_STDLIB_MODULES = {
+    **dict.fromkeys(("asynchat", "asyncore", "distutils", "imp", "smtpd"), "3.12"),
+    **dict.fromkeys(
+        (
+            "aifc",
+            "audioop",
+            "cgi",
+            "cgitb",
+            "chunk",
+            "crypt",
+            "imghdr",
+            "mailcap",
+            "msilib",
+            "nis",
+            "nntplib",
+            "ossaudiodev",
+            "pipes",
+            "sndhdr",
+            "spwd",
+            "sunau",
+            "telnetlib",
+            "uu",
+            "xdrlib",
+            "lib2to3",
+        ),
+        "3.13",
+    ),
+}
+"""Standard-library modules old programs import that Python removed, and the version that removed them."""
+
+
+def _required(requirements: Path, module: str) -> bool:
+    """Whether ``requirements`` (when there is one) may provide ``module``: a line naming it, or no file to tell.
+
+    Distribution names differ from module names (``PyYAML`` gives ``yaml``), so any line mentioning the module's
+    name counts, and a program with no ``requirements.txt`` is not judged.
+    """
+    if not requirements.is_file() or (requirements.parent / f"{module}.py").exists():
+        return True
+    wanted = module.lower().replace("_", "-")
+    text = requirements.read_text(errors="replace").lower().replace("_", "-")
+    return wanted in text
+
+
+def _reads_environment(error: KeyError) -> bool:
+    """Whether ``error`` is ``os.environ[name]`` of a variable that is not set."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].name == "__getitem__" and frames[-1].filename.endswith(("os.py", "<frozen os>"))
+
+
+def _calls_aws_itself(error: BaseException) -> bool:
+    """Whether ``error`` comes from boto3/botocore: the program calls AWS directly (a region, credentials…)."""
+    if type(error).__module__.split(".", 1)[0] in ("botocore", "boto3"):
+        return True
+    return any(
+        f"{os.sep}botocore{os.sep}" in frame.filename or f"{os.sep}boto3{os.sep}" in frame.filename
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+
+
+def _failing_package(error: BaseException, preferred: Collection[str] = ()) -> str:
+    """The top-level package whose API ``error`` is about (``pulumi_aws``), or ``""``.
+
+    A missing attribute of one of its modules or objects, a name it does not export, a raise inside its code, or
+    a call of one of its classes with arguments it no longer takes (raised at the program's line; of the packages
+    defining a class of that name, one in ``preferred`` first).
+    """
+    if isinstance(error, AttributeError) and error.obj is not None:
+        owner = error.obj.__name__ if isinstance(error.obj, type(sys)) else type(error.obj).__module__
+        return owner.split(".", 1)[0]
+    if isinstance(error, ImportError) and error.name:
+        return error.name.split(".", 1)[0]
+    if not isinstance(error, TypeError):
+        return ""
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames and "site-packages" in frames[-1].filename:
+        parts = Path(frames[-1].filename).parts
+        return parts[parts.index("site-packages") + 1] if parts.index("site-packages") + 1 < len(parts) else ""
+    # Raised at the program's line: the packages defining a class of that name (``ProviderArgs`` is in several).
+    called = str(error).split("(", 1)[0].split(".", 1)[0]
+    defining = sorted(
+        {
+            name.split(".", 1)[0]
+            for name, module in list(sys.modules.items())
+            if name.startswith("pulumi_") and isinstance(getattr(module, called, None), type)
+        }
+    )
+    return next((name for name in defining if name in preferred), defining[0] if defining else "")
+
+
+def _installed_version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def requirement_pins(program_dir: Path) -> dict[str, tuple[str, bool]]:
+    """The Pulumi packages the program's ``requirements.txt`` pins, and whether the installed version meets each.
+
+    By import name: ``{"pulumi_aws": ("<5.0.0,>=4.0.0", False)}``. Lines that are not requirements, and packages
+    not installed, are skipped.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    requirements = program_dir / "requirements.txt"
+    if not requirements.is_file():
+        return {}
+    pins: dict[str, tuple[str, bool]] = {}
+    for line in requirements.read_text(errors="replace").splitlines():
+        text = line.split("#", 1)[0].strip()
+        if not text or text.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        import_name = requirement.name.lower().replace("-", "_").replace(".", "_")
+        if not import_name.startswith("pulumi") or not requirement.specifier:
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            continue
+        pins[import_name] = (str(requirement.specifier), requirement.specifier.contains(installed, prereleases=True))
+    return pins
 
 
 def _backstop(seconds: float) -> threading.Timer:

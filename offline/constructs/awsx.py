@@ -91,6 +91,15 @@ def _set(inputs: Mapping[str, Any], name: str) -> bool:
     return inputs.get(name) is not None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """An object input as the provider's TypeScript reads it: a number or string given for it has no fields.
+
+    (``natGateways=1`` from a program reads as ``(1).strategy``, undefined: the defaults apply.)
+    """
+    value = unwrap(value)
+    return value if isinstance(value, dict) else {}
+
+
 def _plain(inputs: Mapping[str, Any], name: str, what: str) -> Any:
     """A value that decides which children exist: the package needs it known, as does the model."""
     value = unwrap(inputs.get(name))
@@ -433,7 +442,7 @@ def build_vpc(inputs: Mapping[str, Any], context: ConstructContext) -> list[Chil
     """
     name = context.name
     zones = availability_zones(inputs, context.region)
-    nat = unwrap(inputs.get("natGateways")) or {}
+    nat = _object(inputs.get("natGateways"))
     nat_strategy = str(unwrap(nat.get("strategy")) or "OnePerAz")
     allocation_ids = list(unwrap(nat.get("elasticIpAllocationIds")) or [])
     endpoint_strategy = str(_plain(inputs, "vpcEndpointStrategy", "awsx:ec2:Vpc") or "Legacy")
@@ -764,7 +773,7 @@ def build_application_load_balancer(inputs: Mapping[str, Any], context: Construc
     subnets, vpc_id = _lb_subnets(inputs, "awsx:lb:ApplicationLoadBalancer")
     lb_args = {**_load_balancer_args(inputs, _ALB_OWN), **subnets}
     children: list[Child] = []
-    security = unwrap(inputs.get("defaultSecurityGroup")) or {}
+    security = _object(inputs.get("defaultSecurityGroup"))
     if not _set(lb_args, "securityGroups") and not unwrap(security.get("skip")):
         if security.get("securityGroupId") is not None:
             lb_args["securityGroups"] = [security["securityGroupId"]]
@@ -776,7 +785,7 @@ def build_application_load_balancer(inputs: Mapping[str, Any], context: Construc
     lb, group = key(LOAD_BALANCER, name), key(TARGET_GROUP, name)
     children.append(Child(LOAD_BALANCER, name, lb_args))
     defaults = _alb_default_protocol(inputs)
-    target_group = {"vpcId": vpc_id, "targetType": "ip", **defaults, **(unwrap(inputs.get("defaultTargetGroup")) or {})}
+    target_group = {"vpcId": vpc_id, "targetType": "ip", **defaults, **_object(inputs.get("defaultTargetGroup"))}
     children.append(Child(TARGET_GROUP, name, target_group))
     return keyed(children + _listeners(name, inputs, defaults, listener_port_and_protocol, lb, group))
 

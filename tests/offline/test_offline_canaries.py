@@ -54,3 +54,26 @@ def test_config_map_readers_exist() -> None:
     assert isinstance(config.CONFIG, ContextVar)
     assert callable(config.get_config_env)
     assert "config" in inspect.signature(config.set_all_config).parameters
+
+
+def test_sdk_type_readers_the_program_mocks_use_exist() -> None:
+    # offline.mocks.as_output_types reads a resource's output types as the SDK does when it builds its outputs.
+    import pulumi_aws as aws
+    from pulumi import _types
+
+    role_types = _types.resource_types(aws.iam.Role)
+    assert role_types["assumeRolePolicy"] is str
+    inline = _types.unwrap_optional_type(role_types["inlinePolicies"])
+    (item,) = inline.__args__
+    assert _types.is_output_type(item) and _types.output_type_types(item)["policy"] is str
+
+
+def test_callback_server_internals_the_harness_runs_transforms_through_exist() -> None:
+    # offline.harness.run_callback calls a program's transform by its token, as the engine does over gRPC.
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    assert isinstance(_CallbackServicer._servicers, list)
+    annotations = _CallbackServicer.__annotations__
+    assert {"_callbacks", "_loop", "_transforms"} <= set(annotations)
+    assert "request" in inspect.signature(mocks.MockMonitor.RegisterStackTransform).parameters
+    assert inspect.iscoroutinefunction(_CallbackServicer.Invoke)

@@ -74,11 +74,12 @@ def test_unmodelled_outputs_are_unknown_never_none(tmp_path: Path) -> None:
         import pulumi
         import pulumi_aws as aws
         certificate = aws.acm.Certificate("cert", domain_name="example.com", validation_method="DNS")
-        aws.sqs.Queue("q", name=certificate.arn.apply(lambda arn: arn.replace(":", "-")))
-        pulumi.export("endpoint", certificate.arn)
+        record = certificate.domain_validation_options.apply(lambda options: options[0].resource_record_name)
+        aws.sqs.Queue("q", name=record.apply(lambda name: name.replace(".", "-")))
+        pulumi.export("endpoint", certificate.domain_validation_options)
         """,
     )
-    run = run_program_dir(folder, files=pulumi_files)  # .replace on None would raise
+    run = run_program_dir(folder, files=pulumi_files)  # options[0] on None (or on a made-up []) would raise
     assert run.outputs["endpoint"] == "(known after the update)"
     queue = run.named("q")  # its name is unknown, and goes to the pack as the engine's unknown sentinel
     assert queue.inputs_struct.fields["name"].string_value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
