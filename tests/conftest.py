@@ -12,7 +12,8 @@ passes ``--no-loadscope-reorder``, so xdist hands them out in collection order, 
 order. The fault run's file comes first (its worker starts the run's process with the file, and the run then
 uses a core while both workers go on); then the files that take the most CPU, so that no long file is handed
 out last and leaves one worker running alone; then the others as xdist itself orders them (most tests first).
-Only the order changes; in one process it is the same set of tests.
+Only the order xdist hands the files out in changes; one pytest process (``make check``, the browser tests) keeps
+the order of its command line.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def _file_of(item: pytest.Item) -> str:
 
 
 @pytest.hookimpl(tryfirst=True)  # before tests/e2e/conftest.py's, which then moves the fault run's test last
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the files as the module docstring says; the tests within a file keep their order."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, order the files as the module docstring says; the tests within a file keep their order."""
+    if not hasattr(config, "workerinput"):
+        return  # one process: the order of the command line, as before
     tests_per_file = Counter(_file_of(item) for item in items)
 
     def rank(item: pytest.Item) -> tuple[int, int]:
