@@ -122,7 +122,7 @@ test:
 test-browser: $(VENV)/.installed $(WEB_VENDOR) browser
 	$(PY) -m pytest -q tests/browser
 
-XDIST := -n auto --dist loadfile
+XDIST := -n auto --dist loadfile --no-loadscope-reorder
 test-suites: $(VENV)/.installed
 	$(PY) -m pytest -q $(XDIST) $(or $(TESTS),--ignore=tests/browser)
 

@@ -10,6 +10,7 @@ import pytest
 from offline.harness import ProgramHangError, StackNotFoundError, load_stack_config, run_program
 from offline.mocks import UnknownInvokeError
 from orderflow.pulumi_files import ProjectFileError, SecretConfigError
+from tests.recorded import recorded_program
 
 PROGRAM = """
 import pulumi
@@ -161,8 +162,9 @@ def test_unknown_invoke_raises_instead_of_returning_nothing(tmp_path: Path) -> N
 
 def test_dev_and_prod_physical_names_differ_as_they_would_in_aws() -> None:
     # Auto-names carry a random suffix per stack: the offline plan must not show shared queues or ids.
+    # The committed stacks' recordings, shared with the process's other readers (recording is pure).
     def auto_named(stack: str) -> dict[str, str]:
-        run = run_program(stack)
+        run = recorded_program(stack)
         return {r.urn.split("::", 2)[2]: r.id for r in run.of_type("aws:sqs/queue:Queue")}
 
     dev, prod = auto_named("dev"), auto_named("prod")
