@@ -36,10 +36,14 @@ def watch_statuses(page: Page) -> None:
         """() => {
             window.seenStatuses = [];
             const status = document.getElementById("current-status");
-            new MutationObserver(() => {
-                const value = status.dataset.status;
-                if (value && window.seenStatuses.at(-1) !== value) window.seenStatuses.push(value);
-            }).observe(status, { attributes: true, attributeFilter: ["data-status"] });
+            // Two pushes handled in one task reach the observer as one call: each record holds the value its
+            // change replaced, so the values set are the next records' old values, then the current one.
+            new MutationObserver((records) => {
+                const values = records.slice(1).map((record) => record.oldValue).concat(status.dataset.status);
+                for (const value of values) {
+                    if (value && window.seenStatuses.at(-1) !== value) window.seenStatuses.push(value);
+                }
+            }).observe(status, { attributes: true, attributeFilter: ["data-status"], attributeOldValue: true });
         }"""
     )
 
