@@ -45,6 +45,51 @@ def test_a_customer_watches_the_order_go_through_to_fulfilled_without_reloading(
     expect(page.locator(f'#orders li[data-order-id="{order_id}"]')).to_contain_text("Fulfilled")
 
 
+# In the page, before its own scripts: every frame the live-updates socket receives is kept as text, and the
+# answer to a placed order is held until a frame saying that order is fulfilled has reached the page.
+HOLD_THE_202_UNTIL_THE_ORDER_IS_PUSHED_FULFILLED = """
+    window.framesReceived = [];
+    const PageWebSocket = window.WebSocket;
+    window.WebSocket = class extends PageWebSocket {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener("message", (event) => {
+                const bytes = typeof event.data === "string" ? event.data : new Uint8Array(event.data);
+                window.framesReceived.push(typeof bytes === "string" ? bytes : new TextDecoder().decode(bytes));
+            });
+        }
+    };
+    const pageFetch = window.fetch;
+    window.fetch = async (resource, options) => {
+        const response = await pageFetch(resource, options);
+        if (options?.method === "POST" && String(resource).endsWith("/orders") && response.status === 202) {
+            const { orderId } = await response.clone().json();
+            const shipped = (frame) => frame.includes(orderId) && frame.includes("FULFILLED");
+            while (!window.framesReceived.some(shipped)) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return response;
+    };
+"""
+
+
+def test_updates_pushed_before_the_page_reads_its_202_are_shown_not_lost(
+    local_system: dict[str, Any], new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    page.add_init_script(HOLD_THE_202_UNTIL_THE_ORDER_IS_PUSHED_FULFILLED)
+    sign_in(page, local_system, local_system["users"][1])
+    expect(page.locator("#connection")).to_have_text("Live updates: on")
+    fill_order(page, "Enamel mug, black", 1)
+    watch_statuses(page)
+
+    page.get_by_role("button", name="Place order").click()
+
+    assert final_status(page) == "FULFILLED"
+    # Every push came before the page knew the order: only those kept while placing it say it was accepted first.
+    assert page.evaluate("() => window.seenStatuses") == ["PENDING", "ACCEPTED", "FULFILLED"]
+    expect(page.locator("#current-timeline")).to_contain_text("Shipped")
+
+
 def test_an_out_of_stock_order_ends_failed_with_the_reason_shown(
     local_system: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:

@@ -4,6 +4,7 @@ import { Api, ApiError } from "./api.js";
 import { Auth, SignInError } from "./auth.js";
 
 const POLL_INTERVAL_MS = 2000;
+const EARLY_PUSHES_KEPT = 20; // an order's pushes before it ships are a handful: this bounds what one placing keeps
 const TERMINAL = new Set(["FULFILLED", "FAILED", "REJECTED"]);
 const STAGE = { PENDING: 0, ACCEPTED: 1, REJECTED: 1, FULFILLED: 2, FAILED: 2 };
 const STATUS_LABEL = {
@@ -93,6 +94,9 @@ class OrderPage {
     this.pollTimer = null;
     this.nextToken = null;
     this.placing = false;
+    // Pushes for orders the page does not watch yet, kept while an order is being placed: the workflow can
+    // accept (even ship) an order before the browser has read the 202 that names it.
+    this.early = [];
     this.sentLines = []; // the lines of the last request sent: server errors name lines by their index here
   }
 
@@ -392,6 +396,7 @@ class OrderPage {
       if (error.status === 401) this.auth.tokens = null;
     } finally {
       this.placing = false;
+      this.early = [];
       $("place-order").disabled = false;
       $("place-order").textContent = "Place order";
     }
@@ -414,6 +419,9 @@ class OrderPage {
     // The 202 is the shop's word that it has the order: no need to wait for the audit trail to say so.
     if (placedNow) this.addEvent("OrderPlaced", new Date().toISOString(), null);
     if (status) this.setStatus(status);
+    const early = this.early;
+    this.early = [];
+    for (const message of early) this.onNotification(message);
     this.refreshCurrent();
     this.schedulePolling();
   }
@@ -518,7 +526,10 @@ class OrderPage {
   }
 
   onNotification(message) {
-    if (!this.current || message.orderId !== this.current.orderId) return;
+    if (!this.current || message.orderId !== this.current.orderId) {
+      if (this.placing && this.early.length < EARLY_PUSHES_KEPT) this.early.push(message);
+      return;
+    }
     this.addEvent(message.type, message.occurredAt, message.details);
     if (message.status) this.setStatus(message.status, message.details);
   }
