@@ -21,6 +21,7 @@ from typing import Any
 
 import pulumi
 from pulumi import _types
+from pulumi.output import Unknown
 
 ACCOUNT_ID = "123456789012"
 
@@ -637,11 +638,14 @@ def as_output_types(token: str, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_type(value: Any, hint: Any) -> Any:
-    if hint is None or value is None or value == pulumi.runtime.rpc.UNKNOWN:
+    if hint is None or value is None or value == pulumi.runtime.rpc.UNKNOWN or isinstance(value, Unknown):
         return value
     hint = _types.unwrap_optional_type(hint)
     if hint is str:
-        return json.dumps(value) if isinstance(value, dict | list) else value
+        if not isinstance(value, dict | list):
+            return value
+        # A preview's provider cannot write the text of a document that holds an unknown: the whole text is unknown.
+        return Unknown() if _holds_unknown(value) else json.dumps(value)
     origin = typing.get_origin(hint)
     arguments = typing.get_args(hint)
     if isinstance(value, list) and origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):
@@ -653,6 +657,16 @@ def _as_type(value: Any, hint: Any) -> Any:
         if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping) and len(arguments) == 2:
             return {key: _as_type(item, arguments[1]) for key, item in value.items()}
     return value
+
+
+def _holds_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown) or value == pulumi.runtime.rpc.UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_holds_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknown(item) for item in value)
+    return False
 
 
 _BLOCK_DEPTH = 3

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from offline import preview as offline_preview
-from offline.harness import run_program_dir, timeout_seconds
+from offline.harness import UNKNOWN_OUTPUT, run_program_dir, timeout_seconds
 from offline.recording import ProgramRun
 from orderflow import pulumi_files
 
@@ -74,6 +74,27 @@ def test_an_iam_document_given_as_a_dict_comes_back_as_the_json_text_the_provide
     assert recorded.named("attach").type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
     # The pack still gets the program's own inputs.
     assert recorded.named("read").inputs["policy"]["Statement"][0]["Resource"] == "*"
+
+
+def test_a_dict_document_holding_a_value_unknown_in_a_first_preview_comes_back_unknown(tmp_path: Path) -> None:
+    # Before: TypeError "Object of type Unknown is not JSON serializable" (a public program's bucket policy
+    # named its bucket's ARN).
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+        bucket = aws.s3.Bucket("site")
+        statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": bucket.arn}
+        policy = aws.iam.Policy("read", policy={"Version": "2012-10-17", "Statement": [statement]})
+        pulumi.export("policy", policy.policy)
+        """,
+    )
+    preview = run(folder, first_preview=True)
+    assert preview.outputs["policy"] == UNKNOWN_OUTPUT  # until the bucket exists, as the provider's text is
+    assert preview.named("read").inputs["policy"]["Version"] == "2012-10-17"
+    update = run(folder)
+    assert json.loads(update.outputs["policy"])["Statement"][0]["Resource"].startswith("arn:aws:s3:::")
 
 
 def test_custom_timeouts_reach_the_pack_in_seconds_as_the_engine_parses_them(tmp_path: Path) -> None:
