@@ -419,7 +419,8 @@ class OrderPage {
     // The 202 is the shop's word that it has the order: no need to wait for the audit trail to say so.
     if (placedNow) this.addEvent("OrderPlaced", new Date().toISOString(), null);
     if (status) this.setStatus(status);
-    const early = this.early;
+    // Pushes can arrive out of order (EventBridge keeps none): the kept ones are replayed in the order they happened.
+    const early = this.early.sort((a, b) => (Date.parse(a.occurredAt) || 0) - (Date.parse(b.occurredAt) || 0));
     this.early = [];
     for (const message of early) this.onNotification(message);
     this.refreshCurrent();
