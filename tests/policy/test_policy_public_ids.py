@@ -56,14 +56,32 @@ def claims() -> dict[str, set[str]]:
     return found
 
 
+def readme_section(heading: str) -> list[str]:
+    """The README's lines under ``heading``, up to the next heading of the same level."""
+    lines = README.read_text().splitlines()
+    start = lines.index(heading) + 1
+    level = heading.split(" ", 1)[0] + " "
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith(level)), len(lines))
+    return lines[start:end]
+
+
 def table() -> dict[str, tuple[str, str]]:
     """The README's public-id rows: ``"<anchor set> <id>"`` -> (claiming rule or ``""``, reason)."""
     rows = {}
-    for line in README.read_text().splitlines():
+    for line in readme_section("## Public rule ids"):
         if line.startswith(("| checkov ", "| serverless-rules ")):
             public_id, rule, reason = (cell.strip() for cell in line.strip("|").split("|"))
             rows[public_id] = (rule.strip("`") if rule != "—" else "", reason)
     return rows
+
+
+def test_policy_readme_tables_have_whole_rows_only() -> None:
+    # A row with too few cells renders as a broken line of the table (a public-id row once landed in the rules').
+    for heading, cells in (("## Rules", 8), ("## Public rule ids", 3)):
+        rows = [line for line in readme_section(heading) if line.startswith("| ") and not line.startswith("|---")]
+        assert rows, heading
+        short = [row for row in rows if len(row.strip().strip("|").split("|")) != cells]
+        assert not short, f"{heading}: rows without {cells} cells: {short}"
 
 
 def test_policy_every_serverless_rules_id_is_claimed_by_the_rule_the_table_names() -> None:
