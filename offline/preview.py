@@ -32,6 +32,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -490,6 +491,18 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
             f"the program calls AWS itself with boto3 ({failure}); offline there is no AWS account to answer: run "
             "it with `pulumi preview` and credentials, or keep the call out of the program (a dynamic provider)"
         )
+    if isinstance(error, FileNotFoundError) and error.filename:
+        return (
+            f"the program opens {error.filename!r}{at}, which is not on this machine: the offline engine runs the "
+            "program as it is, so put the file there (or have the program read it from its folder or its config) "
+            "and run again"
+        )
+    if (host := _network_host(error)) is not None:
+        return (
+            f"the program reaches {host or 'the network'} itself{at}, and the call failed ({type(error).__name__}): "
+            "the offline engine runs the program as it is, network calls included: run it where that host "
+            "answers, or keep the call out of the program"
+        )
     pins = requirement_pins(program_dir)
     package = _failing_package(error, preferred=[name for name, (_, met) in pins.items() if not met])
     if package.startswith("pulumi_"):
@@ -566,6 +579,44 @@ def _calls_aws_itself(error: BaseException) -> bool:
         f"{os.sep}botocore{os.sep}" in frame.filename or f"{os.sep}boto3{os.sep}" in frame.filename
         for frame in traceback.extract_tb(error.__traceback__)
     )
+
+
+_HTTP_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp")
+
+
+def _network_host(error: BaseException) -> str | None:
+    """The host a failed network call of the program tried (``""`` when no error names one), or ``None``.
+
+    A name that does not resolve, a refused or timed-out connection, or an HTTP client's error, anywhere in the
+    chain of causes; the host is read from the client's request or from the message (``host='example.com'``).
+    """
+    import socket
+    import urllib.error
+    import urllib.parse
+
+    seen: set[int] = set()
+    failure: BaseException | None = error
+    while failure is not None and id(failure) not in seen:
+        seen.add(id(failure))
+        client = type(failure).__module__.split(".", 1)[0] in _HTTP_CLIENTS
+        if client or isinstance(failure, (socket.gaierror, ConnectionError, TimeoutError, urllib.error.URLError)):
+            for url in (getattr(getattr(failure, "request", None), "url", None), *_request_urls(error)):
+                if isinstance(url, str) and urllib.parse.urlsplit(url).hostname:
+                    return urllib.parse.urlsplit(url).hostname or ""
+            named = re.search(r"host='([^']+)'", str(error))
+            return named.group(1) if named else ""
+        failure = failure.__cause__ or failure.__context__
+    return None
+
+
+def _request_urls(error: BaseException) -> Iterator[object]:
+    """The URLs of the requests the failed call's frames held (urllib's ``Request.full_url``, a client's ``url``)."""
+    tb = error.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if type(value).__module__.split(".", 1)[0] in ("urllib", *_HTTP_CLIENTS):  # a request object, not any url
+                yield getattr(value, "full_url", None) or getattr(value, "url", None)
+        tb = tb.tb_next
 
 
 def _failing_package(error: BaseException, preferred: Collection[str] = ()) -> str:

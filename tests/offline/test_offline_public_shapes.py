@@ -539,3 +539,50 @@ def test_an_api_the_pinned_and_installed_sdk_does_not_have_is_the_programs_own_f
     error = failure(folder, capsys)
     assert f"(the version requirements.txt asks, =={installed}: the program uses an API it does not have)" in error
     assert "Traceback" not in error
+
+
+def test_a_file_the_program_opens_outside_its_folder_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a FileNotFoundError traceback from a public program reading its author's SSH key for a key pair.
+    key = tmp_path / "home" / ".ssh" / "id_rsa.pub"
+    folder = program(
+        tmp_path,
+        f"""
+        import pulumi_aws as aws
+
+        aws.ec2.KeyPair("deployer", public_key=open({str(key)!r}).read())
+        """,
+    )
+    error = failure(folder, capsys)
+    assert f"the program opens {str(key)!r} (at __main__.py:3), which is not on this machine" in error
+    assert "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "requests.get('https://randomuser.invalid/api/', timeout=5).json()",
+        "urllib.request.urlopen('https://randomuser.invalid/api/', timeout=5).read()",
+    ],
+)
+def test_a_network_call_of_the_program_that_fails_is_named_in_one_line_with_its_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], call: str
+) -> None:
+    # Before: a requests traceback (NameResolutionError) from a public program that names its users from a web API.
+    # The .invalid domain never resolves (RFC 2606), with or without a network.
+    folder = program(
+        tmp_path,
+        f"""
+        import urllib.request
+
+        import pulumi_aws as aws
+        import requests
+
+        user = {call}
+        aws.iam.User("someone", name="someone")
+        """,
+    )
+    error = failure(folder, capsys)
+    assert "the program reaches randomuser.invalid itself (at __main__.py:6), and the call failed" in error
+    assert "Traceback" not in error
