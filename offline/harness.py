@@ -31,7 +31,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -110,6 +110,8 @@ class RecordingMonitor(MockMonitor):
         # Remote component URN -> why its model registered no children (an input the package must know).
         self.unbuilt_components: dict[str, str] = {}
         self._default_providers: dict[str, str] = {}
+        # Resource methods called (``pulumi:providers:aws/terraformConfig``): answered unknown (see Call).
+        self.unknown_calls: list[str] = []
         # For the transforms the engine runs (resource_transform.py): the stack's, each resource's own, and parents.
         self._stack_transform_callbacks: list[Any] = []
         self._own_transforms: dict[str, list[Any]] = {}
@@ -367,6 +369,18 @@ class RecordingMonitor(MockMonitor):
         properties = struct_pb2.Struct()
         properties.update(_plain_value(json_format.MessageToDict(_plain_references(request.properties))))
         return resource_pb2.ReadResourceResponse(urn=urn, id=request.id, properties=properties, unknown=True)
+
+    def Call(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """A resource's method (``cluster.get_kubeconfig()``, ``provider.terraform_config()``): its result is unknown.
+
+        The engine hands a method call to the provider plugin of the resource's package, which does not run
+        offline (the SDK's mock monitor has no ``Call``, and the program stopped on an AttributeError). As for a
+        remote component's outputs, the result resolves as unknown, and the method is named under the plan.
+        """
+        self.unknown_calls.append(request.tok)
+        result = struct_pb2.Struct()
+        result.update({"result": rpc.UNKNOWN})
+        return provider_pb2.CallResponse(**{"return": result})
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """An invoke, with resource references passed as ids.
@@ -913,5 +927,6 @@ def run_program_dir(
         outputs=known,
         preview=first_preview,
         generic_invokes=sorted(set(mocks.generic_invokes)),
+        unknown_calls=sorted(set(monitor.unknown_calls)),
         unbuilt_components=monitor.unbuilt_components,
     )

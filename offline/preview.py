@@ -212,6 +212,9 @@ def format_notes(run: ProgramRun) -> str:
     if run.generic_invokes:
         lines.append("Data sources answered with placeholder values of their result type:")
         lines.extend(f"    {token}" for token in run.generic_invokes)
+    if run.unknown_calls:
+        lines.append("Resource methods answered unknown (their provider plugin does not run offline):")
+        lines.extend(f"    {token}" for token in run.unknown_calls)
     return "\n".join(lines)
 
 

@@ -115,6 +115,8 @@ class ProgramRun:
     """Whether the program ran as a preview (computed outputs unknown), or as an update sees it."""
     generic_invokes: list[str] = field(default_factory=list)
     """Data sources the mocks answered generically (plausible values from the provider's result type)."""
+    unknown_calls: list[str] = field(default_factory=list)
+    """Resource methods the program called (``eks:index:Cluster/getKubeconfig``): their results are unknown offline."""
     unbuilt_components: dict[str, str] = field(default_factory=dict)
     """Remote component URN → why its package's model registered no children (see :mod:`offline.constructs`)."""
 

@@ -586,3 +586,48 @@ def test_a_network_call_of_the_program_that_fails_is_named_in_one_line_with_its_
     error = failure(folder, capsys)
     assert "the program reaches randomuser.invalid itself (at __main__.py:6), and the call failed" in error
     assert "Traceback" not in error
+
+
+RESOURCE_METHODS = """
+import pulumi
+import pulumi_aws as aws
+
+
+class Cluster(pulumi.ComponentResource):
+    # As pulumi_eks.Cluster: a multi-language component whose get_kubeconfig() its provider plugin serves.
+    def __init__(self, name, opts=None):
+        super().__init__("example:index:Cluster", name, {"kubeconfig": None}, opts, remote=True)
+
+    def get_kubeconfig(self, profile_name=None):
+        return pulumi.runtime.call("example:index:Cluster/getKubeconfig",
+                                   {"__self__": self, "profileName": profile_name}, res=self)
+
+
+east = aws.Provider("east", region="us-east-1")
+aws.s3.Bucket("logs", opts=pulumi.ResourceOptions(provider=east))
+cluster = Cluster("cluster")
+pulumi.export("terraform", east.terraform_config().result)
+pulumi.export("kubeconfig", cluster.get_kubeconfig(profile_name="ops"))
+"""
+
+
+@pytest.mark.parametrize("first_preview", [False, True])
+def test_a_resource_method_the_program_calls_is_answered_unknown_and_named(tmp_path: Path, first_preview: bool) -> None:
+    # Before: AttributeError "'RecordingMonitor' object has no attribute 'Call'" on a public pulumi-eks example's
+    # cluster.get_kubeconfig(profile_name=...); aws.Provider.terraform_config() stopped the same way.
+    recorded = run(program(tmp_path, RESOURCE_METHODS), first_preview=first_preview)
+    assert recorded.unknown_calls == ["example:index:Cluster/getKubeconfig", "pulumi:providers:aws/terraformConfig"]
+    assert recorded.named("logs").type == "aws:s3/bucket:Bucket"
+    if first_preview:  # outside a preview the SDK itself reads an unknown as None
+        assert recorded.outputs == {"terraform": UNKNOWN_OUTPUT, "kubeconfig": UNKNOWN_OUTPUT}
+
+
+def test_the_plan_lists_the_resource_methods_it_could_not_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(tmp_path, RESOURCE_METHODS)
+    assert offline_preview.main(["--program", str(folder), "--first-preview"]) == 1, "the bucket is gated"
+    printed = capsys.readouterr().out
+    methods = printed.split("Resource methods answered unknown (their provider plugin does not run offline):\n")[1]
+    listed = ["    example:index:Cluster/getKubeconfig", "    pulumi:providers:aws/terraformConfig"]
+    assert methods.split("\n")[:2] == listed
