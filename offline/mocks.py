@@ -404,7 +404,8 @@ class ProgramMocks(AwsMocks):
         The stack's ``aws:region``.
     first_preview:
         Answer as the engine does during a first ``pulumi preview``: no resource exists yet, so a create
-        returns its inputs only and every computed output is unknown.
+        returns its inputs only, with the auto-name the provider's Check adds, and every computed output is
+        unknown.
 
     After a create, a computed output the mocks do not model gets a plausible value when it is a plain value
     (:func:`computed_outputs`); the others (ARNs, ids, blocks, maps) are left out of the state, and the harness
@@ -447,7 +448,12 @@ class ProgramMocks(AwsMocks):
         Either way the state has the types of the resource's outputs (an IAM document given as a dict is text).
         """
         if self.first_preview:
-            return "", as_output_types(args.typ, dict(args.inputs))
+            inputs = dict(args.inputs)
+            named = _NAMED.get(args.typ)
+            if named is not None and not inputs.get(named[0]):
+                # The provider's Check writes the auto-name into the inputs, so a preview already knows it.
+                inputs[named[0]] = super().new_resource(args)[1][named[0]]
+            return "", as_output_types(args.typ, inputs)
         resource_id, state = super().new_resource(args)
         state.update(computed_outputs(args.typ, state, str(resource_id or args.name), self.region))
         return resource_id, as_output_types(args.typ, state)

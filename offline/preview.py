@@ -446,13 +446,14 @@ def program_plan(
 
 def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> str:
     """What to tell the user when a program folder fails: what to do for config and imports, else the traceback."""
-    from pulumi.config import ConfigMissingError
+    from pulumi.config import ConfigMissingError, ConfigTypeError
 
     from offline.harness import pick_stack
 
     stack_file = program_dir / f"Pulumi.{pick_stack(program_dir, stack)}.yaml"
     folder, at = program_dir.resolve(), ""
-    for frame in traceback.extract_tb(error.__traceback__):  # the innermost line of the program's own files
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in frames:  # the innermost line of the program's own files
         path = Path(frame.filename).resolve()
         if path.is_relative_to(folder):
             at = f" (at {path.relative_to(folder)}:{frame.lineno})"
@@ -460,6 +461,11 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
         return (
             f"the program needs the config value {error.key!r}{at}, which {stack_file} does not set: add it "
             "under `config:` there (what `pulumi config set` writes), or name another stack with --stack"
+        )
+    if isinstance(error, ConfigTypeError):
+        return (
+            f"the program reads the config value {error.key!r} as {error.expect_type}{at}, which the value "
+            f"{stack_file} sets is not (not echoed: it may be a secret): set it to one and run again"
         )
     if isinstance(error, ModuleNotFoundError) and error.name in REMOVED_STDLIB_MODULES:
         return (
@@ -493,6 +499,21 @@ def _program_failure(error: Exception, program_dir: Path, stack: str | None) -> 
         return (
             f"the program calls AWS itself with boto3 ({failure}); offline there is no AWS account to answer: run "
             "it with `pulumi preview` and credentials, or keep the call out of the program (a dynamic provider)"
+        )
+    if isinstance(error, TypeError) and (required := re.fullmatch(r"Missing required property '(\w+)'", str(error))):
+        return (
+            f"the program gives the required property {required.group(1)!r} no value{at}: what it passes is None "
+            "(often a config value read with config.get that the stack file does not set): set it and run again"
+        )
+    if isinstance(error, AssertionError) and str(error).startswith("get can only be used with classes decorated"):
+        # The SDK answers a plain data source called with an unknown input with no result; the generated
+        # function's pulumi.get on it raises this. `pulumi preview` stops at the same line.
+        source = next((f.name for f in reversed(frames) if f.name.startswith("get_") and "pulumi_" in f.filename), "")
+        named = f"{source}()" if source else "a data source"
+        return (
+            f"the program calls {named}{at} with an input unknown in a preview (an output of a resource not "
+            f"created yet): the SDK gives such a call no result, so `pulumi preview` fails there too; call "
+            f"{source or 'get_...'}_output() with the output instead"
         )
     if isinstance(error, FileNotFoundError) and error.filename:
         return (

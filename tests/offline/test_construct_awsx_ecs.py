@@ -434,7 +434,12 @@ def test_the_offline_engine_registers_the_fargate_service_children_under_their_c
 
 def test_a_first_preview_keeps_what_is_known_in_the_container_definitions(tmp_path: Path) -> None:
     records = record(tmp_path, first_preview=True)
-    task = records["awsx:ecs:FargateService$awsx:ecs:FargateTaskDefinition$aws:ecs/taskDefinition:TaskDefinition::web"]
+    nested = "awsx:ecs:FargateService$awsx:ecs:FargateTaskDefinition"
+    task, group = (
+        records[f"{nested}$aws:ecs/taskDefinition:TaskDefinition::web"],
+        records[f"{nested}$aws:cloudwatch/logGroup:LogGroup::web"],
+    )
     (definition,) = json.loads(task.inputs_struct["containerDefinitions"])
-    assert definition["logConfiguration"]["options"]["awslogs-group"] == UNKNOWN
+    # The log group's auto-name is known in a preview (the provider's Check writes it), its ARN is not.
+    assert definition["logConfiguration"]["options"]["awslogs-group"] == group.outputs["name"] != UNKNOWN
     assert definition["logConfiguration"]["logDriver"] == "awslogs" and definition["image"] == "nginx:1.27"

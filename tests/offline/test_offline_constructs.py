@@ -159,8 +159,11 @@ def test_children_named_alike_are_told_apart_by_key_and_documents_resolve_refere
     assert task.inputs["family"] == "dev"
     assert json.loads(task.inputs["containerDefinitions"]) == [{"group": logs.outputs["name"]}]
     first = run_website(tmp_path / "first", monkeypatch, first_preview=True, build=build_named_alike)
-    task = next(record for record in first.resources if record.type == "aws:ecs/taskDefinition:TaskDefinition")
-    assert json.loads(task.inputs_struct["containerDefinitions"]) == [{"group": UNKNOWN}]
+    by_type = {record.type: record for record in first.resources if record.name == "site"}
+    task, logs = by_type["aws:ecs/taskDefinition:TaskDefinition"], by_type["aws:cloudwatch/logGroup:LogGroup"]
+    # A first preview knows the log group's auto-name (the provider's Check writes it), as pulumi preview does.
+    assert json.loads(task.inputs_struct["containerDefinitions"]) == [{"group": logs.outputs["name"]}]
+    assert logs.outputs["name"].startswith("site-")
 
 
 def test_the_provider_version_is_looked_up_on_the_programs_thread_only(

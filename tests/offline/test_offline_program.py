@@ -85,7 +85,7 @@ def test_unmodelled_outputs_are_unknown_never_none(tmp_path: Path) -> None:
     assert queue.inputs_struct.fields["name"].string_value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-def test_first_preview_leaves_every_computed_output_unknown(tmp_path: Path) -> None:
+def test_first_preview_knows_the_auto_name_and_leaves_every_computed_output_unknown(tmp_path: Path) -> None:
     folder = program(
         tmp_path,
         """
@@ -95,10 +95,13 @@ def test_first_preview_leaves_every_computed_output_unknown(tmp_path: Path) -> N
         pulumi.export("arn", queue.arn)
         """,
     )
-    assert run_program_dir(folder, files=pulumi_files).outputs["arn"].startswith("arn:aws:sqs:us-east-1:")
+    update = run_program_dir(folder, files=pulumi_files)
+    assert update.outputs["arn"].startswith("arn:aws:sqs:us-east-1:")
     first = run_program_dir(folder, files=pulumi_files, first_preview=True)
     assert first.preview and first.outputs["arn"] == "(known after the update)"
-    assert first.named("q").outputs == {}
+    # The provider's Check writes the auto-name into the inputs, so even a first preview knows it.
+    assert first.named("q").outputs == {"name": update.named("q").outputs["name"]}
+    assert first.named("q").outputs["name"].startswith("q-")
 
 
 def test_policy_document_is_rendered_as_the_provider_does() -> None:

@@ -631,3 +631,82 @@ def test_the_plan_lists_the_resource_methods_it_could_not_answer(
     methods = printed.split("Resource methods answered unknown (their provider plugin does not run offline):\n")[1]
     listed = ["    example:index:Cluster/getKubeconfig", "    pulumi:providers:aws/terraformConfig"]
     assert methods.split("\n")[:2] == listed
+
+
+FUNCTION_WITH_ITS_LOG_GROUP = """
+import json
+
+import pulumi_aws as aws
+
+service = {"Service": "lambda.amazonaws.com"}
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": service, "Action": "sts:AssumeRole"}]}
+role = aws.iam.Role("handler", assume_role_policy=json.dumps(trust))
+handler = aws.lambda_.Function("handler", role=role.arn, runtime="python3.13", handler="index.handler",
+                               memory_size=256, timeout=10)
+aws.cloudwatch.LogGroup("handler", name=handler.name.apply(lambda name: f"/aws/lambda/{name}"), retention_in_days=14)
+"""
+
+
+@pytest.mark.parametrize("first_preview", [False, True])
+@pytest.mark.parametrize("with_log_group", [True, False])
+def test_a_first_preview_knows_auto_names_so_the_log_group_rule_is_decided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first_preview: bool, with_log_group: bool
+) -> None:
+    # Before: in a first preview an auto-named function's log group rule was "cannot evaluate" (13 findings of
+    # public programs), though pulumi preview knows the auto-name: the provider's Check writes it into the inputs.
+    source = FUNCTION_WITH_ITS_LOG_GROUP if with_log_group else FUNCTION_WITH_ITS_LOG_GROUP.rsplit("\n", 2)[0]
+    folder = program(tmp_path, source)
+    report = tmp_path / "findings.json"
+    offline_preview.main(["--program", str(folder), "--json", str(report), *(["--first-preview"] * first_preview)])
+    capsys.readouterr()
+    violations = json.loads(report.read_text())["violations"]
+    about_retention = [v["level"] for v in violations if v["rule"] == "lambda-log-group-retention"]
+    assert about_retention == ([] if with_log_group else ["mandatory"])
+
+
+def test_a_config_value_of_the_wrong_type_is_named_in_one_line_without_its_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = program(tmp_path, "import pulumi\nsize = pulumi.Config().require_int('size')\n")
+    (folder / "Pulumi.dev.yaml").write_text("config:\n  probe:size: s3cr3t-not-a-number\n")
+    error = failure(folder, capsys)
+    assert "reads the config value 'probe:size' as int (at __main__.py:2), which the value" in error
+    assert "Pulumi.dev.yaml" in error and "s3cr3t-not-a-number" not in error and "Traceback" not in error
+
+
+def test_a_required_property_the_program_leaves_none_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: blamed the installed pulumi-aws's API ("the program uses an API it does not have").
+    folder = program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+
+        aws.ec2.KeyPair("key", public_key=pulumi.Config().get("publicKey"))
+        """,
+    )
+    error = failure(folder, capsys)
+    assert "gives the required property 'public_key' no value (at __main__.py:4)" in error
+    assert "API" not in error and "Traceback" not in error
+
+
+def test_a_plain_data_source_given_an_unknown_output_names_its_output_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A public program passed a table's ARN (unknown in a preview) to the plain get_table.
+    folder = program(
+        tmp_path,
+        """
+        import pulumi_aws as aws
+
+        table = aws.dynamodb.Table("t", attributes=[{"name": "pk", "type": "S"}], hash_key="pk",
+                                   billing_mode="PAY_PER_REQUEST")
+        found = aws.dynamodb.get_table(name=table.arn)
+        """,
+    )
+    assert offline_preview.main(["--program", str(folder), "--first-preview"]) == 2
+    error = capsys.readouterr().err
+    assert "calls get_table() (at __main__.py:5) with an input unknown in a preview" in error
+    assert "get_table_output()" in error and "Traceback" not in error
