@@ -1,9 +1,12 @@
-"""Amazon EC2: IMDSv2 session tokens for instance metadata, and security groups closed to the internet.
+"""Amazon EC2: IMDSv2 for instance metadata, security groups closed to the internet, EBS storage encrypted at rest.
 
 A security group's ingress is written three ways in ``pulumi_aws``: inline ``ingress`` blocks of a
 ``SecurityGroup``, a ``SecurityGroupRule`` of type ``ingress``, and a ``vpc.SecurityGroupIngressRule`` (one CIDR
 each). The open-ingress rule reads all three the same way: who (a CIDR of the whole internet), which protocol,
 which ports.
+
+EBS encryption is a stack rule: a volume is encrypted by its own ``encrypted`` flag, or by the account's default
+encryption for its Region (``ebs.EncryptionByDefault``), which the stack may turn on beside it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, BadValueError, CannotEvaluateError, Props, ResourceRule
+from policy_pack._core import (
+    ABSENT,
+    BadValueError,
+    CannotEvaluateError,
+    Finding,
+    Props,
+    ResourceRule,
+    StackRule,
+    StackView,
+)
 
 INSTANCE: Final = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE: Final = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -23,6 +35,8 @@ LAUNCH_CONFIGURATION: Final = "aws:ec2/launchConfiguration:LaunchConfiguration"
 SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VOLUME: Final = "aws:ebs/volume:Volume"
+ENCRYPTION_BY_DEFAULT: Final = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 
 SERVICE: Final = "ec2"
 
@@ -182,6 +196,139 @@ def _no_open_ingress(props: Props, config: Mapping[str, Any], resource_type: str
     yield from found
 
 
+# ---- EBS encryption at rest ----------------------------------------------------------------------------------------
+
+STORAGE_KINDS: Final = {
+    INSTANCE: "instance",
+    LAUNCH_TEMPLATE: "launch template",
+    LAUNCH_CONFIGURATION: "launch configuration",
+    VOLUME: "volume",
+}
+# What a resource without a block for its root device gets: the AMI's snapshot, with the AMI's encryption.
+FROM_THE_AMI: Final = "the root volume (no {block}: it is created from the AMI's snapshot, unencrypted unless that is)"
+
+
+def _named(block: Props, where: str) -> str:
+    """``where`` with the block's device name when it is known (``ebsBlockDevices[0] (/dev/sdf)``)."""
+    try:
+        device = block.get("deviceName", None)
+    except CannotEvaluateError:
+        device = None
+    return f"{where} ({device})" if isinstance(device, str) and device else where
+
+
+def _ebs_blocks(props: Props, resource_type: str) -> list[tuple[str, Props]]:
+    """``(how to name it, block with encrypted/snapshotId)`` of each EBS volume the resource creates.
+
+    Raises
+    ------
+    CannotEvaluateError
+        When a list of devices, or a block, is unknown during preview.
+    BadValueError
+        When a block is not an object.
+    """
+    if resource_type == VOLUME:
+        return [("the volume", props)]
+    if resource_type == LAUNCH_TEMPLATE:
+        mappings = [
+            (_named(mapping, f"blockDeviceMappings[{index}]"), mapping.child("ebs"))
+            for index, mapping in enumerate(props.each("blockDeviceMappings"))
+            if mapping.is_set("ebs")  # instance-store (virtualName) and noDevice mappings create no EBS volume
+        ]
+        # Without an EBS mapping the template leaves every volume to the AMI, the root volume included.
+        return mappings or [(FROM_THE_AMI.format(block="blockDeviceMappings"), Props({}))]
+    blocks = [
+        (_named(block, f"ebsBlockDevices[{index}]"), block) for index, block in enumerate(props.each("ebsBlockDevices"))
+    ]
+    if props.is_set("rootBlockDevice"):
+        blocks.insert(0, ("rootBlockDevice", props.child("rootBlockDevice")))
+    elif not (resource_type == INSTANCE and props.is_set("launchTemplate")):
+        # An instance that names a launch template takes its root volume from the template, checked on its own.
+        blocks.insert(0, (FROM_THE_AMI.format(block="rootBlockDevice"), Props({})))
+    return blocks
+
+
+def unencrypted_volumes(props: Props, resource_type: str) -> tuple[list[str], list[str]]:
+    """The EBS volumes a resource creates unencrypted (as the message names each), and those unknown in a preview.
+
+    A volume restored from a snapshot (``snapshotId``) takes the snapshot's encryption, which the program does not
+    show: it is left alone, as checkov CKV_AWS_8 leaves it.
+    """
+    try:
+        blocks = _ebs_blocks(props, resource_type)
+    except CannotEvaluateError:
+        return [], ["the block devices"]
+    except BadValueError as error:
+        return [str(error)], []
+    found: list[str] = []
+    undecided: list[str] = []
+    for where, block in blocks:
+        try:
+            if block.is_set("snapshotId") or block.flag("encrypted", False) is True:
+                continue
+            unset = not block.has("encrypted") and not where.startswith("the root")
+            found.append(f"{where} (encrypted not set)" if unset else where)
+        except CannotEvaluateError:
+            undecided.append(f"the encryption of {where}")
+        except BadValueError as error:
+            found.append(f"{where}: {error}")
+    return found, undecided
+
+
+def default_encryption(stack: StackView, region: str | None) -> bool | None:
+    """Whether an ``ebs.EncryptionByDefault`` of the stack turns default encryption on in ``region``.
+
+    ``None`` when one that could is unknown in a preview. ``enabled`` absent is on (the provider's default); one of
+    another Region (its own ``region``, when both are known) does not count.
+    """
+    unknown = False
+    for setting in stack.of_type(ENCRYPTION_BY_DEFAULT):
+        try:
+            own = setting.props.get("region", None)
+            if isinstance(own, str) and region and own != region:
+                continue
+            if setting.props.flag("enabled", True) is True:
+                return True
+        except CannotEvaluateError:
+            unknown = True
+        except BadValueError:
+            continue  # the provider rejects it: it turns nothing on
+    return None if unknown else False
+
+
+def _region(props: Props) -> str | None:
+    try:
+        region = props.get("region", None)
+    except CannotEvaluateError:
+        return None
+    return region if isinstance(region, str) else None
+
+
+def _ebs_encrypted(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    for node in stack.of_type(*STORAGE_KINDS):
+        found, undecided = unencrypted_volumes(node.props, node.type)
+        if not found and not undecided:
+            continue
+        covered = default_encryption(stack, _region(node.props))
+        if covered is True:
+            continue
+        kind = STORAGE_KINDS[node.type]
+        if found and covered is False:
+            yield Finding(
+                f"{kind} {node.name}: {'; '.join(found)} not encrypted at rest, and the stack does not turn on default "
+                "EBS encryption: the data, its snapshots and the volumes made from them are readable by anyone who "
+                "gets a copy; set encrypted true on each block (rootBlockDevice, ebsBlockDevices, a launch template's "
+                "blockDeviceMappings[].ebs.encrypted 'true', a volume's encrypted), or add aws.ebs.EncryptionByDefault "
+                "(enabled) for the account and Region, created before the volumes (depends_on); if the account "
+                "already encrypts by default outside this stack, waive the rule for this stack with that reason",
+                node.urn,
+            )
+        elif found:
+            stack.cannot_evaluate(f"whether aws.ebs.EncryptionByDefault turns on default encryption for {node.name}")
+        else:
+            stack.cannot_evaluate(f"{', '.join(undecided)} of {node.name}")
+
+
 RULES: Final = [
     ResourceRule(
         name="ec2-imdsv2-required",
@@ -227,5 +374,23 @@ RULES: Final = [
                 "default": [],
             },
         },
+    ),
+    StackRule(
+        name="ec2-ebs-encrypted",
+        summary=(
+            "EBS volumes are encrypted at rest: instances' and launch configurations' block devices, launch templates' "
+            "mappings and volumes set encrypted, or the stack turns on default EBS encryption"
+        ),
+        anchors=(
+            "AWS Security Hub EC2.3",
+            "AWS Security Hub EC2.7",
+            "checkov CKV_AWS_3",
+            "checkov CKV_AWS_8",
+        ),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(*STORAGE_KINDS, ENCRYPTION_BY_DEFAULT),
+        check=_ebs_encrypted,
     ),
 ]

@@ -1,4 +1,4 @@
-"""Amazon ECS task definitions: no credentials in container environment variables, every container logged.
+"""Amazon ECS: no credentials in container environment variables, every container logged, no public task addresses.
 
 ``containerDefinitions`` is a JSON string (a list of container definitions); each container is checked.
 """
@@ -16,6 +16,7 @@ from policy_pack.lambda_ import _REFERENCE_VALUE as REFERENCE_VALUE
 from policy_pack.lambda_ import REFERENCE_NAME, SECRET_NAME
 
 TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
+ECS_SERVICE: Final = "aws:ecs/service:Service"
 
 SERVICE: Final = "ecs"
 
@@ -76,6 +77,18 @@ def _logging(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
             )
 
 
+def _no_public_ip(props: Props, config: Mapping[str, Any], _: str) -> Iterator[str]:
+    # Absent is DISABLED (CreateService's default; awsx's FargateService defaults it to false too).
+    if props.flag("networkConfiguration.assignPublicIp", False) is True:
+        yield (
+            "networkConfiguration.assignPublicIp is true: every task gets a public address, so whatever its security "
+            "group admits from the internet reaches the containers directly, around the load balancer; run the tasks "
+            "in private subnets with VPC endpoints for ECR, CloudWatch Logs and the AWS APIs they call (no-nat-gateway "
+            "rules out a NAT gateway), or, for tasks in public subnets on purpose because there is no NAT, waive this "
+            "rule for the service with that reason and admit only the load balancer's security group"
+        )
+
+
 RULES: Final = [
     ResourceRule(
         name="ecs-no-secrets-in-environment",
@@ -100,5 +113,17 @@ RULES: Final = [
         service=SERVICE,
         resource_types=(TASK_DEFINITION,),
         check=_logging,
+    ),
+    ResourceRule(
+        name="ecs-service-no-public-ip",
+        summary="ECS services do not assign public IP addresses to their tasks (networkConfiguration.assignPublicIp)",
+        anchors=("AWS Security Hub ECS.2", "checkov CKV_AWS_333"),
+        severity=Severity.MEDIUM,
+        # Advisory: no-nat-gateway (scale to zero) leaves Fargate tasks without VPC endpoints only public subnets
+        # and a public IP to reach ECR and CloudWatch Logs.
+        enforcement_level=EnforcementLevel.ADVISORY,
+        service=SERVICE,
+        resource_types=(ECS_SERVICE,),
+        check=_no_public_ip,
     ),
 ]

@@ -1208,3 +1208,7 @@ CASES += NETWORK_CASES
 from policy_database_cases import DATABASE_CASES  # noqa: E402
 
 CASES += DATABASE_CASES
+# And those of the rules on ECS tasks with public addresses and EKS control-plane logs.
+from policy_infra_cases import INFRA_CASES  # noqa: E402
+
+CASES += INFRA_CASES

@@ -895,3 +895,7 @@ STACK_CASES += COVERAGE_STACK_CASES
 from policy_ecr_stack_cases import ECR_STACK_CASES  # noqa: E402
 
 STACK_CASES += ECR_STACK_CASES
+# And those of the stack rule on EBS encryption at rest.
+from policy_ebs_stack_cases import EBS_STACK_CASES  # noqa: E402
+
+STACK_CASES += EBS_STACK_CASES
