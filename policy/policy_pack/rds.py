@@ -1,9 +1,13 @@
-"""Amazon RDS: encryption at rest, no public database, deletion protection, backups, a supported engine version.
+"""Amazon RDS: encryption, no public database, deletion protection, backups, engine versions, master passwords.
 
 The support dates are the dated table ``data/rds_engine_versions.csv`` (one row per engine and major version,
 with the last day of RDS standard support, the page it came from and when it was read);
 ``rds-engine-version-supported`` compares them with today's date (UTC), so the pack needs no release to notice
 that a version has left standard support.
+
+``rds-no-literal-password`` is a stack rule: telling a password written into the program from one another
+resource generated needs the property dependencies the engine records, and telling it from a config value needs
+the stack's config (:attr:`policy_pack._core.StackView.config_values`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,18 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import ABSENT, CannotEvaluateError, Props, ResourceRule, must_be_true, today_utc
+from policy_pack._core import (
+    ABSENT,
+    CannotEvaluateError,
+    Finding,
+    Props,
+    ResourceRule,
+    StackRule,
+    StackView,
+    literal_text,
+    must_be_true,
+    today_utc,
+)
 from policy_pack.compute import RDS_CLUSTER, RDS_CLUSTER_INSTANCE, RDS_INSTANCE
 from policy_pack.figures import DATA_DIR, FigureFileError
 
@@ -34,6 +49,9 @@ EXTENDED_SUPPORT_DISABLED: Final = "open-source-rds-extended-support-disabled"
 # Aurora MySQL's major versions by the MySQL major version they are compatible with (engineVersion "8.0" or
 # "8.0.mysql_aurora.3.08.1").
 AURORA_MYSQL_MAJOR: Final = {"5.6": "1", "5.7": "2", "8.0": "3"}
+# The master password inputs of each database type (the *Wo ones are write-only: never kept in state, but still
+# written into the program when they are literals).
+PASSWORD_KEYS: Final = {RDS_INSTANCE: ("password", "passwordWo"), RDS_CLUSTER: ("masterPassword", "masterPasswordWo")}
 _LEADING_VERSION: Final = re.compile(r"^(\d+)(?:\.(\d+))?")
 
 # The subnet group a DB cluster gets when it names none, or names this one: AWS then makes a Multi-AZ DB
@@ -217,6 +235,22 @@ def _engine_version_supported(props: Props, config: Mapping[str, Any], _: str) -
         )
 
 
+def _no_literal_password(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
+    for database in stack.of_type(RDS_INSTANCE, RDS_CLUSTER):
+        for key in PASSWORD_KEYS[database.type]:
+            value = literal_text(database, key)
+            if value is None or value in stack.config_values:
+                continue  # absent, produced by another resource (or unknown until the update), or the stack's config
+            yield Finding(
+                f"{database.name}.{key} is written into the program: a value known before the update that no "
+                "resource produced and that is no stack config value, so it sits in source control and in every "
+                f"copy of the program; set manageMasterUserPassword true and drop {key} (RDS then keeps the master "
+                "password in Secrets Manager and can rotate it), or generate it (random.RandomPassword) or read it "
+                "with config.require_secret",
+                database.urn,
+            )
+
+
 RULES: Final = [
     ResourceRule(
         name="rds-storage-encrypted",
@@ -300,5 +334,18 @@ RULES: Final = [
                 "default": [],
             }
         },
+    ),
+    StackRule(
+        name="rds-no-literal-password",
+        summary=(
+            "RDS DB instances and clusters take their master password from RDS (manageMasterUserPassword), a "
+            "resource that generates it or the stack's config, never a literal written into the program"
+        ),
+        anchors=("cfn_nag F23 (instances)",),
+        severity=Severity.HIGH,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        service=SERVICE,
+        resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+        check=_no_literal_password,
     ),
 ]

@@ -392,6 +392,8 @@ class StackCase:
     fails: bool
     contains: str = ""
     config: dict[str, Any] | None = field(default=None)
+    stack_config: dict[str, str] | None = field(default=None)
+    """The stack's own config (``PULUMI_CONFIG``), for rules that tell a config value from a literal."""
 
 
 def ok(rule: str, case_id: str, build: Callable[[], list[Res]], **kw: Any) -> StackCase:
@@ -895,3 +897,7 @@ STACK_CASES += COVERAGE_STACK_CASES
 from policy_ecr_stack_cases import ECR_STACK_CASES  # noqa: E402
 
 STACK_CASES += ECR_STACK_CASES
+# And those of the stack rule on RDS master passwords.
+from policy_database_stack_cases import DATABASE_STACK_CASES  # noqa: E402
+
+STACK_CASES += DATABASE_STACK_CASES

@@ -11,6 +11,7 @@ from typing import Any
 import policy_stack_cases  # noqa: F401 (first: it loads the case modules in their order)
 import pytest
 from policy_cases import BASELINES, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, RDS_INSTANCE
+from policy_coverage_stack_cases import RANDOM_PASSWORD
 from policy_database_cases import (
     BACKUPS,
     ENGINE_VERSION,
@@ -20,12 +21,13 @@ from policy_database_cases import (
     REDSHIFT_ENCRYPTED,
     REDSHIFT_PUBLIC,
 )
-from policy_testkit import DELETE, UNKNOWN, findings, patched, program_run, recorded
+from policy_database_stack_cases import LITERAL_PASSWORD
+from policy_testkit import DELETE, UNKNOWN, Res, findings, patched, program_run, recorded, stack_findings, stack_of
 from shared_pack import one_pack_per_stack  # noqa: F401 (the module's fixture, by name)
 
 from offline.policy_client import PolicyConfigError, run_policy_pack
-from policy_pack import rds
-from policy_pack._core import CannotEvaluateError
+from policy_pack import rds, rule
+from policy_pack._core import CannotEvaluateError, stack_config_values
 from policy_pack.figures import FigureFileError
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
@@ -208,3 +210,69 @@ def test_policy_unsupported_engine_version_is_mandatory_on_the_engine_path() -> 
 def test_policy_engine_version_config_names_engine_and_major_version(entry: str) -> None:
     with pytest.raises(PolicyConfigError, match=rf"^{ENGINE_VERSION}\.additionalUnsupportedVersions"):
         run_policy_pack(program_run(), PACK_DIR, {ENGINE_VERSION: {"additionalUnsupportedVersions": [entry]}})
+
+
+# ---- rds-no-literal-password
+
+# How the engine sends a password: pulumi_aws marks password and masterPassword secret whatever their origin
+# (Output.secret in rds.Instance and rds.Cluster), so the secret marker cannot tell a literal from a config secret.
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def _secret(value: str) -> dict[str, str]:
+    return {**SECRET_SIG, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("config", "fails"),
+    [
+        ({"aws:region": "eu-west-1"}, True),
+        ({"aws:region": "eu-west-1", "orderflow:dbPassword": "change-me-please"}, False),
+    ],
+    ids=["literal", "stack-config-secret"],
+)
+def test_policy_literal_password_is_mandatory_on_the_engine_path_and_a_config_value_is_not_one(
+    config: dict[str, str], fails: bool
+) -> None:
+    database = patched(BASELINES[RDS_INSTANCE], {"password": _secret("change-me-please"), "username": "app"})
+    run = program_run(recorded(RDS_INSTANCE, "app-db", database), config=config)
+    report = run_policy_pack(run, PACK_DIR)
+    found = report.of_policy(LITERAL_PASSWORD)
+    if not fails:
+        assert found == []
+        return
+    [violation] = found
+    assert violation.enforcement_level == "mandatory"
+    assert "app-db.password is written into the program" in violation.message
+    assert "change-me-please" not in violation.message  # the value itself is never echoed
+    assert "[cfn_nag F23 (instances) | serverless-well-architected@" in violation.message
+
+
+def test_policy_literal_password_unknown_in_a_preview_is_neither_a_finding_nor_a_note() -> None:
+    password = Res(RANDOM_PASSWORD, "db-password", {"length": 32, "result": UNKNOWN})
+    database = Res(RDS_INSTANCE, "app-db", {"engine": "postgres", "password": UNKNOWN}, {"password": [password.urn]})
+    outcome = rule(LITERAL_PASSWORD).outcome(stack_of(password, database))
+    assert outcome.findings == [] and not outcome.undecided
+
+
+def test_policy_literal_password_built_from_a_config_value_is_still_written_into_the_program() -> None:
+    database = Res(RDS_INSTANCE, "app-db", {"engine": "postgres", "password": "prefix-from-config"})
+    found = stack_findings(LITERAL_PASSWORD, database, stack_config={"orderflow:dbPassword": "from-config"})
+    assert [name for name, _ in found] == ["app-db"]
+
+
+STRUCTURED = '{"user": "app", "password": "p", "hosts": ["h1"], "port": 5432}'
+
+
+@pytest.mark.parametrize(
+    ("config", "values"),
+    [
+        ({"orderflow:a": "x", "aws:region": "eu-west-1"}, {"x", "eu-west-1"}),
+        ({"orderflow:empty": "", "orderflow:blank": "  "}, set()),
+        ({"orderflow:db": STRUCTURED}, {STRUCTURED, "app", "p", "h1"}),
+        ({"orderflow:not-json": "{oops"}, {"{oops"}),
+    ],
+    ids=["plain", "empty", "structured", "not-json"],
+)
+def test_policy_stack_config_values_are_every_string_of_the_config(config: dict[str, str], values: set[str]) -> None:
+    assert stack_config_values(config) == values
