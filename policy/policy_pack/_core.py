@@ -963,9 +963,7 @@ class StackView:
             )
             for resource in resources
         ]
-        # The engine starts the pack with the stack's config in PULUMI_CONFIG, secrets decrypted, as it starts a
-        # program (pulumi's analyzer plugin, constructEnv); the SDK reads it there too.
-        return cls(nodes, config_values=stack_config_values(get_config_env()))
+        return cls(nodes, config_values=stack_config_values(_engine_config()))
 
     def subject(self, node: Node) -> Subject:
         """What waivers match ``node`` on (its URN, name and tags), read once per stack for every stack rule."""
@@ -1153,6 +1151,19 @@ def ref(
     except CannotEvaluateError:
         pass
     return stack.resolve(node, path, types, identity)
+
+
+def _engine_config() -> Mapping[str, Any]:
+    """The stack's config as the engine hands it to the pack, ``{}`` when it is absent or unreadable.
+
+    The engine starts the pack with the stack's config in ``PULUMI_CONFIG``, secrets decrypted, as it starts a
+    program (pulumi's analyzer plugin, ``constructEnv``); the SDK reads it there too.
+    """
+    try:
+        config = get_config_env()
+    except ValueError:  # not JSON: no rule may fail the engine's call over it
+        return {}
+    return config if isinstance(config, Mapping) else {}
 
 
 def stack_config_values(config: Mapping[str, Any]) -> frozenset[str]:

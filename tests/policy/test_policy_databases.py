@@ -23,11 +23,12 @@ from policy_database_cases import (
 )
 from policy_database_stack_cases import LITERAL_PASSWORD
 from policy_testkit import DELETE, UNKNOWN, Res, findings, patched, program_run, recorded, stack_findings, stack_of
+from pulumi_policy import PolicyResource
 from shared_pack import one_pack_per_stack  # noqa: F401 (the module's fixture, by name)
 
 from offline.policy_client import PolicyConfigError, run_policy_pack
-from policy_pack import rds, rule
-from policy_pack._core import CannotEvaluateError, stack_config_values
+from policy_pack import _core, rds, rule
+from policy_pack._core import CannotEvaluateError, StackView, stack_config_values
 from policy_pack.figures import FigureFileError
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
@@ -276,3 +277,26 @@ STRUCTURED = '{"user": "app", "password": "p", "hosts": ["h1"], "port": 5432}'
 )
 def test_policy_stack_config_values_are_every_string_of_the_config(config: dict[str, str], values: set[str]) -> None:
     assert stack_config_values(config) == values
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"'], ids=["not-json", "a-list", "a-string"])
+def test_policy_unreadable_engine_config_is_no_config_not_a_failure(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", raw)
+    monkeypatch.setattr(_core._LAST_VIEW, "entry", None)  # a view is reused for the same property objects only
+    database = Res(RDS_INSTANCE, "app-db", {"engine": "postgres", "password": "change-me-please"})
+    view = StackView.from_policy_resources([_policy_resource(database)])
+    assert view.config_values == frozenset()
+    assert [f.urn for f in rule(LITERAL_PASSWORD).findings(view)] == [database.urn]
+
+
+def test_policy_engine_config_reaches_the_stack_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", '{"orderflow:dbPassword": "change-me-please"}')
+    monkeypatch.setattr(_core._LAST_VIEW, "entry", None)
+    database = Res(RDS_INSTANCE, "app-db-2", {"engine": "postgres", "password": "change-me-please"})
+    view = StackView.from_policy_resources([_policy_resource(database)])
+    assert "change-me-please" in view.config_values
+    assert rule(LITERAL_PASSWORD).findings(view) == []
+
+
+def _policy_resource(res: Res) -> PolicyResource:
+    return PolicyResource(res.type, dict(res.props), res.urn, res.name, None, None, None, [], {})  # type: ignore[arg-type]
