@@ -20,6 +20,7 @@ which run after every rule: a ``pulumi_policy`` policy reports at one enforcemen
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import re
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, NotRequired, TypedDict, Unpack, cast
 
+from pulumi.runtime.config import get_config_env
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -912,6 +914,8 @@ class StackView:
     """Every resource of the stack, indexed by type and URN, with reference resolution."""
 
     nodes: list[Node]
+    config_values: frozenset[str] = frozenset()
+    """Every string the stack's config holds (:func:`stack_config_values`): what a value taken from config can be."""
     by_urn: dict[str, Node] = field(default_factory=dict)
     by_type: dict[str, list[Node]] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
@@ -959,7 +963,7 @@ class StackView:
             )
             for resource in resources
         ]
-        return cls(nodes)
+        return cls(nodes, config_values=stack_config_values(_engine_config()))
 
     def subject(self, node: Node) -> Subject:
         """What waivers match ``node`` on (its URN, name and tags), read once per stack for every stack rule."""
@@ -1147,6 +1151,63 @@ def ref(
     except CannotEvaluateError:
         pass
     return stack.resolve(node, path, types, identity)
+
+
+def _engine_config() -> Mapping[str, Any]:
+    """The stack's config as the engine hands it to the pack, ``{}`` when it is absent or unreadable.
+
+    The engine starts the pack with the stack's config in ``PULUMI_CONFIG``, secrets decrypted, as it starts a
+    program (pulumi's analyzer plugin, ``constructEnv``); the SDK reads it there too.
+    """
+    try:
+        config = get_config_env()
+    except ValueError:  # not JSON: no rule may fail the engine's call over it
+        return {}
+    return config if isinstance(config, Mapping) else {}
+
+
+def stack_config_values(config: Mapping[str, Any]) -> frozenset[str]:
+    """Every non-empty string of a stack's config (``{"project:key": value}``) and inside its structured values.
+
+    A property whose value is one of them came from the config (a coincidence with a literal is negligible for
+    the values this is used for: passwords).
+    """
+    values: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            if value.strip():
+                values.add(value)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for value in config.values():
+        collect(value)
+        if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+            with contextlib.suppress(ValueError):
+                collect(json.loads(value))
+    return frozenset(values)
+
+
+def literal_text(node: Node, key: str) -> str | None:
+    """``node``'s top-level ``key`` when it is a non-empty string known before the update that no resource produced.
+
+    Such a value was written into the program (so it is in source control) or read from the stack's config
+    (compare with :attr:`StackView.config_values`). ``None`` when the key is absent, empty, not a string, unknown
+    in a preview (an output of another resource fills it in during the update) or built from another resource's
+    outputs (its property dependencies name that resource).
+    """
+    try:
+        value = node.props.get(key, None)
+    except CannotEvaluateError:
+        return None
+    if not isinstance(value, str) or not value.strip() or node.property_dependencies.get(key):
+        return None
+    return value
 
 
 def read_str(node: Node, path: str) -> str | None:

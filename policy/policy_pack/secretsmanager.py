@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policy_pack._core import CannotEvaluateError, Finding, StackRule, StackView, ref
+from policy_pack._core import Finding, StackRule, StackView, literal_text, ref
 
 SECRET: Final = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION: Final = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -26,12 +26,8 @@ VALUE_PROPERTIES: Final = ("secretString", "secretBinary")
 def _no_literal_secret(stack: StackView, config: Mapping[str, Any]) -> Iterator[Finding]:
     for version in stack.of_type(SECRET_VERSION):
         for key in VALUE_PROPERTIES:
-            try:
-                value = version.props.get(key, None)
-            except CannotEvaluateError:
-                continue  # unknown until the update: another resource produces it
-            if not isinstance(value, str) or not value.strip() or version.property_dependencies.get(key):
-                continue
+            if literal_text(version, key) is None:
+                continue  # absent, unknown until the update, or produced by another resource
             yield Finding(
                 f"{version.name}.{key} is a value known before the update that no resource produced: a literal in "
                 "the program (it is in source control) or a stack config value; generate it (random.RandomPassword, "

@@ -1,5 +1,5 @@
 """Compliant baselines and one mutation per case for the rules on databases reachable from the internet,
-unencrypted Redshift clusters, RDS deletion protection and RDS automated backups.
+unencrypted Redshift clusters, RDS deletion protection, RDS automated backups and RDS engine versions.
 
 Imported by ``policy_cases`` once its ``Case``, ``ok``, ``bad`` and ``BASELINES`` exist; its cases run and
 count with the others.
@@ -17,6 +17,7 @@ DELETION = "rds-deletion-protection"
 BACKUPS = "rds-automated-backups"
 REDSHIFT_PUBLIC = "redshift-not-publicly-accessible"
 REDSHIFT_ENCRYPTED = "redshift-cluster-encrypted"
+ENGINE_VERSION = "rds-engine-version-supported"
 
 BASELINES |= {
     # A single-node RA3 cluster with its admin password in Secrets Manager; encryption and privacy by default.
@@ -41,6 +42,9 @@ MULTI_AZ = {
     "serverlessv2ScalingConfiguration": DELETE,
 }
 PROTECTED = {"deletionProtection": True}
+# Versions the dated table has no row for (newer than its rows), so their verdict does not change with the date.
+CURRENT_POSTGRES = {"engineVersion": "17.2"}
+AURORA_MYSQL = {"engine": "aurora-mysql", "serverlessv2ScalingConfiguration": {"minCapacity": 0, "maxCapacity": 2}}
 
 DATABASE_CASES: list[Case] = [
     # ---- rds public access
@@ -95,4 +99,73 @@ DATABASE_CASES: list[Case] = [
     ok(REDSHIFT_ENCRYPTED, REDSHIFT, "encrypted-with-a-key", {"encrypted": "true", "kmsKeyId": "arn:aws:kms:k"}),
     bad(REDSHIFT_ENCRYPTED, REDSHIFT, "turned-off", {"encrypted": "false"}, "encrypted is false: the cluster's"),
     bad(REDSHIFT_ENCRYPTED, REDSHIFT, "turned-off-as-a-boolean", {"encrypted": False}, "stored unencrypted"),
+    # ---- rds engine version in standard support
+    ok(ENGINE_VERSION, RDS_INSTANCE, "default-version-left-to-aws"),
+    ok(ENGINE_VERSION, RDS_INSTANCE, "version-newer-than-the-table", CURRENT_POSTGRES),
+    ok(ENGINE_VERSION, RDS_CLUSTER, "aurora-default-version"),
+    ok(ENGINE_VERSION, RDS_INSTANCE, "undated-engine", {"engine": "sqlserver-ex", "engineVersion": "15.00.4415.2.v1"}),
+    ok(ENGINE_VERSION, RDS_INSTANCE, "replica-runs-its-source-engine", {"engine": DELETE, "replicateSourceDb": "db-1"}),
+    bad(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "postgres-11",
+        {"engineVersion": "11.22"},
+        "engineVersion '11.22' is postgres 11, whose RDS standard support ended on 2024-02-29 (per https://",
+    ),
+    bad(ENGINE_VERSION, RDS_INSTANCE, "postgres-major-only", {"engineVersion": "12"}, "is postgres 12, whose RDS"),
+    bad(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "mysql-5.7",
+        {"engine": "mysql", "engineVersion": "5.7.44"},
+        "RDS Extended Support, billed per vCPU-hour (per ACU-hour on Aurora Serverless v2) on top of the instance",
+    ),
+    bad(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "opted-out-of-extended-support",
+        {"engineVersion": "11.22", "engineLifecycleSupport": "open-source-rds-extended-support-disabled"},
+        "engineLifecycleSupport opts out of RDS Extended Support, so AWS upgrades the database",
+    ),
+    bad(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "mariadb-10.4",
+        {"engine": "mariadb", "engineVersion": "10.4.34"},
+        "): RDS Extended Support does not cover this engine, so AWS no longer fixes the version",
+    ),
+    bad(
+        ENGINE_VERSION,
+        RDS_CLUSTER,
+        "aurora-mysql-2",
+        AURORA_MYSQL | {"engineVersion": "5.7.mysql_aurora.2.11.2"},
+        "engineVersion '5.7.mysql_aurora.2.11.2' is aurora-mysql 2, whose RDS standard support ended on 2024-10-31",
+    ),
+    bad(
+        ENGINE_VERSION,
+        RDS_CLUSTER,
+        "aurora-mysql-2-by-mysql-version",
+        AURORA_MYSQL | {"engineVersion": "5.7"},
+        "2024-10-31",
+    ),
+    bad(ENGINE_VERSION, RDS_CLUSTER, "aurora-postgresql-11", {"engineVersion": "11.21"}, "aurora-postgresql 11, whose"),
+    bad(
+        ENGINE_VERSION, RDS_CLUSTER, "multi-az-postgres-13", MULTI_AZ | {"engineVersion": "13.15"}, "postgres 13, whose"
+    ),
+    bad(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "stack-marks-a-version-unsupported",
+        CURRENT_POSTGRES,
+        "engineVersion '17.2' is postgres 17, which this stack's policy config marks as unsupported",
+        config={"additionalUnsupportedVersions": ["postgres:17"]},
+    ),
+    ok(
+        ENGINE_VERSION,
+        RDS_INSTANCE,
+        "stack-marks-another-engine-unsupported",
+        CURRENT_POSTGRES,
+        config={"additionalUnsupportedVersions": ["mysql:8.4"]},
+    ),
+    bad(ENGINE_VERSION, RDS_INSTANCE, "malformed", {"engineVersion": 14}, "engineVersion should be a string"),
 ]

@@ -392,6 +392,8 @@ class StackCase:
     fails: bool
     contains: str = ""
     config: dict[str, Any] | None = field(default=None)
+    stack_config: dict[str, str] | None = field(default=None)
+    """The stack's own config (``PULUMI_CONFIG``), for rules that tell a config value from a literal."""
 
 
 def ok(rule: str, case_id: str, build: Callable[[], list[Res]], **kw: Any) -> StackCase:
@@ -899,3 +901,7 @@ STACK_CASES += ECR_STACK_CASES
 from policy_ebs_stack_cases import EBS_STACK_CASES  # noqa: E402
 
 STACK_CASES += EBS_STACK_CASES
+# And those of the stack rule on RDS master passwords.
+from policy_database_stack_cases import DATABASE_STACK_CASES  # noqa: E402
+
+STACK_CASES += DATABASE_STACK_CASES

@@ -11,7 +11,7 @@ from typing import Any
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy_pack import rule
-from policy_pack._core import UNKNOWN_STRING, Node, Props, StackView
+from policy_pack._core import UNKNOWN_STRING, Node, Props, StackView, stack_config_values
 
 DELETE = object()
 UNKNOWN = UNKNOWN_STRING
@@ -57,8 +57,8 @@ class Res:
         return f"urn:pulumi:dev::orderflow::{self.type}::{self.name}"
 
 
-def stack_of(*resources: Res) -> StackView:
-    """A stack view as the SDK would build it for a stack policy."""
+def stack_of(*resources: Res, stack_config: Mapping[str, str] | None = None) -> StackView:
+    """A stack view as the SDK would build it for a stack policy, with the stack's config the engine passes."""
     nodes = [
         Node(
             urn=r.urn,
@@ -71,13 +71,18 @@ def stack_of(*resources: Res) -> StackView:
         )
         for r in resources
     ]
-    return StackView(nodes)
+    return StackView(nodes, config_values=stack_config_values(stack_config or {}))
 
 
-def stack_findings(rule_name: str, *resources: Res, config: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+def stack_findings(
+    rule_name: str,
+    *resources: Res,
+    config: Mapping[str, Any] | None = None,
+    stack_config: Mapping[str, str] | None = None,
+) -> list[tuple[str, str]]:
     """``(urn name, message)`` of every finding of one stack rule."""
     target = rule(rule_name)
-    found = target.findings(stack_of(*resources), config)
+    found = target.findings(stack_of(*resources, stack_config=stack_config), config)
     return [((f.urn or "").rsplit("::", 1)[-1], f.message) for f in found]
 
 

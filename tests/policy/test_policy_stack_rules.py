@@ -12,7 +12,7 @@ from policy_pack._core import CannotEvaluateError
 
 @pytest.mark.parametrize("case", STACK_CASES, ids=lambda case: f"{case.rule}[{case.id}]")
 def test_policy_stack_rule_case(case: StackCase) -> None:
-    found = stack_findings(case.rule, *case.build(), config=case.config)
+    found = stack_findings(case.rule, *case.build(), config=case.config, stack_config=case.stack_config)
     if case.fails:
         assert found, f"{case.rule} stayed silent on {case.id}"
         assert any(case.contains in message for _, message in found), found
