@@ -59,9 +59,10 @@ def _no_secrets_in_environment(props: Props, config: Mapping[str, Any], _: str) 
                 found.append(f"container {container}: environment variable {name} holds an AWS access key id")
             elif SECRET_NAME.search(name) and not REFERENCE_NAME.search(name) and not REFERENCE_VALUE.match(value):
                 found.append(
-                    f"container {container}: environment variable {name} holds a literal that looks like a "
-                    "credential: anyone who can describe the task definition reads it; pass it in the container's "
-                    "secrets (valueFrom a Secrets Manager or SSM Parameter Store ARN) instead"
+                    f"container {container}: environment variable {name} holds what looks like a credential, "
+                    "in plain text: anyone who can describe the task definition reads it, whether the program wrote "
+                    "it or took it from a resource; pass it in the container's secrets (valueFrom a Secrets Manager "
+                    "or SSM Parameter Store ARN) instead"
                 )
     if undecided and not found:
         raise CannotEvaluateError(undecided[0])

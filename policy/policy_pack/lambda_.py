@@ -247,8 +247,8 @@ def _no_secrets_in_environment(props: Props, config: Mapping[str, Any], _: str) 
             continue  # computed from another resource: not a literal in the program
         if isinstance(value, str) and value.strip() and not _REFERENCE_VALUE.match(value):
             yield (
-                f"environment variable {name} holds a literal that looks like a credential: anyone who can read the "
-                "function's configuration sees it; keep it in Secrets Manager or SSM Parameter Store and pass its "
+                f"environment variable {name} holds what looks like a credential, in plain text: anyone who can read "
+                "the function's configuration sees it; keep it in Secrets Manager or SSM Parameter Store and pass its "
                 f"ARN or name (e.g. {name}_ARN) instead"
             )
 

@@ -900,7 +900,7 @@ CASES: list[Case] = [
         FUNCTION,
         "literal-token",
         {"environment": {"variables": {"STRIPE_API_KEY": "sk_live_abc123"}}},
-        "STRIPE_API_KEY holds a literal",
+        "STRIPE_API_KEY holds what looks like a credential, in plain text",
     ),
     bad(
         "lambda-no-secrets-in-environment",

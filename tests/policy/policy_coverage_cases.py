@@ -160,7 +160,7 @@ COVERAGE_CASES: list[Case] = [
         TASK_DEFINITION,
         "password-literal",
         {"containerDefinitions": containers(environment("DB_PASSWORD", "hunter2"))},
-        "container app: environment variable DB_PASSWORD holds a literal",
+        "container app: environment variable DB_PASSWORD holds what looks like a credential, in plain text",
     ),
     bad(
         "ecs-no-secrets-in-environment",
@@ -185,7 +185,7 @@ COVERAGE_CASES: list[Case] = [
                 ("environment", [{"name": "QUEUE_URL", "value": UNKNOWN}, {"name": "DB_PASSWORD", "value": "hunter2"}])
             )
         },
-        "container app: environment variable DB_PASSWORD holds a literal",
+        "container app: environment variable DB_PASSWORD holds what looks like a credential, in plain text",
     ),
     bad(
         "ecs-no-secrets-in-environment",
