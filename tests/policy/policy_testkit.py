@@ -18,9 +18,12 @@ UNKNOWN = UNKNOWN_STRING
 
 
 def patched(props: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``props`` with dotted-path ``changes`` applied (``DELETE`` removes a key)."""
+    """A deep copy of ``props`` with dotted-path ``changes`` applied (``DELETE`` removes a key).
+
+    The changes are copied too: a later dotted change must not write into a dict that other cases share.
+    """
     result = copy.deepcopy(dict(props))
-    for path, value in changes.items():
+    for path, value in copy.deepcopy(dict(changes), {id(DELETE): DELETE}).items():
         *parents, last = path.split(".")
         target: Any = result
         for part in parents:
