@@ -6,7 +6,7 @@ Imported by ``policy_stack_cases`` once its helpers exist; its cases run and cou
 from __future__ import annotations
 
 from policy_cases import RDS_CLUSTER, RDS_INSTANCE
-from policy_coverage_stack_cases import RANDOM_PASSWORD, SECRET, SECRET_ARN, SECRET_VERSION
+from policy_coverage_stack_cases import RANDOM_PASSWORD, SECRET_VERSION, secret_stack
 from policy_stack_cases import StackCase, add, bad, ok
 from policy_testkit import UNKNOWN, Res
 
@@ -39,18 +39,12 @@ def generated_stack() -> list[Res]:
 
 
 def secret_version_stack() -> list[Res]:
-    """A password read from the Secrets Manager secret version that holds it."""
-    secret = Res(SECRET, "db", {"name": "db", "arn": SECRET_ARN, "id": SECRET_ARN})
-    password = Res(RANDOM_PASSWORD, "db-password", {"length": 32, "result": "s3cr3t-generated"})
-    version = Res(
-        SECRET_VERSION,
-        "db-value",
-        {"secretId": SECRET_ARN, "secretString": "s3cr3t-generated"},
-        {"secretId": [secret.urn], "secretString": [password.urn]},
-    )
+    """A password read from the Secrets Manager secret version that holds it (the secrets rules' stack)."""
+    stack = secret_stack()
+    version = next(resource for resource in stack if resource.type == SECRET_VERSION)
     database = instance(password="s3cr3t-generated")
     database.deps = {"password": [version.urn]}
-    return [secret, password, version, database]
+    return [*stack, database]
 
 
 def preview_stack() -> list[Res]:
